@@ -1,0 +1,245 @@
+"""Masked preprocessing and temporal features for right-padded sequences.
+
+Scaler statistics are fitted on the valid steps of training rows only (padding
+and held-out rows ignored), so they equal scikit-learn's ``StandardScaler`` /
+``MinMaxScaler`` fitted on the unpadded training steps, and can be fitted per
+cross-validation fold inside a compiled program without leaking.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxlstm.model import sequence_mask
+
+Array = jax.Array
+
+__all__ = [
+    "ScalerStats",
+    "fit_standard_scaler",
+    "fit_minmax_scaler",
+    "fit_scaler",
+    "apply_scaler",
+    "identity_scaler",
+    "rolling_mean",
+    "rolling_std",
+    "steps_since_event",
+    "pad_sequences",
+]
+
+
+class ScalerStats(NamedTuple):
+    """``x_scaled = (x - offset) * scale`` per feature (``Float[feature]`` each)."""
+
+    offset: Array
+    scale: Array
+
+
+def _step_weights(x: Array, lengths: Array, where: Array | None) -> Array:
+    w = sequence_mask(lengths, x.shape[1])
+    if where is not None:
+        w = w & where[:, None]
+    return w
+
+
+def fit_standard_scaler(x: Array, lengths: Array, where: Array | None = None) -> ScalerStats:
+    """Mean and ``1/std`` of each feature over valid steps of the selected rows.
+
+    Equal to ``StandardScaler().fit(steps)`` with ``steps`` the unpadded steps of
+    the rows where ``where`` is true: population std, and a constant feature
+    gets scale 1 (scikit-learn's ``_handle_zeros_in_scale``).
+
+    Args:
+      x: ``Float[batch, time, feature]``.
+      lengths: ``Int[batch]``.
+      where: ``Bool[batch]`` training rows, or ``None`` for all.
+    Returns:
+      :class:`ScalerStats` with ``offset = mean`` and ``scale = 1 / std``.
+    """
+    w = _step_weights(x, lengths, where)[..., None].astype(x.dtype)
+    n = jnp.maximum(jnp.sum(w, axis=(0, 1)), 1.0)
+    mean = jnp.sum(x * w, axis=(0, 1)) / n
+    # two-pass variance: no catastrophic cancellation in float32.
+    var = jnp.sum(jnp.square(jnp.where(w > 0, x - mean, 0.0)), axis=(0, 1)) / n
+    std = jnp.sqrt(var)
+    eps = 10 * jnp.finfo(x.dtype).eps
+    std = jnp.where(std < eps * jnp.maximum(jnp.abs(mean), 1.0), 1.0, std)
+    return ScalerStats(mean, 1.0 / std)
+
+
+def fit_minmax_scaler(x: Array, lengths: Array, where: Array | None = None) -> ScalerStats:
+    """Min-max scaling to ``[0, 1]`` fitted on valid steps of the selected rows.
+
+    Equal to ``MinMaxScaler().fit(steps)``; a constant feature gets scale 1.
+
+    Args:
+      x: ``Float[batch, time, feature]``.
+      lengths: ``Int[batch]``.
+      where: ``Bool[batch]`` training rows, or ``None`` for all.
+    Returns:
+      :class:`ScalerStats` with ``offset = min`` and ``scale = 1 / (max - min)``.
+    """
+    w = _step_weights(x, lengths, where)[..., None]
+    lo = jnp.min(jnp.where(w, x, jnp.inf), axis=(0, 1))
+    hi = jnp.max(jnp.where(w, x, -jnp.inf), axis=(0, 1))
+    rng = hi - lo
+    eps = 10 * jnp.finfo(x.dtype).eps
+    rng = jnp.where(rng < eps * jnp.maximum(jnp.abs(lo), 1.0), 1.0, rng)
+    return ScalerStats(lo, 1.0 / rng)
+
+
+def identity_scaler(num_features: int, dtype=jnp.float32) -> ScalerStats:
+    """Statistics that leave inputs unchanged."""
+    return ScalerStats(jnp.zeros(num_features, dtype), jnp.ones(num_features, dtype))
+
+
+def fit_scaler(kind: str | None, x: Array, lengths: Array, where: Array | None = None) -> ScalerStats:
+    """Dispatch on ``kind`` in ``{"standard", "minmax", None}`` (static)."""
+    if kind == "standard":
+        return fit_standard_scaler(x, lengths, where)
+    if kind == "minmax":
+        return fit_minmax_scaler(x, lengths, where)
+    if kind is None or kind == "none":
+        return identity_scaler(x.shape[-1], x.dtype)
+    raise ValueError(f"normalize must be 'standard', 'minmax' or None, got {kind!r}")
+
+
+def apply_scaler(x: Array, lengths: Array, stats: ScalerStats) -> Array:
+    """``(x - offset) * scale`` on valid steps; padding set to 0.
+
+    Args:
+      x: ``Float[batch, time, feature]``.
+      lengths: ``Int[batch]``.
+      stats: from a ``fit_*`` function.
+    Returns:
+      ``Float[batch, time, feature]``.
+    """
+    mask = sequence_mask(lengths, x.shape[1])[..., None]
+    return jnp.where(mask, (x - stats.offset) * stats.scale, 0.0)
+
+
+def _windows(x: Array, lengths: Array, window: int) -> tuple[Array, Array]:
+    """Stack of the trailing ``window`` steps: ``(window, batch, time, feature)``
+    values and a validity mask (inside the sequence and not before step 0)."""
+    if window < 1:
+        raise ValueError(f"window must be >= 1, got {window}")
+    t = x.shape[1]
+    valid = sequence_mask(lengths, t)
+    vals, masks = [], []
+    for k in range(window):
+        shifted = jnp.pad(x, ((0, 0), (k, 0), (0, 0)))[:, :t]
+        m = jnp.pad(valid, ((0, 0), (k, 0)))[:, :t] & valid
+        vals.append(jnp.where(m[..., None], shifted, 0.0))
+        masks.append(m)
+    return jnp.stack(vals), jnp.stack(masks)[..., None]
+
+
+def rolling_mean(x: Array, lengths: Array, window: int) -> Array:
+    """Trailing mean over the last ``window`` valid steps (fewer at the start,
+    like pandas' ``rolling(window, min_periods=1).mean()``); padding gives 0.
+
+    Args:
+      x: ``Float[batch, time, feature]``.
+      lengths: ``Int[batch]``.
+      window: static int >= 1.
+    Returns:
+      ``Float[batch, time, feature]``.
+    """
+    vals, m = _windows(x, lengths, window)
+    return jnp.sum(vals, 0) / jnp.maximum(jnp.sum(m, 0), 1)
+
+
+def rolling_std(x: Array, lengths: Array, window: int, ddof: int = 0) -> Array:
+    """Trailing standard deviation over the last ``window`` valid steps.
+
+    ``ddof=0`` is the population std (0 for a single step); ``ddof=1`` matches
+    pandas' default and gives 0 (not NaN) where fewer than 2 steps exist.
+    Padding gives 0.
+
+    Args:
+      x: ``Float[batch, time, feature]``.
+      lengths: ``Int[batch]``.
+      window: static int >= 1.
+      ddof: delta degrees of freedom.
+    Returns:
+      ``Float[batch, time, feature]``.
+    """
+    vals, m = _windows(x, lengths, window)
+    n = jnp.sum(m, 0)
+    mean = jnp.sum(vals, 0) / jnp.maximum(n, 1)
+    sq = jnp.sum(jnp.where(m, jnp.square(vals - mean), 0.0), 0)
+    var = sq / jnp.maximum(n - ddof, 1)
+    return jnp.where(n > ddof, jnp.sqrt(var), 0.0)
+
+
+def steps_since_event(indicator: Array, lengths: Array, no_event: float | None = None) -> Array:
+    """Steps since the last step (inclusive) where ``indicator`` is nonzero.
+
+    0 at an event step, 1 one step later, and so on. Before the first event
+    the count runs from the start of the sequence as if an event had happened
+    at step -1 (``t + 1``), unless ``no_event`` gives a constant. Padding gives 0.
+
+    Args:
+      indicator: ``Float[batch, time]`` or ``Float[batch, time, feature]``.
+      lengths: ``Int[batch]``.
+      no_event: value before the first event, or ``None`` for ``t + 1``.
+    Returns:
+      float array shaped like ``indicator``.
+    """
+    squeeze = indicator.ndim == 2
+    ind = indicator[..., None] if squeeze else indicator
+    t = jnp.arange(ind.shape[1])[None, :, None]
+    last = jax.lax.cummax(jnp.where(ind != 0, t, -1), axis=1)
+    since = (t - last).astype(jnp.float32)
+    if no_event is not None:
+        since = jnp.where(last < 0, jnp.float32(no_event), since)
+    since = jnp.where(sequence_mask(lengths, ind.shape[1])[..., None], since, 0.0)
+    return since[..., 0] if squeeze else since
+
+
+def pad_sequences(sequences: Sequence, max_length: int | None = None,
+                  dtype=np.float32, pad_value: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Right-pad a ragged list of ``(T_i, F)`` arrays (or 1-D ``(T_i,)``) into
+    ``(x, lengths)``. Host-side NumPy: it decides array shapes.
+
+    Args:
+      sequences: list of array-likes, each ``(T_i, F)`` or ``(T_i,)``.
+      max_length: pad to this many steps (default ``max(T_i)``); longer
+        sequences are an error, not silently cut.
+      dtype: output dtype.
+      pad_value: value written to the padding.
+    Returns:
+      ``x: (n, T, F)`` and ``lengths: (n,)`` int32.
+
+    Raises:
+      ValueError: empty list, empty or zero-length sequence, inconsistent
+        feature counts, wrong ndim, or a sequence longer than ``max_length``.
+    """
+    if len(sequences) == 0:
+        raise ValueError("pad_sequences got an empty list of sequences")
+    arrays = []
+    for i, s in enumerate(sequences):
+        a = np.asarray(s, dtype=dtype)
+        if a.ndim == 1:
+            a = a[:, None]
+        if a.ndim != 2:
+            raise ValueError(f"sequence {i} must be 1-D (T,) or 2-D (T, F), got shape {a.shape}")
+        if a.shape[0] == 0:
+            raise ValueError(f"sequence {i} has zero length")
+        arrays.append(a)
+    n_feat = {a.shape[1] for a in arrays}
+    if len(n_feat) != 1:
+        raise ValueError(f"sequences have different feature counts: {sorted(n_feat)}")
+    lengths = np.array([a.shape[0] for a in arrays], dtype=np.int32)
+    t = int(lengths.max()) if max_length is None else int(max_length)
+    if lengths.max() > t:
+        i = int(np.argmax(lengths))
+        raise ValueError(f"sequence {i} has length {lengths[i]} > max_length={t}")
+    x = np.full((len(arrays), t, arrays[0].shape[1]), pad_value, dtype=dtype)
+    for i, a in enumerate(arrays):
+        x[i, : a.shape[0]] = a
+    return x, lengths

@@ -1,0 +1,361 @@
+"""Classification metrics in pure JAX, equal to ``sklearn.metrics``.
+
+Every function takes integer labels in ``[0, num_classes)``, ``num_classes``
+explicitly (static: it fixes array shapes) and an optional sample mask
+``where=`` (``Bool[batch]``) so the same compiled code scores padded batches,
+held-out folds and vmapped sweep members. All are jit-able and vmappable.
+
+Conventions (each equal to scikit-learn's defaults):
+
+* ``average="macro"`` averages over the classes that occur in ``y_true`` or
+  ``y_pred`` among the selected rows, as scikit-learn does with
+  ``labels=None``. ``average=None`` returns all ``num_classes`` entries
+  (scikit-learn with ``labels=range(num_classes)``); a class that is neither
+  true nor predicted there gets 0.
+* ``zero_division=0``: a precision, recall or F1 whose denominator is 0 is 0.
+* ROC-AUC and average precision are one-vs-rest; a class with no positive or no
+  negative row among the selected rows has no defined score and is left out of
+  the average (``average=None`` gives NaN for it). If no class qualifies the
+  result is NaN.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+Array = jax.Array
+
+__all__ = [
+    "confusion_matrix",
+    "accuracy_score",
+    "balanced_accuracy_score",
+    "precision_score",
+    "recall_score",
+    "f1_score",
+    "precision_recall_fscore_support",
+    "matthews_corrcoef",
+    "roc_auc_score",
+    "average_precision_score",
+    "log_loss",
+    "classification_report",
+    "format_classification_report",
+    "Scorer",
+    "SCORERS",
+    "get_scorer",
+]
+
+_AVERAGES = (None, "macro", "weighted", "micro")
+
+
+def _valid(y_true: Array, where: Array | None) -> Array:
+    return jnp.ones(y_true.shape, bool) if where is None else jnp.asarray(where, bool)
+
+
+def confusion_matrix(y_true: Array, y_pred: Array, num_classes: int,
+                     where: Array | None = None) -> Array:
+    """Counts ``C[i, j]`` of rows with true class ``i`` predicted as ``j``.
+
+    Args:
+      y_true, y_pred: ``Int[batch]``.
+      num_classes: ``C`` (static).
+      where: ``Bool[batch]`` or ``None``.
+    Returns:
+      ``Float[classes, classes]`` (float so it can be averaged over members).
+    """
+    w = _valid(y_true, where).astype(jnp.float32)
+    flat = y_true.astype(jnp.int32) * num_classes + y_pred.astype(jnp.int32)
+    counts = jnp.zeros(num_classes * num_classes, jnp.float32).at[flat].add(w)
+    return counts.reshape(num_classes, num_classes)
+
+
+def accuracy_score(y_true: Array, y_pred: Array, where: Array | None = None) -> Array:
+    """Fraction of selected rows predicted correctly (0 if none selected)."""
+    w = _valid(y_true, where)
+    correct = jnp.sum(jnp.where(w, y_true == y_pred, False))
+    return correct / jnp.maximum(jnp.sum(w), 1)
+
+
+def _safe_div(num: Array, den: Array) -> Array:
+    return jnp.where(den > 0, num / jnp.where(den > 0, den, 1.0), 0.0)
+
+
+def _average(per_class: Array, cm: Array, average: str | None) -> Array:
+    support = cm.sum(axis=1)
+    present = (support + cm.sum(axis=0)) > 0
+    if average is None:
+        return per_class
+    if average == "macro":
+        return jnp.sum(jnp.where(present, per_class, 0.0)) / jnp.maximum(jnp.sum(present), 1)
+    if average == "weighted":
+        return _safe_div(jnp.sum(per_class * support), jnp.sum(support))
+    raise ValueError(f"average must be one of {_AVERAGES}, got {average!r}")
+
+
+def precision_recall_fscore_support(y_true: Array, y_pred: Array, num_classes: int,
+                                    average: str | None = None,
+                                    where: Array | None = None) -> tuple[Array, Array, Array, Array]:
+    """Precision, recall, F1 and support (``zero_division=0``).
+
+    Args:
+      y_true, y_pred: ``Int[batch]``.
+      num_classes: ``C`` (static).
+      average: ``None`` (per class), ``"macro"``, ``"weighted"`` or ``"micro"``.
+      where: ``Bool[batch]`` or ``None``.
+    Returns:
+      ``(precision, recall, f1, support)``; ``Float[classes]`` each for
+      ``average=None``, else scalars (support is then the number of rows).
+    """
+    if average not in _AVERAGES:
+        raise ValueError(f"average must be one of {_AVERAGES}, got {average!r}")
+    cm = confusion_matrix(y_true, y_pred, num_classes, where)
+    tp = jnp.diag(cm)
+    pred = cm.sum(axis=0)
+    true = cm.sum(axis=1)
+    if average == "micro":
+        tp, pred, true = tp.sum(), pred.sum(), true.sum()
+        p, r, f = _safe_div(tp, pred), _safe_div(tp, true), _safe_div(2 * tp, pred + true)
+        return p, r, f, true
+    p = _safe_div(tp, pred)
+    r = _safe_div(tp, true)
+    f = _safe_div(2 * tp, pred + true)
+    if average is None:
+        return p, r, f, true
+    return _average(p, cm, average), _average(r, cm, average), _average(f, cm, average), true.sum()
+
+
+def precision_score(y_true, y_pred, num_classes: int, average: str | None = "macro",
+                    where=None) -> Array:
+    """``tp / (tp + fp)`` per class, then averaged; see module conventions."""
+    return precision_recall_fscore_support(y_true, y_pred, num_classes, average, where)[0]
+
+
+def recall_score(y_true, y_pred, num_classes: int, average: str | None = "macro",
+                 where=None) -> Array:
+    """``tp / (tp + fn)`` per class, then averaged; see module conventions."""
+    return precision_recall_fscore_support(y_true, y_pred, num_classes, average, where)[1]
+
+
+def f1_score(y_true, y_pred, num_classes: int, average: str | None = "macro",
+             where=None) -> Array:
+    """``2 tp / (2 tp + fp + fn)`` per class, then averaged; see module conventions."""
+    return precision_recall_fscore_support(y_true, y_pred, num_classes, average, where)[2]
+
+
+def balanced_accuracy_score(y_true, y_pred, num_classes: int, where=None) -> Array:
+    """Mean recall over the classes present in ``y_true`` (scikit-learn's
+    ``adjusted=False``)."""
+    cm = confusion_matrix(y_true, y_pred, num_classes, where)
+    support = cm.sum(axis=1)
+    recall = _safe_div(jnp.diag(cm), support)
+    return _safe_div(jnp.sum(jnp.where(support > 0, recall, 0.0)), jnp.sum(support > 0))
+
+
+def matthews_corrcoef(y_true, y_pred, num_classes: int, where=None) -> Array:
+    """Multi-class Matthews correlation (Gorodkin's R_K), 0 when undefined."""
+    cm = confusion_matrix(y_true, y_pred, num_classes, where)
+    n = jnp.maximum(cm.sum(), 1.0)
+    cm = cm / n  # scale-free; keeps float32 products small
+    t, p = cm.sum(axis=1), cm.sum(axis=0)
+    s = cm.sum()
+    cov_tp = jnp.trace(cm) * s - t @ p
+    cov_pp = s * s - p @ p
+    cov_tt = s * s - t @ t
+    den = cov_pp * cov_tt
+    return jnp.where(den > 0, cov_tp / jnp.sqrt(jnp.where(den > 0, den, 1.0)), 0.0)
+
+
+def log_loss(y_true, y_prob, where=None) -> Array:
+    """Mean ``-log p[y]`` with ``p`` clipped to ``[eps, 1 - eps]`` as
+    scikit-learn does (``eps`` of the dtype).
+
+    Args:
+      y_true: ``Int[batch]``.
+      y_prob: ``Float[batch, classes]`` probabilities.
+      where: ``Bool[batch]`` or ``None``.
+    """
+    eps = jnp.finfo(y_prob.dtype).eps
+    p = jnp.take_along_axis(y_prob, y_true[:, None].astype(jnp.int32), axis=1)[:, 0]
+    nll = -jnp.log(jnp.clip(p, eps, 1 - eps))
+    w = _valid(y_true, where)
+    return jnp.sum(jnp.where(w, nll, 0.0)) / jnp.maximum(jnp.sum(w), 1)
+
+
+def _count_below(sorted_vals: Array, s: Array) -> tuple[Array, Array]:
+    """Entries of ``sorted_vals`` strictly below / equal to each of ``s``."""
+    lo = jnp.searchsorted(sorted_vals, s, side="left")
+    hi = jnp.searchsorted(sorted_vals, s, side="right")
+    return lo, hi - lo
+
+
+def _binary_auc(score: Array, pos: Array, neg: Array) -> Array:
+    # Mann-Whitney U: each (positive, negative) pair scores 1 if ordered
+    # right and 1/2 if tied, which is exactly the trapezoidal area under the
+    # ROC curve that scikit-learn integrates.
+    neg_sorted = jnp.sort(jnp.where(neg, score, jnp.inf))
+    below, ties = _count_below(neg_sorted, score)
+    u = jnp.sum(jnp.where(pos, below + 0.5 * ties, 0.0))
+    n_pos, n_neg = jnp.sum(pos), jnp.sum(neg)
+    defined = (n_pos > 0) & (n_neg > 0)
+    return jnp.where(defined, u / jnp.maximum(n_pos * n_neg, 1), jnp.nan)
+
+
+def _binary_ap(score: Array, pos: Array, valid: Array) -> Array:
+    # AP = sum over thresholds of delta-recall * precision. Every positive j
+    # adds 1/P times the precision at threshold s_j, counting all rows with
+    # score >= s_j (ties share one threshold, as in precision_recall_curve).
+    n = score.shape[0]
+    all_sorted = jnp.sort(jnp.where(valid, score, -jnp.inf))
+    pos_sorted = jnp.sort(jnp.where(pos, score, -jnp.inf))
+    ge_all = n - jnp.searchsorted(all_sorted, score, side="left")
+    ge_pos = n - jnp.searchsorted(pos_sorted, score, side="left")
+    prec = ge_pos / jnp.maximum(ge_all, 1)
+    n_pos = jnp.sum(pos)
+    n_neg = jnp.sum(valid & ~pos)
+    ap = jnp.sum(jnp.where(pos, prec, 0.0)) / jnp.maximum(n_pos, 1)
+    return jnp.where((n_pos > 0) & (n_neg > 0), ap, jnp.nan)
+
+
+def _ovr(binary: Callable, y_true, y_score, num_classes: int, average, where, needs_neg: bool):
+    if average not in (None, "macro", "weighted"):
+        raise ValueError(f"average must be None, 'macro' or 'weighted', got {average!r}")
+    valid = _valid(y_true, where)
+    classes = jnp.arange(num_classes)
+
+    def one(c, s):
+        pos = valid & (y_true == c)
+        other = valid & (y_true != c) if needs_neg else valid
+        return binary(s, pos, other)
+
+    per_class = jax.vmap(one, in_axes=(0, 1))(classes, y_score)
+    if average is None:
+        return per_class
+    defined = ~jnp.isnan(per_class)
+    vals = jnp.where(defined, per_class, 0.0)
+    if average == "macro":
+        w = defined.astype(vals.dtype)
+    else:
+        support = jnp.zeros(num_classes).at[y_true].add(valid.astype(jnp.float32))
+        w = jnp.where(defined, support, 0.0)
+    total = jnp.sum(w)
+    return jnp.where(total > 0, jnp.sum(vals * w) / jnp.where(total > 0, total, 1.0), jnp.nan)
+
+
+def roc_auc_score(y_true, y_score, num_classes: int, average: str | None = "macro",
+                  where=None) -> Array:
+    """One-vs-rest ROC-AUC from scores, ties counted as scikit-learn does.
+
+    Args:
+      y_true: ``Int[batch]``.
+      y_score: ``Float[batch, classes]`` (probabilities or any monotone score).
+      num_classes: ``C`` (static).
+      average: ``"macro"``, ``"weighted"`` (by support) or ``None``.
+      where: ``Bool[batch]`` or ``None``.
+    Returns:
+      scalar, or ``Float[classes]`` (NaN where undefined) for ``average=None``.
+    """
+    return _ovr(_binary_auc, y_true, y_score, num_classes, average, where, needs_neg=True)
+
+
+def average_precision_score(y_true, y_score, num_classes: int, average: str | None = "macro",
+                            where=None) -> Array:
+    """One-vs-rest average precision (area under the step precision-recall
+    curve, scikit-learn's definition), averaged like :func:`roc_auc_score`."""
+    return _ovr(_binary_ap, y_true, y_score, num_classes, average, where, needs_neg=False)
+
+
+def classification_report(y_true, y_pred, num_classes: int, target_names=None,
+                          where=None) -> dict:
+    """Per-class precision/recall/F1/support plus accuracy and averages, as the
+    dict of ``sklearn.metrics.classification_report(..., output_dict=True)``.
+
+    Host-side: returns Python floats. Lists the classes present in ``y_true``
+    or ``y_pred`` (scikit-learn's default). ``target_names`` names all
+    ``num_classes`` classes, in order.
+    """
+    y_true, y_pred = jnp.asarray(y_true), jnp.asarray(y_pred)
+    p, r, f, s = (np.asarray(a) for a in
+                  precision_recall_fscore_support(y_true, y_pred, num_classes, None, where))
+    cm = np.asarray(confusion_matrix(y_true, y_pred, num_classes, where))
+    present = np.flatnonzero(cm.sum(0) + cm.sum(1) > 0)
+    names = [str(c) for c in range(num_classes)] if target_names is None else [str(t) for t in target_names]
+    if len(names) != num_classes:
+        raise ValueError(f"target_names has {len(names)} names for {num_classes} classes")
+    report = {}
+    for c in present:
+        report[names[c]] = {"precision": float(p[c]), "recall": float(r[c]),
+                            "f1-score": float(f[c]), "support": float(s[c])}
+    sup = s[present]
+    total = float(sup.sum())
+    report["accuracy"] = float(np.trace(cm) / total) if total else 0.0
+    for key, weights in (("macro avg", np.ones(len(present))), ("weighted avg", sup)):
+        wsum = weights.sum()
+        report[key] = {
+            m: (float(np.dot(v[present], weights) / wsum) if wsum else 0.0)
+            for m, v in (("precision", p), ("recall", r), ("f1-score", f))
+        }
+        report[key]["support"] = total
+    return report
+
+
+def format_classification_report(report: dict, digits: int = 3) -> str:
+    """Text table of a :func:`classification_report` dict, laid out as
+    scikit-learn prints it."""
+    rows = [k for k in report if k not in ("accuracy", "macro avg", "weighted avg")]
+    width = max([len(k) for k in report] + [len("weighted avg"), digits])
+    head = f"{'':>{width}} {'precision':>9} {'recall':>9} {'f1-score':>9} {'support':>9}\n\n"
+    line = "{:>{w}} {:>9.{d}f} {:>9.{d}f} {:>9.{d}f} {:>9}\n"
+    out = head
+    for k in rows:
+        v = report[k]
+        out += line.format(k, v["precision"], v["recall"], v["f1-score"], int(v["support"]), w=width, d=digits)
+    out += "\n"
+    total = int(report["macro avg"]["support"])
+    out += f"{'accuracy':>{width}} {'':>9} {'':>9} {report['accuracy']:>9.{digits}f} {total:>9}\n"
+    for k in ("macro avg", "weighted avg"):
+        v = report[k]
+        out += line.format(k, v["precision"], v["recall"], v["f1-score"], int(v["support"]), w=width, d=digits)
+    return out
+
+
+class Scorer(NamedTuple):
+    """A selection metric: ``fn(y_true, probs, num_classes, where) -> scalar``
+    and whether greater is better. Names follow scikit-learn's scoring strings."""
+
+    fn: Callable
+    greater_is_better: bool
+
+
+def _from_pred(metric, **kw):
+    def fn(y, probs, num_classes, where):
+        return metric(y, jnp.argmax(probs, -1), num_classes, where=where, **kw)
+    return fn
+
+
+SCORERS: dict[str, Scorer] = {
+    "accuracy": Scorer(lambda y, p, c, w: accuracy_score(y, jnp.argmax(p, -1), w), True),
+    "balanced_accuracy": Scorer(_from_pred(balanced_accuracy_score), True),
+    "f1_macro": Scorer(_from_pred(f1_score, average="macro"), True),
+    "f1_weighted": Scorer(_from_pred(f1_score, average="weighted"), True),
+    "f1_micro": Scorer(_from_pred(f1_score, average="micro"), True),
+    "precision_macro": Scorer(_from_pred(precision_score, average="macro"), True),
+    "precision_weighted": Scorer(_from_pred(precision_score, average="weighted"), True),
+    "recall_macro": Scorer(_from_pred(recall_score, average="macro"), True),
+    "recall_weighted": Scorer(_from_pred(recall_score, average="weighted"), True),
+    "matthews_corrcoef": Scorer(_from_pred(matthews_corrcoef), True),
+    "roc_auc_ovr": Scorer(lambda y, p, c, w: roc_auc_score(y, p, c, "macro", w), True),
+    "roc_auc_ovr_weighted": Scorer(lambda y, p, c, w: roc_auc_score(y, p, c, "weighted", w), True),
+    "average_precision": Scorer(lambda y, p, c, w: average_precision_score(y, p, c, "macro", w), True),
+    "neg_log_loss": Scorer(lambda y, p, c, w: -log_loss(y, p, w), True),
+}
+
+
+def get_scorer(name: str) -> Scorer:
+    """Look up a scorer by scikit-learn scoring name (e.g. ``"f1_macro"``)."""
+    try:
+        return SCORERS[name]
+    except KeyError:
+        raise ValueError(f"unknown metric {name!r}; choose one of {sorted(SCORERS)}") from None

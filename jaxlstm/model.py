@@ -1,0 +1,233 @@
+"""LSTM sequence classifier: a Flax module over pure, scanned LSTM layers.
+
+Axis vocabulary used in every docstring of the project:
+``batch time feature hidden classes member fold``.
+
+The recurrence lives in :func:`lstm_scan`, a pure function over arrays: the input
+projection of every time step is one large matmul done before the scan (as cuDNN
+does), so the scanned step holds only the recurrent ``h @ W_h``. Right-padded
+batches carry ``lengths``; a padded step leaves the state untouched, so the final
+state of each sequence is its state at its own last step and whatever sits in the
+padding cannot change the result.
+
+Gate order is ``i, f, g, o`` (input, forget, cell, output), the order of Flax's
+``OptimizedLSTMCell`` and of Keras, so weights map one to one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import flax.linen as nn
+from flax.linen.recurrent import flip_sequences
+
+Array = jax.Array
+
+__all__ = [
+    "ModelConfig",
+    "LSTMClassifierNet",
+    "lstm_scan",
+    "sequence_mask",
+    "dropout",
+    "init_params",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """Static architecture of the classifier (hashable: a jit static argument).
+
+    Attributes:
+      num_features: input channels ``F``.
+      num_classes: output classes ``C``.
+      hidden_sizes: hidden size of each stacked LSTM layer, bottom first.
+      bidirectional: run each layer forwards and backwards and concatenate.
+      head_size: width of an optional ReLU dense layer before the logits
+        (``Dense(64, relu)`` in the Keras tutorial); ``None`` for none.
+    """
+
+    num_features: int
+    num_classes: int
+    hidden_sizes: tuple[int, ...] = (128,)
+    bidirectional: bool = False
+    head_size: int | None = None
+
+    def __post_init__(self):
+        hs = self.hidden_sizes
+        if isinstance(hs, int):
+            object.__setattr__(self, "hidden_sizes", (hs,))
+            hs = (hs,)
+        else:
+            object.__setattr__(self, "hidden_sizes", tuple(int(h) for h in hs))
+            hs = self.hidden_sizes
+        if not hs or any(h < 1 for h in hs):
+            raise ValueError(f"hidden_sizes must be positive integers, got {self.hidden_sizes!r}")
+        if self.num_features < 1:
+            raise ValueError(f"num_features must be >= 1, got {self.num_features}")
+        if self.num_classes < 2:
+            raise ValueError(f"num_classes must be >= 2, got {self.num_classes}")
+        if self.head_size is not None and self.head_size < 1:
+            raise ValueError(f"head_size must be None or >= 1, got {self.head_size}")
+
+
+def sequence_mask(lengths: Array, max_length: int) -> Array:
+    """``mask[b, t] = t < lengths[b]``.
+
+    Args:
+      lengths: ``Int[batch]``.
+      max_length: ``T``.
+    Returns:
+      ``Bool[batch, time]``.
+    """
+    return jnp.arange(max_length)[None, :] < lengths[:, None]
+
+
+def dropout(x: Array, rate: Array | float, rng: Array | None) -> Array:
+    """Inverted dropout whose ``rate`` may be a traced array.
+
+    Flax's ``nn.Dropout`` needs a Python float rate; a sweep needs the rate to
+    differ per vmapped member, so it must be data. ``rate == 0`` is exactly the
+    identity, ``rate >= 1`` gives zeros, ``rng=None`` disables dropout.
+
+    Args:
+      x: any shape.
+      rate: scalar probability of dropping a unit.
+      rng: a PRNG key, or ``None`` for deterministic (evaluation) mode.
+    Returns:
+      array like ``x``.
+    """
+    if rng is None:
+        return x
+    rate = jnp.asarray(rate, dtype=x.dtype)
+    keep_prob = 1.0 - rate
+    # uniform in [0, 1) < 1 is always true, so rate 0 keeps every unit.
+    keep = jax.random.bernoulli(rng, keep_prob, x.shape)
+    scale = jnp.where(keep_prob > 0, 1.0 / jnp.maximum(keep_prob, 1e-12), 0.0)
+    return jnp.where(keep, x * scale, jnp.zeros_like(x))
+
+
+def lstm_scan(x_proj: Array, recurrent_kernel: Array, mask: Array) -> tuple[Array, tuple[Array, Array]]:
+    """Scan the recurrent part of an LSTM over time.
+
+    Args:
+      x_proj: ``Float[batch, time, 4*hidden]``, the input projection
+        ``x @ W_x + b`` of every step, gates ordered ``i, f, g, o``.
+      recurrent_kernel: ``Float[hidden, 4*hidden]``.
+      mask: ``Bool[batch, time]``; where false the state is carried unchanged
+        and the output is zero.
+    Returns:
+      ``(outputs, (c, h))``: ``Float[batch, time, hidden]`` and the final cell
+      and hidden states ``Float[batch, hidden]`` (each row's state at its own
+      last valid step).
+    """
+    batch, _, four_h = x_proj.shape
+    hidden = four_h // 4
+    dtype = x_proj.dtype
+
+    def step(carry, inputs):
+        c, h = carry
+        xp_t, m_t = inputs
+        z = xp_t + h @ recurrent_kernel
+        i, f, g, o = jnp.split(z, 4, axis=-1)
+        new_c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+        new_h = jax.nn.sigmoid(o) * jnp.tanh(new_c)
+        m = m_t[:, None]
+        c = jnp.where(m, new_c, c)
+        h = jnp.where(m, new_h, h)
+        return (c, h), jnp.where(m, new_h, 0.0)
+
+    init = (jnp.zeros((batch, hidden), dtype), jnp.zeros((batch, hidden), dtype))
+    # time-major for the scan: one contiguous slice per step.
+    (c, h), ys = jax.lax.scan(step, init, (jnp.swapaxes(x_proj, 0, 1), mask.T))
+    return jnp.swapaxes(ys, 0, 1), (c, h)
+
+
+def _keras_lstm_bias_init(key, shape, dtype=jnp.float32):
+    # Keras' unit_forget_bias=True: zeros, but ones for the forget gate.
+    hidden = shape[0] // 4
+    return jnp.zeros(shape, dtype).at[hidden : 2 * hidden].set(1.0)
+
+
+class LSTMLayer(nn.Module):
+    """One LSTM direction. Params: ``input_kernel (F, 4H)``,
+    ``recurrent_kernel (H, 4H)``, ``bias (4H,)``; initialised as Keras does
+    (Glorot-uniform input kernel, orthogonal recurrent kernel, forget bias 1)."""
+
+    hidden: int
+
+    @nn.compact
+    def __call__(self, x: Array, mask: Array) -> tuple[Array, Array]:
+        features = x.shape[-1]
+        w_x = self.param("input_kernel", nn.initializers.glorot_uniform(), (features, 4 * self.hidden))
+        w_h = self.param("recurrent_kernel", nn.initializers.orthogonal(), (self.hidden, 4 * self.hidden))
+        b = self.param("bias", _keras_lstm_bias_init, (4 * self.hidden,))
+        # Padded steps are zeroed first so that inf/NaN padding cannot leak
+        # into the matmul (nor into gradients through the masked select).
+        x = jnp.where(mask[..., None], x, 0.0)
+        x_proj = jnp.einsum("btf,fg->btg", x, w_x) + b
+        ys, (_, h) = lstm_scan(x_proj, w_h, mask)
+        return ys, h
+
+
+class LSTMClassifierNet(nn.Module):
+    """Stacked (optionally bidirectional) LSTM -> [Dense(head, relu)] -> logits.
+
+    Dropout (rate may be traced) is applied to the sequence between stacked
+    layers, to the final hidden state before the head, and after the hidden
+    dense layer, as in the Keras tutorial's ``LSTM -> Dropout -> Dense(64) ->
+    Dropout -> Dense``.
+    """
+
+    config: ModelConfig
+
+    @nn.compact
+    def __call__(self, x: Array, lengths: Array, dropout_rate: Array | float = 0.0,
+                 deterministic: bool = True) -> Array:
+        """Logits of a right-padded batch.
+
+        Args:
+          x: ``Float[batch, time, feature]``.
+          lengths: ``Int[batch]``, each in ``[1, time]``.
+          dropout_rate: scalar, may be traced.
+          deterministic: if false, draws dropout masks from the ``"dropout"`` rng.
+        Returns:
+          ``Float[batch, classes]`` logits.
+        """
+        cfg = self.config
+        if x.ndim != 3 or x.shape[-1] != cfg.num_features:
+            raise ValueError(
+                f"x must have shape (batch, time, {cfg.num_features}), got {x.shape}")
+        mask = sequence_mask(lengths, x.shape[1])
+
+        def drop(v):
+            return dropout(v, dropout_rate, None if deterministic else self.make_rng("dropout"))
+
+        seq = x
+        finals = None
+        for depth, hidden in enumerate(cfg.hidden_sizes):
+            if depth > 0:
+                seq = drop(seq)
+            fwd_seq, fwd_h = LSTMLayer(hidden, name=f"lstm_{depth}_fwd")(seq, mask)
+            if cfg.bidirectional:
+                rev = flip_sequences(seq, lengths, num_batch_dims=1, time_major=False)
+                bwd_rev, bwd_h = LSTMLayer(hidden, name=f"lstm_{depth}_bwd")(rev, mask)
+                bwd_seq = flip_sequences(bwd_rev, lengths, num_batch_dims=1, time_major=False)
+                seq = jnp.concatenate([fwd_seq, bwd_seq], axis=-1)
+                finals = jnp.concatenate([fwd_h, bwd_h], axis=-1)
+            else:
+                seq, finals = fwd_seq, fwd_h
+        z = drop(finals)
+        if cfg.head_size is not None:
+            z = nn.relu(nn.Dense(cfg.head_size, name="head")(z))
+            z = drop(z)
+        return nn.Dense(cfg.num_classes, name="logits")(z)
+
+
+def init_params(config: ModelConfig, rng: Array, max_length: int = 1) -> Any:
+    """Initial parameters of :class:`LSTMClassifierNet` (pure; vmappable over ``rng``)."""
+    net = LSTMClassifierNet(config)
+    x = jnp.zeros((1, max_length, config.num_features), jnp.float32)
+    return net.init(rng, x, jnp.ones((1,), jnp.int32))["params"]

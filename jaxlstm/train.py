@@ -1,0 +1,396 @@
+"""Training: a pure train step, epochs as ``lax.scan``, best-epoch selection.
+
+Everything here is a pure function of arrays; callers apply ``jax.jit`` (and,
+in a sweep, ``jax.vmap`` over members). The dataset stays resident on the
+device: an epoch gathers shuffled minibatches from it by index inside the
+scan, and the last partial batch is masked rather than dropped.
+
+``HParams`` is a pytree of arrays, so every field can differ between members
+of a vmapped sweep; :class:`TrainConfig` is the static part (it changes array
+shapes or code) and is a jit static argument.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import struct
+
+from jaxlstm import features, losses, metrics
+from jaxlstm.model import LSTMClassifierNet, ModelConfig, init_params
+
+Array = jax.Array
+
+__all__ = [
+    "HParams",
+    "make_hparams",
+    "TrainConfig",
+    "TrainState",
+    "Split",
+    "FitResult",
+    "make_optimizer",
+    "init_state",
+    "train_step",
+    "run_epoch",
+    "predict_logits",
+    "fit",
+]
+
+
+class HParams(NamedTuple):
+    """Dynamic hyperparameters: scalars (``Float[]``, or ``Float[member]`` in a
+    sweep) except ``class_weights`` (``Float[classes]``).
+
+    Attributes:
+      learning_rate: Adam step size.
+      l1, l2: Keras-style penalties ``l1 * sum|w| + l2 * sum w**2`` over kernels.
+      weight_decay: decoupled (AdamW) decay of kernels; the alternative to ``l2``.
+      dropout: dropout rate between layers and before/inside the head.
+      grad_clip: maximum global gradient norm (``inf`` = no clipping).
+      class_weight_exponent: 0 = unweighted, 1 = "balanced", fitted on the
+        training rows inside the program.
+      class_weights: explicit per-class multipliers (ones = none).
+    """
+
+    learning_rate: Array
+    l1: Array
+    l2: Array
+    weight_decay: Array
+    dropout: Array
+    grad_clip: Array
+    class_weight_exponent: Array
+    class_weights: Array
+
+
+def make_hparams(num_classes: int, learning_rate=1e-3, l1=0.0, l2=0.0, weight_decay=0.0,
+                 dropout=0.0, grad_clip=math.inf, class_weight_exponent=0.0,
+                 class_weights=None) -> HParams:
+    """:class:`HParams` as float32 arrays, with checked ranges.
+
+    Raises:
+      ValueError: a negative rate or penalty, dropout outside ``[0, 1)``, or
+        ``class_weights`` of the wrong length.
+    """
+    f = lambda v: jnp.asarray(v, jnp.float32)
+    for name, v, lo in (("learning_rate", learning_rate, 0.0), ("l1", l1, 0.0), ("l2", l2, 0.0),
+                        ("weight_decay", weight_decay, 0.0), ("grad_clip", grad_clip, 0.0),
+                        ("class_weight_exponent", class_weight_exponent, 0.0)):
+        a = np.asarray(v, np.float64)
+        if np.any(np.isnan(a)) or np.any(a < lo):
+            raise ValueError(f"{name} must be >= {lo}, got {v!r}")
+    d = np.asarray(dropout, np.float64)
+    if np.any(np.isnan(d)) or np.any(d < 0) or np.any(d >= 1):
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    if class_weights is None:
+        cw = jnp.ones(num_classes, jnp.float32)
+    else:
+        cw = f(class_weights)
+        if cw.shape[-1:] != (num_classes,):
+            raise ValueError(f"class_weights must have {num_classes} entries, got shape {cw.shape}")
+        if not np.all(np.isfinite(np.asarray(cw))) or np.any(np.asarray(cw) < 0):
+            raise ValueError("class_weights must be finite and >= 0")
+    return HParams(f(learning_rate), f(l1), f(l2), f(weight_decay), f(dropout), f(grad_clip),
+                   f(class_weight_exponent), cw)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Static training settings (hashable; a jit static argument).
+
+    Attributes:
+      model: the architecture.
+      batch_size: minibatch size.
+      epochs: number of epochs.
+      select: scorer name (``jaxlstm.metrics.SCORERS``) whose best validation
+        value picks the kept epoch.
+      normalize: ``"standard"``, ``"minmax"`` or ``None``; fitted on training rows.
+      patience: stop updating after this many epochs without improvement
+        (``None``: train all epochs; the best epoch is kept either way).
+      record: scorers recorded per epoch on the validation rows.
+      eval_batch_size: rows per forward pass when scoring.
+    """
+
+    model: ModelConfig
+    batch_size: int = 32
+    epochs: int = 10
+    select: str = "f1_macro"
+    normalize: str | None = "standard"
+    patience: int | None = None
+    record: tuple[str, ...] = ("accuracy", "balanced_accuracy", "f1_macro", "roc_auc_ovr", "neg_log_loss")
+    eval_batch_size: int = 512
+
+    def __post_init__(self):
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        if self.epochs < 1:
+            raise ValueError(f"epochs must be >= 1, got {self.epochs}")
+        if self.patience is not None and self.patience < 1:
+            raise ValueError(f"patience must be None or >= 1, got {self.patience}")
+        if self.normalize not in ("standard", "minmax", None):
+            raise ValueError(f"normalize must be 'standard', 'minmax' or None, got {self.normalize!r}")
+        metrics.get_scorer(self.select)
+        for name in self.record:
+            metrics.get_scorer(name)
+        if self.select not in self.record:
+            object.__setattr__(self, "record", tuple(self.record) + (self.select,))
+
+
+@struct.dataclass
+class TrainState:
+    """What a train step reads and writes.
+
+    ``class_weights`` are fitted on the training rows (like scaler statistics)
+    and fixed during training. ``diverged`` turns true the first time a loss
+    or gradient is not finite; from then on the member is frozen.
+    """
+
+    params: Any
+    opt_state: Any
+    step: Array
+    class_weights: Array
+    diverged: Array
+    model: ModelConfig = struct.field(pytree_node=False)
+
+
+class Split(NamedTuple):
+    """Row indices into the resident dataset, padded to static sizes.
+
+    ``train_idx: Int[n_train]`` with ``train_mask: Bool[n_train]`` (false =
+    padding), and likewise for validation. A sweep pads every fold to the same
+    sizes so that folds are a vmapped axis.
+    """
+
+    train_idx: Array
+    train_mask: Array
+    val_idx: Array
+    val_mask: Array
+
+
+class FitResult(NamedTuple):
+    """Output of :func:`fit`. ``history`` maps names to ``Float[epochs]``:
+    ``train_loss`` and ``val_<scorer>`` for each recorded scorer."""
+
+    params: Any
+    best_params: Any
+    best_epoch: Array
+    best_score: Array
+    diverged: Array
+    scaler: features.ScalerStats
+    class_weights: Array
+    history: dict
+
+
+def _adamw_with_clipping(learning_rate, weight_decay, grad_clip):
+    return optax.chain(
+        optax.clip_by_global_norm(grad_clip),
+        optax.adamw(learning_rate, weight_decay=weight_decay, mask=losses.kernel_mask),
+    )
+
+
+def make_optimizer(hparams: HParams) -> optax.GradientTransformation:
+    """Adam(W) with global-norm clipping; learning rate, decay and clip norm are
+    injected into the optimizer state (``optax.inject_hyperparams``) so they
+    may be traced values that differ per sweep member."""
+    return optax.inject_hyperparams(_adamw_with_clipping)(
+        learning_rate=hparams.learning_rate, weight_decay=hparams.weight_decay,
+        grad_clip=hparams.grad_clip)
+
+
+def init_state(model: ModelConfig, hparams: HParams, class_weights: Array, rng: Array) -> TrainState:
+    """Fresh parameters and optimizer state (pure; vmappable over ``rng``)."""
+    params = init_params(model, rng)
+    opt_state = make_optimizer(hparams).init(params)
+    return TrainState(params=params, opt_state=opt_state, step=jnp.zeros((), jnp.int32),
+                      class_weights=class_weights, diverged=jnp.zeros((), bool), model=model)
+
+
+def _loss_fn(params, model, batch, hparams, class_weights, rng):
+    logits = LSTMClassifierNet(model).apply(
+        {"params": params}, batch["x"], batch["lengths"], dropout_rate=hparams.dropout,
+        deterministic=False, rngs={"dropout": rng})
+    ce = losses.weighted_cross_entropy(logits, batch["y"], class_weights, where=batch["mask"])
+    data_loss = losses.masked_mean(ce, batch["mask"])
+    penalty = hparams.l1 * losses.l1_penalty(params) + hparams.l2 * losses.l2_penalty(params)
+    return data_loss + penalty, data_loss
+
+
+def train_step(state: TrainState, batch: dict, hparams: HParams, rng: Array) -> tuple[TrainState, dict]:
+    """One optimizer step on a minibatch.
+
+    Args:
+      state: :class:`TrainState`.
+      batch: ``x: Float[batch, time, feature]``, ``lengths: Int[batch]``,
+        ``y: Int[batch]``, ``mask: Bool[batch]`` (false rows are padding).
+      hparams: :class:`HParams`.
+      rng: dropout key for this step.
+    Returns:
+      ``(state, metrics)`` with ``loss`` (data term + penalties),
+      ``data_loss`` and ``count`` (valid rows).
+
+    A step whose loss or gradient is not finite leaves the state unchanged
+    and sets ``diverged``; so does any step once ``diverged`` is set. A batch
+    with no valid rows leaves the state unchanged.
+    """
+    (loss, data_loss), grads = jax.value_and_grad(_loss_fn, has_aux=True)(
+        state.params, state.model, batch, hparams, state.class_weights, rng)
+    updates, new_opt = make_optimizer(hparams).update(grads, state.opt_state, state.params)
+    new_params = optax.apply_updates(state.params, updates)
+    finite = jnp.isfinite(loss) & jnp.isfinite(optax.global_norm(grads))
+    count = jnp.sum(batch["mask"])
+    take = finite & ~state.diverged & (count > 0)
+    keep = lambda new, old: jax.tree.map(lambda a, b: jnp.where(take, a, b), new, old)
+    state = state.replace(
+        params=keep(new_params, state.params),
+        opt_state=keep(new_opt, state.opt_state),
+        step=state.step + take.astype(jnp.int32),
+        diverged=state.diverged | (~finite & (count > 0)),
+    )
+    return state, {"loss": loss, "data_loss": data_loss, "count": count}
+
+
+def _batch_order(split_idx: Array, split_mask: Array, batch_size: int, rng: Array | None):
+    """Shuffled (if ``rng``) training rows first, reshaped to ``(n_batches, batch)``."""
+    n = split_idx.shape[0]
+    n_batches = max(1, -(-n // batch_size))
+    if rng is None:
+        keys = jnp.where(split_mask, jnp.arange(n, dtype=jnp.float32), jnp.inf)
+    else:
+        keys = jnp.where(split_mask, jax.random.uniform(rng, (n,)), 2.0)
+    perm = jnp.argsort(keys)
+    pad = n_batches * batch_size - n
+    idx = jnp.pad(split_idx[perm], (0, pad))
+    mask = jnp.pad(split_mask[perm], (0, pad))
+    return idx.reshape(n_batches, batch_size), mask.reshape(n_batches, batch_size)
+
+
+def run_epoch(state: TrainState, data: dict, split: Split, hparams: HParams, rng: Array,
+              batch_size: int) -> tuple[TrainState, Array]:
+    """One pass over the shuffled training rows as a ``lax.scan`` of steps.
+
+    Args:
+      data: ``x: Float[n, time, feature]`` (already scaled), ``lengths: Int[n]``,
+        ``y: Int[n]``, resident on the device.
+      split: which rows train.
+      rng: shuffling and dropout key for this epoch.
+      batch_size: static.
+    Returns:
+      ``(state, mean training loss over the epoch's valid rows)``.
+    """
+    shuffle_rng, drop_rng = jax.random.split(rng)
+    idx, mask = _batch_order(split.train_idx, split.train_mask, batch_size, shuffle_rng)
+
+    def body(carry, inputs):
+        st, total, count = carry
+        i, b_idx, b_mask = inputs
+        batch = {"x": data["x"][b_idx], "lengths": data["lengths"][b_idx],
+                 "y": data["y"][b_idx], "mask": b_mask}
+        st, m = train_step(st, batch, hparams, jax.random.fold_in(drop_rng, i))
+        return (st, total + m["data_loss"] * m["count"], count + m["count"]), None
+
+    zero = jnp.zeros((), jnp.float32)
+    (state, total, count), _ = jax.lax.scan(
+        body, (state, zero, jnp.zeros((), jnp.int32)), (jnp.arange(idx.shape[0]), idx, mask))
+    return state, total / jnp.maximum(count, 1)
+
+
+def predict_logits(params, model: ModelConfig, x: Array, lengths: Array,
+                   batch_size: int = 512) -> Array:
+    """Deterministic logits, ``batch_size`` rows per forward pass.
+
+    Args:
+      x: ``Float[n, time, feature]`` (scaled as in training).
+      lengths: ``Int[n]``.
+    Returns:
+      ``Float[n, classes]``.
+    """
+    net = LSTMClassifierNet(model)
+    if x.shape[0] == 0:
+        return jnp.zeros((0, model.num_classes), x.dtype)
+
+    def one(row):
+        xi, li = row
+        return net.apply({"params": params}, xi[None], li[None])[0]
+
+    return jax.lax.map(one, (x, lengths), batch_size=min(batch_size, x.shape[0]))
+
+
+def _tree_where(cond, a, b):
+    return jax.tree.map(lambda u, v: jnp.where(cond, u, v), a, b)
+
+
+def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng: Array,
+        config: TrainConfig) -> FitResult:
+    """Train one model from scratch; pure, so ``jit`` it (``config`` static)
+    and ``vmap`` it over ``split``/``hparams``/``rng`` for a sweep.
+
+    Scaler statistics and "balanced" class weights are fitted on the training
+    rows only. After each epoch the validation rows are scored with every
+    scorer in ``config.record``; the parameters of the epoch with the best
+    ``config.select`` score are kept (ties keep the earlier epoch). With no
+    validation rows the last epoch is kept.
+
+    Args:
+      x: ``Float[n, time, feature]``.
+      lengths: ``Int[n]``.
+      y: ``Int[n]`` in ``[0, classes)``.
+      split: :class:`Split`.
+      hparams: :class:`HParams`.
+      rng: PRNG key (initialisation, shuffling, dropout).
+      config: :class:`TrainConfig` (static).
+    Returns:
+      :class:`FitResult`.
+    """
+    model = config.model
+    tr_x, tr_len = x[split.train_idx], lengths[split.train_idx]
+    scaler = features.fit_scaler(config.normalize, tr_x, tr_len, where=split.train_mask)
+    data = {"x": features.apply_scaler(x, lengths, scaler), "lengths": lengths, "y": y}
+    cw = losses.class_weights(y[split.train_idx], model.num_classes, hparams.class_weight_exponent,
+                              hparams.class_weights, where=split.train_mask)
+    init_rng, data_rng = jax.random.split(rng)
+    state = init_state(model, hparams, cw, init_rng)
+    has_val = split.val_idx.shape[0] > 0
+    scorers = {name: metrics.get_scorer(name) for name in config.record}
+    sel = metrics.get_scorer(config.select)
+
+    def evaluate(params):
+        if not has_val:
+            return {name: jnp.float32(jnp.nan) for name in scorers}
+        vi = split.val_idx
+        logits = predict_logits(params, model, data["x"][vi], lengths[vi], config.eval_batch_size)
+        probs = jax.nn.softmax(logits, axis=-1)
+        return {name: s.fn(y[vi], probs, model.num_classes, split.val_mask) for name, s in scorers.items()}
+
+    def epoch(carry, e):
+        st, best_params, best_score, best_epoch, since_best = carry
+        stopped = jnp.asarray(False) if config.patience is None else since_best >= config.patience
+        new_st, train_loss = run_epoch(st, data, split, hparams, jax.random.fold_in(data_rng, e),
+                                       config.batch_size)
+        st = _tree_where(stopped, st, new_st)
+        scores = evaluate(st.params)
+        s = scores[config.select]
+        s = s if sel.greater_is_better else -s
+        s = jnp.where(jnp.isnan(s), -jnp.inf, s)
+        improved = (s > best_score) | (e == 0) | (not has_val)
+        improved = improved & ~stopped
+        best_params = _tree_where(improved, st.params, best_params)
+        best_epoch = jnp.where(improved, e, best_epoch)
+        best_score = jnp.where(improved, s, best_score)
+        since_best = jnp.where(improved, 0, since_best + 1)
+        row = {"train_loss": jnp.where(stopped, jnp.nan, train_loss),
+               **{f"val_{k}": v for k, v in scores.items()}}
+        return (st, best_params, best_score, best_epoch, since_best), row
+
+    init = (state, state.params, jnp.float32(-jnp.inf), jnp.int32(0), jnp.int32(0))
+    (state, best_params, best_score, best_epoch, _), history = jax.lax.scan(
+        epoch, init, jnp.arange(config.epochs))
+    if not sel.greater_is_better:
+        best_score = -best_score
+    return FitResult(params=state.params, best_params=best_params, best_epoch=best_epoch,
+                     best_score=jnp.where(has_val, best_score, jnp.nan), diverged=state.diverged,
+                     scaler=scaler, class_weights=cw, history=history)
