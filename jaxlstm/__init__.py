@@ -1,0 +1,39 @@
+"""jaxlstm: LSTM sequence classifiers in JAX, and whole hyperparameter sweeps
+trained as one jit-compiled, vmapped program.
+
+Modules, bottom to top: ``model``, ``losses``, ``metrics``, ``features``
+(pure functions), ``train`` (pure training loop plus a validated wrapper),
+``datasets``, ``cli``.
+"""
+
+from jaxlstm import datasets, features, losses, metrics, model, train
+from jaxlstm.datasets import Dataset
+from jaxlstm.features import pad_sequences
+from jaxlstm.model import LSTMClassifierNet, ModelConfig
+from jaxlstm.train import (FitResult, HParams, Split, TrainConfig, fit, make_hparams,
+                           predict_proba, train_single, train_step)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "datasets",
+    "features",
+    "losses",
+    "metrics",
+    "model",
+    "train",
+    "Dataset",
+    "pad_sequences",
+    "LSTMClassifierNet",
+    "ModelConfig",
+    "FitResult",
+    "HParams",
+    "Split",
+    "TrainConfig",
+    "fit",
+    "make_hparams",
+    "predict_proba",
+    "train_single",
+    "train_step",
+    "__version__",
+]

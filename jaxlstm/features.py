@@ -60,11 +60,12 @@ def fit_standard_scaler(x: Array, lengths: Array, where: Array | None = None) ->
     Returns:
       :class:`ScalerStats` with ``offset = mean`` and ``scale = 1 / std``.
     """
-    w = _step_weights(x, lengths, where)[..., None].astype(x.dtype)
-    n = jnp.maximum(jnp.sum(w, axis=(0, 1)), 1.0)
-    mean = jnp.sum(x * w, axis=(0, 1)) / n
+    w = _step_weights(x, lengths, where)[..., None]
+    n = jnp.maximum(jnp.sum(w, axis=(0, 1)), 1).astype(x.dtype)
+    # select, not multiply: NaN padding times 0 would still be NaN.
+    mean = jnp.sum(jnp.where(w, x, 0.0), axis=(0, 1)) / n
     # two-pass variance: no catastrophic cancellation in float32.
-    var = jnp.sum(jnp.square(jnp.where(w > 0, x - mean, 0.0)), axis=(0, 1)) / n
+    var = jnp.sum(jnp.square(jnp.where(w, x - mean, 0.0)), axis=(0, 1)) / n
     std = jnp.sqrt(var)
     eps = 10 * jnp.finfo(x.dtype).eps
     std = jnp.where(std < eps * jnp.maximum(jnp.abs(mean), 1.0), 1.0, std)

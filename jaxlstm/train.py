@@ -13,7 +13,9 @@ shapes or code) and is a jit static argument.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
+import time
 from typing import Any, NamedTuple
 
 import jax
@@ -23,6 +25,7 @@ import optax
 from flax import struct
 
 from jaxlstm import features, losses, metrics
+from jaxlstm._checks import check_labels, check_sequences
 from jaxlstm.model import LSTMClassifierNet, ModelConfig, init_params
 
 Array = jax.Array
@@ -241,7 +244,7 @@ def train_step(state: TrainState, batch: dict, hparams: HParams, rng: Array) -> 
         state.params, state.model, batch, hparams, state.class_weights, rng)
     updates, new_opt = make_optimizer(hparams).update(grads, state.opt_state, state.params)
     new_params = optax.apply_updates(state.params, updates)
-    finite = jnp.isfinite(loss) & jnp.isfinite(optax.global_norm(grads))
+    finite = jnp.isfinite(loss) & jnp.isfinite(optax.tree.norm(grads))
     count = jnp.sum(batch["mask"])
     take = finite & ~state.diverged & (count > 0)
     keep = lambda new, old: jax.tree.map(lambda a, b: jnp.where(take, a, b), new, old)
@@ -394,3 +397,89 @@ def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng:
     return FitResult(params=state.params, best_params=best_params, best_epoch=best_epoch,
                      best_score=jnp.where(has_val, best_score, jnp.nan), diverged=state.diverged,
                      scaler=scaler, class_weights=cw, history=history)
+
+
+# ---------------------------------------------------------------------------
+# Host-side convenience: validated inputs, compiled once per shape, timed.
+# ---------------------------------------------------------------------------
+
+_fit_jit = jax.jit(fit, static_argnames="config")
+_compiled: dict = {}
+
+
+class Timing(NamedTuple):
+    """Seconds spent compiling and running (``jax.block_until_ready`` before
+    the clock is read)."""
+
+    compile_s: float
+    run_s: float
+
+
+def _full_split(train_idx, val_idx) -> Split:
+    tr = jnp.asarray(np.asarray(train_idx, np.int32))
+    va = jnp.asarray(np.asarray(val_idx, np.int32))
+    return Split(tr, jnp.ones(tr.shape, bool), va, jnp.ones(va.shape, bool))
+
+
+def train_single(x, y, lengths=None, *, config: TrainConfig, hparams: HParams | None = None,
+                 train_idx=None, val_idx=None, seed: int = 0) -> tuple[FitResult, Timing]:
+    """Validate, compile (once per shape and config) and run :func:`fit`.
+
+    Args:
+      x: ``(n, T, F)``; ``y``: ``(n,)`` ints in ``[0, classes)``; ``lengths``:
+        ``(n,)`` or ``None`` (full length).
+      config: :class:`TrainConfig`.
+      hparams: :class:`HParams` (default: :func:`make_hparams` defaults).
+      train_idx, val_idx: row indices (default: all rows train, none validate).
+      seed: PRNG seed.
+    Returns:
+      ``(FitResult as NumPy arrays, Timing)``.
+
+    Raises:
+      ValueError: bad shapes or values (see :mod:`jaxlstm._checks`), a
+        training set with fewer than two classes, or indices out of range.
+    """
+    model = config.model
+    xa, la = check_sequences(x, lengths)
+    if xa.shape[-1] != model.num_features:
+        raise ValueError(f"x has {xa.shape[-1]} features but the model expects {model.num_features}")
+    ya = check_labels(y, len(xa), model.num_classes, min_classes=1)
+    n = len(xa)
+    tr = np.arange(n) if train_idx is None else np.asarray(train_idx)
+    va = np.zeros(0, np.int64) if val_idx is None else np.asarray(val_idx)
+    for nm, idx in (("train_idx", tr), ("val_idx", va)):
+        if idx.ndim != 1 or (idx.size and (idx.min() < 0 or idx.max() >= n)):
+            raise ValueError(f"{nm} must be a 1-D array of row indices in [0, {n})")
+    if tr.size == 0:
+        raise ValueError("train_idx selects no rows")
+    check_labels(ya[tr], tr.size, model.num_classes)  # at least two classes to learn
+    hp = make_hparams(model.num_classes) if hparams is None else hparams
+    split = _full_split(tr, va)
+    args = (jnp.asarray(xa), jnp.asarray(la), jnp.asarray(ya), split, hp, jax.random.key(seed))
+    key = (config, xa.shape, tr.size, va.size)
+    t0 = time.perf_counter()
+    if key not in _compiled:
+        _compiled[key] = _fit_jit.lower(*args, config=config).compile()
+    t1 = time.perf_counter()
+    result = jax.block_until_ready(_compiled[key](*args))
+    t2 = time.perf_counter()
+    return jax.tree.map(np.asarray, result), Timing(t1 - t0, t2 - t1)
+
+
+def predict_proba(params, model: ModelConfig, scaler: features.ScalerStats, x, lengths=None,
+                  batch_size: int = 512) -> np.ndarray:
+    """Class probabilities for raw (unscaled) sequences, host-side and validated.
+
+    Returns:
+      ``(n, classes)`` float32 NumPy array.
+    """
+    xa, la = check_sequences(x, lengths)
+    if xa.shape[-1] != model.num_features:
+        raise ValueError(f"x has {xa.shape[-1]} features but the model expects {model.num_features}")
+    return np.asarray(_predict_jit(params, scaler, jnp.asarray(xa), jnp.asarray(la), model, batch_size))
+
+
+@functools.partial(jax.jit, static_argnames=("model", "batch_size"))
+def _predict_jit(params, scaler, x, lengths, model, batch_size):
+    xs = features.apply_scaler(x, lengths, scaler)
+    return jax.nn.softmax(predict_logits(params, model, xs, lengths, batch_size), axis=-1)

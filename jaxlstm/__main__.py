@@ -1,0 +1,5 @@
+import sys
+
+from jaxlstm.cli import main
+
+sys.exit(main())

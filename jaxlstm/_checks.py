@@ -1,0 +1,93 @@
+"""Host-side input validation: clear ``ValueError`` before anything is traced.
+
+Pure functions cannot raise on values under ``jit``; every interface (the
+training wrapper, the estimator, the CLI) calls these first so that bad input
+is named here instead of surfacing as a NaN or a trace from deep inside JAX.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["check_sequences", "check_labels"]
+
+
+def check_sequences(x, lengths=None, *, name: str = "x") -> tuple[np.ndarray, np.ndarray]:
+    """Validate a right-padded batch; returns ``(x float32, lengths int32)``.
+
+    ``lengths=None`` means every sequence fills all ``T`` steps. Values in the
+    padding are not inspected (NaN padding is allowed); valid steps must be
+    finite.
+
+    Raises:
+      ValueError: ``x`` not 3-D, empty batch, zero time steps or features,
+        non-numeric values, ``lengths`` of the wrong shape or outside
+        ``[1, T]``, or NaN/inf in a valid step.
+    """
+    try:
+        xa = np.asarray(x, dtype=np.float32)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{name} must be a numeric array: {e}") from None
+    if xa.ndim != 3:
+        raise ValueError(f"{name} must be 3-D (batch, time, feature), got shape {xa.shape}")
+    n, t, f = xa.shape
+    if n == 0:
+        raise ValueError(f"{name} is empty: no sequences")
+    if t == 0:
+        raise ValueError(f"{name} has zero time steps (shape {xa.shape})")
+    if f == 0:
+        raise ValueError(f"{name} has zero features (shape {xa.shape})")
+    if lengths is None:
+        la = np.full(n, t, np.int32)
+    else:
+        la = np.asarray(lengths)
+        if la.ndim != 1 or la.shape[0] != n:
+            raise ValueError(f"lengths must have shape ({n},) to match {name}, got {la.shape}")
+        if la.size and not np.issubdtype(la.dtype, np.integer):
+            if not np.all(np.isfinite(la)) or not np.all(la == np.round(la)):
+                raise ValueError("lengths must be integers")
+        la = la.astype(np.int64)
+        bad = np.flatnonzero((la < 1) | (la > t))
+        if bad.size:
+            i = int(bad[0])
+            raise ValueError(f"lengths must be in [1, {t}]; sequence {i} has length {la[i]}"
+                             f" ({bad.size} out of range)")
+        la = la.astype(np.int32)
+    valid = np.arange(t)[None, :] < la[:, None]
+    finite = np.isfinite(xa).all(axis=-1)
+    bad = np.argwhere(valid & ~finite)
+    if bad.size:
+        i, step = (int(v) for v in bad[0])
+        raise ValueError(f"{name} has NaN or inf in a valid step (sequence {i}, step {step}; "
+                         f"{len(bad)} such steps)")
+    return xa, la
+
+
+def check_labels(y, n: int, num_classes: int | None = None, *, min_classes: int = 2) -> np.ndarray:
+    """Validate integer labels in ``[0, num_classes)``; returns int32.
+
+    Raises:
+      ValueError: wrong shape, non-integer values, a label out of range, or
+        fewer than ``min_classes`` distinct classes (a single class cannot be
+        classified).
+    """
+    ya = np.asarray(y)
+    if ya.ndim != 1 or ya.shape[0] != n:
+        raise ValueError(f"y must have shape ({n},) to match x, got {ya.shape}")
+    if not np.issubdtype(ya.dtype, np.integer):
+        if not np.issubdtype(ya.dtype, np.number) or not np.all(np.isfinite(ya)) \
+                or not np.all(ya == np.round(ya)):
+            raise ValueError("y must hold integer class labels 0..num_classes-1 "
+                             "(use LSTMClassifier for arbitrary label types)")
+    ya = ya.astype(np.int64)
+    if num_classes is not None:
+        bad = np.flatnonzero((ya < 0) | (ya >= num_classes))
+        if bad.size:
+            i = int(bad[0])
+            raise ValueError(f"labels must be in [0, {num_classes}); row {i} has label {ya[i]}")
+    elif ya.size and ya.min() < 0:
+        raise ValueError(f"labels must be >= 0; got {ya.min()}")
+    k = np.unique(ya).size
+    if k < min_classes:
+        raise ValueError(f"y has {k} distinct class(es); at least {min_classes} are needed")
+    return ya.astype(np.int32)

@@ -1,0 +1,122 @@
+"""Masked scalers against scikit-learn, temporal features against loops."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+from jaxlstm import features
+
+
+def _ragged(seed=0, n=12, t=9, f=4):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(loc=3.0, scale=[1.0, 10.0, 0.1, 2.0][:f], size=(n, t, f)).astype(np.float32)
+    lengths = rng.integers(1, t + 1, n).astype(np.int32)
+    mask = np.arange(t)[None] < lengths[:, None]
+    x[~mask] = 1e4  # padding far away: must be ignored
+    return x, lengths
+
+
+def _steps(x, lengths, rows):
+    return np.concatenate([x[i, : lengths[i]] for i in rows])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_standard_scaler_equals_sklearn_on_valid_steps_of_training_rows(seed):
+    x, lengths = _ragged(seed)
+    train = np.random.default_rng(seed).random(len(x)) < 0.6
+    train[:2] = True
+    stats = jax.jit(features.fit_standard_scaler)(x, lengths, train)
+    ref = StandardScaler().fit(_steps(x, lengths, np.flatnonzero(train)))
+    np.testing.assert_allclose(stats.offset, ref.mean_, rtol=1e-5)
+    np.testing.assert_allclose(1 / np.asarray(stats.scale), ref.scale_, rtol=1e-4)
+    out = np.asarray(features.apply_scaler(x, lengths, stats))
+    np.testing.assert_allclose(_steps(out, lengths, range(len(x))),
+                               ref.transform(_steps(x, lengths, range(len(x)))), rtol=1e-4, atol=1e-4)
+    mask = np.arange(x.shape[1])[None] < lengths[:, None]
+    np.testing.assert_array_equal(out[~mask], 0.0)
+
+
+def test_minmax_scaler_equals_sklearn():
+    x, lengths = _ragged(5)
+    train = np.arange(len(x)) % 3 != 0
+    stats = features.fit_minmax_scaler(x, lengths, train)
+    ref = MinMaxScaler().fit(_steps(x, lengths, np.flatnonzero(train)))
+    out = features.apply_scaler(x, lengths, stats)
+    np.testing.assert_allclose(_steps(np.asarray(out), lengths, range(len(x))),
+                               ref.transform(_steps(x, lengths, range(len(x)))), rtol=1e-5, atol=1e-5)
+
+
+def test_constant_feature_gets_unit_scale_like_sklearn():
+    x = np.ones((4, 3, 2), np.float32) * 5
+    x[..., 1] = np.arange(12).reshape(4, 3)
+    lengths = np.full(4, 3)
+    std = features.fit_standard_scaler(x, lengths)
+    mm = features.fit_minmax_scaler(x, lengths)
+    assert float(std.scale[0]) == 1.0 and float(mm.scale[0]) == 1.0
+    np.testing.assert_allclose(1 / std.scale[1], StandardScaler().fit(x.reshape(-1, 2)).scale_[1], rtol=1e-6)
+
+
+def test_scalers_vmap_over_folds():
+    x, lengths = _ragged(7)
+    folds = jnp.asarray(np.stack([np.arange(len(x)) % 3 != k for k in range(3)]))
+    stats = jax.vmap(features.fit_standard_scaler, in_axes=(None, None, 0))(x, lengths, folds)
+    for k in range(3):
+        ref = StandardScaler().fit(_steps(x, lengths, np.flatnonzero(np.asarray(folds[k]))))
+        np.testing.assert_allclose(stats.offset[k], ref.mean_, rtol=1e-5)
+
+
+def _loop_rolling(x, lengths, window, ddof):
+    mean = np.zeros_like(x, dtype=np.float64)
+    std = np.zeros_like(x, dtype=np.float64)
+    for b in range(x.shape[0]):
+        for t in range(lengths[b]):
+            w = x[b, max(0, t - window + 1) : t + 1].astype(np.float64)
+            mean[b, t] = w.mean(0)
+            std[b, t] = w.std(0, ddof=ddof) if len(w) > ddof else 0.0
+    return mean, std
+
+
+@pytest.mark.parametrize("window", [1, 3, 20])
+@pytest.mark.parametrize("ddof", [0, 1])
+def test_rolling_mean_and_std_respect_lengths(window, ddof):
+    x, lengths = _ragged(3)
+    ref_mean, ref_std = _loop_rolling(x, lengths, window, ddof)
+    np.testing.assert_allclose(features.rolling_mean(x, lengths, window), ref_mean, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(features.rolling_std(x, lengths, window, ddof), ref_std, rtol=1e-4, atol=1e-4)
+
+
+def test_steps_since_event():
+    ind = np.array([[0, 1, 0, 0, 1, 0, 0], [1, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 0]], np.float32)
+    lengths = np.array([7, 4, 5])
+    got = np.asarray(features.steps_since_event(ind, lengths))
+    np.testing.assert_array_equal(got[0], [1, 0, 1, 2, 0, 1, 2])
+    np.testing.assert_array_equal(got[1], [0, 1, 2, 3, 0, 0, 0])  # event at step 6 is padding
+    np.testing.assert_array_equal(got[2], [1, 2, 3, 4, 5, 0, 0])
+    const = np.asarray(features.steps_since_event(ind, lengths, no_event=-1))
+    np.testing.assert_array_equal(const[2, :5], -1)
+    # several indicator channels at once
+    both = np.asarray(features.steps_since_event(np.stack([ind, 1 - ind], -1), lengths))
+    np.testing.assert_array_equal(both[..., 0], got)
+
+
+def test_pad_sequences_roundtrip_and_errors():
+    seqs = [np.ones((3, 2)), np.zeros((5, 2)), np.full((1, 2), 7.0)]
+    x, lengths = features.pad_sequences(seqs)
+    assert x.shape == (3, 5, 2) and x.dtype == np.float32
+    np.testing.assert_array_equal(lengths, [3, 5, 1])
+    np.testing.assert_array_equal(x[2, 0], [7, 7])
+    np.testing.assert_array_equal(x[2, 1:], 0)
+    x1, l1 = features.pad_sequences([np.arange(4), np.arange(2)])  # univariate
+    assert x1.shape == (2, 4, 1)
+    with pytest.raises(ValueError, match="empty list"):
+        features.pad_sequences([])
+    with pytest.raises(ValueError, match="sequence 1 has zero length"):
+        features.pad_sequences([np.ones((2, 2)), np.ones((0, 2))])
+    with pytest.raises(ValueError, match="different feature counts"):
+        features.pad_sequences([np.ones((2, 2)), np.ones((2, 3))])
+    with pytest.raises(ValueError, match="max_length"):
+        features.pad_sequences(seqs, max_length=4)
+    with pytest.raises(ValueError, match="1-D"):
+        features.pad_sequences([np.ones((2, 2, 2))])

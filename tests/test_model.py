@@ -1,0 +1,200 @@
+"""The LSTM classifier against Flax's own cells stepped by hand, padding
+invariance, numerical gradients and traced-rate dropout."""
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax.test_util import check_grads
+
+from jaxlstm.model import LSTMClassifierNet, ModelConfig, dropout, init_params, lstm_scan
+
+F, C = 3, 4
+
+
+def _data(seed=0, n=5, t=7):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, t, F)).astype(np.float32)
+    lengths = rng.integers(1, t + 1, size=n).astype(np.int32)
+    lengths[0] = t  # one full-length row
+    lengths[1] = 1  # one single-step row
+    return jnp.asarray(x), jnp.asarray(lengths)
+
+
+def _cell_params(layer, cell):
+    """Our fused (F,4H)/(H,4H)/(4H,) weights in the layout of a Flax cell."""
+    wx, wh, b = (np.asarray(layer[k]) for k in ("input_kernel", "recurrent_kernel", "bias"))
+    h = wh.shape[0]
+    p = {}
+    for gi, g in enumerate("ifgo"):
+        cols = slice(gi * h, (gi + 1) * h)
+        p[f"i{g}"] = {"kernel": wx[:, cols]}
+        p[f"h{g}"] = {"kernel": wh[:, cols], "bias": b[cols]}
+    return {"params": p}
+
+
+_STEPS = {}
+
+
+def _run_cell(cell, params, seq):
+    """Step a Flax cell over a (T, in) sequence; returns all h_t and final h."""
+    hidden = params["params"]["hi"]["kernel"].shape[0]
+    carry = (jnp.zeros((1, hidden)), jnp.zeros((1, hidden)))
+    outs = []
+    step = _STEPS.setdefault(type(cell), jax.jit(cell.apply))
+    for t in range(seq.shape[0]):
+        carry, h = step(params, carry, seq[t][None])
+        outs.append(h[0])
+    return jnp.stack(outs), carry[1][0]
+
+
+def _reference_logits(params, cfg, x, lengths, cell_cls):
+    """Row by row, valid steps only, Flax cells stepped in Python."""
+    cell = cell_cls(features=1)  # features is taken from the carry
+    rows = []
+    for b in range(x.shape[0]):
+        seq = x[b, : int(lengths[b])]
+        for depth in range(len(cfg.hidden_sizes)):
+            fwd_out, fwd_h = _run_cell(cell, _cell_params(params[f"lstm_{depth}_fwd"], cell), seq)
+            if cfg.bidirectional:
+                bwd_out, bwd_h = _run_cell(cell, _cell_params(params[f"lstm_{depth}_bwd"], cell), seq[::-1])
+                seq = jnp.concatenate([fwd_out, bwd_out[::-1]], axis=-1)
+                final = jnp.concatenate([fwd_h, bwd_h])
+            else:
+                seq, final = fwd_out, fwd_h
+        z = final
+        if cfg.head_size:
+            z = jax.nn.relu(z @ params["head"]["kernel"] + params["head"]["bias"])
+        rows.append(z @ params["logits"]["kernel"] + params["logits"]["bias"])
+    return jnp.stack(rows)
+
+
+CONFIGS = [
+    ModelConfig(F, C, (6,)),
+    ModelConfig(F, C, (5, 4), head_size=3),
+    ModelConfig(F, C, (4,), bidirectional=True),
+    ModelConfig(F, C, (4, 3), bidirectional=True, head_size=5),
+]
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: f"h{c.hidden_sizes}-bi{int(c.bidirectional)}-head{c.head_size}")
+@pytest.mark.parametrize("cell_cls", [nn.OptimizedLSTMCell, nn.LSTMCell], ids=["optimized", "plain"])
+def test_equals_flax_cells_stepped_by_hand(cfg, cell_cls):
+    x, lengths = _data()
+    params = init_params(cfg, jax.random.key(1))
+    ours = jax.jit(LSTMClassifierNet(cfg).apply)({"params": params}, x, lengths)
+    ref = _reference_logits(params, cfg, x, lengths, cell_cls)
+    np.testing.assert_allclose(ours, ref, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("cfg", CONFIGS[:3], ids=["uni", "stacked-head", "bi"])
+def test_garbage_after_lengths_changes_nothing(cfg):
+    x, lengths = _data(seed=2)
+    params = init_params(cfg, jax.random.key(3))
+    apply = jax.jit(lambda p, x, lengths: LSTMClassifierNet(cfg).apply({"params": p}, x, lengths))
+    grad = jax.jit(jax.grad(lambda p, x, lengths: apply(p, x, lengths).sum()))
+    clean = apply(params, x, lengths)
+    pad = ~(jnp.arange(x.shape[1])[None, :] < lengths[:, None])
+    for garbage in (1e6, jnp.nan, jnp.inf):
+        dirty = jnp.where(pad[..., None], garbage, x)
+        np.testing.assert_array_equal(apply(params, dirty, lengths), clean)
+        # and the gradient stays finite: padding cannot poison training
+        g = grad(params, dirty, lengths)
+        assert all(bool(jnp.all(jnp.isfinite(v))) for v in jax.tree.leaves(g))
+    # appending extra padded steps changes nothing either
+    longer = jnp.concatenate([x, jnp.full((x.shape[0], 3, F), 7.0)], axis=1)
+    np.testing.assert_allclose(apply(params, longer, lengths), clean, atol=1e-6)
+
+
+def test_each_row_is_independent_of_the_batch():
+    cfg = CONFIGS[2]
+    x, lengths = _data(seed=4)
+    params = init_params(cfg, jax.random.key(0))
+    apply = jax.jit(LSTMClassifierNet(cfg).apply)
+    batch = apply({"params": params}, x, lengths)
+    for b in range(x.shape[0]):
+        alone = apply({"params": params}, x[b : b + 1, : int(lengths[b])], lengths[b : b + 1])
+        np.testing.assert_allclose(alone[0], batch[b], atol=1e-5)
+
+
+def test_gradients_match_finite_differences():
+    cfg = ModelConfig(2, 3, (3,), bidirectional=True, head_size=2)
+    rng = np.random.default_rng(0)
+    x = jnp.asarray(rng.normal(size=(2, 4, 2)))
+    lengths = jnp.array([4, 2])
+    with jax.enable_x64(True):
+        params = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), init_params(cfg, jax.random.key(0)))
+        x64 = jnp.asarray(x, jnp.float64)
+        net = LSTMClassifierNet(cfg)
+
+        @jax.jit
+        def loss(p):
+            logits = net.apply({"params": p}, x64, lengths)
+            return jnp.sum(jax.nn.log_softmax(logits)[:, 0])
+
+        check_grads(loss, (params,), order=1, modes=["rev"], atol=1e-6, rtol=1e-6)
+
+
+def test_lstm_scan_masks_state_and_outputs():
+    rng = np.random.default_rng(5)
+    xp = jnp.asarray(rng.normal(size=(2, 5, 8)), jnp.float32)
+    wh = jnp.asarray(rng.normal(size=(2, 8)), jnp.float32)
+    mask = jnp.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], bool)
+    ys, (c, h) = lstm_scan(xp, wh, mask)
+    np.testing.assert_array_equal(ys[0, 3:], 0.0)
+    np.testing.assert_allclose(h[0], ys[0, 2], atol=1e-7)
+    np.testing.assert_allclose(h[1], ys[1, 4], atol=1e-7)
+
+
+def test_dropout_rate_zero_is_identity_and_rate_r_keeps_about_1_minus_r():
+    x = jnp.asarray(np.random.default_rng(0).normal(size=(200, 500)), jnp.float32)
+    key = jax.random.key(0)
+    np.testing.assert_array_equal(dropout(x, 0.0, key), x)
+    np.testing.assert_array_equal(dropout(x, 0.7, None), x)
+    f = jax.jit(dropout)  # the rate is a traced argument
+    for r in (0.1, 0.5, 0.8):
+        y = f(x, jnp.float32(r), key)
+        kept = y != 0
+        assert abs(float(kept.mean()) - (1 - r)) < 0.01
+        np.testing.assert_allclose(y[kept], x[kept] / (1 - r), rtol=1e-6)
+    # vmapped over per-member rates, as in a sweep
+    rates = jnp.array([0.0, 0.25, 0.5, 0.75])
+    ys = jax.vmap(dropout, in_axes=(None, 0, None))(x, rates, key)
+    np.testing.assert_allclose((ys != 0).mean(axis=(1, 2)), 1 - rates, atol=0.01)
+    np.testing.assert_array_equal(dropout(x, 1.0, key), 0.0)
+
+
+def test_network_dropout_traced_rate_zero_equals_deterministic():
+    cfg = ModelConfig(F, C, (4, 4), head_size=3)
+    x, lengths = _data()
+    params = init_params(cfg, jax.random.key(0))
+    net = LSTMClassifierNet(cfg)
+    det = net.apply({"params": params}, x, lengths)
+
+    @jax.jit
+    def stochastic(rate):
+        return net.apply({"params": params}, x, lengths, dropout_rate=rate, deterministic=False,
+                         rngs={"dropout": jax.random.key(1)})
+
+    np.testing.assert_allclose(stochastic(jnp.float32(0.0)), det, atol=1e-6)
+    assert not np.allclose(stochastic(jnp.float32(0.5)), det)
+
+
+def test_keras_initialisation():
+    params = init_params(ModelConfig(F, C, (4,)), jax.random.key(0))
+    b = np.asarray(params["lstm_0_fwd"]["bias"])
+    np.testing.assert_array_equal(b, np.r_[np.zeros(4), np.ones(4), np.zeros(8)])  # forget bias 1
+    wh = np.asarray(params["lstm_0_fwd"]["recurrent_kernel"])
+    np.testing.assert_allclose(wh @ wh.T, np.eye(4), atol=1e-5)  # orthogonal rows
+
+
+def test_bad_config_and_input_shapes():
+    with pytest.raises(ValueError, match="hidden_sizes"):
+        ModelConfig(F, C, (0,))
+    with pytest.raises(ValueError, match="num_classes"):
+        ModelConfig(F, 1)
+    cfg = ModelConfig(F, C, (4,))
+    params = init_params(cfg, jax.random.key(0))
+    with pytest.raises(ValueError, match="shape"):
+        LSTMClassifierNet(cfg).apply({"params": params}, jnp.zeros((2, 3, F + 1)), jnp.ones(2, jnp.int32))

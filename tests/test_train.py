@@ -1,0 +1,202 @@
+"""Training loop: a step learns, padding batches are masked, divergence is
+frozen, the best epoch is kept, and the digits reach >= 0.95 test accuracy."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from sklearn.model_selection import train_test_split
+
+from jaxlstm import datasets, metrics
+from jaxlstm.model import ModelConfig
+from jaxlstm.train import (Split, TrainConfig, _batch_order, fit, init_state, make_hparams,
+                           predict_proba, train_single, train_step)
+
+MODEL = ModelConfig(num_features=3, num_classes=3, hidden_sizes=(8,))
+
+
+def _toy(n=40, t=6, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n).astype(np.int32)
+    x = rng.normal(size=(n, t, 3)).astype(np.float32) + y[:, None, None]
+    lengths = rng.integers(2, t + 1, n).astype(np.int32)
+    return x, lengths, y
+
+
+def _batch(x, lengths, y, mask=None):
+    mask = np.ones(len(y), bool) if mask is None else mask
+    return {"x": jnp.asarray(x), "lengths": jnp.asarray(lengths), "y": jnp.asarray(y), "mask": jnp.asarray(mask)}
+
+
+step = jax.jit(train_step)
+
+
+def test_train_step_changes_params_and_lowers_the_loss():
+    x, lengths, y = _toy()
+    hp = make_hparams(3, learning_rate=1e-2)
+    state = init_state(MODEL, hp, jnp.ones(3), jax.random.key(0))
+    batch = _batch(x, lengths, y)
+    first = None
+    for i in range(30):
+        new, m = step(state, batch, hp, jax.random.key(i))
+        if i == 0:
+            first = float(m["loss"])
+            assert not np.allclose(new.params["logits"]["kernel"], state.params["logits"]["kernel"])
+        state = new
+    assert float(m["loss"]) < 0.7 * first
+    assert int(state.step) == 30 and not bool(state.diverged)
+
+
+def test_non_finite_loss_freezes_the_member():
+    x, lengths, y = _toy()
+    hp = make_hparams(3, learning_rate=1e-2)
+    state = init_state(MODEL, hp, jnp.ones(3), jax.random.key(0))
+    bad = x.copy()
+    bad[0, 0, 0] = np.nan
+    frozen, m = step(state, _batch(bad, lengths, y), hp, jax.random.key(0))
+    assert bool(frozen.diverged) and not np.isfinite(float(m["loss"]))
+    for a, b in zip(jax.tree.leaves(frozen.params), jax.tree.leaves(state.params)):
+        np.testing.assert_array_equal(a, b)
+    later, _ = step(frozen, _batch(x, lengths, y), hp, jax.random.key(1))  # stays frozen
+    np.testing.assert_array_equal(later.params["logits"]["kernel"], state.params["logits"]["kernel"])
+    assert int(later.step) == 0
+
+
+def test_empty_batch_is_a_no_op():
+    x, lengths, y = _toy()
+    hp = make_hparams(3, learning_rate=1e-2, l2=0.1)
+    state = init_state(MODEL, hp, jnp.ones(3), jax.random.key(0))
+    new, m = step(state, _batch(x, lengths, y, np.zeros(len(y), bool)), hp, jax.random.key(0))
+    np.testing.assert_array_equal(new.params["logits"]["kernel"], state.params["logits"]["kernel"])
+    assert int(m["count"]) == 0 and not bool(new.diverged)
+
+
+def test_batch_order_visits_each_training_row_once_and_masks_the_rest():
+    idx = jnp.arange(10) * 3
+    mask = jnp.array([1, 1, 0, 1, 1, 1, 1, 0, 1, 1], bool)
+    b_idx, b_mask = _batch_order(idx, mask, 4, jax.random.key(0))
+    assert b_idx.shape == (3, 4)
+    visited = np.asarray(b_idx)[np.asarray(b_mask)]
+    np.testing.assert_array_equal(np.sort(visited), np.asarray(idx)[np.asarray(mask)])
+    other, _ = _batch_order(idx, mask, 4, jax.random.key(1))
+    assert not np.array_equal(np.asarray(other)[np.asarray(b_mask)], visited)  # shuffled per key
+
+
+# One compiled program for the rest of the module: the same config and shapes.
+DIGITS = datasets.load_digits()
+IDX = np.arange(len(DIGITS.y))
+TRVAL, TEST = train_test_split(IDX, test_size=0.25, stratify=DIGITS.y, random_state=0)
+TRAIN, VAL = train_test_split(TRVAL, test_size=0.15, stratify=DIGITS.y[TRVAL], random_state=0)
+DIGITS_CFG = TrainConfig(ModelConfig(8, 10, (64,)), batch_size=32, epochs=20, select="f1_macro")
+DIGITS_HP = make_hparams(10, learning_rate=1e-2)
+
+
+@pytest.fixture(scope="module")
+def digits_run():
+    return train_single(DIGITS.x, DIGITS.y, DIGITS.lengths, config=DIGITS_CFG, hparams=DIGITS_HP,
+                        train_idx=TRAIN, val_idx=VAL, seed=0)
+
+
+def test_digits_reach_095_test_accuracy(digits_run):
+    result, timing = digits_run
+    probs = predict_proba(result.best_params, DIGITS_CFG.model, result.scaler,
+                          DIGITS.x[TEST], DIGITS.lengths[TEST])
+    acc = float(metrics.accuracy_score(jnp.asarray(DIGITS.y[TEST]), jnp.asarray(probs.argmax(-1))))
+    print(f"digits test accuracy {acc:.4f}; compile {timing.compile_s:.2f} s, "
+          f"{timing.run_s / DIGITS_CFG.epochs:.4f} s/epoch")
+    assert acc >= 0.95
+
+
+def test_best_epoch_is_the_argmax_of_the_recorded_curve(digits_run):
+    result, _ = digits_run
+    curve = result.history["val_f1_macro"]
+    assert curve.shape == (DIGITS_CFG.epochs,)
+    assert int(result.best_epoch) == int(np.argmax(curve))
+    assert float(result.best_score) == pytest.approx(float(curve.max()))
+    # the kept parameters really score that on the validation rows
+    probs = predict_proba(result.best_params, DIGITS_CFG.model, result.scaler,
+                          DIGITS.x[VAL], DIGITS.lengths[VAL])
+    f1 = metrics.f1_score(jnp.asarray(DIGITS.y[VAL]), jnp.asarray(probs.argmax(-1)), 10)
+    assert float(f1) == pytest.approx(float(curve.max()), abs=1e-5)
+    assert np.all(np.diff(result.history["train_loss"][:4]) < 0.05)  # it is learning
+
+
+@pytest.mark.parametrize("select", ["roc_auc_ovr", "neg_log_loss"])
+def test_best_epoch_by_other_metrics(select):
+    x, lengths, y = _toy(60)
+    cfg = TrainConfig(MODEL, batch_size=16, epochs=6, select=select, record=(select,))
+    split = Split(jnp.arange(40), jnp.ones(40, bool), jnp.arange(40, 60), jnp.ones(20, bool))
+    r = jax.jit(fit, static_argnames="config")(x, lengths, y, split, make_hparams(3, learning_rate=3e-2),
+                                               jax.random.key(0), config=cfg)
+    curve = np.asarray(r.history[f"val_{select}"])
+    assert int(r.best_epoch) == int(np.argmax(curve))
+    assert float(r.best_score) == pytest.approx(float(curve.max()))
+
+
+def test_class_weights_are_fitted_on_training_rows_only():
+    x, lengths, y = _toy(60)
+    y = y.copy()
+    y[:30] = 0  # training rows are mostly class 0
+    cfg = TrainConfig(MODEL, batch_size=16, epochs=1, record=("accuracy",), select="accuracy")
+    split = Split(jnp.arange(40), jnp.ones(40, bool), jnp.arange(40, 60), jnp.ones(20, bool))
+    r = jax.jit(fit, static_argnames="config")(x, lengths, y, split,
+                                               make_hparams(3, class_weight_exponent=1.0),
+                                               jax.random.key(0), config=cfg)
+    from sklearn.utils.class_weight import compute_class_weight
+
+    np.testing.assert_allclose(r.class_weights, compute_class_weight("balanced", classes=np.arange(3),
+                                                                     y=y[:40]), rtol=1e-6)
+
+
+def test_patience_stops_updating():
+    x, lengths, y = _toy(60)
+    cfg = TrainConfig(MODEL, batch_size=16, epochs=8, patience=1, select="accuracy", record=("accuracy",))
+    split = Split(jnp.arange(40), jnp.ones(40, bool), jnp.arange(40, 60), jnp.ones(20, bool))
+    # a learning rate of 0 never improves after epoch 0, so epoch 2 on is stopped
+    r = jax.jit(fit, static_argnames="config")(x, lengths, y, split, make_hparams(3, learning_rate=0.0),
+                                               jax.random.key(0), config=cfg)
+    loss = np.asarray(r.history["train_loss"])
+    assert np.isfinite(loss[:2]).all() and np.isnan(loss[2:]).all()
+    assert int(r.best_epoch) == 0
+
+
+@pytest.mark.parametrize("bad, message", [
+    (lambda x, l, y: (x[0], l, y), "3-D"),
+    (lambda x, l, y: (x[:0], l[:0], y[:0]), "empty"),
+    (lambda x, l, y: (x[:, :0], l, y), "zero time steps"),
+    (lambda x, l, y: (np.where(np.arange(x.shape[1])[None, :, None] == 0, np.nan, x), l, y), "NaN or inf"),
+    (lambda x, l, y: (x, l, np.where(np.arange(len(y)) == 3, 7, y)), "row 3 has label 7"),
+    (lambda x, l, y: (x, l, np.zeros_like(y)), "1 distinct class"),
+    (lambda x, l, y: (x, np.where(np.arange(len(l)) == 2, 0, l), y), "sequence 2 has length 0"),
+    (lambda x, l, y: (x, l + 10, y), r"lengths must be in \[1, 6\]"),
+    (lambda x, l, y: (x, l[:-1], y), "lengths must have shape"),
+    (lambda x, l, y: (x, l, y[:-1]), "y must have shape"),
+    (lambda x, l, y: (x, l, y + 0.5), "integer class labels"),
+])
+def test_bad_input_gets_a_clear_value_error(bad, message):
+    x, lengths, y = _toy()
+    bx, bl, by = bad(x, lengths, y)
+    cfg = TrainConfig(MODEL, epochs=1)
+    with pytest.raises(ValueError, match=message):
+        train_single(bx, by, bl, config=cfg)
+
+
+def test_nan_in_padding_is_allowed_and_harmless():
+    x, lengths, y = _toy()
+    pad = np.arange(x.shape[1])[None, :] >= lengths[:, None]
+    x_nan = np.where(pad[..., None], np.nan, x)
+    cfg = TrainConfig(MODEL, epochs=2, record=("accuracy",), select="accuracy")
+    a, _ = train_single(x, y, lengths, config=cfg, train_idx=np.arange(30), val_idx=np.arange(30, 40))
+    b, _ = train_single(x_nan, y, lengths, config=cfg, train_idx=np.arange(30), val_idx=np.arange(30, 40))
+    np.testing.assert_array_equal(a.best_params["logits"]["kernel"], b.best_params["logits"]["kernel"])
+
+
+def test_bad_hyperparameters():
+    with pytest.raises(ValueError, match="dropout"):
+        make_hparams(3, dropout=1.0)
+    with pytest.raises(ValueError, match="learning_rate"):
+        make_hparams(3, learning_rate=-1)
+    with pytest.raises(ValueError, match="class_weights"):
+        make_hparams(3, class_weights=[1.0, 2.0])
+    with pytest.raises(ValueError, match="unknown metric"):
+        TrainConfig(MODEL, select="f2")
