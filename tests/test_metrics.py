@@ -1,0 +1,214 @@
+"""Metrics equal scikit-learn on random labels and scores, with ties, absent
+classes and masks; jit and vmap give the same numbers."""
+
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import sklearn.metrics as skm
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from jaxlstm import metrics as M
+
+TOL = 1e-6
+C_MAX = 5
+N_MAX = 40
+
+# One compiled version of each metric for all examples: shapes are fixed by
+# padding every drawn case to N_MAX rows and masking the rest.
+
+
+@st.composite
+def cases(draw):
+    c = draw(st.integers(2, C_MAX))
+    n = draw(st.integers(1, N_MAX))
+    # few distinct values -> many ties; some classes may be absent
+    present = draw(st.lists(st.integers(0, c - 1), min_size=1, max_size=c, unique=True))
+    y_true = draw(st.lists(st.sampled_from(present), min_size=n, max_size=n))
+    y_pred = draw(st.lists(st.integers(0, c - 1), min_size=n, max_size=n))
+    levels = draw(st.integers(2, 6))
+    raw = draw(st.lists(st.lists(st.integers(0, levels), min_size=c, max_size=c), min_size=n, max_size=n))
+    keep = draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    keep[0] = True
+    scores = np.asarray(raw, np.float64) + 0.5
+    probs = scores / scores.sum(1, keepdims=True)
+    return c, np.asarray(y_true), np.asarray(y_pred), probs.astype(np.float32), np.asarray(keep)
+
+
+def _pad(c, yt, yp, probs, keep):
+    n = len(yt)
+    pad = N_MAX - n
+    yt_p = np.pad(yt, (0, pad), constant_values=0)
+    yp_p = np.pad(yp, (0, pad), constant_values=c - 1)
+    pr_p = np.pad(probs, ((0, pad), (0, 0)), constant_values=0.25)
+    where = np.pad(keep, (0, pad), constant_values=False)
+    return jnp.asarray(yt_p), jnp.asarray(yp_p), jnp.asarray(pr_p), jnp.asarray(where)
+
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+MAX_DIFF: dict[str, float] = {}
+
+
+def _record(name, got, ref):
+    diff = float(np.max(np.abs(np.asarray(got, np.float64) - np.asarray(ref, np.float64)))) if np.size(ref) else 0.0
+    MAX_DIFF[name] = max(MAX_DIFF.get(name, 0.0), diff)
+    np.testing.assert_allclose(np.asarray(got, np.float64), ref, atol=TOL, rtol=0, err_msg=name)
+
+
+JITTED = {}
+
+
+def _get(name, fn, **static):
+    key = (name, tuple(sorted(static.items())))
+    if key not in JITTED:
+        JITTED[key] = jax.jit(lambda a, b, w: fn(a, b, where=w, **static))
+    return JITTED[key]
+
+
+@SETTINGS
+@given(cases())
+def test_label_metrics_equal_sklearn(case):
+    c, yt, yp, probs, keep = case
+    ytp, ypp, _, where = _pad(c, yt, yp, probs, keep)
+    yt_m, yp_m = yt[keep], yp[keep]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _record("confusion_matrix", _get("cm", M.confusion_matrix, num_classes=c)(ytp, ypp, where),
+                skm.confusion_matrix(yt_m, yp_m, labels=range(c)))
+        _record("accuracy_score", _get("acc", M.accuracy_score)(ytp, ypp, where), skm.accuracy_score(yt_m, yp_m))
+        _record("balanced_accuracy_score", _get("bal", M.balanced_accuracy_score, num_classes=c)(ytp, ypp, where),
+                skm.balanced_accuracy_score(yt_m, yp_m))
+        _record("matthews_corrcoef", _get("mcc", M.matthews_corrcoef, num_classes=c)(ytp, ypp, where),
+                skm.matthews_corrcoef(yt_m, yp_m))
+        for avg in ("macro", "weighted", "micro"):
+            for name, ours, ref in (("precision_score", M.precision_score, skm.precision_score),
+                                    ("recall_score", M.recall_score, skm.recall_score),
+                                    ("f1_score", M.f1_score, skm.f1_score)):
+                got = _get(name, ours, num_classes=c, average=avg)(ytp, ypp, where)
+                _record(f"{name}[{avg}]", got, ref(yt_m, yp_m, average=avg, zero_division=0))
+        p, r, f, s = _get("prfs", M.precision_recall_fscore_support, num_classes=c)(ytp, ypp, where)
+        rp, rr, rf, rs = skm.precision_recall_fscore_support(yt_m, yp_m, labels=range(c), zero_division=0)
+        for name, a, b in (("precision[None]", p, rp), ("recall[None]", r, rr), ("f1[None]", f, rf),
+                           ("support[None]", s, rs)):
+            _record(name, a, b)
+
+
+def _sk_ovr(binary, yt, probs, c, average):
+    """scikit-learn's binary score per class, averaged over the classes with
+    both positive and negative rows (the documented jaxlstm convention)."""
+    vals, weights = [], []
+    for k in range(c):
+        pos = yt == k
+        if pos.any() and (~pos).any():
+            vals.append(binary(pos.astype(int), probs[:, k]))
+            weights.append(pos.sum())
+    if not vals:
+        return np.nan
+    return np.average(vals, weights=weights if average == "weighted" else None)
+
+
+@SETTINGS
+@given(cases())
+def test_score_metrics_equal_sklearn(case):
+    c, yt, yp, probs, keep = case
+    ytp, _, prp, where = _pad(c, yt, yp, probs, keep)
+    yt_m, pr_m = yt[keep], probs[keep].astype(np.float64)
+    for avg in ("macro", "weighted"):
+        got = _get("auc", M.roc_auc_score, num_classes=c, average=avg)(ytp, prp, where)
+        ref = _sk_ovr(skm.roc_auc_score, yt_m, pr_m, c, avg)
+        if np.isnan(ref):
+            assert np.isnan(float(got))
+        else:
+            _record(f"roc_auc_score[{avg}]", got, ref)
+        got = _get("ap", M.average_precision_score, num_classes=c, average=avg)(ytp, prp, where)
+        ref = _sk_ovr(skm.average_precision_score, yt_m, pr_m, c, avg)
+        if np.isnan(ref):
+            assert np.isnan(float(got))
+        else:
+            _record(f"average_precision_score[{avg}]", got, ref)
+    # when every class is present, scikit-learn's own multi-class OvR agrees too
+    if len(np.unique(yt_m)) == c and c > 2:
+        sk = skm.roc_auc_score(yt_m, pr_m, multi_class="ovr", average="macro", labels=range(c))
+        _record("roc_auc_score[sklearn ovr]", _get("auc", M.roc_auc_score, num_classes=c, average="macro")(ytp, prp, where), sk)
+    _record("log_loss", _get("ll", M.log_loss)(ytp, prp, where),
+            skm.log_loss(yt_m, probs[keep], labels=range(c)))
+
+
+def test_classification_report_equals_sklearn_dict():
+    rng = np.random.default_rng(0)
+    yt = rng.choice(5, 200, p=[0.5, 0.3, 0.1, 0.1, 0.0])
+    yp = np.where(rng.random(200) < 0.7, yt, rng.integers(0, 4, 200))
+    names = ["a", "b", "c", "d", "e"]
+    ours = M.classification_report(yt, yp, 5, target_names=names)
+    present = np.union1d(yt, yp)
+    ref = skm.classification_report(yt, yp, labels=present, target_names=[names[i] for i in present],
+                                     output_dict=True, zero_division=0)
+    assert set(ours) == set(ref)
+    for k, v in ref.items():
+        if isinstance(v, dict):
+            for m, x in v.items():
+                assert ours[k][m] == pytest.approx(x, abs=1e-6), (k, m)
+        else:
+            assert ours[k] == pytest.approx(v, abs=1e-6)
+    text = M.format_classification_report(ours)
+    assert "macro avg" in text and "weighted avg" in text and " a " in text
+
+
+def test_masked_equals_sklearn_on_unmasked_rows_and_vmap_equals_loop():
+    rng = np.random.default_rng(1)
+    members, n, c = 8, 64, 4
+    yt = jnp.asarray(rng.integers(0, c, (members, n)))
+    logits = rng.normal(size=(members, n, c)).astype(np.float32)
+    probs = jnp.asarray(jax.nn.softmax(logits, -1))
+    where = jnp.asarray(rng.random((members, n)) < 0.7)
+    funcs = {
+        "f1": lambda y, p, w: M.f1_score(y, jnp.argmax(p, -1), c, "macro", w),
+        "auc": lambda y, p, w: M.roc_auc_score(y, p, c, "macro", w),
+        "ap": lambda y, p, w: M.average_precision_score(y, p, c, "weighted", w),
+        "mcc": lambda y, p, w: M.matthews_corrcoef(y, jnp.argmax(p, -1), c, w),
+        "ll": lambda y, p, w: M.log_loss(y, p, w),
+    }
+    for name, fn in funcs.items():
+        batched = jax.jit(jax.vmap(fn))(yt, probs, where)
+        loop = np.array([fn(yt[i], probs[i], where[i]) for i in range(members)])
+        np.testing.assert_allclose(batched, loop, atol=1e-6, err_msg=name)
+    for i in range(members):
+        w = np.asarray(where[i])
+        y_i, p_i = np.asarray(yt[i])[w], np.asarray(probs[i])[w].astype(np.float64)
+        np.testing.assert_allclose(funcs["f1"](yt[i], probs[i], where[i]),
+                                   skm.f1_score(y_i, p_i.argmax(-1), average="macro"), atol=1e-6)
+        np.testing.assert_allclose(funcs["auc"](yt[i], probs[i], where[i]),
+                                   skm.roc_auc_score(y_i, p_i / p_i.sum(1, keepdims=True), multi_class="ovr"),
+                                   atol=1e-6)
+
+
+def test_absent_class_conventions():
+    yt = jnp.array([0, 0, 1, 1])
+    yp = jnp.array([0, 1, 1, 1])
+    probs = jnp.array([[0.8, 0.1, 0.1], [0.4, 0.5, 0.1], [0.2, 0.7, 0.1], [0.1, 0.8, 0.1]])
+    per_class = M.f1_score(yt, yp, 3, average=None)
+    assert float(per_class[2]) == 0.0  # zero_division=0
+    assert float(M.f1_score(yt, yp, 3)) == pytest.approx(skm.f1_score(yt, yp, average="macro"))
+    auc = M.roc_auc_score(yt, probs, 3, average=None)
+    assert np.isnan(float(auc[2]))  # no positives: undefined, left out
+    assert float(M.roc_auc_score(yt, probs, 3)) == pytest.approx(np.mean([skm.roc_auc_score(yt == k, probs[:, k]) for k in (0, 1)]))
+    assert np.isnan(float(M.roc_auc_score(jnp.array([0, 0]), probs[:2], 3)))
+
+
+def test_scorers_registry():
+    y = jnp.array([0, 1, 2, 2])
+    p = jnp.eye(3)[jnp.array([0, 1, 2, 1])] * 0.9 + 0.05
+    assert float(M.get_scorer("accuracy").fn(y, p, 3, None)) == 0.75
+    assert float(M.get_scorer("neg_log_loss").fn(y, p, 3, None)) < 0
+    with pytest.raises(ValueError, match="unknown metric"):
+        M.get_scorer("auc")
+
+
+def test_report_max_differences():
+    """Runs last in this module: prints the largest difference seen per metric."""
+    for name, diff in sorted(MAX_DIFF.items()):
+        print(f"max |jaxlstm - sklearn| {name:<38} {diff:.2e}")
+    assert all(d <= TOL for d in MAX_DIFF.values())
