@@ -1,0 +1,26 @@
+"""The README's Python example runs as written (keeps the docs true)."""
+
+import pathlib
+import re
+
+import numpy as np
+
+README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_python_example_runs():
+    code = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    assert code, "README has no python example"
+    scope: dict = {}
+    exec(compile(code[0], str(README), "exec"), scope)
+    scores = np.asarray(scope["results"].best_score)
+    assert scores.shape == (4,) and np.all((scores > 0.3) & (scores <= 1.0))
+
+
+def test_readme_first_commands_are_what_ci_runs():
+    lines = README.read_text().splitlines()
+    block = lines[lines.index("```bash") + 1: lines.index("```bash") + 3]
+    ci = (README.parent / ".ci" / "run").read_text()
+    for line in block:
+        command = line.split("#")[0].strip()
+        assert command in ci, command
