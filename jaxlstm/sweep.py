@@ -1,0 +1,392 @@
+"""Sweep engine: configurations x CV folds x seeds as one vmapped program per
+static group, results in scikit-learn's ``cv_results_`` layout.
+
+A configuration is a dict of hyperparameters. Keys in :data:`STATIC_KEYS`
+change array shapes or code (hidden sizes, bidirectional, head, batch size,
+normalisation): configurations that share them form a *group*, compiled once.
+Keys in :data:`DYNAMIC_KEYS` are arrays in :class:`~jaxlstm.train.HParams` and
+are vmapped over, together with the fold and the seed. ``epochs`` is read off
+the per-epoch curve: configurations that differ only in ``epochs`` are one
+training run of the largest value, scored after each requested epoch count
+(equal to training that many epochs, because each epoch's shuffling and
+dropout keys depend only on the epoch index).
+
+Each (configuration, fold, seed) *member* is scored on its fold's held-out rows
+after exactly ``epochs`` epochs, as ``GridSearchCV`` scores a refitted Keras
+model; scaler statistics and balanced class weights are fitted on the fold's
+training rows inside the program.
+
+With ``out_dir``, every member's result is appended to ``members.jsonl`` as
+soon as its chunk finishes, keyed by a hash of its configuration, fold, seed
+and the data; rerunning the same sweep skips finished members.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import time
+from typing import Any, Iterable, Mapping, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxlstm._checks import check_labels, check_sequences
+from jaxlstm.model import ModelConfig
+from jaxlstm.train import HParams, Split, TrainConfig, fit, make_hparams
+
+__all__ = ["STATIC_KEYS", "DYNAMIC_KEYS", "SweepResult", "run_sweep", "make_folds", "expand_space"]
+
+STATIC_KEYS = ("hidden_sizes", "bidirectional", "head_size", "batch_size", "normalize")
+DYNAMIC_KEYS = ("learning_rate", "l1", "l2", "weight_decay", "dropout", "grad_clip",
+                "class_weight_exponent", "class_weights")
+DEFAULTS = {"hidden_sizes": (128,), "bidirectional": False, "head_size": None, "batch_size": 32,
+            "normalize": "standard", "epochs": 10, "learning_rate": 1e-3, "l1": 0.0, "l2": 0.0,
+            "weight_decay": 0.0, "dropout": 0.0, "grad_clip": math.inf,
+            "class_weight_exponent": 0.0, "class_weights": None}
+ALLOWED = set(DEFAULTS) | {"units"}
+
+
+def expand_space(space=None, configs=None, n_iter: int | None = None, random_state=None) -> list[dict]:
+    """Configurations from a grid (``ParameterGrid``), distributions
+    (``ParameterSampler`` with ``n_iter``), or an explicit list."""
+    from sklearn.model_selection import ParameterGrid, ParameterSampler
+
+    if (space is None) == (configs is None):
+        raise ValueError("give exactly one of a search space or a list of configurations")
+    if configs is not None:
+        out = [dict(c) for c in configs]
+    elif n_iter is None:
+        out = list(ParameterGrid(space))
+    else:
+        out = list(ParameterSampler(space, n_iter, random_state=random_state))
+    if not out:
+        raise ValueError("the search space is empty")
+    for c in out:
+        unknown = set(c) - ALLOWED
+        if unknown:
+            raise ValueError(f"unknown hyperparameter(s) {sorted(unknown)}; allowed: {sorted(ALLOWED)}")
+    return out
+
+
+def _normalise(cfg: Mapping) -> dict:
+    c = {**DEFAULTS, **cfg}
+    if "units" in cfg:  # the Keras tutorial's name for a single LSTM size
+        c["hidden_sizes"] = (int(cfg["units"]),)
+        del c["units"]
+    hs = c["hidden_sizes"]
+    c["hidden_sizes"] = (int(hs),) if np.isscalar(hs) else tuple(int(h) for h in hs)
+    if int(c["epochs"]) < 1:
+        raise ValueError(f"epochs must be >= 1, got {c['epochs']}")
+    c["epochs"] = int(c["epochs"])
+    c["batch_size"] = int(c["batch_size"])
+    return c
+
+
+def make_folds(y: np.ndarray, cv=5, random_state: int | None = 0, x=None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(train_idx, test_idx)`` pairs: an int means ``StratifiedKFold`` (shuffled
+    with ``random_state``); a scikit-learn splitter or a list of pairs is used as is."""
+    from sklearn.model_selection import StratifiedKFold
+
+    if isinstance(cv, (int, np.integer)):
+        if cv < 2:
+            raise ValueError(f"cv must be >= 2 folds, got {cv}")
+        counts = np.bincount(y)
+        if counts[counts > 0].min() < cv:
+            raise ValueError(f"the smallest class has {counts[counts > 0].min()} rows, fewer than cv={cv} folds")
+        cv = StratifiedKFold(cv, shuffle=True, random_state=random_state)
+    if hasattr(cv, "split"):
+        dummy = np.zeros((len(y), 1)) if x is None else x
+        return [(np.asarray(a), np.asarray(b)) for a, b in cv.split(dummy, y)]
+    return [(np.asarray(a), np.asarray(b)) for a, b in cv]
+
+
+def _padded(idx_list: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    size = max(len(i) for i in idx_list)
+    idx = np.zeros((len(idx_list), size), np.int32)
+    mask = np.zeros((len(idx_list), size), bool)
+    for k, i in enumerate(idx_list):
+        idx[k, : len(i)] = i
+        mask[k, : len(i)] = True
+    return idx, mask
+
+
+@dataclasses.dataclass
+class SweepResult:
+    """What a sweep returns.
+
+    Attributes:
+      cv_results_: scikit-learn's layout: ``params``, ``param_<name>``,
+        ``split<k>_test_<metric>`` (split ``k`` runs over folds x seeds),
+        ``mean_/std_/rank_test_<metric>``, ``mean_fit_time``, plus ``status``
+        (``"ok"`` or ``"diverged"`` if any member of the candidate diverged).
+      members: one dict per (configuration, fold, seed): its params, fold,
+        seed, status, learning curves (``history``) and hash.
+      best_index_, best_params_, best_score_: by ``rank_test_<select>``.
+    """
+
+    cv_results_: dict
+    members: list[dict]
+    best_index_: int
+    best_params_: dict
+    best_score_: float
+    select: str
+
+
+def _member_hash(static: dict, dyn: dict, fold: int, seed: int, fingerprint: str, max_epochs: int) -> str:
+    payload = json.dumps({"static": static, "dyn": dyn, "fold": fold, "seed": seed, "data": fingerprint,
+                          "epochs": max_epochs}, sort_keys=True, default=_jsonable)
+    return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+
+def _jsonable(v):
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return float(v)
+    if isinstance(v, (np.ndarray, tuple)):
+        return list(np.asarray(v).tolist())
+    raise TypeError(f"not JSON serialisable: {v!r}")
+
+
+def _fingerprint(x, lengths, y, folds, scoring) -> str:
+    h = hashlib.sha256()
+    for a in (x, lengths, y):
+        h.update(np.ascontiguousarray(a).tobytes())
+    for tr, te in folds:
+        h.update(np.asarray(tr, np.int64).tobytes())
+        h.update(np.asarray(te, np.int64).tobytes())
+    h.update(json.dumps(list(scoring)).encode())
+    return h.hexdigest()[:20]
+
+
+_vfit = jax.jit(jax.vmap(fit, in_axes=(None, None, None, 0, 0, 0, None)), static_argnums=6)
+
+
+def _auto_chunk(n_members: int, train_cfg: TrainConfig, n: int, t: int, memory_fraction=0.25) -> int:
+    """Members per chunk so a chunk's working set stays under a share of RAM."""
+    m = train_cfg.model
+    hidden = sum(m.hidden_sizes) * (2 if m.bidirectional else 1)
+    per = 4 * (n * t * m.num_features                       # scaled copy of the data
+               + 8 * train_cfg.batch_size * t * 4 * hidden  # activations kept for backprop
+               + 12 * (m.num_features + hidden) * 4 * hidden)  # params, grads, Adam, best
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        total = 8 << 30
+    return int(max(1, min(n_members, (total * memory_fraction) // max(per, 1))))
+
+
+def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5, seeds=(0,),
+              select: str = "f1_macro", scoring: Sequence[str] | None = None,
+              out_dir: str | os.PathLike | None = None, chunk_size: int | None = None,
+              random_state: int | None = 0, num_classes: int | None = None, progress: bool = False) -> SweepResult:
+    """Train every (configuration, fold, seed) member and tabulate the results.
+
+    Args:
+      x: ``(n, T, F)``; ``y``: ``(n,)`` ints; ``lengths``: ``(n,)`` or ``None``.
+      space: a grid (dict of lists) or distributions (with ``n_iter``).
+      configs: an explicit list of configuration dicts instead of ``space``.
+      n_iter: sample this many configurations from ``space`` (random search).
+      cv: folds (int: stratified, shuffled with ``random_state``), a splitter,
+        or a list of ``(train_idx, test_idx)``.
+      seeds: one member per seed per fold; split ``k`` of ``cv_results_`` is
+        ``fold * len(seeds) + seed_index``.
+      select: the scorer that ranks candidates.
+      scoring: all scorers to report (default: ``select`` plus accuracy,
+        balanced accuracy, macro F1, OvR ROC-AUC, log loss).
+      out_dir: stream results there and resume from them.
+      chunk_size: members per compiled call (default from a memory estimate).
+      num_classes: default ``max(y) + 1``.
+      progress: print one line per finished chunk with an ETA.
+    Returns:
+      :class:`SweepResult`.
+    """
+    xa, la = check_sequences(x, lengths)
+    ya = check_labels(y, len(xa), num_classes)
+    c = int(num_classes or ya.max() + 1)
+    scoring = tuple(scoring or dict.fromkeys((select, "accuracy", "balanced_accuracy", "f1_macro",
+                                               "roc_auc_ovr", "neg_log_loss")))
+    if select not in scoring:
+        scoring = (select,) + scoring
+    candidates = expand_space(space, configs, n_iter, random_state)
+    norm = [_normalise(cfg) for cfg in candidates]
+    folds = make_folds(ya, cv, random_state, xa)
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds is empty")
+    tr_idx, tr_mask = _padded([f[0] for f in folds])
+    te_idx, te_mask = _padded([f[1] for f in folds])
+    fingerprint = _fingerprint(xa, la, ya, folds, scoring)
+
+    # Members: unique (static, dynamic-without-epochs, fold, seed); epochs read off.
+    groups: dict[tuple, dict] = {}
+    for ci, cfg in enumerate(norm):
+        static = tuple((k, cfg[k]) for k in STATIC_KEYS)
+        dyn = tuple((k, _freeze(cfg[k])) for k in DYNAMIC_KEYS)
+        g = groups.setdefault(static, {"runs": {}, "max_epochs": 0})
+        g["max_epochs"] = max(g["max_epochs"], cfg["epochs"])
+        g["runs"].setdefault(dyn, []).append(ci)
+
+    done = _load_done(out_dir, fingerprint)
+    member_rows: dict[tuple, dict] = {}
+    for static, g in groups.items():
+        st = dict(static)
+        model = ModelConfig(xa.shape[-1], c, st["hidden_sizes"], st["bidirectional"], st["head_size"])
+        tcfg = TrainConfig(model, batch_size=st["batch_size"], epochs=g["max_epochs"], select=select,
+                           normalize=st["normalize"], record=scoring)
+        todo = []
+        for dyn in g["runs"]:
+            for fi in range(len(folds)):
+                for s in seeds:
+                    key = _member_hash(st, dict(dyn), fi, s, fingerprint, g["max_epochs"])
+                    if key in done:
+                        member_rows[(static, dyn, fi, s)] = done[key]
+                    else:
+                        todo.append((dyn, fi, s, key))
+        size = chunk_size or _auto_chunk(len(todo), tcfg, len(xa), xa.shape[1])
+        for start in range(0, len(todo), max(size, 1)):
+            chunk = todo[start : start + size]
+            t0 = time.perf_counter()
+            rows = _run_chunk(xa, la, ya, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_mask)
+            elapsed = time.perf_counter() - t0
+            for (dyn, fi, s, key), row in zip(chunk, rows):
+                row.update(static=_plain(st), dyn=_plain(dict(dyn)), fold=fi, seed=s, hash=key,
+                           fit_time=elapsed / len(chunk))
+                member_rows[(static, dyn, fi, s)] = row
+            _append(out_dir, fingerprint, rows)
+            if progress:
+                left = len(todo) - start - len(chunk)
+                print(f"[sweep] group {dict(static)}: {start + len(chunk)}/{len(todo)} members, "
+                      f"{elapsed:.1f} s this chunk, ETA {elapsed / len(chunk) * left:.0f} s", flush=True)
+
+    return _tabulate(candidates, norm, groups, member_rows, folds, seeds, scoring, select)
+
+
+def _freeze(v):
+    if v is None:
+        return None
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return tuple(float(a) for a in np.asarray(v).ravel())
+    return float(v)
+
+
+def _plain(d: dict) -> dict:
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()}
+
+
+def _run_chunk(xa, la, ya, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_mask) -> list[dict]:
+    """Run one padded chunk of members through the vmapped ``fit``."""
+    padded = chunk + [chunk[-1]] * (size - len(chunk))  # fixed shape: one compile per group
+    hps = [make_hparams(c, **{k: v for k, v in dict(dyn).items() if v is not None}) for dyn, *_ in padded]
+    hp = jax.tree.map(lambda *v: jnp.stack(v), *hps)
+    fi = np.array([m[1] for m in padded])
+    split = Split(jnp.asarray(tr_idx[fi]), jnp.asarray(tr_mask[fi]), jnp.asarray(te_idx[fi]), jnp.asarray(te_mask[fi]))
+    rngs = jax.vmap(jax.random.key)(jnp.array([m[2] for m in padded], jnp.uint32))
+    hp, split, rngs = _shard_members((hp, split, rngs))
+    res = _vfit(jnp.asarray(xa), jnp.asarray(la), jnp.asarray(ya), split, hp, rngs, tcfg)
+    res = jax.device_get((res.history, res.diverged))
+    history, diverged = res
+    rows = []
+    for i in range(len(chunk)):
+        rows.append({"status": "diverged" if bool(diverged[i]) else "ok",
+                     "history": {k: [float(v) for v in np.asarray(h[i])] for k, h in history.items()}})
+    return rows
+
+
+def _shard_members(tree):
+    """Place the leading member axis across all devices when there are several."""
+    devices = jax.devices()
+    if len(devices) == 1:
+        return tree
+    n = jax.tree.leaves(tree)[0].shape[0]
+    if n % len(devices):
+        return tree
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+    mesh = Mesh(np.array(devices), ("member",))
+    sharding = NamedSharding(mesh, PartitionSpec("member"))
+    return jax.device_put(tree, sharding)
+
+
+def _load_done(out_dir, fingerprint) -> dict:
+    if out_dir is None:
+        return {}
+    path = os.path.join(out_dir, "members.jsonl")
+    done = {}
+    if not os.path.exists(path):
+        return done
+    with open(path) as f:
+        for line in f:
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut short by a kill: that member runs again
+            if row.get("data") == fingerprint:
+                done[row["hash"]] = row
+    return done
+
+
+def _append(out_dir, fingerprint, rows) -> None:
+    if out_dir is None:
+        return
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, "members.jsonl")
+    text = "".join(json.dumps({**r, "data": fingerprint}, default=_jsonable) + "\n" for r in rows)
+    with open(path, "a") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _tabulate(candidates, norm, groups, member_rows, folds, seeds, scoring, select) -> SweepResult:
+    n_splits = len(folds) * len(seeds)
+    res: dict[str, Any] = {"params": candidates}
+    names = sorted({k for cfg in candidates for k in cfg})
+    for k in names:
+        res[f"param_{k}"] = np.ma.masked_array([cfg.get(k) for cfg in candidates], dtype=object,
+                                               mask=[k not in cfg for cfg in candidates])
+    scores = {m: np.zeros((len(candidates), n_splits)) for m in scoring}
+    fit_time = np.zeros((len(candidates), n_splits))
+    status = []
+    members = []
+    for ci, cfg in enumerate(norm):
+        static = tuple((k, cfg[k]) for k in STATIC_KEYS)
+        dyn = tuple((k, _freeze(cfg[k])) for k in DYNAMIC_KEYS)
+        e = cfg["epochs"] - 1
+        bad = False
+        for fi in range(len(folds)):
+            for si, s in enumerate(seeds):
+                row = member_rows[(static, dyn, fi, s)]
+                k = fi * len(seeds) + si
+                for m in scoring:
+                    scores[m][ci, k] = row["history"][f"val_{m}"][e]
+                fit_time[ci, k] = row["fit_time"] * (e + 1) / len(row["history"]["train_loss"])
+                bad |= row["status"] != "ok"
+                members.append({"candidate": ci, "params": candidates[ci], **row})
+        status.append("diverged" if bad else "ok")
+    res["mean_fit_time"] = fit_time.mean(1)
+    res["std_fit_time"] = fit_time.std(1)
+    for m in scoring:
+        for k in range(n_splits):
+            res[f"split{k}_test_{m}"] = scores[m][:, k]
+        mean = scores[m].mean(1)
+        res[f"mean_test_{m}"] = mean
+        res[f"std_test_{m}"] = scores[m].std(1)
+        res[f"rank_test_{m}"] = _rank(mean, np.array(status))
+    res["status"] = np.array(status)
+    best = int(np.argmin(res[f"rank_test_{select}"]))
+    return SweepResult(res, members, best, candidates[best], float(res[f"mean_test_{select}"][best]), select)
+
+
+def _rank(mean: np.ndarray, status: np.ndarray) -> np.ndarray:
+    """scikit-learn's ranking (``rankdata(-score, method="min")``); NaN and
+    diverged candidates rank last."""
+    from scipy.stats import rankdata
+
+    key = np.where(np.isnan(mean) | (status != "ok"), -np.inf, mean)
+    return rankdata(-key, method="min").astype(np.int32)

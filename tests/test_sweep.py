@@ -1,0 +1,199 @@
+"""Sweep engine: a member equals the same run alone, epochs are read off one
+curve, divergence is isolated, folds fit their own statistics, a killed sweep
+resumes, and 4 devices give the same numbers as one."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy.stats import loguniform
+from sklearn.preprocessing import StandardScaler
+
+from jaxlstm.model import ModelConfig
+from jaxlstm.sweep import make_folds, run_sweep
+from jaxlstm.train import Split, TrainConfig, fit, make_hparams
+
+
+def _data(n=60, t=5, f=3, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n).astype(np.int32)
+    x = rng.normal(size=(n, t, f)).astype(np.float32) + 0.7 * y[:, None, None]
+    lengths = rng.integers(2, t + 1, n).astype(np.int32)
+    return x, lengths, y
+
+
+X, L, Y = _data()
+SPACE = {"hidden_sizes": [(8,)], "batch_size": [16], "learning_rate": [1e-2, 3e-2],
+         "dropout": [0.0, 0.2], "epochs": [2, 4]}
+SCORING = ("f1_macro", "accuracy")
+
+
+@pytest.fixture(scope="module")
+def grid():
+    return run_sweep(X, Y, L, space=SPACE, cv=3, seeds=(0, 1), scoring=SCORING, chunk_size=8)
+
+
+def test_cv_results_layout(grid):
+    r = grid.cv_results_
+    assert len(r["params"]) == 8
+    for k in range(6):  # 3 folds x 2 seeds
+        assert r[f"split{k}_test_f1_macro"].shape == (8,)
+    for key in ("mean_test_f1_macro", "std_test_f1_macro", "rank_test_f1_macro", "mean_fit_time",
+                "param_learning_rate", "param_dropout", "status"):
+        assert key in r
+    np.testing.assert_allclose(r["mean_test_accuracy"],
+                               np.mean([r[f"split{k}_test_accuracy"] for k in range(6)], axis=0))
+    assert r["rank_test_f1_macro"][grid.best_index_] == 1
+    assert grid.best_score_ == pytest.approx(r["mean_test_f1_macro"].max())
+    assert len(grid.members) == 8 * 6
+
+
+def test_member_equals_the_same_configuration_trained_alone(grid):
+    folds = make_folds(Y, 3, 0)
+    cfg = TrainConfig(ModelConfig(3, 3, (8,)), batch_size=16, epochs=4, select="f1_macro", record=SCORING)
+    for m in grid.members[::7]:
+        p = m["params"]
+        tr, te = folds[m["fold"]]
+        split = Split(jnp.asarray(tr), jnp.ones(len(tr), bool), jnp.asarray(te), jnp.ones(len(te), bool))
+        hp = make_hparams(3, learning_rate=p["learning_rate"], dropout=p["dropout"])
+        alone = jax.jit(fit, static_argnames="config")(X, L, Y, split, hp, jax.random.key(m["seed"]), config=cfg)
+        for k in ("train_loss", "val_f1_macro", "val_accuracy"):
+            np.testing.assert_allclose(m["history"][k], alone.history[k], atol=1e-5, err_msg=k)
+
+
+def test_epochs_are_read_off_one_curve():
+    short = run_sweep(X, Y, L, space={**SPACE, "epochs": [2]}, cv=3, seeds=(0,), scoring=SCORING, chunk_size=4)
+    long = run_sweep(X, Y, L, space={**SPACE, "epochs": [2, 4]}, cv=3, seeds=(0,), scoring=SCORING, chunk_size=4)
+    two = [i for i, p in enumerate(long.cv_results_["params"]) if p["epochs"] == 2]
+    for k in range(3):
+        np.testing.assert_allclose(long.cv_results_[f"split{k}_test_f1_macro"][two],
+                                   short.cv_results_[f"split{k}_test_f1_macro"], atol=1e-6)
+
+
+def test_a_diverging_member_is_isolated():
+    base = [{"hidden_sizes": (8,), "batch_size": 16, "learning_rate": lr, "epochs": 3} for lr in (1e-2, 3e-2)]
+    bad = {"hidden_sizes": (8,), "batch_size": 16, "learning_rate": 1e-2, "l2": 1e38, "epochs": 3}
+    clean = run_sweep(X, Y, L, configs=base, cv=3, seeds=(0,), scoring=SCORING, chunk_size=9)
+    mixed = run_sweep(X, Y, L, configs=base[:1] + [bad] + base[1:], cv=3, seeds=(0,), scoring=SCORING,
+                      chunk_size=9)
+    assert list(mixed.cv_results_["status"]) == ["ok", "diverged", "ok"]
+    assert mixed.cv_results_["rank_test_f1_macro"][1] == 3
+    for k in range(3):
+        np.testing.assert_allclose(mixed.cv_results_[f"split{k}_test_f1_macro"][[0, 2]],
+                                   clean.cv_results_[f"split{k}_test_f1_macro"], atol=1e-6)
+
+
+def test_per_fold_scaler_statistics_equal_sklearn():
+    folds = make_folds(Y, 3, 0)
+    size = max(len(tr) for tr, _ in folds)
+    idx = np.zeros((3, size), np.int32)
+    mask = np.zeros((3, size), bool)
+    for k, (tr, _) in enumerate(folds):
+        idx[k, : len(tr)], mask[k, : len(tr)] = tr, True
+    te = np.stack([f[1][:15] for f in folds])
+    split = Split(jnp.asarray(idx), jnp.asarray(mask), jnp.asarray(te), jnp.ones(te.shape, bool))
+    cfg = TrainConfig(ModelConfig(3, 3, (4,)), epochs=1, record=("accuracy",), select="accuracy")
+    vfit = jax.jit(jax.vmap(fit, in_axes=(None, None, None, 0, None, None, None)), static_argnums=6)
+    res = vfit(X, L, Y, split, make_hparams(3), jax.random.key(0), cfg)
+    for k, (tr, _) in enumerate(folds):
+        steps = np.concatenate([X[i, : L[i]] for i in tr])
+        ref = StandardScaler().fit(steps)
+        np.testing.assert_allclose(res.scaler.offset[k], ref.mean_, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(1 / res.scaler.scale[k], ref.scale_, rtol=1e-5)
+
+
+def test_random_search_with_scipy_distributions():
+    r = run_sweep(X, Y, L, space={"hidden_sizes": [(8,)], "learning_rate": loguniform(1e-3, 1e-1), "epochs": [2]},
+                  n_iter=3, cv=2, seeds=(0,), scoring=("accuracy",), select="accuracy", random_state=1)
+    lrs = [p["learning_rate"] for p in r.cv_results_["params"]]
+    assert len(set(lrs)) == 3 and all(1e-3 <= v <= 1e-1 for v in lrs)
+
+
+def test_bad_search_spaces():
+    with pytest.raises(ValueError, match="unknown hyperparameter"):
+        run_sweep(X, Y, L, space={"learnin_rate": [1e-3]})
+    with pytest.raises(ValueError, match="exactly one"):
+        run_sweep(X, Y, L)
+    with pytest.raises(ValueError, match="fewer than cv"):
+        run_sweep(X, np.r_[np.zeros(58), 1, 1].astype(int), L, space={"epochs": [1]}, cv=3)
+
+
+SCRIPT = textwrap.dedent("""
+    import sys, json
+    import numpy as np
+    sys.path.insert(0, {root!r})
+    from tests.test_sweep import X, L, Y
+    from jaxlstm.sweep import run_sweep
+    space = {{"hidden_sizes": [(8,)], "batch_size": [16], "learning_rate": [1e-3, 3e-3, 1e-2, 3e-2],
+              "dropout": [0.0, 0.1], "epochs": [3]}}
+    r = run_sweep(X, Y, L, space=space, cv=3, seeds=(0,), scoring=("f1_macro",), out_dir=sys.argv[1],
+                  chunk_size=1)
+    json.dump({{"scores": [float(v) for v in r.cv_results_["mean_test_f1_macro"]],
+               "n_members": len(r.members)}}, open(sys.argv[2], "w"))
+""")
+
+
+def test_resume_after_sigkill_equals_an_uninterrupted_run(tmp_path):
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    script = tmp_path / "sweep.py"
+    script.write_text(SCRIPT.format(root=root))
+    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+    run = lambda out, res: subprocess.Popen([sys.executable, str(script), str(out), str(res)], env=env)
+
+    whole = tmp_path / "whole"
+    assert run(whole, tmp_path / "whole.json").wait(timeout=300) == 0
+
+    killed = tmp_path / "killed"
+    proc = run(killed, tmp_path / "unused.json")
+    members = killed / "members.jsonl"
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        if members.exists() and len(members.read_text().splitlines()) >= 5:
+            break
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = len(members.read_text().splitlines())
+    assert 5 <= before < 24, before  # it really was cut mid-run
+    assert run(killed, tmp_path / "resumed.json").wait(timeout=300) == 0
+
+    a = json.loads((tmp_path / "whole.json").read_text())
+    b = json.loads((tmp_path / "resumed.json").read_text())
+    assert a["n_members"] == b["n_members"] == 8 * 3
+    np.testing.assert_allclose(b["scores"], a["scores"], atol=1e-6)
+    rows = [json.loads(line) for line in members.read_text().splitlines() if line.strip()]
+    hashes = [r["hash"] for r in rows]
+    assert len(hashes) == len(set(hashes)) == 24  # none missing, none run twice
+
+
+FOUR = textwrap.dedent("""
+    import os, sys, json
+    os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
+    sys.path.insert(0, {root!r})
+    import jax
+    assert len(jax.devices()) == 4, jax.devices()
+    from tests.test_sweep import X, L, Y, SPACE, SCORING
+    from jaxlstm.sweep import run_sweep
+    r = run_sweep(X, Y, L, space=SPACE, cv=3, seeds=(0, 1), scoring=SCORING, chunk_size=8)
+    json.dump({{"scores": [float(v) for v in r.cv_results_["mean_test_f1_macro"]]}}, open(sys.argv[1], "w"))
+""")
+
+
+def test_four_simulated_devices_give_the_same_results(grid, tmp_path):
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    script = tmp_path / "four.py"
+    script.write_text(FOUR.format(root=root))
+    out = tmp_path / "four.json"
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    subprocess.run([sys.executable, str(script), str(out)], env={**env, "JAX_PLATFORMS": "cpu"},
+                   check=True, timeout=300)
+    four = json.loads(out.read_text())["scores"]
+    np.testing.assert_allclose(four, grid.cv_results_["mean_test_f1_macro"], atol=1e-5)
