@@ -174,11 +174,26 @@ def _auto_chunk(n_members: int, train_cfg: TrainConfig, n: int, t: int, memory_f
     per = 4 * (n * t * m.num_features                       # scaled copy of the data
                + 8 * train_cfg.batch_size * t * 4 * hidden  # activations kept for backprop
                + 12 * (m.num_features + hidden) * 4 * hidden)  # params, grads, Adam, best
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        total = 8 << 30
+    stats = jax.devices()[0].memory_stats() or {}
+    total = stats.get("bytes_limit")  # accelerators report their own memory
+    if not total:
+        try:
+            total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (ValueError, OSError, AttributeError):
+            total = 8 << 30
+    total *= jax.device_count()
     return int(max(1, min(n_members, (total * memory_fraction) // max(per, 1))))
+
+
+def _default_chunk(n_members: int, train_cfg: TrainConfig, n: int, t: int) -> int:
+    """Measured in ``benchmarks/bench_sweep.py``: on CPU a vmapped chunk is no
+    faster per member than one member per call (XLA's CPU matmuls already use
+    every core), so CPU runs one member per device per call, which also
+    streams results soonest. Accelerators take the largest chunk that fits
+    the memory estimate."""
+    if jax.default_backend() == "cpu":
+        return max(1, min(n_members, jax.device_count()))
+    return _auto_chunk(n_members, train_cfg, n, t)
 
 
 def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5, seeds=(0,),
@@ -200,7 +215,8 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
       scoring: all scorers to report (default: ``select`` plus accuracy,
         balanced accuracy, macro F1, OvR ROC-AUC, log loss).
       out_dir: stream results there and resume from them.
-      chunk_size: members per compiled call (default from a memory estimate).
+      chunk_size: members per compiled call (default: one per device on CPU,
+        else the most that fit a memory estimate).
       num_classes: default ``max(y) + 1``.
       progress: print one line per finished chunk with an ETA.
     Returns:
@@ -248,7 +264,7 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
                         member_rows[(static, dyn, fi, s)] = done[key]
                     else:
                         todo.append((dyn, fi, s, key))
-        size = chunk_size or _auto_chunk(len(todo), tcfg, len(xa), xa.shape[1])
+        size = chunk_size or _default_chunk(len(todo), tcfg, len(xa), xa.shape[1])
         for start in range(0, len(todo), max(size, 1)):
             chunk = todo[start : start + size]
             t0 = time.perf_counter()
