@@ -3,13 +3,14 @@ trained as one jit-compiled, vmapped program.
 
 Modules, bottom to top: ``model``, ``losses``, ``metrics``, ``features``
 (pure functions), ``train`` (pure training loop plus a validated wrapper),
-``datasets``, ``cli``.
+``sweep`` (configurations x folds x seeds), ``datasets``, ``cli``.
 """
 
-from jaxlstm import datasets, features, losses, metrics, model, train
+from jaxlstm import datasets, features, losses, metrics, model, sweep, train
 from jaxlstm.datasets import Dataset
 from jaxlstm.features import pad_sequences
 from jaxlstm.model import LSTMClassifierNet, ModelConfig
+from jaxlstm.sweep import SweepResult, run_sweep
 from jaxlstm.train import (FitResult, HParams, Split, TrainConfig, fit, make_hparams,
                            predict_proba, train_single, train_step)
 
@@ -21,11 +22,14 @@ __all__ = [
     "losses",
     "metrics",
     "model",
+    "sweep",
     "train",
     "Dataset",
     "pad_sequences",
     "LSTMClassifierNet",
     "ModelConfig",
+    "SweepResult",
+    "run_sweep",
     "FitResult",
     "HParams",
     "Split",

@@ -117,22 +117,19 @@ def test_score_metrics_equal_sklearn(case):
     ytp, _, prp, where = _pad(c, yt, yp, probs, keep)
     yt_m, pr_m = yt[keep], probs[keep].astype(np.float64)
     for avg in ("macro", "weighted"):
-        got = _get("auc", M.roc_auc_score, num_classes=c, average=avg)(ytp, prp, where)
-        ref = _sk_ovr(skm.roc_auc_score, yt_m, pr_m, c, avg)
-        if np.isnan(ref):
-            assert np.isnan(float(got))
-        else:
-            _record(f"roc_auc_score[{avg}]", got, ref)
-        got = _get("ap", M.average_precision_score, num_classes=c, average=avg)(ytp, prp, where)
-        ref = _sk_ovr(skm.average_precision_score, yt_m, pr_m, c, avg)
-        if np.isnan(ref):
-            assert np.isnan(float(got))
-        else:
-            _record(f"average_precision_score[{avg}]", got, ref)
+        for name, ours, binary in (("roc_auc_score", M.roc_auc_score, skm.roc_auc_score),
+                                   ("average_precision_score", M.average_precision_score,
+                                    skm.average_precision_score)):
+            got = _get(name, ours, num_classes=c, average=avg)(ytp, prp, where)
+            ref = _sk_ovr(binary, yt_m, pr_m, c, avg)
+            if np.isnan(ref):
+                assert np.isnan(float(got))
+            else:
+                _record(f"{name}[{avg}]", got, ref)
     # when every class is present, scikit-learn's own multi-class OvR agrees too
     if len(np.unique(yt_m)) == c and c > 2:
         sk = skm.roc_auc_score(yt_m, pr_m, multi_class="ovr", average="macro", labels=range(c))
-        _record("roc_auc_score[sklearn ovr]", _get("auc", M.roc_auc_score, num_classes=c, average="macro")(ytp, prp, where), sk)
+        _record("roc_auc_score[sklearn ovr]", _get("roc_auc_score", M.roc_auc_score, num_classes=c, average="macro")(ytp, prp, where), sk)
     _record("log_loss", _get("ll", M.log_loss)(ytp, prp, where),
             skm.log_loss(yt_m, probs[keep], labels=range(c)))
 

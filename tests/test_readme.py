@@ -17,6 +17,17 @@ def test_readme_python_example_runs():
     assert scores.shape == (4,) and np.all((scores > 0.3) & (scores <= 1.0))
 
 
+def test_readme_sweep_example_runs(tmp_path, monkeypatch):
+    code = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    assert len(code) >= 2, "README has no sweep example"
+    monkeypatch.chdir(tmp_path)
+    scope: dict = {}
+    exec(compile(code[1], str(README), "exec"), scope)
+    r = scope["result"]
+    assert len(r.cv_results_["params"]) == 8 and (tmp_path / "runs" / "digits" / "members.jsonl").exists()
+    assert 0.3 < r.best_score_ <= 1.0
+
+
 def test_readme_first_commands_are_what_ci_runs():
     lines = README.read_text().splitlines()
     block = lines[lines.index("```bash") + 1: lines.index("```bash") + 3]
