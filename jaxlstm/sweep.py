@@ -29,7 +29,7 @@ import json
 import math
 import os
 import time
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -37,7 +37,7 @@ import numpy as np
 
 from jaxlstm._checks import check_labels, check_sequences
 from jaxlstm.model import ModelConfig
-from jaxlstm.train import HParams, Split, TrainConfig, fit, make_hparams
+from jaxlstm.train import Split, TrainConfig, fit, make_hparams
 
 __all__ = ["STATIC_KEYS", "DYNAMIC_KEYS", "SweepResult", "run_sweep", "make_folds", "expand_space"]
 
@@ -248,6 +248,7 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
         g["max_epochs"] = max(g["max_epochs"], cfg["epochs"])
         g["runs"].setdefault(dyn, []).append(ci)
 
+    data = tuple(jnp.asarray(a) for a in (xa, la, ya))  # on the device once, not per chunk
     done = _load_done(out_dir, fingerprint)
     member_rows: dict[tuple, dict] = {}
     for static, g in groups.items():
@@ -268,7 +269,7 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
         for start in range(0, len(todo), max(size, 1)):
             chunk = todo[start : start + size]
             t0 = time.perf_counter()
-            rows = _run_chunk(xa, la, ya, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_mask)
+            rows = _run_chunk(data, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_mask)
             elapsed = time.perf_counter() - t0
             for (dyn, fi, s, key), row in zip(chunk, rows):
                 row.update(static=_plain(st), dyn=_plain(dict(dyn)), fold=fi, seed=s, hash=key,
@@ -295,7 +296,7 @@ def _plain(d: dict) -> dict:
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()}
 
 
-def _run_chunk(xa, la, ya, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_mask) -> list[dict]:
+def _run_chunk(data, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_mask) -> list[dict]:
     """Run one padded chunk of members through the vmapped ``fit``."""
     padded = chunk + [chunk[-1]] * (size - len(chunk))  # fixed shape: one compile per group
     hps = [make_hparams(c, **{k: v for k, v in dict(dyn).items() if v is not None}) for dyn, *_ in padded]
@@ -304,7 +305,7 @@ def _run_chunk(xa, la, ya, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_mas
     split = Split(jnp.asarray(tr_idx[fi]), jnp.asarray(tr_mask[fi]), jnp.asarray(te_idx[fi]), jnp.asarray(te_mask[fi]))
     rngs = jax.vmap(jax.random.key)(jnp.array([m[2] for m in padded], jnp.uint32))
     hp, split, rngs = _shard_members((hp, split, rngs))
-    res = _vfit(jnp.asarray(xa), jnp.asarray(la), jnp.asarray(ya), split, hp, rngs, tcfg)
+    res = _vfit(*data, split, hp, rngs, tcfg)
     res = jax.device_get((res.history, res.diverged))
     history, diverged = res
     rows = []
