@@ -35,11 +35,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxlstm import progress as progress_mod
 from jaxlstm._checks import check_labels, check_sequences
 from jaxlstm.model import ModelConfig
 from jaxlstm.train import Split, TrainConfig, fit, make_hparams
 
-__all__ = ["STATIC_KEYS", "DYNAMIC_KEYS", "SweepResult", "run_sweep", "make_folds", "expand_space"]
+__all__ = ["STATIC_KEYS", "DYNAMIC_KEYS", "SweepResult", "run_sweep", "make_folds", "expand_space",
+           "estimate_member_bytes"]
 
 STATIC_KEYS = ("hidden_sizes", "bidirectional", "head_size", "batch_size", "normalize")
 DYNAMIC_KEYS = ("learning_rate", "l1", "l2", "weight_decay", "dropout", "grad_clip",
@@ -127,6 +129,10 @@ class SweepResult:
       members: one dict per (configuration, fold, seed): its params, fold,
         seed, status, learning curves (``history``) and hash.
       best_index_, best_params_, best_score_: by ``rank_test_<select>``.
+      compile_s: seconds spent compiling in this call (once per static group
+        and chunk size; 0 when every program was already compiled).
+      run_s: seconds spent training in this call (``fit_time`` per member is
+        its share of its chunk's run time, compilation excluded).
     """
 
     cv_results_: dict
@@ -135,6 +141,8 @@ class SweepResult:
     best_params_: dict
     best_score_: float
     select: str
+    compile_s: float = 0.0
+    run_s: float = 0.0
 
 
 def _member_hash(static: dict, dyn: dict, fold: int, seed: int, fingerprint: str, max_epochs: int) -> str:
@@ -164,16 +172,34 @@ def _fingerprint(x, lengths, y, folds, scoring) -> str:
     return h.hexdigest()[:20]
 
 
-_vfit = jax.jit(jax.vmap(fit, in_axes=(None, None, None, 0, 0, 0, None)), static_argnums=6)
+def _fit_member(x, lengths, y, split, hparams, seed, config):
+    return fit(x, lengths, y, split, hparams, jax.random.key(seed), config)
+
+
+_vfit = jax.jit(jax.vmap(_fit_member, in_axes=(None, None, None, 0, 0, 0, None)), static_argnums=6)
+_compiled: dict = {}  # one executable per (static group, chunk size, shapes) in this process
+
+
+def estimate_member_bytes(train_cfg: TrainConfig, n: int, t: int) -> int:
+    """Estimated working set of one sweep member in bytes (float32): its
+    scaled copy of the data and the minibatch gathered from it, the
+    activations kept for backprop of one minibatch, the forward pass over one
+    evaluation batch, and parameters with gradients, Adam moments and the best
+    copy. ``benchmarks/bench_memory.py`` checks it against measured peaks
+    (98.5 MiB per member measured against 113 MiB estimated on CPU;
+    ``benchmarks/RESULTS.md``)."""
+    m = train_cfg.model
+    hidden = sum(m.hidden_sizes) * (2 if m.bidirectional else 1)
+    eval_rows = min(train_cfg.eval_batch_size, n)
+    return 4 * (2 * n * t * m.num_features                        # scaled data, gathered rows
+                + 12 * train_cfg.batch_size * t * 4 * hidden      # activations kept for backprop
+                + 2 * eval_rows * t * 5 * hidden                  # evaluation forward pass
+                + 12 * (m.num_features + hidden) * 4 * hidden)    # params, grads, Adam, best
 
 
 def _auto_chunk(n_members: int, train_cfg: TrainConfig, n: int, t: int, memory_fraction=0.25) -> int:
-    """Members per chunk so a chunk's working set stays under a share of RAM."""
-    m = train_cfg.model
-    hidden = sum(m.hidden_sizes) * (2 if m.bidirectional else 1)
-    per = 4 * (n * t * m.num_features                       # scaled copy of the data
-               + 8 * train_cfg.batch_size * t * 4 * hidden  # activations kept for backprop
-               + 12 * (m.num_features + hidden) * 4 * hidden)  # params, grads, Adam, best
+    """Members per chunk so a chunk's working set stays under a share of memory."""
+    per = estimate_member_bytes(train_cfg, n, t)
     stats = jax.devices()[0].memory_stats() or {}
     total = stats.get("bytes_limit")  # accelerators report their own memory
     if not total:
@@ -218,7 +244,8 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
       chunk_size: members per compiled call (default: 4 per device on CPU,
         else the most that fit a memory estimate).
       num_classes: default ``max(y) + 1``.
-      progress: print one line per finished chunk with an ETA.
+      progress: show a progress bar over member-epochs with an ETA (on
+        stderr; on process 0 only when several processes run the sweep).
     Returns:
       :class:`SweepResult`.
     """
@@ -248,14 +275,17 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
         g["max_epochs"] = max(g["max_epochs"], cfg["epochs"])
         g["runs"].setdefault(dyn, []).append(ci)
 
-    data = tuple(jnp.asarray(a) for a in (xa, la, ya))  # on the device once, not per chunk
+    mesh = _mesh()
+    data = tuple(_global(a, mesh) for a in (xa, la, ya))  # on the devices once, not per chunk
     done = _load_done(out_dir, fingerprint)
+    _check_same_done(done)
+    plan = []
     member_rows: dict[tuple, dict] = {}
     for static, g in groups.items():
         st = dict(static)
         model = ModelConfig(xa.shape[-1], c, st["hidden_sizes"], st["bidirectional"], st["head_size"])
         tcfg = TrainConfig(model, batch_size=st["batch_size"], epochs=g["max_epochs"], select=select,
-                           normalize=st["normalize"], record=scoring)
+                           normalize=st["normalize"], record=scoring, progress=progress)
         todo = []
         for dyn in g["runs"]:
             for fi in range(len(folds)):
@@ -266,22 +296,33 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
                     else:
                         todo.append((dyn, fi, s, key))
         size = chunk_size or _default_chunk(len(todo), tcfg, len(xa), xa.shape[1])
-        for start in range(0, len(todo), max(size, 1)):
-            chunk = todo[start : start + size]
-            t0 = time.perf_counter()
-            rows = _run_chunk(data, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_mask)
-            elapsed = time.perf_counter() - t0
-            for (dyn, fi, s, key), row in zip(chunk, rows):
-                row.update(static=_plain(st), dyn=_plain(dict(dyn)), fold=fi, seed=s, hash=key,
-                           fit_time=elapsed / len(chunk))
-                member_rows[(static, dyn, fi, s)] = row
-            _append(out_dir, fingerprint, rows)
-            if progress:
-                left = len(todo) - start - len(chunk)
-                print(f"[sweep] group {dict(static)}: {start + len(chunk)}/{len(todo)} members, "
-                      f"{elapsed:.1f} s this chunk, ETA {elapsed / len(chunk) * left:.0f} s", flush=True)
+        ndev = jax.device_count()
+        size = -(-max(int(size), 1) // ndev) * ndev  # whole members on every device
+        plan.append((static, st, tcfg, todo, size))
 
-    return _tabulate(candidates, norm, groups, member_rows, folds, seeds, scoring, select)
+    total = sum(len(todo) * tcfg.epochs for _, _, tcfg, todo, _ in plan)
+    bar = progress_mod.Progress(total, "sweep", "member-epochs",
+                                enabled=progress and jax.process_index() == 0 and total > 0)
+    compile_s = run_s = 0.0
+    with bar:
+        for static, st, tcfg, todo, size in plan:
+            for start in range(0, len(todo), size):
+                chunk = todo[start : start + size]
+                bar.begin_step(len(chunk) * tcfg.epochs, tcfg.epochs)
+                t0 = time.perf_counter()
+                rows, c_s = _run_chunk(data, mesh, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_mask)
+                elapsed = time.perf_counter() - t0 - c_s
+                compile_s += c_s
+                run_s += elapsed
+                for (dyn, fi, s, key), row in zip(chunk, rows, strict=True):
+                    row.update(static=_plain(st), dyn=_plain(dict(dyn)), fold=fi, seed=s, hash=key,
+                               fit_time=elapsed / len(chunk))
+                    member_rows[(static, dyn, fi, s)] = row
+                _append(out_dir, fingerprint, rows)
+                bar.end_step()
+
+    result = _tabulate(candidates, norm, groups, member_rows, folds, seeds, scoring, select)
+    return dataclasses.replace(result, compile_s=compile_s, run_s=run_s)
 
 
 def _freeze(v):
@@ -296,38 +337,76 @@ def _plain(d: dict) -> dict:
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()}
 
 
-def _run_chunk(data, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_mask) -> list[dict]:
-    """Run one padded chunk of members through the vmapped ``fit``."""
+def _run_chunk(data, mesh, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_mask) -> tuple[list[dict], float]:
+    """Run one padded chunk of members through the vmapped ``fit``, the member
+    axis sharded over every device of every process when there are several."""
     padded = chunk + [chunk[-1]] * (size - len(chunk))  # fixed shape: one compile per group
     hps = [make_hparams(c, **{k: v for k, v in dict(dyn).items() if v is not None}) for dyn, *_ in padded]
-    hp = jax.tree.map(lambda *v: jnp.stack(v), *hps)
+    hp = jax.tree.map(lambda *v: np.stack([np.asarray(a) for a in v]), *hps)
     fi = np.array([m[1] for m in padded])
-    split = Split(jnp.asarray(tr_idx[fi]), jnp.asarray(tr_mask[fi]), jnp.asarray(te_idx[fi]), jnp.asarray(te_mask[fi]))
-    rngs = jax.vmap(jax.random.key)(jnp.array([m[2] for m in padded], jnp.uint32))
-    hp, split, rngs = _shard_members((hp, split, rngs))
-    res = _vfit(*data, split, hp, rngs, tcfg)
-    res = jax.device_get((res.history, res.diverged))
-    history, diverged = res
+    split = Split(tr_idx[fi], tr_mask[fi], te_idx[fi], te_mask[fi])
+    seeds = np.array([m[2] for m in padded], np.uint32)
+    hp, split, seeds = jax.tree.map(lambda a: _global(a, mesh, member_axis=True), (hp, split, seeds))
+    args = (*data, split, hp, seeds)
+    key = (tcfg, size, data[0].shape, split.train_idx.shape, split.val_idx.shape, mesh is not None)
+    t0 = time.perf_counter()
+    if key not in _compiled:
+        _compiled[key] = _vfit.lower(*args, tcfg).compile()
+    compile_s = time.perf_counter() - t0
+    res = jax.block_until_ready(_compiled[key](*args))
+    history, diverged = _fetch((res.history, res.diverged))
     rows = []
     for i in range(len(chunk)):
         rows.append({"status": "diverged" if bool(diverged[i]) else "ok",
                      "history": {k: [float(v) for v in np.asarray(h[i])] for k, h in history.items()}})
-    return rows
+    return rows, compile_s
 
 
-def _shard_members(tree):
-    """Place the leading member axis across all devices when there are several."""
-    devices = jax.devices()
-    if len(devices) == 1:
-        return tree
-    n = jax.tree.leaves(tree)[0].shape[0]
-    if n % len(devices):
-        return tree
-    from jax.sharding import Mesh, NamedSharding, PartitionSpec
+def _mesh():
+    """A 1-D mesh over every device of every process, or ``None`` for one device."""
+    if jax.device_count() == 1:
+        return None
+    from jax.sharding import Mesh
 
-    mesh = Mesh(np.array(devices), ("member",))
-    sharding = NamedSharding(mesh, PartitionSpec("member"))
-    return jax.device_put(tree, sharding)
+    return Mesh(np.array(jax.devices()), ("member",))
+
+
+def _global(a, mesh, member_axis: bool = False):
+    """A host array as a (global) device array: split along its first axis
+    over the mesh, or replicated. Every process passes the same host value;
+    each places only its own devices' shards, which works on one host and
+    across hosts (``jax.distributed.initialize``) alike."""
+    a = np.asarray(a)
+    if mesh is None:
+        return jnp.asarray(a)
+    from jax.sharding import NamedSharding, PartitionSpec
+
+    sharding = NamedSharding(mesh, PartitionSpec("member") if member_axis else PartitionSpec())
+    return jax.make_array_from_callback(a.shape, sharding, lambda index: a[index])
+
+
+def _fetch(tree):
+    """Device results to host NumPy; across processes, gathered to every process."""
+    if jax.process_count() == 1:
+        return jax.device_get(tree)
+    from jax.experimental import multihost_utils
+
+    return multihost_utils.process_allgather(tree, tiled=True)
+
+
+def _check_same_done(done: dict) -> None:
+    """With several processes every one must see the same finished members
+    (``out_dir`` on a shared file system), or they would run different chunks."""
+    if jax.process_count() == 1:
+        return
+    from jax.experimental import multihost_utils
+
+    mine = np.int64(len(done))
+    first = multihost_utils.broadcast_one_to_all(mine)
+    if int(first) != int(mine):
+        raise ValueError(f"process {jax.process_index()} sees {int(mine)} finished members in out_dir "
+                         f"but process 0 sees {int(first)}: out_dir must be one directory shared by "
+                         "every process")
 
 
 def _load_done(out_dir, fingerprint) -> dict:
@@ -349,7 +428,7 @@ def _load_done(out_dir, fingerprint) -> dict:
 
 
 def _append(out_dir, fingerprint, rows) -> None:
-    if out_dir is None:
+    if out_dir is None or jax.process_index() != 0:  # one writer across processes
         return
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "members.jsonl")

@@ -24,7 +24,7 @@ import numpy as np
 import optax
 from flax import struct
 
-from jaxlstm import features, losses, metrics
+from jaxlstm import features, losses, metrics, progress
 from jaxlstm._checks import check_labels, check_sequences
 from jaxlstm.model import LSTMClassifierNet, ModelConfig, init_params
 
@@ -117,6 +117,8 @@ class TrainConfig:
         (``None``: train all epochs; the best epoch is kept either way).
       record: scorers recorded per epoch on the validation rows.
       eval_batch_size: rows per forward pass when scoring.
+      progress: report each finished epoch to the active
+        :class:`jaxlstm.progress.Progress` (a host callback per epoch).
     """
 
     model: ModelConfig
@@ -127,6 +129,7 @@ class TrainConfig:
     patience: int | None = None
     record: tuple[str, ...] = ("accuracy", "balanced_accuracy", "f1_macro", "roc_auc_ovr", "neg_log_loss")
     eval_batch_size: int = 512
+    progress: bool = False
 
     def __post_init__(self):
         if self.batch_size < 1:
@@ -385,6 +388,8 @@ def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng:
         best_epoch = jnp.where(improved, e, best_epoch)
         best_score = jnp.where(improved, s, best_score)
         since_best = jnp.where(improved, 0, since_best + 1)
+        if config.progress:
+            jax.debug.callback(progress.epoch_tick, e)
         row = {"train_loss": jnp.where(stopped, jnp.nan, train_loss),
                **{f"val_{k}": v for k, v in scores.items()}}
         return (st, best_params, best_score, best_epoch, since_best), row

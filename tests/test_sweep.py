@@ -197,3 +197,50 @@ def test_four_simulated_devices_give_the_same_results(grid, tmp_path):
                    check=True, timeout=300)
     four = json.loads(out.read_text())["scores"]
     np.testing.assert_allclose(four, grid.cv_results_["mean_test_f1_macro"], atol=1e-5)
+
+
+TWO_HOSTS = textwrap.dedent("""
+    import os, sys, json
+    sys.path.insert(0, {root!r})
+    import jax
+    jax.config.update("jax_num_cpu_devices", 2)
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    pid = int(sys.argv[1])
+    jax.distributed.initialize("127.0.0.1:{port}", num_processes=2, process_id=pid)
+    assert (jax.process_count(), jax.device_count(), jax.local_device_count()) == (2, 4, 2)
+    from tests.test_sweep import X, L, Y, SPACE, SCORING
+    from jaxlstm.sweep import run_sweep
+    r = run_sweep(X, Y, L, space=SPACE, cv=3, seeds=(0, 1), scoring=SCORING, chunk_size=8,
+                  out_dir={out_dir!r})
+    keys = [k for k in r.cv_results_ if k.startswith("split")]
+    json.dump({{k: [float(v) for v in r.cv_results_[k]] for k in keys}}, open(sys.argv[2], "w"))
+    jax.distributed.shutdown()
+""")
+
+
+def test_two_processes_joined_by_jax_distributed_give_the_same_results(grid, tmp_path):
+    """Multi-host as two local processes (2 CPU devices each) on 127.0.0.1:
+    members are sharded over all 4 devices, every process gets every result,
+    and only process 0 writes ``members.jsonl``."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    script = tmp_path / "two.py"
+    script.write_text(TWO_HOSTS.format(root=root, port=port, out_dir=str(tmp_path / "runs")))
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    env["JAX_PLATFORMS"] = "cpu"
+    procs = [subprocess.Popen([sys.executable, str(script), str(i), str(tmp_path / f"p{i}.json")], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for i in range(2)]
+    outs = [p.communicate(timeout=300)[0].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    for i in range(2):
+        got = json.loads((tmp_path / f"p{i}.json").read_text())
+        assert len(got) == 6 * 2  # 6 splits x 2 scorers
+        for k, v in got.items():
+            np.testing.assert_allclose(v, grid.cv_results_[k], atol=1e-5, err_msg=k)
+    lines = (tmp_path / "runs" / "members.jsonl").read_text().splitlines()
+    hashes = [json.loads(line)["hash"] for line in lines]
+    assert len(hashes) == len(set(hashes)) == 24
