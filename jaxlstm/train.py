@@ -261,13 +261,20 @@ def train_step(state: TrainState, batch: dict, hparams: HParams, rng: Array) -> 
 
 
 def _batch_order(split_idx: Array, split_mask: Array, batch_size: int, rng: Array | None):
-    """Shuffled (if ``rng``) training rows first, reshaped to ``(n_batches, batch)``."""
+    """Shuffled (if ``rng``) training rows first, reshaped to ``(n_batches, batch)``.
+
+    Each position draws its own sort key from ``fold_in(rng, position)``, so
+    the order of the valid rows does not depend on how far the index array
+    is padded: a fold padded to the largest fold of a sweep, or a dataset
+    padded to a shape bucket, trains on exactly the batches it would alone.
+    """
     n = split_idx.shape[0]
     n_batches = max(1, -(-n // batch_size))
     if rng is None:
         keys = jnp.where(split_mask, jnp.arange(n, dtype=jnp.float32), jnp.inf)
     else:
-        keys = jnp.where(split_mask, jax.random.uniform(rng, (n,)), 2.0)
+        draws = jax.vmap(lambda j: jax.random.uniform(jax.random.fold_in(rng, j)))(jnp.arange(n))
+        keys = jnp.where(split_mask, draws, 2.0)
     perm = jnp.argsort(keys)
     pad = n_batches * batch_size - n
     idx = jnp.pad(split_idx[perm], (0, pad))

@@ -82,6 +82,20 @@ def test_batch_order_visits_each_training_row_once_and_masks_the_rest():
     assert not np.array_equal(np.asarray(other)[np.asarray(b_mask)], visited)  # shuffled per key
 
 
+
+def test_batch_order_does_not_depend_on_padding():
+    """Valid rows come in the same batches however far the index is padded
+    (sweeps pad folds to the largest; estimators pad to shape buckets)."""
+    idx = jnp.arange(10) + 5
+    rng = jax.random.key(3)
+    a_idx, a_mask = _batch_order(idx, jnp.ones(10, bool), 4, rng)
+    padded = jnp.concatenate([idx, jnp.zeros(7, idx.dtype)])
+    b_idx, b_mask = _batch_order(padded, jnp.arange(17) < 10, 4, rng)
+    np.testing.assert_array_equal(np.asarray(b_idx)[:3][np.asarray(b_mask)[:3]],
+                                  np.asarray(a_idx)[np.asarray(a_mask)])
+    np.testing.assert_array_equal(np.asarray(b_mask)[:3], np.asarray(a_mask))
+    assert not np.asarray(b_mask)[3:].any()
+
 # One compiled program for the rest of the module: the same config and shapes.
 DIGITS = datasets.load_digits()
 IDX = np.arange(len(DIGITS.y))
