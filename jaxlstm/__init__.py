@@ -3,10 +3,14 @@ trained as one jit-compiled, vmapped program.
 
 Modules, bottom to top: ``model``, ``losses``, ``metrics``, ``features``
 (pure functions), ``train`` (pure training loop plus a validated wrapper),
-``sweep`` (configurations x folds x seeds), ``datasets``, ``cli``.
+``sweep`` (configurations x folds x seeds), ``bayes`` and ``halving``
+(search strategies), ``estimator`` and ``search`` (scikit-learn interfaces),
+``datasets``, ``progress``, ``cli``.
 """
 
-from jaxlstm import datasets, features, losses, metrics, model, sweep, train
+from jaxlstm import bayes, datasets, estimator, features, halving, losses, metrics, model, progress, search, sweep, train
+from jaxlstm.estimator import LSTMClassifier
+from jaxlstm.search import LSTMSearchCV
 from jaxlstm.datasets import Dataset
 from jaxlstm.features import pad_sequences
 from jaxlstm.model import LSTMClassifierNet, ModelConfig
@@ -17,6 +21,13 @@ from jaxlstm.train import (FitResult, HParams, Split, TrainConfig, fit, make_hpa
 __version__ = "0.1.0"
 
 __all__ = [
+    "bayes",
+    "estimator",
+    "halving",
+    "progress",
+    "search",
+    "LSTMClassifier",
+    "LSTMSearchCV",
     "datasets",
     "features",
     "losses",

@@ -335,6 +335,25 @@ def _from_pred(metric, **kw):
     return fn
 
 
+def _binary_only(num_classes: int, name: str) -> None:
+    if num_classes != 2:
+        raise ValueError(f"scorer {name!r} is for two classes, got {num_classes}; use {name}_macro "
+                         f"or {name}_weighted" + (" (or roc_auc_ovr)" if name == "roc_auc" else ""))
+
+
+def _positive(metric, y, probs, num_classes, where):
+    _binary_only(num_classes, metric.__name__.removesuffix("_score"))
+    return metric(y, jnp.argmax(probs, -1), num_classes, average=None, where=where)[1]
+
+
+def _ap_scorer(y, probs, num_classes, where):
+    """scikit-learn's "average_precision": of the positive class for two
+    classes, macro one-vs-rest for more."""
+    if num_classes == 2:
+        return average_precision_score(y, probs, num_classes, None, where)[1]
+    return average_precision_score(y, probs, num_classes, "macro", where)
+
+
 SCORERS: dict[str, Scorer] = {
     "accuracy": Scorer(lambda y, p, c, w: accuracy_score(y, jnp.argmax(p, -1), w), True),
     "balanced_accuracy": Scorer(_from_pred(balanced_accuracy_score), True),
@@ -348,7 +367,12 @@ SCORERS: dict[str, Scorer] = {
     "matthews_corrcoef": Scorer(_from_pred(matthews_corrcoef), True),
     "roc_auc_ovr": Scorer(lambda y, p, c, w: roc_auc_score(y, p, c, "macro", w), True),
     "roc_auc_ovr_weighted": Scorer(lambda y, p, c, w: roc_auc_score(y, p, c, "weighted", w), True),
-    "average_precision": Scorer(lambda y, p, c, w: average_precision_score(y, p, c, "macro", w), True),
+    "average_precision": Scorer(lambda y, p, c, w: _ap_scorer(y, p, c, w), True),
+    # Binary problems, class index 1 positive (scikit-learn's pos_label=1 with labels {0, 1}):
+    "f1": Scorer(lambda y, p, c, w: _positive(f1_score, y, p, c, w), True),
+    "precision": Scorer(lambda y, p, c, w: _positive(precision_score, y, p, c, w), True),
+    "recall": Scorer(lambda y, p, c, w: _positive(recall_score, y, p, c, w), True),
+    "roc_auc": Scorer(lambda y, p, c, w: _binary_only(c, "roc_auc") or roc_auc_score(y, p, c, None, w)[1], True),
     "neg_log_loss": Scorer(lambda y, p, c, w: -log_loss(y, p, w), True),
 }
 

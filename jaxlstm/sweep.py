@@ -225,7 +225,8 @@ def _default_chunk(n_members: int, train_cfg: TrainConfig, n: int, t: int) -> in
 def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5, seeds=(0,),
               select: str = "f1_macro", scoring: Sequence[str] | None = None,
               out_dir: str | os.PathLike | None = None, chunk_size: int | None = None,
-              random_state: int | None = 0, num_classes: int | None = None, progress: bool = False) -> SweepResult:
+              random_state: int | None = 0, num_classes: int | None = None, progress: bool = False,
+              return_probs: bool = False) -> SweepResult:
     """Train every (configuration, fold, seed) member and tabulate the results.
 
     Args:
@@ -244,6 +245,10 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
       chunk_size: members per compiled call (default: 4 per device on CPU,
         else the most that fit a memory estimate).
       num_classes: default ``max(y) + 1``.
+      return_probs: keep each member's class probabilities for its fold's
+        held-out rows after each requested epoch count (``val_probs`` in
+        ``members``: ``{epochs: (n_test, classes) list}``), so they can be
+        scored on the host with any scikit-learn scorer (``LSTMSearchCV``).
       progress: show a progress bar over member-epochs with an ETA (on
         stderr; on process 0 only when several processes run the sweep).
     Returns:
@@ -264,7 +269,7 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
         raise ValueError("seeds is empty")
     tr_idx, tr_mask = _padded([f[0] for f in folds])
     te_idx, te_mask = _padded([f[1] for f in folds])
-    fingerprint = _fingerprint(xa, la, ya, folds, scoring)
+    fingerprint = _fingerprint(xa, la, ya, folds, scoring + (("probs",) if return_probs else ()))
 
     # Members: unique (static, dynamic-without-epochs, fold, seed); epochs read off.
     groups: dict[tuple, dict] = {}
@@ -285,7 +290,9 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
         st = dict(static)
         model = ModelConfig(xa.shape[-1], c, st["hidden_sizes"], st["bidirectional"], st["head_size"])
         tcfg = TrainConfig(model, batch_size=st["batch_size"], epochs=g["max_epochs"], select=select,
-                           normalize=st["normalize"], record=scoring, progress=progress)
+                           normalize=st["normalize"], record=scoring, progress=progress,
+                           keep_val_probs=return_probs)
+        wanted = {dyn: sorted({norm[ci]["epochs"] for ci in cis}) for dyn, cis in g["runs"].items()}
         todo = []
         for dyn in g["runs"]:
             for fi in range(len(folds)):
@@ -294,7 +301,7 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
                     if key in done:
                         member_rows[(static, dyn, fi, s)] = done[key]
                     else:
-                        todo.append((dyn, fi, s, key))
+                        todo.append((dyn, fi, s, key, wanted[dyn]))
         size = chunk_size or _default_chunk(len(todo), tcfg, len(xa), xa.shape[1])
         ndev = jax.device_count()
         size = -(-max(int(size), 1) // ndev) * ndev  # whole members on every device
@@ -314,7 +321,7 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
                 elapsed = time.perf_counter() - t0 - c_s
                 compile_s += c_s
                 run_s += elapsed
-                for (dyn, fi, s, key), row in zip(chunk, rows, strict=True):
+                for (dyn, fi, s, key, _), row in zip(chunk, rows, strict=True):
                     row.update(static=_plain(st), dyn=_plain(dict(dyn)), fold=fi, seed=s, hash=key,
                                fit_time=elapsed / len(chunk))
                     member_rows[(static, dyn, fi, s)] = row
@@ -355,10 +362,15 @@ def _run_chunk(data, mesh, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_mas
     compile_s = time.perf_counter() - t0
     res = jax.block_until_ready(_compiled[key](*args))
     history, diverged = _fetch((res.history, res.diverged))
+    probs = history.pop("val_probs", None)
     rows = []
-    for i in range(len(chunk)):
-        rows.append({"status": "diverged" if bool(diverged[i]) else "ok",
-                     "history": {k: [float(v) for v in np.asarray(h[i])] for k, h in history.items()}})
+    for i, (_, f, _, _, wanted) in enumerate(chunk):
+        row = {"status": "diverged" if bool(diverged[i]) else "ok",
+               "history": {k: [float(v) for v in np.asarray(h[i])] for k, h in history.items()}}
+        if probs is not None:
+            n_test = int(te_mask[f].sum())
+            row["val_probs"] = {str(e): np.asarray(probs[i, e - 1, :n_test]).tolist() for e in wanted}
+        rows.append(row)
     return rows, compile_s
 
 

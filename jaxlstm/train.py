@@ -117,6 +117,9 @@ class TrainConfig:
         (``None``: train all epochs; the best epoch is kept either way).
       record: scorers recorded per epoch on the validation rows.
       eval_batch_size: rows per forward pass when scoring.
+      keep_val_probs: also record the validation rows' class probabilities
+        after every epoch (``history["val_probs"]``, ``(epochs, n_val,
+        classes)``), so a host can score them with any scikit-learn scorer.
       progress: report each finished epoch to the active
         :class:`jaxlstm.progress.Progress` (a host callback per epoch).
     """
@@ -130,6 +133,7 @@ class TrainConfig:
     record: tuple[str, ...] = ("accuracy", "balanced_accuracy", "f1_macro", "roc_auc_ovr", "neg_log_loss")
     eval_batch_size: int = 512
     progress: bool = False
+    keep_val_probs: bool = False
 
     def __post_init__(self):
         if self.batch_size < 1:
@@ -180,7 +184,9 @@ class Split(NamedTuple):
 
 class FitResult(NamedTuple):
     """Output of :func:`fit`. ``history`` maps names to ``Float[epochs]``:
-    ``train_loss`` and ``val_<scorer>`` for each recorded scorer."""
+    ``train_loss`` and ``val_<scorer>`` for each recorded scorer. ``state``
+    is the final :class:`TrainState` (parameters and optimizer state), from
+    which ``fit(..., start=(state, epochs_done))`` continues."""
 
     params: Any
     best_params: Any
@@ -190,6 +196,7 @@ class FitResult(NamedTuple):
     scaler: features.ScalerStats
     class_weights: Array
     history: dict
+    state: Any = None
 
 
 def _adamw_with_clipping(learning_rate, weight_decay, grad_clip):
@@ -338,7 +345,7 @@ def _tree_where(cond, a, b):
 
 
 def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng: Array,
-        config: TrainConfig) -> FitResult:
+        config: TrainConfig, start: tuple[TrainState, Array] | None = None) -> FitResult:
     """Train one model from scratch; pure, so ``jit`` it (``config`` static)
     and ``vmap`` it over ``split``/``hparams``/``rng`` for a sweep.
 
@@ -356,6 +363,11 @@ def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng:
       hparams: :class:`HParams`.
       rng: PRNG key (initialisation, shuffling, dropout).
       config: :class:`TrainConfig` (static).
+      start: ``(state, epochs_done)`` to continue a run for ``config.epochs``
+        more epochs instead of starting afresh: with the same ``rng``, data
+        and hyperparameters, training 5 epochs and continuing for 5 equals
+        training 10 (each epoch's shuffling and dropout keys depend only on
+        the epoch index). The best epoch is tracked within this call.
     Returns:
       :class:`FitResult`.
     """
@@ -366,39 +378,47 @@ def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng:
     cw = losses.class_weights(y[split.train_idx], model.num_classes, hparams.class_weight_exponent,
                               hparams.class_weights, where=split.train_mask)
     init_rng, data_rng = jax.random.split(rng)
-    state = init_state(model, hparams, cw, init_rng)
+    if start is None:
+        state, offset = init_state(model, hparams, cw, init_rng), jnp.int32(0)
+    else:
+        state, offset = start[0], jnp.asarray(start[1], jnp.int32)
     has_val = split.val_idx.shape[0] > 0
     scorers = {name: metrics.get_scorer(name) for name in config.record}
     sel = metrics.get_scorer(config.select)
 
     def evaluate(params):
         if not has_val:
-            return {name: jnp.float32(jnp.nan) for name in scorers}
+            return {name: jnp.float32(jnp.nan) for name in scorers}, None
         vi = split.val_idx
         logits = predict_logits(params, model, data["x"][vi], lengths[vi], config.eval_batch_size)
         probs = jax.nn.softmax(logits, axis=-1)
-        return {name: s.fn(y[vi], probs, model.num_classes, split.val_mask) for name, s in scorers.items()}
+        scores = {name: s.fn(y[vi], probs, model.num_classes, split.val_mask) for name, s in scorers.items()}
+        return scores, probs
 
     def epoch(carry, e):
         st, best_params, best_score, best_epoch, since_best = carry
+        first = e == 0
+        e = e + offset  # the global epoch index: keys continue where a previous call stopped
         stopped = jnp.asarray(False) if config.patience is None else since_best >= config.patience
         new_st, train_loss = run_epoch(st, data, split, hparams, jax.random.fold_in(data_rng, e),
                                        config.batch_size)
         st = _tree_where(stopped, st, new_st)
-        scores = evaluate(st.params)
+        scores, probs = evaluate(st.params)
         s = scores[config.select]
         s = s if sel.greater_is_better else -s
         s = jnp.where(jnp.isnan(s), -jnp.inf, s)
-        improved = (s > best_score) | (e == 0) | (not has_val)
+        improved = (s > best_score) | first | (not has_val)
         improved = improved & ~stopped
         best_params = _tree_where(improved, st.params, best_params)
         best_epoch = jnp.where(improved, e, best_epoch)
         best_score = jnp.where(improved, s, best_score)
         since_best = jnp.where(improved, 0, since_best + 1)
         if config.progress:
-            jax.debug.callback(progress.epoch_tick, e)
+            jax.debug.callback(progress.epoch_tick, e - offset)
         row = {"train_loss": jnp.where(stopped, jnp.nan, train_loss),
                **{f"val_{k}": v for k, v in scores.items()}}
+        if config.keep_val_probs and probs is not None:
+            row["val_probs"] = probs
         return (st, best_params, best_score, best_epoch, since_best), row
 
     init = (state, state.params, jnp.float32(-jnp.inf), jnp.int32(0), jnp.int32(0))
@@ -408,7 +428,7 @@ def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng:
         best_score = -best_score
     return FitResult(params=state.params, best_params=best_params, best_epoch=best_epoch,
                      best_score=jnp.where(has_val, best_score, jnp.nan), diverged=state.diverged,
-                     scaler=scaler, class_weights=cw, history=history)
+                     scaler=scaler, class_weights=cw, history=history, state=state)
 
 
 # ---------------------------------------------------------------------------

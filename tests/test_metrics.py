@@ -209,3 +209,19 @@ def test_report_max_differences():
     for name, diff in sorted(MAX_DIFF.items()):
         print(f"max |jaxlstm - sklearn| {name:<38} {diff:.2e}")
     assert all(d <= TOL for d in MAX_DIFF.values())
+
+
+def test_binary_scorers_match_scikit_learn():
+    from jaxlstm.metrics import SCORERS
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 50)
+    p = rng.random(50)
+    probs = jnp.asarray(np.c_[1 - p, p], jnp.float32)
+    for name, ref in [("f1", skm.f1_score(y, p > 0.5)), ("precision", skm.precision_score(y, p > 0.5)),
+                      ("recall", skm.recall_score(y, p > 0.5)), ("roc_auc", skm.roc_auc_score(y, p)),
+                      ("average_precision", skm.average_precision_score(y, p))]:
+        np.testing.assert_allclose(float(SCORERS[name].fn(jnp.asarray(y), probs, 2, None)), ref, atol=1e-6,
+                                   err_msg=name)
+    with pytest.raises(ValueError, match="two classes"):
+        SCORERS["f1"].fn(jnp.asarray(y), jnp.ones((50, 3)) / 3, 3, None)

@@ -28,6 +28,16 @@ def test_readme_sweep_example_runs(tmp_path, monkeypatch):
     assert 0.3 < r.best_score_ <= 1.0
 
 
+def test_readme_scikit_learn_example_runs():
+    code = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    assert len(code) >= 3, "README has no scikit-learn example"
+    scope: dict = {}
+    exec(compile(code[2], str(README), "exec"), scope)
+    s = scope["search"]
+    assert len(s.cv_results_["params"]) == 4 and 0.3 < s.best_score_ <= 1.0
+    assert set(s.predict(scope["X"][:5])) <= set(scope["y"])
+
+
 def test_readme_first_commands_are_what_ci_runs():
     lines = README.read_text().splitlines()
     block = lines[lines.index("```bash") + 1: lines.index("```bash") + 3]

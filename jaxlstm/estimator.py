@@ -1,0 +1,339 @@
+"""scikit-learn estimator: :class:`LSTMClassifier`.
+
+A thin host-side layer over :func:`jaxlstm.train.fit`: it converts inputs,
+encodes labels, pads shapes to buckets (so scikit-learn's many small fits
+reuse a few compiled programs) and stores fitted parameters as NumPy, so
+``clone``, ``pickle``, ``Pipeline``, ``cross_val_score`` and ``GridSearchCV``
+work as with any scikit-learn classifier.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import DataConversionWarning
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from jaxlstm import features, train
+from jaxlstm._checks import check_sequences
+from jaxlstm.model import ModelConfig
+
+__all__ = ["LSTMClassifier", "to_sequences", "bucket"]
+
+PREDICT_CHUNK = 256  # rows per compiled forward pass; every row sees the same program
+
+
+def bucket(n: int, minimum: int = 8) -> int:
+    """Round ``n`` up to a shape bucket: a multiple of ``2**(floor(log2 n) - 3)``
+    (at most 12.5 % padding), at least ``minimum``."""
+    n = max(int(n), minimum)
+    step = 1 << max(n.bit_length() - 4, 0)
+    return -(-n // step) * step
+
+
+def to_sequences(X, *, name: str = "X") -> tuple[np.ndarray, np.ndarray, int]:
+    """Sequences from what users pass, as ``(x (n, T, F) float32, lengths, ndim)``.
+
+    Accepted:
+      - a 3-D array ``(n, T, F)``; trailing steps that are NaN in every
+        feature are padding (how aeon/sktime store unequal lengths);
+      - a list of 2-D ``(T_i, F)`` (or 1-D ``(T_i,)``) arrays of any lengths;
+      - a 2-D array ``(n, T)``, read as univariate sequences (a table whose
+        columns are time steps), validated as scikit-learn validates tables.
+
+    ``ndim`` is 2 for table input, 3 otherwise.
+
+    Raises:
+      ValueError: wrong ndim, empty input, a sequence of length zero,
+        channels that differ between sequences, or NaN/inf inside a sequence.
+    """
+    if isinstance(X, (list, tuple)) and X and all(np.ndim(s) in (1, 2) for s in X) \
+            and not _is_table(X):
+        seqs = []
+        for i, s in enumerate(X):
+            a = np.asarray(s, dtype=np.float32)
+            a = a[:, None] if a.ndim == 1 else a
+            if a.shape[0] == 0:
+                raise ValueError(f"{name}[{i}] is a sequence of length zero")
+            seqs.append(a)
+        f = {a.shape[1] for a in seqs}
+        if len(f) > 1:
+            raise ValueError(f"the sequences in {name} have different numbers of features: {sorted(f)}")
+        x, lengths = features.pad_sequences(seqs)
+        x, lengths = check_sequences(x, lengths, name=name)
+        return x, lengths, 3
+    import scipy.sparse
+
+    if not scipy.sparse.issparse(X) and np.asarray(X).ndim == 3:
+        a = check_array(np.asarray(X), allow_nd=True, dtype=np.float32, ensure_all_finite=False, input_name=name)
+        if a.shape[1] == 0:
+            raise ValueError(f"{name} has zero time steps (shape {a.shape})")
+        finite_step = ~np.isnan(a).all(axis=-1)
+        lengths = np.where(finite_step.any(1), a.shape[1] - np.argmax(finite_step[:, ::-1], axis=1), 0)
+        empty = np.flatnonzero(lengths == 0)
+        if empty.size:
+            raise ValueError(f"{name}[{empty[0]}] has no valid step (all NaN): a sequence of length zero")
+        x, lengths = check_sequences(a, lengths.astype(np.int32), name=name)
+        return x, lengths, 3
+    a = check_array(X, dtype=np.float32, input_name=name)  # 2-D tables: scikit-learn's own errors
+    return a[:, :, None], np.full(a.shape[0], a.shape[1], np.int32), 2
+
+
+def _is_table(X) -> bool:
+    """A list of equal-length 1-D rows is a table (n, T), as scikit-learn reads it."""
+    return all(np.ndim(s) == 1 for s in X) and len({len(s) for s in X}) == 1
+
+
+class LSTMClassifier(ClassifierMixin, BaseEstimator):
+    """LSTM sequence classifier with scikit-learn's interface.
+
+    Parameters:
+      hidden_sizes: LSTM sizes, one per stacked layer (an int for one layer).
+      units: the Keras tutorial's name for a single layer's size; overrides
+        ``hidden_sizes`` when set.
+      bidirectional: run each layer both ways.
+      head_size: a ReLU dense layer before the logits (``None``: none).
+      dropout: on LSTM outputs between layers and before the head, in [0, 1).
+      l1, l2: Keras penalties on kernels (``l2 * sum(w**2)``).
+      weight_decay: AdamW decoupled decay on kernels.
+      class_weight: ``None``; ``"balanced"`` (scikit-learn's); a dict
+        ``{label: weight}``; or a float exponent ``e`` (weights
+        ``balanced ** e``: 0 none, 1 balanced).
+      learning_rate, batch_size, epochs: Adam(W) settings.
+      grad_clip: global gradient-norm clip (``None``: none).
+      normalize: ``"standard"``, ``"minmax"`` or ``None``, fitted on the
+        training rows' valid steps.
+      validation_fraction: hold out this stratified share of the training
+        rows and keep the epoch with the best ``select`` score on it
+        (``None``: train on all rows, keep the last epoch).
+      patience: with a validation fraction, stop after this many epochs
+        without improvement.
+      select: scorer name from :data:`jaxlstm.metrics.SCORERS`.
+      random_state: seed for initialisation, shuffling, dropout and the
+        validation split (``None``: a fresh seed per fit).
+      verbose: print a progress bar over epochs.
+
+    Attributes:
+      classes_: labels seen in ``fit``, sorted.
+      n_features_in_: for 2-D (table) input the number of columns (time
+        steps), as scikit-learn defines it; for sequence input the number of
+        features per step.
+      params_: fitted parameters (a pytree of NumPy arrays).
+      scaler_: the normalisation statistics (NumPy).
+      model_config_: the :class:`~jaxlstm.model.ModelConfig`.
+      class_weights_: the per-class loss weights used (NumPy).
+      history_: ``{"train_loss": [...], "val_<scorer>": [...]}`` per epoch.
+      best_epoch_: the kept epoch (0-based).
+      diverged_: the loss became NaN/inf and training stopped there.
+      seed_: the seed actually used.
+    """
+
+    def __init__(self, hidden_sizes=(64,), *, units=None, bidirectional=False, head_size=None,
+                 dropout=0.0, l1=0.0, l2=0.0, weight_decay=0.0, class_weight=None,
+                 learning_rate=1e-3, batch_size=32, epochs=20, grad_clip=None, normalize="standard",
+                 validation_fraction=None, patience=None, select="f1_macro", random_state=None,
+                 verbose=0):
+        self.hidden_sizes = hidden_sizes
+        self.units = units
+        self.bidirectional = bidirectional
+        self.head_size = head_size
+        self.dropout = dropout
+        self.l1 = l1
+        self.l2 = l2
+        self.weight_decay = weight_decay
+        self.class_weight = class_weight
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.grad_clip = grad_clip
+        self.normalize = normalize
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.select = select
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- helpers shared with LSTMSearchCV --------------------------------------
+    def _hidden(self) -> tuple[int, ...]:
+        hs = (self.units,) if self.units is not None else self.hidden_sizes
+        hs = (hs,) if isinstance(hs, numbers.Integral) else tuple(hs)
+        if not hs or any(int(h) < 1 for h in hs):
+            raise ValueError(f"hidden_sizes must be positive sizes, got {hs!r}")
+        return tuple(int(h) for h in hs)
+
+    def _class_weight_args(self, classes: np.ndarray) -> dict:
+        cw = self.class_weight
+        if cw is None:
+            return {"class_weight_exponent": 0.0}
+        if isinstance(cw, str):
+            if cw != "balanced":
+                raise ValueError(f"class_weight must be None, 'balanced', a dict or a number, got {cw!r}")
+            return {"class_weight_exponent": 1.0}
+        if isinstance(cw, dict):
+            unknown = set(cw) - set(classes.tolist())
+            if unknown:
+                raise ValueError(f"class_weight has labels not in y: {sorted(unknown, key=str)}")
+            return {"class_weight_exponent": 0.0,
+                    "class_weights": np.array([float(cw.get(c, 1.0)) for c in classes.tolist()])}
+        if isinstance(cw, numbers.Real) and not isinstance(cw, bool):
+            return {"class_weight_exponent": float(cw)}
+        raise ValueError(f"class_weight must be None, 'balanced', a dict or a number, got {cw!r}")
+
+    def _hparams(self, classes: np.ndarray) -> train.HParams:
+        clip = math.inf if self.grad_clip is None else float(self.grad_clip)
+        return train.make_hparams(len(classes), learning_rate=self.learning_rate, l1=self.l1, l2=self.l2,
+                                  weight_decay=self.weight_decay, dropout=self.dropout, grad_clip=clip,
+                                  **self._class_weight_args(classes))
+
+    def _config(self, num_features: int, num_classes: int) -> train.TrainConfig:
+        for name in ("batch_size", "epochs"):
+            v = getattr(self, name)
+            if not isinstance(v, numbers.Integral) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        model = ModelConfig(num_features, num_classes, self._hidden(), bool(self.bidirectional),
+                            None if self.head_size is None else int(self.head_size))
+        return train.TrainConfig(model, batch_size=int(self.batch_size), epochs=int(self.epochs),
+                                 select=self.select, normalize=self.normalize,
+                                 patience=None if self.patience is None else int(self.patience),
+                                 progress=bool(self.verbose))
+
+    def _read_X(self, X, reset: bool):
+        x, lengths, ndim = to_sequences(X)
+        if ndim == 2 and (reset or getattr(self, "_input_ndim", 3) == 2):
+            validate_data(self, X, reset=reset, dtype=np.float32)  # n_features_in_, feature names
+        elif reset:
+            self.n_features_in_ = x.shape[-1]
+        if reset:
+            self._input_ndim = ndim
+        elif x.shape[-1] != self.model_config_.num_features:
+            raise ValueError(f"X has {x.shape[-1]} features per step, but {type(self).__name__} "
+                             f"is expecting {self.model_config_.num_features} features per step")
+        return x, lengths
+
+    def _read_y(self, y, n: int) -> np.ndarray:
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
+        ya = np.asarray(y)
+        if ya.ndim == 2 and ya.shape[1] > 1 and np.isin(ya, (0, 1)).all() and (ya.sum(1) == 1).all():
+            ya = ya.argmax(1)  # one-hot labels, as Keras' to_categorical makes them
+        elif ya.ndim == 2 and ya.shape[1] == 1:
+            warnings.warn("A column-vector y was passed when a 1d array was expected. Please change "
+                          "the shape of y to (n_samples,), for example using ravel().",
+                          DataConversionWarning, stacklevel=3)
+            ya = ya.ravel()
+        if ya.ndim != 1 or ya.shape[0] != n:
+            raise ValueError(f"y must have shape ({n},) (or one-hot ({n}, classes)), got {ya.shape}")
+        check_classification_targets(ya)
+        classes, yi = np.unique(ya, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(f"y has one class ({classes[0]!r}): a classifier needs at least two classes")
+        self.classes_ = classes
+        return yi.astype(np.int32)
+
+    # -- scikit-learn API ------------------------------------------------------
+    def fit(self, X, y):
+        """Train on sequences ``X`` (see :func:`to_sequences`) and labels ``y``."""
+        x, lengths = self._read_X(X, reset=True)
+        yi = self._read_y(y, len(x))
+        n_classes = len(self.classes_)
+        config = self._config(x.shape[-1], n_classes)
+        hp = self._hparams(self.classes_)
+        self.seed_ = int(check_random_state(self.random_state).randint(2**31 - 1)) \
+            if not isinstance(self.random_state, numbers.Integral) else int(self.random_state)
+        rows = np.arange(len(x))
+        val = np.zeros(0, np.int64)
+        if self.validation_fraction is not None:
+            frac = float(self.validation_fraction)
+            if not 0.0 < frac < 1.0:
+                raise ValueError(f"validation_fraction must be in (0, 1) or None, got {frac}")
+            from sklearn.model_selection import train_test_split
+
+            counts = np.bincount(yi)
+            stratify = yi if counts.min() >= 2 else None
+            rows, val = train_test_split(rows, test_size=frac, stratify=stratify, random_state=self.seed_)
+            rows, val = np.sort(rows), np.sort(val)
+        if len(np.unique(yi[rows])) < 2:
+            raise ValueError("the training rows hold one class: a classifier needs at least two classes")
+        res = _fit_bucketed(x, lengths, yi, rows, val, hp, self.seed_, config)
+        self.model_config_ = config.model
+        self.params_ = res.best_params
+        self.scaler_ = res.scaler
+        self.class_weights_ = res.class_weights
+        self.best_epoch_ = int(res.best_epoch)
+        self.diverged_ = bool(res.diverged)
+        self.history_ = {k: np.asarray(v) for k, v in res.history.items()}
+        if self.diverged_:
+            warnings.warn("training diverged (NaN/inf loss); parameters are those before it. Lower the "
+                          "learning rate or add grad_clip.", RuntimeWarning, stacklevel=2)
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, ``(n, n_classes)``, columns in ``classes_`` order."""
+        check_is_fitted(self, "params_")
+        x, lengths = self._read_X(X, reset=False)
+        p = _predict_chunked(self.params_, self.model_config_, self.scaler_, x, lengths).astype(np.float64)
+        return p / p.sum(axis=1, keepdims=True)
+
+    def predict(self, X) -> np.ndarray:
+        """The most probable class of each sequence, as labels from ``classes_``."""
+        probs = self.predict_proba(X)
+        return self.classes_[np.argmax(probs, axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+def _fit_bucketed(x, lengths, y, rows, val, hp, seed, config) -> train.FitResult:
+    """``train.fit`` with rows, training and validation index arrays padded to
+    shape buckets (masked), so different data sizes share compiled programs.
+    Padding does not change the result: masked rows never enter a batch, a
+    loss, a statistic or a score, and the batch order ignores padding."""
+    n = len(x)
+    nb = bucket(n)
+    xp = np.zeros((nb,) + x.shape[1:], np.float32)
+    xp[:n] = x
+    lp = np.ones(nb, np.int32)
+    lp[:n] = lengths
+    yp = np.zeros(nb, np.int32)
+    yp[:n] = y
+
+    def padded(idx):
+        size = bucket(len(idx)) if len(idx) else 0
+        out = np.zeros(size, np.int32)
+        out[: len(idx)] = idx
+        return out, np.arange(size) < len(idx)
+
+    (ti, tm), (vi, vm) = padded(rows), padded(val)
+    split = train.Split(jnp.asarray(ti), jnp.asarray(tm), jnp.asarray(vi), jnp.asarray(vm))
+    res = train._fit_jit(jnp.asarray(xp), jnp.asarray(lp), jnp.asarray(yp), split, hp,
+                         jax.random.key(seed), config=config)
+    return jax.device_get(res)
+
+
+def _predict_chunked(params, model, scaler, x, lengths) -> np.ndarray:
+    """Probabilities in fixed chunks of :data:`PREDICT_CHUNK` rows, time padded
+    to a bucket: one compiled program per (time bucket, features), and each
+    row's result does not depend on which other rows share its call."""
+    n, t, f = x.shape
+    tb = bucket(t, minimum=1) if t > 8 else t
+    out = np.empty((n, model.num_classes), np.float32)
+    for s in range(0, n, PREDICT_CHUNK):
+        xc = np.zeros((PREDICT_CHUNK, tb, f), np.float32)
+        lc = np.ones(PREDICT_CHUNK, np.int32)
+        m = min(PREDICT_CHUNK, n - s)
+        xc[:m, :t] = x[s : s + m]
+        lc[:m] = lengths[s : s + m]
+        p = train._predict_jit(params, scaler, jnp.asarray(xc), jnp.asarray(lc), model, PREDICT_CHUNK)
+        out[s : s + m] = np.asarray(p)[:m]
+    return out

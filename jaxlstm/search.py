@@ -1,0 +1,414 @@
+"""Hyperparameter search with scikit-learn's interface, run by the sweep engine.
+
+:class:`LSTMSearchCV` is a drop-in for ``GridSearchCV`` / ``RandomizedSearchCV``
+over :class:`~jaxlstm.estimator.LSTMClassifier`: every (candidate, fold)
+member of a static group trains in one vmapped program instead of one Keras
+fit at a time. ``search="bayes"`` proposes batches with a Gaussian process
+(:mod:`jaxlstm.bayes`); ``search="halving"`` is successive halving with
+epochs as the resource, survivors continuing from their saved state.
+"""
+
+from __future__ import annotations
+
+import numbers
+import time
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.model_selection import ParameterGrid, ParameterSampler, check_cv
+from sklearn.utils.validation import check_is_fitted
+
+from jaxlstm.estimator import LSTMClassifier, to_sequences
+from jaxlstm.sweep import run_sweep
+
+__all__ = ["LSTMSearchCV", "estimator_to_config"]
+
+# LSTMClassifier parameters that become sweep configuration keys as they are.
+_DIRECT = ("bidirectional", "head_size", "batch_size", "normalize", "epochs", "learning_rate", "l1", "l2",
+           "weight_decay", "dropout")
+
+
+def estimator_to_config(est: LSTMClassifier, classes: np.ndarray) -> dict:
+    """The sweep configuration that trains exactly what ``est.fit`` trains
+    (without a validation fraction)."""
+    if est.validation_fraction is not None or est.patience is not None:
+        raise ValueError("LSTMSearchCV scores each candidate on the CV folds' held-out rows; set "
+                         "validation_fraction=None and patience=None on the estimator")
+    cfg: dict[str, Any] = {k: getattr(est, k) for k in _DIRECT}
+    cfg["hidden_sizes"] = est._hidden()
+    cfg["grad_clip"] = float("inf") if est.grad_clip is None else float(est.grad_clip)
+    cfg.update(est._class_weight_args(classes))
+    if cfg["head_size"] is not None:
+        cfg["head_size"] = int(cfg["head_size"])
+    return cfg
+
+
+def _scorers(scoring, refit) -> tuple[dict[str, Any], bool]:
+    """``{name: scikit-learn scorer}`` and whether it is multi-metric, with
+    ``GridSearchCV``'s names and rules (``"score"`` for a single metric)."""
+    from sklearn.metrics import get_scorer
+
+    def one(s):
+        if isinstance(s, str):
+            return get_scorer(s)
+        if callable(s):
+            return s
+        raise ValueError(f"scoring entries must be strings or callables, got {s!r}")
+
+    if scoring is None:
+        return {"score": _estimator_score}, False
+    if isinstance(scoring, str) or callable(scoring):
+        return {"score": one(scoring)}, False
+    if isinstance(scoring, dict):
+        out = {k: one(v) for k, v in scoring.items()}
+    else:
+        names = list(scoring)
+        if len(set(names)) != len(names):
+            raise ValueError("scoring lists a metric twice")
+        out = {k: one(k) for k in names}
+    if not out:
+        raise ValueError("scoring is empty")
+    if refit is True:
+        raise ValueError("For multi-metric scoring, the parameter refit must be set to a scorer key "
+                         f"or a callable to refit an estimator with the best parameter setting on the "
+                         f"whole data; choose one of {sorted(out)}")
+    if isinstance(refit, str) and refit not in out:
+        raise ValueError(f"refit={refit!r} is not a key of scoring {sorted(out)}")
+    return out, True
+
+
+def _estimator_score(estimator, X, y):
+    return estimator.score(X, y)
+
+
+class _Held(ClassifierMixin, BaseEstimator):
+    """A fitted classifier stand-in whose predictions are a member's held-out
+    probabilities, so scikit-learn's scorers score them exactly as
+    ``GridSearchCV`` scores a fitted estimator (in float64, same code)."""
+
+    def __init__(self, classes, probs):
+        self.classes = classes
+        self.probs = probs
+
+    def __sklearn_is_fitted__(self):
+        return True
+
+    @property
+    def classes_(self):
+        return self.classes
+
+    def predict_proba(self, X):
+        return self.probs
+
+    def predict(self, X):
+        return self.classes[np.argmax(self.probs, axis=1)]
+
+
+class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """Grid, random, Bayesian or successive-halving search over
+    :class:`~jaxlstm.estimator.LSTMClassifier`, trained by the sweep engine.
+
+    Parameters (scikit-learn's meaning unless noted):
+      estimator: the base :class:`LSTMClassifier` (default: one with default
+        parameters); candidates set parameters on a clone of it.
+      param_grid: a grid (dict or list of dicts) for ``search="grid"``.
+      param_distributions: lists or scipy distributions for
+        ``search="random"`` (``n_iter`` samples), ``"bayes"`` and ``"halving"``.
+      search: ``"grid"`` (default when ``param_grid`` is given), ``"random"``
+        (default with ``param_distributions``), ``"bayes"``, ``"halving"`` or
+        ``"optuna"`` (``param_distributions`` of Optuna distributions; each
+        round asks ``batch_size`` trials and trains them in one sweep).
+      n_iter: candidates for random and Bayesian search.
+      scoring: ``None`` (accuracy, the estimator's ``score``), a metric name,
+        a list or a dict ``{name: metric}``; names from
+        :data:`jaxlstm.metrics.SCORERS` (scikit-learn's strings). Callables
+        are not accepted: scoring happens inside the compiled program.
+      refit: ``True``, a scoring key, a callable ``cv_results_ -> index``, or
+        ``False``.
+      cv: int (``StratifiedKFold`` without shuffling, as ``GridSearchCV``), a
+        splitter, or an iterable of ``(train, test)`` pairs.
+      seeds: training seeds per candidate and fold (splits ``fold * len(seeds)
+        + seed``); default: the estimator's ``random_state`` (0 if ``None``).
+      random_state: seeds the sampling of candidates (random, Bayesian).
+      batch_size: candidates per Bayesian round (each round is one sweep).
+      n_initial: random candidates before the Gaussian process takes over.
+      factor, min_epochs: successive halving keeps the best ``1/factor`` each
+        rung and multiplies the epochs by ``factor`` from ``min_epochs`` up to
+        the estimator's ``epochs``.
+      study: an Optuna study to continue (``search="optuna"``; default: a new
+        TPE study seeded with ``random_state``), kept as ``study_``.
+      chunk_size, out_dir: passed to :func:`jaxlstm.sweep.run_sweep`.
+      verbose: progress bars.
+
+    Attributes: ``cv_results_`` (scikit-learn's keys, plus ``status``),
+    ``best_index_``, ``best_params_``, ``best_score_``, ``best_estimator_``,
+    ``refit_time_``, ``scorer_``, ``multimetric_``, ``n_splits_``,
+    ``classes_``, ``n_features_in_``; ``rounds_`` for Bayesian and halving search.
+    """
+
+    def __init__(self, estimator=None, param_grid=None, param_distributions=None, *, search=None,
+                 n_iter=10, scoring=None, refit=True, cv=5, seeds=None, random_state=None,
+                 batch_size=8, n_initial=None, factor=3, min_epochs=None, study=None, chunk_size=None,
+                 out_dir=None, verbose=0):
+        self.estimator = estimator
+        self.param_grid = param_grid
+        self.param_distributions = param_distributions
+        self.search = search
+        self.n_iter = n_iter
+        self.scoring = scoring
+        self.refit = refit
+        self.cv = cv
+        self.seeds = seeds
+        self.random_state = random_state
+        self.batch_size = batch_size
+        self.n_initial = n_initial
+        self.factor = factor
+        self.min_epochs = min_epochs
+        self.study = study
+        self.chunk_size = chunk_size
+        self.out_dir = out_dir
+        self.verbose = verbose
+
+    # -- fitting -----------------------------------------------------------------
+    def _mode(self) -> str:
+        if (self.param_grid is None) == (self.param_distributions is None):
+            raise ValueError("give exactly one of param_grid and param_distributions")
+        mode = self.search or ("grid" if self.param_grid is not None else "random")
+        allowed = {"grid": "param_grid", "random": "param_distributions", "bayes": "param_distributions",
+                   "halving": None, "optuna": "param_distributions"}
+        if mode not in allowed:
+            raise ValueError(f"search must be one of {sorted(allowed)}, got {mode!r}")
+        if allowed[mode] and getattr(self, allowed[mode]) is None:
+            raise ValueError(f"search={mode!r} needs {allowed[mode]}")
+        return mode
+
+    def fit(self, X, y):
+        """Run the search; then refit the best candidate on all of ``X, y``."""
+        mode = self._mode()
+        base = LSTMClassifier() if self.estimator is None else self.estimator
+        if not isinstance(base, LSTMClassifier):
+            raise ValueError(f"estimator must be an LSTMClassifier, got {type(base).__name__}")
+        scorers, multi = _scorers(self.scoring, self.refit)
+        x, lengths, ndim = to_sequences(X)
+        probe = clone(base)
+        yi = probe._read_y(y, len(x))
+        classes = probe.classes_
+        folds = [(np.asarray(a), np.asarray(b)) for a, b in
+                 check_cv(self.cv, yi, classifier=True).split(np.zeros((len(yi), 1)), yi)]
+        seeds = self.seeds
+        if seeds is None:
+            rs = base.random_state
+            seeds = (int(rs) if isinstance(rs, numbers.Integral) else 0,)
+        seeds = tuple(int(s) for s in np.atleast_1d(seeds))
+        if not seeds:
+            raise ValueError("seeds is empty")
+        key = self.refit if isinstance(self.refit, str) else next(iter(scorers))
+        ctx = dict(x=x, lengths=lengths, y=yi, classes=classes, folds=folds, seeds=seeds, base=base,
+                   scorers=scorers, key=key)
+
+        if mode == "grid":
+            table = self._evaluate(ctx, list(ParameterGrid(self.param_grid)))
+        elif mode == "random":
+            table = self._evaluate(ctx, list(ParameterSampler(self.param_distributions, self.n_iter,
+                                                              random_state=self.random_state)))
+        elif mode == "bayes":
+            table = self._bayes(ctx)
+        elif mode == "optuna":
+            table = self._optuna(ctx)
+        else:
+            table = self._halving(ctx)
+
+        self.cv_results_ = _results(table, scorers, len(folds) * len(seeds))
+        self.multimetric_ = multi
+        self.scorer_ = scorers if multi else scorers["score"]
+        self.n_splits_ = len(folds) * len(seeds)
+        self.classes_ = classes
+        self.n_features_in_ = x.shape[1] if ndim == 2 else x.shape[-1]
+        if callable(self.refit):
+            self.best_index_ = int(self.refit(self.cv_results_))
+        elif self.refit or not multi:
+            ranks = np.asarray(self.cv_results_[f"rank_test_{key}"]).copy()
+            if "iter" in self.cv_results_:  # halving: the best of the last rung, as scikit-learn's
+                last = self.cv_results_["iter"] == self.cv_results_["iter"].max()
+                ranks[~last] = np.iinfo(np.int32).max
+            self.best_index_ = int(np.argmin(ranks))
+        if hasattr(self, "best_index_"):
+            self.best_params_ = self.cv_results_["params"][self.best_index_]
+            if not callable(self.refit):
+                self.best_score_ = float(self.cv_results_[f"mean_test_{key}"][self.best_index_])
+        if self.refit:
+            t0 = time.perf_counter()
+            best = clone(base).set_params(**self.best_params_)
+            if "random_state" not in self.best_params_:
+                best.set_params(random_state=seeds[0])
+            self.best_estimator_ = best.fit(X, y)
+            self.refit_time_ = time.perf_counter() - t0
+        return self
+
+    def _configs(self, ctx, candidates) -> list[dict]:
+        out = []
+        for cand in candidates:
+            if "random_state" in cand:
+                raise ValueError("random_state cannot be searched over; pass seeds=[...] to average "
+                                 "over training seeds")
+            est = clone(ctx["base"]).set_params(**cand)  # scikit-learn's error for unknown names
+            out.append(estimator_to_config(est, ctx["classes"]))
+        return out
+
+    def _sweep(self, ctx, configs):
+        return run_sweep(ctx["x"], ctx["y"], ctx["lengths"], configs=configs, cv=ctx["folds"],
+                         seeds=ctx["seeds"], select="accuracy", scoring=("accuracy",), out_dir=self.out_dir,
+                         chunk_size=self.chunk_size, num_classes=len(ctx["classes"]),
+                         progress=bool(self.verbose), return_probs=True)
+
+    def _evaluate(self, ctx, candidates, configs=None, extra=None) -> list[dict]:
+        """Train ``candidates`` in one sweep and score every member's held-out
+        probabilities with scikit-learn's scorers: one table row per candidate."""
+        configs = self._configs(ctx, candidates) if configs is None else configs
+        result = self._sweep(ctx, configs)
+        return _score_members(ctx, candidates, configs, result, extra)
+
+    def _bayes(self, ctx) -> list[dict]:
+        from jaxlstm import bayes
+
+        table: list[dict] = []
+
+        def evaluate(candidates):
+            rows = self._evaluate(ctx, candidates)
+            table.extend(rows)
+            out = np.array([np.mean(r["scores"][ctx["key"]]) for r in rows])
+            return np.where(np.array([r["status"] for r in rows]) == "ok", out, np.nan)
+
+        bayes.bayes_search(evaluate, self.param_distributions, n_iter=self.n_iter, batch_size=self.batch_size,
+                           n_initial=self.n_initial, random_state=self.random_state)
+        self.rounds_ = -(-len(table) // max(1, self.batch_size))
+        return table
+
+    def _optuna(self, ctx) -> list[dict]:
+        """Ask Optuna for ``batch_size`` trials, train them in one sweep, tell
+        it the mean CV scores (failed trials for diverged candidates)."""
+        try:
+            import optuna
+        except ImportError:
+            raise ImportError("search='optuna' needs Optuna: pip install 'jaxlstm[optuna]'") from None
+        dists = dict(self.param_distributions)
+        for name, d in dists.items():
+            if not isinstance(d, optuna.distributions.BaseDistribution):
+                raise ValueError(f"search='optuna' needs Optuna distributions; {name} is {d!r}")
+        study = self.study
+        if study is None:
+            study = optuna.create_study(direction="maximize",
+                                        sampler=optuna.samplers.TPESampler(seed=self.random_state))
+        elif study.direction != optuna.study.StudyDirection.MAXIMIZE:
+            raise ValueError("the Optuna study must maximise: scikit-learn scores are greater-is-better")
+        table: list[dict] = []
+        while len(table) < self.n_iter:
+            trials = [study.ask(dists) for _ in range(min(self.batch_size, self.n_iter - len(table)))]
+            rows = self._evaluate(ctx, [dict(t.params) for t in trials])
+            for t, r in zip(trials, rows, strict=True):
+                v = float(np.mean(r["scores"][ctx["key"]]))
+                if r["status"] == "ok" and np.isfinite(v):
+                    study.tell(t, v)
+                else:
+                    study.tell(t, state=optuna.trial.TrialState.FAIL)
+            table.extend(rows)
+        self.study_ = study
+        self.rounds_ = -(-len(table) // max(1, self.batch_size))
+        return table
+
+    def _halving(self, ctx) -> list[dict]:
+        from jaxlstm import halving
+
+        table, rungs = halving.successive_halving(self, ctx)
+        self.rounds_ = rungs
+        return table
+
+    # -- delegation ----------------------------------------------------------------
+    def predict(self, X):
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.predict(X)
+
+    def predict_proba(self, X):
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.predict_proba(X)
+
+    def score(self, X, y):
+        """The refit scorer on the best estimator (its accuracy when scoring is ``None``)."""
+        check_is_fitted(self, "best_estimator_")
+        scorer = self.scorer_[self.refit] if self.multimetric_ else self.scorer_
+        return scorer(self.best_estimator_, X, y)
+
+
+def _score_members(ctx, candidates, configs, result, extra=None) -> list[dict]:
+    """One row per candidate of a sweep: see :func:`score_table`."""
+    n_splits = len(ctx["folds"]) * len(ctx["seeds"])
+    members, fit_time = [], []
+    for ci in range(len(candidates)):
+        ms = result.members[ci * n_splits : (ci + 1) * n_splits]
+        e = configs[ci]["epochs"]
+        members.append([{"fold": m["fold"], "seed": m["seed"], "probs": m["val_probs"][str(e)]} for m in ms])
+        fit_time.append([m["fit_time"] * e / len(m["history"]["train_loss"]) for m in ms])
+    status = list(result.cv_results_["status"])
+    return score_table(ctx, candidates, members, status, fit_time, extra)
+
+
+def score_table(ctx, candidates, members, status, fit_time, extra=None) -> list[dict]:
+    """One row per candidate: every split scored by scikit-learn's scorers
+    from the member's held-out probabilities (``members[ci]``: dicts with
+    ``fold``, ``seed``, ``probs``)."""
+    n_splits = len(ctx["folds"]) * len(ctx["seeds"])
+    rows = []
+    for ci, cand in enumerate(candidates):
+        scores = {name: np.zeros(n_splits) for name in ctx["scorers"]}
+        for m in members[ci]:
+            k = m["fold"] * len(ctx["seeds"]) + ctx["seeds"].index(m["seed"])
+            test = ctx["folds"][m["fold"]][1]
+            p = np.asarray(m["probs"], np.float64)
+            held = _Held(ctx["classes"], p / p.sum(axis=1, keepdims=True))  # as predict_proba renormalises
+            y_true = ctx["classes"][ctx["y"][test]]
+            dummy = np.zeros((len(test), 1))
+            for name, scorer in ctx["scorers"].items():
+                scores[name][k] = scorer(held, dummy, y_true)
+        rows.append({"params": cand, "scores": scores, "status": status[ci],
+                     "fit_time": np.asarray(fit_time[ci], np.float64), **(extra[ci] if extra else {})})
+    return rows
+
+
+def _results(table: list[dict], scorers: dict, n_splits: int) -> dict:
+    """scikit-learn's ``cv_results_`` from one row per candidate, with
+    ``GridSearchCV``'s arithmetic (float64 means, population std, ``min``
+    ranks with NaN last) so ranks agree with it exactly; diverged candidates
+    rank last as well."""
+    from scipy.stats import rankdata
+
+    res: dict[str, Any] = {}
+    fit = np.array([r["fit_time"] for r in table])
+    res["mean_fit_time"] = fit.mean(1)
+    res["std_fit_time"] = fit.std(1)
+    res["mean_score_time"] = np.zeros(len(table))  # scored from probabilities the program returned
+    res["std_score_time"] = np.zeros(len(table))
+    candidates = [r["params"] for r in table]
+    for k in sorted({k for c in candidates for k in c}):
+        res[f"param_{k}"] = np.ma.masked_array([c.get(k) for c in candidates], dtype=object,
+                                               mask=[k not in c for c in candidates])
+    res["params"] = candidates
+    for extra in ("iter", "n_resources"):
+        if extra in table[0]:
+            res[extra] = np.array([r[extra] for r in table])
+    status = np.array([r["status"] for r in table])
+    for name in scorers:
+        a = np.array([r["scores"][name] for r in table], np.float64)
+        for k in range(n_splits):
+            res[f"split{k}_test_{name}"] = a[:, k]
+        means = np.average(a, axis=1)
+        res[f"mean_test_{name}"] = means
+        res[f"std_test_{name}"] = np.sqrt(np.average((a - means[:, None]) ** 2, axis=1))
+        key = np.where(status == "ok", means, np.nan)
+        if np.isnan(key).all():
+            res[f"rank_test_{name}"] = np.ones(len(key), np.int32)
+        else:
+            key = np.nan_to_num(key, nan=np.nanmin(key) - 1)
+            res[f"rank_test_{name}"] = rankdata(-key, method="min").astype(np.int32)
+    res["status"] = status
+    return res

@@ -1,0 +1,147 @@
+"""LSTMClassifier: scikit-learn's estimator checks, input forms, labels,
+clone/pickle/Pipeline, and equality with the pure training function."""
+
+import pickle
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from jaxlstm.estimator import LSTMClassifier, bucket, to_sequences
+from jaxlstm.model import ModelConfig
+from jaxlstm.train import Split, TrainConfig, fit, make_hparams
+
+
+@parametrize_with_checks([LSTMClassifier(hidden_sizes=(16,), epochs=30, learning_rate=0.03, random_state=0)])
+def test_scikit_learn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def _seqs(n=48, f=3, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n)
+    lengths = rng.integers(2, 9, n)
+    seqs = [(rng.normal(size=(t, f)) + 0.8 * c).astype(np.float32) for t, c in zip(lengths, y, strict=True)]
+    return seqs, y
+
+
+SEQS, Y = _seqs()
+SMALL = dict(hidden_sizes=(8,), epochs=5, batch_size=8, learning_rate=2e-2, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    return LSTMClassifier(**SMALL).fit(SEQS, Y)
+
+
+def test_bucket_pads_at_most_an_eighth():
+    for n in range(1, 5000, 7):
+        b = bucket(n)
+        assert b >= n and (b - n) <= max(8, n / 8)
+
+
+def test_list_of_sequences_equals_nan_padded_array(fitted):
+    t = max(len(s) for s in SEQS)
+    padded = np.full((len(SEQS), t, 3), np.nan, np.float32)
+    for i, s in enumerate(SEQS):
+        padded[i, : len(s)] = s
+    x, lengths, ndim = to_sequences(padded)
+    np.testing.assert_array_equal(lengths, [len(s) for s in SEQS])
+    assert ndim == 3
+    other = LSTMClassifier(**SMALL).fit(padded, Y)
+    np.testing.assert_allclose(other.predict_proba(padded), fitted.predict_proba(SEQS), atol=1e-6)
+
+
+def test_estimator_equals_the_pure_fit_function(fitted):
+    """Shape buckets and masking do not change what is trained."""
+    x, lengths, _ = to_sequences(SEQS)
+    n = len(x)
+    split = Split(jnp.arange(n), jnp.ones(n, bool), jnp.zeros(0, jnp.int32), jnp.zeros(0, bool))
+    cfg = TrainConfig(ModelConfig(3, 3, (8,)), batch_size=8, epochs=5)
+    ref = jax.jit(fit, static_argnums=6)(jnp.asarray(x), jnp.asarray(lengths), jnp.asarray(Y, jnp.int32), split,
+                                         make_hparams(3, learning_rate=2e-2), jax.random.key(0), cfg)
+    for a, b in zip(jax.tree.leaves(ref.params), jax.tree.leaves(fitted.params_), strict=True):
+        np.testing.assert_allclose(np.asarray(a), b, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(ref.history["train_loss"]), fitted.history_["train_loss"], rtol=1e-5)
+
+
+def test_univariate_table_equals_one_channel_sequences():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 40)
+    table = rng.normal(size=(40, 7)) + y[:, None]
+    a = LSTMClassifier(**SMALL).fit(table, y)
+    b = LSTMClassifier(**SMALL).fit(table[:, :, None], y)
+    np.testing.assert_allclose(a.predict_proba(table), b.predict_proba(table[:, :, None]), atol=1e-6)
+    assert a.n_features_in_ == 7 and b.n_features_in_ == 1
+
+
+def test_labels_of_any_type_and_one_hot(fitted):
+    names = np.array(["dos", "normal", "probe"])
+    s = LSTMClassifier(**SMALL).fit(SEQS, names[Y])
+    np.testing.assert_array_equal(s.classes_, names)
+    np.testing.assert_array_equal(s.predict(SEQS), names[fitted.predict(SEQS)])
+    onehot = np.eye(3)[Y]  # Keras' to_categorical
+    o = LSTMClassifier(**SMALL).fit(SEQS, onehot)
+    np.testing.assert_allclose(o.predict_proba(SEQS), fitted.predict_proba(SEQS), atol=1e-6)
+
+
+def test_class_weight_forms():
+    rng = np.random.default_rng(2)
+    y = np.r_[np.zeros(30, int), np.ones(6, int)]
+    x = rng.normal(size=(36, 5, 2)) + y[:, None, None]
+    bal = LSTMClassifier(**SMALL, class_weight="balanced").fit(x, y)
+    one = LSTMClassifier(**SMALL, class_weight=1.0).fit(x, y)
+    np.testing.assert_allclose(bal.class_weights_, [36 / 60, 36 / 12], rtol=1e-6)
+    np.testing.assert_allclose(bal.predict_proba(x), one.predict_proba(x), atol=1e-6)
+    d = LSTMClassifier(**SMALL, class_weight={0: 1.0, 1: 5.0}).fit(x, y)
+    np.testing.assert_allclose(d.class_weights_, [1.0, 5.0])
+    with pytest.raises(ValueError, match="class_weight"):
+        LSTMClassifier(**SMALL, class_weight="heavy").fit(x, y)
+    with pytest.raises(ValueError, match="labels not in y"):
+        LSTMClassifier(**SMALL, class_weight={7: 2.0}).fit(x, y)
+
+
+def test_clone_pickle_pipeline_and_cross_val_score(fitted):
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(restored.predict_proba(SEQS), fitted.predict_proba(SEQS))
+    assert isinstance(restored.params_["logits"]["kernel"], np.ndarray)
+    c = clone(fitted)
+    assert not hasattr(c, "params_") and c.get_params() == fitted.get_params()
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 60)
+    table = rng.normal(size=(60, 6)) + 1.5 * y[:, None]
+    pipe = make_pipeline(FunctionTransformer(np.cumsum, kw_args={"axis": 1}), LSTMClassifier(**SMALL))
+    scores = cross_val_score(pipe, table, y, cv=3)
+    assert scores.shape == (3,) and scores.mean() > 0.6
+
+
+def test_validation_fraction_keeps_the_best_epoch():
+    est = LSTMClassifier(**{**SMALL, "epochs": 6}, validation_fraction=0.25).fit(SEQS, Y)
+    val = est.history_["val_f1_macro"]
+    assert np.isfinite(val).all() and est.best_epoch_ == int(np.argmax(val))
+
+
+@pytest.mark.parametrize("bad, match", [
+    ([np.zeros((3, 2)), np.zeros((0, 2))], "length zero"),
+    ([np.zeros((3, 2)), np.zeros((4, 3))], "different numbers of features"),
+    ([np.zeros((3, 2)), np.array([[0.0, np.nan], [1, 1]])], "NaN or inf"),
+    (np.zeros(5), "2D array"),
+    (np.zeros((2, 3, 4, 5)), "4"),
+    (np.full((2, 3, 2), np.nan), "length zero"),
+])
+def test_bad_input_is_named(bad, match):
+    with pytest.raises(ValueError, match=match):
+        LSTMClassifier(**SMALL).fit(bad, np.arange(len(bad)) % 2)
+
+
+def test_errors_single_class_and_wrong_channels(fitted):
+    with pytest.raises(ValueError, match="one class"):
+        LSTMClassifier(**SMALL).fit(SEQS, np.zeros(len(SEQS), int))
+    with pytest.raises(ValueError, match="expecting 3 features per step"):
+        fitted.predict([np.zeros((4, 2))])

@@ -1,0 +1,130 @@
+"""LSTMSearchCV against scikit-learn's own searches over LSTMClassifier;
+Bayesian batch search against random search; successive halving continues
+survivors; the Optuna adapter."""
+
+import numpy as np
+import pytest
+from scipy.stats import loguniform, randint, uniform
+from sklearn.metrics import f1_score, make_scorer
+from sklearn.model_selection import GridSearchCV, ParameterSampler, RandomizedSearchCV
+
+from jaxlstm.bayes import bayes_search, parse_space
+from jaxlstm.estimator import LSTMClassifier
+from jaxlstm.halving import rung_schedule
+from jaxlstm.search import LSTMSearchCV
+
+rng = np.random.default_rng(0)
+Y = rng.integers(0, 3, 90)
+X = (rng.normal(size=(90, 6, 3)) + 0.6 * Y[:, None, None]).astype(np.float32)
+BASE = LSTMClassifier(hidden_sizes=(8,), epochs=4, batch_size=16, random_state=0)
+
+
+def _same(ref, ours, names):
+    for name in names:
+        for key in [k for k in ref.cv_results_ if k.endswith(f"_test_{name}")]:
+            if key.startswith("rank"):
+                np.testing.assert_array_equal(ours.cv_results_[key], ref.cv_results_[key], err_msg=key)
+            else:
+                np.testing.assert_allclose(ours.cv_results_[key], ref.cv_results_[key], atol=1e-4, err_msg=key)
+    assert [p for p in ours.cv_results_["params"]] == [p for p in ref.cv_results_["params"]]
+    assert ours.best_index_ == ref.best_index_ and ours.best_params_ == ref.best_params_
+
+
+def test_grid_matches_gridsearchcv_multimetric():
+    grid = {"learning_rate": [1e-2, 3e-2], "dropout": [0.0, 0.3], "epochs": [2, 4],
+            "class_weight": [None, "balanced"]}
+    scoring = {"acc": "accuracy", "f1": make_scorer(f1_score, average="macro"), "nll": "neg_log_loss"}
+    ref = GridSearchCV(BASE, grid, cv=3, scoring=scoring, refit="f1").fit(X, Y)
+    ours = LSTMSearchCV(BASE, grid, cv=3, scoring=scoring, refit="f1").fit(X, Y)
+    _same(ref, ours, scoring)
+    assert ours.best_score_ == pytest.approx(ref.best_score_, abs=1e-4)
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-6)
+    assert ours.score(X, Y) == pytest.approx(ref.score(X, Y), abs=1e-6)
+    assert set(ref.cv_results_) <= set(ours.cv_results_) and (ours.cv_results_["status"] == "ok").all()
+
+
+def test_random_matches_randomizedsearchcv_single_metric():
+    dist = {"learning_rate": loguniform(3e-3, 5e-2), "units": [4, 8]}
+    ref = RandomizedSearchCV(BASE, dist, n_iter=4, cv=3, random_state=1).fit(X, Y)
+    ours = LSTMSearchCV(BASE, param_distributions=dist, n_iter=4, cv=3, random_state=1).fit(X, Y)
+    _same(ref, ours, ["score"])
+
+
+def test_search_errors_are_named():
+    with pytest.raises(ValueError, match="multi-metric"):
+        LSTMSearchCV(BASE, {"dropout": [0.0]}, scoring=["accuracy", "f1_macro"]).fit(X, Y)
+    with pytest.raises(ValueError, match="exactly one"):
+        LSTMSearchCV(BASE).fit(X, Y)
+    with pytest.raises(ValueError, match="Invalid parameter"):
+        LSTMSearchCV(BASE, {"no_such": [1]}, cv=3).fit(X, Y)
+    with pytest.raises(ValueError, match="validation_fraction"):
+        LSTMSearchCV(BASE.set_params(validation_fraction=0.2), {"dropout": [0.0]}, cv=3).fit(X, Y)
+    BASE.set_params(validation_fraction=None)
+    with pytest.raises(ValueError, match="loguniform, uniform, randint"):
+        parse_space({"lr": np.random.default_rng()})
+
+
+def _objective(c):
+    return (-(np.log10(c["learning_rate"]) + 2.5) ** 2 - 4 * (c["dropout"] - 0.3) ** 2
+            - ((c["units"] - 96) / 100) ** 2 - (0.3 if c["cw"] == "none" else 0.0))
+
+
+def test_bayesian_batches_beat_random_search_on_a_known_optimum():
+    """Optimum 0 at lr 10**-2.5, dropout 0.3, 96 units, balanced weights;
+    4 rounds of 8, averaged over seeds, against 32 random samples."""
+    space = {"learning_rate": loguniform(1e-5, 1e-1), "dropout": uniform(0, 0.6), "units": randint(8, 257),
+             "cw": ["none", "balanced"]}
+    bayes, rand = [], []
+    for seed in range(6):
+        tried, scores = bayes_search(lambda b: np.array([_objective(c) for c in b]), space, n_iter=32,
+                                     batch_size=8, random_state=seed)
+        assert len(tried) == 32 and all(8 <= c["units"] <= 256 for c in tried)
+        bayes.append(scores.max())
+        rand.append(max(_objective(c) for c in ParameterSampler(space, 32, random_state=seed)))
+    print(f"\nbest found, mean of 6 seeds: bayes {np.mean(bayes):.4f}, random {np.mean(rand):.4f}")
+    assert np.mean(bayes) > np.mean(rand)
+
+
+def test_bayes_search_cv_runs_rounds_as_sweeps():
+    s = LSTMSearchCV(BASE, param_distributions={"learning_rate": loguniform(1e-3, 1e-1), "dropout": uniform(0, 0.5)},
+                     search="bayes", n_iter=6, batch_size=3, cv=3, scoring="f1_macro", random_state=0).fit(X, Y)
+    assert s.rounds_ == 2 and len(s.cv_results_["params"]) == 6
+    assert s.best_score_ == pytest.approx(np.max(s.cv_results_["mean_test_score"]))
+
+
+def test_rung_schedule():
+    assert rung_schedule(9, 9, 3) == [(9, 1), (3, 3), (1, 9)]
+    assert rung_schedule(10, 20, 3) == [(10, 1), (4, 3), (2, 9), (1, 20)]
+    assert rung_schedule(5, 2, 2) == [(5, 1), (3, 2)]
+
+
+def test_halving_survivors_continue_from_their_state():
+    base = BASE.set_params(epochs=9)
+    grid = {"learning_rate": [3e-3, 1e-2, 3e-2], "dropout": [0.0, 0.3, 0.5]}
+    h = LSTMSearchCV(base, grid, search="halving", cv=3, scoring="f1_macro").fit(X, Y)
+    r = h.cv_results_
+    np.testing.assert_array_equal(np.bincount(r["iter"]), [9, 3, 1])
+    np.testing.assert_array_equal(np.unique(r["n_resources"]), [1, 3, 9])
+    last = int(np.flatnonzero(r["iter"] == 2)[0])
+    assert h.best_index_ == last and h.rounds_ == 3
+    # The survivor's 9-epoch score equals training it straight through for 9 epochs.
+    alone = LSTMSearchCV(base, {k: [v] for k, v in r["params"][last].items()}, cv=3, scoring="f1_macro",
+                         refit=False).fit(X, Y)
+    for k in range(3):
+        assert r[f"split{k}_test_score"][last] == pytest.approx(alone.cv_results_[f"split{k}_test_score"][0],
+                                                                abs=1e-6)
+    BASE.set_params(epochs=4)
+
+
+def test_optuna_asks_batches_and_is_told_the_scores():
+    optuna = pytest.importorskip("optuna")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    dists = {"learning_rate": optuna.distributions.FloatDistribution(1e-3, 1e-1, log=True),
+             "units": optuna.distributions.IntDistribution(4, 8)}
+    s = LSTMSearchCV(BASE, param_distributions=dists, search="optuna", n_iter=4, batch_size=2, cv=3,
+                     random_state=0).fit(X, Y)
+    done = [t for t in s.study_.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert len(done) == 4 and s.rounds_ == 2
+    np.testing.assert_allclose([t.value for t in done], s.cv_results_["mean_test_score"])
+    assert [t.params for t in done] == s.cv_results_["params"]
