@@ -1,19 +1,32 @@
-"""Datasets that need no network: embedded in installed packages or generated.
+"""Datasets that need no network: embedded in installed packages, generated,
+or read from your files.
 
 ``digits`` is scikit-learn's handwritten digits (1,797 8x8 images, shipped
 inside scikit-learn) read as sequences of 8 rows of 8 pixels: 10 classes,
 balanced. ``digits_imbalanced`` keeps a geometric share of each class (class
 ``k`` keeps ``ratio ** k`` of its rows), the imbalanced setting this project is
-about.
+about. ``intrusion`` is a seedable synthetic stand-in for network sessions.
+``japanese_vowels`` / ``japanese_vowels_test`` are the UEA archive's
+JapaneseVowels (variable length 7-29, 12 channels, 9 speakers; standard split
+270/370), read from the data files that ship inside the ``aeon`` package
+(``pip install 'jaxlstm[aeon]'``; nothing is downloaded).
+
+Your own data: :func:`load_npz` (``X (n, T, F)``, ``y``, optional
+``lengths``) and :func:`load_csv` (long format: ``sequence_id, time,
+feature..., label``); :func:`load` takes a registry name or a path.
 """
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import importlib.util
+import os
 
 import numpy as np
 
-__all__ = ["Dataset", "load_digits", "load_digits_imbalanced", "load", "DATASETS"]
+__all__ = ["Dataset", "load_digits", "load_digits_imbalanced", "make_intrusion", "load_japanese_vowels",
+           "load_npz", "load_csv", "read_ts", "load", "DATASETS"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,17 +94,278 @@ def load_digits_imbalanced(ratio: float = 0.75, seed: int = 0) -> Dataset:
     return dataclasses.replace(out, name="digits_imbalanced")
 
 
+INTRUSION_CLASSES = ("normal", "dos", "probe", "brute_force", "exfiltration")
+INTRUSION_FEATURES = ("log_bytes_in", "log_bytes_out", "packets", "inter_arrival", "new_port", "failed_login",
+                      "error")
+
+
+def make_intrusion(n_sessions: int = 2000, *, max_len: int = 60, attack_share: float = 0.12,
+                   seed: int = 0) -> Dataset:
+    """Synthetic network sessions: variable length, event indicator channels,
+    a dominant ``normal`` class and rare attacks.
+
+    Each step is one observed packet burst with 7 features: log bytes in/out,
+    packet count, inter-arrival time, and indicators for a new destination
+    port, a failed login and a protocol error. Attack classes share
+    ``attack_share`` of the sessions geometrically (``dos`` most, ``exfiltration``
+    least). Their signatures overlap with normal traffic and appear only in
+    part of the session, so a model must read the sequence:
+
+    - ``dos``: short inter-arrival times and many packets in a burst;
+    - ``probe``: a run of new-port events with small packets;
+    - ``brute_force``: repeated failed logins;
+    - ``exfiltration``: outbound bytes that grow late in long sessions.
+    """
+    if n_sessions < 10:
+        raise ValueError(f"n_sessions must be >= 10, got {n_sessions}")
+    if not 0 < attack_share < 1:
+        raise ValueError(f"attack_share must be in (0, 1), got {attack_share}")
+    if max_len < 8:
+        raise ValueError(f"max_len must be >= 8, got {max_len}")
+    rng = np.random.default_rng(seed)
+    shares = 0.5 ** np.arange(4)
+    p = np.r_[1 - attack_share, attack_share * shares / shares.sum()]
+    y = rng.choice(5, n_sessions, p=p).astype(np.int32)
+    y[:5] = np.arange(5)  # every class present
+    x = np.zeros((n_sessions, max_len, 7), np.float32)
+    lengths = np.zeros(n_sessions, np.int32)
+    for i, c in enumerate(y):
+        t = int(np.clip(rng.lognormal(np.log(max_len / 3), 0.5), 4, max_len))
+        if c == 4:
+            t = max(t, max_len // 2)
+        bytes_in = rng.normal(6.0, 1.0, t)
+        bytes_out = rng.normal(5.0, 1.0, t)
+        packets = rng.poisson(4, t).astype(float)
+        gap = rng.exponential(1.0, t)
+        new_port = (rng.random(t) < 0.05).astype(float)
+        failed = (rng.random(t) < 0.02).astype(float)
+        error = (rng.random(t) < 0.03).astype(float)
+        a = int(rng.integers(0, max(1, t // 2)))  # the attack starts somewhere in the first half
+        seg = slice(a, t)
+        k = t - a
+        if c == 1:
+            gap[seg] = rng.exponential(0.25, k)
+            packets[seg] += rng.poisson(4, k)
+            error[seg] = np.maximum(error[seg], rng.random(k) < 0.1)
+        elif c == 2:
+            new_port[seg] = np.maximum(new_port[seg], rng.random(k) < 0.45)
+            bytes_in[seg] -= 1.5
+        elif c == 3:
+            failed[seg] = np.maximum(failed[seg], rng.random(k) < 0.35)
+        elif c == 4:
+            ramp = np.linspace(0, 2.5, k) * (rng.random(k) < 0.7)
+            bytes_out[seg] += ramp
+        x[i, :t] = np.stack([bytes_in, bytes_out, packets, gap, new_port, failed, error], -1)
+        lengths[i] = t
+    return Dataset(x=x, lengths=lengths, y=y, class_names=INTRUSION_CLASSES, name="intrusion")
+
+
+# ---------------------------------------------------------------------------
+# Archive data shipped inside installable packages
+# ---------------------------------------------------------------------------
+
+def read_ts(path: str | os.PathLike) -> tuple[list[np.ndarray], list[str]]:
+    """Sequences and labels from a ``.ts`` file (the UEA/UCR archive format:
+    ``@`` header lines, then one case per line, channels separated by ``:``,
+    values by ``,``, the class label last). Unequal lengths are kept.
+
+    Raises:
+      ValueError: no ``@data`` section, or a case whose channels differ in
+        length or hold a non-number (the line is named).
+    """
+    seqs, labels = [], []
+    in_data = False
+    with open(path) as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            if not in_data:
+                in_data = line.lower() == "@data"
+                continue
+            *channels, label = line.split(":")
+            try:
+                rows = [np.array([float(v) for v in ch.split(",")], np.float32) for ch in channels]
+            except ValueError as e:
+                raise ValueError(f"{path}, line {lineno}: {e}") from None
+            if len({len(r) for r in rows}) != 1:
+                raise ValueError(f"{path}, line {lineno}: channels of one case differ in length")
+            seqs.append(np.stack(rows, -1))
+            labels.append(label.strip())
+    if not in_data:
+        raise ValueError(f"{path}: no @data section; not a .ts file")
+    return seqs, labels
+
+
+def _aeon_data(name: str, split: str) -> str:
+    spec = importlib.util.find_spec("aeon")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError(f"{name} ships inside the aeon package, which is not installed: "
+                          "pip install 'jaxlstm[aeon]' (no download happens at load time)")
+    path = os.path.join(list(spec.submodule_search_locations)[0], "datasets", "data", name,
+                        f"{name}_{split.upper()}.ts")
+    if not os.path.exists(path):
+        raise ImportError(f"the installed aeon has no {name} data file ({path}); reinstall 'jaxlstm[aeon]'")
+    return path
+
+
+def load_japanese_vowels(split: str = "train") -> Dataset:
+    """JapaneseVowels' standard split: ``"train"`` (270 cases, 30 per speaker)
+    or ``"test"`` (370); 12 channels, lengths 7-29, classes ``"1"``..``"9"``."""
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    from jaxlstm.features import pad_sequences
+
+    seqs, labels = read_ts(_aeon_data("JapaneseVowels", split))
+    names = tuple(str(i) for i in range(1, 10))
+    x, lengths = pad_sequences(seqs)
+    y = np.array([names.index(v) for v in labels], np.int32)
+    return Dataset(x=np.asarray(x, np.float32), lengths=np.asarray(lengths, np.int32), y=y, class_names=names,
+                   name=f"japanese_vowels{'_test' if split == 'test' else ''}")
+
+
+# ---------------------------------------------------------------------------
+# Your files
+# ---------------------------------------------------------------------------
+
+def _encode_labels(raw: np.ndarray, where: str) -> tuple[np.ndarray, tuple[str, ...]]:
+    if raw.ndim != 1:
+        raise ValueError(f"{where}: y must be 1-D, got shape {raw.shape}")
+    classes, y = np.unique(raw, return_inverse=True)
+    if len(classes) < 2:
+        raise ValueError(f"{where}: y has one class ({classes[0]!r}); at least two are needed")
+    return y.astype(np.int32), tuple(str(c) for c in classes)
+
+
+def load_npz(path: str | os.PathLike) -> Dataset:
+    """``.npz`` with ``X`` ``(n, T, F)``, ``y`` ``(n,)`` (any labels), optional
+    ``lengths`` ``(n,)`` and ``class_names`` (then ``y`` holds indices into it).
+
+    Raises:
+      ValueError: unreadable or truncated file, a missing key, or shapes that
+        do not match (the key is named).
+    """
+    from jaxlstm._checks import check_sequences
+
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            data = {k: f[k] for k in f.files}
+    except (OSError, ValueError, EOFError) as e:
+        raise ValueError(f"{path}: not a readable .npz file ({e})") from None
+    for key in ("X", "y"):
+        if key not in data:
+            raise ValueError(f"{path}: missing key {key!r} (has {sorted(data)}); expected X (n, T, F), y (n,) "
+                             "and optional lengths (n,)")
+    x, y = data["X"], data["y"]
+    if x.ndim == 2:
+        x = x[:, :, None]
+    if x.ndim != 3:
+        raise ValueError(f"{path}: X must be (n, T, F), got shape {x.shape}")
+    if y.shape != (x.shape[0],):
+        raise ValueError(f"{path}: y has shape {y.shape} but X has {x.shape[0]} sequences")
+    x, lengths = check_sequences(x, data.get("lengths"), name=f"{path}: X")
+    if "class_names" in data:
+        names = tuple(str(c) for c in data["class_names"])
+        if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= len(names):
+            raise ValueError(f"{path}: with class_names, y must hold indices in [0, {len(names)})")
+        yi = y.astype(np.int32)
+    else:
+        yi, names = _encode_labels(y, str(path))
+    return Dataset(x=x, lengths=lengths, y=yi, class_names=names, name=os.path.basename(str(path)))
+
+
+def load_csv(path: str | os.PathLike) -> Dataset:
+    """Long-format CSV: a header ``sequence_id, time, <features...>, label``
+    and one row per time step. Rows of a sequence may come in any order
+    (sorted by ``time``); sequences get different lengths.
+
+    Raises:
+      ValueError: missing columns, a non-numeric feature or time (the line is
+        named), a sequence whose label changes, or repeated times.
+    """
+    with open(path, newline="") as f:
+        reader = csv.reader(f)
+        try:
+            header = [h.strip() for h in next(reader)]
+        except StopIteration:
+            raise ValueError(f"{path}: empty file") from None
+        need = ("sequence_id", "time", "label")
+        missing = [c for c in need if c not in header]
+        if missing:
+            raise ValueError(f"{path}: missing column(s) {missing}; the header must be "
+                             "sequence_id, time, <feature columns...>, label")
+        sid, tid, lid = (header.index(c) for c in need)
+        fcols = [i for i, h in enumerate(header) if h not in need]
+        if not fcols:
+            raise ValueError(f"{path}: no feature columns besides sequence_id, time and label")
+        steps: dict[str, list] = {}
+        labels: dict[str, str] = {}
+        for lineno, row in enumerate(reader, 2):
+            if not row or all(not c.strip() for c in row):
+                continue
+            if len(row) != len(header):
+                raise ValueError(f"{path}, line {lineno}: {len(row)} fields, the header has {len(header)}")
+            key = row[sid].strip()
+            try:
+                t = float(row[tid])
+                vals = [float(row[i]) for i in fcols]
+            except ValueError:
+                bad = next(header[i] for i in [tid, *fcols] if not _is_float(row[i]))
+                raise ValueError(f"{path}, line {lineno}: column {bad!r} is not a number: "
+                                 f"{row[header.index(bad)]!r}") from None
+            if not np.all(np.isfinite(vals)):
+                raise ValueError(f"{path}, line {lineno}: NaN or inf in a feature")
+            lab = row[lid].strip()
+            if labels.setdefault(key, lab) != lab:
+                raise ValueError(f"{path}, line {lineno}: sequence {key!r} changes label from "
+                                 f"{labels[key]!r} to {lab!r}")
+            steps.setdefault(key, []).append((t, vals))
+    if not steps:
+        raise ValueError(f"{path}: no data rows")
+    from jaxlstm.features import pad_sequences
+
+    seqs = []
+    for key, rows in steps.items():
+        rows.sort(key=lambda r: r[0])
+        times = [r[0] for r in rows]
+        if len(set(times)) != len(times):
+            raise ValueError(f"{path}: sequence {key!r} has two rows with the same time")
+        seqs.append(np.array([r[1] for r in rows], np.float32))
+    x, lengths = pad_sequences(seqs)
+    y, names = _encode_labels(np.array([labels[k] for k in steps]), str(path))
+    return Dataset(x=np.asarray(x, np.float32), lengths=np.asarray(lengths, np.int32), y=y, class_names=names,
+                   name=os.path.basename(str(path)))
+
+
+def _is_float(s: str) -> bool:
+    try:
+        float(s)
+        return True
+    except ValueError:
+        return False
+
+
 DATASETS = {
     "digits": (load_digits, "sklearn digits, 8 steps x 8 features, 10 balanced classes (embedded)"),
     "digits_imbalanced": (load_digits_imbalanced,
                           "digits with class k kept at 0.75**k: 178 down to 13 rows per class (embedded)"),
+    "intrusion": (make_intrusion, "synthetic network sessions: 2,000 sessions, lengths 4-60, 7 features, "
+                                  "88 % normal and 4 rare attacks (generated, seed 0)"),
+    "japanese_vowels": (lambda: load_japanese_vowels("train"),
+                        "UEA JapaneseVowels train split: 270 cases, lengths 7-29, 12 channels, 9 speakers "
+                        "(needs the aeon extra)"),
+    "japanese_vowels_test": (lambda: load_japanese_vowels("test"),
+                             "UEA JapaneseVowels test split: 370 cases (needs the aeon extra)"),
 }
 
 
 def load(name: str) -> Dataset:
-    """Load a dataset by registry name (see ``DATASETS``)."""
-    try:
-        loader = DATASETS[name][0]
-    except KeyError:
-        raise ValueError(f"unknown dataset {name!r}; available: {sorted(DATASETS)}") from None
-    return loader()
+    """A dataset by registry name (see ``DATASETS``) or a path to a ``.npz``
+    or ``.csv`` file."""
+    if name in DATASETS:
+        return DATASETS[name][0]()
+    if os.path.splitext(str(name))[1].lower() in (".npz", ".csv"):
+        if not os.path.exists(name):
+            raise ValueError(f"no such file: {name}")
+        return load_npz(name) if str(name).lower().endswith(".npz") else load_csv(name)
+    raise ValueError(f"unknown dataset {name!r}; give a path to a .npz or .csv file or one of {sorted(DATASETS)}")

@@ -287,6 +287,42 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         probs = self.predict_proba(X)
         return self.classes_[np.argmax(probs, axis=1)]
 
+    def save(self, path) -> None:
+        """Write the fitted model as a pickle-free checkpoint (:mod:`jaxlstm.checkpoint`)."""
+        from jaxlstm import checkpoint
+
+        check_is_fitted(self, "params_")
+        meta = {"estimator_params": {k: v for k, v in self.get_params().items()},
+                "classes_kind": self.classes_.dtype.kind, "input_ndim": self._input_ndim,
+                "n_features_in": int(self.n_features_in_), "seed": self.seed_, "best_epoch": self.best_epoch_,
+                "diverged": self.diverged_, "class_weights": np.asarray(self.class_weights_).tolist(),
+                "history": {k: np.asarray(v).tolist() for k, v in self.history_.items()}}
+        checkpoint.save(path, self.params_, self.model_config_, self.scaler_, [str(c) for c in self.classes_], meta)
+
+    @classmethod
+    def load(cls, path) -> LSTMClassifier:
+        """A fitted estimator from :meth:`save`'s file; predictions are identical."""
+        from jaxlstm import checkpoint
+
+        ck = checkpoint.load(path)
+        meta = ck.meta
+        params = dict(meta.get("estimator_params", {}))
+        if isinstance(params.get("hidden_sizes"), list):
+            params["hidden_sizes"] = tuple(params["hidden_sizes"])
+        est = cls(**{k: v for k, v in params.items() if k in cls._get_param_names()})
+        names = np.array(ck.class_names)
+        kind = meta.get("classes_kind", "U")
+        est.classes_ = names.astype(np.int64) if kind in "iu" else names.astype(float) if kind == "f" else names
+        est.params_, est.model_config_, est.scaler_ = ck.params, ck.model, ck.scaler
+        est._input_ndim = int(meta.get("input_ndim", 3))
+        est.n_features_in_ = int(meta.get("n_features_in", ck.model.num_features))
+        est.seed_ = meta.get("seed")
+        est.best_epoch_ = meta.get("best_epoch")
+        est.diverged_ = bool(meta.get("diverged", False))
+        est.class_weights_ = np.asarray(meta.get("class_weights", np.ones(ck.model.num_classes)))
+        est.history_ = {k: np.asarray(v) for k, v in meta.get("history", {}).items()}
+        return est
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False

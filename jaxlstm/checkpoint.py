@@ -1,0 +1,121 @@
+"""Model checkpoints without pickle.
+
+A checkpoint file is ``b"JAXLSTM1"`` + the SHA-256 of the payload + the
+payload, Flax's msgpack serialisation of plain data: the parameters (NumPy
+arrays), the :class:`~jaxlstm.model.ModelConfig`, the normalisation
+statistics, the class names and a JSON-able ``meta`` dict (hyperparameters,
+scores, versions). Loading runs no code from the file; a truncated or
+altered file fails the checksum with a clear ``ValueError``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from typing import Any
+
+import numpy as np
+
+from jaxlstm import features
+from jaxlstm.model import ModelConfig
+
+__all__ = ["Checkpoint", "save", "load"]
+
+MAGIC = b"JAXLSTM1"
+
+
+@dataclasses.dataclass
+class Checkpoint:
+    """A trained model ready to predict."""
+
+    params: Any
+    model: ModelConfig
+    scaler: features.ScalerStats
+    class_names: tuple[str, ...]
+    meta: dict
+
+    def predict_proba(self, x, lengths=None) -> np.ndarray:
+        """Probabilities for raw ``(n, T, F)`` sequences (validated)."""
+        from jaxlstm.estimator import _predict_chunked
+        from jaxlstm._checks import check_sequences
+
+        xa, la = check_sequences(x, lengths)
+        if xa.shape[-1] != self.model.num_features:
+            raise ValueError(f"the data has {xa.shape[-1]} features per step; the model expects "
+                             f"{self.model.num_features}")
+        p = _predict_chunked(self.params, self.model, self.scaler, xa, la).astype(np.float64)
+        return p / p.sum(axis=1, keepdims=True)
+
+
+def save(path: str | os.PathLike, params, model: ModelConfig, scaler: features.ScalerStats,
+         class_names, meta: dict | None = None) -> None:
+    """Write a checkpoint (atomically: a temporary file renamed into place)."""
+    from flax import serialization
+
+    if len(class_names) != model.num_classes:
+        raise ValueError(f"{len(class_names)} class names for a model with {model.num_classes} classes")
+    tree = {
+        "model": {"num_features": model.num_features, "num_classes": model.num_classes,
+                  "hidden_sizes": list(model.hidden_sizes), "bidirectional": model.bidirectional,
+                  "head_size": -1 if model.head_size is None else model.head_size},
+        "params": _to_numpy(params),
+        "scaler": {"offset": np.asarray(scaler.offset), "scale": np.asarray(scaler.scale)},
+        "class_names": json.dumps([str(c) for c in class_names]),
+        "meta": json.dumps(meta or {}, default=_json_default),
+    }
+    payload = serialization.msgpack_serialize(tree)
+    tmp = f"{path}.tmp"
+    with open(tmp, "wb") as f:
+        f.write(MAGIC + hashlib.sha256(payload).digest() + payload)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def load(path: str | os.PathLike) -> Checkpoint:
+    """Read a checkpoint written by :func:`save`.
+
+    Raises:
+      ValueError: not a jaxlstm checkpoint, truncated, corrupted, or missing
+        fields.
+    """
+    from flax import serialization
+
+    try:
+        with open(path, "rb") as f:
+            blob = f.read()
+    except OSError as e:
+        raise ValueError(f"cannot read checkpoint {path}: {e}") from None
+    if not blob.startswith(MAGIC):
+        raise ValueError(f"{path} is not a jaxlstm checkpoint (bad header)")
+    digest, payload = blob[len(MAGIC) : len(MAGIC) + 32], blob[len(MAGIC) + 32 :]
+    if len(digest) != 32 or hashlib.sha256(payload).digest() != digest:
+        raise ValueError(f"{path} is truncated or corrupted (checksum mismatch)")
+    try:
+        tree = serialization.msgpack_restore(payload)
+        m = tree["model"]
+        model = ModelConfig(int(m["num_features"]), int(m["num_classes"]), tuple(int(h) for h in m["hidden_sizes"]),
+                            bool(m["bidirectional"]), None if int(m["head_size"]) < 0 else int(m["head_size"]))
+        scaler = features.ScalerStats(np.asarray(tree["scaler"]["offset"]), np.asarray(tree["scaler"]["scale"]))
+        names = tuple(json.loads(tree["class_names"]))
+        meta = json.loads(tree["meta"])
+        params = tree["params"]
+    except (KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"{path}: checkpoint is missing or has malformed fields ({e!r})") from None
+    return Checkpoint(params, model, scaler, names, meta)
+
+
+def _to_numpy(tree):
+    if isinstance(tree, dict):
+        return {k: _to_numpy(v) for k, v in tree.items()}
+    return np.asarray(tree)
+
+
+def _json_default(v):
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, (np.ndarray, tuple)):
+        return np.asarray(v).tolist()
+    return str(v)

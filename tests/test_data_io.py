@@ -1,0 +1,107 @@
+"""Datasets and files: the intrusion generator, .npz/.csv/.ts readers with
+errors that name the fault, the JapaneseVowels loader, and checkpoints."""
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+from jaxlstm import LSTMClassifier, checkpoint, datasets
+
+
+def test_intrusion_is_seeded_imbalanced_and_variable_length():
+    a, b = datasets.make_intrusion(500, seed=3), datasets.make_intrusion(500, seed=3)
+    np.testing.assert_array_equal(a.x, b.x)
+    counts = np.bincount(a.y, minlength=5)
+    assert counts[0] > 0.8 * 500 and (counts[1:] > 0).all() and counts[1] > counts[4]
+    assert a.lengths.min() >= 4 and a.lengths.max() <= 60 and len(np.unique(a.lengths)) > 10
+    for i in range(20):  # padding is zero, valid steps finite
+        assert np.all(a.x[i, a.lengths[i]:] == 0)
+    assert not np.array_equal(datasets.make_intrusion(500, seed=4).x, a.x)
+    with pytest.raises(ValueError, match="attack_share"):
+        datasets.make_intrusion(100, attack_share=1.5)
+
+
+def test_npz_round_trip_and_errors(tmp_path):
+    d = datasets.make_intrusion(50)
+    p = tmp_path / "d.npz"
+    np.savez(p, X=d.x, y=np.array(d.class_names)[d.y], lengths=d.lengths)
+    back = datasets.load(str(p))
+    np.testing.assert_array_equal(back.lengths, d.lengths)
+    assert back.class_names == tuple(sorted(d.class_names))
+    np.savez(tmp_path / "nox.npz", y=d.y)
+    with pytest.raises(ValueError, match="missing key 'X'"):
+        datasets.load_npz(tmp_path / "nox.npz")
+    np.savez(tmp_path / "bad.npz", X=d.x, y=d.y[:-1])
+    with pytest.raises(ValueError, match="y has shape"):
+        datasets.load_npz(tmp_path / "bad.npz")
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="not a readable .npz"):
+        datasets.load_npz(tmp_path / "junk.npz")
+
+
+def test_csv_long_format(tmp_path):
+    p = tmp_path / "s.csv"
+    p.write_text("sequence_id,time,a,b,label\n"
+                 "s1,1,0.5,1,attack\ns1,0,0.1,2,attack\ns2,0,3,4,normal\ns1,2,0.7,0,attack\n")
+    d = datasets.load(str(p))
+    assert d.class_names == ("attack", "normal")
+    np.testing.assert_array_equal(d.lengths, [3, 1])
+    np.testing.assert_allclose(d.x[0, :, 0], [0.1, 0.5, 0.7])  # sorted by time
+    bad = tmp_path / "bad.csv"
+    bad.write_text("sequence_id,time,a,label\ns1,0,1,x\ns1,1,oops,x\n")
+    with pytest.raises(ValueError, match=r"line 3: column 'a' is not a number"):
+        datasets.load_csv(bad)
+    bad.write_text("sequence_id,time,a,label\ns1,0,1,x\ns1,1,2,y\n")
+    with pytest.raises(ValueError, match="line 3: sequence 's1' changes label"):
+        datasets.load_csv(bad)
+    bad.write_text("id,time,a,label\n")
+    with pytest.raises(ValueError, match="missing column"):
+        datasets.load_csv(bad)
+    with pytest.raises(ValueError, match="unknown dataset"):
+        datasets.load("nope")
+
+
+def test_ts_reader(tmp_path):
+    p = tmp_path / "x.ts"
+    p.write_text("# comment\n@problemName X\n@data\n1,2,3:4,5,6:a\n7,8:9,10:b\n")
+    seqs, labels = datasets.read_ts(p)
+    assert [s.shape for s in seqs] == [(3, 2), (2, 2)] and labels == ["a", "b"]
+    p.write_text("@data\n1,2:3:a\n")
+    with pytest.raises(ValueError, match="line 2: channels of one case differ"):
+        datasets.read_ts(p)
+
+
+def test_japanese_vowels_or_a_clear_install_hint(monkeypatch):
+    if importlib.util.find_spec("aeon") is not None:
+        tr, te = datasets.load("japanese_vowels"), datasets.load("japanese_vowels_test")
+        assert (tr.x.shape[0], te.x.shape[0], tr.x.shape[2]) == (270, 370, 12)
+        assert tr.lengths.min() == 7 and te.lengths.max() == 29
+        np.testing.assert_array_equal(np.bincount(tr.y), [30] * 9)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ImportError, match=r"pip install 'jaxlstm\[aeon\]'"):
+        datasets.load("japanese_vowels")
+
+
+def test_checkpoint_round_trip_and_corruption(tmp_path):
+    d = datasets.make_intrusion(120)
+    seqs = [d.x[i, : d.lengths[i]] for i in range(len(d.y))]
+    m = LSTMClassifier(hidden_sizes=(8,), epochs=2, random_state=0).fit(seqs, np.array(d.class_names)[d.y])
+    p = tmp_path / "m.jaxlstm"
+    m.save(p)
+    back = LSTMClassifier.load(p)
+    np.testing.assert_array_equal(back.predict_proba(seqs), m.predict_proba(seqs))
+    np.testing.assert_array_equal(back.classes_, m.classes_)
+    assert back.get_params() == m.get_params()
+    ck = checkpoint.load(p)
+    np.testing.assert_allclose(ck.predict_proba(d.x, d.lengths), m.predict_proba(seqs), atol=1e-7)
+    blob = p.read_bytes()
+    (tmp_path / "cut").write_bytes(blob[: len(blob) // 2])
+    flipped = bytearray(blob)
+    flipped[-5] ^= 0xFF
+    (tmp_path / "flip").write_bytes(bytes(flipped))
+    (tmp_path / "other").write_bytes(b"\x89PNG....")
+    for name, match in [("cut", "truncated or corrupted"), ("flip", "truncated or corrupted"),
+                        ("other", "not a jaxlstm checkpoint"), ("missing", "cannot read")]:
+        with pytest.raises(ValueError, match=match):
+            checkpoint.load(tmp_path / name)
