@@ -1,0 +1,146 @@
+"""Plots (matplotlib, the optional ``plots`` extra): learning curves, a sweep
+heat map over two hyperparameters, a confusion matrix and one-vs-rest ROC
+curves. Each function returns a ``matplotlib.figure.Figure``; :func:`save`
+writes it (PNG by default) without needing a display.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+import numpy as np
+
+__all__ = ["learning_curves", "sweep_heatmap", "confusion_matrix", "roc_curves", "save"]
+
+
+def _plt():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ImportError("plots need matplotlib: pip install 'jaxlstm[plots]'") from None
+    return plt
+
+
+def learning_curves(members: Sequence[dict], metric: str = "val_f1_macro", *, max_lines: int = 200,
+                    figsize=(8, 4.5)):
+    """Per-member training loss (left) and validation ``metric`` (right) per
+    epoch; ``members`` as in :attr:`jaxlstm.sweep.SweepResult.members` or
+    ``members.jsonl`` rows (each with ``history``)."""
+    plt = _plt()
+    fig, (a, b) = plt.subplots(1, 2, figsize=figsize)
+    shown = [m for m in members if "history" in m][:max_lines]
+    if not shown:
+        raise ValueError("no member has a history to plot")
+    if metric not in shown[0]["history"]:
+        raise ValueError(f"members have no {metric!r}; available: {sorted(shown[0]['history'])}")
+    for m in shown:
+        h = m["history"]
+        epochs = np.arange(1, len(h["train_loss"]) + 1)
+        color = "tab:red" if m.get("status") == "diverged" else None
+        a.plot(epochs, h["train_loss"], lw=0.8, alpha=0.6, color=color)
+        b.plot(epochs, h[metric], lw=0.8, alpha=0.6, color=color)
+    a.set(xlabel="epoch", ylabel="training loss", title=f"training loss ({len(shown)} members)")
+    b.set(xlabel="epoch", ylabel=metric, title=f"validation {metric.removeprefix('val_')}")
+    fig.tight_layout()
+    return fig
+
+
+def sweep_heatmap(cv_results: dict, x_param: str, y_param: str, metric: str = "score", *, figsize=(6, 4.5)):
+    """Mean CV ``metric`` over two hyperparameters (best over the others)."""
+    plt = _plt()
+    key = f"mean_test_{metric}"
+    if key not in cv_results:
+        raise ValueError(f"cv_results has no {key!r}")
+    params = cv_results["params"]
+    for p in (x_param, y_param):
+        if not any(p in c for c in params):
+            raise ValueError(f"{p!r} is not a searched parameter; searched: {sorted({k for c in params for k in c})}")
+    xs = sorted({_label(c.get(x_param)) for c in params}, key=_sort_key)
+    ys = sorted({_label(c.get(y_param)) for c in params}, key=_sort_key)
+    grid = np.full((len(ys), len(xs)), np.nan)
+    for c, v in zip(params, np.asarray(cv_results[key], float), strict=True):
+        i, j = ys.index(_label(c.get(y_param))), xs.index(_label(c.get(x_param)))
+        grid[i, j] = v if np.isnan(grid[i, j]) else max(grid[i, j], v)
+    fig, ax = plt.subplots(figsize=figsize)
+    im = ax.imshow(grid, cmap="viridis", aspect="auto", origin="lower")
+    ax.set_xticks(range(len(xs)), xs, rotation=30)
+    ax.set_yticks(range(len(ys)), ys)
+    ax.set(xlabel=x_param, ylabel=y_param, title=f"mean CV {metric}")
+    for i in range(len(ys)):
+        for j in range(len(xs)):
+            if np.isfinite(grid[i, j]):
+                ax.text(j, i, f"{grid[i, j]:.3f}", ha="center", va="center", color="w", fontsize=8)
+    fig.colorbar(im, ax=ax)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(y_true, y_pred, class_names: Sequence[str], *, normalize: bool = True, figsize=(6, 5)):
+    """Rows: true class; columns: predicted; normalised per true class."""
+    plt = _plt()
+    from sklearn.metrics import confusion_matrix as cm_fn
+
+    k = len(class_names)
+    cm = cm_fn(y_true, y_pred, labels=np.arange(k)).astype(float)
+    shown = cm / np.maximum(cm.sum(1, keepdims=True), 1) if normalize else cm
+    fig, ax = plt.subplots(figsize=figsize)
+    im = ax.imshow(shown, cmap="Blues", vmin=0)
+    ax.set_xticks(range(k), class_names, rotation=45, ha="right")
+    ax.set_yticks(range(k), class_names)
+    ax.set(xlabel="predicted", ylabel="true", title="confusion matrix" + (" (recall per row)" if normalize else ""))
+    for i in range(k):
+        for j in range(k):
+            ax.text(j, i, f"{int(cm[i, j])}", ha="center", va="center", fontsize=7,
+                    color="w" if shown[i, j] > 0.5 * shown.max() else "k")
+    fig.colorbar(im, ax=ax)
+    fig.tight_layout()
+    return fig
+
+
+def roc_curves(y_true, probs, class_names: Sequence[str], *, figsize=(6, 5)):
+    """One-vs-rest ROC curve per class with its AUC (classes without both
+    positives and negatives are skipped)."""
+    plt = _plt()
+    from sklearn.metrics import auc, roc_curve
+
+    y_true, probs = np.asarray(y_true), np.asarray(probs)
+    fig, ax = plt.subplots(figsize=figsize)
+    for k, name in enumerate(class_names):
+        pos = y_true == k
+        if pos.all() or not pos.any():
+            continue
+        fpr, tpr, _ = roc_curve(pos, probs[:, k])
+        ax.plot(fpr, tpr, lw=1, label=f"{name} (AUC {auc(fpr, tpr):.3f})")
+    ax.plot([0, 1], [0, 1], "k--", lw=0.7)
+    ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC, one vs rest")
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def save(fig, path: str | os.PathLike, dpi: int = 100) -> str:
+    """Write ``fig`` (format from the extension) and close it."""
+    plt = _plt()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return str(path)
+
+
+def _label(v) -> str:
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, (list, tuple)):
+        return ",".join(str(a) for a in v)
+    return str(v)
+
+
+def _sort_key(s: str):
+    try:
+        return (0, float(s), s)
+    except ValueError:
+        return (1, 0.0, s)

@@ -1,0 +1,51 @@
+"""Each plot renders to a real PNG of the expected pixel size."""
+
+import struct
+
+import numpy as np
+import pytest
+
+pytest.importorskip("matplotlib")
+from jaxlstm import plots  # noqa: E402
+
+
+def _png_size(path):
+    data = open(path, "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR", "not a PNG"
+    return struct.unpack(">II", data[16:24])
+
+
+def _nonblank(path):
+    import matplotlib.image as mpimg
+
+    img = mpimg.imread(path)
+    return img[..., :3].std() > 0.01
+
+
+def test_every_plot_is_a_png_of_the_expected_size(tmp_path):
+    rng = np.random.default_rng(0)
+    members = [{"status": "ok", "history": {"train_loss": list(np.linspace(1, 0.2, 5) + rng.random(5) * 0.1),
+                                            "val_f1_macro": list(np.linspace(0.3, 0.9, 5))}} for _ in range(6)]
+    params = [{"units": u, "learning_rate": lr} for u in (16, 32) for lr in (1e-3, 1e-2, 1e-1)]
+    cv = {"params": params, "mean_test_score": rng.random(6)}
+    y = rng.integers(0, 3, 60)
+    probs = rng.dirichlet(np.ones(3), 60)
+    probs[np.arange(60), y] += 1
+    probs /= probs.sum(1, keepdims=True)
+    names = ["a", "b", "c"]
+    figs = {"curves": plots.learning_curves(members, figsize=(8, 4.5)),
+            "heat": plots.sweep_heatmap(cv, "learning_rate", "units", figsize=(6, 4.5)),
+            "cm": plots.confusion_matrix(y, probs.argmax(1), names, figsize=(6, 5)),
+            "roc": plots.roc_curves(y, probs, names, figsize=(6, 5))}
+    sizes = {"curves": (800, 450), "heat": (600, 450), "cm": (600, 500), "roc": (600, 500)}
+    for name, fig in figs.items():
+        path = plots.save(fig, tmp_path / f"{name}.png", dpi=100)
+        assert _png_size(path) == sizes[name], name
+        assert _nonblank(path), name
+
+
+def test_plot_errors_name_the_problem():
+    with pytest.raises(ValueError, match="not a searched parameter"):
+        plots.sweep_heatmap({"params": [{"units": 1}], "mean_test_score": [0.5]}, "units", "dropout")
+    with pytest.raises(ValueError, match="no 'val_auc'"):
+        plots.learning_curves([{"history": {"train_loss": [1.0], "val_f1_macro": [0.5]}}], metric="val_auc")
