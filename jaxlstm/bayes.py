@@ -178,14 +178,15 @@ def propose(dims, observed: list[tuple[dict, float]], q: int, rng: np.random.Gen
 
 
 def bayes_search(evaluate: Callable[[list[dict]], np.ndarray], space: Mapping[str, Any], *, n_iter: int,
-                 batch_size: int = 8, n_initial: int | None = None, random_state=None
-                 ) -> tuple[list[dict], np.ndarray]:
+                 batch_size: int = 8, n_initial: int | None = None, random_state=None,
+                 max_time: float | None = None) -> tuple[list[dict], np.ndarray]:
     """Maximise ``evaluate`` (a batch of configurations -> scores, NaN for
     failures) with ``n_iter`` evaluations in rounds of ``batch_size``.
 
     The first ``n_initial`` (default: one batch) are random; each later round
-    is proposed by :func:`propose`. Returns every configuration tried, in
-    order, and its score.
+    is proposed by :func:`propose`. With ``max_time`` (seconds), no new round
+    starts once that much time has passed (the first round always runs).
+    Returns every configuration tried, in order, and its score.
     """
     if n_iter < 1 or batch_size < 1:
         raise ValueError(f"n_iter and batch_size must be >= 1, got {n_iter}, {batch_size}")
@@ -194,7 +195,12 @@ def bayes_search(evaluate: Callable[[list[dict]], np.ndarray], space: Mapping[st
     n_initial = batch_size if n_initial is None else max(1, int(n_initial))
     tried: list[dict] = []
     scores: list[float] = []
+    import time
+
+    t0 = time.monotonic()
     while len(tried) < n_iter:
+        if tried and max_time is not None and time.monotonic() - t0 >= max_time:
+            break
         q = min(batch_size, n_iter - len(tried))
         if len(tried) < n_initial or not np.isfinite(scores).any():
             batch = _sample(dims, min(q, max(1, n_initial - len(tried))) if len(tried) < n_initial else q, rng)

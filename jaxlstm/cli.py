@@ -54,7 +54,8 @@ def _cmd_train(args) -> int:
                         hidden_sizes=args.hidden, bidirectional=args.bidirectional,
                         head_size=args.head or None)
     config = TrainConfig(model=model, batch_size=args.batch_size, epochs=args.epochs,
-                         select=args.select, normalize=None if args.normalize == "none" else args.normalize)
+                         select=args.select, normalize=None if args.normalize == "none" else args.normalize,
+                         progress=not args.quiet)
     hp = make_hparams(data.num_classes, learning_rate=args.lr, l1=args.l1, l2=args.l2,
                       weight_decay=args.weight_decay, dropout=args.dropout,
                       class_weight_exponent=exponent)
@@ -66,14 +67,29 @@ def _cmd_train(args) -> int:
     say(f"model: LSTM{list(args.hidden)}{' bidirectional' if args.bidirectional else ''}"
         f"{f' -> Dense({args.head}, relu)' if args.head else ''} -> {data.num_classes} logits; "
         f"class weights {cw_name}; {args.epochs} epochs, batch {args.batch_size}, lr {args.lr:g}")
-    result, timing = train_single(data.x, data.y, data.lengths, config=config, hparams=hp,
-                                  train_idx=tr, val_idx=val, seed=args.seed)
+    from jaxlstm.progress import Progress
+
+    with Progress(args.epochs, "train", "epochs", enabled=not args.quiet) as bar:
+        bar.begin_step(args.epochs, args.epochs)
+        result, timing = train_single(data.x, data.y, data.lengths, config=config, hparams=hp,
+                                      train_idx=tr, val_idx=val, seed=args.seed)
     if bool(result.diverged):
         print("error: training diverged (non-finite loss); lower the learning rate", file=sys.stderr)
         return 1
     say(f"compile {timing.compile_s:.2f} s, train {timing.run_s:.2f} s "
         f"({timing.run_s / args.epochs:.3f} s/epoch); best epoch {int(result.best_epoch) + 1} "
         f"by validation {args.select} = {float(result.best_score):.4f}")
+    if args.out:
+        from jaxlstm import checkpoint
+
+        checkpoint.save(args.out, result.best_params, model, result.scaler, data.class_names,
+                        meta={"estimator_params": {"hidden_sizes": list(args.hidden), "bidirectional": args.bidirectional,
+                                                   "head_size": args.head or None, "dropout": args.dropout,
+                                                   "l1": args.l1, "l2": args.l2, "learning_rate": args.lr,
+                                                   "batch_size": args.batch_size, "epochs": args.epochs,
+                                                   "class_weight": exponent, "normalize": config.normalize},
+                              "dataset": data.name, "best_epoch": int(result.best_epoch), "seed": args.seed})
+        say(f"saved the model to {args.out}")
     probs = predict_proba(result.best_params, model, result.scaler, data.x[test], data.lengths[test])
     pred = probs.argmax(-1)
     report = metrics.classification_report(data.y[test], pred, data.num_classes,
@@ -94,6 +110,271 @@ def _cmd_datasets(args) -> int:
 
     for name, (_, desc) in DATASETS.items():
         print(f"{name:<20} {desc}")
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# sweep / evaluate / predict / devices
+# ---------------------------------------------------------------------------
+
+def _split_test(data, conf, seed: int):
+    """(train dataset, test dataset): the configured test data, else a
+    stratified hold-out of ``data.test_size``."""
+    import numpy as np
+    from sklearn.model_selection import train_test_split
+
+    from jaxlstm import datasets
+
+    if conf.data["test"]:
+        test = datasets.load(conf.data["test"])
+        if test.num_features != data.num_features:
+            raise ValueError(f"data.test has {test.num_features} features per step, data.train has "
+                             f"{data.num_features}")
+        return data, test
+    idx = np.arange(len(data.y))
+    tr, te = train_test_split(idx, test_size=conf.data["test_size"], stratify=data.y, random_state=seed)
+    return data.subset(np.sort(tr)), data.subset(np.sort(te))
+
+
+def _sequences(d):
+    return [d.x[i, : d.lengths[i]] for i in range(len(d.y))]
+
+
+def _cmd_sweep(args) -> int:
+    import os
+
+    import numpy as np
+
+    from jaxlstm import LSTMClassifier, LSTMSearchCV, config, datasets
+
+    conf = config.load_config(args.config)
+    out = args.out or conf.output["dir"] or os.path.join("runs", os.path.splitext(os.path.basename(conf.source))[0])
+    say = (lambda *a: None) if args.quiet else print
+    seed = conf.search["seeds"][0]
+    data = datasets.load(conf.data["train"])
+    train, test = _split_test(data, conf, seed)
+    labels = np.array(data.class_names)
+    metric = conf.search["metric"]
+    scoring = list(dict.fromkeys([metric, "accuracy", "balanced_accuracy", "f1_macro"]))
+    base = LSTMClassifier(**conf.model, random_state=seed)
+    strategy = conf.search["strategy"]
+    grid_like = strategy in ("grid", "halving") and not conf.has_distributions
+    search = LSTMSearchCV(base, param_grid=conf.space if grid_like else None,
+                          param_distributions=None if grid_like else conf.space, search=strategy,
+                          n_iter=conf.search["n_iter"], batch_size=conf.search["batch_size"], cv=conf.search["cv"],
+                          seeds=conf.search["seeds"], scoring=scoring, refit=metric, random_state=seed,
+                          max_time=conf.search["budget_minutes"] * 60 or None,
+                          out_dir=os.path.join(out, "sweep") if strategy != "halving" else None,
+                          verbose=0 if args.quiet else 1)
+    say(f"sweep {conf.source}: {strategy} search on {data.name} ({len(train.y)} train / {len(test.y)} test "
+        f"sequences, {data.num_classes} classes), {conf.search['cv']}-fold CV, metric {metric}; output {out}/")
+    search.fit(_sequences(train), labels[train.y])
+    os.makedirs(out, exist_ok=True)
+    cv = search.cv_results_
+    _write_results(out, cv, scoring)
+    best = search.best_estimator_
+    best.save(os.path.join(out, "best_model.jaxlstm"))
+    xt = _sequences(test)
+    probs = best.predict_proba(xt)
+    y_true = np.searchsorted(best.classes_, labels[test.y])
+    report = _report(y_true, probs, [str(c) for c in best.classes_])
+    with open(os.path.join(out, "test_report.json"), "w") as f:
+        json.dump({"best_params": _jsonable(search.best_params_), "cv_" + metric: search.best_score_,
+                   "test": report}, f, indent=2, default=str)
+    written = ["results.csv", "results.jsonl", "best_model.jaxlstm", "test_report.json"]
+    if strategy != "halving":
+        written.append("sweep/members.jsonl")
+    if conf.output["plots"] and not args.no_plots:
+        written += _sweep_plots(out, cv, probs, y_true, [str(c) for c in best.classes_], args.quiet)
+    _leaderboard(cv, metric, say, top=args.top)
+    say(f"\nbest {search.best_params_}: CV {metric} {search.best_score_:.4f}; refit on all training rows")
+    say(f"held-out test ({len(test.y)} sequences): accuracy {report['accuracy']:.4f}, "
+        f"balanced accuracy {report['balanced_accuracy']:.4f}, macro F1 {report['macro avg']['f1-score']:.4f}, "
+        f"ROC-AUC (ovr) {report['roc_auc_ovr']:.4f}")
+    say("wrote " + ", ".join(os.path.join(out, w) for w in written))
+    if args.json:
+        print(json.dumps({"out": out, "best_params": _jsonable(search.best_params_), "cv_score": search.best_score_,
+                          "test": report, "files": written}, default=str))
+    return 0
+
+
+def _jsonable(d: dict) -> dict:
+    import numpy as np
+
+    return {k: (v.item() if isinstance(v, np.generic) else list(v) if isinstance(v, tuple) else v)
+            for k, v in d.items()}
+
+
+def _write_results(out, cv, scoring) -> None:
+    import csv
+    import os
+
+    import numpy as np
+
+    names = sorted({k for p in cv["params"] for k in p})
+    cols = [f"rank_test_{scoring[0]}"] + [f"{s}_test_{m}" for m in scoring for s in ("mean", "std")] + \
+        ["status", "mean_fit_time"] + [f"param_{n}" for n in names]
+    order = np.argsort(cv[f"rank_test_{scoring[0]}"], kind="stable")
+    with open(os.path.join(out, "results.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(cols)
+        for i in order:
+            w.writerow([_cell(cv[c][i]) if not c.startswith("param_") else _cell(cv["params"][i].get(c[6:], ""))
+                        for c in cols])
+    with open(os.path.join(out, "results.jsonl"), "w") as f:
+        for i in order:
+            row = {k: _cell(v[i]) for k, v in cv.items() if k != "params" and not k.startswith("param_")}
+            row["params"] = _jsonable(cv["params"][i])
+            f.write(json.dumps(row, default=str) + "\n")
+
+
+def _cell(v):
+    import numpy as np
+
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float):
+        return round(v, 6)
+    if isinstance(v, tuple):
+        return ",".join(str(a) for a in v)
+    return v
+
+
+def _report(y_true, probs, names) -> dict:
+    import numpy as np
+    from sklearn import metrics as skm
+
+    pred = probs.argmax(1)
+    labels = np.arange(len(names))
+    rep = skm.classification_report(y_true, pred, labels=labels, target_names=names, output_dict=True,
+                                    zero_division=0)
+    rep["accuracy"] = float(skm.accuracy_score(y_true, pred))
+    rep["balanced_accuracy"] = float(skm.balanced_accuracy_score(y_true, pred))
+    present = np.unique(y_true)
+    try:
+        if len(names) == 2:
+            rep["roc_auc_ovr"] = float(skm.roc_auc_score(y_true, probs[:, 1]))
+        else:
+            rep["roc_auc_ovr"] = float(skm.roc_auc_score(y_true, probs[:, present] / probs[:, present].sum(1, keepdims=True),
+                                                         multi_class="ovr", labels=present))
+    except ValueError:
+        rep["roc_auc_ovr"] = float("nan")
+    rep["confusion_matrix"] = skm.confusion_matrix(y_true, pred, labels=labels).tolist()
+    return rep
+
+
+def _sweep_plots(out, cv, probs, y_true, names, quiet) -> list[str]:
+    import os
+
+    try:
+        from jaxlstm import plots
+    except ImportError:
+        return []
+    try:
+        plots._plt()
+    except ImportError as e:
+        if not quiet:
+            print(f"(no plots: {e})", file=sys.stderr)
+        return []
+    written = []
+    members_path = os.path.join(out, "sweep", "members.jsonl")
+    if os.path.exists(members_path):
+        with open(members_path) as f:
+            members = [json.loads(line) for line in f if line.strip()]
+        plots.save(plots.learning_curves(members, metric="val_accuracy"), os.path.join(out, "plots", "learning_curves.png"))
+        written.append("plots/learning_curves.png")
+    varied = [k for k in sorted({k for p in cv["params"] for k in p})
+              if len({repr(p.get(k)) for p in cv["params"]}) > 1]
+    metric = next(k[len("mean_test_"):] for k in cv if k.startswith("mean_test_"))
+    if len(varied) >= 2:
+        plots.save(plots.sweep_heatmap(cv, varied[0], varied[1], metric), os.path.join(out, "plots", "heatmap.png"))
+        written.append("plots/heatmap.png")
+    plots.save(plots.confusion_matrix(y_true, probs.argmax(1), names), os.path.join(out, "plots", "confusion_matrix.png"))
+    plots.save(plots.roc_curves(y_true, probs, names), os.path.join(out, "plots", "roc.png"))
+    return written + ["plots/confusion_matrix.png", "plots/roc.png"]
+
+
+def _leaderboard(cv, metric, say, top=10) -> None:
+    import numpy as np
+
+    order = np.argsort(cv[f"rank_test_{metric}"], kind="stable")[:top]
+    say(f"\n{'rank':>4}  {metric + ' (mean ± std)':<26} {'status':<8} params")
+    for i in order:
+        say(f"{cv[f'rank_test_{metric}'][i]:>4}  {cv[f'mean_test_{metric}'][i]:.4f} ± {cv[f'std_test_{metric}'][i]:.4f}"
+            f"{'':<9} {cv['status'][i]:<8} {_jsonable(cv['params'][i])}")
+
+
+def _load_model_and_data(args):
+    import numpy as np
+
+    from jaxlstm import LSTMClassifier, datasets
+
+    model = LSTMClassifier.load(args.model)
+    data = datasets.load(args.data)
+    if data.num_features != model.model_config_.num_features:
+        raise ValueError(f"{args.data} has {data.num_features} features per step; the model expects "
+                         f"{model.model_config_.num_features}")
+    names = np.array(data.class_names)[data.y]
+    known = {str(c) for c in model.classes_}
+    unknown = sorted(set(names) - known)
+    return model, data, names, unknown
+
+
+def _cmd_evaluate(args) -> int:
+    import numpy as np
+
+    model, data, names, unknown = _load_model_and_data(args)
+    if unknown:
+        raise ValueError(f"{args.data} has labels the model never saw: {unknown[:10]}; model classes: "
+                         f"{[str(c) for c in model.classes_]}")
+    classes = [str(c) for c in model.classes_]
+    probs = model.predict_proba(_sequences(data))
+    y_true = np.array([classes.index(n) for n in names])
+    report = _report(y_true, probs, classes)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    from jaxlstm import metrics
+
+    print(f"{args.model} on {args.data} ({len(y_true)} sequences):")
+    print(metrics.format_classification_report({k: v for k, v in report.items()
+                                                 if isinstance(v, dict) or k == "accuracy"}))
+    print(f"{'balanced accuracy':>20} {report['balanced_accuracy']:.4f}")
+    print(f"{'roc auc (ovr)':>20} {report['roc_auc_ovr']:.4f}")
+    return 0
+
+
+def _cmd_predict(args) -> int:
+    import csv
+
+    model, data, _, _ = _load_model_and_data(args)
+    probs = model.predict_proba(_sequences(data))
+    pred = model.classes_[probs.argmax(1)]
+    out = args.out or "predictions.csv"
+    with open(out, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["index", "predicted"] + [f"prob_{c}" for c in model.classes_])
+        for i, (p, row) in enumerate(zip(pred, probs, strict=True)):
+            w.writerow([i, p] + [f"{v:.6f}" for v in row])
+    if not args.quiet:
+        print(f"wrote {len(pred)} predictions to {out}")
+    return 0
+
+
+def _cmd_devices(args) -> int:
+    import jax
+
+    devs = jax.devices()
+    print(f"backend {jax.default_backend()}, {len(devs)} device(s), {jax.process_count()} process(es), "
+          f"jax {jax.__version__}")
+    for d in devs:
+        stats = {}
+        try:
+            stats = d.memory_stats() or {}
+        except Exception:  # some backends do not report memory
+            pass
+        mem = f", memory {stats['bytes_limit'] / 2**30:.1f} GiB" if "bytes_limit" in stats else ""
+        print(f"  {d.id}: {d.platform} {d.device_kind} (process {d.process_index}){mem}")
     return 0
 
 
@@ -127,8 +408,50 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--quiet", action="store_true", help="print only the report")
     t.set_defaults(func=_cmd_train)
 
-    d = sub.add_parser("datasets", help="list the datasets that need no download")
+    t.add_argument("--out", default="", help="save the trained model to this checkpoint file")
+
+    s = sub.add_parser("sweep", help="cross-validated hyperparameter search from a TOML config",
+                       description="Run a hyperparameter sweep (grid, random, Bayesian or successive halving) "
+                                   "with cross-validation as vmapped programs; write results (CSV, JSON lines, "
+                                   "learning curves), the refitted best model and plots, and print a leaderboard "
+                                   "and the best model's held-out test report. Rerunning on the same output "
+                                   "directory resumes: finished members are not trained again. Without CONFIG, "
+                                   "the shipped digits_imbalanced example runs.")
+    s.add_argument("config", nargs="?", default=None,
+                   help="TOML config (see jaxlstm/configs/*.toml); default: the digits_imbalanced example")
+    s.add_argument("--out", default="", help="output directory (default: output.dir of the config)")
+    s.add_argument("--top", type=int, default=10, help="leaderboard rows to print")
+    s.add_argument("--no-plots", action="store_true", help="skip the plots")
+    s.add_argument("--json", action="store_true", help="also print a JSON summary")
+    s.add_argument("--quiet", action="store_true", help="no progress bar or leaderboard")
+    s.set_defaults(func=_cmd_sweep)
+
+    e = sub.add_parser("evaluate", help="score a saved model on labelled data",
+                       description="Load a checkpoint written by `jaxlstm train --out` or `jaxlstm sweep` and "
+                                   "print per-class precision/recall/F1, balanced accuracy and ROC-AUC on DATA.")
+    e.add_argument("model", help="checkpoint file (.jaxlstm)")
+    e.add_argument("data", help="a dataset name or a .npz / .csv file with labels")
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("predict", help="write predictions and class probabilities for DATA",
+                       description="Load a checkpoint and write one CSV row per sequence of DATA: the predicted "
+                                   "class and the probability of every class.")
+    p.add_argument("model", help="checkpoint file (.jaxlstm)")
+    p.add_argument("data", help="a dataset name or a .npz / .csv file (labels, if any, are ignored)")
+    p.add_argument("--out", default="", help="CSV to write (default predictions.csv)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_cmd_predict)
+
+    d = sub.add_parser("datasets", help="list the datasets that need no download",
+                       description="List the datasets usable by name in --dataset, data.train and DATA "
+                                   "arguments; a path to a .npz (X, y, optional lengths) or long-format .csv "
+                                   "(sequence_id, time, features..., label) works wherever a name does.")
     d.set_defaults(func=_cmd_datasets)
+    v = sub.add_parser("devices", help="what JAX sees: platform, devices, memory where known",
+                       description="Print the JAX backend, the devices it sees (with memory where the platform "
+                                   "reports it) and the process count; sweeps shard members over these devices.")
+    v.set_defaults(func=_cmd_devices)
     return parser
 
 
@@ -156,7 +479,7 @@ def main(argv=None) -> int:
     _enable_compilation_cache()
     try:
         return args.func(args)
-    except ValueError as e:
+    except (ValueError, ImportError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
 

@@ -136,6 +136,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
       factor, min_epochs: successive halving keeps the best ``1/factor`` each
         rung and multiplies the epochs by ``factor`` from ``min_epochs`` up to
         the estimator's ``epochs``.
+      max_time: seconds after which Bayesian and Optuna search start no new
+        round (``None``: no limit).
       study: an Optuna study to continue (``search="optuna"``; default: a new
         TPE study seeded with ``random_state``), kept as ``study_``.
       chunk_size, out_dir: passed to :func:`jaxlstm.sweep.run_sweep`.
@@ -149,8 +151,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def __init__(self, estimator=None, param_grid=None, param_distributions=None, *, search=None,
                  n_iter=10, scoring=None, refit=True, cv=5, seeds=None, random_state=None,
-                 batch_size=8, n_initial=None, factor=3, min_epochs=None, study=None, chunk_size=None,
-                 out_dir=None, verbose=0):
+                 batch_size=8, n_initial=None, factor=3, min_epochs=None, study=None, max_time=None,
+                 chunk_size=None, out_dir=None, verbose=0):
         self.estimator = estimator
         self.param_grid = param_grid
         self.param_distributions = param_distributions
@@ -166,6 +168,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.factor = factor
         self.min_epochs = min_epochs
         self.study = study
+        self.max_time = max_time
         self.chunk_size = chunk_size
         self.out_dir = out_dir
         self.verbose = verbose
@@ -281,7 +284,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             return np.where(np.array([r["status"] for r in rows]) == "ok", out, np.nan)
 
         bayes.bayes_search(evaluate, self.param_distributions, n_iter=self.n_iter, batch_size=self.batch_size,
-                           n_initial=self.n_initial, random_state=self.random_state)
+                           n_initial=self.n_initial, random_state=self.random_state, max_time=self.max_time)
         self.rounds_ = -(-len(table) // max(1, self.batch_size))
         return table
 
@@ -303,7 +306,10 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         elif study.direction != optuna.study.StudyDirection.MAXIMIZE:
             raise ValueError("the Optuna study must maximise: scikit-learn scores are greater-is-better")
         table: list[dict] = []
+        t0 = time.monotonic()
         while len(table) < self.n_iter:
+            if table and self.max_time is not None and time.monotonic() - t0 >= self.max_time:
+                break
             trials = [study.ask(dists) for _ in range(min(self.batch_size, self.n_iter - len(table)))]
             rows = self._evaluate(ctx, [dict(t.params) for t in trials])
             for t, r in zip(trials, rows, strict=True):

@@ -1,0 +1,218 @@
+"""Sweep configuration files (TOML, read with ``tomllib``).
+
+A file has four tables; every key is optional and checked, and an unknown
+key or a bad value raises a ``ValueError`` naming the key and what is allowed::
+
+    [data]
+    train = "digits_imbalanced"   # a dataset name (jaxlstm datasets) or a .npz / .csv path
+    test = ""                     # held-out data for the best model; "" = hold out test_size
+    test_size = 0.2
+
+    [model]                       # LSTMClassifier settings shared by every candidate
+    epochs = 20
+    batch_size = 32
+
+    [search]
+    strategy = "grid"             # grid | random | bayes | halving
+    n_iter = 20                   # candidates for random and bayes
+    batch_size = 8                # candidates per bayes round
+    cv = 3
+    seeds = [0]
+    metric = "f1_macro"           # a scikit-learn scoring name; ranks candidates
+    budget_minutes = 0            # 0 = none; else stop proposing new bayes rounds after this
+
+    [search.space]                # lists are grid choices; tables are distributions
+    units = [32, 64]
+    learning_rate = { loguniform = [1e-3, 3e-2] }
+    dropout = { uniform = [0.0, 0.5] }
+    class_weight = ["none", "balanced"]
+
+    [output]
+    dir = "runs/digits_imbalanced"
+    plots = true
+
+Example files for each dataset ship in ``jaxlstm/configs/``.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import os
+import tomllib
+from importlib import resources
+from typing import Any
+
+from jaxlstm.estimator import LSTMClassifier
+
+__all__ = ["SweepConfig", "load_config", "example_path", "EXAMPLES"]
+
+EXAMPLES = ("digits_imbalanced", "intrusion", "japanese_vowels")
+DISTRIBUTIONS = ("loguniform", "uniform", "randint")
+STRATEGIES = ("grid", "random", "bayes", "halving")
+
+_DEFAULTS: dict[str, dict[str, Any]] = {
+    "data": {"train": "digits_imbalanced", "test": "", "test_size": 0.2},
+    "model": {},
+    "search": {"strategy": "grid", "n_iter": 20, "batch_size": 8, "cv": 3, "seeds": [0], "metric": "f1_macro",
+               "budget_minutes": 0, "space": {}},
+    "output": {"dir": "", "plots": True},
+}
+_MODEL_KEYS = tuple(k for k in LSTMClassifier._get_param_names()
+                    if k not in ("random_state", "verbose", "validation_fraction", "patience", "select"))
+
+
+@dataclasses.dataclass
+class SweepConfig:
+    """A validated configuration: ``data``, ``model`` (LSTMClassifier
+    parameters), ``search`` (with ``space`` already turned into lists and
+    scipy distributions) and ``output``."""
+
+    data: dict
+    model: dict
+    search: dict
+    output: dict
+    source: str
+
+    @property
+    def space(self) -> dict:
+        return self.search["space"]
+
+    @property
+    def has_distributions(self) -> bool:
+        return any(not isinstance(v, list) for v in self.space.values())
+
+
+def example_path(name: str = "digits_imbalanced") -> str:
+    """Path of a shipped example config."""
+    if name not in EXAMPLES:
+        raise ValueError(f"no example config {name!r}; examples: {list(EXAMPLES)}")
+    return str(resources.files("jaxlstm") / "configs" / f"{name}.toml")
+
+
+def load_config(path: str | os.PathLike | None = None) -> SweepConfig:
+    """Read and validate a TOML file (``None``: the digits_imbalanced example)."""
+    path = example_path() if path is None else path
+    try:
+        with open(path, "rb") as f:
+            raw = tomllib.load(f)
+    except OSError as e:
+        raise ValueError(f"cannot read config {path}: {e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ValueError(f"{path}: not valid TOML: {e}") from None
+    return parse_config(raw, str(path))
+
+
+def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
+    """Validate a config dict (as TOML gives it)."""
+    cfg = copy.deepcopy(_DEFAULTS)
+    for table, values in raw.items():
+        if table not in cfg:
+            raise ValueError(f"{source}: unknown table [{table}]; allowed: {list(cfg)}")
+        if not isinstance(values, dict):
+            raise ValueError(f"{source}: [{table}] must be a table")
+        for key, v in values.items():
+            allowed = _MODEL_KEYS if table == "model" else tuple(cfg[table])
+            if key not in allowed:
+                raise ValueError(f"{source}: unknown key {table}.{key}; allowed: {sorted(allowed)}")
+            cfg[table][key] = v
+    d, s, o = cfg["data"], cfg["search"], cfg["output"]
+    _check(source, "data.train", d["train"], str, lambda v: bool(v), "a dataset name or a file path")
+    _check(source, "data.test", d["test"], str, lambda v: True, "a dataset name, a path, or \"\"")
+    _check(source, "data.test_size", d["test_size"], (int, float), lambda v: 0 < v < 1, "a fraction in (0, 1)")
+    _check(source, "search.strategy", s["strategy"], str, lambda v: v in STRATEGIES, f"one of {list(STRATEGIES)}")
+    for k in ("n_iter", "batch_size", "cv"):
+        _check(source, f"search.{k}", s[k], int, lambda v: v >= (2 if k == "cv" else 1),
+               "an integer >= " + ("2" if k == "cv" else "1"))
+    _check(source, "search.seeds", s["seeds"], list, lambda v: v and all(isinstance(a, int) for a in v),
+           "a non-empty list of integers")
+    from sklearn.metrics import get_scorer_names
+
+    _check(source, "search.metric", s["metric"], str, lambda v: v in get_scorer_names(),
+           "a scikit-learn scoring name such as f1_macro, balanced_accuracy, accuracy, roc_auc_ovr")
+    _check(source, "search.budget_minutes", s["budget_minutes"], (int, float), lambda v: v >= 0, "minutes >= 0")
+    _check(source, "output.dir", o["dir"], str, lambda v: True, "a directory path")
+    _check(source, "output.plots", o["plots"], bool, lambda v: True, "true or false")
+    model = {k: _model_value(source, f"model.{k}", k, v) for k, v in cfg["model"].items()}
+    space = {}
+    for k, v in s["space"].items():
+        if k not in _MODEL_KEYS:
+            raise ValueError(f"{source}: unknown key search.space.{k}; allowed: {sorted(_MODEL_KEYS)}")
+        space[k] = _space_value(source, k, v)
+    if not space:
+        raise ValueError(f"{source}: [search.space] is empty; give at least one hyperparameter to search")
+    s["space"] = space
+    conf = SweepConfig(d, model, s, o, source)
+    if conf.has_distributions and s["strategy"] == "grid":
+        raise ValueError(f"{source}: search.strategy = \"grid\" needs lists of choices; the space has "
+                         "distributions, so use \"random\" or \"bayes\"")
+    if s["strategy"] == "halving" and "epochs" in space:
+        raise ValueError(f"{source}: with strategy \"halving\" epochs is the resource: set model.epochs, "
+                         "not search.space.epochs")
+    return conf
+
+
+def _check(source, key, v, types, ok, allowed) -> None:
+    if isinstance(v, bool) and types is not bool and bool not in (types if isinstance(types, tuple) else (types,)):
+        raise ValueError(f"{source}: {key} = {v!r}; expected {allowed}")
+    if not isinstance(v, types) or not ok(v):
+        raise ValueError(f"{source}: {key} = {v!r}; expected {allowed}")
+
+
+def _model_value(source, where, key, v):
+    if key == "class_weight":
+        if v == "none":
+            return None
+        if v == "balanced" or (isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0):
+            return v
+        raise ValueError(f"{source}: {where} = {v!r}; expected \"none\", \"balanced\" or an exponent >= 0")
+    if key == "hidden_sizes":
+        v = [v] if isinstance(v, int) else v
+        if not isinstance(v, list) or not v or not all(isinstance(a, int) and a > 0 for a in v):
+            raise ValueError(f"{source}: {where} = {v!r}; expected a positive integer or a list of them")
+        return tuple(v)
+    if key == "normalize":
+        if v not in ("standard", "minmax", "none"):
+            raise ValueError(f"{source}: {where} = {v!r}; expected \"standard\", \"minmax\" or \"none\"")
+        return None if v == "none" else v
+    if key in ("units", "batch_size", "epochs", "head_size"):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{source}: {where} = {v!r}; expected a positive integer")
+        return v
+    if key == "bidirectional":
+        if not isinstance(v, bool):
+            raise ValueError(f"{source}: {where} = {v!r}; expected true or false")
+        return v
+    if key == "grad_clip" and v == "none":
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0 or (key == "dropout" and v >= 1):
+        rng = "in [0, 1)" if key == "dropout" else ">= 0"
+        raise ValueError(f"{source}: {where} = {v!r}; expected a number {rng}")
+    return float(v)
+
+
+def _space_value(source, key, v):
+    where = f"search.space.{key}"
+    if isinstance(v, list):
+        if not v:
+            raise ValueError(f"{source}: {where} is an empty list")
+        return [_model_value(source, where, key, a) for a in v]
+    if isinstance(v, dict):
+        if len(v) != 1 or next(iter(v)) not in DISTRIBUTIONS:
+            raise ValueError(f"{source}: {where} = {v!r}; a distribution is one of "
+                             + ", ".join(f"{{ {d} = [low, high] }}" for d in DISTRIBUTIONS))
+        name, bounds = next(iter(v.items()))
+        if not (isinstance(bounds, list) and len(bounds) == 2 and all(isinstance(b, (int, float)) for b in bounds)
+                and bounds[0] < bounds[1]):
+            raise ValueError(f"{source}: {where}.{name} = {bounds!r}; expected [low, high] with low < high")
+        from scipy import stats
+
+        lo, hi = bounds
+        if name == "loguniform":
+            if lo <= 0:
+                raise ValueError(f"{source}: {where}.loguniform needs low > 0, got {lo}")
+            return stats.loguniform(lo, hi)
+        if name == "uniform":
+            return stats.uniform(lo, hi - lo)
+        return stats.randint(int(lo), int(hi) + 1)  # inclusive high, as people write it
+    raise ValueError(f"{source}: {where} = {v!r}; expected a list of choices or a distribution table")
