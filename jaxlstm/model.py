@@ -47,6 +47,9 @@ class ModelConfig:
       bidirectional: run each layer forwards and backwards and concatenate.
       head_size: width of an optional ReLU dense layer before the logits
         (``Dense(64, relu)`` in the Keras tutorial); ``None`` for none.
+      lstm_backward: ``"fused"`` (:func:`lstm_scan`, hand-written backward;
+        1.3x faster measured) or ``"autodiff"`` (:func:`lstm_scan_reference`).
+        Same values either way; a performance choice.
     """
 
     num_features: int
@@ -54,8 +57,11 @@ class ModelConfig:
     hidden_sizes: tuple[int, ...] = (128,)
     bidirectional: bool = False
     head_size: int | None = None
+    lstm_backward: str = "fused"
 
     def __post_init__(self):
+        if self.lstm_backward not in ("fused", "autodiff"):
+            raise ValueError(f"lstm_backward must be 'fused' or 'autodiff', got {self.lstm_backward!r}")
         hs = self.hidden_sizes
         if isinstance(hs, int):
             object.__setattr__(self, "hidden_sizes", (hs,))
@@ -109,8 +115,10 @@ def dropout(x: Array, rate: Array | float, rng: Array | None) -> Array:
     return jnp.where(keep, x * scale, jnp.zeros_like(x))
 
 
-def lstm_scan(x_proj: Array, recurrent_kernel: Array, mask: Array) -> tuple[Array, tuple[Array, Array]]:
-    """Scan the recurrent part of an LSTM over time.
+def lstm_scan_reference(x_proj: Array, recurrent_kernel: Array, mask: Array) -> tuple[Array, tuple[Array, Array]]:
+    """Scan the recurrent part of an LSTM over time; differentiated by
+    autodiff. :func:`lstm_scan` computes the same values with a hand-written
+    backward pass; this is the reference it is tested against.
 
     Args:
       x_proj: ``Float[batch, time, 4*hidden]``, the input projection
@@ -123,6 +131,23 @@ def lstm_scan(x_proj: Array, recurrent_kernel: Array, mask: Array) -> tuple[Arra
       and hidden states ``Float[batch, hidden]`` (each row's state at its own
       last valid step).
     """
+    ys, state, _ = _lstm_forward(x_proj, recurrent_kernel, mask, keep=False)
+    return ys, state
+
+
+def _lstm_cell(xp_t, h, c, w_h):
+    z = xp_t + h @ w_h
+    i, f, g, o = jnp.split(z, 4, axis=-1)
+    i, f, o = jax.nn.sigmoid(i), jax.nn.sigmoid(f), jax.nn.sigmoid(o)
+    g = jnp.tanh(g)
+    new_c = f * c + i * g
+    tc = jnp.tanh(new_c)
+    return i, f, g, o, new_c, tc, o * tc
+
+
+def _lstm_forward(x_proj, w_h, mask, keep: bool):
+    """The forward scan; with ``keep`` it also returns, per step, the gate
+    activations, the previous states and ``tanh(c)`` for the backward pass."""
     batch, _, four_h = x_proj.shape
     hidden = four_h // 4
     dtype = x_proj.dtype
@@ -130,19 +155,60 @@ def lstm_scan(x_proj: Array, recurrent_kernel: Array, mask: Array) -> tuple[Arra
     def step(carry, inputs):
         c, h = carry
         xp_t, m_t = inputs
-        z = xp_t + h @ recurrent_kernel
-        i, f, g, o = jnp.split(z, 4, axis=-1)
-        new_c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
-        new_h = jax.nn.sigmoid(o) * jnp.tanh(new_c)
+        i, f, g, o, new_c, tc, new_h = _lstm_cell(xp_t, h, c, w_h)
         m = m_t[:, None]
-        c = jnp.where(m, new_c, c)
-        h = jnp.where(m, new_h, h)
-        return (c, h), jnp.where(m, new_h, 0.0)
+        saved = (i, f, g, o, c, tc, h) if keep else None
+        return (jnp.where(m, new_c, c), jnp.where(m, new_h, h)), (jnp.where(m, new_h, 0.0), saved)
 
     init = (jnp.zeros((batch, hidden), dtype), jnp.zeros((batch, hidden), dtype))
     # time-major for the scan: one contiguous slice per step.
-    (c, h), ys = jax.lax.scan(step, init, (jnp.swapaxes(x_proj, 0, 1), mask.T))
-    return jnp.swapaxes(ys, 0, 1), (c, h)
+    (c, h), (ys, saved) = jax.lax.scan(step, init, (jnp.swapaxes(x_proj, 0, 1), mask.T))
+    return jnp.swapaxes(ys, 0, 1), (c, h), saved
+
+
+@jax.custom_vjp
+def lstm_scan(x_proj: Array, recurrent_kernel: Array, mask: Array) -> tuple[Array, tuple[Array, Array]]:
+    """:func:`lstm_scan_reference` with a hand-written backward pass, as cuDNN
+    and oneDNN do it: the forward scan stores the gate activations; the
+    backward scan carries only ``(dh, dc)`` through ``dz @ W_h.T``; the
+    recurrent-kernel gradient is one matmul over all steps afterwards instead
+    of a small accumulation inside every step. Values equal the reference;
+    gradients agree to float32 rounding (tested to 1e-5). Forward-mode
+    differentiation (``jvp``) is not defined for it; use the reference.
+    """
+    ys, state, _ = _lstm_forward(x_proj, recurrent_kernel, mask, keep=False)
+    return ys, state
+
+
+def _lstm_scan_fwd(x_proj, w_h, mask):
+    ys, state, saved = _lstm_forward(x_proj, w_h, mask, keep=True)
+    return (ys, state), (saved, w_h, mask)
+
+
+def _lstm_scan_bwd(res, cotangents):
+    (i, f, g, o, c_prev, tc, h_prev), w_h, mask = res
+    d_ys, (d_c, d_h) = cotangents
+    w_t = w_h.T
+
+    def step(carry, inputs):
+        dc, dh = carry
+        i_t, f_t, g_t, o_t, c_t, tc_t, m_t, dy_t = inputs
+        m = m_t[:, None]
+        dh_new = dh + dy_t
+        do = dh_new * tc_t
+        dc_new = dc + dh_new * o_t * (1.0 - tc_t * tc_t)
+        dz = jnp.concatenate([dc_new * g_t * i_t * (1.0 - i_t), dc_new * c_t * f_t * (1.0 - f_t),
+                              dc_new * i_t * (1.0 - g_t * g_t), do * o_t * (1.0 - o_t)], axis=-1)
+        dz = jnp.where(m, dz, 0.0)  # a masked step carried the state through untouched
+        return (jnp.where(m, dc_new * f_t, dc), jnp.where(m, dz @ w_t, dh)), dz
+
+    dy = jnp.swapaxes(d_ys, 0, 1)
+    _, dz = jax.lax.scan(step, (d_c, d_h), (i, f, g, o, c_prev, tc, mask.T, dy), reverse=True)
+    d_w = jnp.einsum("tbh,tbg->hg", h_prev, dz)
+    return jnp.swapaxes(dz, 0, 1), d_w, None
+
+
+lstm_scan.defvjp(_lstm_scan_fwd, _lstm_scan_bwd)
 
 
 def _keras_lstm_bias_init(key, shape, dtype=jnp.float32):
@@ -157,6 +223,7 @@ class LSTMLayer(nn.Module):
     (Glorot-uniform input kernel, orthogonal recurrent kernel, forget bias 1)."""
 
     hidden: int
+    fused: bool = True
 
     @nn.compact
     def __call__(self, x: Array, mask: Array) -> tuple[Array, Array]:
@@ -168,7 +235,7 @@ class LSTMLayer(nn.Module):
         # into the matmul (nor into gradients through the masked select).
         x = jnp.where(mask[..., None], x, 0.0)
         x_proj = jnp.einsum("btf,fg->btg", x, w_x) + b
-        ys, (_, h) = lstm_scan(x_proj, w_h, mask)
+        ys, (_, h) = (lstm_scan if self.fused else lstm_scan_reference)(x_proj, w_h, mask)
         return ys, h
 
 
@@ -207,13 +274,14 @@ class LSTMClassifierNet(nn.Module):
 
         seq = x
         finals = None
+        fused = cfg.lstm_backward == "fused"
         for depth, hidden in enumerate(cfg.hidden_sizes):
             if depth > 0:
                 seq = drop(seq)
-            fwd_seq, fwd_h = LSTMLayer(hidden, name=f"lstm_{depth}_fwd")(seq, mask)
+            fwd_seq, fwd_h = LSTMLayer(hidden, fused, name=f"lstm_{depth}_fwd")(seq, mask)
             if cfg.bidirectional:
                 rev = flip_sequences(seq, lengths, num_batch_dims=1, time_major=False)
-                bwd_rev, bwd_h = LSTMLayer(hidden, name=f"lstm_{depth}_bwd")(rev, mask)
+                bwd_rev, bwd_h = LSTMLayer(hidden, fused, name=f"lstm_{depth}_bwd")(rev, mask)
                 bwd_seq = flip_sequences(bwd_rev, lengths, num_batch_dims=1, time_major=False)
                 seq = jnp.concatenate([fwd_seq, bwd_seq], axis=-1)
                 finals = jnp.concatenate([fwd_h, bwd_h], axis=-1)

@@ -48,7 +48,7 @@ def _pad(c, yt, yp, probs, keep):
     return jnp.asarray(yt_p), jnp.asarray(yp_p), jnp.asarray(pr_p), jnp.asarray(where)
 
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MAX_DIFF: dict[str, float] = {}
 
 
