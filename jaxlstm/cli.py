@@ -310,6 +310,7 @@ def _load_model_and_data(args):
     from jaxlstm import LSTMClassifier, datasets
 
     model = LSTMClassifier.load(args.model)
+    model.set_params(verbose=0 if getattr(args, "quiet", False) else 1)  # progress over the sequences
     data = datasets.load(args.data)
     if data.num_features != model.model_config_.num_features:
         raise ValueError(f"{args.data} has {data.num_features} features per step; the model expects "
@@ -432,6 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("model", help="checkpoint file (.jaxlstm)")
     e.add_argument("data", help="a dataset name or a .npz / .csv file with labels")
     e.add_argument("--json", action="store_true")
+    e.add_argument("--quiet", action="store_true", help="no progress bar")
     e.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("predict", help="write predictions and class probabilities for DATA",

@@ -119,7 +119,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
       select: scorer name from :data:`jaxlstm.metrics.SCORERS`.
       random_state: seed for initialisation, shuffling, dropout and the
         validation split (``None``: a fresh seed per fit).
-      verbose: print a progress bar over epochs.
+      verbose: progress bars over epochs (fit) and sequences (predict), on stderr.
 
     Attributes:
       classes_: labels seen in ``fit``, sorted.
@@ -262,7 +262,11 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
             rows, val = np.sort(rows), np.sort(val)
         if len(np.unique(yi[rows])) < 2:
             raise ValueError("the training rows hold one class: a classifier needs at least two classes")
-        res = _fit_bucketed(x, lengths, yi, rows, val, hp, self.seed_, config)
+        from jaxlstm.progress import Progress
+
+        with Progress(config.epochs, "fit", "epochs", enabled=bool(self.verbose)) as bar:
+            bar.begin_step(config.epochs, config.epochs)
+            res = _fit_bucketed(x, lengths, yi, rows, val, hp, self.seed_, config)
         self.model_config_ = config.model
         self.params_ = res.best_params
         self.scaler_ = res.scaler
@@ -279,7 +283,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         """Class probabilities, ``(n, n_classes)``, columns in ``classes_`` order."""
         check_is_fitted(self, "params_")
         x, lengths = self._read_X(X, reset=False)
-        p = _predict_chunked(self.params_, self.model_config_, self.scaler_, x, lengths).astype(np.float64)
+        p = _predict_chunked(self.params_, self.model_config_, self.scaler_, x, lengths,
+                             progress=bool(self.verbose)).astype(np.float64)
         return p / p.sum(axis=1, keepdims=True)
 
     def predict(self, X) -> np.ndarray:
@@ -357,13 +362,16 @@ def _fit_bucketed(x, lengths, y, rows, val, hp, seed, config) -> train.FitResult
     return jax.device_get(res)
 
 
-def _predict_chunked(params, model, scaler, x, lengths) -> np.ndarray:
+def _predict_chunked(params, model, scaler, x, lengths, progress: bool = False) -> np.ndarray:
     """Probabilities in fixed chunks of :data:`PREDICT_CHUNK` rows, time padded
     to a bucket: one compiled program per (time bucket, features), and each
     row's result does not depend on which other rows share its call."""
     n, t, f = x.shape
     tb = bucket(t, minimum=1) if t > 8 else t
+    from jaxlstm.progress import Progress
+
     out = np.empty((n, model.num_classes), np.float32)
+    bar = Progress(n, "predict", "sequences", enabled=progress and n > PREDICT_CHUNK)
     for s in range(0, n, PREDICT_CHUNK):
         xc = np.zeros((PREDICT_CHUNK, tb, f), np.float32)
         lc = np.ones(PREDICT_CHUNK, np.int32)
@@ -372,4 +380,6 @@ def _predict_chunked(params, model, scaler, x, lengths) -> np.ndarray:
         lc[:m] = lengths[s : s + m]
         p = train._predict_jit(params, scaler, jnp.asarray(xc), jnp.asarray(lc), model, PREDICT_CHUNK)
         out[s : s + m] = np.asarray(p)[:m]
+        bar.update(m)
+    bar.close()
     return out

@@ -59,3 +59,12 @@ def test_disabled_bar_writes_nothing():
     with progress.Progress(3, stream=out, enabled=False) as bar:
         bar.update(3)
     assert out.getvalue() == ""
+
+
+def test_estimator_verbose_shows_fit_and_predict_bars(capsys):
+    from jaxlstm.estimator import PREDICT_CHUNK, LSTMClassifier
+
+    m = LSTMClassifier(hidden_sizes=(4,), epochs=2, random_state=0, verbose=1).fit(X[:30], Y[:30])
+    m.predict_proba(np.repeat(X, 1 + 2 * PREDICT_CHUNK // len(X), axis=0))
+    err = capsys.readouterr().err
+    assert "fit" in err and "2/2 epochs" in err and "predict" in err and "sequences" in err
