@@ -8,9 +8,10 @@ Modules, bottom to top: ``model``, ``losses``, ``metrics``, ``features``
 ``datasets``, ``progress``, ``cli``.
 """
 
-from jaxlstm import bayes, datasets, estimator, features, halving, losses, metrics, model, progress, search, sweep, train
+from jaxlstm import bayes, cache, datasets, estimator, features, halving, losses, metrics, model, progress, search, sweep, train
 from jaxlstm.estimator import LSTMClassifier
 from jaxlstm.search import LSTMSearchCV
+from jaxlstm.cache import enable_compilation_cache
 from jaxlstm.datasets import Dataset
 from jaxlstm.features import pad_sequences
 from jaxlstm.model import LSTMClassifierNet, ModelConfig
@@ -22,6 +23,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "bayes",
+    "cache",
+    "enable_compilation_cache",
     "estimator",
     "halving",
     "progress",

@@ -457,28 +457,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _enable_compilation_cache() -> None:
-    """Reuse compiled programs across runs (JAX's persistent cache); the
-    directory is ``$JAXLSTM_CACHE_DIR`` or ``~/.cache/jaxlstm/xla``, and
-    ``JAXLSTM_CACHE_DIR=`` (empty) turns it off."""
-    import os
-
-    path = os.environ.get("JAXLSTM_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "jaxlstm", "xla"))
-    if not path:
-        return
-    import jax
-
-    jax.config.update("jax_compilation_cache_dir", path)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
-
-
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    _enable_compilation_cache()
+    from jaxlstm.cache import enable_compilation_cache
+
+    enable_compilation_cache()
     try:
         return args.func(args)
     except (ValueError, ImportError, OSError) as e:

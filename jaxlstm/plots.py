@@ -7,6 +7,7 @@ writes it (PNG by default) without needing a display.
 from __future__ import annotations
 
 import os
+import sys
 from typing import Sequence
 
 import numpy as np
@@ -18,7 +19,8 @@ def _plt():
     try:
         import matplotlib
 
-        matplotlib.use("Agg", force=False)
+        if "ipykernel" not in sys.modules:  # in a notebook, keep its inline backend: figures show
+            matplotlib.use("Agg", force=False)
         import matplotlib.pyplot as plt
     except ImportError:
         raise ImportError("plots need matplotlib: pip install 'jaxlstm[plots]'") from None

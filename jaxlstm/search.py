@@ -146,7 +146,9 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     Attributes: ``cv_results_`` (scikit-learn's keys, plus ``status``),
     ``best_index_``, ``best_params_``, ``best_score_``, ``best_estimator_``,
     ``refit_time_``, ``scorer_``, ``multimetric_``, ``n_splits_``,
-    ``classes_``, ``n_features_in_``; ``rounds_`` for Bayesian and halving search.
+    ``classes_``, ``n_features_in_``; ``rounds_`` for Bayesian and halving search;
+    ``compile_time_`` and ``train_time_``: seconds the search's sweeps spent
+    compiling and training (grid, random, Bayesian and Optuna search).
     """
 
     def __init__(self, estimator=None, param_grid=None, param_distributions=None, *, search=None,
@@ -209,6 +211,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         key = self.refit if isinstance(self.refit, str) else next(iter(scorers))
         ctx = dict(x=x, lengths=lengths, y=yi, classes=classes, folds=folds, seeds=seeds, base=base,
                    scorers=scorers, key=key)
+        self.compile_time_ = self.train_time_ = 0.0
 
         if mode == "grid":
             table = self._evaluate(ctx, list(ParameterGrid(self.param_grid)))
@@ -260,10 +263,13 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         return out
 
     def _sweep(self, ctx, configs):
-        return run_sweep(ctx["x"], ctx["y"], ctx["lengths"], configs=configs, cv=ctx["folds"],
-                         seeds=ctx["seeds"], select="accuracy", scoring=("accuracy",), out_dir=self.out_dir,
-                         chunk_size=self.chunk_size, num_classes=len(ctx["classes"]),
-                         progress=bool(self.verbose), return_probs=True)
+        result = run_sweep(ctx["x"], ctx["y"], ctx["lengths"], configs=configs, cv=ctx["folds"],
+                           seeds=ctx["seeds"], select="accuracy", scoring=("accuracy",), out_dir=self.out_dir,
+                           chunk_size=self.chunk_size, num_classes=len(ctx["classes"]),
+                           progress=bool(self.verbose), return_probs=True)
+        self.compile_time_ += result.compile_s
+        self.train_time_ += result.run_s
+        return result
 
     def _evaluate(self, ctx, candidates, configs=None, extra=None) -> list[dict]:
         """Train ``candidates`` in one sweep and score every member's held-out
