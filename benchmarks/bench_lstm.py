@@ -4,6 +4,7 @@ float32 matmul rate measured in the same run.
 
     python benchmarks/bench_lstm.py              # W2 shape, 2 epochs, best of 3 (about 1 minute on 2 cores)
     python benchmarks/bench_lstm.py --epochs 5
+    python benchmarks/bench_lstm.py --profile    # + where one training step's time goes
 
 Workload (the benchmark issue's W2): 4,096 sequences x 50 steps x 16
 features, 5 imbalanced classes, LSTM(128), batch 64, class-weighted loss,
@@ -26,9 +27,10 @@ from jaxlstm.model import ModelConfig
 from jaxlstm.train import Split, TrainConfig, fit, make_hparams
 
 
-def matmul_rate(n=2048, reps=10) -> float:
-    a = jax.random.normal(jax.random.key(0), (n, n), jnp.float32)
-    f = jax.jit(lambda x: x @ x)
+def matmul_rate(n=2048, reps=10, dtype="float32") -> float:
+    """GFLOP/s of an ``n^3`` matmul; bfloat16 operands accumulate in float32."""
+    a = jax.random.normal(jax.random.key(0), (n, n), jnp.float32).astype(dtype)
+    f = jax.jit(lambda x: jnp.matmul(x, x, preferred_element_type=jnp.float32))
     jax.block_until_ready(f(a))
     t0 = time.perf_counter()
     for _ in range(reps):
@@ -40,6 +42,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=3, help="interleaved timed runs per variant (best kept)")
+    ap.add_argument("--profile", action="store_true", help="also time the parts of one training step")
     args = ap.parse_args()
     n, t, f, h, c, batch = 4096, 50, 16, 128, 5, 64
     rng = np.random.default_rng(0)
@@ -52,18 +55,21 @@ def main():
     hp = make_hparams(c, learning_rate=1e-3, class_weight_exponent=1.0)
     flops = args.epochs * t * 2 * 4 * h * (f + h) * (3 * n_tr + (n - n_tr))
     peak = matmul_rate()
+    peak_bf16 = matmul_rate(dtype="bfloat16")
     print(f"machine: {platform.processor() or platform.machine()}, {jax.device_count()} x "
           f"{jax.devices()[0].device_kind} ({jax.default_backend()}), jax {jax.__version__}")
-    print(f"float32 matmul rate (2048^3, jit): {peak:.1f} GFLOP/s")
+    print(f"matmul rate (2048^3, jit): float32 {peak:.1f} GFLOP/s, bfloat16 operands {peak_bf16:.1f} GFLOP/s")
     print(f"W2 single member: {n} x {t} x {f}, LSTM({h}), batch {batch}, {args.epochs} epochs; "
           f"{flops / 1e9:.0f} GFLOP")
     print(f"{'backward':<10} {'compile s':>9} {'run s':>7} {'s/epoch':>8} {'GFLOP/s':>8} {'of matmul':>9} {'vs autodiff':>11}")
     data = (jnp.asarray(x), jnp.asarray(lengths), jnp.asarray(y))
     base = None
     outs = {}
-    compiled, compile_s, runs = {}, {}, {"autodiff": [], "fused": []}
+    variants = {"autodiff": dict(lstm_backward="autodiff"), "fused": {},
+                "fused-bf16": dict(matmul_dtype="bfloat16")}
+    compiled, compile_s, runs = {}, {}, {k: [] for k in variants}
     for how in runs:
-        cfg = TrainConfig(ModelConfig(f, c, (h,), lstm_backward=how), batch_size=batch, epochs=args.epochs,
+        cfg = TrainConfig(ModelConfig(f, c, (h,), **variants[how]), batch_size=batch, epochs=args.epochs,
                           record=("f1_macro",))
         t0 = time.perf_counter()
         compiled[how] = jax.jit(fit, static_argnums=6).lower(*data, split, hp, jax.random.key(0), cfg).compile()
@@ -82,6 +88,63 @@ def main():
         f"{k} {float(v.history['val_f1_macro'][-1]):.4f}" for k, v in outs.items()))
     print("(gradients agree to float32 rounding, tests/test_model.py; unclipped training amplifies that "
           "rounding into different trajectories, so final scores may differ)")
+    if args.profile:
+        profile(x, y, lengths, f, c, h, batch, peak)
+
+
+def _best_ms(fn, *a, reps=30):
+    jax.block_until_ready(fn(*a))
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            out = fn(*a)
+        jax.block_until_ready(out)
+        best = min(best, (time.perf_counter() - t0) / reps)
+    return best * 1e3
+
+
+def profile(x, y, lengths, f, c, h, batch, peak):
+    """Milliseconds per minibatch of each part of a training step (fused
+    backward, float32), each jitted alone and timed over repeated calls."""
+    from jaxlstm import losses
+    from jaxlstm.model import LSTMClassifierNet, init_params, lstm_scan, sequence_mask
+    from jaxlstm.train import init_state, train_step
+
+    t = x.shape[1]
+    model = ModelConfig(f, c, (h,))
+    hp = make_hparams(c, learning_rate=1e-3)
+    params = init_params(model, jax.random.key(0))
+    net = LSTMClassifierNet(model)
+    xb, lb, yb = jnp.asarray(x[:batch]), jnp.asarray(lengths[:batch]), jnp.asarray(y[:batch])
+    mask = sequence_mask(lb, t)
+    lp = params["lstm_0_fwd"]
+    xp = jnp.einsum("btf,fg->btg", xb, lp["input_kernel"]) + lp["bias"]
+    wh = lp["recurrent_kernel"]
+    _, bwd = jax.vjp(lambda a, w: lstm_scan(a, w, mask), xp, wh)
+    ct = (jnp.ones((batch, t, h)), (jnp.ones((batch, h)), jnp.ones((batch, h))))
+
+    def loss(p):
+        return jnp.mean(losses.weighted_cross_entropy(net.apply({"params": p}, xb, lb), yb))
+
+    state = init_state(model, hp, jnp.ones(c), jax.random.key(0))
+    b = {"x": xb, "lengths": lb, "y": yb, "mask": jnp.ones(batch, bool)}
+    rec = t * 2 * batch * h * 4 * h  # one direction of the recurrent matmuls
+    parts = [
+        ("input projection x @ W_x (all steps)", jax.jit(lambda a: jnp.einsum("btf,fg->btg", a, lp["input_kernel"])),
+         (xb,), t * 2 * batch * f * 4 * h),
+        ("forward scan (recurrent h @ W_h)", jax.jit(lambda a, w: lstm_scan(a, w, mask)), (xp, wh), rec),
+        ("backward scan + dW_h matmul", jax.jit(bwd), (ct,), 2 * rec),
+        ("model forward (loss)", jax.jit(loss), (params,), None),
+        ("forward + backward (grad)", jax.jit(jax.grad(loss)), (params,), None),
+        ("train step (grad + Adam + checks)", jax.jit(train_step), (state, b, hp, jax.random.key(1)), None),
+    ]
+    print(f"\nprofile: one minibatch of {batch} x {t} x {f}, LSTM({h}), fused backward, float32")
+    print(f"{'part':<40} {'ms':>7} {'GFLOP/s':>8} {'of matmul':>9}")
+    for name, fn, a, flops in parts:
+        ms = _best_ms(fn, *a)
+        rate = "" if flops is None else f"{flops / ms / 1e6:>8.1f} {flops / ms / 1e6 / peak:>8.1%}"
+        print(f"{name:<40} {ms:>7.3f} {rate}")
 
 if __name__ == "__main__":
     main()

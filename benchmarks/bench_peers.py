@@ -133,19 +133,16 @@ def jaxlstm_w1(x, y):
                 compile_reported=getattr(search, "compile_time_", None))
 
 
-def jaxlstm_w2(x, y, tr, va):
-    import jax
-
+def jaxlstm_w2(x, y, tr, va, matmul_dtype="float32"):
     from jaxlstm import run_sweep
 
-    configs = [dict(hidden_sizes=(W2["hidden"],), batch_size=W2["batch"], epochs=W2["epochs"],
+    configs = [dict(hidden_sizes=(W2["hidden"],), batch_size=W2["batch"], epochs=W2["epochs"], matmul_dtype=matmul_dtype,
                     class_weight_exponent=1.0, learning_rate=c["learning_rate"], l2=c["l2"],
                     dropout=c["dropout"]) for c in W2_CONFIGS if c["seed"] == 0]
     t0 = time.perf_counter()
     res = run_sweep(x, y, configs=configs, cv=[(tr, va)], seeds=(0, 1), scoring=("accuracy", "f1_macro"))
     wall = time.perf_counter() - t0
-    jax.block_until_ready(jax.numpy.zeros(()))
-    cv = res.cv_results
+    cv = res.cv_results_
     return dict(wall=wall, compile=res.compile_s, run=res.run_s,
                 score=float(np.max(cv["mean_test_accuracy"])),
                 f1=float(np.mean(cv["mean_test_f1_macro"])))
@@ -350,6 +347,7 @@ def main():
     ap.add_argument("--curve", action="store_true", help="members/s against sweep size (default on a GPU)")
     ap.add_argument("--curve-max", type=int, default=None, help="largest sweep in the curve (default 1024 on "
                     "an accelerator, 64 on CPU)")
+    ap.add_argument("--bf16", action="store_true", help="add jaxlstm with bfloat16 matmuls to W2")
     ap.add_argument("--no-fresh", action="store_true", help="skip the fresh-process persistent-cache W1 runs")
     ap.add_argument("--_w1-child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -408,6 +406,8 @@ def main():
         rows = []
         if "jaxlstm" in tools:
             rows.append(dict(tool="jaxlstm run_sweep", **jaxlstm_w2(x, y, tr, va)))
+            if args.bf16:
+                rows.append(dict(tool="jaxlstm run_sweep, bfloat16 matmuls", **jaxlstm_w2(x, y, tr, va, "bfloat16")))
         if "torch" in tools:
             rows.append(dict(tool="PyTorch nn.LSTM loop", **torch_w2(x, y, tr, va)))
         if "keras" in tools:

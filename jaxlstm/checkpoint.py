@@ -59,7 +59,8 @@ def save(path: str | os.PathLike, params, model: ModelConfig, scaler: features.S
     tree = {
         "model": {"num_features": model.num_features, "num_classes": model.num_classes,
                   "hidden_sizes": list(model.hidden_sizes), "bidirectional": model.bidirectional,
-                  "head_size": -1 if model.head_size is None else model.head_size},
+                  "head_size": -1 if model.head_size is None else model.head_size,
+                  "matmul_dtype": model.matmul_dtype},
         "params": _to_numpy(params),
         "scaler": {"offset": np.asarray(scaler.offset), "scale": np.asarray(scaler.scale)},
         "class_names": json.dumps([str(c) for c in class_names]),
@@ -97,7 +98,8 @@ def load(path: str | os.PathLike) -> Checkpoint:
         tree = serialization.msgpack_restore(payload)
         m = tree["model"]
         model = ModelConfig(int(m["num_features"]), int(m["num_classes"]), tuple(int(h) for h in m["hidden_sizes"]),
-                            bool(m["bidirectional"]), None if int(m["head_size"]) < 0 else int(m["head_size"]))
+                            bool(m["bidirectional"]), None if int(m["head_size"]) < 0 else int(m["head_size"]),
+                            matmul_dtype=str(m.get("matmul_dtype", "float32")))
         scaler = features.ScalerStats(np.asarray(tree["scaler"]["offset"]), np.asarray(tree["scaler"]["scale"]))
         names = tuple(json.loads(tree["class_names"]))
         meta = json.loads(tree["meta"])

@@ -44,6 +44,7 @@ from importlib import resources
 from typing import Any
 
 from jaxlstm.estimator import LSTMClassifier
+from jaxlstm.model import MATMUL_DTYPES
 
 __all__ = ["SweepConfig", "load_config", "example_path", "EXAMPLES"]
 
@@ -178,6 +179,10 @@ def _model_value(source, where, key, v):
     if key in ("units", "batch_size", "epochs", "head_size"):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ValueError(f"{source}: {where} = {v!r}; expected a positive integer")
+        return v
+    if key == "matmul_dtype":
+        if v not in MATMUL_DTYPES:
+            raise ValueError(f"{source}: {where} = {v!r}; expected one of " + ", ".join(f'"{d}"' for d in MATMUL_DTYPES))
         return v
     if key == "bidirectional":
         if not isinstance(v, bool):

@@ -111,6 +111,9 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
       grad_clip: global gradient-norm clip (``None``: none).
       normalize: ``"standard"``, ``"minmax"`` or ``None``, fitted on the
         training rows' valid steps.
+      matmul_dtype: ``"float32"`` or ``"bfloat16"`` (mixed precision: LSTM
+        matmul operands in bfloat16, float32 accumulation, state and
+        optimizer; see :class:`~jaxlstm.model.ModelConfig`).
       validation_fraction: hold out this stratified share of the training
         rows and keep the epoch with the best ``select`` score on it
         (``None``: train on all rows, keep the last epoch).
@@ -139,7 +142,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, hidden_sizes=(64,), *, units=None, bidirectional=False, head_size=None,
                  dropout=0.0, l1=0.0, l2=0.0, weight_decay=0.0, class_weight=None,
                  learning_rate=1e-3, batch_size=32, epochs=20, grad_clip=None, normalize="standard",
-                 validation_fraction=None, patience=None, select="f1_macro", random_state=None,
+                 matmul_dtype="float32", validation_fraction=None, patience=None, select="f1_macro", random_state=None,
                  verbose=0):
         self.hidden_sizes = hidden_sizes
         self.units = units
@@ -155,6 +158,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         self.epochs = epochs
         self.grad_clip = grad_clip
         self.normalize = normalize
+        self.matmul_dtype = matmul_dtype
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.select = select
@@ -199,7 +203,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
             if not isinstance(v, numbers.Integral) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
         model = ModelConfig(num_features, num_classes, self._hidden(), bool(self.bidirectional),
-                            None if self.head_size is None else int(self.head_size))
+                            None if self.head_size is None else int(self.head_size), matmul_dtype=self.matmul_dtype)
         return train.TrainConfig(model, batch_size=int(self.batch_size), epochs=int(self.epochs),
                                  select=self.select, normalize=self.normalize,
                                  patience=None if self.patience is None else int(self.patience),

@@ -21,7 +21,7 @@ from sklearn.model_selection import ParameterGrid, ParameterSampler
 
 from jaxlstm import sweep
 from jaxlstm.model import ModelConfig
-from jaxlstm.train import Split, TrainConfig, fit, make_hparams
+from jaxlstm.train import TrainConfig, fit
 
 __all__ = ["rung_schedule", "successive_halving"]
 
@@ -94,7 +94,8 @@ def successive_halving(search, ctx) -> tuple[list[dict], int]:
                     groups.setdefault(static, []).append((ci, fi, s))
         for static, todo in groups.items():
             st = dict(static)
-            model = ModelConfig(x.shape[-1], c, tuple(st["hidden_sizes"]), st["bidirectional"], st["head_size"])
+            model = ModelConfig(x.shape[-1], c, tuple(st["hidden_sizes"]), st["bidirectional"], st["head_size"],
+                                matmul_dtype=st["matmul_dtype"])
             tcfg = TrainConfig(model, batch_size=st["batch_size"], epochs=more, select="accuracy",
                                normalize=st["normalize"], record=("accuracy",), keep_val_probs=True,
                                progress=bool(search.verbose))
@@ -102,19 +103,16 @@ def successive_halving(search, ctx) -> tuple[list[dict], int]:
             size = -(-max(int(size), 1) // jax.device_count()) * jax.device_count()
             for start in range(0, len(todo), size):
                 chunk = todo[start : start + size]
-                padded = chunk + [chunk[-1]] * (size - len(chunk))
-                hps = [make_hparams(c, **_dynamic(configs[ci])) for ci, _, _ in padded]
-                hp = jax.tree.map(lambda *v: np.stack([np.asarray(a) for a in v]), *hps)
-                fi = np.array([m[1] for m in padded])
-                split = Split(tr_idx[fi], tr_mask[fi], te_idx[fi], te_mask[fi])
-                sd = np.array([m[2] for m in padded], np.uint32)
-                put = lambda t: jax.tree.map(lambda a: sweep._global(a, mesh, member_axis=True), t)
+                members_ = [(tuple(_dynamic(configs[ci]).items()), fi, s) for ci, fi, s in chunk]
+                args, _ = sweep._chunk_args(data, mesh, c, tcfg, members_, size, tr_idx, tr_mask, te_idx, te_mask)
                 t0 = time.perf_counter()
                 if done == 0:
-                    res = sweep._vfit(*data, put(split), put(hp), put(sd), tcfg)
+                    res = sweep._vfit(*args, tcfg)
                 else:
+                    padded = chunk + [chunk[-1]] * (size - len(chunk))
                     state = jax.tree.map(lambda *v: np.stack(v), *[states[m] for m in padded])
-                    res = _vfit_continue(*data, put(split), put(hp), put(sd), put(state), done, tcfg)
+                    state = jax.tree.map(lambda a: sweep._global(a, mesh, member_axis=True), state)
+                    res = _vfit_continue(*args, state, done, tcfg)
                 res = sweep._fetch((res.state, res.history["val_probs"], res.diverged))
                 elapsed = time.perf_counter() - t0
                 new_state, probs, div = res

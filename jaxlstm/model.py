@@ -17,6 +17,7 @@ Gate order is ``i, f, g, o`` (input, forget, cell, output), the order of Flax's
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 import jax
@@ -36,6 +37,17 @@ __all__ = [
 ]
 
 
+MATMUL_DTYPES = ("float32", "bfloat16")
+
+
+def matmul(a: Array, b: Array, dtype: str = "float32") -> Array:
+    """``a @ b`` with operands rounded to ``dtype`` and a float32 result
+    (float32 accumulation); plain ``a @ b`` for ``"float32"``."""
+    if dtype == "float32":
+        return a @ b
+    return jnp.matmul(a.astype(dtype), b.astype(dtype), preferred_element_type=jnp.float32)
+
+
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
     """Static architecture of the classifier (hashable: a jit static argument).
@@ -50,6 +62,12 @@ class ModelConfig:
       lstm_backward: ``"fused"`` (:func:`lstm_scan`, hand-written backward;
         1.3x faster measured) or ``"autodiff"`` (:func:`lstm_scan_reference`).
         Same values either way; a performance choice.
+      matmul_dtype: ``"float32"``, or ``"bfloat16"`` for mixed precision: the
+        LSTM's matmul operands (input projection, recurrent step and their
+        gradients) are rounded to bfloat16 and accumulated in float32; states,
+        gates, the dense layers, parameters, gradients and the optimizer stay
+        float32. Faster only where the hardware multiplies bfloat16 natively
+        (GPUs, TPUs, CPUs with AMX).
     """
 
     num_features: int
@@ -58,10 +76,13 @@ class ModelConfig:
     bidirectional: bool = False
     head_size: int | None = None
     lstm_backward: str = "fused"
+    matmul_dtype: str = "float32"
 
     def __post_init__(self):
         if self.lstm_backward not in ("fused", "autodiff"):
             raise ValueError(f"lstm_backward must be 'fused' or 'autodiff', got {self.lstm_backward!r}")
+        if self.matmul_dtype not in MATMUL_DTYPES:
+            raise ValueError(f"matmul_dtype must be one of {MATMUL_DTYPES}, got {self.matmul_dtype!r}")
         hs = self.hidden_sizes
         if isinstance(hs, int):
             object.__setattr__(self, "hidden_sizes", (hs,))
@@ -115,7 +136,8 @@ def dropout(x: Array, rate: Array | float, rng: Array | None) -> Array:
     return jnp.where(keep, x * scale, jnp.zeros_like(x))
 
 
-def lstm_scan_reference(x_proj: Array, recurrent_kernel: Array, mask: Array) -> tuple[Array, tuple[Array, Array]]:
+def lstm_scan_reference(x_proj: Array, recurrent_kernel: Array, mask: Array,
+                        matmul_dtype: str = "float32") -> tuple[Array, tuple[Array, Array]]:
     """Scan the recurrent part of an LSTM over time; differentiated by
     autodiff. :func:`lstm_scan` computes the same values with a hand-written
     backward pass; this is the reference it is tested against.
@@ -126,17 +148,18 @@ def lstm_scan_reference(x_proj: Array, recurrent_kernel: Array, mask: Array) -> 
       recurrent_kernel: ``Float[hidden, 4*hidden]``.
       mask: ``Bool[batch, time]``; where false the state is carried unchanged
         and the output is zero.
+      matmul_dtype: operand dtype of ``h @ W_h`` (see :func:`matmul`).
     Returns:
       ``(outputs, (c, h))``: ``Float[batch, time, hidden]`` and the final cell
       and hidden states ``Float[batch, hidden]`` (each row's state at its own
       last valid step).
     """
-    ys, state, _ = _lstm_forward(x_proj, recurrent_kernel, mask, keep=False)
+    ys, state, _ = _lstm_forward(x_proj, recurrent_kernel, mask, False, matmul_dtype)
     return ys, state
 
 
-def _lstm_cell(xp_t, h, c, w_h):
-    z = xp_t + h @ w_h
+def _lstm_cell(xp_t, h, c, w_h, dtype):
+    z = xp_t + matmul(h, w_h, dtype)
     i, f, g, o = jnp.split(z, 4, axis=-1)
     i, f, o = jax.nn.sigmoid(i), jax.nn.sigmoid(f), jax.nn.sigmoid(o)
     g = jnp.tanh(g)
@@ -145,29 +168,29 @@ def _lstm_cell(xp_t, h, c, w_h):
     return i, f, g, o, new_c, tc, o * tc
 
 
-def _lstm_forward(x_proj, w_h, mask, keep: bool):
+def _lstm_forward(x_proj, w_h, mask, keep: bool, dtype: str):
     """The forward scan; with ``keep`` it also returns, per step, the gate
     activations, the previous states and ``tanh(c)`` for the backward pass."""
     batch, _, four_h = x_proj.shape
     hidden = four_h // 4
-    dtype = x_proj.dtype
 
     def step(carry, inputs):
         c, h = carry
         xp_t, m_t = inputs
-        i, f, g, o, new_c, tc, new_h = _lstm_cell(xp_t, h, c, w_h)
+        i, f, g, o, new_c, tc, new_h = _lstm_cell(xp_t, h, c, w_h, dtype)
         m = m_t[:, None]
         saved = (i, f, g, o, c, tc, h) if keep else None
         return (jnp.where(m, new_c, c), jnp.where(m, new_h, h)), (jnp.where(m, new_h, 0.0), saved)
 
-    init = (jnp.zeros((batch, hidden), dtype), jnp.zeros((batch, hidden), dtype))
+    init = (jnp.zeros((batch, hidden), x_proj.dtype), jnp.zeros((batch, hidden), x_proj.dtype))
     # time-major for the scan: one contiguous slice per step.
     (c, h), (ys, saved) = jax.lax.scan(step, init, (jnp.swapaxes(x_proj, 0, 1), mask.T))
     return jnp.swapaxes(ys, 0, 1), (c, h), saved
 
 
-@jax.custom_vjp
-def lstm_scan(x_proj: Array, recurrent_kernel: Array, mask: Array) -> tuple[Array, tuple[Array, Array]]:
+@functools.partial(jax.custom_vjp, nondiff_argnums=(3,))
+def lstm_scan(x_proj: Array, recurrent_kernel: Array, mask: Array,
+              matmul_dtype: str = "float32") -> tuple[Array, tuple[Array, Array]]:
     """:func:`lstm_scan_reference` with a hand-written backward pass, as cuDNN
     and oneDNN do it: the forward scan stores the gate activations; the
     backward scan carries only ``(dh, dc)`` through ``dz @ W_h.T``; the
@@ -175,17 +198,19 @@ def lstm_scan(x_proj: Array, recurrent_kernel: Array, mask: Array) -> tuple[Arra
     of a small accumulation inside every step. Values equal the reference;
     gradients agree to float32 rounding (tested to 1e-5). Forward-mode
     differentiation (``jvp``) is not defined for it; use the reference.
+    With ``matmul_dtype="bfloat16"`` the backward pass's matmuls round their
+    operands to bfloat16 as the forward's do.
     """
-    ys, state, _ = _lstm_forward(x_proj, recurrent_kernel, mask, keep=False)
+    ys, state, _ = _lstm_forward(x_proj, recurrent_kernel, mask, False, matmul_dtype)
     return ys, state
 
 
-def _lstm_scan_fwd(x_proj, w_h, mask):
-    ys, state, saved = _lstm_forward(x_proj, w_h, mask, keep=True)
+def _lstm_scan_fwd(x_proj, w_h, mask, dtype):
+    ys, state, saved = _lstm_forward(x_proj, w_h, mask, True, dtype)
     return (ys, state), (saved, w_h, mask)
 
 
-def _lstm_scan_bwd(res, cotangents):
+def _lstm_scan_bwd(dtype, res, cotangents):
     (i, f, g, o, c_prev, tc, h_prev), w_h, mask = res
     d_ys, (d_c, d_h) = cotangents
     w_t = w_h.T
@@ -200,11 +225,14 @@ def _lstm_scan_bwd(res, cotangents):
         dz = jnp.concatenate([dc_new * g_t * i_t * (1.0 - i_t), dc_new * c_t * f_t * (1.0 - f_t),
                               dc_new * i_t * (1.0 - g_t * g_t), do * o_t * (1.0 - o_t)], axis=-1)
         dz = jnp.where(m, dz, 0.0)  # a masked step carried the state through untouched
-        return (jnp.where(m, dc_new * f_t, dc), jnp.where(m, dz @ w_t, dh)), dz
+        return (jnp.where(m, dc_new * f_t, dc), jnp.where(m, matmul(dz, w_t, dtype), dh)), dz
 
     dy = jnp.swapaxes(d_ys, 0, 1)
     _, dz = jax.lax.scan(step, (d_c, d_h), (i, f, g, o, c_prev, tc, mask.T, dy), reverse=True)
-    d_w = jnp.einsum("tbh,tbg->hg", h_prev, dz)
+    if dtype == "float32":
+        d_w = jnp.einsum("tbh,tbg->hg", h_prev, dz)
+    else:
+        d_w = jnp.einsum("tbh,tbg->hg", h_prev.astype(dtype), dz.astype(dtype), preferred_element_type=jnp.float32)
     return jnp.swapaxes(dz, 0, 1), d_w, None
 
 
@@ -224,6 +252,7 @@ class LSTMLayer(nn.Module):
 
     hidden: int
     fused: bool = True
+    matmul_dtype: str = "float32"
 
     @nn.compact
     def __call__(self, x: Array, mask: Array) -> tuple[Array, Array]:
@@ -234,8 +263,8 @@ class LSTMLayer(nn.Module):
         # Padded steps are zeroed first so that inf/NaN padding cannot leak
         # into the matmul (nor into gradients through the masked select).
         x = jnp.where(mask[..., None], x, 0.0)
-        x_proj = jnp.einsum("btf,fg->btg", x, w_x) + b
-        ys, (_, h) = (lstm_scan if self.fused else lstm_scan_reference)(x_proj, w_h, mask)
+        x_proj = matmul(x, w_x, self.matmul_dtype) + b
+        ys, (_, h) = (lstm_scan if self.fused else lstm_scan_reference)(x_proj, w_h, mask, self.matmul_dtype)
         return ys, h
 
 
@@ -278,10 +307,10 @@ class LSTMClassifierNet(nn.Module):
         for depth, hidden in enumerate(cfg.hidden_sizes):
             if depth > 0:
                 seq = drop(seq)
-            fwd_seq, fwd_h = LSTMLayer(hidden, fused, name=f"lstm_{depth}_fwd")(seq, mask)
+            fwd_seq, fwd_h = LSTMLayer(hidden, fused, cfg.matmul_dtype, name=f"lstm_{depth}_fwd")(seq, mask)
             if cfg.bidirectional:
                 rev = flip_sequences(seq, lengths, num_batch_dims=1, time_major=False)
-                bwd_rev, bwd_h = LSTMLayer(hidden, fused, name=f"lstm_{depth}_bwd")(rev, mask)
+                bwd_rev, bwd_h = LSTMLayer(hidden, fused, cfg.matmul_dtype, name=f"lstm_{depth}_bwd")(rev, mask)
                 bwd_seq = flip_sequences(bwd_rev, lengths, num_batch_dims=1, time_major=False)
                 seq = jnp.concatenate([fwd_seq, bwd_seq], axis=-1)
                 finals = jnp.concatenate([fwd_h, bwd_h], axis=-1)

@@ -43,11 +43,12 @@ from jaxlstm.train import Split, TrainConfig, fit, make_hparams
 __all__ = ["STATIC_KEYS", "DYNAMIC_KEYS", "SweepResult", "run_sweep", "make_folds", "expand_space",
            "estimate_member_bytes"]
 
-STATIC_KEYS = ("hidden_sizes", "bidirectional", "head_size", "batch_size", "normalize")
+STATIC_KEYS = ("hidden_sizes", "bidirectional", "head_size", "batch_size", "normalize", "matmul_dtype")
 DYNAMIC_KEYS = ("learning_rate", "l1", "l2", "weight_decay", "dropout", "grad_clip",
                 "class_weight_exponent", "class_weights")
 DEFAULTS = {"hidden_sizes": (128,), "bidirectional": False, "head_size": None, "batch_size": 32,
-            "normalize": "standard", "epochs": 10, "learning_rate": 1e-3, "l1": 0.0, "l2": 0.0,
+            "normalize": "standard", "matmul_dtype": "float32", "epochs": 10, "learning_rate": 1e-3,
+            "l1": 0.0, "l2": 0.0,
             "weight_decay": 0.0, "dropout": 0.0, "grad_clip": math.inf,
             "class_weight_exponent": 0.0, "class_weights": None}
 ALLOWED = set(DEFAULTS) | {"units"}
@@ -129,8 +130,8 @@ class SweepResult:
       members: one dict per (configuration, fold, seed): its params, fold,
         seed, status, learning curves (``history``) and hash.
       best_index_, best_params_, best_score_: by ``rank_test_<select>``.
-      compile_s: seconds spent compiling in this call (once per static group
-        and chunk size; 0 when every program was already compiled).
+      compile_s: seconds this call waited for compilation (once per static
+        group and chunk size; 0 when every program was already compiled).
       run_s: seconds spent training in this call (``fit_time`` per member is
         its share of its chunk's run time, compilation excluded).
     """
@@ -288,7 +289,8 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
     member_rows: dict[tuple, dict] = {}
     for static, g in groups.items():
         st = dict(static)
-        model = ModelConfig(xa.shape[-1], c, st["hidden_sizes"], st["bidirectional"], st["head_size"])
+        model = ModelConfig(xa.shape[-1], c, st["hidden_sizes"], st["bidirectional"], st["head_size"],
+                            matmul_dtype=st["matmul_dtype"])
         tcfg = TrainConfig(model, batch_size=st["batch_size"], epochs=g["max_epochs"], select=select,
                            normalize=st["normalize"], record=scoring, progress=progress,
                            keep_val_probs=return_probs)
@@ -310,6 +312,13 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
     total = sum(len(todo) * tcfg.epochs for _, _, tcfg, todo, _ in plan)
     bar = progress_mod.Progress(total, "sweep", "member-epochs",
                                 enabled=progress and jax.process_index() == 0 and total > 0)
+    compile_s, run_s = _run_plan(plan, bar, data, mesh, c, tr_idx, tr_mask, te_idx, te_mask, member_rows,
+                                 out_dir, fingerprint)
+    result = _tabulate(candidates, norm, groups, member_rows, folds, seeds, scoring, select)
+    return dataclasses.replace(result, compile_s=compile_s, run_s=run_s)
+
+
+def _run_plan(plan, bar, data, mesh, c, tr_idx, tr_mask, te_idx, te_mask, member_rows, out_dir, fingerprint):
     compile_s = run_s = 0.0
     with bar:
         for static, st, tcfg, todo, size in plan:
@@ -327,9 +336,7 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
                     member_rows[(static, dyn, fi, s)] = row
                 _append(out_dir, fingerprint, rows)
                 bar.end_step()
-
-    result = _tabulate(candidates, norm, groups, member_rows, folds, seeds, scoring, select)
-    return dataclasses.replace(result, compile_s=compile_s, run_s=run_s)
+    return compile_s, run_s
 
 
 def _freeze(v):
@@ -344,9 +351,10 @@ def _plain(d: dict) -> dict:
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()}
 
 
-def _run_chunk(data, mesh, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_mask) -> tuple[list[dict], float]:
-    """Run one padded chunk of members through the vmapped ``fit``, the member
-    axis sharded over every device of every process when there are several."""
+def _chunk_args(data, mesh, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_mask) -> tuple[tuple, tuple]:
+    """The vmapped ``fit``'s arguments for one chunk padded to ``size`` members
+    (the member axis sharded over every device of every process when there
+    are several), and the key of its compiled program."""
     padded = chunk + [chunk[-1]] * (size - len(chunk))  # fixed shape: one compile per group
     hps = [make_hparams(c, **{k: v for k, v in dict(dyn).items() if v is not None}) for dyn, *_ in padded]
     hp = jax.tree.map(lambda *v: np.stack([np.asarray(a) for a in v]), *hps)
@@ -354,13 +362,24 @@ def _run_chunk(data, mesh, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_mas
     split = Split(tr_idx[fi], tr_mask[fi], te_idx[fi], te_mask[fi])
     seeds = np.array([m[2] for m in padded], np.uint32)
     hp, split, seeds = jax.tree.map(lambda a: _global(a, mesh, member_axis=True), (hp, split, seeds))
-    args = (*data, split, hp, seeds)
     key = (tcfg, size, data[0].shape, split.train_idx.shape, split.val_idx.shape, mesh is not None)
-    t0 = time.perf_counter()
+    return (*data, split, hp, seeds), key
+
+
+def _executable(args, key, tcfg):
     if key not in _compiled:
         _compiled[key] = _vfit.lower(*args, tcfg).compile()
+    return _compiled[key]
+
+
+def _run_chunk(data, mesh, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_mask) -> tuple[list[dict], float]:
+    """Run one padded chunk of members through the vmapped ``fit``; returns
+    the members' rows and the seconds spent waiting for compilation."""
+    args, key = _chunk_args(data, mesh, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_mask)
+    t0 = time.perf_counter()
+    compiled = _executable(args, key, tcfg)
     compile_s = time.perf_counter() - t0
-    res = jax.block_until_ready(_compiled[key](*args))
+    res = jax.block_until_ready(compiled(*args))
     history, diverged = _fetch((res.history, res.diverged))
     probs = history.pop("val_probs", None)
     rows = []

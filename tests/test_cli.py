@@ -111,6 +111,8 @@ def test_config_errors_name_the_key(tmp_path, capsys):
                         ("[search]\nmetric = 'f2'\n", "search.metric"),
                         ("[search.space]\nunits = { randint = [8, 64] }\n", "strategy = \"grid\" needs lists"),
                         ("[model]\nepochs = 0\n", "model.epochs"),
+                        ("[model]\nmatmul_dtype = 'float16'\n", "model.matmul_dtype = 'float16'; expected one of"),
+                        ("[search.space]\nmatmul_dtype = ['bf16']\n", "search.space.matmul_dtype"),
                         ("[search]\ncv = 1\n", "search.cv")]:
         p = tmp_path / "bad.toml"
         p.write_text(text)
@@ -121,6 +123,9 @@ def test_config_errors_name_the_key(tmp_path, capsys):
     assert "search.strategi" in capsys.readouterr().err
     for name in config.EXAMPLES:  # the shipped examples are valid
         assert config.load_config(config.example_path(name)).space
+    p.write_text("[model]\nmatmul_dtype = 'bfloat16'\n[search.space]\nmatmul_dtype = ['float32', 'bfloat16']\n")
+    cfg = config.load_config(p)
+    assert cfg.space["matmul_dtype"] == ["float32", "bfloat16"] and cfg.model["matmul_dtype"] == "bfloat16"
 
 
 def test_every_command_has_help_and_devices_lists_the_backend(capsys):

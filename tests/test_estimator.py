@@ -145,3 +145,15 @@ def test_errors_single_class_and_wrong_channels(fitted):
         LSTMClassifier(**SMALL).fit(SEQS, np.zeros(len(SEQS), int))
     with pytest.raises(ValueError, match="expecting 3 features per step"):
         fitted.predict([np.zeros((4, 2))])
+
+
+def test_bfloat16_matmuls_train_close_to_float32_and_survive_a_checkpoint(fitted, tmp_path):
+    clf = LSTMClassifier(**SMALL, matmul_dtype="bfloat16").fit(SEQS, Y)
+    assert clf.model_config_.matmul_dtype == "bfloat16"
+    p16, p32 = clf.predict_proba(SEQS), fitted.predict_proba(SEQS)
+    assert 0 < np.abs(p16 - p32).max() < 0.1  # rounded operands, the same model
+    assert np.mean(p16.argmax(1) == p32.argmax(1)) > 0.9
+    clf.save(tmp_path / "m.jaxlstm")
+    again = LSTMClassifier.load(tmp_path / "m.jaxlstm")
+    assert again.model_config_.matmul_dtype == "bfloat16"
+    np.testing.assert_array_equal(again.predict_proba(SEQS), p16)

@@ -239,3 +239,35 @@ def test_bad_config_and_input_shapes():
     params = init_params(cfg, jax.random.key(0))
     with pytest.raises(ValueError, match="shape"):
         LSTMClassifierNet(cfg).apply({"params": params}, jnp.zeros((2, 3, F + 1)), jnp.ones(2, jnp.int32))
+
+
+def test_bfloat16_matmuls_round_operands_and_keep_float32_state():
+    """Mixed precision: the recurrent matmul's operands are bfloat16 (visible
+    in the program), states and results stay float32, values move by about
+    bfloat16's rounding, and the fused backward still matches autodiff of the
+    float32 scan to bfloat16 accuracy."""
+    rng = np.random.default_rng(8)
+    b, t, h = 4, 7, 8
+    xp = jnp.asarray(rng.normal(size=(b, t, 4 * h)), jnp.float32)
+    wh = jnp.asarray(rng.normal(size=(h, 4 * h)) * 0.5, jnp.float32)
+    mask = jnp.arange(t)[None, :] < jnp.array([7, 3, 5, 1])[:, None]
+    text = str(jax.make_jaxpr(lambda a, w: lstm_scan(a, w, mask, "bfloat16"))(xp, wh))
+    assert "bf16" in text and "preferred_element_type=float32" in text
+    assert "bf16" not in str(jax.make_jaxpr(lambda a, w: lstm_scan(a, w, mask))(xp, wh))
+    ys32, (c32, _) = lstm_scan(xp, wh, mask)
+    ys16, (c16, _) = lstm_scan(xp, wh, mask, "bfloat16")
+    assert ys16.dtype == c16.dtype == jnp.float32
+    np.testing.assert_array_equal(ys16, lstm_scan_reference(xp, wh, mask, "bfloat16")[0])
+    diff = float(jnp.max(jnp.abs(ys16 - ys32)))
+    assert 0 < diff < 3e-2  # rounding to 8 mantissa bits, not a different function
+
+    def loss(dtype):
+        return lambda a, w: jnp.sum(jnp.sin(lstm_scan(a, w, mask, dtype)[0]))
+
+    g32 = jax.grad(loss("float32"), argnums=(0, 1))(xp, wh)
+    g16 = jax.grad(loss("bfloat16"), argnums=(0, 1))(xp, wh)
+    for a, g in zip(g32, g16, strict=True):
+        assert g.dtype == jnp.float32
+        np.testing.assert_allclose(g, a, atol=3e-2 * float(jnp.max(jnp.abs(a))))
+    with pytest.raises(ValueError, match="matmul_dtype"):
+        ModelConfig(3, 2, matmul_dtype="float16")
