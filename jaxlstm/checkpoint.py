@@ -60,7 +60,8 @@ def save(path: str | os.PathLike, params, model: ModelConfig, scaler: features.S
         "model": {"num_features": model.num_features, "num_classes": model.num_classes,
                   "hidden_sizes": list(model.hidden_sizes), "bidirectional": model.bidirectional,
                   "head_size": -1 if model.head_size is None else model.head_size,
-                  "matmul_dtype": model.matmul_dtype},
+                  "matmul_dtype": model.matmul_dtype, "conv_filters": list(model.conv_filters),
+                  "conv_kernel_sizes": list(model.conv_kernel_sizes)},
         "params": _to_numpy(params),
         "scaler": {"offset": np.asarray(scaler.offset), "scale": np.asarray(scaler.scale)},
         "class_names": json.dumps([str(c) for c in class_names]),
@@ -99,7 +100,9 @@ def load(path: str | os.PathLike) -> Checkpoint:
         m = tree["model"]
         model = ModelConfig(int(m["num_features"]), int(m["num_classes"]), tuple(int(h) for h in m["hidden_sizes"]),
                             bool(m["bidirectional"]), None if int(m["head_size"]) < 0 else int(m["head_size"]),
-                            matmul_dtype=str(m.get("matmul_dtype", "float32")))
+                            matmul_dtype=str(m.get("matmul_dtype", "float32")),
+                            conv_filters=tuple(int(v) for v in m.get("conv_filters", ())),
+                            conv_kernel_sizes=tuple(int(v) for v in m.get("conv_kernel_sizes", ())))
         scaler = features.ScalerStats(np.asarray(tree["scaler"]["offset"]), np.asarray(tree["scaler"]["scale"]))
         names = tuple(json.loads(tree["class_names"]))
         meta = json.loads(tree["meta"])

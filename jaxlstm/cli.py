@@ -379,6 +379,11 @@ def _cmd_devices(args) -> int:
     return 0
 
 
+def _model_and_data_args(p: argparse.ArgumentParser, data_help: str) -> None:
+    p.add_argument("model", help="checkpoint file (.jaxlstm) written by `jaxlstm train --out` or `jaxlstm sweep`")
+    p.add_argument("data", help=data_help)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jaxlstm", description="Train LSTM sequence classifiers in JAX.")
@@ -430,8 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("evaluate", help="score a saved model on labelled data",
                        description="Load a checkpoint written by `jaxlstm train --out` or `jaxlstm sweep` and "
                                    "print per-class precision/recall/F1, balanced accuracy and ROC-AUC on DATA.")
-    e.add_argument("model", help="checkpoint file (.jaxlstm)")
-    e.add_argument("data", help="a dataset name or a .npz / .csv file with labels")
+    _model_and_data_args(e, "a dataset name or a .npz / .csv file with labels")
     e.add_argument("--json", action="store_true")
     e.add_argument("--quiet", action="store_true", help="no progress bar")
     e.set_defaults(func=_cmd_evaluate)
@@ -439,8 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("predict", help="write predictions and class probabilities for DATA",
                        description="Load a checkpoint and write one CSV row per sequence of DATA: the predicted "
                                    "class and the probability of every class.")
-    p.add_argument("model", help="checkpoint file (.jaxlstm)")
-    p.add_argument("data", help="a dataset name or a .npz / .csv file (labels, if any, are ignored)")
+    _model_and_data_args(p, "a dataset name or a .npz / .csv file (labels, if any, are ignored)")
     p.add_argument("--out", default="", help="CSV to write (default predictions.csv)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_cmd_predict)

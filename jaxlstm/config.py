@@ -154,9 +154,9 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
 
 
 def _check(source, key, v, types, ok, allowed) -> None:
-    if isinstance(v, bool) and types is not bool and bool not in (types if isinstance(types, tuple) else (types,)):
-        raise ValueError(f"{source}: {key} = {v!r}; expected {allowed}")
-    if not isinstance(v, types) or not ok(v):
+    types = types if isinstance(types, tuple) else (types,)
+    bool_mistaken_for_number = isinstance(v, bool) and bool not in types  # TOML true is not the number 1
+    if bool_mistaken_for_number or not isinstance(v, types) or not ok(v):
         raise ValueError(f"{source}: {key} = {v!r}; expected {allowed}")
 
 
@@ -167,9 +167,10 @@ def _model_value(source, where, key, v):
         if v == "balanced" or (isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0):
             return v
         raise ValueError(f"{source}: {where} = {v!r}; expected \"none\", \"balanced\" or an exponent >= 0")
-    if key == "hidden_sizes":
+    if key in ("hidden_sizes", "conv_filters", "conv_kernel_sizes"):
         v = [v] if isinstance(v, int) else v
-        if not isinstance(v, list) or not v or not all(isinstance(a, int) and a > 0 for a in v):
+        if not isinstance(v, list) or not (v or key != "hidden_sizes") or not all(
+                isinstance(a, int) and not isinstance(a, bool) and a > 0 for a in v):
             raise ValueError(f"{source}: {where} = {v!r}; expected a positive integer or a list of them")
         return tuple(v)
     if key == "normalize":

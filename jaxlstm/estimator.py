@@ -16,6 +16,7 @@ import warnings
 import jax
 import jax.numpy as jnp
 import numpy as np
+import scipy.sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import check_random_state
@@ -55,8 +56,7 @@ def to_sequences(X, *, name: str = "X") -> tuple[np.ndarray, np.ndarray, int]:
       ValueError: wrong ndim, empty input, a sequence of length zero,
         channels that differ between sequences, or NaN/inf inside a sequence.
     """
-    if isinstance(X, (list, tuple)) and X and all(np.ndim(s) in (1, 2) for s in X) \
-            and not _is_table(X):
+    if _is_sequence_list(X):
         seqs = []
         for i, s in enumerate(X):
             a = np.asarray(s, dtype=np.float32)
@@ -70,8 +70,6 @@ def to_sequences(X, *, name: str = "X") -> tuple[np.ndarray, np.ndarray, int]:
         x, lengths = features.pad_sequences(seqs)
         x, lengths = check_sequences(x, lengths, name=name)
         return x, lengths, 3
-    import scipy.sparse
-
     if not scipy.sparse.issparse(X) and np.asarray(X).ndim == 3:
         a = check_array(np.asarray(X), allow_nd=True, dtype=np.float32, ensure_all_finite=False, input_name=name)
         if a.shape[1] == 0:
@@ -87,9 +85,16 @@ def to_sequences(X, *, name: str = "X") -> tuple[np.ndarray, np.ndarray, int]:
     return a[:, :, None], np.full(a.shape[0], a.shape[1], np.int32), 2
 
 
-def _is_table(X) -> bool:
-    """A list of equal-length 1-D rows is a table (n, T), as scikit-learn reads it."""
-    return all(np.ndim(s) == 1 for s in X) and len({len(s) for s in X}) == 1
+def _is_sequence_list(X) -> bool:
+    """A non-empty list of 1-D/2-D arrays, except equal-length 1-D rows: those
+    are a table ``(n, T)``, as scikit-learn reads them."""
+    if not isinstance(X, (list, tuple)) or not X or not all(np.ndim(s) in (1, 2) for s in X):
+        return False
+    return not (all(np.ndim(s) == 1 for s in X) and len({len(s) for s in X}) == 1)
+
+
+def _int_tuple(v) -> tuple[int, ...]:
+    return () if v is None else tuple(int(a) for a in np.atleast_1d(v))
 
 
 class LSTMClassifier(ClassifierMixin, BaseEstimator):
@@ -114,6 +119,9 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
       matmul_dtype: ``"float32"`` or ``"bfloat16"`` (mixed precision: LSTM
         matmul operands in bfloat16, float32 accumulation, state and
         optimizer; see :class:`~jaxlstm.model.ModelConfig`).
+      conv_filters, conv_kernel_sizes: an LSTM-FCN convolutional branch
+        beside the LSTM (e.g. ``(128, 256, 128)``; ``None``: none); see
+        :class:`~jaxlstm.model.ModelConfig`.
       validation_fraction: hold out this stratified share of the training
         rows and keep the epoch with the best ``select`` score on it
         (``None``: train on all rows, keep the last epoch).
@@ -142,7 +150,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, hidden_sizes=(64,), *, units=None, bidirectional=False, head_size=None,
                  dropout=0.0, l1=0.0, l2=0.0, weight_decay=0.0, class_weight=None,
                  learning_rate=1e-3, batch_size=32, epochs=20, grad_clip=None, normalize="standard",
-                 matmul_dtype="float32", validation_fraction=None, patience=None, select="f1_macro", random_state=None,
+                 matmul_dtype="float32", conv_filters=None, conv_kernel_sizes=None, validation_fraction=None, patience=None, select="f1_macro", random_state=None,
                  verbose=0):
         self.hidden_sizes = hidden_sizes
         self.units = units
@@ -159,6 +167,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         self.grad_clip = grad_clip
         self.normalize = normalize
         self.matmul_dtype = matmul_dtype
+        self.conv_filters = conv_filters
+        self.conv_kernel_sizes = conv_kernel_sizes
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.select = select
@@ -203,7 +213,9 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
             if not isinstance(v, numbers.Integral) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
         model = ModelConfig(num_features, num_classes, self._hidden(), bool(self.bidirectional),
-                            None if self.head_size is None else int(self.head_size), matmul_dtype=self.matmul_dtype)
+                            None if self.head_size is None else int(self.head_size), matmul_dtype=self.matmul_dtype,
+                            conv_filters=_int_tuple(self.conv_filters),
+                            conv_kernel_sizes=_int_tuple(self.conv_kernel_sizes))
         return train.TrainConfig(model, batch_size=int(self.batch_size), epochs=int(self.epochs),
                                  select=self.select, normalize=self.normalize,
                                  patience=None if self.patience is None else int(self.patience),

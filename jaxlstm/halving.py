@@ -20,7 +20,6 @@ import numpy as np
 from sklearn.model_selection import ParameterGrid, ParameterSampler
 
 from jaxlstm import sweep
-from jaxlstm.model import ModelConfig
 from jaxlstm.train import TrainConfig, fit
 
 __all__ = ["rung_schedule", "successive_halving"]
@@ -94,8 +93,7 @@ def successive_halving(search, ctx) -> tuple[list[dict], int]:
                     groups.setdefault(static, []).append((ci, fi, s))
         for static, todo in groups.items():
             st = dict(static)
-            model = ModelConfig(x.shape[-1], c, tuple(st["hidden_sizes"]), st["bidirectional"], st["head_size"],
-                                matmul_dtype=st["matmul_dtype"])
+            model = sweep._model_config(x.shape[-1], c, st)
             tcfg = TrainConfig(model, batch_size=st["batch_size"], epochs=more, select="accuracy",
                                normalize=st["normalize"], record=("accuracy",), keep_val_probs=True,
                                progress=bool(search.verbose))

@@ -68,6 +68,14 @@ class ModelConfig:
         gates, the dense layers, parameters, gradients and the optimizer stay
         float32. Faster only where the hardware multiplies bfloat16 natively
         (GPUs, TPUs, CPUs with AMX).
+      conv_filters: channels of each block of an optional convolutional
+        branch beside the LSTM, as in LSTM-FCN (Karim et al. 2017: blocks of
+        128, 256, 128 filters); ``()`` for none. Each block is a masked 1-D
+        convolution over time ("same" padding) and a ReLU; the branch ends in
+        a global average over each sequence's valid steps, concatenated with
+        the LSTM's final state before the head.
+      conv_kernel_sizes: kernel width of each block (default ``(8, 5, 3)``,
+        LSTM-FCN's, for up to three blocks).
     """
 
     num_features: int
@@ -77,8 +85,22 @@ class ModelConfig:
     head_size: int | None = None
     lstm_backward: str = "fused"
     matmul_dtype: str = "float32"
+    conv_filters: tuple[int, ...] = ()
+    conv_kernel_sizes: tuple[int, ...] = ()
 
     def __post_init__(self):
+        filters = tuple(int(v) for v in self.conv_filters)
+        kernels = tuple(int(v) for v in self.conv_kernel_sizes)
+        if filters and not kernels:
+            if len(filters) > 3:
+                raise ValueError("conv_kernel_sizes must be given for more than 3 conv blocks")
+            kernels = (8, 5, 3)[: len(filters)]
+        if len(kernels) != len(filters):
+            raise ValueError(f"conv_kernel_sizes {kernels} must have one width per conv block {filters}")
+        if any(v < 1 for v in filters + kernels):
+            raise ValueError(f"conv_filters and conv_kernel_sizes must be positive, got {filters}, {kernels}")
+        object.__setattr__(self, "conv_filters", filters)
+        object.__setattr__(self, "conv_kernel_sizes", kernels)
         if self.lstm_backward not in ("fused", "autodiff"):
             raise ValueError(f"lstm_backward must be 'fused' or 'autodiff', got {self.lstm_backward!r}")
         if self.matmul_dtype not in MATMUL_DTYPES:
@@ -316,11 +338,25 @@ class LSTMClassifierNet(nn.Module):
                 finals = jnp.concatenate([fwd_h, bwd_h], axis=-1)
             else:
                 seq, finals = fwd_seq, fwd_h
+        if cfg.conv_filters:
+            finals = jnp.concatenate([finals, self._conv_branch(x, mask, lengths)], axis=-1)
         z = drop(finals)
         if cfg.head_size is not None:
             z = nn.relu(nn.Dense(cfg.head_size, name="head")(z))
             z = drop(z)
         return nn.Dense(cfg.num_classes, name="logits")(z)
+
+    def _conv_branch(self, x: Array, mask: Array, lengths: Array) -> Array:
+        """LSTM-FCN's convolutional branch: ``Float[batch, conv_filters[-1]]``.
+        Padded steps are zeroed before every convolution, so a sequence's
+        result does not depend on its padding."""
+        m = mask[..., None]
+        h = jnp.where(m, x, 0.0)
+        for k, (filters, width) in enumerate(zip(self.config.conv_filters, self.config.conv_kernel_sizes,
+                                                 strict=True)):
+            h = nn.Conv(filters, (width,), padding="SAME", name=f"conv_{k}")(h)
+            h = jnp.where(m, nn.relu(h), 0.0)
+        return jnp.sum(h, axis=1) / lengths[:, None].astype(h.dtype)
 
 
 def init_params(config: ModelConfig, rng: Array, max_length: int = 1) -> Any:

@@ -25,7 +25,8 @@ from jaxlstm.sweep import run_sweep
 __all__ = ["LSTMSearchCV", "estimator_to_config"]
 
 # LSTMClassifier parameters that become sweep configuration keys as they are.
-_DIRECT = ("bidirectional", "head_size", "batch_size", "normalize", "matmul_dtype", "epochs", "learning_rate", "l1", "l2",
+_DIRECT = ("bidirectional", "head_size", "batch_size", "normalize", "matmul_dtype", "conv_filters",
+           "conv_kernel_sizes", "epochs", "learning_rate", "l1", "l2",
            "weight_decay", "dropout")
 
 

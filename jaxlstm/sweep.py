@@ -43,11 +43,13 @@ from jaxlstm.train import Split, TrainConfig, fit, make_hparams
 __all__ = ["STATIC_KEYS", "DYNAMIC_KEYS", "SweepResult", "run_sweep", "make_folds", "expand_space",
            "estimate_member_bytes"]
 
-STATIC_KEYS = ("hidden_sizes", "bidirectional", "head_size", "batch_size", "normalize", "matmul_dtype")
+STATIC_KEYS = ("hidden_sizes", "bidirectional", "head_size", "batch_size", "normalize", "matmul_dtype",
+               "conv_filters", "conv_kernel_sizes")
 DYNAMIC_KEYS = ("learning_rate", "l1", "l2", "weight_decay", "dropout", "grad_clip",
                 "class_weight_exponent", "class_weights")
 DEFAULTS = {"hidden_sizes": (128,), "bidirectional": False, "head_size": None, "batch_size": 32,
-            "normalize": "standard", "matmul_dtype": "float32", "epochs": 10, "learning_rate": 1e-3,
+            "normalize": "standard", "matmul_dtype": "float32", "conv_filters": (), "conv_kernel_sizes": (),
+            "epochs": 10, "learning_rate": 1e-3,
             "l1": 0.0, "l2": 0.0,
             "weight_decay": 0.0, "dropout": 0.0, "grad_clip": math.inf,
             "class_weight_exponent": 0.0, "class_weights": None}
@@ -83,6 +85,10 @@ def _normalise(cfg: Mapping) -> dict:
         del c["units"]
     hs = c["hidden_sizes"]
     c["hidden_sizes"] = (int(hs),) if np.isscalar(hs) else tuple(int(h) for h in hs)
+    for k in ("conv_filters", "conv_kernel_sizes"):  # hashable; the model's defaults filled in
+        c[k] = () if c[k] is None else tuple(int(v) for v in np.atleast_1d(c[k]))
+    probe = ModelConfig(1, 2, conv_filters=c["conv_filters"], conv_kernel_sizes=c["conv_kernel_sizes"])
+    c["conv_kernel_sizes"] = probe.conv_kernel_sizes
     if int(c["epochs"]) < 1:
         raise ValueError(f"epochs must be >= 1, got {c['epochs']}")
     c["epochs"] = int(c["epochs"])
@@ -289,8 +295,7 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
     member_rows: dict[tuple, dict] = {}
     for static, g in groups.items():
         st = dict(static)
-        model = ModelConfig(xa.shape[-1], c, st["hidden_sizes"], st["bidirectional"], st["head_size"],
-                            matmul_dtype=st["matmul_dtype"])
+        model = _model_config(xa.shape[-1], c, st)
         tcfg = TrainConfig(model, batch_size=st["batch_size"], epochs=g["max_epochs"], select=select,
                            normalize=st["normalize"], record=scoring, progress=progress,
                            keep_val_probs=return_probs)
@@ -337,6 +342,13 @@ def _run_plan(plan, bar, data, mesh, c, tr_idx, tr_mask, te_idx, te_mask, member
                 _append(out_dir, fingerprint, rows)
                 bar.end_step()
     return compile_s, run_s
+
+
+def _model_config(num_features: int, num_classes: int, st: dict) -> ModelConfig:
+    """The :class:`ModelConfig` of a static group."""
+    return ModelConfig(num_features, num_classes, tuple(st["hidden_sizes"]), st["bidirectional"], st["head_size"],
+                       matmul_dtype=st["matmul_dtype"], conv_filters=tuple(st["conv_filters"]),
+                       conv_kernel_sizes=tuple(st["conv_kernel_sizes"]))
 
 
 def _freeze(v):

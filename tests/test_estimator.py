@@ -157,3 +157,17 @@ def test_bfloat16_matmuls_train_close_to_float32_and_survive_a_checkpoint(fitted
     again = LSTMClassifier.load(tmp_path / "m.jaxlstm")
     assert again.model_config_.matmul_dtype == "bfloat16"
     np.testing.assert_array_equal(again.predict_proba(SEQS), p16)
+
+
+def test_conv_branch_estimator_round_trips_and_is_searchable(tmp_path):
+    from jaxlstm import LSTMSearchCV
+
+    clf = LSTMClassifier(**SMALL, conv_filters=(4, 4), conv_kernel_sizes=(3, 2)).fit(SEQS, Y)
+    assert clf.model_config_.conv_filters == (4, 4) and "conv_1" in clf.params_
+    clf.save(tmp_path / "c.jaxlstm")
+    again = LSTMClassifier.load(tmp_path / "c.jaxlstm")
+    assert again.model_config_ == clf.model_config_
+    np.testing.assert_array_equal(again.predict_proba(SEQS), clf.predict_proba(SEQS))
+    s = LSTMSearchCV(LSTMClassifier(**SMALL), {"conv_filters": [None, (4,)]}, cv=2, refit=False).fit(SEQS, Y)
+    assert [p["conv_filters"] for p in s.cv_results_["params"]] == [None, (4,)]
+    assert np.all(np.isfinite(s.cv_results_["mean_test_score"]))

@@ -271,3 +271,44 @@ def test_bfloat16_matmuls_round_operands_and_keep_float32_state():
         np.testing.assert_allclose(g, a, atol=3e-2 * float(jnp.max(jnp.abs(a))))
     with pytest.raises(ValueError, match="matmul_dtype"):
         ModelConfig(3, 2, matmul_dtype="float16")
+
+
+def test_conv_branch_equals_a_numpy_reference_and_ignores_padding():
+    """LSTM-FCN's branch: masked 'same' convolutions + ReLU + mean over valid
+    steps, concatenated with the LSTM's final state, checked against float64
+    NumPy; NaN padding and extra padded steps change nothing."""
+    cfg = ModelConfig(3, 4, (5,), conv_filters=(6, 7))
+    assert cfg.conv_kernel_sizes == (8, 5)  # LSTM-FCN's widths by default
+    params = init_params(cfg, jax.random.key(1))
+    net = LSTMClassifierNet(cfg)
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(3, 9, 3)).astype(np.float32)
+    lengths = np.array([9, 4, 1])
+    x[1, 4:] = np.nan
+    x[2, 1:] = np.nan
+
+    def conv_same(h, w, b):  # flax 'SAME': left pad (k - 1) // 2, right pad k // 2
+        k = w.shape[0]
+        hp = np.pad(h, (((k - 1) // 2, k // 2), (0, 0)))
+        return np.stack([np.einsum("kf,kfg->g", hp[t:t + k], w) for t in range(len(h))]) + b
+
+    p64 = jax.tree.map(lambda a: np.asarray(a, np.float64), params)
+    feats = []
+    for i in range(3):
+        h = x[i, : lengths[i]].astype(np.float64)
+        for k in range(2):
+            h = np.maximum(conv_same(h, p64[f"conv_{k}"]["kernel"], p64[f"conv_{k}"]["bias"]), 0)
+        feats.append(h.mean(axis=0))
+    got = net.apply({"params": params}, jnp.asarray(x), jnp.asarray(lengths))
+    # Take the LSTM's contribution from the model itself (zero the conv part of the logits kernel).
+    w = np.asarray(params["logits"]["kernel"], np.float64)
+    no_conv = jax.tree.map(lambda a: a, params)
+    no_conv["logits"] = {"kernel": jnp.asarray(w).at[5:].set(0.0), "bias": params["logits"]["bias"]}
+    lstm_part = np.asarray(net.apply({"params": no_conv}, jnp.asarray(x), jnp.asarray(lengths)), np.float64)
+    want = lstm_part + np.stack(feats) @ w[5:]
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    longer = np.concatenate([x, np.full((3, 4, 3), np.inf, np.float32)], axis=1)
+    np.testing.assert_allclose(net.apply({"params": params}, jnp.asarray(longer), jnp.asarray(lengths)), got,
+                               atol=1e-6)
+    with pytest.raises(ValueError, match="one width per conv block"):
+        ModelConfig(3, 4, conv_filters=(4, 4), conv_kernel_sizes=(3,))
