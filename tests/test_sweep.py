@@ -244,3 +244,15 @@ def test_two_processes_joined_by_jax_distributed_give_the_same_results(grid, tmp
     lines = (tmp_path / "runs" / "members.jsonl").read_text().splitlines()
     hashes = [json.loads(line)["hash"] for line in lines]
     assert len(hashes) == len(set(hashes)) == 24
+
+
+def test_members_are_spread_evenly_over_the_fewest_calls():
+    from jaxlstm.sweep import even_chunk
+
+    for n in range(1, 60):
+        for cap in (1, 3, 4, 8, 128):
+            size = even_chunk(n, cap)
+            calls = -(-n // size)
+            assert size <= cap and calls == -(-n // cap)  # no more calls than chunks of cap
+            assert calls * size - n < calls  # less than one padded member per call
+    assert even_chunk(9, 4) == 3
