@@ -100,15 +100,15 @@ def test_rung_schedule():
 
 
 def test_halving_survivors_continue_from_their_state():
-    base = BASE.set_params(epochs=9)
-    grid = {"learning_rate": [3e-3, 1e-2, 3e-2], "dropout": [0.0, 0.3, 0.5]}
-    h = LSTMSearchCV(base, grid, search="halving", cv=3, scoring="f1_macro").fit(X, Y)
+    base = BASE.set_params(epochs=4)
+    grid = {"learning_rate": [3e-3, 3e-2], "dropout": [0.0, 0.3]}
+    h = LSTMSearchCV(base, grid, search="halving", factor=2, cv=3, scoring="f1_macro", refit=False).fit(X, Y)
     r = h.cv_results_
-    np.testing.assert_array_equal(np.bincount(r["iter"]), [9, 3, 1])
-    np.testing.assert_array_equal(np.unique(r["n_resources"]), [1, 3, 9])
+    np.testing.assert_array_equal(np.bincount(r["iter"]), [4, 2, 1])
+    np.testing.assert_array_equal(np.unique(r["n_resources"]), [1, 2, 4])
     last = int(np.flatnonzero(r["iter"] == 2)[0])
     assert h.best_index_ == last and h.rounds_ == 3
-    # The survivor's 9-epoch score equals training it straight through for 9 epochs.
+    # The survivor's 4-epoch score (1 + 1 + 2 epochs, continued twice) equals training it straight through.
     alone = LSTMSearchCV(base, {k: [v] for k, v in r["params"][last].items()}, cv=3, scoring="f1_macro",
                          refit=False).fit(X, Y)
     for k in range(3):
