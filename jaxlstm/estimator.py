@@ -93,10 +93,6 @@ def _is_sequence_list(X) -> bool:
     return not (all(np.ndim(s) == 1 for s in X) and len({len(s) for s in X}) == 1)
 
 
-def _int_tuple(v) -> tuple[int, ...]:
-    return () if v is None else tuple(int(a) for a in np.atleast_1d(v))
-
-
 class LSTMClassifier(ClassifierMixin, BaseEstimator):
     """LSTM sequence classifier with scikit-learn's interface.
 
@@ -150,7 +146,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, hidden_sizes=(64,), *, units=None, bidirectional=False, head_size=None,
                  dropout=0.0, l1=0.0, l2=0.0, weight_decay=0.0, class_weight=None,
                  learning_rate=1e-3, batch_size=32, epochs=20, grad_clip=None, normalize="standard",
-                 matmul_dtype="float32", conv_filters=None, conv_kernel_sizes=None, validation_fraction=None, patience=None, select="f1_macro", random_state=None,
+                 matmul_dtype="float32", conv_filters=None, conv_kernel_sizes=None,
+                 validation_fraction=None, patience=None, select="f1_macro", random_state=None,
                  verbose=0):
         self.hidden_sizes = hidden_sizes
         self.units = units
@@ -214,8 +211,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
         model = ModelConfig(num_features, num_classes, self._hidden(), bool(self.bidirectional),
                             None if self.head_size is None else int(self.head_size), matmul_dtype=self.matmul_dtype,
-                            conv_filters=_int_tuple(self.conv_filters),
-                            conv_kernel_sizes=_int_tuple(self.conv_kernel_sizes))
+                            conv_filters=self.conv_filters, conv_kernel_sizes=self.conv_kernel_sizes)
         return train.TrainConfig(model, batch_size=int(self.batch_size), epochs=int(self.epochs),
                                  select=self.select, normalize=self.normalize,
                                  patience=None if self.patience is None else int(self.patience),

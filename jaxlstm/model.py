@@ -22,6 +22,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import flax.linen as nn
 from flax.linen.recurrent import flip_sequences
 
@@ -48,6 +49,11 @@ def matmul(a: Array, b: Array, dtype: str = "float32") -> Array:
     return jnp.matmul(a.astype(dtype), b.astype(dtype), preferred_element_type=jnp.float32)
 
 
+def _ints(v) -> tuple[int, ...]:
+    """``None`` -> ``()``, an int -> ``(int,)``, a sequence -> a tuple of ints."""
+    return () if v is None else tuple(int(a) for a in np.atleast_1d(v))
+
+
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
     """Static architecture of the classifier (hashable: a jit static argument).
@@ -70,7 +76,7 @@ class ModelConfig:
         (GPUs, TPUs, CPUs with AMX).
       conv_filters: channels of each block of an optional convolutional
         branch beside the LSTM, as in LSTM-FCN (Karim et al. 2017: blocks of
-        128, 256, 128 filters); ``()`` for none. Each block is a masked 1-D
+        128, 256, 128 filters); ``()`` or ``None`` for none. Each block is a masked 1-D
         convolution over time ("same" padding) and a ReLU; the branch ends in
         a global average over each sequence's valid steps, concatenated with
         the LSTM's final state before the head.
@@ -89,8 +95,7 @@ class ModelConfig:
     conv_kernel_sizes: tuple[int, ...] = ()
 
     def __post_init__(self):
-        filters = tuple(int(v) for v in self.conv_filters)
-        kernels = tuple(int(v) for v in self.conv_kernel_sizes)
+        filters, kernels = _ints(self.conv_filters), _ints(self.conv_kernel_sizes)
         if filters and not kernels:
             if len(filters) > 3:
                 raise ValueError("conv_kernel_sizes must be given for more than 3 conv blocks")

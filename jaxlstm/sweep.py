@@ -49,9 +49,7 @@ DYNAMIC_KEYS = ("learning_rate", "l1", "l2", "weight_decay", "dropout", "grad_cl
                 "class_weight_exponent", "class_weights")
 DEFAULTS = {"hidden_sizes": (128,), "bidirectional": False, "head_size": None, "batch_size": 32,
             "normalize": "standard", "matmul_dtype": "float32", "conv_filters": (), "conv_kernel_sizes": (),
-            "epochs": 10, "learning_rate": 1e-3,
-            "l1": 0.0, "l2": 0.0,
-            "weight_decay": 0.0, "dropout": 0.0, "grad_clip": math.inf,
+            "epochs": 10, "learning_rate": 1e-3, "l1": 0.0, "l2": 0.0, "weight_decay": 0.0, "dropout": 0.0, "grad_clip": math.inf,
             "class_weight_exponent": 0.0, "class_weights": None}
 ALLOWED = set(DEFAULTS) | {"units"}
 
@@ -85,10 +83,8 @@ def _normalise(cfg: Mapping) -> dict:
         del c["units"]
     hs = c["hidden_sizes"]
     c["hidden_sizes"] = (int(hs),) if np.isscalar(hs) else tuple(int(h) for h in hs)
-    for k in ("conv_filters", "conv_kernel_sizes"):  # hashable; the model's defaults filled in
-        c[k] = () if c[k] is None else tuple(int(v) for v in np.atleast_1d(c[k]))
     probe = ModelConfig(1, 2, conv_filters=c["conv_filters"], conv_kernel_sizes=c["conv_kernel_sizes"])
-    c["conv_kernel_sizes"] = probe.conv_kernel_sizes
+    c["conv_filters"], c["conv_kernel_sizes"] = probe.conv_filters, probe.conv_kernel_sizes  # hashable, filled in
     if int(c["epochs"]) < 1:
         raise ValueError(f"epochs must be >= 1, got {c['epochs']}")
     c["epochs"] = int(c["epochs"])
@@ -136,8 +132,8 @@ class SweepResult:
       members: one dict per (configuration, fold, seed): its params, fold,
         seed, status, learning curves (``history``) and hash.
       best_index_, best_params_, best_score_: by ``rank_test_<select>``.
-      compile_s: seconds this call waited for compilation (once per static
-        group and chunk size; 0 when every program was already compiled).
+      compile_s: seconds spent compiling in this call (once per static group
+        and chunk size; 0 when every program was already compiled).
       run_s: seconds spent training in this call (``fit_time`` per member is
         its share of its chunk's run time, compilation excluded).
     """
@@ -329,13 +325,6 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
     total = sum(len(todo) * tcfg.epochs for _, _, tcfg, todo, _ in plan)
     bar = progress_mod.Progress(total, "sweep", "member-epochs",
                                 enabled=progress and jax.process_index() == 0 and total > 0)
-    compile_s, run_s = _run_plan(plan, bar, data, mesh, c, tr_idx, tr_mask, te_idx, te_mask, member_rows,
-                                 out_dir, fingerprint)
-    result = _tabulate(candidates, norm, groups, member_rows, folds, seeds, scoring, select)
-    return dataclasses.replace(result, compile_s=compile_s, run_s=run_s)
-
-
-def _run_plan(plan, bar, data, mesh, c, tr_idx, tr_mask, te_idx, te_mask, member_rows, out_dir, fingerprint):
     compile_s = run_s = 0.0
     with bar:
         for static, st, tcfg, todo, size in plan:
@@ -353,14 +342,16 @@ def _run_plan(plan, bar, data, mesh, c, tr_idx, tr_mask, te_idx, te_mask, member
                     member_rows[(static, dyn, fi, s)] = row
                 _append(out_dir, fingerprint, rows)
                 bar.end_step()
-    return compile_s, run_s
+
+    result = _tabulate(candidates, norm, groups, member_rows, folds, seeds, scoring, select)
+    return dataclasses.replace(result, compile_s=compile_s, run_s=run_s)
 
 
 def _model_config(num_features: int, num_classes: int, st: dict) -> ModelConfig:
     """The :class:`ModelConfig` of a static group."""
     return ModelConfig(num_features, num_classes, tuple(st["hidden_sizes"]), st["bidirectional"], st["head_size"],
-                       matmul_dtype=st["matmul_dtype"], conv_filters=tuple(st["conv_filters"] or ()),
-                       conv_kernel_sizes=tuple(st["conv_kernel_sizes"] or ()))
+                       matmul_dtype=st["matmul_dtype"], conv_filters=st["conv_filters"],
+                       conv_kernel_sizes=st["conv_kernel_sizes"])
 
 
 def _freeze(v):
@@ -390,20 +381,15 @@ def _chunk_args(data, mesh, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_ma
     return (*data, split, hp, seeds), key
 
 
-def _executable(args, key, tcfg):
-    if key not in _compiled:
-        _compiled[key] = _vfit.lower(*args, tcfg).compile()
-    return _compiled[key]
-
-
 def _run_chunk(data, mesh, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_mask) -> tuple[list[dict], float]:
     """Run one padded chunk of members through the vmapped ``fit``; returns
     the members' rows and the seconds spent waiting for compilation."""
     args, key = _chunk_args(data, mesh, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_mask)
     t0 = time.perf_counter()
-    compiled = _executable(args, key, tcfg)
+    if key not in _compiled:
+        _compiled[key] = _vfit.lower(*args, tcfg).compile()
     compile_s = time.perf_counter() - t0
-    res = jax.block_until_ready(compiled(*args))
+    res = jax.block_until_ready(_compiled[key](*args))
     history, diverged = _fetch((res.history, res.diverged))
     probs = history.pop("val_probs", None)
     rows = []
