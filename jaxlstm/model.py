@@ -359,9 +359,30 @@ class LSTMClassifierNet(nn.Module):
         h = jnp.where(m, x, 0.0)
         for k, (filters, width) in enumerate(zip(self.config.conv_filters, self.config.conv_kernel_sizes,
                                                  strict=True)):
-            h = nn.Conv(filters, (width,), padding="SAME", name=f"conv_{k}")(h)
-            h = jnp.where(m, nn.relu(h), 0.0)
+            h = jnp.where(m, nn.relu(_Conv1D(filters, width, name=f"conv_{k}")(h)), 0.0)
         return jnp.sum(h, axis=1) / lengths[:, None].astype(h.dtype)
+
+
+class _Conv1D(nn.Module):
+    """A 'SAME' 1-D convolution with ``nn.Conv``'s parameters (``kernel:
+    Float[width, in, out]``, ``bias: Float[out]``, same initialisers), computed
+    as one matmul over stacked shifted windows. XLA:CPU runs a convolution
+    inside a scanned training loop ~20x slower than the same matmul
+    (``benchmarks/RESULTS.md``, LSTM-FCN section); on accelerators the two are
+    equivalent."""
+
+    features: int
+    width: int
+
+    @nn.compact
+    def __call__(self, h: Array) -> Array:
+        kernel = self.param("kernel", nn.linear.default_kernel_init, (self.width, h.shape[-1], self.features))
+        bias = self.param("bias", nn.initializers.zeros_init(), (self.features,))
+        left = (self.width - 1) // 2  # flax/XLA 'SAME': the extra pad goes on the right
+        padded = jnp.pad(h, ((0, 0), (left, self.width - 1 - left), (0, 0)))
+        t = h.shape[1]
+        windows = jnp.concatenate([padded[:, i:i + t] for i in range(self.width)], axis=-1)
+        return windows @ kernel.reshape(-1, self.features) + bias
 
 
 def init_params(config: ModelConfig, rng: Array, max_length: int = 1) -> Any:
