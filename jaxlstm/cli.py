@@ -57,7 +57,7 @@ def _cmd_train(args) -> int:
                          select=args.select, normalize=None if args.normalize == "none" else args.normalize,
                          progress=not args.quiet)
     hp = make_hparams(data.num_classes, learning_rate=args.lr, l1=args.l1, l2=args.l2,
-                      weight_decay=args.weight_decay, dropout=args.dropout,
+                      weight_decay=args.weight_decay, dropout=args.dropout, noise_std=args.noise_std,
                       class_weight_exponent=exponent)
     say = (lambda *a: None) if args.quiet else print
     counts = np.bincount(data.y, minlength=data.num_classes)
@@ -84,7 +84,7 @@ def _cmd_train(args) -> int:
 
         checkpoint.save(args.out, result.best_params, model, result.scaler, data.class_names,
                         meta={"estimator_params": {"hidden_sizes": list(args.hidden), "bidirectional": args.bidirectional,
-                                                   "head_size": args.head or None, "dropout": args.dropout,
+                                                   "head_size": args.head or None, "dropout": args.dropout, "noise_std": args.noise_std,
                                                    "l1": args.l1, "l2": args.l2, "learning_rate": args.lr,
                                                    "batch_size": args.batch_size, "epochs": args.epochs,
                                                    "class_weight": exponent, "normalize": config.normalize},
@@ -403,6 +403,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--l2", type=float, default=0.0, help="L2 penalty on kernels (Keras meaning)")
     t.add_argument("--weight-decay", type=float, default=0.0, help="decoupled (AdamW) weight decay")
     t.add_argument("--dropout", type=float, default=0.0)
+    t.add_argument("--noise-std", type=float, default=0.0,
+                   help="Gaussian noise on the scaled training inputs (Keras GaussianNoise; 0 = none)")
     t.add_argument("--class-weight", type=_class_weight, default=(1.0, "balanced"),
                    help="'balanced' (default), 'none', or an exponent in [0, 1]")
     t.add_argument("--normalize", choices=["standard", "minmax", "none"], default="standard")

@@ -44,7 +44,7 @@ from importlib import resources
 from typing import Any
 
 from jaxlstm.estimator import LSTMClassifier
-from jaxlstm.model import MATMUL_DTYPES
+from jaxlstm.model import LSTM_OVER, MATMUL_DTYPES
 
 __all__ = ["SweepConfig", "load_config", "example_path", "EXAMPLES"]
 
@@ -137,8 +137,12 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
     model = {k: _model_value(source, f"model.{k}", k, v) for k, v in cfg["model"].items()}
     space = {}
     for k, v in s["space"].items():
-        if k not in _MODEL_KEYS:
-            raise ValueError(f"{source}: unknown key search.space.{k}; allowed: {sorted(_MODEL_KEYS)}")
+        if k not in _MODEL_KEYS or k == "n_ensemble":
+            if k == "n_ensemble":
+                raise ValueError(f"{source}: search.space.n_ensemble cannot be searched (candidates are scored "
+                                 "as single models); set model.n_ensemble for the refitted best model")
+            raise ValueError(f"{source}: unknown key search.space.{k}; allowed: "
+                             f"{sorted(set(_MODEL_KEYS) - {'n_ensemble'})}")
         space[k] = _space_value(source, k, v)
     if not space:
         raise ValueError(f"{source}: [search.space] is empty; give at least one hyperparameter to search")
@@ -177,13 +181,14 @@ def _model_value(source, where, key, v):
         if v not in ("standard", "minmax", "none"):
             raise ValueError(f"{source}: {where} = {v!r}; expected \"standard\", \"minmax\" or \"none\"")
         return None if v == "none" else v
-    if key in ("units", "batch_size", "epochs", "head_size"):
+    if key in ("units", "batch_size", "epochs", "head_size", "n_ensemble", "max_length"):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ValueError(f"{source}: {where} = {v!r}; expected a positive integer")
         return v
-    if key == "matmul_dtype":
-        if v not in MATMUL_DTYPES:
-            raise ValueError(f"{source}: {where} = {v!r}; expected one of " + ", ".join(f'"{d}"' for d in MATMUL_DTYPES))
+    choices = {"lstm_over": LSTM_OVER, "matmul_dtype": MATMUL_DTYPES}.get(key)
+    if choices is not None:
+        if v not in choices:
+            raise ValueError(f"{source}: {where} = {v!r}; expected one of " + ", ".join(f'"{d}"' for d in choices))
         return v
     if key == "bidirectional":
         if not isinstance(v, bool):

@@ -9,6 +9,7 @@ work as with any scikit-learn classifier.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import warnings
@@ -103,6 +104,9 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
       bidirectional: run each layer both ways.
       head_size: a ReLU dense layer before the logits (``None``: none).
       dropout: on LSTM outputs between layers and before the head, in [0, 1).
+      noise_std: Gaussian noise added to the scaled training inputs (Keras'
+        ``GaussianNoise``; 0.1 = a tenth of each feature's standard
+        deviation under ``normalize="standard"``); never when predicting.
       l1, l2: Keras penalties on kernels (``l2 * sum(w**2)``).
       weight_decay: AdamW decoupled decay on kernels.
       class_weight: ``None``; ``"balanced"`` (scikit-learn's); a dict
@@ -118,6 +122,14 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
       conv_filters, conv_kernel_sizes: an LSTM-FCN convolutional branch
         beside the LSTM (e.g. ``(128, 256, 128)``; ``None``: none); see
         :class:`~jaxlstm.model.ModelConfig`.
+      lstm_over: ``"time"``, or ``"channels"`` for MLSTM-FCN's dimension
+        shuffle (the LSTM reads each channel's whole series as one step).
+      max_length: longest sequence a ``"channels"`` model accepts (``None``:
+        the longest training sequence); predicting longer ones is an error.
+      n_ensemble: train this many models with seeds ``seed_, seed_ + 1, ...``
+        as one vmapped program and average their class probabilities (a deep
+        ensemble; InceptionTime is one of 5). In :class:`LSTMSearchCV` the
+        candidates are scored as single models and the refit is the ensemble.
       validation_fraction: hold out this stratified share of the training
         rows and keep the epoch with the best ``select`` score on it
         (``None``: train on all rows, keep the last epoch).
@@ -133,7 +145,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
       n_features_in_: for 2-D (table) input the number of columns (time
         steps), as scikit-learn defines it; for sequence input the number of
         features per step.
-      params_: fitted parameters (a pytree of NumPy arrays).
+      params_: fitted parameters (a pytree of NumPy arrays; with n_ensemble > 1 each leaf
+        has a leading member axis).
       scaler_: the normalisation statistics (NumPy).
       model_config_: the :class:`~jaxlstm.model.ModelConfig`.
       class_weights_: the per-class loss weights used (NumPy).
@@ -144,9 +157,10 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, hidden_sizes=(64,), *, units=None, bidirectional=False, head_size=None,
-                 dropout=0.0, l1=0.0, l2=0.0, weight_decay=0.0, class_weight=None,
+                 dropout=0.0, noise_std=0.0, l1=0.0, l2=0.0, weight_decay=0.0, class_weight=None,
                  learning_rate=1e-3, batch_size=32, epochs=20, grad_clip=None, normalize="standard",
-                 matmul_dtype="float32", conv_filters=None, conv_kernel_sizes=None,
+                 matmul_dtype="float32", conv_filters=None, conv_kernel_sizes=None, lstm_over="time",
+                 max_length=None, n_ensemble=1,
                  validation_fraction=None, patience=None, select="f1_macro", random_state=None,
                  verbose=0):
         self.hidden_sizes = hidden_sizes
@@ -154,6 +168,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         self.bidirectional = bidirectional
         self.head_size = head_size
         self.dropout = dropout
+        self.noise_std = noise_std
         self.l1 = l1
         self.l2 = l2
         self.weight_decay = weight_decay
@@ -166,6 +181,9 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         self.matmul_dtype = matmul_dtype
         self.conv_filters = conv_filters
         self.conv_kernel_sizes = conv_kernel_sizes
+        self.lstm_over = lstm_over
+        self.max_length = max_length
+        self.n_ensemble = n_ensemble
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.select = select
@@ -202,20 +220,28 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         clip = math.inf if self.grad_clip is None else float(self.grad_clip)
         return train.make_hparams(len(classes), learning_rate=self.learning_rate, l1=self.l1, l2=self.l2,
                                   weight_decay=self.weight_decay, dropout=self.dropout, grad_clip=clip,
+                                  noise_std=self.noise_std,
                                   **self._class_weight_args(classes))
 
-    def _config(self, num_features: int, num_classes: int) -> train.TrainConfig:
+    def _config(self, num_features: int, num_classes: int, lengths: np.ndarray) -> train.TrainConfig:
         for name in ("batch_size", "epochs"):
             v = getattr(self, name)
             if not isinstance(v, numbers.Integral) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
         model = ModelConfig(num_features, num_classes, self._hidden(), bool(self.bidirectional),
                             None if self.head_size is None else int(self.head_size), matmul_dtype=self.matmul_dtype,
-                            conv_filters=self.conv_filters, conv_kernel_sizes=self.conv_kernel_sizes)
+                            conv_filters=self.conv_filters, conv_kernel_sizes=self.conv_kernel_sizes,
+                            lstm_over=self.lstm_over, max_length=self._max_length(lengths))
+        model.check_lengths(lengths)
         return train.TrainConfig(model, batch_size=int(self.batch_size), epochs=int(self.epochs),
                                  select=self.select, normalize=self.normalize,
                                  patience=None if self.patience is None else int(self.patience),
                                  progress=bool(self.verbose))
+
+    def _max_length(self, lengths: np.ndarray) -> int | None:
+        if self.lstm_over != "channels":
+            return self.max_length  # ModelConfig rejects a max_length it would not use
+        return int(np.max(lengths)) if self.max_length is None else int(self.max_length)
 
     def _read_X(self, X, reset: bool):
         x, lengths, ndim = to_sequences(X)
@@ -256,7 +282,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         x, lengths = self._read_X(X, reset=True)
         yi = self._read_y(y, len(x))
         n_classes = len(self.classes_)
-        config = self._config(x.shape[-1], n_classes)
+        config = self._config(x.shape[-1], n_classes, lengths)
         hp = self._hparams(self.classes_)
         self.seed_ = int(check_random_state(self.random_state).randint(2**31 - 1)) \
             if not isinstance(self.random_state, numbers.Integral) else int(self.random_state)
@@ -276,15 +302,19 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError("the training rows hold one class: a classifier needs at least two classes")
         from jaxlstm.progress import Progress
 
+        k = self.n_ensemble
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+            raise ValueError(f"n_ensemble must be a positive integer, got {k!r}")
         with Progress(config.epochs, "fit", "epochs", enabled=bool(self.verbose)) as bar:
             bar.begin_step(config.epochs, config.epochs)
-            res = _fit_bucketed(x, lengths, yi, rows, val, hp, self.seed_, config)
+            res = _fit_bucketed(x, lengths, yi, rows, val, hp, self.seed_, config, int(k))
         self.model_config_ = config.model
         self.params_ = res.best_params
-        self.scaler_ = res.scaler
-        self.class_weights_ = res.class_weights
-        self.best_epoch_ = int(res.best_epoch)
-        self.diverged_ = bool(res.diverged)
+        first = (lambda a: a[0]) if k > 1 else (lambda a: a)  # scaler and class weights: same for every member
+        self.scaler_ = jax.tree.map(first, res.scaler)
+        self.class_weights_ = first(res.class_weights)
+        self.best_epoch_ = np.asarray(res.best_epoch).tolist()
+        self.diverged_ = bool(np.any(res.diverged))
         self.history_ = {k: np.asarray(v) for k, v in res.history.items()}
         if self.diverged_:
             warnings.warn("training diverged (NaN/inf loss); parameters are those before it. Lower the "
@@ -295,8 +325,11 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         """Class probabilities, ``(n, n_classes)``, columns in ``classes_`` order."""
         check_is_fitted(self, "params_")
         x, lengths = self._read_X(X, reset=False)
-        p = _predict_chunked(self.params_, self.model_config_, self.scaler_, x, lengths,
-                             progress=bool(self.verbose)).astype(np.float64)
+        self.model_config_.check_lengths(lengths)
+        k = int(self.n_ensemble)
+        members = [self.params_] if k == 1 else [jax.tree.map(lambda a, i=i: a[i], self.params_) for i in range(k)]
+        p = np.mean([_predict_chunked(m, self.model_config_, self.scaler_, x, lengths,
+                                      progress=bool(self.verbose)).astype(np.float64) for m in members], axis=0)
         return p / p.sum(axis=1, keepdims=True)
 
     def predict(self, X) -> np.ndarray:
@@ -347,7 +380,13 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
 
-def _fit_bucketed(x, lengths, y, rows, val, hp, seed, config) -> train.FitResult:
+@functools.partial(jax.jit, static_argnames="config")
+def _fit_ensemble(x, lengths, y, split, hp, keys, config):
+    """``train.fit`` vmapped over PRNG keys: the members of a deep ensemble."""
+    return jax.vmap(lambda key: train.fit(x, lengths, y, split, hp, key, config))(keys)
+
+
+def _fit_bucketed(x, lengths, y, rows, val, hp, seed, config, n_ensemble=1) -> train.FitResult:
     """``train.fit`` with rows, training and validation index arrays padded to
     shape buckets (masked), so different data sizes share compiled programs.
     Padding does not change the result: masked rows never enter a batch, a
@@ -369,8 +408,12 @@ def _fit_bucketed(x, lengths, y, rows, val, hp, seed, config) -> train.FitResult
 
     (ti, tm), (vi, vm) = padded(rows), padded(val)
     split = train.Split(jnp.asarray(ti), jnp.asarray(tm), jnp.asarray(vi), jnp.asarray(vm))
-    res = train._fit_jit(jnp.asarray(xp), jnp.asarray(lp), jnp.asarray(yp), split, hp,
-                         jax.random.key(seed), config=config)
+    args = (jnp.asarray(xp), jnp.asarray(lp), jnp.asarray(yp), split, hp)
+    if n_ensemble == 1:
+        res = train._fit_jit(*args, jax.random.key(seed), config=config)
+    else:
+        keys = jnp.stack([jax.random.key(seed + i) for i in range(n_ensemble)])
+        res = _fit_ensemble(*args, keys, config=config)
     return jax.device_get(res)
 
 

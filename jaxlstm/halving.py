@@ -93,7 +93,7 @@ def successive_halving(search, ctx) -> tuple[list[dict], int]:
                     groups.setdefault(static, []).append((ci, fi, s))
         for static, todo in groups.items():
             st = dict(static)
-            model = sweep._model_config(x.shape[-1], c, st)
+            model = sweep._model_config(x.shape[-1], c, st, lengths)
             tcfg = TrainConfig(model, batch_size=st["batch_size"], epochs=more, select="accuracy",
                                normalize=st["normalize"], record=("accuracy",), keep_val_probs=True,
                                progress=bool(search.verbose))

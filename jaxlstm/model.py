@@ -49,6 +49,9 @@ def matmul(a: Array, b: Array, dtype: str = "float32") -> Array:
     return jnp.matmul(a.astype(dtype), b.astype(dtype), preferred_element_type=jnp.float32)
 
 
+LSTM_OVER = ("time", "channels")
+
+
 def _ints(v) -> tuple[int, ...]:
     """``None`` -> ``()``, an int -> ``(int,)``, a sequence -> a tuple of ints."""
     return () if v is None else tuple(int(a) for a in np.atleast_1d(v))
@@ -82,6 +85,13 @@ class ModelConfig:
         the LSTM's final state before the head.
       conv_kernel_sizes: kernel width of each block (default ``(8, 5, 3)``,
         LSTM-FCN's, for up to three blocks).
+      lstm_over: ``"time"`` (the LSTM reads one step per time step) or
+        ``"channels"``, MLSTM-FCN's "dimension shuffle" (Karim et al. 2019):
+        the LSTM reads one step per input channel, each step being that
+        channel's whole series, zero-padded to ``max_length`` values. The
+        convolutional branch always runs over time.
+      max_length: the longest sequence a ``"channels"`` model accepts (its
+        LSTM's input width); ``None`` with ``"time"``.
     """
 
     num_features: int
@@ -93,8 +103,30 @@ class ModelConfig:
     matmul_dtype: str = "float32"
     conv_filters: tuple[int, ...] = ()
     conv_kernel_sizes: tuple[int, ...] = ()
+    lstm_over: str = "time"
+    max_length: int | None = None
+
+    def check_lengths(self, lengths) -> None:
+        """Host-side: a ``"channels"`` model cannot read sequences longer than
+        ``max_length``.
+
+        Raises:
+          ValueError: naming the longest length and the limit.
+        """
+        if self.lstm_over == "channels" and np.size(lengths) and int(np.max(lengths)) > self.max_length:
+            raise ValueError(f"a sequence has {int(np.max(lengths))} steps but this lstm_over='channels' model "
+                             f"reads at most max_length={self.max_length}; set max_length to the longest "
+                             "sequence expected when training")
 
     def __post_init__(self):
+        if self.lstm_over not in LSTM_OVER:
+            raise ValueError(f"lstm_over must be one of {LSTM_OVER}, got {self.lstm_over!r}")
+        if self.lstm_over == "channels":
+            if self.max_length is None or int(self.max_length) < 1:
+                raise ValueError(f"lstm_over='channels' needs max_length >= 1, got {self.max_length!r}")
+            object.__setattr__(self, "max_length", int(self.max_length))
+        elif self.max_length is not None:
+            raise ValueError("max_length is only used with lstm_over='channels'")
         filters, kernels = _ints(self.conv_filters), _ints(self.conv_kernel_sizes)
         if filters and not kernels:
             if len(filters) > 3:
@@ -328,17 +360,25 @@ class LSTMClassifierNet(nn.Module):
         def drop(v):
             return dropout(v, dropout_rate, None if deterministic else self.make_rng("dropout"))
 
-        seq = x
+        seq, lstm_mask, lstm_lengths = x, mask, lengths
+        if cfg.lstm_over == "channels":
+            # Dimension shuffle: (batch, time, feature) -> (batch, feature, max_length).
+            # Steps past max_length can only be padding (callers check lengths).
+            valid = jnp.where(mask[..., None], x, 0.0)[:, : cfg.max_length]
+            valid = jnp.pad(valid, ((0, 0), (0, cfg.max_length - valid.shape[1]), (0, 0)))
+            seq = jnp.swapaxes(valid, 1, 2)
+            lstm_lengths = jnp.full(x.shape[:1], cfg.num_features, lengths.dtype)
+            lstm_mask = jnp.ones(seq.shape[:2], bool)
         finals = None
         fused = cfg.lstm_backward == "fused"
         for depth, hidden in enumerate(cfg.hidden_sizes):
             if depth > 0:
                 seq = drop(seq)
-            fwd_seq, fwd_h = LSTMLayer(hidden, fused, cfg.matmul_dtype, name=f"lstm_{depth}_fwd")(seq, mask)
+            fwd_seq, fwd_h = LSTMLayer(hidden, fused, cfg.matmul_dtype, name=f"lstm_{depth}_fwd")(seq, lstm_mask)
             if cfg.bidirectional:
-                rev = flip_sequences(seq, lengths, num_batch_dims=1, time_major=False)
-                bwd_rev, bwd_h = LSTMLayer(hidden, fused, cfg.matmul_dtype, name=f"lstm_{depth}_bwd")(rev, mask)
-                bwd_seq = flip_sequences(bwd_rev, lengths, num_batch_dims=1, time_major=False)
+                rev = flip_sequences(seq, lstm_lengths, num_batch_dims=1, time_major=False)
+                bwd_rev, bwd_h = LSTMLayer(hidden, fused, cfg.matmul_dtype, name=f"lstm_{depth}_bwd")(rev, lstm_mask)
+                bwd_seq = flip_sequences(bwd_rev, lstm_lengths, num_batch_dims=1, time_major=False)
                 seq = jnp.concatenate([fwd_seq, bwd_seq], axis=-1)
                 finals = jnp.concatenate([fwd_h, bwd_h], axis=-1)
             else:

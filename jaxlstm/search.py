@@ -26,8 +26,8 @@ __all__ = ["LSTMSearchCV", "estimator_to_config"]
 
 # LSTMClassifier parameters that become sweep configuration keys as they are.
 _DIRECT = ("bidirectional", "head_size", "batch_size", "normalize", "matmul_dtype", "conv_filters",
-           "conv_kernel_sizes", "epochs", "learning_rate", "l1", "l2",
-           "weight_decay", "dropout")
+           "conv_kernel_sizes", "lstm_over", "max_length", "epochs", "learning_rate", "l1", "l2",
+           "weight_decay", "dropout", "noise_std")
 
 
 def estimator_to_config(est: LSTMClassifier, classes: np.ndarray) -> dict:

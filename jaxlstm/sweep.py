@@ -44,12 +44,12 @@ __all__ = ["STATIC_KEYS", "DYNAMIC_KEYS", "SweepResult", "run_sweep", "make_fold
            "estimate_member_bytes"]
 
 STATIC_KEYS = ("hidden_sizes", "bidirectional", "head_size", "batch_size", "normalize", "matmul_dtype",
-               "conv_filters", "conv_kernel_sizes")
-DYNAMIC_KEYS = ("learning_rate", "l1", "l2", "weight_decay", "dropout", "grad_clip",
+               "conv_filters", "conv_kernel_sizes", "lstm_over", "max_length")
+DYNAMIC_KEYS = ("learning_rate", "l1", "l2", "weight_decay", "dropout", "noise_std", "grad_clip",
                 "class_weight_exponent", "class_weights")
 DEFAULTS = {"hidden_sizes": (128,), "bidirectional": False, "head_size": None, "batch_size": 32,
-            "normalize": "standard", "matmul_dtype": "float32", "conv_filters": (), "conv_kernel_sizes": (),
-            "epochs": 10, "learning_rate": 1e-3, "l1": 0.0, "l2": 0.0, "weight_decay": 0.0, "dropout": 0.0, "grad_clip": math.inf,
+            "normalize": "standard", "matmul_dtype": "float32", "conv_filters": (), "conv_kernel_sizes": (), "lstm_over": "time", "max_length": None,
+            "epochs": 10, "learning_rate": 1e-3, "l1": 0.0, "l2": 0.0, "weight_decay": 0.0, "dropout": 0.0, "noise_std": 0.0, "grad_clip": math.inf,
             "class_weight_exponent": 0.0, "class_weights": None}
 ALLOWED = set(DEFAULTS) | {"units"}
 
@@ -303,7 +303,7 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
     member_rows: dict[tuple, dict] = {}
     for static, g in groups.items():
         st = dict(static)
-        model = _model_config(xa.shape[-1], c, st)
+        model = _model_config(xa.shape[-1], c, st, la)
         tcfg = TrainConfig(model, batch_size=st["batch_size"], epochs=g["max_epochs"], select=select,
                            normalize=st["normalize"], record=scoring, progress=progress,
                            keep_val_probs=return_probs)
@@ -347,11 +347,17 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
     return dataclasses.replace(result, compile_s=compile_s, run_s=run_s)
 
 
-def _model_config(num_features: int, num_classes: int, st: dict) -> ModelConfig:
-    """The :class:`ModelConfig` of a static group."""
-    return ModelConfig(num_features, num_classes, tuple(st["hidden_sizes"]), st["bidirectional"], st["head_size"],
-                       matmul_dtype=st["matmul_dtype"], conv_filters=st["conv_filters"],
-                       conv_kernel_sizes=st["conv_kernel_sizes"])
+def _model_config(num_features: int, num_classes: int, st: dict, lengths: np.ndarray) -> ModelConfig:
+    """The :class:`ModelConfig` of a static group; a ``"channels"`` LSTM
+    without ``max_length`` reads up to the longest sequence in ``lengths``."""
+    channels = st["lstm_over"] == "channels"
+    max_length = st["max_length"] if st["max_length"] is not None or not channels else int(np.max(lengths))
+    model = ModelConfig(num_features, num_classes, tuple(st["hidden_sizes"]), st["bidirectional"], st["head_size"],
+                        matmul_dtype=st["matmul_dtype"], conv_filters=st["conv_filters"],
+                        conv_kernel_sizes=st["conv_kernel_sizes"], lstm_over=st["lstm_over"],
+                        max_length=max_length if channels else None)
+    model.check_lengths(lengths)
+    return model
 
 
 def _freeze(v):

@@ -55,6 +55,10 @@ class HParams(NamedTuple):
       l1, l2: Keras-style penalties ``l1 * sum|w| + l2 * sum w**2`` over kernels.
       weight_decay: decoupled (AdamW) decay of kernels; the alternative to ``l2``.
       dropout: dropout rate between layers and before/inside the head.
+      noise_std: standard deviation of Gaussian noise added to every input
+        value of a training batch after scaling (Keras' ``GaussianNoise``;
+        with ``normalize="standard"`` it is in units of each feature's
+        standard deviation). Never applied when predicting.
       grad_clip: maximum global gradient norm (``inf`` = no clipping).
       class_weight_exponent: 0 = unweighted, 1 = "balanced", fitted on the
         training rows inside the program.
@@ -69,11 +73,12 @@ class HParams(NamedTuple):
     grad_clip: Array
     class_weight_exponent: Array
     class_weights: Array
+    noise_std: Array
 
 
 def make_hparams(num_classes: int, learning_rate=1e-3, l1=0.0, l2=0.0, weight_decay=0.0,
                  dropout=0.0, grad_clip=math.inf, class_weight_exponent=0.0,
-                 class_weights=None) -> HParams:
+                 class_weights=None, noise_std=0.0) -> HParams:
     """:class:`HParams` as float32 arrays, with checked ranges.
 
     Raises:
@@ -83,9 +88,9 @@ def make_hparams(num_classes: int, learning_rate=1e-3, l1=0.0, l2=0.0, weight_de
     f = lambda v: jnp.asarray(v, jnp.float32)
     for name, v, lo in (("learning_rate", learning_rate, 0.0), ("l1", l1, 0.0), ("l2", l2, 0.0),
                         ("weight_decay", weight_decay, 0.0), ("grad_clip", grad_clip, 0.0),
-                        ("class_weight_exponent", class_weight_exponent, 0.0)):
+                        ("class_weight_exponent", class_weight_exponent, 0.0), ("noise_std", noise_std, 0.0)):
         a = np.asarray(v, np.float64)
-        if np.any(np.isnan(a)) or np.any(a < lo):
+        if np.any(np.isnan(a)) or np.any(a < lo) or (name == "noise_std" and np.any(np.isinf(a))):
             raise ValueError(f"{name} must be >= {lo}, got {v!r}")
     d = np.asarray(dropout, np.float64)
     if np.any(np.isnan(d)) or np.any(d < 0) or np.any(d >= 1):
@@ -99,7 +104,7 @@ def make_hparams(num_classes: int, learning_rate=1e-3, l1=0.0, l2=0.0, weight_de
         if not np.all(np.isfinite(np.asarray(cw))) or np.any(np.asarray(cw) < 0):
             raise ValueError("class_weights must be finite and >= 0")
     return HParams(f(learning_rate), f(l1), f(l2), f(weight_decay), f(dropout), f(grad_clip),
-                   f(class_weight_exponent), cw)
+                   f(class_weight_exponent), cw, f(noise_std))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -224,8 +229,11 @@ def init_state(model: ModelConfig, hparams: HParams, class_weights: Array, rng: 
 
 
 def _loss_fn(params, model, batch, hparams, class_weights, rng):
+    # Input noise draws from its own key, so the dropout masks do not depend on it.
+    noise = jax.random.normal(jax.random.fold_in(rng, 1), batch["x"].shape, batch["x"].dtype)
+    x = batch["x"] + hparams.noise_std * noise
     logits = LSTMClassifierNet(model).apply(
-        {"params": params}, batch["x"], batch["lengths"], dropout_rate=hparams.dropout,
+        {"params": params}, x, batch["lengths"], dropout_rate=hparams.dropout,
         deterministic=False, rngs={"dropout": rng})
     ce = losses.weighted_cross_entropy(logits, batch["y"], class_weights, where=batch["mask"])
     data_loss = losses.masked_mean(ce, batch["mask"])
@@ -508,6 +516,7 @@ def predict_proba(params, model: ModelConfig, scaler: features.ScalerStats, x, l
     xa, la = check_sequences(x, lengths)
     if xa.shape[-1] != model.num_features:
         raise ValueError(f"x has {xa.shape[-1]} features but the model expects {model.num_features}")
+    model.check_lengths(la)
     return np.asarray(_predict_jit(params, scaler, jnp.asarray(xa), jnp.asarray(la), model, batch_size))
 
 

@@ -113,6 +113,11 @@ def test_config_errors_name_the_key(tmp_path, capsys):
                         ("[model]\nepochs = 0\n", "model.epochs"),
                         ("[model]\nmatmul_dtype = 'float16'\n", "model.matmul_dtype = 'float16'; expected one of"),
                         ("[search.space]\nmatmul_dtype = ['bf16']\n", "search.space.matmul_dtype"),
+                        ("[model]\nlstm_over = 'steps'\n", "model.lstm_over = 'steps'; expected one of"),
+                        ("[model]\nmax_length = 0\n", "model.max_length"),
+                        ("[model]\nnoise_std = -1\n", "model.noise_std"),
+                        ("[model]\nn_ensemble = 1.5\n", "model.n_ensemble"),
+                        ("[search.space]\nn_ensemble = [1, 5]\n", "n_ensemble cannot be searched"),
                         ("[search]\ncv = 1\n", "search.cv")]:
         p = tmp_path / "bad.toml"
         p.write_text(text)

@@ -159,6 +159,31 @@ def test_bfloat16_matmuls_train_close_to_float32_and_survive_a_checkpoint(fitted
     np.testing.assert_array_equal(again.predict_proba(SEQS), p16)
 
 
+def test_ensemble_is_the_mean_of_its_members_and_round_trips(tmp_path):
+    """n_ensemble=2 trains seeds s and s + 1 in one vmapped program; its
+    probabilities are the mean of the two single fits; it saves and loads;
+    in a search the candidates are single models and the refit an ensemble."""
+    from jaxlstm import LSTMSearchCV
+
+    kw = dict(SMALL, lstm_over="channels", conv_filters=(4,))
+    ens = LSTMClassifier(**{**kw, "random_state": 3}, n_ensemble=2).fit(SEQS, Y)
+    singles = [LSTMClassifier(**{**kw, "random_state": s}).fit(SEQS, Y).predict_proba(SEQS) for s in (3, 4)]
+    p = ens.predict_proba(SEQS)
+    np.testing.assert_allclose(p, np.mean(singles, axis=0), atol=1e-5)
+    assert not np.allclose(singles[0], singles[1], atol=1e-3)  # the members differ
+    assert ens.model_config_.max_length == 8 and ens.params_["logits"]["kernel"].shape[0] == 2
+    ens.save(tmp_path / "e.jaxlstm")
+    again = LSTMClassifier.load(tmp_path / "e.jaxlstm")
+    assert again.n_ensemble == 2 and again.model_config_ == ens.model_config_
+    np.testing.assert_array_equal(again.predict_proba(SEQS), p)
+    with pytest.raises(ValueError, match="max_length=8"):
+        ens.predict([np.zeros((9, 3), np.float32)])
+    with pytest.raises(ValueError, match="n_ensemble"):
+        LSTMClassifier(**SMALL, n_ensemble=0).fit(SEQS, Y)
+    s = LSTMSearchCV(LSTMClassifier(**SMALL, n_ensemble=2), {"learning_rate": [2e-2]}, cv=2).fit(SEQS, Y)
+    assert s.best_estimator_.params_["logits"]["kernel"].shape[0] == 2
+
+
 def test_conv_branch_estimator_round_trips_and_is_searchable(tmp_path):
     from jaxlstm import LSTMSearchCV
 

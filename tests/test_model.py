@@ -312,3 +312,32 @@ def test_conv_branch_equals_a_numpy_reference_and_ignores_padding():
                                atol=1e-6)
     with pytest.raises(ValueError, match="one width per conv block"):
         ModelConfig(3, 4, conv_filters=(4, 4), conv_kernel_sizes=(3,))
+
+
+def test_lstm_over_channels_is_the_time_lstm_on_the_transposed_series():
+    """MLSTM-FCN's dimension shuffle: the LSTM reads one step per channel, each
+    step that channel's zero-padded series of max_length values. It equals a
+    plain LSTM with max_length inputs run over the transposed input for F
+    steps; padding (NaN, extra steps) changes nothing."""
+    cfg = ModelConfig(3, 4, (5,), lstm_over="channels", max_length=8)
+    params = init_params(cfg, jax.random.key(2))
+    assert params["lstm_0_fwd"]["input_kernel"].shape == (8, 20)
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(3, 6, 3)).astype(np.float32)
+    lengths = np.array([6, 4, 1])
+    x[1, 4:], x[2, 1:] = np.nan, np.inf
+    got = LSTMClassifierNet(cfg).apply({"params": params}, jnp.asarray(x), jnp.asarray(lengths))
+    clean = np.where(np.arange(6)[None, :, None] < lengths[:, None, None], x, 0.0)
+    shuffled = np.swapaxes(np.pad(clean, ((0, 0), (0, 2), (0, 0))), 1, 2)  # (batch, 3 channels, 8)
+    plain = LSTMClassifierNet(ModelConfig(8, 4, (5,)))
+    want = plain.apply({"params": params}, jnp.asarray(shuffled), jnp.full(3, 3))
+    np.testing.assert_allclose(got, want, atol=1e-6)
+    longer = np.concatenate([x, np.full((3, 5, 3), np.nan, np.float32)], axis=1)  # 11 > max_length steps
+    np.testing.assert_allclose(LSTMClassifierNet(cfg).apply({"params": params}, jnp.asarray(longer),
+                                                            jnp.asarray(lengths)), got, atol=1e-6)
+    with pytest.raises(ValueError, match="max_length=8"):
+        cfg.check_lengths(np.array([3, 9]))
+    with pytest.raises(ValueError, match="needs max_length"):
+        ModelConfig(3, 4, lstm_over="channels")
+    with pytest.raises(ValueError, match="lstm_over"):
+        ModelConfig(3, 4, lstm_over="features")

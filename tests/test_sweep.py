@@ -32,7 +32,8 @@ def _data(n=60, t=5, f=3, seed=0):
 
 X, L, Y = _data()
 SPACE = {"hidden_sizes": [(8,)], "batch_size": [16], "learning_rate": [1e-2, 3e-2],
-         "dropout": [0.0, 0.2], "epochs": [2, 4]}
+         "dropout": [0.0, 0.2], "epochs": [2, 4],
+         "noise_std": [0.1]}
 SCORING = ("f1_macro", "accuracy")
 
 
@@ -63,7 +64,7 @@ def test_member_equals_the_same_configuration_trained_alone(grid):
         p = m["params"]
         tr, te = folds[m["fold"]]
         split = Split(jnp.asarray(tr), jnp.ones(len(tr), bool), jnp.asarray(te), jnp.ones(len(te), bool))
-        hp = make_hparams(3, learning_rate=p["learning_rate"], dropout=p["dropout"])
+        hp = make_hparams(3, learning_rate=p["learning_rate"], dropout=p["dropout"], noise_std=p["noise_std"])
         alone = jax.jit(fit, static_argnames="config")(X, L, Y, split, hp, jax.random.key(m["seed"]), config=cfg)
         for k in ("train_loss", "val_f1_macro", "val_accuracy"):
             np.testing.assert_allclose(m["history"][k], alone.history[k], atol=1e-5, err_msg=k)

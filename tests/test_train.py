@@ -9,7 +9,7 @@ from sklearn.model_selection import train_test_split
 
 from jaxlstm import datasets, metrics
 from jaxlstm.model import ModelConfig
-from jaxlstm.train import (Split, TrainConfig, _batch_order, fit, init_state, make_hparams,
+from jaxlstm.train import (Split, TrainConfig, _batch_order, _loss_fn, fit, init_state, make_hparams,
                            predict_proba, train_single, train_step)
 
 MODEL = ModelConfig(num_features=3, num_classes=3, hidden_sizes=(8,))
@@ -205,7 +205,36 @@ def test_nan_in_padding_is_allowed_and_harmless():
     np.testing.assert_array_equal(a.best_params["logits"]["kernel"], b.best_params["logits"]["kernel"])
 
 
+def test_input_noise_is_gaussian_noise_on_the_training_batch_only():
+    """noise_std adds ``noise_std * N(0, 1)`` to every input value of a training
+    batch (its own key: the dropout masks stay the same); predictions never see it."""
+    x, lengths, y = _toy()
+    hp = make_hparams(3, dropout=0.3, noise_std=0.5)
+    state = init_state(MODEL, hp, jnp.ones(3), jax.random.key(0))
+    rng = jax.random.key(7)
+    noise = np.asarray(jax.random.normal(jax.random.fold_in(rng, 1), x.shape))
+    assert abs(noise.std() - 1) < 0.1
+    noisy, _ = _loss_fn(state.params, MODEL, _batch(x, lengths, y), hp, jnp.ones(3), rng)
+    by_hand, _ = _loss_fn(state.params, MODEL, _batch(x + 0.5 * noise, lengths, y),
+                          hp._replace(noise_std=jnp.float32(0)), jnp.ones(3), rng)
+    clean, _ = _loss_fn(state.params, MODEL, _batch(x, lengths, y), hp._replace(noise_std=jnp.float32(0)),
+                        jnp.ones(3), rng)
+    np.testing.assert_allclose(noisy, by_hand, rtol=1e-5)
+    assert abs(float(noisy) - float(clean)) > 1e-3
+    cfg = TrainConfig(MODEL, epochs=2, record=("accuracy",), select="accuracy")
+    a, _ = train_single(x, y, lengths, config=cfg, hparams=hp)
+    assert not np.allclose(a.params["logits"]["kernel"],
+                           train_single(x, y, lengths, config=cfg, hparams=make_hparams(3, dropout=0.3))[0]
+                           .params["logits"]["kernel"])
+    p1 = predict_proba(a.params, MODEL, a.scaler, x, lengths)
+    np.testing.assert_array_equal(p1, predict_proba(a.params, MODEL, a.scaler, x, lengths))
+
+
 def test_bad_hyperparameters():
+    with pytest.raises(ValueError, match="noise_std"):
+        make_hparams(3, noise_std=-0.1)
+    with pytest.raises(ValueError, match="noise_std"):
+        make_hparams(3, noise_std=float("inf"))
     with pytest.raises(ValueError, match="dropout"):
         make_hparams(3, dropout=1.0)
     with pytest.raises(ValueError, match="learning_rate"):
