@@ -20,7 +20,7 @@ from sklearn.model_selection import ParameterGrid, ParameterSampler, check_cv
 from sklearn.utils.validation import check_is_fitted
 
 from jaxlstm.estimator import LSTMClassifier, to_sequences
-from jaxlstm.sweep import run_sweep
+from jaxlstm.sweep import param_columns, run_sweep
 
 __all__ = ["LSTMSearchCV", "estimator_to_config"]
 
@@ -402,9 +402,7 @@ def _results(table: list[dict], scorers: dict, n_splits: int) -> dict:
     res["mean_score_time"] = np.zeros(len(table))  # scored from probabilities the program returned
     res["std_score_time"] = np.zeros(len(table))
     candidates = [r["params"] for r in table]
-    for k in sorted({k for c in candidates for k in c}):
-        res[f"param_{k}"] = np.ma.masked_array([c.get(k) for c in candidates], dtype=object,
-                                               mask=[k not in c for c in candidates])
+    res.update(param_columns(candidates))
     res["params"] = candidates
     for extra in ("iter", "n_resources"):
         if extra in table[0]:

@@ -486,13 +486,24 @@ def _append(out_dir, fingerprint, rows) -> None:
         os.fsync(f.fileno())
 
 
+def param_columns(candidates: Sequence[Mapping]) -> dict[str, np.ma.MaskedArray]:
+    """scikit-learn's ``param_<name>`` columns: one masked object array per
+    name, masked where a candidate does not set it. Filled element by element,
+    so equal-length tuples (``conv_filters``) stay one tuple per candidate
+    instead of becoming a 2-D array."""
+    out = {}
+    for k in sorted({k for cfg in candidates for k in cfg}):
+        values = np.empty(len(candidates), dtype=object)
+        for i, cfg in enumerate(candidates):
+            values[i] = cfg.get(k)
+        out[f"param_{k}"] = np.ma.masked_array(values, mask=[k not in cfg for cfg in candidates])
+    return out
+
+
 def _tabulate(candidates, norm, groups, member_rows, folds, seeds, scoring, select) -> SweepResult:
     n_splits = len(folds) * len(seeds)
     res: dict[str, Any] = {"params": candidates}
-    names = sorted({k for cfg in candidates for k in cfg})
-    for k in names:
-        res[f"param_{k}"] = np.ma.masked_array([cfg.get(k) for cfg in candidates], dtype=object,
-                                               mask=[k not in cfg for cfg in candidates])
+    res.update(param_columns(candidates))
     scores = {m: np.zeros((len(candidates), n_splits)) for m in scoring}
     fit_time = np.zeros((len(candidates), n_splits))
     status = []

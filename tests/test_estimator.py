@@ -180,8 +180,10 @@ def test_ensemble_is_the_mean_of_its_members_and_round_trips(tmp_path):
         ens.predict([np.zeros((9, 3), np.float32)])
     with pytest.raises(ValueError, match="n_ensemble"):
         LSTMClassifier(**SMALL, n_ensemble=0).fit(SEQS, Y)
-    s = LSTMSearchCV(LSTMClassifier(**SMALL, n_ensemble=2), {"learning_rate": [2e-2]}, cv=2).fit(SEQS, Y)
+    s = LSTMSearchCV(LSTMClassifier(**SMALL, n_ensemble=2), {"conv_filters": [(4, 4)]}, cv=2).fit(SEQS, Y)
     assert s.best_estimator_.params_["logits"]["kernel"].shape[0] == 2
+    assert s.cv_results_["param_conv_filters"].shape == (1,)  # a tuple per candidate, not a 2-D array
+    assert s.cv_results_["param_conv_filters"][0] == (4, 4)
 
 
 def test_conv_branch_estimator_round_trips_and_is_searchable(tmp_path):
