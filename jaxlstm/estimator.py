@@ -147,6 +147,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         features per step.
       params_: fitted parameters (a pytree of NumPy arrays; with n_ensemble > 1 each leaf
         has a leading member axis).
+      n_members_: how many models ``params_`` holds (``n_ensemble`` at fit time).
       scaler_: the normalisation statistics (NumPy).
       model_config_: the :class:`~jaxlstm.model.ModelConfig`.
       class_weights_: the per-class loss weights used (NumPy).
@@ -310,6 +311,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
             res = _fit_bucketed(x, lengths, yi, rows, val, hp, self.seed_, config, int(k))
         self.model_config_ = config.model
         self.params_ = res.best_params
+        self.n_members_ = int(k)
         first = (lambda a: a[0]) if k > 1 else (lambda a: a)  # scaler and class weights: same for every member
         self.scaler_ = jax.tree.map(first, res.scaler)
         self.class_weights_ = first(res.class_weights)
@@ -326,7 +328,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "params_")
         x, lengths = self._read_X(X, reset=False)
         self.model_config_.check_lengths(lengths)
-        k = int(self.n_ensemble)
+        k = self.n_members_  # what was fitted, whatever set_params did since
         members = [self.params_] if k == 1 else [jax.tree.map(lambda a, i=i: a[i], self.params_) for i in range(k)]
         p = np.mean([_predict_chunked(m, self.model_config_, self.scaler_, x, lengths,
                                       progress=bool(self.verbose)).astype(np.float64) for m in members], axis=0)
@@ -364,6 +366,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         kind = meta.get("classes_kind", "U")
         est.classes_ = names.astype(np.int64) if kind in "iu" else names.astype(float) if kind == "f" else names
         est.params_, est.model_config_, est.scaler_ = ck.params, ck.model, ck.scaler
+        est.n_members_ = int(params.get("n_ensemble", 1))
         est._input_ndim = int(meta.get("input_ndim", 3))
         est.n_features_in_ = int(meta.get("n_features_in", ck.model.num_features))
         est.seed_ = meta.get("seed")

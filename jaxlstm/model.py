@@ -407,9 +407,9 @@ class _Conv1D(nn.Module):
     """A 'SAME' 1-D convolution with ``nn.Conv``'s parameters (``kernel:
     Float[width, in, out]``, ``bias: Float[out]``, same initialisers), computed
     as one matmul over stacked shifted windows. XLA:CPU runs a convolution
-    inside a scanned training loop ~20x slower than the same matmul
-    (``benchmarks/RESULTS.md``, LSTM-FCN section); on accelerators the two are
-    equivalent."""
+    inside a scanned training loop ~16x slower than the same matmul, though
+    alone the two are equally fast (``benchmarks/bench_conv.py``; not measured
+    on accelerators)."""
 
     features: int
     width: int

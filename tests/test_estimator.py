@@ -174,8 +174,9 @@ def test_ensemble_is_the_mean_of_its_members_and_round_trips(tmp_path):
     assert ens.model_config_.max_length == 8 and ens.params_["logits"]["kernel"].shape[0] == 2
     ens.save(tmp_path / "e.jaxlstm")
     again = LSTMClassifier.load(tmp_path / "e.jaxlstm")
-    assert again.n_ensemble == 2 and again.model_config_ == ens.model_config_
+    assert again.n_ensemble == 2 and again.n_members_ == 2 and again.model_config_ == ens.model_config_
     np.testing.assert_array_equal(again.predict_proba(SEQS), p)
+    np.testing.assert_array_equal(again.set_params(n_ensemble=1).predict_proba(SEQS), p)  # what was fitted
     with pytest.raises(ValueError, match="max_length=8"):
         ens.predict([np.zeros((9, 3), np.float32)])
     with pytest.raises(ValueError, match="n_ensemble"):
