@@ -35,6 +35,7 @@ class Checkpoint:
     scaler: features.ScalerStats
     class_names: tuple[str, ...]
     meta: dict
+    members: int = 1  # > 1: an ensemble, each params leaf with a leading member axis
 
     def predict_proba(self, x, lengths=None) -> np.ndarray:
         """Probabilities for raw ``(n, T, F)`` sequences (validated)."""
@@ -45,13 +46,14 @@ class Checkpoint:
         if xa.shape[-1] != self.model.num_features:
             raise ValueError(f"the data has {xa.shape[-1]} features per step; the model expects "
                              f"{self.model.num_features}")
-        p = _predict_chunked(self.params, self.model, self.scaler, xa, la).astype(np.float64)
+        p = _predict_chunked(self.params, self.model, self.scaler, xa, la, members=self.members).astype(np.float64)
         return p / p.sum(axis=1, keepdims=True)
 
 
 def save(path: str | os.PathLike, params, model: ModelConfig, scaler: features.ScalerStats,
-         class_names, meta: dict | None = None) -> None:
-    """Write a checkpoint (atomically: a temporary file renamed into place)."""
+         class_names, meta: dict | None = None, members: int = 1) -> None:
+    """Write a checkpoint (atomically: a temporary file renamed into place);
+    ``members > 1``: ``params`` is an ensemble with a leading member axis."""
     from flax import serialization
 
     if len(class_names) != model.num_classes:
@@ -67,6 +69,7 @@ def save(path: str | os.PathLike, params, model: ModelConfig, scaler: features.S
         "scaler": {"offset": np.asarray(scaler.offset), "scale": np.asarray(scaler.scale)},
         "class_names": json.dumps([str(c) for c in class_names]),
         "meta": json.dumps(meta or {}, default=_json_default),
+        "members": int(members),
     }
     payload = serialization.msgpack_serialize(tree)
     tmp = f"{path}.tmp"
@@ -110,9 +113,10 @@ def load(path: str | os.PathLike) -> Checkpoint:
         names = tuple(json.loads(tree["class_names"]))
         meta = json.loads(tree["meta"])
         params = tree["params"]
+        members = int(tree.get("members", 1))
     except (KeyError, TypeError, ValueError) as e:
         raise ValueError(f"{path}: checkpoint is missing or has malformed fields ({e!r})") from None
-    return Checkpoint(params, model, scaler, names, meta)
+    return Checkpoint(params, model, scaler, names, meta, members)
 
 
 def _to_numpy(tree):

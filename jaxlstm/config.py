@@ -137,10 +137,10 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
     model = {k: _model_value(source, f"model.{k}", k, v) for k, v in cfg["model"].items()}
     space = {}
     for k, v in s["space"].items():
-        if k not in _MODEL_KEYS or k == "n_ensemble":
-            if k == "n_ensemble":
-                raise ValueError(f"{source}: search.space.n_ensemble cannot be searched (candidates are scored "
-                                 "as single models); set model.n_ensemble for the refitted best model")
+        if k == "n_ensemble":
+            raise ValueError(f"{source}: search.space.n_ensemble cannot be searched (candidates are scored "
+                             "as single models); set model.n_ensemble for the refitted best model")
+        if k not in _MODEL_KEYS:
             raise ValueError(f"{source}: unknown key search.space.{k}; allowed: "
                              f"{sorted(set(_MODEL_KEYS) - {'n_ensemble'})}")
         space[k] = _space_value(source, k, v)

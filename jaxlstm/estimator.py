@@ -327,11 +327,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         """Class probabilities, ``(n, n_classes)``, columns in ``classes_`` order."""
         check_is_fitted(self, "params_")
         x, lengths = self._read_X(X, reset=False)
-        self.model_config_.check_lengths(lengths)
-        k = self.n_members_  # what was fitted, whatever set_params did since
-        members = [self.params_] if k == 1 else [jax.tree.map(lambda a, i=i: a[i], self.params_) for i in range(k)]
-        p = np.mean([_predict_chunked(m, self.model_config_, self.scaler_, x, lengths,
-                                      progress=bool(self.verbose)).astype(np.float64) for m in members], axis=0)
+        p = _predict_chunked(self.params_, self.model_config_, self.scaler_, x, lengths,
+                             members=self.n_members_, progress=bool(self.verbose)).astype(np.float64)
         return p / p.sum(axis=1, keepdims=True)
 
     def predict(self, X) -> np.ndarray:
@@ -349,7 +346,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                 "n_features_in": int(self.n_features_in_), "seed": self.seed_, "best_epoch": self.best_epoch_,
                 "diverged": self.diverged_, "class_weights": np.asarray(self.class_weights_).tolist(),
                 "history": {k: np.asarray(v).tolist() for k, v in self.history_.items()}}
-        checkpoint.save(path, self.params_, self.model_config_, self.scaler_, [str(c) for c in self.classes_], meta)
+        checkpoint.save(path, self.params_, self.model_config_, self.scaler_, [str(c) for c in self.classes_], meta,
+                        members=self.n_members_)
 
     @classmethod
     def load(cls, path) -> LSTMClassifier:
@@ -366,7 +364,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         kind = meta.get("classes_kind", "U")
         est.classes_ = names.astype(np.int64) if kind in "iu" else names.astype(float) if kind == "f" else names
         est.params_, est.model_config_, est.scaler_ = ck.params, ck.model, ck.scaler
-        est.n_members_ = int(params.get("n_ensemble", 1))
+        est.n_members_ = ck.members
         est._input_ndim = int(meta.get("input_ndim", 3))
         est.n_features_in_ = int(meta.get("n_features_in", ck.model.num_features))
         est.seed_ = meta.get("seed")
@@ -415,15 +413,23 @@ def _fit_bucketed(x, lengths, y, rows, val, hp, seed, config, n_ensemble=1) -> t
     if n_ensemble == 1:
         res = train._fit_jit(*args, jax.random.key(seed), config=config)
     else:
-        keys = jnp.stack([jax.random.key(seed + i) for i in range(n_ensemble)])
+        keys = jax.vmap(jax.random.key)(jnp.arange(seed, seed + n_ensemble))
         res = _fit_ensemble(*args, keys, config=config)
     return jax.device_get(res)
 
 
-def _predict_chunked(params, model, scaler, x, lengths, progress: bool = False) -> np.ndarray:
+def _predict_chunked(params, model, scaler, x, lengths, members: int = 1, progress: bool = False) -> np.ndarray:
     """Probabilities in fixed chunks of :data:`PREDICT_CHUNK` rows, time padded
     to a bucket: one compiled program per (time bucket, features), and each
-    row's result does not depend on which other rows share its call."""
+    row's result does not depend on which other rows share its call.
+    ``members > 1``: ``params`` is an ensemble (leading member axis) and the
+    members' probabilities are averaged in the same program.
+
+    Raises:
+      ValueError: a sequence longer than a ``"channels"`` model's max_length.
+    """
+    model.check_lengths(lengths)
+    predict = train._predict_jit if members == 1 else train._predict_members_jit
     n, t, f = x.shape
     tb = bucket(t, minimum=1) if t > 8 else t
     from jaxlstm.progress import Progress
@@ -436,7 +442,7 @@ def _predict_chunked(params, model, scaler, x, lengths, progress: bool = False) 
         m = min(PREDICT_CHUNK, n - s)
         xc[:m, :t] = x[s : s + m]
         lc[:m] = lengths[s : s + m]
-        p = train._predict_jit(params, scaler, jnp.asarray(xc), jnp.asarray(lc), model, PREDICT_CHUNK)
+        p = predict(params, scaler, jnp.asarray(xc), jnp.asarray(lc), model, PREDICT_CHUNK)
         out[s : s + m] = np.asarray(p)[:m]
         bar.update(m)
     bar.close()

@@ -229,9 +229,13 @@ def init_state(model: ModelConfig, hparams: HParams, class_weights: Array, rng: 
 
 
 def _loss_fn(params, model, batch, hparams, class_weights, rng):
-    # Input noise draws from its own key, so the dropout masks do not depend on it.
-    noise = jax.random.normal(jax.random.fold_in(rng, 1), batch["x"].shape, batch["x"].dtype)
-    x = batch["x"] + hparams.noise_std * noise
+    # Input noise draws from its own key, so the dropout masks do not depend on it; the
+    # cond skips the draw (0.3 ms of a ~20 ms W2 step) when there is none (a vmapped
+    # sweep evaluates both branches).
+    x = jax.lax.cond(
+        hparams.noise_std > 0,
+        lambda v: v + hparams.noise_std * jax.random.normal(jax.random.fold_in(rng, 1), v.shape, v.dtype),
+        lambda v: v, batch["x"])
     logits = LSTMClassifierNet(model).apply(
         {"params": params}, x, batch["lengths"], dropout_rate=hparams.dropout,
         deterministic=False, rngs={"dropout": rng})
@@ -524,3 +528,11 @@ def predict_proba(params, model: ModelConfig, scaler: features.ScalerStats, x, l
 def _predict_jit(params, scaler, x, lengths, model, batch_size):
     xs = features.apply_scaler(x, lengths, scaler)
     return jax.nn.softmax(predict_logits(params, model, xs, lengths, batch_size), axis=-1)
+
+
+@functools.partial(jax.jit, static_argnames=("model", "batch_size"))
+def _predict_members_jit(params, scaler, x, lengths, model, batch_size):
+    """The mean probabilities of an ensemble (``params`` with a leading
+    member axis), in one program."""
+    probs = jax.vmap(lambda p: _predict_jit(p, scaler, x, lengths, model, batch_size))(params)
+    return probs.mean(axis=0)

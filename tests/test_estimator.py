@@ -177,6 +177,13 @@ def test_ensemble_is_the_mean_of_its_members_and_round_trips(tmp_path):
     assert again.n_ensemble == 2 and again.n_members_ == 2 and again.model_config_ == ens.model_config_
     np.testing.assert_array_equal(again.predict_proba(SEQS), p)
     np.testing.assert_array_equal(again.set_params(n_ensemble=1).predict_proba(SEQS), p)  # what was fitted
+    from jaxlstm import checkpoint
+    from jaxlstm.estimator import to_sequences
+
+    xs, ls, _ = to_sequences(SEQS)
+    ck = checkpoint.load(tmp_path / "e.jaxlstm")  # what `jaxlstm evaluate/predict` read
+    assert ck.members == 2
+    np.testing.assert_allclose(ck.predict_proba(xs, ls), p, atol=1e-6)
     with pytest.raises(ValueError, match="max_length=8"):
         ens.predict([np.zeros((9, 3), np.float32)])
     with pytest.raises(ValueError, match="n_ensemble"):
