@@ -148,3 +148,213 @@ def test_gradient_clipping_by_global_norm_happens_before_adam():
         rup, rst = ref.update(clipped, rst, params)
         np.testing.assert_allclose(up["kernel"], rup["kernel"], rtol=1e-5, atol=1e-7)
     assert float(st.hyperparams["grad_clip"]) == 1.0
+
+
+# ---------------------------------------------------------------------------
+# Imbalance remedies: float64 NumPy references of the published formulas
+# ---------------------------------------------------------------------------
+
+def _np_log_softmax(z):
+    z = np.asarray(z, np.float64)
+    z = z - z.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
+def _np_logit_adjusted(z, y, prior, tau, w=None):
+    # Menon et al. (2021), eq. (10): -log( e^{z_y + tau log pi_y} / sum_j e^{z_j + tau log pi_j} )
+    logp = _np_log_softmax(np.asarray(z, np.float64) + tau * np.log(np.asarray(prior, np.float64)))
+    nll = -logp[np.arange(len(y)), y]
+    return nll if w is None else nll * np.asarray(w, np.float64)[y]
+
+
+def _np_balanced_softmax(z, y, counts):
+    # Ren et al. (2020), eq. (4): -log( n_y e^{z_y} / sum_j n_j e^{z_j} )
+    z = np.asarray(z, np.float64)
+    num = counts[y] * np.exp(z[np.arange(len(y)), y])
+    return -np.log(num / (counts[None, :] * np.exp(z)).sum(axis=1))
+
+
+def _np_focal(z, y, gamma, alpha=None):
+    # Lin et al. (2017), eq. (5), softmax form: -alpha_t (1 - p_t)^gamma log p_t
+    logpt = _np_log_softmax(z)[np.arange(len(y)), y]
+    a = 1.0 if alpha is None else np.asarray(alpha, np.float64)[y]
+    return -a * (1.0 - np.exp(logpt)) ** gamma * logpt
+
+
+def _np_effective_number(counts, beta):
+    # Cui et al. (2019): (1 - beta) / (1 - beta^n), normalised to sum to the number of classes
+    counts = np.asarray(counts, np.float64)
+    present = counts > 0
+    raw = np.zeros_like(counts)
+    raw[present] = (1.0 - beta) / (1.0 - beta ** counts[present])
+    return raw * present.sum() / raw.sum()
+
+
+def _num_grad(f, x, h=1e-6):
+    """Central differences of a float64 NumPy function, elementwise in x."""
+    x = np.asarray(x, np.float64)
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = h
+        g[i] = (f(x + e) - f(x - e)) / (2 * h)
+    return g
+
+
+def _imbalanced_batch(seed=0, n=48, c=4):
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(scale=3, size=(n, c)).astype(np.float32)
+    p = np.array([0.7, 0.2, 0.08, 0.02])[:c]
+    y = rng.choice(c, n, p=p / p.sum())
+    mask = rng.random(n) < 0.8
+    return logits, y, mask
+
+
+def test_class_counts_and_prior_are_masked_bincounts():
+    _, y, mask = _imbalanced_batch(1, 200)
+    counts = jax.jit(losses.class_counts, static_argnums=1)(y, 5, mask)
+    np.testing.assert_array_equal(counts, np.bincount(y[mask], minlength=5))
+    prior = losses.class_prior(y, 5, where=mask)
+    np.testing.assert_allclose(prior, np.bincount(y[mask], minlength=5) / mask.sum(), rtol=1e-6)
+    assert float(prior[4]) == 0.0  # class 4 never occurs
+    np.testing.assert_array_equal(losses.class_prior(y, 5, where=np.zeros(200, bool)), 0.0)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_logit_adjusted_cross_entropy_equals_menon_and_ren(jit):
+    logits, y, mask = _imbalanced_batch()
+    counts = np.bincount(y[mask], minlength=4).astype(np.float64)
+    prior = counts / counts.sum()
+    w = np.array([0.5, 1.0, 2.0, 4.0], np.float32)
+    fn = jax.jit(losses.logit_adjusted_cross_entropy) if jit else losses.logit_adjusted_cross_entropy
+    for tau in (0.0, 0.5, 1.0, 2.0):
+        got = fn(logits, y, prior.astype(np.float32), tau, w, where=mask)
+        ref = np.where(mask, _np_logit_adjusted(logits, y, prior, tau, w), 0.0)
+        np.testing.assert_allclose(got, ref, rtol=2e-5, atol=1e-6)
+    # tau = 1 is the balanced softmax; counts instead of the prior give the same loss
+    got = fn(logits, y, counts.astype(np.float32), 1.0)
+    np.testing.assert_allclose(got, _np_balanced_softmax(logits, y, counts), rtol=2e-5, atol=1e-6)
+    # tau = 0 is plain (weighted) cross-entropy, bit for bit
+    np.testing.assert_array_equal(fn(logits, y, prior.astype(np.float32), 0.0, w, where=mask),
+                                  losses.weighted_cross_entropy(logits, y, w, where=mask))
+    # a class absent from the prior stays finite
+    zero = np.array([0.5, 0.5, 0.0, 0.0], np.float32)
+    assert np.all(np.isfinite(fn(logits, y, zero, 1.0)))
+
+
+def test_logit_adjusted_gradients_and_vmap_over_tau():
+    logits, y, _ = _imbalanced_batch(2, 12)
+    prior = np.array([0.6, 0.25, 0.1, 0.05])
+    tau = 0.7
+    g = jax.grad(lambda z: losses.logit_adjusted_cross_entropy(z, y, prior, tau).sum())(logits)
+    ref = _num_grad(lambda z: _np_logit_adjusted(z, y, prior, tau).sum(), logits)
+    np.testing.assert_allclose(g, ref, rtol=1e-4, atol=1e-5)
+    gt = jax.grad(lambda t: losses.logit_adjusted_cross_entropy(logits, y, prior, t).sum())(tau)
+    reft = _num_grad(lambda t: _np_logit_adjusted(logits, y, prior, t).sum(), tau)
+    np.testing.assert_allclose(gt, reft, rtol=1e-4)
+    taus = jnp.array([0.0, 0.5, 1.0, 1.5])
+    got = jax.jit(jax.vmap(losses.logit_adjusted_cross_entropy, in_axes=(None, None, None, 0)))(
+        logits, y, prior, taus)
+    for t, row in zip(np.asarray(taus), np.asarray(got)):
+        np.testing.assert_allclose(row, _np_logit_adjusted(logits, y, prior, t), rtol=2e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_focal_loss_equals_lin_et_al(jit):
+    logits, y, mask = _imbalanced_batch(3)
+    alpha = np.array([0.25, 1.0, 2.0, 3.0], np.float32)
+    fn = jax.jit(losses.focal_loss) if jit else losses.focal_loss
+    for gamma in (0.5, 1.0, 2.0, 5.0):
+        got = fn(logits, y, gamma, alpha, where=mask)
+        ref = np.where(mask, _np_focal(logits, y, gamma, alpha), 0.0)
+        np.testing.assert_allclose(got, ref, rtol=2e-5, atol=1e-6)
+    # gamma = 0 is (weighted) cross-entropy exactly
+    np.testing.assert_array_equal(fn(logits, y, 0.0, alpha, where=mask),
+                                  losses.weighted_cross_entropy(logits, y, alpha, where=mask))
+    np.testing.assert_array_equal(fn(logits, y, 0.0), losses.weighted_cross_entropy(logits, y))
+
+
+def test_focal_loss_gradients_finite_at_certainty_and_equal_to_numerical():
+    logits, y, _ = _imbalanced_batch(4, 10)
+    for gamma in (0.0, 0.5, 2.0):
+        g = jax.grad(lambda z: losses.focal_loss(z, y, gamma).sum())(logits)
+        ref = _num_grad(lambda z: _np_focal(z, y, gamma).sum(), logits)
+        np.testing.assert_allclose(g, ref, rtol=1e-4, atol=1e-5)
+    reff = _num_grad(lambda gm: _np_focal(logits, y, gm).sum(), 1.5)
+    np.testing.assert_allclose(jax.grad(lambda gm: losses.focal_loss(logits, y, gm).sum())(1.5), reff, rtol=1e-4)
+    # p_t rounds to 1 in float32: values and gradients (logits and gamma) finite
+    sure = jnp.array([[60.0, 0.0, -3.0], [0.0, 100.0, 0.0], [20.0, 0.0, 0.0]])
+    ys = jnp.array([0, 1, 0])
+    for gamma in (0.0, 0.25, 0.5, 1.0, 2.0):
+        v, (gz, gg) = jax.value_and_grad(lambda z, gm: losses.focal_loss(z, ys, gm).sum(), argnums=(0, 1))(
+            sure, gamma)
+        assert np.isfinite(v) and np.all(np.isfinite(gz)) and np.isfinite(gg), gamma
+    # vmapped over gamma, as a sweep does
+    gammas = jnp.array([0.0, 1.0, 2.0])
+    got = jax.jit(jax.vmap(losses.focal_loss, in_axes=(None, None, 0)))(logits, y, gammas)
+    for gm, row in zip(np.asarray(gammas), np.asarray(got)):
+        np.testing.assert_allclose(row, _np_focal(logits, y, gm), rtol=2e-5, atol=1e-6)
+
+
+def test_effective_number_weights_equal_cui_et_al():
+    counts = np.array([500.0, 120.0, 30.0, 4.0, 1.0])
+    fn = jax.jit(losses.effective_number_weights)
+    for beta in (0.5, 0.9, 0.99, 0.999, 0.9999):
+        b32 = float(np.float32(beta))  # the reference sees the same rounded beta
+        np.testing.assert_allclose(fn(counts, beta), _np_effective_number(counts, b32), rtol=1e-5)
+        np.testing.assert_allclose(np.sum(fn(counts, beta)), 5.0, rtol=1e-6)
+    # beta = 0: no re-weighting; beta -> 1: inverse frequency (normalised)
+    np.testing.assert_array_equal(fn(counts, 0.0), np.ones(5))
+    inv = (1 / counts) * 5 / np.sum(1 / counts)
+    np.testing.assert_allclose(fn(counts, 1 - 1e-7), inv, rtol=1e-3)
+    # a class with count 0 gets 0 and the others sum to their number, with finite gradients
+    zc = np.array([50.0, 0.0, 5.0, 1.0])
+    w = fn(zc, 0.9)
+    ref = _np_effective_number(zc, float(np.float32(0.9)))
+    np.testing.assert_allclose(w, ref, rtol=1e-5)
+    assert float(w[1]) == 0.0 and abs(float(w.sum()) - 3.0) < 1e-5
+    for beta in (0.0, 0.3, 0.9):
+        g = jax.jacobian(losses.effective_number_weights, argnums=1)(jnp.asarray(zc, jnp.float32), beta)
+        h = 1e-7
+        if beta == 0:  # one-sided: beta >= 0
+            ref = (_np_effective_number(zc, h) - _np_effective_number(zc, 0.0)) / h
+        else:
+            ref = (_np_effective_number(zc, beta + h) - _np_effective_number(zc, beta - h)) / (2 * h)
+        np.testing.assert_allclose(g, ref, rtol=1e-3, atol=1e-4)
+    # traced beta: vmapped over a sweep's members
+    betas = jnp.array([0.0, 0.9, 0.99, 0.999])
+    ws = jax.jit(jax.vmap(losses.effective_number_weights, in_axes=(None, 0)))(counts, betas)
+    for b, row in zip(np.asarray(betas), np.asarray(ws)):
+        np.testing.assert_allclose(row, _np_effective_number(counts, float(b)), rtol=1e-5)
+
+
+def test_effective_number_weights_with_focal_loss_train_signal():
+    # Cui et al. pair their weights with the focal loss: alpha = class-balanced weights
+    logits, y, mask = _imbalanced_batch(5)
+    counts = losses.class_counts(y, 4, where=mask)
+    w = losses.effective_number_weights(counts, 0.99)
+    got = losses.masked_mean(losses.focal_loss(logits, y, 2.0, alpha=w, where=mask), where=mask)
+    ref = np.where(mask, _np_focal(logits, y, 2.0, np.asarray(w, np.float64)), 0.0).sum() / mask.sum()
+    np.testing.assert_allclose(got, ref, rtol=2e-5)
+
+
+def test_loss_hparams_are_checked_on_the_host_naming_the_parameter():
+    from jaxlstm._checks import check_loss_hparams
+
+    ok = check_loss_hparams(tau=[0.0, 1.0], gamma=2, beta=0.999, alpha=[1, 2])
+    assert set(ok) == {"tau", "gamma", "beta", "alpha"}
+    for kw, match in [({"tau": -0.5}, r"tau must be a finite number >= 0, got -0.5"),
+                      ({"gamma": -1}, r"gamma must be a finite number >= 0, got -1"),
+                      ({"gamma": float("nan")}, "gamma must be"),
+                      ({"tau": np.inf}, "tau must be"),
+                      ({"beta": 1.0}, r"beta must be in \[0, 1\), got 1.0"),
+                      ({"beta": -0.1}, r"beta must be in \[0, 1\)"),
+                      ({"beta": [0.5, 0.9, 1.2]}, r"beta must be in \[0, 1\), got 1.2 \(among 3 values\)"),
+                      ({"alpha": [1.0, -1.0]}, "alpha must be finite and >= 0"),
+                      ({"tau": "big"}, "tau must be")]:
+        with pytest.raises(ValueError, match=match):
+            check_loss_hparams(**kw)
+    with pytest.raises(ValueError, match=r"cb_beta must be in \[0, 1\)"):
+        check_loss_hparams(beta=1.5, names={"beta": "cb_beta"})
+    with pytest.raises(TypeError, match="unknown parameter 'delta'"):
+        check_loss_hparams(delta=1.0)
