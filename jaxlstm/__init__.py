@@ -12,8 +12,10 @@ from jaxlstm import bayes, cache, datasets, estimator, features, halving, losses
 from jaxlstm.estimator import LSTMClassifier
 from jaxlstm.search import LSTMSearchCV
 from jaxlstm.cache import enable_compilation_cache
-from jaxlstm.datasets import Dataset
+from jaxlstm.datasets import Dataset, load_ucr, ucr_datasets
 from jaxlstm.features import pad_sequences
+from jaxlstm.losses import (class_counts, class_prior, effective_number_weights, focal_loss,
+                            logit_adjusted_cross_entropy)
 from jaxlstm.model import LSTMClassifierNet, ModelConfig
 from jaxlstm.sweep import SweepResult, run_sweep
 from jaxlstm.train import (FitResult, HParams, Split, TrainConfig, fit, make_hparams,
@@ -39,7 +41,14 @@ __all__ = [
     "sweep",
     "train",
     "Dataset",
+    "load_ucr",
+    "ucr_datasets",
     "pad_sequences",
+    "class_counts",
+    "class_prior",
+    "effective_number_weights",
+    "focal_loss",
+    "logit_adjusted_cross_entropy",
     "LSTMClassifierNet",
     "ModelConfig",
     "SweepResult",
