@@ -13,7 +13,7 @@ from jaxlstm.estimator import LSTMClassifier
 from jaxlstm.search import LSTMSearchCV
 from jaxlstm.cache import enable_compilation_cache
 from jaxlstm.datasets import Dataset, load_ucr, ucr_datasets
-from jaxlstm.features import pad_sequences
+from jaxlstm.features import TemporalFeatures, first_difference, pad_sequences, temporal_features
 from jaxlstm.losses import (class_counts, class_prior, effective_number_weights, focal_loss,
                             logit_adjusted_cross_entropy)
 from jaxlstm.model import LSTMClassifierNet, ModelConfig
@@ -44,6 +44,9 @@ __all__ = [
     "load_ucr",
     "ucr_datasets",
     "pad_sequences",
+    "TemporalFeatures",
+    "first_difference",
+    "temporal_features",
     "class_counts",
     "class_prior",
     "effective_number_weights",

@@ -8,6 +8,7 @@ cross-validation fold inside a compiled program without leaking.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import NamedTuple, Sequence
 
 import jax
@@ -28,6 +29,9 @@ __all__ = [
     "rolling_mean",
     "rolling_std",
     "steps_since_event",
+    "first_difference",
+    "TemporalFeatures",
+    "temporal_features",
     "pad_sequences",
 ]
 
@@ -200,6 +204,138 @@ def steps_since_event(indicator: Array, lengths: Array, no_event: float | None =
         since = jnp.where(last < 0, jnp.float32(no_event), since)
     since = jnp.where(sequence_mask(lengths, ind.shape[1])[..., None], since, 0.0)
     return since[..., 0] if squeeze else since
+
+
+def first_difference(x: Array, lengths: Array) -> Array:
+    """``x[t] - x[t - 1]`` on valid steps; 0 at step 0 (pandas' ``diff`` gives
+    NaN there) and in the padding, whatever the padding holds.
+
+    Args:
+      x: ``Float[batch, time, feature]``.
+      lengths: ``Int[batch]``.
+    Returns:
+      ``Float[batch, time, feature]``.
+    """
+    valid = sequence_mask(lengths, x.shape[1])[..., None]
+    xv = jnp.where(valid, x, 0.0)  # select, not multiply: NaN padding stays out
+    prev = jnp.pad(xv, ((0, 0), (1, 0), (0, 0)))[:, : x.shape[1]]
+    has_prev = valid & (jnp.arange(x.shape[1]) > 0)[None, :, None]
+    return jnp.where(has_prev, xv - prev, 0.0)
+
+
+def _int_tuple(name: str, values, lo: int) -> tuple[int, ...]:
+    out = tuple(values)
+    for v in out:
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+            raise ValueError(f"{name} must hold integers >= {lo}, got {v!r}")
+    return tuple(int(v) for v in out)
+
+
+@dataclasses.dataclass(frozen=True)
+class TemporalFeatures:
+    """Which temporal features :func:`temporal_features` builds (static,
+    hashable: a jit static argument and, later, a static sweep key).
+
+    Attributes:
+      rolling_mean: trailing windows (steps) for rolling means of every channel.
+      rolling_std: trailing windows for rolling (population) standard deviations.
+      diff: add first differences of every channel.
+      events: ``(channel, threshold)`` pairs: steps since ``x[..., channel] >
+        threshold`` last held (see :func:`steps_since_event`).
+      include_input: keep the input channels first in the output.
+
+    Example:
+      >>> spec = TemporalFeatures(rolling_mean=(5,), rolling_std=(5,), diff=True, events=((4, 0.5),))
+      >>> z = temporal_features(x, lengths, spec)   # (batch, time, spec.num_outputs(F))
+    """
+
+    rolling_mean: tuple[int, ...] = ()
+    rolling_std: tuple[int, ...] = ()
+    diff: bool = False
+    events: tuple[tuple[int, float], ...] = ()
+    include_input: bool = True
+
+    def __post_init__(self):
+        object.__setattr__(self, "rolling_mean", _int_tuple("rolling_mean", self.rolling_mean, 1))
+        object.__setattr__(self, "rolling_std", _int_tuple("rolling_std", self.rolling_std, 1))
+        events = []
+        for ev in self.events:
+            try:
+                channel, threshold = ev
+            except (TypeError, ValueError):
+                raise ValueError(f"events must hold (channel, threshold) pairs, got {ev!r}") from None
+            (channel,) = _int_tuple("events channel", (channel,), 0)
+            try:
+                threshold = float(threshold)
+            except (TypeError, ValueError):
+                raise ValueError(f"events threshold must be a number, got {threshold!r}") from None
+            if not np.isfinite(threshold):
+                raise ValueError(f"events threshold must be finite, got {threshold!r}")
+            events.append((channel, threshold))
+        object.__setattr__(self, "events", tuple(events))
+        object.__setattr__(self, "diff", bool(self.diff))
+        object.__setattr__(self, "include_input", bool(self.include_input))
+
+    def num_outputs(self, num_features: int) -> int:
+        """Output channels for ``num_features`` input channels."""
+        per_channel = int(self.include_input) + len(self.rolling_mean) + len(self.rolling_std) + int(self.diff)
+        return per_channel * num_features + len(self.events)
+
+    def output_names(self, names: Sequence[str]) -> tuple[str, ...]:
+        """Names of the output channels, in order, from the input channels' names."""
+        out = list(names) if self.include_input else []
+        out += [f"rolling_mean{w}({n})" for w in self.rolling_mean for n in names]
+        out += [f"rolling_std{w}({n})" for w in self.rolling_std for n in names]
+        out += [f"diff({n})" for n in names] if self.diff else []
+        out += [f"steps_since({names[c]}>{th:g})" for c, th in self.events]
+        return tuple(out)
+
+    def check(self, num_features: int, max_length: int) -> None:
+        """Raise ``ValueError`` naming the parameter if a window is longer than
+        the sequences (``max_length`` steps) or an event channel is not among
+        the ``num_features`` channels."""
+        for name in ("rolling_mean", "rolling_std"):
+            for w in getattr(self, name):
+                if w > max_length:
+                    raise ValueError(f"{name} window {w} is longer than the sequences ({max_length} steps)")
+        for c, _ in self.events:
+            if c >= num_features:
+                raise ValueError(f"events channel {c} is unknown: the input has {num_features} channels "
+                                 f"(0..{num_features - 1})")
+
+
+def temporal_features(x: Array, lengths: Array, spec: TemporalFeatures) -> Array:
+    """The feature tensor ``spec`` describes, channels concatenated in the
+    order input, rolling means (by window, then channel), rolling stds,
+    differences, steps since events (``spec.output_names`` names them).
+    Padding gives 0 and never changes a valid step (NaN in padding is fine).
+
+    Args:
+      x: ``Float[batch, time, feature]``.
+      lengths: ``Int[batch]``.
+      spec: :class:`TemporalFeatures` (static).
+    Returns:
+      ``Float[batch, time, spec.num_outputs(feature)]``.
+
+    Raises:
+      ValueError: at trace time, a window longer than ``time`` or an event
+        channel ``>= feature`` (see :meth:`TemporalFeatures.check`).
+    """
+    spec.check(x.shape[-1], x.shape[1])
+    valid = sequence_mask(lengths, x.shape[1])[..., None]
+    parts = [jnp.where(valid, x, 0.0)] if spec.include_input else []
+    parts += [rolling_mean(x, lengths, w) for w in spec.rolling_mean]
+    parts += [rolling_std(x, lengths, w) for w in spec.rolling_std]
+    if spec.diff:
+        parts.append(first_difference(x, lengths))
+    if spec.events:
+        channels = jnp.stack([x[..., c] for c, _ in spec.events], -1)
+        thresholds = jnp.asarray([th for _, th in spec.events], x.dtype)
+        indicator = jnp.where(valid, channels > thresholds, False)
+        parts.append(steps_since_event(indicator, lengths).astype(x.dtype))
+    if not parts:
+        return jnp.zeros(x.shape[:2] + (0,), x.dtype)
+    return jnp.concatenate(parts, axis=-1)
 
 
 def pad_sequences(sequences: Sequence, max_length: int | None = None,

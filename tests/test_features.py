@@ -120,3 +120,81 @@ def test_pad_sequences_roundtrip_and_errors():
         features.pad_sequences(seqs, max_length=4)
     with pytest.raises(ValueError, match="1-D"):
         features.pad_sequences([np.ones((2, 2, 2))])
+
+
+def _np_first_difference(x, lengths):
+    out = np.zeros(x.shape, np.float64)
+    for b, n in enumerate(lengths):
+        out[b, 1:n] = np.diff(x[b, :n].astype(np.float64), axis=0)
+    return out
+
+
+def test_first_difference_equals_numpy_diff_and_ignores_padding():
+    x, lengths = _ragged(4)
+    got = jax.jit(features.first_difference)(x, lengths)
+    np.testing.assert_allclose(got, _np_first_difference(x, lengths), rtol=1e-5, atol=1e-4)
+    nan_pad = np.where(np.arange(x.shape[1])[None, :, None] < lengths[:, None, None], x, np.nan)
+    np.testing.assert_array_equal(features.first_difference(nan_pad, lengths), got)
+
+
+def _np_temporal_features(x, lengths, spec):
+    """Loop reference: one sequence at a time, float64, on its valid steps only."""
+    n, t, f = x.shape
+    out = np.zeros((n, t, spec.num_outputs(f)))
+    for b, m in enumerate(lengths):
+        s = x[b, :m].astype(np.float64)
+        cols = [s] if spec.include_input else []
+        for w in spec.rolling_mean:
+            cols.append(np.stack([s[max(0, i - w + 1): i + 1].mean(0) for i in range(m)]))
+        for w in spec.rolling_std:
+            cols.append(np.stack([s[max(0, i - w + 1): i + 1].std(0) for i in range(m)]))
+        if spec.diff:
+            cols.append(np.vstack([np.zeros((1, f)), np.diff(s, axis=0)]))
+        for c, th in spec.events:
+            last, since = -1, []
+            for i in range(m):
+                last = i if s[i, c] > th else last
+                since.append(i - last)
+            cols.append(np.array(since, np.float64)[:, None])
+        out[b, :m] = np.concatenate(cols, axis=1)
+    return out
+
+
+@pytest.mark.parametrize("spec", [
+    features.TemporalFeatures(rolling_mean=(1, 3), rolling_std=(4,), diff=True, events=((0, 3.5), (2, 3.0))),
+    features.TemporalFeatures(rolling_std=[2], events=[(1, 0.0)], include_input=False),
+    features.TemporalFeatures(),
+])
+def test_temporal_features_equal_a_numpy_loop_and_ignore_nan_padding(spec):
+    x, lengths = _ragged(5, f=3)
+    fn = jax.jit(features.temporal_features, static_argnames="spec")
+    got = np.asarray(fn(x, lengths, spec=spec))
+    assert got.shape == (len(x), x.shape[1], spec.num_outputs(3)) == (len(x), x.shape[1], len(
+        spec.output_names(["a", "b", "c"])))
+    np.testing.assert_allclose(got, _np_temporal_features(x, lengths, spec), rtol=1e-4, atol=1e-4)
+    mask = np.arange(x.shape[1])[None, :, None] < lengths[:, None, None]
+    nan_pad = np.where(mask, x, np.nan)
+    np.testing.assert_array_equal(fn(nan_pad, lengths, spec=spec), got)
+    assert np.all(got[~mask[..., 0]] == 0)
+
+
+def test_temporal_features_spec_is_hashable_and_checked():
+    spec = features.TemporalFeatures(rolling_mean=[5], events=[(1, 0.5)])
+    assert spec == features.TemporalFeatures(rolling_mean=(5,), events=((1, 0.5),)) and hash(spec)
+    assert spec.output_names(["bytes", "fail"]) == ("bytes", "fail", "rolling_mean5(bytes)",
+                                                    "rolling_mean5(fail)", "steps_since(fail>0.5)")
+    x, lengths = _ragged(6, t=4, f=2)
+    for bad, match in [(features.TemporalFeatures(rolling_mean=(5,)), "rolling_mean window 5 is longer than"),
+                       (features.TemporalFeatures(rolling_std=(9,)), r"rolling_std window 9 is longer than the "
+                                                                     r"sequences \(4 steps\)"),
+                       (features.TemporalFeatures(events=((2, 0.0),)), r"events channel 2 is unknown: the input "
+                                                                       r"has 2 channels")]:
+        with pytest.raises(ValueError, match=match):
+            features.temporal_features(x, lengths, bad)
+    for kw, match in [({"rolling_mean": (0,)}, "rolling_mean must hold integers >= 1"),
+                      ({"rolling_std": (2.5,)}, "rolling_std must hold integers >= 1"),
+                      ({"events": ((-1, 0.0),)}, "events channel must hold integers >= 0"),
+                      ({"events": ((0, float("nan")),)}, "events threshold must be finite"),
+                      ({"events": (3,)}, r"events must hold \(channel, threshold\) pairs")]:
+        with pytest.raises(ValueError, match=match):
+            features.TemporalFeatures(**kw)
