@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 from typing import Any
 
 import jax
@@ -25,6 +26,8 @@ import jax.numpy as jnp
 import numpy as np
 import flax.linen as nn
 from flax.linen.recurrent import flip_sequences
+
+from jaxlstm import kernel
 
 Array = jax.Array
 
@@ -50,6 +53,7 @@ def matmul(a: Array, b: Array, dtype: str = "float32") -> Array:
 
 
 LSTM_OVER = ("time", "channels")
+LSTM_IMPLS = ("auto", "kernel", "scan")
 
 
 def _ints(v) -> tuple[int, ...]:
@@ -92,6 +96,14 @@ class ModelConfig:
         convolutional branch always runs over time.
       max_length: the longest sequence a ``"channels"`` model accepts (its
         LSTM's input width); ``None`` with ``"time"``.
+      lstm_impl: ``"scan"`` (:func:`lstm_scan`, any backend), ``"kernel"``
+        (:func:`jaxlstm.kernel.lstm_layer`, the compiled whole-layer CPU
+        kernel; float32 only) or ``"auto"``: the kernel when the program is
+        traced for the CPU, the kernel is built, ``matmul_dtype`` is float32
+        and ``lstm_backward`` is ``"fused"``; else the scan. The environment
+        variable ``JAXLSTM_LSTM_IMPL=scan|kernel`` overrides ``"auto"``.
+        Same values either way (tested to 1e-5); a performance choice, not
+        saved in checkpoints.
     """
 
     num_features: int
@@ -105,6 +117,31 @@ class ModelConfig:
     conv_kernel_sizes: tuple[int, ...] = ()
     lstm_over: str = "time"
     max_length: int | None = None
+    lstm_impl: str = "auto"
+
+    def use_kernel(self) -> bool:
+        """Trace-time choice between the compiled kernel and the scan (see
+        ``lstm_impl``)."""
+        impl = self.lstm_impl
+        if impl == "auto":
+            impl = os.environ.get("JAXLSTM_LSTM_IMPL", "auto")
+            if impl not in LSTM_IMPLS:
+                raise ValueError(f"JAXLSTM_LSTM_IMPL must be one of {LSTM_IMPLS}, got {impl!r}")
+        if impl == "scan":
+            return False
+        if impl == "kernel":
+            if self.matmul_dtype != "float32" or self.lstm_backward != "fused":
+                raise ValueError("lstm_impl='kernel' computes in float32 with its own backward pass; "
+                                 f"got matmul_dtype={self.matmul_dtype!r}, lstm_backward={self.lstm_backward!r}")
+            if not kernel.available():
+                raise RuntimeError(f"lstm_impl='kernel' but the compiled kernel is not available: {kernel.reason()}")
+            return True
+        if self.matmul_dtype != "float32" or self.lstm_backward != "fused" or jax.default_backend() != "cpu":
+            return False
+        if not kernel.available():
+            kernel.warn_unavailable()
+            return False
+        return True
 
     def check_lengths(self, lengths) -> None:
         """Host-side: a ``"channels"`` model cannot read sequences longer than
@@ -138,6 +175,8 @@ class ModelConfig:
             raise ValueError(f"conv_filters and conv_kernel_sizes must be positive, got {filters}, {kernels}")
         object.__setattr__(self, "conv_filters", filters)
         object.__setattr__(self, "conv_kernel_sizes", kernels)
+        if self.lstm_impl not in LSTM_IMPLS:
+            raise ValueError(f"lstm_impl must be one of {LSTM_IMPLS}, got {self.lstm_impl!r}")
         if self.lstm_backward not in ("fused", "autodiff"):
             raise ValueError(f"lstm_backward must be 'fused' or 'autodiff', got {self.lstm_backward!r}")
         if self.matmul_dtype not in MATMUL_DTYPES:
@@ -312,6 +351,7 @@ class LSTMLayer(nn.Module):
     hidden: int
     fused: bool = True
     matmul_dtype: str = "float32"
+    use_kernel: bool = False
 
     @nn.compact
     def __call__(self, x: Array, mask: Array) -> tuple[Array, Array]:
@@ -322,6 +362,11 @@ class LSTMLayer(nn.Module):
         # Padded steps are zeroed first so that inf/NaN padding cannot leak
         # into the matmul (nor into gradients through the masked select).
         x = jnp.where(mask[..., None], x, 0.0)
+        if self.use_kernel:
+            # the kernel walks time-major: transpose the narrow input, not x_proj
+            x_proj = jnp.swapaxes(x, 0, 1) @ w_x + b
+            ys, (_, h) = kernel.lstm_layer(x_proj, w_h, mask.T)
+            return jnp.swapaxes(ys, 0, 1), h
         x_proj = matmul(x, w_x, self.matmul_dtype) + b
         ys, (_, h) = (lstm_scan if self.fused else lstm_scan_reference)(x_proj, w_h, mask, self.matmul_dtype)
         return ys, h
@@ -370,14 +415,16 @@ class LSTMClassifierNet(nn.Module):
             lstm_lengths = jnp.full(x.shape[:1], cfg.num_features, lengths.dtype)
             lstm_mask = jnp.ones(seq.shape[:2], bool)
         finals = None
-        fused = cfg.lstm_backward == "fused"
+        fused, use_kernel = cfg.lstm_backward == "fused", cfg.use_kernel()
         for depth, hidden in enumerate(cfg.hidden_sizes):
             if depth > 0:
                 seq = drop(seq)
-            fwd_seq, fwd_h = LSTMLayer(hidden, fused, cfg.matmul_dtype, name=f"lstm_{depth}_fwd")(seq, lstm_mask)
+            fwd_seq, fwd_h = LSTMLayer(hidden, fused, cfg.matmul_dtype, use_kernel,
+                                       name=f"lstm_{depth}_fwd")(seq, lstm_mask)
             if cfg.bidirectional:
                 rev = flip_sequences(seq, lstm_lengths, num_batch_dims=1, time_major=False)
-                bwd_rev, bwd_h = LSTMLayer(hidden, fused, cfg.matmul_dtype, name=f"lstm_{depth}_bwd")(rev, lstm_mask)
+                bwd_rev, bwd_h = LSTMLayer(hidden, fused, cfg.matmul_dtype, use_kernel,
+                                           name=f"lstm_{depth}_bwd")(rev, lstm_mask)
                 bwd_seq = flip_sequences(bwd_rev, lstm_lengths, num_batch_dims=1, time_major=False)
                 seq = jnp.concatenate([fwd_seq, bwd_seq], axis=-1)
                 finals = jnp.concatenate([fwd_h, bwd_h], axis=-1)

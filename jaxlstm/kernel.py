@@ -1,0 +1,150 @@
+"""The compiled whole-layer LSTM recurrence for XLA:CPU (``jax.ffi``).
+
+:func:`lstm_layer` computes what :func:`jaxlstm.model.lstm_scan` computes —
+the recurrence of one LSTM direction over all time steps, forward and
+backward — in one call to a C++ kernel (``jaxlstm/_csrc/lstm_cpu.cc``)
+instead of a ``lax.scan`` of small dots. The kernel's GEMMs are SciPy's
+OpenBLAS ``sgemm`` (taken from ``scipy.linalg.cython_blas``, as jaxlib takes
+LAPACK), run single-threaded on each of the kernel's own threads: vmapped
+sweep members are spread over the cores; a single member's hidden units are
+split between them. The input projection and the recurrent kernel's gradient
+stay outside the kernel, one large XLA matmul each.
+
+The kernel is built by ``pip install`` (``setup.py``) when a C++ compiler is
+there; if it was not built or cannot be loaded, :func:`available` is false,
+:func:`reason` says why, and the model runs the scan (``ModelConfig(lstm_impl=
+"auto")`` warns once). It runs on the CPU only; on GPU/TPU the scan is used.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import glob
+import os
+import warnings
+
+import jax
+import jax.numpy as jnp
+
+Array = jax.Array
+
+__all__ = ["available", "reason", "num_threads", "lstm_layer"]
+
+_state: dict = {}
+
+
+def _openblas_thread_functions(cython_blas) -> tuple[int, int]:
+    """Addresses of ``get/set_num_threads`` of the OpenBLAS that SciPy's
+    ``sgemm`` comes from, or ``(0, 0)`` when it is some other BLAS."""
+    libs = os.path.join(os.path.dirname(os.path.dirname(cython_blas.__file__)), os.pardir, "scipy.libs")
+    for path in sorted(glob.glob(os.path.join(libs, "*openblas*.so*"))):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for prefix in ("scipy_openblas", "openblas"):
+            try:
+                get, put = getattr(lib, f"{prefix}_get_num_threads"), getattr(lib, f"{prefix}_set_num_threads")
+            except AttributeError:
+                continue
+            return (ctypes.cast(get, ctypes.c_void_p).value or 0, ctypes.cast(put, ctypes.c_void_p).value or 0)
+    return 0, 0
+
+
+def _load() -> dict:
+    if _state:
+        return _state
+    try:
+        from jaxlstm import _lstm_cpu
+        import scipy.linalg.cython_blas as cython_blas
+
+        get, put = _openblas_thread_functions(cython_blas)
+        _lstm_cpu.set_blas(cython_blas.__pyx_capi__["sgemm"], get, put)
+        for name, capsule in _lstm_cpu.registrations().items():
+            jax.ffi.register_ffi_target(name, capsule, platform="cpu")
+        _state.update(module=_lstm_cpu, reason=None)
+    except Exception as e:  # noqa: BLE001 - any failure means "use the scan"
+        _state.update(module=None, reason=f"{type(e).__name__}: {e}")
+    return _state
+
+
+def available() -> bool:
+    """Whether the compiled kernel is built and loaded."""
+    return _load()["module"] is not None
+
+
+def reason() -> str | None:
+    """Why the kernel is not available (``None`` when it is)."""
+    return _load()["reason"]
+
+
+def num_threads() -> int:
+    """Threads the kernel spreads work over (``JAXLSTM_KERNEL_THREADS``, else
+    the machine's cores); 0 when the kernel is not available."""
+    return _load()["module"].num_threads() if available() else 0
+
+
+def warn_unavailable() -> None:
+    """Warn once that the kernel is missing and the scan is used instead."""
+    if not _state.get("warned"):
+        _state["warned"] = True
+        warnings.warn(
+            "jaxlstm's compiled CPU LSTM kernel is not available "
+            f"({reason()}); training uses the scanned LSTM, which is slower on CPU. "
+            "Reinstall with a C++ compiler (pip install -e .) to build it, or pass "
+            "lstm_impl='scan' to silence this.", RuntimeWarning, stacklevel=3)
+
+
+def _forward(x_proj, w_h, mask, train: bool):
+    if not available():
+        raise RuntimeError(f"jaxlstm's compiled CPU LSTM kernel is not available: {reason()}")
+    t, b, four_h = x_proj.shape[-3:]
+    lead, h = x_proj.shape[:-3], four_h // 4
+    f32 = jnp.float32
+    out = [jax.ShapeDtypeStruct((*lead, t, b, h), f32), jax.ShapeDtypeStruct((*lead, b, h), f32),
+           jax.ShapeDtypeStruct((*lead, b, h), f32)]
+    if train:
+        out += [jax.ShapeDtypeStruct((*lead, t, b, four_h), f32), jax.ShapeDtypeStruct((*lead, t, b, h), f32),
+                jax.ShapeDtypeStruct((*lead, t, b, h), f32)]
+    name = "jaxlstm_lstm_forward_train" if train else "jaxlstm_lstm_forward"
+    return jax.ffi.ffi_call(name, out, vmap_method="broadcast_all")(x_proj, w_h, mask)
+
+
+@jax.custom_vjp
+def lstm_layer(x_proj: Array, recurrent_kernel: Array, mask: Array) -> tuple[Array, tuple[Array, Array]]:
+    """One LSTM direction over all steps, in the compiled kernel (CPU only).
+
+    The same values as :func:`jaxlstm.model.lstm_scan` (float32), but
+    time-major, the layout the kernel walks.
+
+    Args:
+      x_proj: ``Float[time, batch, 4*hidden]``, ``x @ W_x + b`` of every
+        step, gates ordered ``i, f, g, o``.
+      recurrent_kernel: ``Float[hidden, 4*hidden]``.
+      mask: ``Bool[time, batch]``; where false the state is carried through
+        unchanged and the output is zero.
+    Returns:
+      ``(outputs, (c, h))``: ``Float[time, batch, hidden]`` and the final
+      cell and hidden states ``Float[batch, hidden]``.
+    """
+    ys, c, h = _forward(x_proj.astype(jnp.float32), recurrent_kernel.astype(jnp.float32), mask.astype(bool), False)
+    return ys, (c, h)
+
+
+def _lstm_layer_fwd(x_proj, w_h, mask):
+    mask = mask.astype(bool)
+    ys, c, h, act, c_all, h_prev = _forward(x_proj.astype(jnp.float32), w_h.astype(jnp.float32), mask, True)
+    return (ys, (c, h)), (w_h, mask, act, c_all, h_prev)
+
+
+def _lstm_layer_bwd(res, cotangents):
+    w_h, mask, act, c_all, h_prev = res
+    d_ys, (d_c, d_h) = cotangents
+    dz = jax.ffi.ffi_call("jaxlstm_lstm_backward", jax.ShapeDtypeStruct(act.shape, jnp.float32),
+                          vmap_method="broadcast_all")(w_h, mask, act, c_all, d_ys, d_c, d_h)
+    # the recurrent kernel's gradient: one GEMM over all steps and rows
+    d_w = jnp.einsum("...tbh,...tbg->...hg", h_prev, dz)
+    return dz, d_w, None
+
+
+lstm_layer.defvjp(_lstm_layer_fwd, _lstm_layer_bwd)
