@@ -40,8 +40,10 @@ class Dataset:
       x: ``(n, T, F)`` float32.
       lengths: ``(n,)`` int32.
       y: ``(n,)`` int32 in ``[0, len(class_names))``.
-      class_names: one name per class.
+      class_names: one name per class (empty when read without labels).
       name: registry name.
+      ids: ``(n,)`` the file's sequence ids (a CSV's ``sequence_id``, an
+        ``.npz``'s ``ids``), or ``None``: rows are numbered ``0..n-1``.
     """
 
     x: np.ndarray
@@ -49,6 +51,7 @@ class Dataset:
     y: np.ndarray
     class_names: tuple[str, ...]
     name: str
+    ids: np.ndarray | None = None
 
     @property
     def num_classes(self) -> int:
@@ -60,7 +63,8 @@ class Dataset:
 
     def subset(self, idx) -> "Dataset":
         """Rows ``idx`` as a new dataset."""
-        return dataclasses.replace(self, x=self.x[idx], lengths=self.lengths[idx], y=self.y[idx])
+        return dataclasses.replace(self, x=self.x[idx], lengths=self.lengths[idx], y=self.y[idx],
+                                   ids=None if self.ids is None else self.ids[idx])
 
 
 def load_digits() -> Dataset:
@@ -368,78 +372,134 @@ def load_ucr(name: str, split: str = "train", *, missing: str = "error") -> Data
 # Your files
 # ---------------------------------------------------------------------------
 
-def _encode_labels(raw: np.ndarray, where: str) -> tuple[np.ndarray, tuple[str, ...]]:
+def _encode_labels(raw: np.ndarray, where: str, min_classes: int = 2) -> tuple[np.ndarray, tuple[str, ...]]:
     if raw.ndim != 1:
         raise ValueError(f"{where}: y must be 1-D, got shape {raw.shape}")
     classes, y = np.unique(raw, return_inverse=True)
-    if len(classes) < 2:
-        raise ValueError(f"{where}: y has one class ({classes[0]!r}); at least two are needed")
+    if len(classes) < min_classes:
+        raise ValueError(f"{where}: y has one class ({str(classes[0])!r}); at least two are needed")
     return y.astype(np.int32), tuple(str(c) for c in classes)
 
 
-def load_npz(path: str | os.PathLike) -> Dataset:
+def _unlabelled(n: int) -> tuple[np.ndarray, tuple[str, ...]]:
+    return np.full(n, -1, np.int32), ()
+
+
+def _check_labels_arg(labels) -> None:
+    if labels not in ("required", "optional", "ignore"):
+        raise ValueError(f"labels must be 'required', 'optional' or 'ignore', got {labels!r}")
+
+
+def load_npz(path: str | os.PathLike, *, labels: str = "required", min_classes: int = 2) -> Dataset:
     """``.npz`` with ``X`` ``(n, T, F)``, ``y`` ``(n,)`` (any labels), optional
-    ``lengths`` ``(n,)`` and ``class_names`` (then ``y`` holds indices into it).
+    ``lengths`` ``(n,)``, ``class_names`` (then ``y`` holds indices into it)
+    and ``ids`` ``(n,)`` (unique sequence ids, kept as ``Dataset.ids``).
+
+    Args:
+      labels: ``"required"``; ``"optional"``: a file without ``y`` loads with
+        ``y = -1`` and no class names; ``"ignore"``: ``y`` is not read (for
+        prediction).
+      min_classes: how many distinct labels ``y`` must hold (2 to train; 1 to
+        evaluate on a file of one class).
 
     Raises:
       ValueError: unreadable or truncated file, a missing key, or shapes that
         do not match (the key is named).
     """
+    import zipfile
+    import zlib
+
     from jaxlstm._checks import check_sequences
 
+    _check_labels_arg(labels)
     try:
-        with np.load(path, allow_pickle=False) as f:
+        f = np.load(path, allow_pickle=False)
+        if not hasattr(f, "files"):  # a bare .npy array, not an archive of named arrays
+            raise ValueError("a single .npy array, not an archive with X and y")
+        with f:
             data = {k: f[k] for k in f.files}
-    except (OSError, ValueError, EOFError) as e:
-        raise ValueError(f"{path}: not a readable .npz file ({e})") from None
-    for key in ("X", "y"):
+    except FileNotFoundError:
+        raise ValueError(f"no such file: {path}") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+        # NumPy reads a file that is no zip archive as a pickle and says so; say what is wrong instead
+        why = ("truncated, or not a zip archive" if isinstance(e, (zipfile.BadZipFile, EOFError)) or "pickle" in str(e)
+               else str(e))
+        raise ValueError(f"{path}: not a readable .npz file ({why}); expected the output of numpy.savez with "
+                         "X (n, T, F) and y (n,)") from None
+    need = ("X", "y") if labels == "required" else ("X",)
+    for key in need:
         if key not in data:
             raise ValueError(f"{path}: missing key {key!r} (has {sorted(data)}); expected X (n, T, F), y (n,) "
                              "and optional lengths (n,)")
-    x, y = data["X"], data["y"]
+    x = data["X"]
     if x.ndim == 2:
         x = x[:, :, None]
     if x.ndim != 3:
         raise ValueError(f"{path}: X must be (n, T, F), got shape {x.shape}")
-    if y.shape != (x.shape[0],):
-        raise ValueError(f"{path}: y has shape {y.shape} but X has {x.shape[0]} sequences")
+    ids = None
+    if "ids" in data:
+        ids = data["ids"]
+        if ids.shape != (x.shape[0],):
+            raise ValueError(f"{path}: ids has shape {ids.shape} but X has {x.shape[0]} sequences")
+        if len(np.unique(ids)) != len(ids):
+            raise ValueError(f"{path}: ids are not unique; they name the sequences in predictions")
     x, lengths = check_sequences(x, data.get("lengths"), name=f"{path}: X")
-    if "class_names" in data:
-        names = tuple(str(c) for c in data["class_names"])
-        if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= len(names):
-            raise ValueError(f"{path}: with class_names, y must hold indices in [0, {len(names)})")
-        yi = y.astype(np.int32)
+    if labels == "ignore" or "y" not in data:
+        yi, names = _unlabelled(x.shape[0])
     else:
-        yi, names = _encode_labels(y, str(path))
-    return Dataset(x=x, lengths=lengths, y=yi, class_names=names, name=os.path.basename(str(path)))
+        y = data["y"]
+        if y.shape != (x.shape[0],):
+            raise ValueError(f"{path}: y has shape {y.shape} but X has {x.shape[0]} sequences")
+        if "class_names" in data:
+            names = tuple(str(c) for c in data["class_names"])
+            if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= len(names):
+                raise ValueError(f"{path}: with class_names, y must hold indices in [0, {len(names)})")
+            yi = y.astype(np.int32)
+        else:
+            yi, names = _encode_labels(y, str(path), min_classes)
+    return Dataset(x=x, lengths=lengths, y=yi, class_names=names, name=os.path.basename(str(path)), ids=ids)
 
 
-def load_csv(path: str | os.PathLike) -> Dataset:
+def load_csv(path: str | os.PathLike, *, labels: str = "required", min_classes: int = 2) -> Dataset:
     """Long-format CSV: a header ``sequence_id, time, <features...>, label``
     and one row per time step. Rows of a sequence may come in any order
-    (sorted by ``time``); sequences get different lengths.
+    (sorted by ``time``); sequences get different lengths. Sequences keep
+    the order of their first row; ``Dataset.ids`` holds their
+    ``sequence_id``.
+
+    Args:
+      labels: ``"required"``; ``"optional"``: a file without a ``label``
+        column loads with ``y = -1`` and no class names; ``"ignore"``: a
+        ``label`` column, if any, is not read (for prediction).
+      min_classes: how many distinct labels the file must hold.
 
     Raises:
       ValueError: missing columns, a non-numeric feature or time (the line is
         named), a sequence whose label changes, or repeated times.
     """
-    with open(path, newline="") as f:
+    _check_labels_arg(labels)
+    try:
+        f = open(path, newline="")
+    except FileNotFoundError:
+        raise ValueError(f"no such file: {path}") from None
+    with f:
         reader = csv.reader(f)
         try:
             header = [h.strip() for h in next(reader)]
         except StopIteration:
             raise ValueError(f"{path}: empty file") from None
-        need = ("sequence_id", "time", "label")
+        need = ("sequence_id", "time", "label") if labels == "required" else ("sequence_id", "time")
         missing = [c for c in need if c not in header]
         if missing:
             raise ValueError(f"{path}: missing column(s) {missing}; the header must be "
                              "sequence_id, time, <feature columns...>, label")
-        sid, tid, lid = (header.index(c) for c in need)
-        fcols = [i for i, h in enumerate(header) if h not in need]
+        sid, tid = header.index("sequence_id"), header.index("time")
+        lid = header.index("label") if "label" in header and labels != "ignore" else None
+        fcols = [i for i, h in enumerate(header) if h not in ("sequence_id", "time", "label")]
         if not fcols:
             raise ValueError(f"{path}: no feature columns besides sequence_id, time and label")
         steps: dict[str, list] = {}
-        labels: dict[str, str] = {}
+        labels_of: dict[str, str] = {}
         for lineno, row in enumerate(reader, 2):
             if not row or all(not c.strip() for c in row):
                 continue
@@ -455,10 +515,11 @@ def load_csv(path: str | os.PathLike) -> Dataset:
                                  f"{row[header.index(bad)]!r}") from None
             if not np.all(np.isfinite(vals)):
                 raise ValueError(f"{path}, line {lineno}: NaN or inf in a feature")
-            lab = row[lid].strip()
-            if labels.setdefault(key, lab) != lab:
-                raise ValueError(f"{path}, line {lineno}: sequence {key!r} changes label from "
-                                 f"{labels[key]!r} to {lab!r}")
+            if lid is not None:
+                lab = row[lid].strip()
+                if labels_of.setdefault(key, lab) != lab:
+                    raise ValueError(f"{path}, line {lineno}: sequence {key!r} changes label from "
+                                     f"{labels_of[key]!r} to {lab!r}")
             steps.setdefault(key, []).append((t, vals))
     if not steps:
         raise ValueError(f"{path}: no data rows")
@@ -472,9 +533,12 @@ def load_csv(path: str | os.PathLike) -> Dataset:
             raise ValueError(f"{path}: sequence {key!r} has two rows with the same time")
         seqs.append(np.array([r[1] for r in rows], np.float32))
     x, lengths = pad_sequences(seqs)
-    y, names = _encode_labels(np.array([labels[k] for k in steps]), str(path))
+    if lid is None:
+        y, names = _unlabelled(len(steps))
+    else:
+        y, names = _encode_labels(np.array([labels_of[k] for k in steps]), str(path), min_classes)
     return Dataset(x=np.asarray(x, np.float32), lengths=np.asarray(lengths, np.int32), y=y, class_names=names,
-                   name=os.path.basename(str(path)))
+                   name=os.path.basename(str(path)), ids=np.array(list(steps)))
 
 
 def _is_float(s: str) -> bool:
@@ -499,10 +563,11 @@ DATASETS = {
 }
 
 
-def load(name: str) -> Dataset:
+def load(name: str, *, labels: str = "required", min_classes: int = 2) -> Dataset:
     """A dataset by registry name (see ``DATASETS``), ``"ucr:NAME"`` (a UCR
     dataset's train split; ``"ucr:NAME:test"`` its test split, see
-    :func:`load_ucr`) or a path to a ``.npz`` or ``.csv`` file."""
+    :func:`load_ucr`) or a path to a ``.npz`` or ``.csv`` file (``labels`` and
+    ``min_classes`` apply to files: see :func:`load_csv`)."""
     if name in DATASETS:
         return DATASETS[name][0]()
     if str(name).startswith("ucr:"):
@@ -511,6 +576,7 @@ def load(name: str) -> Dataset:
     if os.path.splitext(str(name))[1].lower() in (".npz", ".csv"):
         if not os.path.exists(name):
             raise ValueError(f"no such file: {name}")
-        return load_npz(name) if str(name).lower().endswith(".npz") else load_csv(name)
+        read = load_npz if str(name).lower().endswith(".npz") else load_csv
+        return read(name, labels=labels, min_classes=min_classes)
     raise ValueError(f"unknown dataset {name!r}; give a path to a .npz or .csv file, 'ucr:NAME' (see "
                      f"ucr_datasets()) or one of {sorted(DATASETS)}")

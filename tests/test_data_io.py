@@ -183,3 +183,45 @@ def test_ucr_unknown_name_lists_close_matches_and_missing_extra_names_it(monkeyp
     for call in (lambda: datasets.load("ucr:Earthquakes"), datasets.ucr_datasets):
         with pytest.raises(ImportError, match=r'pip install -e "\.\[ucr\]"'):
             call()
+
+
+def test_truncated_or_garbage_npz_says_it_is_not_a_readable_npz(tmp_path):
+    d = datasets.make_intrusion(30)
+    p = tmp_path / "d.npz"
+    np.savez(p, X=d.x, y=d.y)
+    blob = p.read_bytes()
+    (tmp_path / "cut.npz").write_bytes(blob[: len(blob) // 2])  # a copy cut short
+    (tmp_path / "garbage.npz").write_bytes(b"sequence_id,time,a,label\n" * 20)  # a CSV renamed .npz
+    np.save(tmp_path / "arr.npy", d.x)
+    (tmp_path / "arr.npz").write_bytes((tmp_path / "arr.npy").read_bytes())  # one array, not an archive
+    for name in ("cut.npz", "garbage.npz", "arr.npz"):
+        with pytest.raises(ValueError, match=r"not a readable \.npz file") as e:
+            datasets.load(str(tmp_path / name))
+        assert "pickle" not in str(e.value) and name in str(e.value)
+
+
+def test_labels_optional_for_unlabelled_files_and_ids_kept(tmp_path):
+    d = datasets.make_intrusion(30)
+    np.savez(tmp_path / "x.npz", X=d.x, lengths=d.lengths, ids=np.arange(100, 130))
+    u = datasets.load(str(tmp_path / "x.npz"), labels="optional")
+    np.testing.assert_array_equal(u.y, -1)
+    assert u.class_names == () and u.ids.tolist() == list(range(100, 130))
+    np.testing.assert_array_equal(u.subset([3, 1]).ids, [103, 101])
+    with pytest.raises(ValueError, match="missing key 'y'"):
+        datasets.load(str(tmp_path / "x.npz"))
+    np.savez(tmp_path / "dup.npz", X=d.x, ids=np.zeros(30))
+    with pytest.raises(ValueError, match="ids are not unique"):
+        datasets.load(str(tmp_path / "dup.npz"), labels="ignore")
+    p = tmp_path / "s.csv"
+    p.write_text("sequence_id,time,a\nb,1,0.5\na,0,3\nb,0,0.1\n")
+    c = datasets.load_csv(p, labels="optional")
+    assert c.ids.tolist() == ["b", "a"] and c.class_names == ()
+    np.testing.assert_allclose(c.x[0, :2, 0], [0.1, 0.5])
+    p.write_text("sequence_id,time,a,label\nb,1,0.5,x\nb,0,0.1,y\n")  # a changing label is ignored when unread
+    assert datasets.load_csv(p, labels="ignore").lengths.tolist() == [2]
+    with pytest.raises(ValueError, match="changes label"):
+        datasets.load_csv(p, labels="optional")
+    p.write_text("sequence_id,time,a,label\nb,0,0.5,x\n")  # one class: fine to evaluate on, not to train
+    assert datasets.load_csv(p, min_classes=1).class_names == ("x",)
+    with pytest.raises(ValueError, match=r"y has one class \('x'\)"):
+        datasets.load_csv(p)
