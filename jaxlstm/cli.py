@@ -126,10 +126,11 @@ def _split_test(data, conf, seed: int):
     from jaxlstm import datasets
 
     if conf.data["test"]:
-        test = datasets.load(conf.data["test"])
+        test = datasets.load(conf.data["test"], min_classes=1)
         if test.num_features != data.num_features:
             raise ValueError(f"data.test has {test.num_features} features per step, data.train has "
                              f"{data.num_features}")
+        _codes_by_name(_label_names(test), data.class_names, f"data.test ({conf.data['test']})")  # fail before training
         return data, test
     idx = np.arange(len(data.y))
     tr, te = train_test_split(idx, test_size=conf.data["test_size"], stratify=data.y, random_state=seed)
@@ -138,6 +139,30 @@ def _split_test(data, conf, seed: int):
 
 def _sequences(d):
     return [d.x[i, : d.lengths[i]] for i in range(len(d.y))]
+
+
+def _label_names(d):
+    """A labelled dataset's label of every row, as class names."""
+    import numpy as np
+
+    return np.array(d.class_names, dtype=object)[d.y]
+
+
+def _codes_by_name(names, classes, where: str):
+    """``names`` as indices into ``classes``, matched by name (a second file
+    codes its labels by its own class list, so its codes mean nothing here).
+
+    Raises:
+      ValueError: a name that is not one of ``classes`` (listed, with ``where``).
+    """
+    import numpy as np
+
+    index = {str(c): i for i, c in enumerate(classes)}
+    unseen = sorted({str(n) for n in names} - set(index))
+    if unseen:
+        raise ValueError(f"{where} has class(es) {unseen[:10]} that the training data does not have; "
+                         f"training classes: {list(index)}")
+    return np.array([index[str(n)] for n in names], np.int64)
 
 
 def _cmd_sweep(args) -> int:
@@ -176,7 +201,7 @@ def _cmd_sweep(args) -> int:
     best.save(os.path.join(out, "best_model.jaxlstm"))
     xt = _sequences(test)
     probs = best.predict_proba(xt)
-    y_true = np.searchsorted(best.classes_, labels[test.y])
+    y_true = _codes_by_name(_label_names(test), best.classes_, "the test data")
     report = _report(y_true, probs, [str(c) for c in best.classes_])
     with open(os.path.join(out, "test_report.json"), "w") as f:
         json.dump({"best_params": _jsonable(search.best_params_), "cv_" + metric: search.best_score_,
@@ -279,8 +304,9 @@ def _sweep_plots(out, cv, probs, y_true, names, quiet) -> list[str]:
     written = []
     members_path = os.path.join(out, "sweep", "members.jsonl")
     if os.path.exists(members_path):
-        with open(members_path) as f:
-            members = [json.loads(line) for line in f if line.strip()]
+        from jaxlstm.sweep import read_members
+
+        members = read_members(members_path)
         plots.save(plots.learning_curves(members, metric="val_accuracy"), os.path.join(out, "plots", "learning_curves.png"))
         written.append("plots/learning_curves.png")
     varied = [k for k in sorted({k for p in cv["params"] for k in p})
@@ -304,33 +330,23 @@ def _leaderboard(cv, metric, say, top=10) -> None:
             f"{'':<9} {cv['status'][i]:<8} {_jsonable(cv['params'][i])}")
 
 
-def _load_model_and_data(args):
-    import numpy as np
-
+def _load_model_and_data(args, labels: str):
     from jaxlstm import LSTMClassifier, datasets
 
     model = LSTMClassifier.load(args.model)
     model.set_params(verbose=0 if getattr(args, "quiet", False) else 1)  # progress over the sequences
-    data = datasets.load(args.data)
+    data = datasets.load(args.data, labels=labels, min_classes=1)
     if data.num_features != model.model_config_.num_features:
         raise ValueError(f"{args.data} has {data.num_features} features per step; the model expects "
                          f"{model.model_config_.num_features}")
-    names = np.array(data.class_names)[data.y]
-    known = {str(c) for c in model.classes_}
-    unknown = sorted(set(names) - known)
-    return model, data, names, unknown
+    return model, data
 
 
 def _cmd_evaluate(args) -> int:
-    import numpy as np
-
-    model, data, names, unknown = _load_model_and_data(args)
-    if unknown:
-        raise ValueError(f"{args.data} has labels the model never saw: {unknown[:10]}; model classes: "
-                         f"{[str(c) for c in model.classes_]}")
+    model, data = _load_model_and_data(args, labels="required")
     classes = [str(c) for c in model.classes_]
+    y_true = _codes_by_name(_label_names(data), classes, args.data)  # before the model runs
     probs = model.predict_proba(_sequences(data))
-    y_true = np.array([classes.index(n) for n in names])
     report = _report(y_true, probs, classes)
     if args.json:
         print(json.dumps(report, indent=2))
@@ -348,15 +364,17 @@ def _cmd_evaluate(args) -> int:
 def _cmd_predict(args) -> int:
     import csv
 
-    model, data, _, _ = _load_model_and_data(args)
+    model, data = _load_model_and_data(args, labels="ignore")
     probs = model.predict_proba(_sequences(data))
     pred = model.classes_[probs.argmax(1)]
     out = args.out or "predictions.csv"
+    # the input's own ids, so the file joins back: a CSV's sequence_id, an .npz's ids, else its row number
+    id_col, ids = ("sequence_id", data.ids) if data.ids is not None else ("row", range(len(pred)))
     with open(out, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["index", "predicted"] + [f"prob_{c}" for c in model.classes_])
-        for i, (p, row) in enumerate(zip(pred, probs, strict=True)):
-            w.writerow([i, p] + [f"{v:.6f}" for v in row])
+        w.writerow([id_col, "predicted"] + [f"prob_{c}" for c in model.classes_])
+        for i, p, row in zip(ids, pred, probs, strict=True):
+            w.writerow([_cell(i), p] + [f"{v:.6f}" for v in row])
     if not args.quiet:
         print(f"wrote {len(pred)} predictions to {out}")
     return 0
@@ -443,9 +461,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("predict", help="write predictions and class probabilities for DATA",
-                       description="Load a checkpoint and write one CSV row per sequence of DATA: the predicted "
-                                   "class and the probability of every class.")
-    _model_and_data_args(p, "a dataset name or a .npz / .csv file (labels, if any, are ignored)")
+                       description="Load a checkpoint and write one CSV row per sequence of DATA: its id (a "
+                                   "CSV's sequence_id, an .npz's ids key, else the .npz row number as 'row'), "
+                                   "the predicted class and the probability of every class. DATA needs no "
+                                   "labels; a label column or y key, if any, is ignored.")
+    _model_and_data_args(p, "a dataset name, a .npz (X, optional lengths and ids) or a long .csv "
+                            "(sequence_id, time, features...); labels, if any, are ignored")
     p.add_argument("--out", default="", help="CSV to write (default predictions.csv)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_cmd_predict)
@@ -476,6 +497,9 @@ def main(argv=None) -> int:
     except (ValueError, ImportError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as e:  # a sweep's SweepInterrupted says what was saved
+        print(f"\n{e}" if str(e) else "\ninterrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ import hashlib
 import json
 import math
 import os
+import sys
 import time
 from typing import Any, Mapping, Sequence
 
@@ -40,8 +41,8 @@ from jaxlstm._checks import check_labels, check_sequences
 from jaxlstm.model import ModelConfig
 from jaxlstm.train import Split, TrainConfig, fit, make_hparams
 
-__all__ = ["STATIC_KEYS", "DYNAMIC_KEYS", "SweepResult", "run_sweep", "make_folds", "expand_space",
-           "estimate_member_bytes"]
+__all__ = ["STATIC_KEYS", "DYNAMIC_KEYS", "SweepResult", "SweepInterrupted", "run_sweep", "make_folds",
+           "expand_space", "estimate_member_bytes", "read_members"]
 
 STATIC_KEYS = ("hidden_sizes", "bidirectional", "head_size", "batch_size", "normalize", "matmul_dtype",
                "conv_filters", "conv_kernel_sizes", "lstm_over", "max_length")
@@ -135,7 +136,10 @@ class SweepResult:
       compile_s: seconds spent compiling in this call (once per static group
         and chunk size; 0 when every program was already compiled).
       run_s: seconds spent training in this call (``fit_time`` per member is
-        its share of its chunk's run time, compilation excluded).
+        its share of the time its chunk's compiled program ran: neither
+        compilation nor preparing the arguments is in it).
+      resumed: members read back from ``out_dir`` instead of trained;
+        n_members: members the sweep needed in all.
     """
 
     cv_results_: dict
@@ -146,6 +150,18 @@ class SweepResult:
     select: str
     compile_s: float = 0.0
     run_s: float = 0.0
+    resumed: int = 0
+    n_members: int = 0
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`run_sweep`: ``saved`` of ``total`` members are in
+    ``path`` (``None`` without ``out_dir``), so the same call resumes."""
+
+    def __init__(self, saved: int, total: int, path: str | None):
+        super().__init__(f"interrupted; {saved}/{total} members saved"
+                         + (f" in {path}; rerun to resume" if path else " (no out_dir, nothing kept)"))
+        self.saved, self.total, self.path = saved, total, path
 
 
 def _member_hash(static: dict, dyn: dict, fold: int, seed: int, fingerprint: str, max_epochs: int) -> str:
@@ -323,28 +339,38 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
         plan.append((static, st, tcfg, todo, size))
 
     total = sum(len(todo) * tcfg.epochs for _, _, tcfg, todo, _ in plan)
-    bar = progress_mod.Progress(total, "sweep", "member-epochs",
-                                enabled=progress and jax.process_index() == 0 and total > 0)
+    n_members = len(member_rows) + sum(len(todo) for *_, todo, _ in plan)
+    resumed = len(member_rows)
+    show = progress and jax.process_index() == 0
+    if show and resumed:
+        print(f"resumed {resumed}/{n_members} members from {_members_path(out_dir)}; "
+              f"{n_members - resumed} to train", file=sys.stderr, flush=True)
+    bar = progress_mod.Progress(total, "sweep", "member-epochs", enabled=show and total > 0)
     compile_s = run_s = 0.0
-    with bar:
-        for static, st, tcfg, todo, size in plan:
-            for start in range(0, len(todo), size):
-                chunk = todo[start : start + size]
-                bar.begin_step(len(chunk) * tcfg.epochs, tcfg.epochs)
-                t0 = time.perf_counter()
-                rows, c_s = _run_chunk(data, mesh, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_mask)
-                elapsed = time.perf_counter() - t0 - c_s
-                compile_s += c_s
-                run_s += elapsed
-                for (dyn, fi, s, key, _), row in zip(chunk, rows, strict=True):
-                    row.update(static=_plain(st), dyn=_plain(dict(dyn)), fold=fi, seed=s, hash=key,
-                               fit_time=elapsed / len(chunk))
-                    member_rows[(static, dyn, fi, s)] = row
-                _append(out_dir, fingerprint, rows)
-                bar.end_step()
+    try:
+        with bar:
+            for static, st, tcfg, todo, size in plan:
+                for start in range(0, len(todo), size):
+                    chunk = todo[start : start + size]
+                    bar.begin_step(len(chunk) * tcfg.epochs, tcfg.epochs)
+                    t0 = time.perf_counter()
+                    rows, c_s, exec_s = _run_chunk(data, mesh, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx,
+                                                   te_mask)
+                    compile_s += c_s
+                    run_s += time.perf_counter() - t0 - c_s
+                    for (dyn, fi, s, key, _), row in zip(chunk, rows, strict=True):
+                        row.update(static=_plain(st), dyn=_plain(dict(dyn)), fold=fi, seed=s, hash=key,
+                                   fit_time=exec_s / len(chunk))
+                        member_rows[(static, dyn, fi, s)] = row
+                    _append(out_dir, fingerprint, rows)
+                    bar.end_step()
+    except KeyboardInterrupt:
+        # what is on disk is complete rows only (each chunk is appended whole and fsynced)
+        raise SweepInterrupted(len(member_rows), n_members,
+                               _members_path(out_dir) if out_dir is not None else None) from None
 
     result = _tabulate(candidates, norm, groups, member_rows, folds, seeds, scoring, select)
-    return dataclasses.replace(result, compile_s=compile_s, run_s=run_s)
+    return dataclasses.replace(result, compile_s=compile_s, run_s=run_s, resumed=resumed, n_members=n_members)
 
 
 def _model_config(num_features: int, num_classes: int, st: dict, lengths: np.ndarray) -> ModelConfig:
@@ -387,15 +413,22 @@ def _chunk_args(data, mesh, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_ma
     return (*data, split, hp, seeds), key
 
 
-def _run_chunk(data, mesh, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_mask) -> tuple[list[dict], float]:
+def _run_chunk(data, mesh, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_mask
+               ) -> tuple[list[dict], float, float]:
     """Run one padded chunk of members through the vmapped ``fit``; returns
-    the members' rows and the seconds spent waiting for compilation."""
-    args, key = _chunk_args(data, mesh, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_mask)
+    the members' rows, the seconds spent compiling (the program, and the
+    small programs that build its arguments the first time) and the seconds
+    the compiled program ran."""
     t0 = time.perf_counter()
+    cold = False
+    args, key = _chunk_args(data, mesh, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_mask)
     if key not in _compiled:
+        cold = True
         _compiled[key] = _vfit.lower(*args, tcfg).compile()
-    compile_s = time.perf_counter() - t0
+    compile_s = time.perf_counter() - t0 if cold else 0.0
+    t1 = time.perf_counter()
     res = jax.block_until_ready(_compiled[key](*args))
+    exec_s = time.perf_counter() - t1
     history, diverged = _fetch((res.history, res.diverged))
     probs = history.pop("val_probs", None)
     rows = []
@@ -406,7 +439,7 @@ def _run_chunk(data, mesh, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_mas
             n_test = int(te_mask[f].sum())
             row["val_probs"] = {str(e): np.asarray(probs[i, e - 1, :n_test]).tolist() for e in wanted}
         rows.append(row)
-    return rows, compile_s
+    return rows, compile_s, exec_s
 
 
 def _mesh():
@@ -456,34 +489,84 @@ def _check_same_done(done: dict) -> None:
                          "every process")
 
 
+def _members_path(out_dir) -> str:
+    return os.path.join(out_dir, "members.jsonl")
+
+
+def read_members(path: str | os.PathLike) -> list[dict]:
+    """The rows of a ``members.jsonl``. A line that is not JSON (a last line
+    cut short by a kill or a full disk, or such a fragment that a run before
+    this fix appended onto) is skipped: its member is trained again.
+
+    Raises:
+      ValueError: the file cannot be read (the path is named).
+    """
+    rows = []
+    try:
+        with open(path) as f:
+            for line in f:
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if isinstance(row, dict) and "hash" in row:
+                    rows.append(row)
+    except (OSError, UnicodeDecodeError) as e:
+        raise ValueError(f"cannot read {path}: {e}") from None
+    return rows
+
+
+def _cut_torn_tail(path: str) -> None:
+    """Drop a last line without its newline (a write cut short), so that the
+    next append starts on a line of its own instead of gluing onto it."""
+    try:
+        with open(path, "rb+") as f:
+            end = f.seek(0, os.SEEK_END)
+            if end == 0:
+                return
+            f.seek(end - 1)
+            if f.read(1) == b"\n":
+                return
+            pos, block = end, 1 << 16
+            while pos > 0:  # the last newline, read backwards a block at a time
+                start = max(0, pos - block)
+                f.seek(start)
+                i = f.read(pos - start).rfind(b"\n")
+                if i >= 0:
+                    pos = start + i + 1
+                    break
+                pos = start
+            f.truncate(pos)
+    except OSError as e:
+        raise ValueError(f"cannot repair {path}: {e}") from None
+
+
 def _load_done(out_dir, fingerprint) -> dict:
     if out_dir is None:
         return {}
-    path = os.path.join(out_dir, "members.jsonl")
-    done = {}
+    path = _members_path(out_dir)
     if not os.path.exists(path):
-        return done
-    with open(path) as f:
-        for line in f:
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line cut short by a kill: that member runs again
-            if row.get("data") == fingerprint:
-                done[row["hash"]] = row
-    return done
+        return {}
+    if jax.process_index() == 0:  # the one writer
+        _cut_torn_tail(path)
+    return {row["hash"]: row for row in read_members(path) if row.get("data") == fingerprint}
 
 
 def _append(out_dir, fingerprint, rows) -> None:
     if out_dir is None or jax.process_index() != 0:  # one writer across processes
         return
     os.makedirs(out_dir, exist_ok=True)
-    path = os.path.join(out_dir, "members.jsonl")
+    path = _members_path(out_dir)
     text = "".join(json.dumps({**r, "data": fingerprint}, default=_jsonable) + "\n" for r in rows)
-    with open(path, "a") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
+    if os.path.exists(path):
+        _cut_torn_tail(path)
+    try:
+        with open(path, "a") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as e:
+        raise OSError(f"cannot append to {path}: {e}") from None
 
 
 def param_columns(candidates: Sequence[Mapping]) -> dict[str, np.ma.MaskedArray]:

@@ -141,3 +141,193 @@ def test_every_command_has_help_and_devices_lists_the_backend(capsys):
         assert len(capsys.readouterr().out) > 100
     assert main(["devices"]) == 0
     assert "backend cpu" in capsys.readouterr().out
+
+
+# --- issue 17: a new user's data -----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def small_model(tmp_path_factory):
+    """A 2-epoch model on digits 0-3 (class names "0".."3"), saved; with the rows it was not fitted on."""
+    import numpy as np
+
+    from jaxlstm import LSTMClassifier, datasets
+
+    d = datasets.load_digits()
+    keep = np.flatnonzero(d.y < 4)
+    fit, rest = keep[:300], keep[300:360]
+    names = np.array(d.class_names)[d.y]
+    m = LSTMClassifier(hidden_sizes=(8,), epochs=2, random_state=0).fit(list(d.x[fit]), names[fit])
+    path = tmp_path_factory.mktemp("model") / "m.jaxlstm"
+    m.save(path)
+    return path, m, d.x[rest], names[rest]
+
+
+def _long_csv(path, x, ids, labels=None):
+    """x (n, T, F) as a long CSV, rows in a scrambled order; labels optional."""
+    import numpy as np
+
+    rows = [(i, t) for i in range(len(x)) for t in range(x.shape[1])]
+    order = np.random.default_rng(0).permutation(len(rows))
+    head = "sequence_id,time," + ",".join(f"f{j}" for j in range(x.shape[2])) + (",label" if labels is not None else "")
+    lines = [head]
+    for r in order:
+        i, t = rows[r]
+        lines.append(f"{ids[i]},{t}," + ",".join(f"{v:g}" for v in x[i, t])
+                     + (f",{labels[i]}" if labels is not None else ""))
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_predict_scores_unlabelled_files_and_writes_their_ids(small_model, tmp_path):
+    import csv
+
+    import numpy as np
+
+    path, m, x, _ = small_model
+    ids = [f"s{k:03d}" for k in np.random.default_rng(1).permutation(len(x))]
+    want = m.predict_proba(list(x))
+    _long_csv(tmp_path / "new.csv", x, ids)  # no label column
+    assert main(["predict", str(path), str(tmp_path / "new.csv"), "--out", str(tmp_path / "p.csv"), "--quiet"]) == 0
+    rows = list(csv.DictReader(open(tmp_path / "p.csv")))
+    assert list(rows[0])[:2] == ["sequence_id", "predicted"]
+    got = {r["sequence_id"]: [float(r[f"prob_{c}"]) for c in m.classes_] for r in rows}
+    assert sorted(got) == sorted(ids)
+    for i, sid in enumerate(ids):
+        np.testing.assert_allclose(got[sid], want[i], atol=2e-6)
+        assert dict((r["sequence_id"], r["predicted"]) for r in rows)[sid] == m.classes_[want[i].argmax()]
+    _long_csv(tmp_path / "one.csv", x, ids, labels=["?"] * len(x))  # a placeholder label is ignored
+    assert main(["predict", str(path), str(tmp_path / "one.csv"), "--out", str(tmp_path / "p1.csv"), "--quiet"]) == 0
+    assert list(csv.DictReader(open(tmp_path / "p1.csv"))) == rows
+
+    np.savez(tmp_path / "new.npz", X=x)  # no y: rows numbered
+    assert main(["predict", str(path), str(tmp_path / "new.npz"), "--out", str(tmp_path / "q.csv"), "--quiet"]) == 0
+    rows = list(csv.DictReader(open(tmp_path / "q.csv")))
+    assert [r["row"] for r in rows] == [str(i) for i in range(len(x))]
+    np.testing.assert_allclose([[float(r[f"prob_{c}"]) for c in m.classes_] for r in rows], want, atol=2e-6)
+    np.savez(tmp_path / "ids.npz", X=x, ids=np.array(ids))  # an ids key names the rows
+    assert main(["predict", str(path), str(tmp_path / "ids.npz"), "--out", str(tmp_path / "r.csv"), "--quiet"]) == 0
+    assert [r["sequence_id"] for r in csv.DictReader(open(tmp_path / "r.csv"))] == ids
+
+
+def test_evaluate_maps_a_second_files_labels_by_name(small_model, tmp_path, capsys):
+    import numpy as np
+    from sklearn.metrics import accuracy_score, confusion_matrix
+
+    path, m, x, names = small_model
+    keep = names != "1"  # the file lacks class "1": its own codes would shift "2" and "3" down
+    np.savez(tmp_path / "t.npz", X=x[keep], y=names[keep])
+    assert main(["evaluate", str(path), str(tmp_path / "t.npz"), "--json", "--quiet"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    pred = m.predict(list(x[keep]))
+    assert report["accuracy"] == pytest.approx(accuracy_score(names[keep], pred))
+    assert report["confusion_matrix"] == confusion_matrix(names[keep], pred, labels=m.classes_).tolist()
+    assert report["1"]["support"] == 0 and report["3"]["support"] == int((names == "3").sum())
+    np.savez(tmp_path / "u.npz", X=x, y=np.where(names == "3", "seven", names))
+    assert main(["evaluate", str(path), str(tmp_path / "u.npz"), "--quiet"]) == 2
+    assert "'seven'" in capsys.readouterr().err
+
+
+SWEEP_FILES = """
+[data]
+train = "{train}"
+test = "{test}"
+
+[model]
+epochs = 2
+hidden_sizes = 8
+
+[search]
+cv = 2
+
+[search.space]
+learning_rate = [1e-2]
+"""
+
+
+def _train_test_files(tmp_path):
+    import numpy as np
+
+    from jaxlstm import datasets
+
+    d = datasets.load_digits()
+    names = np.array(d.class_names)[d.y]
+    tr, te = np.flatnonzero(d.y < 4)[:240], np.flatnonzero(d.y < 4)[240:300]
+    np.savez(tmp_path / "train.npz", X=d.x[tr], y=names[tr])
+    return d.x[te], names[te]
+
+
+def test_sweep_scores_a_test_file_by_class_name(tmp_path, capsys):
+    import numpy as np
+    from sklearn.metrics import accuracy_score, confusion_matrix
+
+    from jaxlstm import LSTMClassifier
+
+    xt, yt = _train_test_files(tmp_path)
+    keep = yt != "0"  # the test file has no "0": its codes for "1".."3" are 0..2
+    np.savez(tmp_path / "test.npz", X=xt[keep], y=yt[keep])
+    cfg = tmp_path / "s.toml"
+    cfg.write_text(SWEEP_FILES.format(train=tmp_path / "train.npz", test=tmp_path / "test.npz"))
+    assert main(["sweep", str(cfg), "--out", str(tmp_path / "run"), "--quiet", "--no-plots"]) == 0
+    report = json.loads((tmp_path / "run" / "test_report.json").read_text())["test"]
+    best = LSTMClassifier.load(tmp_path / "run" / "best_model.jaxlstm")
+    pred = best.predict(list(xt[keep]))
+    assert report["accuracy"] == pytest.approx(accuracy_score(yt[keep], pred))
+    assert report["confusion_matrix"] == confusion_matrix(yt[keep], pred, labels=["0", "1", "2", "3"]).tolist()
+    assert report["0"]["support"] == 0 and report["3"]["support"] == int((yt == "3").sum())
+
+
+def test_sweep_rejects_a_test_class_unseen_in_training_before_training(tmp_path, capsys):
+    import numpy as np
+
+    xt, yt = _train_test_files(tmp_path)
+    np.savez(tmp_path / "test.npz", X=xt, y=np.where(yt == "2", "7", yt))
+    cfg = tmp_path / "s.toml"
+    cfg.write_text(SWEEP_FILES.format(train=tmp_path / "train.npz", test=tmp_path / "test.npz"))
+    assert main(["sweep", str(cfg), "--out", str(tmp_path / "run"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "data.test" in err and "['7']" in err
+    assert not (tmp_path / "run").exists()  # nothing trained
+
+
+def test_a_torn_last_line_of_members_jsonl_is_cut_and_tolerated(tmp_path, capsys):
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(TINY)
+    out = tmp_path / "run"
+    assert main(["sweep", str(cfg), "--out", str(out), "--quiet"]) == 0
+    path = out / "sweep" / "members.jsonl"
+    members = path.read_text().splitlines()
+    with open(path, "a") as f:
+        f.write(members[0][: len(members[0]) // 2])  # kill -9 in the middle of a write
+    assert main(["sweep", str(cfg), "--out", str(out), "--quiet"]) == 0  # resumes; the plots read the file
+    assert path.read_text().splitlines() == members  # the fragment is cut, nothing retrained
+    with open(path, "a") as f:
+        f.write(members[1][:100])
+    cfg.write_text(TINY.replace("learning_rate = [1e-2, 3e-2]", "learning_rate = [1e-2, 3e-2, 5e-2]"))
+    assert main(["sweep", str(cfg), "--out", str(out), "--quiet", "--no-plots"]) == 0  # appends 2 new members
+    lines = path.read_text().splitlines()
+    assert lines[:4] == members and len(lines) == 6
+    assert all(json.loads(ln)["status"] == "ok" for ln in lines)
+
+
+def test_ctrl_c_exits_130_with_what_was_saved_and_a_rerun_says_what_it_resumed(tmp_path, monkeypatch, capsys):
+    from jaxlstm import sweep
+
+    append = sweep._append
+
+    def append_then_ctrl_c(*args):
+        append(*args)
+        raise KeyboardInterrupt
+
+    cfg = tmp_path / "two.toml"
+    cfg.write_text(TINY.replace("units = [8]", "units = [8, 12]").replace("learning_rate = [1e-2, 3e-2]",
+                                                                        "learning_rate = [1e-2]"))
+    out = tmp_path / "run"
+    monkeypatch.setattr(sweep, "_append", append_then_ctrl_c)
+    assert main(["sweep", str(cfg), "--out", str(out), "--quiet"]) == 130  # 2 groups: 2 chunks of 2 members
+    err = capsys.readouterr().err
+    members = out / "sweep" / "members.jsonl"
+    assert f"interrupted; 2/4 members saved in {members}; rerun to resume" in err
+    assert "Traceback" not in err and len(members.read_text().splitlines()) == 2
+    monkeypatch.setattr(sweep, "_append", append)
+    assert main(["sweep", str(cfg), "--out", str(out), "--no-plots"]) == 0
+    assert f"resumed 2/4 members from {members}; 2 to train" in capsys.readouterr().err
+    assert len(members.read_text().splitlines()) == 4

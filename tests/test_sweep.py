@@ -257,3 +257,54 @@ def test_members_are_spread_evenly_over_the_fewest_calls():
             assert size <= cap and calls == -(-n // cap)  # no more calls than chunks of cap
             assert calls * size - n < calls  # less than one padded member per call
     assert even_chunk(9, 4) == 3
+
+
+def test_ctrl_c_says_what_was_saved_and_a_rerun_resumes_it(tmp_path, monkeypatch, capsys):
+    from jaxlstm import sweep
+
+    appended = []
+    append = sweep._append
+
+    def append_then_ctrl_c(*args):
+        append(*args)
+        appended.append(1)
+        raise KeyboardInterrupt
+
+    space = {"hidden_sizes": [(8,)], "batch_size": [16], "learning_rate": [1e-2, 3e-2], "epochs": [2]}
+    monkeypatch.setattr(sweep, "_append", append_then_ctrl_c)
+    with pytest.raises(sweep.SweepInterrupted) as e:
+        run_sweep(X, Y, L, space=space, cv=2, chunk_size=2, out_dir=tmp_path)
+    assert (e.value.saved, e.value.total) == (2, 4) and appended == [1]
+    assert str(e.value) == f"interrupted; 2/4 members saved in {tmp_path / 'members.jsonl'}; rerun to resume"
+    assert isinstance(e.value, KeyboardInterrupt)  # code that catches Ctrl-C still does
+    monkeypatch.setattr(sweep, "_append", append)
+    capsys.readouterr()
+    r = run_sweep(X, Y, L, space=space, cv=2, chunk_size=2, out_dir=tmp_path, progress=True)
+    assert (r.resumed, r.n_members) == (2, 4)
+    assert f"resumed 2/4 members from {tmp_path / 'members.jsonl'}; 2 to train" in capsys.readouterr().err
+    whole = run_sweep(X, Y, L, space=space, cv=2, chunk_size=2)
+    np.testing.assert_allclose(r.cv_results_["mean_test_f1_macro"], whole.cv_results_["mean_test_f1_macro"],
+                               atol=1e-6)
+
+
+def test_fit_time_leaves_out_compilation_and_argument_building(monkeypatch):
+    """The first call compiles the program and the small programs that build
+    its arguments; neither is fit time (mean_fit_time is the program's run)."""
+    from jaxlstm import sweep
+
+    build = sweep._chunk_args
+
+    def slow_build(*args, **kwargs):
+        time.sleep(0.4)
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(sweep, "_chunk_args", slow_build)
+    space = {"hidden_sizes": [(5,)], "batch_size": [16], "learning_rate": [1e-2, 3e-2], "epochs": [2]}
+    cold = run_sweep(X, Y, L, space=space, cv=2, chunk_size=4)
+    warm = run_sweep(X, Y, L, space=space, cv=2, chunk_size=4)
+    assert cold.compile_s >= 0.4 and warm.compile_s == 0.0
+    assert warm.run_s >= 0.4  # warm, building the arguments is run time, but no member's fit time
+    for r in (cold, warm):
+        fit = r.cv_results_["mean_fit_time"]
+        assert (fit > 0).all() and fit.sum() * 2 <= r.run_s  # the 4 members' shares of one program run
+        assert fit.max() < 0.1
