@@ -210,9 +210,12 @@ def _cmd_sweep(args) -> int:
     if strategy != "halving":
         written.append("sweep/members.jsonl")
     if conf.output["plots"] and not args.no_plots:
-        written += _sweep_plots(out, cv, probs, y_true, [str(c) for c in best.classes_], args.quiet)
+        written += _sweep_plots(out, search, metric, list(conf.space), conf.output["heatmap"], probs, y_true,
+                                [str(c) for c in best.classes_], args.quiet)
     _leaderboard(cv, metric, say, top=args.top)
-    say(f"\nbest {search.best_params_}: CV {metric} {search.best_score_:.4f}; refit on all training rows")
+    say(f"\nbest {_jsonable(search.best_params_)}: CV {metric} {search.best_score_:.4f}; refit on all training rows")
+    say(f"time: compile {search.compile_time_:.1f} s, train {search.train_time_:.1f} s (mean_fit_time in "
+        f"results.csv is training only), refit {search.refit_time_:.1f} s")
     say(f"held-out test ({len(test.y)} sequences): accuracy {report['accuracy']:.4f}, "
         f"balanced accuracy {report['balanced_accuracy']:.4f}, macro F1 {report['macro avg']['f1-score']:.4f}, "
         f"ROC-AUC (ovr) {report['roc_auc_ovr']:.4f}")
@@ -238,7 +241,7 @@ def _write_results(out, cv, scoring) -> None:
 
     names = sorted({k for p in cv["params"] for k in p})
     cols = [f"rank_test_{scoring[0]}"] + [f"{s}_test_{m}" for m in scoring for s in ("mean", "std")] + \
-        ["status", "mean_fit_time"] + [f"param_{n}" for n in names]
+        ["status", "mean_fit_time", "mean_score_time"] + [f"param_{n}" for n in names]
     order = np.argsort(cv[f"rank_test_{scoring[0]}"], kind="stable")
     with open(os.path.join(out, "results.csv"), "w", newline="") as f:
         w = csv.writer(f)
@@ -288,7 +291,7 @@ def _report(y_true, probs, names) -> dict:
     return rep
 
 
-def _sweep_plots(out, cv, probs, y_true, names, quiet) -> list[str]:
+def _sweep_plots(out, search, metric, space_order, axes, probs, y_true, names, quiet) -> list[str]:
     import os
 
     try:
@@ -302,18 +305,18 @@ def _sweep_plots(out, cv, probs, y_true, names, quiet) -> list[str]:
             print(f"(no plots: {e})", file=sys.stderr)
         return []
     written = []
-    members_path = os.path.join(out, "sweep", "members.jsonl")
-    if os.path.exists(members_path):
-        from jaxlstm.sweep import read_members
-
-        members = read_members(members_path)
-        plots.save(plots.learning_curves(members, metric="val_accuracy"), os.path.join(out, "plots", "learning_curves.png"))
+    cv = search.cv_results_
+    members = getattr(search, "members_", None)  # this run's members only, not older ones in the directory
+    if members:
+        hist = members[0]["history"]
+        curve = f"val_{metric}" if f"val_{metric}" in hist else "val_accuracy"
+        plots.save(plots.learning_curves(members, metric=curve, best=search.best_params_),
+                   os.path.join(out, "plots", "learning_curves.png"))
         written.append("plots/learning_curves.png")
-    varied = [k for k in sorted({k for p in cv["params"] for k in p})
-              if len({repr(p.get(k)) for p in cv["params"]}) > 1]
-    metric = next(k[len("mean_test_"):] for k in cv if k.startswith("mean_test_"))
-    if len(varied) >= 2:
-        plots.save(plots.sweep_heatmap(cv, varied[0], varied[1], metric), os.path.join(out, "plots", "heatmap.png"))
+    varied = [k for k in space_order if len({repr(p.get(k)) for p in cv["params"]}) > 1]
+    pair = list(axes) or varied[:2]
+    if len(pair) == 2:
+        plots.save(plots.sweep_heatmap(cv, pair[0], pair[1], metric), os.path.join(out, "plots", "heatmap.png"))
         written.append("plots/heatmap.png")
     plots.save(plots.confusion_matrix(y_true, probs.argmax(1), names), os.path.join(out, "plots", "confusion_matrix.png"))
     plots.save(plots.roc_curves(y_true, probs, names), os.path.join(out, "plots", "roc.png"))

@@ -30,6 +30,7 @@ key or a bad value raises a ``ValueError`` naming the key and what is allowed::
     [output]
     dir = "runs/digits_imbalanced"
     plots = true
+    heatmap = ["learning_rate", "units"]   # the heat map's axes; [] = the first two varied
 
 Example files for each dataset ship in ``jaxlstm/configs/``.
 """
@@ -57,7 +58,7 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
     "model": {},
     "search": {"strategy": "grid", "n_iter": 20, "batch_size": 8, "cv": 3, "seeds": [0], "metric": "f1_macro",
                "budget_minutes": 0, "space": {}},
-    "output": {"dir": "", "plots": True},
+    "output": {"dir": "", "plots": True, "heatmap": []},
 }
 _MODEL_KEYS = tuple(k for k in LSTMClassifier._get_param_names()
                     if k not in ("random_state", "verbose", "validation_fraction", "patience", "select"))
@@ -134,6 +135,9 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
     _check(source, "search.budget_minutes", s["budget_minutes"], (int, float), lambda v: v >= 0, "minutes >= 0")
     _check(source, "output.dir", o["dir"], str, lambda v: True, "a directory path")
     _check(source, "output.plots", o["plots"], bool, lambda v: True, "true or false")
+    _check(source, "output.heatmap", o["heatmap"], list,
+           lambda v: v == [] or (len(v) == 2 and all(isinstance(a, str) for a in v)),
+           "[] (the first two varied parameters) or two names from [search.space], e.g. [\"learning_rate\", \"units\"]")
     model = {k: _model_value(source, f"model.{k}", k, v) for k, v in cfg["model"].items()}
     space = {}
     for k, v in s["space"].items():
@@ -147,6 +151,10 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
     if not space:
         raise ValueError(f"{source}: [search.space] is empty; give at least one hyperparameter to search")
     s["space"] = space
+    for k in o["heatmap"]:
+        if k not in space:
+            raise ValueError(f"{source}: output.heatmap names {k!r}, which is not in [search.space] "
+                             f"({sorted(space)})")
     conf = SweepConfig(d, model, s, o, source)
     if conf.has_distributions and s["strategy"] == "grid":
         raise ValueError(f"{source}: search.strategy = \"grid\" needs lists of choices; the space has "

@@ -27,32 +27,62 @@ def _plt():
     return plt
 
 
-def learning_curves(members: Sequence[dict], metric: str = "val_f1_macro", *, max_lines: int = 200,
+def learning_curves(members: Sequence[dict], metric: str = "val_f1_macro", *, best=None, max_lines: int = 200,
                     figsize=(8, 4.5)):
     """Per-member training loss (left) and validation ``metric`` (right) per
-    epoch; ``members`` as in :attr:`jaxlstm.sweep.SweepResult.members` or
-    ``members.jsonl`` rows (each with ``history``)."""
+    epoch; ``members`` as in :attr:`jaxlstm.sweep.SweepResult.members`,
+    :attr:`jaxlstm.search.LSTMSearchCV.members_` or ``members.jsonl`` rows
+    (each with ``history``). ``best``: a candidate's ``params`` dict; its
+    members are drawn thick and named in the legend, the others thin and grey
+    (diverged ones red)."""
     plt = _plt()
+    from matplotlib.ticker import MaxNLocator
+
     fig, (a, b) = plt.subplots(1, 2, figsize=figsize)
-    shown = [m for m in members if "history" in m][:max_lines]
+    shown = [m for m in members if "history" in m]
     if not shown:
         raise ValueError("no member has a history to plot")
     if metric not in shown[0]["history"]:
         raise ValueError(f"members have no {metric!r}; available: {sorted(shown[0]['history'])}")
-    for m in shown:
-        h = m["history"]
-        epochs = np.arange(1, len(h["train_loss"]) + 1)
-        color = "tab:red" if m.get("status") == "diverged" else None
-        a.plot(epochs, h["train_loss"], lw=0.8, alpha=0.6, color=color)
-        b.plot(epochs, h[metric], lw=0.8, alpha=0.6, color=color)
-    a.set(xlabel="epoch", ylabel="training loss", title=f"training loss ({len(shown)} members)")
-    b.set(xlabel="epoch", ylabel=metric, title=f"validation {metric.removeprefix('val_')}")
+    top = [m for m in shown if best is not None and m.get("params") == best]
+    rest = [m for m in shown if m not in top][: max(0, max_lines - len(top))]
+    for group, style in ((rest, {"lw": 0.7, "alpha": 0.5, "color": "0.6"}), (top, {"lw": 2.0, "color": "tab:blue"})):
+        for i, m in enumerate(group):
+            h = m["history"]
+            epochs = np.arange(1, len(h["train_loss"]) + 1)
+            st = dict(style, color="tab:red") if m.get("status") == "diverged" else style
+            label = None
+            if i == 0:
+                label = (f"best: {_params_label(best)} ({len(top)} members)" if group is top
+                         else f"other members ({len(rest)})")
+            a.plot(epochs, h["train_loss"], label=label, **st)
+            b.plot(epochs, h[metric], **st)
+    for ax in (a, b):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    a.set(xlabel="epoch", ylabel="training loss", title=f"training loss ({len(top) + len(rest)} members)")
+    b.set(xlabel="epoch", ylabel=metric, title=f"validation {metric.removeprefix('val_')} per fold")
+    a.legend(fontsize=7, loc="upper right")
     fig.tight_layout()
     return fig
 
 
+def _params_label(p) -> str:
+    return ", ".join(f"{k}={_label(v)}" for k, v in sorted(p.items())) if isinstance(p, dict) else str(p)
+
+
+def _continuous(values) -> bool:
+    """Numbers with many distinct values (random or Bayesian search): plotted
+    as points, not as categories."""
+    nums = [v for v in values if isinstance(v, (int, float, np.number)) and not isinstance(v, bool)]
+    return len(nums) == len(values) and len(set(nums)) > 6
+
+
 def sweep_heatmap(cv_results: dict, x_param: str, y_param: str, metric: str = "score", *, figsize=(6, 4.5)):
-    """Mean CV ``metric`` over two hyperparameters (best over the others)."""
+    """Mean CV ``metric`` over two hyperparameters: a heat map of the best
+    candidate per cell (the title names the parameters it is the best over)
+    for categorical values, a scatter of every candidate coloured by its
+    score when either parameter is continuous (log axes for positive values
+    spanning more than a factor of 20)."""
     plt = _plt()
     key = f"mean_test_{metric}"
     if key not in cv_results:
@@ -61,17 +91,33 @@ def sweep_heatmap(cv_results: dict, x_param: str, y_param: str, metric: str = "s
     for p in (x_param, y_param):
         if not any(p in c for c in params):
             raise ValueError(f"{p!r} is not a searched parameter; searched: {sorted({k for c in params for k in c})}")
-    xs = sorted({_label(c.get(x_param)) for c in params}, key=_sort_key)
-    ys = sorted({_label(c.get(y_param)) for c in params}, key=_sort_key)
+    scores = np.asarray(cv_results[key], float)
+    others = sorted(k for k in {k for c in params for k in c} - {x_param, y_param}
+                    if len({repr(c.get(k)) for c in params}) > 1)
+    over = f"; best over {', '.join(others)}" if others else ""
+    fig, ax = plt.subplots(figsize=figsize)
+    xv, yv = [c.get(x_param) for c in params], [c.get(y_param) for c in params]
+    if _continuous(xv) or _continuous(yv):
+        xs, ys = (_axis_values(v) for v in (xv, yv))
+        sc = ax.scatter(xs, ys, c=scores, cmap="viridis", s=40, edgecolors="k", linewidths=0.3)
+        for axis, v, setter in ((xs, xv, ax.set_xscale), (ys, yv, ax.set_yscale)):
+            if _continuous(v) and min(v) > 0 and max(v) / min(v) > 20:
+                setter("log")
+        ax.set(xlabel=x_param, ylabel=y_param,
+               title=f"mean CV {metric} of each of {len(params)} candidates")
+        fig.colorbar(sc, ax=ax, label=f"mean CV {metric}")
+        fig.tight_layout()
+        return fig
+    xs = sorted({_label(v) for v in xv}, key=_sort_key)
+    ys = sorted({_label(v) for v in yv}, key=_sort_key)
     grid = np.full((len(ys), len(xs)), np.nan)
-    for c, v in zip(params, np.asarray(cv_results[key], float), strict=True):
+    for c, v in zip(params, scores, strict=True):
         i, j = ys.index(_label(c.get(y_param))), xs.index(_label(c.get(x_param)))
         grid[i, j] = v if np.isnan(grid[i, j]) else max(grid[i, j], v)
-    fig, ax = plt.subplots(figsize=figsize)
     im = ax.imshow(grid, cmap="viridis", aspect="auto", origin="lower")
-    ax.set_xticks(range(len(xs)), xs, rotation=30)
+    ax.set_xticks(range(len(xs)), xs, rotation=30, ha="right")
     ax.set_yticks(range(len(ys)), ys)
-    ax.set(xlabel=x_param, ylabel=y_param, title=f"mean CV {metric}")
+    ax.set(xlabel=x_param, ylabel=y_param, title=f"mean CV {metric}{over}")
     for i in range(len(ys)):
         for j in range(len(xs)):
             if np.isfinite(grid[i, j]):
@@ -79,6 +125,14 @@ def sweep_heatmap(cv_results: dict, x_param: str, y_param: str, metric: str = "s
     fig.colorbar(im, ax=ax)
     fig.tight_layout()
     return fig
+
+
+def _axis_values(values):
+    """Numbers stay numbers; categories become their position in sorted order."""
+    if all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in values):
+        return np.asarray(values, float)
+    cats = sorted({_label(v) for v in values}, key=_sort_key)
+    return np.array([cats.index(_label(v)) for v in values], float)
 
 
 def confusion_matrix(y_true, y_pred, class_names: Sequence[str], *, normalize: bool = True, figsize=(6, 5)):

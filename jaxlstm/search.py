@@ -143,19 +143,30 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         TPE study seeded with ``random_state``), kept as ``study_``.
       chunk_size, out_dir: passed to :func:`jaxlstm.sweep.run_sweep`.
       verbose: progress bars.
+      n_jobs: accepted for ``GridSearchCV`` compatibility and ignored: the
+        candidates and folds of a static group already train in parallel as
+        one vmapped program (sharded over every device), so there are no jobs
+        to spread.
+      return_train_score: also score every member on its fold's training rows
+        (``split<k>_train_<metric>``, ``mean_/std_train_<metric>``), from the
+        probabilities the program returns (grid, random, Bayesian, Optuna).
 
     Attributes: ``cv_results_`` (scikit-learn's keys, plus ``status``),
     ``best_index_``, ``best_params_``, ``best_score_``, ``best_estimator_``,
     ``refit_time_``, ``scorer_``, ``multimetric_``, ``n_splits_``,
     ``classes_``, ``n_features_in_``; ``rounds_`` for Bayesian and halving search;
     ``compile_time_`` and ``train_time_``: seconds the search's sweeps spent
-    compiling and training (grid, random, Bayesian and Optuna search).
+    compiling and training (grid, random, Bayesian and Optuna search);
+    ``members_``: every trained (candidate, fold, seed) member of this fit
+    with its ``params``, ``status`` and per-epoch ``history`` (grid, random,
+    Bayesian and Optuna search; ``val_<metric>`` for the ranking metric when
+    it is one of :data:`jaxlstm.metrics.SCORERS`).
     """
 
     def __init__(self, estimator=None, param_grid=None, param_distributions=None, *, search=None,
                  n_iter=10, scoring=None, refit=True, cv=5, seeds=None, random_state=None,
                  batch_size=8, n_initial=None, factor=3, min_epochs=None, study=None, max_time=None,
-                 chunk_size=None, out_dir=None, verbose=0):
+                 chunk_size=None, out_dir=None, verbose=0, n_jobs=None, return_train_score=False):
         self.estimator = estimator
         self.param_grid = param_grid
         self.param_distributions = param_distributions
@@ -175,6 +186,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.chunk_size = chunk_size
         self.out_dir = out_dir
         self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.return_train_score = return_train_score
 
     # -- fitting -----------------------------------------------------------------
     def _mode(self) -> str:
@@ -192,6 +205,9 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         """Run the search; then refit the best candidate on all of ``X, y``."""
         mode = self._mode()
+        if self.return_train_score and mode == "halving":
+            raise ValueError("return_train_score=True is not available with search='halving'; use grid, random, "
+                             "bayes or optuna")
         base = LSTMClassifier() if self.estimator is None else self.estimator
         if not isinstance(base, LSTMClassifier):
             raise ValueError(f"estimator must be an LSTMClassifier, got {type(base).__name__}")
@@ -213,6 +229,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         ctx = dict(x=x, lengths=lengths, y=yi, classes=classes, folds=folds, seeds=seeds, base=base,
                    scorers=scorers, key=key)
         self.compile_time_ = self.train_time_ = 0.0
+        self.members_ = []
 
         if mode == "grid":
             table = self._evaluate(ctx, list(ParameterGrid(self.param_grid)))
@@ -226,7 +243,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         else:
             table = self._halving(ctx)
 
-        self.cv_results_ = _results(table, scorers, len(folds) * len(seeds))
+        self.cv_results_ = _results(table, scorers, len(folds) * len(seeds), bool(self.return_train_score))
         self.multimetric_ = multi
         self.scorer_ = scorers if multi else scorers["score"]
         self.n_splits_ = len(folds) * len(seeds)
@@ -264,10 +281,18 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         return out
 
     def _sweep(self, ctx, configs):
+        from jaxlstm.metrics import SCORERS
+
+        # learning curves per epoch of the ranking metric where the program can compute it
+        sc = self.scoring
+        names = [sc] if isinstance(sc, str) else list(sc.values()) if isinstance(sc, dict) else \
+            list(sc) if isinstance(sc, (list, tuple)) else []
+        record = tuple(dict.fromkeys(["accuracy"] + [k for k in names if isinstance(k, str) and k in SCORERS]))
         result = run_sweep(ctx["x"], ctx["y"], ctx["lengths"], configs=configs, cv=ctx["folds"],
-                           seeds=ctx["seeds"], select="accuracy", scoring=("accuracy",), out_dir=self.out_dir,
+                           seeds=ctx["seeds"], select="accuracy", scoring=record, out_dir=self.out_dir,
                            chunk_size=self.chunk_size, num_classes=len(ctx["classes"]),
-                           progress=bool(self.verbose), return_probs=True)
+                           progress=bool(self.verbose), return_probs=True,
+                           return_train_probs=bool(self.return_train_score))
         self.compile_time_ += result.compile_s
         self.train_time_ += result.run_s
         return result
@@ -277,6 +302,9 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         probabilities with scikit-learn's scorers: one table row per candidate."""
         configs = self._configs(ctx, candidates) if configs is None else configs
         result = self._sweep(ctx, configs)
+        self.members_.extend({"params": candidates[m["candidate"]], "fold": m["fold"], "seed": m["seed"],
+                              "status": m["status"], "history": m["history"], "hash": m["hash"]}
+                             for m in result.members)
         return _score_members(ctx, candidates, configs, result, extra)
 
     def _bayes(self, ctx) -> list[dict]:
@@ -360,7 +388,9 @@ def _score_members(ctx, candidates, configs, result, extra=None) -> list[dict]:
     for ci in range(len(candidates)):
         ms = result.members[ci * n_splits : (ci + 1) * n_splits]
         e = configs[ci]["epochs"]
-        members.append([{"fold": m["fold"], "seed": m["seed"], "probs": m["val_probs"][str(e)]} for m in ms])
+        members.append([{"fold": m["fold"], "seed": m["seed"], "probs": m["val_probs"][str(e)],
+                         **({"train_probs": m["train_probs"][str(e)]} if "train_probs" in m else {})}
+                        for m in ms])
         fit_time.append([m["fit_time"] * e / len(m["history"]["train_loss"]) for m in ms])
     status = list(result.cv_results_["status"])
     return score_table(ctx, candidates, members, status, fit_time, extra)
@@ -369,26 +399,42 @@ def _score_members(ctx, candidates, configs, result, extra=None) -> list[dict]:
 def score_table(ctx, candidates, members, status, fit_time, extra=None) -> list[dict]:
     """One row per candidate: every split scored by scikit-learn's scorers
     from the member's held-out probabilities (``members[ci]``: dicts with
-    ``fold``, ``seed``, ``probs``)."""
+    ``fold``, ``seed``, ``probs`` and, for ``return_train_score``,
+    ``train_probs``); ``score_time`` is the seconds the held-out scoring took."""
     n_splits = len(ctx["folds"]) * len(ctx["seeds"])
     rows = []
     for ci, cand in enumerate(candidates):
         scores = {name: np.zeros(n_splits) for name in ctx["scorers"]}
+        train_scores = {name: np.zeros(n_splits) for name in ctx["scorers"]}
+        score_time = np.zeros(n_splits)
         for m in members[ci]:
             k = m["fold"] * len(ctx["seeds"]) + ctx["seeds"].index(m["seed"])
-            test = ctx["folds"][m["fold"]][1]
-            p = np.asarray(m["probs"], np.float64)
-            held = _Held(ctx["classes"], p / p.sum(axis=1, keepdims=True))  # as predict_proba renormalises
-            y_true = ctx["classes"][ctx["y"][test]]
-            dummy = np.zeros((len(test), 1))
-            for name, scorer in ctx["scorers"].items():
-                scores[name][k] = scorer(held, dummy, y_true)
-        rows.append({"params": cand, "scores": scores, "status": status[ci],
-                     "fit_time": np.asarray(fit_time[ci], np.float64), **(extra[ci] if extra else {})})
+            train, test = ctx["folds"][m["fold"]]
+            t0 = time.perf_counter()
+            for name, s in _score_probs(ctx, m["probs"], test).items():
+                scores[name][k] = s
+            score_time[k] = time.perf_counter() - t0
+            if "train_probs" in m:
+                for name, s in _score_probs(ctx, m["train_probs"], train).items():
+                    train_scores[name][k] = s
+        row = {"params": cand, "scores": scores, "status": status[ci], "score_time": score_time,
+               "fit_time": np.asarray(fit_time[ci], np.float64), **(extra[ci] if extra else {})}
+        if all("train_probs" in m for m in members[ci]) and members[ci]:
+            row["train_scores"] = train_scores
+        rows.append(row)
     return rows
 
 
-def _results(table: list[dict], scorers: dict, n_splits: int) -> dict:
+def _score_probs(ctx, probs, rows) -> dict[str, float]:
+    """Every scorer on a member's probabilities for ``rows`` of the data."""
+    p = np.asarray(probs, np.float64)
+    held = _Held(ctx["classes"], p / p.sum(axis=1, keepdims=True))  # as predict_proba renormalises
+    y_true = ctx["classes"][ctx["y"][rows]]
+    dummy = np.zeros((len(rows), 1))
+    return {name: scorer(held, dummy, y_true) for name, scorer in ctx["scorers"].items()}
+
+
+def _results(table: list[dict], scorers: dict, n_splits: int, train_score: bool = False) -> dict:
     """scikit-learn's ``cv_results_`` from one row per candidate, with
     ``GridSearchCV``'s arithmetic (float64 means, population std, ``min``
     ranks with NaN last) so ranks agree with it exactly; diverged candidates
@@ -399,8 +445,9 @@ def _results(table: list[dict], scorers: dict, n_splits: int) -> dict:
     fit = np.array([r["fit_time"] for r in table])
     res["mean_fit_time"] = fit.mean(1)
     res["std_fit_time"] = fit.std(1)
-    res["mean_score_time"] = np.zeros(len(table))  # scored from probabilities the program returned
-    res["std_score_time"] = np.zeros(len(table))
+    score = np.array([r.get("score_time", np.zeros(n_splits)) for r in table])
+    res["mean_score_time"] = score.mean(1)  # scikit-learn's scorers on the probabilities the program returned
+    res["std_score_time"] = score.std(1)
     candidates = [r["params"] for r in table]
     res.update(param_columns(candidates))
     res["params"] = candidates
@@ -415,6 +462,12 @@ def _results(table: list[dict], scorers: dict, n_splits: int) -> dict:
         means = np.average(a, axis=1)
         res[f"mean_test_{name}"] = means
         res[f"std_test_{name}"] = np.sqrt(np.average((a - means[:, None]) ** 2, axis=1))
+        if train_score:
+            t = np.array([r["train_scores"][name] for r in table], np.float64)
+            for k in range(n_splits):
+                res[f"split{k}_train_{name}"] = t[:, k]
+            res[f"mean_train_{name}"] = np.average(t, axis=1)
+            res[f"std_train_{name}"] = np.std(t, axis=1)
         key = np.where(status == "ok", means, np.nan)
         if np.isnan(key).all():
             res[f"rank_test_{name}"] = np.ones(len(key), np.int32)

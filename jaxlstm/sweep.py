@@ -257,7 +257,7 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
               select: str = "f1_macro", scoring: Sequence[str] | None = None,
               out_dir: str | os.PathLike | None = None, chunk_size: int | None = None,
               random_state: int | None = 0, num_classes: int | None = None, progress: bool = False,
-              return_probs: bool = False) -> SweepResult:
+              return_probs: bool = False, return_train_probs: bool = False) -> SweepResult:
     """Train every (configuration, fold, seed) member and tabulate the results.
 
     Args:
@@ -280,6 +280,8 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
         held-out rows after each requested epoch count (``val_probs`` in
         ``members``: ``{epochs: (n_test, classes) list}``), so they can be
         scored on the host with any scikit-learn scorer (``LSTMSearchCV``).
+      return_train_probs: the same for the fold's training rows
+        (``train_probs``), for ``return_train_score``.
       progress: show a progress bar over member-epochs with an ETA (on
         stderr; on process 0 only when several processes run the sweep).
     Returns:
@@ -300,7 +302,8 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
         raise ValueError("seeds is empty")
     tr_idx, tr_mask = _padded([f[0] for f in folds])
     te_idx, te_mask = _padded([f[1] for f in folds])
-    fingerprint = _fingerprint(xa, la, ya, folds, scoring + (("probs",) if return_probs else ()))
+    fingerprint = _fingerprint(xa, la, ya, folds, scoring + (("probs",) if return_probs else ())
+                               + (("train_probs",) if return_train_probs else ()))
 
     # Members: unique (static, dynamic-without-epochs, fold, seed); epochs read off.
     groups: dict[tuple, dict] = {}
@@ -322,7 +325,7 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
         model = _model_config(xa.shape[-1], c, st, la)
         tcfg = TrainConfig(model, batch_size=st["batch_size"], epochs=g["max_epochs"], select=select,
                            normalize=st["normalize"], record=scoring, progress=progress,
-                           keep_val_probs=return_probs)
+                           keep_val_probs=return_probs, keep_train_probs=return_train_probs)
         wanted = {dyn: sorted({norm[ci]["epochs"] for ci in cis}) for dyn, cis in g["runs"].items()}
         todo = []
         for dyn in g["runs"]:
@@ -431,6 +434,7 @@ def _run_chunk(data, mesh, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_mas
     exec_s = time.perf_counter() - t1
     history, diverged = _fetch((res.history, res.diverged))
     probs = history.pop("val_probs", None)
+    train_probs = history.pop("train_probs", None)
     rows = []
     for i, (_, f, _, _, wanted) in enumerate(chunk):
         row = {"status": "diverged" if bool(diverged[i]) else "ok",
@@ -438,6 +442,9 @@ def _run_chunk(data, mesh, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_mas
         if probs is not None:
             n_test = int(te_mask[f].sum())
             row["val_probs"] = {str(e): np.asarray(probs[i, e - 1, :n_test]).tolist() for e in wanted}
+        if train_probs is not None:
+            n_train = int(tr_mask[f].sum())
+            row["train_probs"] = {str(e): np.asarray(train_probs[i, e - 1, :n_train]).tolist() for e in wanted}
         rows.append(row)
     return rows, compile_s, exec_s
 

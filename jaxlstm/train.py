@@ -125,6 +125,8 @@ class TrainConfig:
       keep_val_probs: also record the validation rows' class probabilities
         after every epoch (``history["val_probs"]``, ``(epochs, n_val,
         classes)``), so a host can score them with any scikit-learn scorer.
+      keep_train_probs: the same for the training rows (``history["train_probs"]``,
+        ``(epochs, n_train, classes)``; scikit-learn's ``return_train_score``).
       progress: report each finished epoch to the active
         :class:`jaxlstm.progress.Progress` (a host callback per epoch).
     """
@@ -139,6 +141,7 @@ class TrainConfig:
     eval_batch_size: int = 512
     progress: bool = False
     keep_val_probs: bool = False
+    keep_train_probs: bool = False
 
     def __post_init__(self):
         if self.batch_size < 1:
@@ -431,6 +434,10 @@ def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng:
                **{f"val_{k}": v for k, v in scores.items()}}
         if config.keep_val_probs and probs is not None:
             row["val_probs"] = probs
+        if config.keep_train_probs:
+            ti = split.train_idx
+            row["train_probs"] = jax.nn.softmax(
+                predict_logits(st.params, model, data["x"][ti], lengths[ti], config.eval_batch_size), axis=-1)
         return (st, best_params, best_score, best_epoch, since_best), row
 
     init = (state, state.params, jnp.float32(-jnp.inf), jnp.int32(0), jnp.int32(0))

@@ -49,3 +49,33 @@ def test_plot_errors_name_the_problem():
         plots.sweep_heatmap({"params": [{"units": 1}], "mean_test_score": [0.5]}, "units", "dropout")
     with pytest.raises(ValueError, match="no 'val_auc'"):
         plots.learning_curves([{"history": {"train_loss": [1.0], "val_f1_macro": [0.5]}}], metric="val_auc")
+
+
+def test_plots_say_what_they_show():
+    """Issue 17 (6, 7): the heat map names what it is the best over and plots
+    continuous parameters as points on log axes; learning curves mark the
+    best candidate and count epochs in whole numbers."""
+    rng = np.random.default_rng(0)
+    params = [{"units": u, "learning_rate": lr, "dropout": d} for u in (16, 32) for lr in (1e-3, 1e-2)
+              for d in (0.0, 0.2)]
+    scores = rng.random(len(params))
+    fig = plots.sweep_heatmap({"params": params, "mean_test_f1_macro": scores}, "learning_rate", "units", "f1_macro")
+    ax = fig.axes[0]
+    assert ax.get_title() == "mean CV f1_macro; best over dropout"
+    cell = max(s for p, s in zip(params, scores) if p["units"] == 32 and p["learning_rate"] == 1e-2)
+    assert f"{cell:.3f}" in [t.get_text() for t in ax.texts]
+    rand = [{"learning_rate": float(lr), "units": int(u)} for lr, u in
+            zip(10 ** rng.uniform(-4, -1, 12), rng.choice([16, 32], 12))]
+    fig = plots.sweep_heatmap({"params": rand, "mean_test_score": rng.random(12)}, "learning_rate", "units")
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and len(ax.collections[0].get_offsets()) == 12 and not ax.images
+    np.testing.assert_allclose(ax.collections[0].get_offsets()[:, 0], [p["learning_rate"] for p in rand])
+    members = [{"params": p, "status": "ok", "history": {"train_loss": [1.0, 0.5, 0.4],
+                                                         "val_f1_macro": [0.2, 0.5, 0.6]}}
+               for p in params[:3] for _ in range(2)]
+    fig = plots.learning_curves(members, metric="val_f1_macro", best=params[1])
+    a, b = fig.axes
+    labels = [t.get_text() for t in a.get_legend().get_texts()]
+    assert labels == ["other members (4)", "best: dropout=0.2, learning_rate=0.001, units=16 (2 members)"]
+    assert b.get_ylabel() == "val_f1_macro" and max(line.get_linewidth() for line in b.lines) == 2.0
+    assert all(float(t).is_integer() for t in a.get_xticks())

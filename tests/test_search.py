@@ -128,3 +128,21 @@ def test_optuna_asks_batches_and_is_told_the_scores():
     assert len(done) == 3 and s.rounds_ == 2  # a round of 2, then 1
     np.testing.assert_allclose([t.value for t in done], s.cv_results_["mean_test_score"])
     assert [t.params for t in done] == s.cv_results_["params"]
+
+
+def test_n_jobs_accepted_and_train_scores_equal_gridsearchcvs():
+    grid = {"learning_rate": [1e-2, 3e-2], "epochs": [2, 4]}
+    scoring = ["accuracy", "f1_macro"]
+    ref = GridSearchCV(BASE, grid, cv=3, scoring=scoring, refit="f1_macro", return_train_score=True).fit(X, Y)
+    ours = LSTMSearchCV(BASE, grid, cv=3, scoring=scoring, refit="f1_macro", return_train_score=True,
+                        n_jobs=-1).fit(X, Y)
+    r, o = ref.cv_results_, ours.cv_results_
+    for key in [k for k in r if "_train_" in k or "_test_" in k]:
+        np.testing.assert_allclose(o[key], r[key], atol=1e-4, err_msg=key)
+    assert (o["mean_score_time"] > 0).all() and (o["std_score_time"] >= 0).all()
+    assert ours.get_params()["n_jobs"] == -1
+    plain = LSTMSearchCV(BASE, grid, cv=3, scoring=scoring, refit="f1_macro").fit(X, Y)
+    assert not any("_train_" in k for k in plain.cv_results_)
+    with pytest.raises(ValueError, match="return_train_score=True is not available with search='halving'"):
+        LSTMSearchCV(BASE, param_distributions={"learning_rate": [1e-2]}, search="halving",
+                     return_train_score=True).fit(X, Y)
