@@ -3,6 +3,7 @@
     python benchmarks/bench_peers.py                      # W1 and W2, every installed tool
     python benchmarks/bench_peers.py --workloads w1 --tools jaxlstm,torch
     python benchmarks/bench_peers.py --curve              # + members/s against sweep size
+    python benchmarks/bench_peers.py --workloads w2one --tools jaxlstm,torch --lstm-impl scan
 
 Peers (optional extra ``bench``; none is a dependency of jaxlstm or its CI, a
 tool that is not installed is skipped with a note):
@@ -21,6 +22,9 @@ Workloads:
   jaxlstm's compile time is also shown apart (a second run in the same process
   reuses the compiled programs: compile = first - second), and the end-to-end
   time of a fresh process whose persistent compilation cache is warm.
+- W2one: W2's data and model, one configuration (learning rate 3e-3, no L2,
+  no dropout, seed 0): ``LSTMClassifier.fit`` + ``predict`` against one PyTorch
+  fit. jaxlstm's compile time is shown apart (first fit - second fit).
 - W2 "fixed architecture": 4,096 x 50 x 16, 5 imbalanced classes, LSTM(128),
   16 configurations (learning rate {1e-3, 3e-3} x L2 {0, 1e-4} x dropout
   {0, 0.2} x seed {0, 1}), batch 64, 5 epochs, balanced class-weighted
@@ -148,6 +152,21 @@ def jaxlstm_w2(x, y, tr, va, matmul_dtype="float32"):
                 f1=float(np.mean(cv["mean_test_f1_macro"])))
 
 
+def jaxlstm_w2one(x, y, tr, va):
+    from jaxlstm import LSTMClassifier
+
+    def fit():
+        clf = LSTMClassifier(units=W2["hidden"], batch_size=W2["batch"], epochs=W2["epochs"], learning_rate=3e-3,
+                             class_weight="balanced", random_state=0)
+        t0 = time.perf_counter()
+        acc = float(np.mean(clf.fit(x[tr], y[tr]).predict(x[va]) == y[va]))
+        return time.perf_counter() - t0, acc
+
+    cold, acc = fit()
+    warm, _ = fit()
+    return dict(wall=cold, compile=cold - warm, run=warm, score=acc)
+
+
 def jaxlstm_w1_fresh_processes(reps=2):
     """End-to-end W1 in fresh processes sharing a persistent compilation cache:
     the first fills it, the next ones read it."""
@@ -243,6 +262,13 @@ def torch_w1(x, y):
     _torch_fit_predict(x, y, x[:1], hidden=best["units"], lr=best["learning_rate"], batch=best["batch_size"],
                        epochs=W1["epochs"], seed=0, classes=W1["classes"])
     return dict(wall=time.perf_counter() - t0, best=best, score=best_score)
+
+
+def torch_w2one(x, y, tr, va):
+    t0 = time.perf_counter()
+    pred = _torch_fit_predict(x[tr], y[tr], x[va], hidden=W2["hidden"], lr=3e-3, batch=W2["batch"],
+                              epochs=W2["epochs"], seed=0, classes=W2["classes"], weights=balanced(y[tr], W2["classes"]))
+    return dict(wall=time.perf_counter() - t0, score=float(np.mean(pred == y[va])))
 
 
 def torch_w2(x, y, tr, va):
@@ -349,8 +375,11 @@ def main():
                     "an accelerator, 64 on CPU)")
     ap.add_argument("--bf16", action="store_true", help="add jaxlstm with bfloat16 matmuls to W2")
     ap.add_argument("--no-fresh", action="store_true", help="skip the fresh-process persistent-cache W1 runs")
+    ap.add_argument("--lstm-impl", choices=("auto", "kernel", "scan"), default="auto",
+                    help="jaxlstm's LSTM: the compiled CPU kernel, the scan, or automatic (sets JAXLSTM_LSTM_IMPL)")
     ap.add_argument("--_w1-child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    os.environ["JAXLSTM_LSTM_IMPL"] = args.lstm_impl  # before anything is traced; children inherit it
     if args._w1_child:
         return _w1_child()
     import jax
@@ -376,11 +405,15 @@ def main():
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"{jax.device_count()} x {jax.devices()[0].device_kind} ({jax.default_backend()})")
     print("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
+    from jaxlstm import kernel
+    print(f"jaxlstm LSTM: lstm_impl={args.lstm_impl}; compiled CPU kernel "
+          + (f"available ({kernel.num_threads()} threads, BLAS: {kernel.blas()})" if kernel.available()
+             else f"not available ({kernel.reason()})"))
     print("float32 matmul 2048^3: " + ", ".join(f"{k} {v:.1f} GFLOP/s" for k, v in rates.items()))
     for n in notes:
         print("note: " + n)
 
-    if "w1" in args.workloads:
+    if "w1" in args.workloads.split(","):
         x, y = w1_data()
         rows = []
         if "jaxlstm" in tools:
@@ -401,7 +434,17 @@ def main():
               f"{members} fits, {W1['epochs']} epochs, {w1_flops(256) / 1e12:.2f}-{w1_flops(64) / 1e12:.2f}e12 FLOP",
               rows, lambda r: w1_flops(r["best"]["units"]), peak, members)
 
-    if "w2" in args.workloads:
+    if "w2one" in args.workloads.split(","):
+        x, y, tr, va = w2_data()
+        rows = []
+        if "jaxlstm" in tools:
+            rows.append(dict(tool=f"jaxlstm LSTMClassifier ({args.lstm_impl})", **jaxlstm_w2one(x, y, tr, va)))
+        if "torch" in tools:
+            rows.append(dict(tool="PyTorch nn.LSTM loop", **torch_w2one(x, y, tr, va)))
+        table(f"W2one: one configuration of W2, LSTMClassifier.fit + predict, "
+              f"{w2_flops() / len(W2_CONFIGS) / 1e12:.3f}e12 FLOP", rows, lambda r: w2_flops() / len(W2_CONFIGS), peak, 1)
+
+    if "w2" in args.workloads.split(","):
         x, y, tr, va = w2_data()
         rows = []
         if "jaxlstm" in tools:

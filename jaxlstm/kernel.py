@@ -4,11 +4,16 @@
 the recurrence of one LSTM direction over all time steps, forward and
 backward — in one call to a C++ kernel (``jaxlstm/_csrc/lstm_cpu.cc``)
 instead of a ``lax.scan`` of small dots. The kernel's GEMMs are SciPy's
-OpenBLAS ``sgemm`` (taken from ``scipy.linalg.cython_blas``, as jaxlib takes
-LAPACK), run single-threaded on each of the kernel's own threads: vmapped
+``sgemm`` (taken from ``scipy.linalg.cython_blas``, as jaxlib takes LAPACK;
+no BLAS is linked), run single-threaded on each of the kernel's own threads: vmapped
 sweep members are spread over the cores; a single member's hidden units are
-split between them. The input projection and the recurrent kernel's gradient
-stay outside the kernel, one large XLA matmul each.
+split between them. The input projection stays outside the kernel, one
+large XLA matmul; the recurrent kernel's gradient is one GEMM inside it.
+
+Loading the kernel sets SciPy's bundled OpenBLAS to one thread for the rest
+of the process (its workers would otherwise spin between calls and take
+the cores from the kernel's threads: measured 5x slower on small fits);
+NumPy's own BLAS is not touched.
 
 The kernel is built by ``pip install`` (``setup.py``) when a C++ compiler is
 there; if it was not built or cannot be loaded, :func:`available` is false,
@@ -28,27 +33,28 @@ import jax.numpy as jnp
 
 Array = jax.Array
 
-__all__ = ["available", "reason", "num_threads", "lstm_layer"]
+__all__ = ["available", "reason", "blas", "num_threads", "lstm_layer"]
 
 _state: dict = {}
 
 
-def _openblas_thread_functions(cython_blas) -> tuple[int, int]:
-    """Addresses of ``get/set_num_threads`` of the OpenBLAS that SciPy's
-    ``sgemm`` comes from, or ``(0, 0)`` when it is some other BLAS."""
-    libs = os.path.join(os.path.dirname(os.path.dirname(cython_blas.__file__)), os.pardir, "scipy.libs")
+def _single_threaded_scipy_openblas() -> bool:
+    """Set the OpenBLAS that SciPy's ``cython_blas`` calls into to one thread
+    (the kernel runs its own threads, one GEMM each). Returns whether it was
+    found; with another BLAS nothing is changed."""
+    import scipy
+
+    libs = os.path.join(os.path.dirname(scipy.__file__), os.pardir, "scipy.libs")
     for path in sorted(glob.glob(os.path.join(libs, "*openblas*.so*"))):
         try:
             lib = ctypes.CDLL(path)
         except OSError:
             continue
-        for prefix in ("scipy_openblas", "openblas"):
-            try:
-                get, put = getattr(lib, f"{prefix}_get_num_threads"), getattr(lib, f"{prefix}_set_num_threads")
-            except AttributeError:
-                continue
-            return (ctypes.cast(get, ctypes.c_void_p).value or 0, ctypes.cast(put, ctypes.c_void_p).value or 0)
-    return 0, 0
+        for name in ("scipy_openblas_set_num_threads", "openblas_set_num_threads"):
+            if hasattr(lib, name):
+                getattr(lib, name)(1)
+                return True
+    return False
 
 
 def _load() -> dict:
@@ -58,13 +64,13 @@ def _load() -> dict:
         from jaxlstm import _lstm_cpu
         import scipy.linalg.cython_blas as cython_blas
 
-        get, put = _openblas_thread_functions(cython_blas)
-        _lstm_cpu.set_blas(cython_blas.__pyx_capi__["sgemm"], get, put)
+        _lstm_cpu.set_blas(cython_blas.__pyx_capi__["sgemm"])
+        openblas = _single_threaded_scipy_openblas()
         for name, capsule in _lstm_cpu.registrations().items():
             jax.ffi.register_ffi_target(name, capsule, platform="cpu")
-        _state.update(module=_lstm_cpu, reason=None)
+        _state.update(module=_lstm_cpu, reason=None, blas="scipy-openblas" if openblas else "scipy")
     except Exception as e:  # noqa: BLE001 - any failure means "use the scan"
-        _state.update(module=None, reason=f"{type(e).__name__}: {e}")
+        _state.update(module=None, reason=f"{type(e).__name__}: {e}", blas=None)
     return _state
 
 
@@ -76,6 +82,12 @@ def available() -> bool:
 def reason() -> str | None:
     """Why the kernel is not available (``None`` when it is)."""
     return _load()["reason"]
+
+
+def blas() -> str | None:
+    """Whose ``sgemm`` the kernel calls: ``"scipy-openblas"`` (set to one
+    thread) or ``"scipy"`` (some other BLAS SciPy was built with)."""
+    return _load()["blas"]
 
 
 def num_threads() -> int:
@@ -140,11 +152,11 @@ def _lstm_layer_fwd(x_proj, w_h, mask):
 def _lstm_layer_bwd(res, cotangents):
     w_h, mask, act, c_all, h_prev = res
     d_ys, (d_c, d_h) = cotangents
-    dz = jax.ffi.ffi_call("jaxlstm_lstm_backward", jax.ShapeDtypeStruct(act.shape, jnp.float32),
-                          vmap_method="broadcast_all")(w_h, mask, act, c_all, d_ys, d_c, d_h)
-    # the recurrent kernel's gradient: one GEMM over all steps and rows
-    d_w = jnp.einsum("...tbh,...tbg->...hg", h_prev, dz)
-    return dz, d_w, None
+    f32 = jnp.float32
+    dz, d_w = jax.ffi.ffi_call(
+        "jaxlstm_lstm_backward", (jax.ShapeDtypeStruct(act.shape, f32), jax.ShapeDtypeStruct(w_h.shape, f32)),
+        vmap_method="broadcast_all")(w_h.astype(f32), mask, act, c_all, h_prev, d_ys, d_c, d_h)
+    return dz, d_w.astype(w_h.dtype), None
 
 
 lstm_layer.defvjp(_lstm_layer_fwd, _lstm_layer_bwd)

@@ -7,9 +7,10 @@
 //   forward   z_t = x_proj_t + h_{t-1} W_h ; gates ; c_t, h_t
 //   backward  dz_t from (dh, dc), then dh_{t-1} = dz_t W_h^T
 //
-// The input projection (`x W_x + b`) and the weight gradient
-// (`dW_h = sum_t h_{t-1}^T dz_t`) stay outside, one large XLA matmul each.
-// GEMMs are SciPy's OpenBLAS `sgemm` (its pointer is handed over from
+// The input projection (`x W_x + b`) stays outside, one large XLA matmul;
+// the weight gradient `dW_h = sum_t h_{t-1}^T dz_t` is one GEMM at the end
+// of the backward call.
+// GEMMs are SciPy's `sgemm` (its pointer is handed over from
 // `scipy.linalg.cython_blas` at import time, as jaxlib does for LAPACK), run
 // single-threaded on each of our threads. Members of a vmapped sweep arrive
 // as leading dimensions and are spread over the threads; when there are
@@ -44,34 +45,18 @@ namespace ffi = xla::ffi;
 namespace {
 
 // ---------------------------------------------------------------- BLAS
-using sgemm_t = void (*)(const char*, const char*, const int*, const int*, const int*, const float*,
-                         const float*, const int*, const float*, const int*, const float*, float*,
-                         const int*);
-using set_threads_t = void (*)(int);
-using get_threads_t = int (*)();
+// Fortran sgemm (LP64), from scipy.linalg.cython_blas. Its OpenBLAS is set to
+// one thread when the kernel loads (jaxlstm/kernel.py): our threads each run
+// single-threaded GEMMs. (Changing OpenBLAS' thread count per call was
+// measured to wake its worker threads, which then spin and steal the cores.)
+using sgemm_t = void (*)(const char*, const char*, const int*, const int*, const int*, const float*, const float*,
+                         const int*, const float*, const int*, const float*, float*, const int*);
 sgemm_t g_sgemm = nullptr;
-set_threads_t g_set_threads = nullptr;  // OpenBLAS' own thread count (may be null)
-get_threads_t g_get_threads = nullptr;
 
-// Our threads each run single-threaded GEMMs: OpenBLAS' pool is set to one
-// thread for the duration of a kernel call and restored afterwards.
-class SingleThreadedBlas {
- public:
-  SingleThreadedBlas() : prev_(g_get_threads && g_set_threads ? g_get_threads() : 1) {
-    if (prev_ != 1) g_set_threads(1);
-  }
-  ~SingleThreadedBlas() {
-    if (prev_ != 1) g_set_threads(prev_);
-  }
-
- private:
-  int prev_;
-};
-
-// Row-major C (m x n) = alpha * op(A) op(B) + beta * C, through Fortran sgemm
+// Row-major C (m x n) = op(A) op(B) + beta * C, through Fortran sgemm
 // (column-major): C^T = op(B)^T op(A)^T.
-inline void gemm_rm(bool trans_a, bool trans_b, int m, int n, int k, const float* a, int lda,
-                    const float* b, int ldb, float beta, float* c, int ldc) {
+inline void gemm_rm(bool trans_a, bool trans_b, int m, int n, int k, const float* a, int lda, const float* b,
+                    int ldb, float beta, float* c, int ldc) {
   const char ta = trans_b ? 'T' : 'N', tb = trans_a ? 'T' : 'N';
   const float alpha = 1.0f;
   g_sgemm(&ta, &tb, &n, &m, &k, &alpha, b, &ldb, a, &lda, &beta, c, &ldc);
@@ -105,6 +90,37 @@ inline float tanh_(float x) {
   return std::copysign(t, x);
 }
 
+// One step of the cell for `n` units of one row (restrict: lets GCC vectorise).
+inline void cell_forward(int64_t n, const float* __restrict i, const float* __restrict f, const float* __restrict g,
+                         const float* __restrict o, float* __restrict c, float* __restrict h, float* __restrict y) {
+  for (int64_t j = 0; j < n; ++j) {
+    const float cn = f[j] * c[j] + i[j] * g[j];
+    const float hv = o[j] * tanh_(cn);
+    c[j] = cn;
+    h[j] = hv;
+    y[j] = hv;
+  }
+}
+
+// Its backward: gate-preactivation gradients dz from (dh + dy, dc); dc is
+// carried back in place (dh is replaced after the GEMM).
+inline void cell_backward(int64_t n, const float* __restrict i, const float* __restrict f,
+                          const float* __restrict g, const float* __restrict o, const float* __restrict c,
+                          const float* __restrict c_prev, const float* __restrict dy, const float* __restrict dh,
+                          float* __restrict dc, float* __restrict dzi, float* __restrict dzf, float* __restrict dzg,
+                          float* __restrict dzo) {
+  for (int64_t j = 0; j < n; ++j) {
+    const float dhn = dh[j] + dy[j];
+    const float tc = tanh_(c[j]);
+    const float dcn = dc[j] + dhn * o[j] * (1.0f - tc * tc);
+    dzi[j] = dcn * g[j] * i[j] * (1.0f - i[j]);
+    dzf[j] = dcn * c_prev[j] * f[j] * (1.0f - f[j]);
+    dzg[j] = dcn * i[j] * (1.0f - g[j] * g[j]);
+    dzo[j] = dhn * tc * o[j] * (1.0f - o[j]);
+    dc[j] = dcn * f[j];
+  }
+}
+
 // ---------------------------------------------------------------- threads
 // A fixed pool: run(fn) calls fn(tid) on every thread (the caller is tid 0)
 // and returns when all are done. One kernel call at a time (XLA may run
@@ -126,7 +142,6 @@ class Pool {
   int size() const { return n_; }
   void run(const std::function<void(int)>& fn) {
     std::lock_guard<std::mutex> call(call_mu_);
-    SingleThreadedBlas blas;
     {
       std::lock_guard<std::mutex> lock(mu_);
       fn_ = &fn;
@@ -205,15 +220,32 @@ class Barrier {
   std::atomic<int> gen_{0};
 };
 
-// Splits `members` over the pool: teams of `team` threads each take members
-// round-robin; within a team, thread `rank` owns hidden units [u0, u1).
-struct Plan {
-  int team, teams;
-};
-Plan plan_for(int64_t members, int threads) {
-  const int team = members >= threads ? 1 : static_cast<int>(threads / std::max<int64_t>(1, members));
-  return {team, threads / team};
+// Spreads `members` over the pool's P threads in rounds: while at least P
+// members are left, each thread takes one member of the round alone; the
+// R < P left over are split into R teams of P / R threads, each team sharing
+// one member's hidden units (3 members on 2 threads: 2 alone, then 1 on both).
+// for_each_member(P, M, fn) calls fn(member, team_size, rank, team_index) on
+// every thread, for that thread's share.
+template <typename Fn>
+void for_each_member(int threads, int tid, int64_t members, const Fn& fn) {
+  const int64_t full = members / threads * threads;
+  for (int64_t m = tid; m < full; m += threads) fn(m, 1, 0, tid);
+  const int rest = static_cast<int>(members - full);
+  if (rest == 0) return;
+  const int team = threads / rest, tm = tid / team;
+  if (tm < rest) fn(full + tm, team, tid % team, threads + tm);
 }
+
+// One barrier per team: the first `threads` are unused singles, then the
+// teams of the last round.
+std::vector<std::unique_ptr<Barrier>> barriers(int threads, int64_t members) {
+  std::vector<std::unique_ptr<Barrier>> bars;
+  const int rest = static_cast<int>(members % threads);
+  for (int k = 0; k < threads; ++k) bars.emplace_back(new Barrier(1));
+  for (int k = 0; k < rest; ++k) bars.emplace_back(new Barrier(threads / rest));
+  return bars;
+}
+
 inline void unit_range(int64_t hidden, int team, int rank, int64_t* u0, int64_t* u1) {
   // chunks are multiples of 16 floats (one AVX-512 vector) where possible
   int64_t chunk = (hidden + team - 1) / team;
@@ -303,13 +335,7 @@ void forward_member(const Dims& d, int team, int rank, Barrier& bar, const float
         std::memcpy(h_prev + (t * B + b) * H + u0, hcb, sizeof(float) * hk);
       }
       if (valid) {
-        for (int64_t j = 0; j < hk; ++j) {
-          const float cn = zf[j] * cb[j] + zi[j] * zg[j];
-          const float hv = zo[j] * tanh_(cn);
-          cb[j] = cn;
-          hnb[j] = hv;
-          yb[j] = hv;
-        }
+        cell_forward(hk, zi, zf, zg, zo, cb, hnb, yb);
       } else {
         std::memcpy(hnb, hcb, sizeof(float) * hk);
         std::memset(yb, 0, sizeof(float) * hk);
@@ -331,23 +357,20 @@ ffi::Error forward_impl(ffi::Buffer<ffi::F32> xp, ffi::Buffer<ffi::F32> w, ffi::
   const Dims d = dims.value();
   const int64_t TBH = d.T * d.B * d.H, BH = d.B * d.H;
   Pool& p = pool();
-  const Plan plan = plan_for(d.members, p.size());
-  std::vector<std::unique_ptr<Barrier>> bars;
-  for (int k = 0; k < plan.teams; ++k) bars.emplace_back(new Barrier(plan.team));
-  std::vector<float> hbuf(static_cast<size_t>(plan.teams * 2 * BH));
+  const int P = p.size();
+  auto bars = barriers(P, d.members);
+  std::vector<float> hbuf(static_cast<size_t>(bars.size() * 2 * BH));
   const float* x0 = xp.typed_data();
   const float* w0 = w.typed_data();
   const bool* m0 = mask.typed_data();
   std::function<void(int)> fn = [&](int tid) {
-    const int tm = tid / plan.team, rank = tid % plan.team;
-    if (tm >= plan.teams) return;
-    for (int64_t m = tm; m < d.members; m += plan.teams) {
-      forward_member<kTrain>(d, plan.team, rank, *bars[tm], x0 + m * 4 * TBH, w0 + m * 4 * d.H * d.H,
+    for_each_member(P, tid, d.members, [&](int64_t m, int team, int rank, int tm) {
+      forward_member<kTrain>(d, team, rank, *bars[tm], x0 + m * 4 * TBH, w0 + m * 4 * d.H * d.H,
                              m0 + m * d.T * d.B, ys->typed_data() + m * TBH, c_out->typed_data() + m * BH,
                              h_out->typed_data() + m * BH, kTrain ? act + m * 4 * TBH : nullptr,
                              kTrain ? c_all + m * TBH : nullptr, kTrain ? h_prev + m * TBH : nullptr,
                              &hbuf[tm * 2 * BH]);
-    }
+    });
   };
   p.run(fn);
   return ffi::Error::Success();
@@ -369,13 +392,13 @@ ffi::Error LstmForwardTrain(ffi::Buffer<ffi::F32> xp, ffi::Buffer<ffi::F32> w, f
 
 // ---------------------------------------------------------------- backward
 void backward_member(const Dims& d, int team, int rank, Barrier& bar, const float* w, const bool* mask,
-                     const float* act, const float* c_all, const float* d_ys, const float* d_c,
-                     const float* d_h, float* dz, float* dh /* B*H shared */, float* dc /* B*H shared */) {
+                     const float* act, const float* c_all, const float* h_prev, const float* d_ys, const float* d_c,
+                     const float* d_h, float* dz, float* d_w, float* dh /* B*H shared */, float* dc /* B*H shared */) {
   const int64_t T = d.T, B = d.B, H = d.H, G = 4 * H;
   int64_t u0, u1;
   unit_range(H, team, rank, &u0, &u1);
   const int64_t hk = u1 - u0;
-  std::vector<float> tmp(static_cast<size_t>(B * std::max<int64_t>(hk, 1)));
+  std::vector<float> tmp(static_cast<size_t>(B * std::max<int64_t>(hk, 1))), zeros(static_cast<size_t>(std::max<int64_t>(hk, 1)));
   for (int64_t b = 0; b < B; ++b) {
     std::memcpy(dc + b * H + u0, d_c + b * H + u0, sizeof(float) * hk);
     std::memcpy(dh + b * H + u0, d_h + b * H + u0, sizeof(float) * hk);
@@ -389,25 +412,10 @@ void backward_member(const Dims& d, int team, int rank, Barrier& bar, const floa
         continue;
       }
       const float* ab = act + (t * B + b) * G;
-      const float *ai = ab + u0, *af = ab + H + u0, *ag = ab + 2 * H + u0, *ao = ab + 3 * H + u0;
-      const float* ct = c_all + (t * B + b) * H + u0;
-      const float* cp = t > 0 ? c_all + ((t - 1) * B + b) * H + u0 : nullptr;
-      const float* dy = d_ys + (t * B + b) * H + u0;
-      float* dhb = dh + b * H + u0;
-      float* dcb = dc + b * H + u0;
-      float *dzi = dzb + u0, *dzf = dzb + H + u0, *dzg = dzb + 2 * H + u0, *dzo = dzb + 3 * H + u0;
-      for (int64_t j = 0; j < hk; ++j) {
-        const float dhn = dhb[j] + dy[j];
-        const float tc = tanh_(ct[j]);
-        const float o = ao[j], i = ai[j], f = af[j], g = ag[j];
-        const float dcn = dcb[j] + dhn * o * (1.0f - tc * tc);
-        const float c_prev = cp ? cp[j] : 0.0f;
-        dzi[j] = dcn * g * i * (1.0f - i);
-        dzf[j] = dcn * c_prev * f * (1.0f - f);
-        dzg[j] = dcn * i * (1.0f - g * g);
-        dzo[j] = dhn * tc * o * (1.0f - o);
-        dcb[j] = dcn * f;
-      }
+      const float* cp = t > 0 ? c_all + ((t - 1) * B + b) * H + u0 : zeros.data();
+      cell_backward(hk, ab + u0, ab + H + u0, ab + 2 * H + u0, ab + 3 * H + u0, c_all + (t * B + b) * H + u0, cp,
+                    d_ys + (t * B + b) * H + u0, dh + b * H + u0, dc + b * H + u0, dzb + u0, dzb + H + u0,
+                    dzb + 2 * H + u0, dzb + 3 * H + u0);
     }
     bar.wait();  // dz_t complete (all units) before dh = dz_t W_h^T
     if (hk > 0) {
@@ -419,35 +427,41 @@ void backward_member(const Dims& d, int team, int rank, Barrier& bar, const floa
     }
     // no barrier: the next step's elementwise part reads only this thread's dh, dc
   }
-  bar.wait();
+  bar.wait();  // all of dz written
+  // dW_h (H, 4H) = sum_t h_{t-1}^T dz_t: one GEMM over all T*B rows; this
+  // thread takes its share of the 4H columns.
+  const int64_t cols = (G + team - 1) / team, c0 = std::min(G, rank * cols), c1 = std::min(G, c0 + cols);
+  if (c1 > c0)
+    gemm_rm(true, false, static_cast<int>(H), static_cast<int>(c1 - c0), static_cast<int>(T * B), h_prev,
+            static_cast<int>(H), dz + c0, static_cast<int>(G), 0.0f, d_w + c0, static_cast<int>(G));
 }
 
 ffi::Error LstmBackward(ffi::Buffer<ffi::F32> w, ffi::Buffer<ffi::PRED> mask, ffi::Buffer<ffi::F32> act,
-                        ffi::Buffer<ffi::F32> c_all, ffi::Buffer<ffi::F32> d_ys, ffi::Buffer<ffi::F32> d_c,
-                        ffi::Buffer<ffi::F32> d_h, ffi::ResultBuffer<ffi::F32> dz) {
+                        ffi::Buffer<ffi::F32> c_all, ffi::Buffer<ffi::F32> h_prev, ffi::Buffer<ffi::F32> d_ys,
+                        ffi::Buffer<ffi::F32> d_c, ffi::Buffer<ffi::F32> d_h, ffi::ResultBuffer<ffi::F32> dz,
+                        ffi::ResultBuffer<ffi::F32> d_w) {
   auto dims = layer_dims(act, w, mask);
   if (dims.has_error()) return dims.error();
   const Dims d = dims.value();
   if (d_ys.element_count() != static_cast<size_t>(d.members * d.T * d.B * d.H) ||
-      c_all.element_count() != d_ys.element_count() ||
+      c_all.element_count() != d_ys.element_count() || h_prev.element_count() != d_ys.element_count() ||
+      d_w->element_count() != w.element_count() ||
       d_c.element_count() != static_cast<size_t>(d.members * d.B * d.H) || d_h.element_count() != d_c.element_count())
     return ffi::Error::InvalidArgument("lstm kernel backward: cotangent shapes do not match");
   const int64_t TBH = d.T * d.B * d.H, BH = d.B * d.H;
   Pool& p = pool();
-  const Plan plan = plan_for(d.members, p.size());
-  std::vector<std::unique_ptr<Barrier>> bars;
-  for (int k = 0; k < plan.teams; ++k) bars.emplace_back(new Barrier(plan.team));
-  std::vector<float> state(static_cast<size_t>(plan.teams * 2 * BH));
+  const int P = p.size();
+  auto bars = barriers(P, d.members);
+  std::vector<float> state(static_cast<size_t>(bars.size() * 2 * BH));
   std::function<void(int)> fn = [&](int tid) {
-    const int tm = tid / plan.team, rank = tid % plan.team;
-    if (tm >= plan.teams) return;
-    for (int64_t m = tm; m < d.members; m += plan.teams) {
-      backward_member(d, plan.team, rank, *bars[tm], w.typed_data() + m * 4 * d.H * d.H,
+    for_each_member(P, tid, d.members, [&](int64_t m, int team, int rank, int tm) {
+      backward_member(d, team, rank, *bars[tm], w.typed_data() + m * 4 * d.H * d.H,
                       mask.typed_data() + m * d.T * d.B, act.typed_data() + m * 4 * TBH,
-                      c_all.typed_data() + m * TBH, d_ys.typed_data() + m * TBH, d_c.typed_data() + m * BH,
-                      d_h.typed_data() + m * BH, dz->typed_data() + m * 4 * TBH, &state[tm * 2 * BH],
+                      c_all.typed_data() + m * TBH, h_prev.typed_data() + m * TBH, d_ys.typed_data() + m * TBH,
+                      d_c.typed_data() + m * BH, d_h.typed_data() + m * BH, dz->typed_data() + m * 4 * TBH,
+                      d_w->typed_data() + m * 4 * d.H * d.H, &state[tm * 2 * BH],
                       &state[tm * 2 * BH + BH]);
-    }
+    });
   };
   p.run(fn);
   return ffi::Error::Success();
@@ -478,14 +492,16 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(jaxlstm_lstm_forward_train, LstmForwardTrain,
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(jaxlstm_lstm_backward, LstmBackward,
                               ffi::Ffi::Bind()
-                                  .Arg<ffi::Buffer<ffi::F32>>()
-                                  .Arg<ffi::Buffer<ffi::PRED>>()
-                                  .Arg<ffi::Buffer<ffi::F32>>()
-                                  .Arg<ffi::Buffer<ffi::F32>>()
-                                  .Arg<ffi::Buffer<ffi::F32>>()
-                                  .Arg<ffi::Buffer<ffi::F32>>()
-                                  .Arg<ffi::Buffer<ffi::F32>>()
-                                  .Ret<ffi::Buffer<ffi::F32>>());
+                                  .Arg<ffi::Buffer<ffi::F32>>()   // w_h
+                                  .Arg<ffi::Buffer<ffi::PRED>>()  // mask
+                                  .Arg<ffi::Buffer<ffi::F32>>()   // act
+                                  .Arg<ffi::Buffer<ffi::F32>>()   // c_all
+                                  .Arg<ffi::Buffer<ffi::F32>>()   // h_prev
+                                  .Arg<ffi::Buffer<ffi::F32>>()   // d_ys
+                                  .Arg<ffi::Buffer<ffi::F32>>()   // d_c
+                                  .Arg<ffi::Buffer<ffi::F32>>()   // d_h
+                                  .Ret<ffi::Buffer<ffi::F32>>()   // dz
+                                  .Ret<ffi::Buffer<ffi::F32>>());  // d_w
 
 // ---------------------------------------------------------------- Python module
 namespace {
@@ -513,17 +529,11 @@ PyObject* registrations(PyObject*, PyObject*) {
   return d;
 }
 
-// set_blas(sgemm_capsule, get_num_threads_address, set_num_threads_address); 0 = unknown
-PyObject* set_blas(PyObject*, PyObject* args) {
-  PyObject* cap;
-  unsigned long long get_fn = 0, set_fn = 0;
-  if (!PyArg_ParseTuple(args, "O|KK", &cap, &get_fn, &set_fn)) return nullptr;
-  const char* name = PyCapsule_GetName(cap);
-  void* fn = PyCapsule_GetPointer(cap, name);
+// set_blas(sgemm_capsule): scipy.linalg.cython_blas.__pyx_capi__["sgemm"]
+PyObject* set_blas(PyObject*, PyObject* cap) {
+  void* fn = PyCapsule_GetPointer(cap, PyCapsule_GetName(cap));
   if (!fn) return nullptr;
   g_sgemm = reinterpret_cast<sgemm_t>(fn);
-  g_get_threads = reinterpret_cast<get_threads_t>(static_cast<uintptr_t>(get_fn));
-  g_set_threads = reinterpret_cast<set_threads_t>(static_cast<uintptr_t>(set_fn));
   Py_RETURN_NONE;
 }
 
@@ -531,7 +541,7 @@ PyObject* num_threads(PyObject*, PyObject*) { return PyLong_FromLong(pool().size
 
 PyMethodDef methods[] = {
     {"registrations", registrations, METH_NOARGS, "FFI target name -> handler capsule."},
-    {"set_blas", set_blas, METH_VARARGS, "Set sgemm (a cython_blas capsule) and OpenBLAS get/set_num_threads addresses."},
+    {"set_blas", set_blas, METH_O, "Set sgemm from scipy.linalg.cython_blas' capsule."},
     {"num_threads", num_threads, METH_NOARGS, "Threads the kernel spreads its work over."},
     {nullptr, nullptr, 0, nullptr}};
 
