@@ -20,9 +20,9 @@ def _class_weight(text: str) -> tuple[float, str]:
         e = float(t)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"--class-weight must be 'balanced', 'none' or an exponent in [0, 1], got {text!r}") from None
-    if not 0 <= e <= 1:
-        raise argparse.ArgumentTypeError(f"--class-weight exponent must be in [0, 1], got {e}")
+            f"--class-weight must be 'balanced', 'none' or an exponent >= 0, got {text!r}") from None
+    if not e >= 0:  # the same rule as the TOML config and LSTMClassifier: > 1 weighs rare classes above balanced
+        raise argparse.ArgumentTypeError(f"--class-weight exponent must be >= 0, got {e:g}")
     return e, f"balanced**{e:g}"
 
 
@@ -45,6 +45,17 @@ def _cmd_train(args) -> int:
     from jaxlstm.train import TrainConfig, make_hparams, predict_proba, train_single
 
     data = datasets.load(args.dataset)
+    for name, v in (("--test-size", args.test_size), ("--val-size", args.val_size)):
+        if not 0 < v < 1:
+            raise ValueError(f"{name} must be a fraction in (0, 1), got {v:g}")
+    counts = np.bincount(data.y, minlength=data.num_classes)
+    left = counts.min() * (1 - args.test_size) * (1 - args.val_size)
+    if left < 1 or counts.min() * args.test_size < 1 or counts.min() * (1 - args.test_size) * args.val_size < 1:
+        rare = data.class_names[int(counts.argmin())]
+        raise ValueError(f"--test-size {args.test_size:g} and --val-size {args.val_size:g} split the rarest class "
+                         f"({rare!r}, {counts.min()} rows) into about {counts.min() * args.test_size:.1f} test, "
+                         f"{counts.min() * (1 - args.test_size) * args.val_size:.1f} validation and {left:.1f} "
+                         "training rows; every part needs at least one: choose sizes that leave each class a row")
     idx = np.arange(len(data.y))
     trval, test = train_test_split(idx, test_size=args.test_size, stratify=data.y, random_state=args.seed)
     tr, val = train_test_split(trval, test_size=args.val_size, stratify=data.y[trval],
@@ -60,7 +71,6 @@ def _cmd_train(args) -> int:
                       weight_decay=args.weight_decay, dropout=args.dropout, noise_std=args.noise_std,
                       class_weight_exponent=exponent)
     say = (lambda *a: None) if args.quiet else print
-    counts = np.bincount(data.y, minlength=data.num_classes)
     say(f"dataset {data.name}: {len(data.y)} sequences x {data.x.shape[1]} steps x "
         f"{data.num_features} features, {data.num_classes} classes (counts {counts.min()}..{counts.max()})")
     say(f"split: {len(tr)} train / {len(val)} validation / {len(test)} test (stratified, seed {args.seed})")
@@ -103,6 +113,34 @@ def _cmd_train(args) -> int:
         print(metrics.format_classification_report(report))
         print(f"{'roc auc (ovr, macro)':>20} {auc:.3f}")
     return 0
+
+
+def _cmd_config(args) -> int:
+    from jaxlstm import config
+
+    if args.action == "example":
+        if args.name is None:
+            print(config.example_text(), end="")
+        else:
+            with open(config.example_path(args.name)) as f:
+                print(f.read(), end="")
+        return 0
+    if args.name is None:
+        raise ValueError("jaxlstm config check needs a TOML file")
+    conf = config.load_config(args.name)
+    print(f"{conf.source}: valid")
+    for table in ("data", "model", "search", "output"):
+        values = getattr(conf, table)
+        print(f"[{table}] " + ", ".join(f"{k} = {_show(v)}" for k, v in values.items()))
+    return 0
+
+
+def _show(v) -> str:
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {_show(a)}" for k, a in v.items()) + "}"
+    if hasattr(v, "dist"):  # a frozen scipy distribution
+        return f"{v.dist.name}{tuple(float(a) for a in v.args)}"
+    return repr(v)
 
 
 def _cmd_datasets(args) -> int:
@@ -346,7 +384,13 @@ def _load_model_and_data(args, labels: str):
 
 
 def _cmd_evaluate(args) -> int:
+    from jaxlstm.datasets import DATASETS
+
     model, data = _load_model_and_data(args, labels="required")
+    if args.data in DATASETS:
+        print(f"warning: {args.data} is a built-in dataset, scored whole: if the model was trained on it, its "
+              "training rows count too and this is not a held-out score; evaluate on a file the model never saw",
+              file=sys.stderr)
     classes = [str(c) for c in model.classes_]
     y_true = _codes_by_name(_label_names(data), classes, args.data)  # before the model runs
     probs = model.predict_proba(_sequences(data))
@@ -406,33 +450,38 @@ def _model_and_data_args(p: argparse.ArgumentParser, data_help: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from jaxlstm import __version__
+
     parser = argparse.ArgumentParser(
         prog="jaxlstm", description="Train LSTM sequence classifiers in JAX.")
+    parser.add_argument("--version", action="version", version=f"jaxlstm {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     t = sub.add_parser("train", help="train one model and report per-class metrics on a held-out split",
                        description="Train one LSTM classifier on a dataset with a class-weighted loss and "
-                                   "print per-class precision, recall and F1 on a held-out test split.")
+                                   "print per-class precision, recall and F1 on a held-out test split.",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     t.add_argument("--dataset", default="digits_imbalanced", help="dataset name (see `jaxlstm datasets`)")
-    t.add_argument("--hidden", type=_hidden, default=(128,), help="LSTM sizes, e.g. 128 or 64,64 (default 128)")
+    t.add_argument("--hidden", type=_hidden, default="128", help="LSTM sizes, e.g. 128 or 64,64")
     t.add_argument("--bidirectional", action="store_true", help="bidirectional LSTM layers")
     t.add_argument("--head", type=int, default=0, help="hidden ReLU dense layer size (0 = none)")
-    t.add_argument("--epochs", type=int, default=30)
-    t.add_argument("--batch-size", type=int, default=32)
+    t.add_argument("--epochs", type=int, default=30, help="training epochs")
+    t.add_argument("--batch-size", type=int, default=32, help="minibatch size")
     t.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate")
     t.add_argument("--l1", type=float, default=0.0, help="L1 penalty on kernels")
     t.add_argument("--l2", type=float, default=0.0, help="L2 penalty on kernels (Keras meaning)")
     t.add_argument("--weight-decay", type=float, default=0.0, help="decoupled (AdamW) weight decay")
-    t.add_argument("--dropout", type=float, default=0.0)
+    t.add_argument("--dropout", type=float, default=0.0, help="dropout on LSTM outputs, in [0, 1)")
     t.add_argument("--noise-std", type=float, default=0.0,
                    help="Gaussian noise on the scaled training inputs (Keras GaussianNoise; 0 = none)")
-    t.add_argument("--class-weight", type=_class_weight, default=(1.0, "balanced"),
-                   help="'balanced' (default), 'none', or an exponent in [0, 1]")
-    t.add_argument("--normalize", choices=["standard", "minmax", "none"], default="standard")
+    t.add_argument("--class-weight", type=_class_weight, default="balanced",
+                   help="'balanced', 'none', or an exponent e >= 0 (weights balanced**e: 0 none, 1 balanced)")
+    t.add_argument("--normalize", choices=["standard", "minmax", "none"], default="standard",
+                   help="input scaling fitted on the training rows")
     t.add_argument("--select", default="f1_macro", help="validation metric that picks the best epoch")
-    t.add_argument("--test-size", type=float, default=0.25)
+    t.add_argument("--test-size", type=float, default=0.25, help="share of the rows held out for the test report")
     t.add_argument("--val-size", type=float, default=0.15, help="share of the non-test rows for validation")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=int, default=0, help="seed of the splits and the training")
     t.add_argument("--json", action="store_true", help="print the report as JSON")
     t.add_argument("--quiet", action="store_true", help="print only the report")
     t.set_defaults(func=_cmd_train)
@@ -447,7 +496,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "directory resumes: finished members are not trained again. Without CONFIG, "
                                    "the shipped digits_imbalanced example runs.")
     s.add_argument("config", nargs="?", default=None,
-                   help="TOML config (see jaxlstm/configs/*.toml); default: the digits_imbalanced example")
+                   help="TOML config: start from `jaxlstm config example > my.toml` (every key, commented); "
+                        "default: the shipped digits_imbalanced example")
     s.add_argument("--out", default="", help="output directory (default: output.dir of the config)")
     s.add_argument("--top", type=int, default=10, help="leaderboard rows to print")
     s.add_argument("--no-plots", action="store_true", help="skip the plots")
@@ -459,7 +509,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Load a checkpoint written by `jaxlstm train --out` or `jaxlstm sweep` and "
                                    "print per-class precision/recall/F1, balanced accuracy and ROC-AUC on DATA.")
     _model_and_data_args(e, "a dataset name or a .npz / .csv file with labels")
-    e.add_argument("--json", action="store_true")
+    e.add_argument("--json", action="store_true", help="print the report as JSON")
     e.add_argument("--quiet", action="store_true", help="no progress bar")
     e.set_defaults(func=_cmd_evaluate)
 
@@ -471,8 +521,18 @@ def build_parser() -> argparse.ArgumentParser:
     _model_and_data_args(p, "a dataset name, a .npz (X, optional lengths and ids) or a long .csv "
                             "(sequence_id, time, features...); labels, if any, are ignored")
     p.add_argument("--out", default="", help="CSV to write (default predictions.csv)")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary line")
     p.set_defaults(func=_cmd_predict)
+
+    c = sub.add_parser("config", help="print an example sweep config with every key explained",
+                       description="`jaxlstm config example > my.toml` writes a commented sweep config that shows "
+                                   "every key with its default; `jaxlstm config example NAME` prints a shipped "
+                                   "config (digits_imbalanced, intrusion, japanese_vowels); `jaxlstm config check "
+                                   "FILE` validates a config and prints it as read.")
+    c.add_argument("action", choices=["example", "check"], help="example: print a config; check: validate FILE")
+    c.add_argument("name", nargs="?", default=None,
+                   help="example: a shipped config's name (omit for the commented reference); check: a TOML file")
+    c.set_defaults(func=_cmd_config)
 
     d = sub.add_parser("datasets", help="list the datasets that need no download",
                        description="List the datasets usable by name in --dataset, data.train and DATA "

@@ -47,7 +47,7 @@ from typing import Any
 from jaxlstm.estimator import LSTMClassifier
 from jaxlstm.model import LSTM_OVER, MATMUL_DTYPES
 
-__all__ = ["SweepConfig", "load_config", "example_path", "EXAMPLES"]
+__all__ = ["SweepConfig", "load_config", "example_path", "example_text", "EXAMPLES"]
 
 EXAMPLES = ("digits_imbalanced", "intrusion", "japanese_vowels")
 DISTRIBUTIONS = ("loguniform", "uniform", "randint")
@@ -85,6 +85,67 @@ class SweepConfig:
         return any(not isinstance(v, list) for v in self.space.values())
 
 
+EXAMPLE = """\
+# A jaxlstm sweep config (TOML). Run it with: jaxlstm sweep my.toml
+# Every key is optional; a line starting with # shows a key at its default.
+# Relative file paths are read from this file's folder.
+
+[data]
+train = "digits_imbalanced"   # a dataset name (jaxlstm datasets) or a .npz / .csv file
+# test = ""                   # held-out test data for the best model; "" = hold out test_size
+test_size = 0.2               # share of train held out (stratified) when test = ""
+
+[model]                       # LSTMClassifier settings shared by every candidate
+epochs = 20
+batch_size = 32
+# units = 64                  # one LSTM layer of this size (the Keras tutorial's name)
+# hidden_sizes = [64]         # stacked LSTM layers
+# bidirectional = false
+# head_size = 32              # a ReLU dense layer before the logits (omit: none)
+# dropout = 0.0               # in [0, 1)
+# noise_std = 0.0             # Gaussian noise on the scaled training inputs
+# l1 = 0.0                    # L1 penalty on kernels
+# l2 = 0.0                    # L2 penalty on kernels (Keras: l2 * sum(w**2))
+# weight_decay = 0.0          # decoupled (AdamW) weight decay
+# learning_rate = 0.001
+# grad_clip = "none"          # or a global gradient-norm bound
+# class_weight = "none"       # "none", "balanced", or an exponent e >= 0 (weights balanced**e)
+# normalize = "standard"      # "standard", "minmax" or "none"
+# matmul_dtype = "float32"    # or "bfloat16" (mixed precision)
+# conv_filters = []           # an LSTM-FCN branch, e.g. [128, 256, 128]
+# conv_kernel_sizes = []      # e.g. [8, 5, 3]
+# lstm_over = "time"          # or "channels" (MLSTM-FCN)
+# max_length = 100            # longest sequence a "channels" model reads (omit: the longest seen)
+# n_ensemble = 1              # the refitted best model as an ensemble of this many seeds
+
+[search]
+strategy = "grid"             # grid | random | bayes | halving
+# n_iter = 20                 # candidates for random and bayes
+# batch_size = 8              # candidates per bayes round
+cv = 3                        # stratified folds
+seeds = [0]                   # training seeds per candidate and fold
+metric = "f1_macro"           # a scikit-learn scoring name; ranks candidates
+# budget_minutes = 0          # 0 = none; else start no new bayes round after this
+
+[search.space]                # lists are grid choices; tables are distributions (random, bayes)
+units = [32, 64]
+learning_rate = [3e-3, 1e-2]  # or { loguniform = [1e-3, 3e-2] }
+class_weight = ["none", "balanced"]
+# dropout = { uniform = [0.0, 0.5] }
+# epochs = [10, 20]           # free: one run scored after 10 and 20 epochs
+
+[output]
+# dir = ""                    # "" = runs/<this file's name>
+plots = true
+# heatmap = []                # the heat map's two axes, e.g. ["learning_rate", "units"]
+"""
+
+
+def example_text() -> str:
+    """A commented example config showing every key (``jaxlstm config example``)."""
+    return EXAMPLE
+
+
 def example_path(name: str = "digits_imbalanced") -> str:
     """Path of a shipped example config."""
     if name not in EXAMPLES:
@@ -93,8 +154,13 @@ def example_path(name: str = "digits_imbalanced") -> str:
 
 
 def load_config(path: str | os.PathLike | None = None) -> SweepConfig:
-    """Read and validate a TOML file (``None``: the digits_imbalanced example)."""
+    """Read and validate a TOML file (``None``: the digits_imbalanced example).
+    ``data.train`` and ``data.test`` paths that are relative are read from
+    the TOML file's folder, wherever the command runs."""
     path = example_path() if path is None else path
+    if os.path.splitext(str(path))[1].lower() in (".csv", ".npz"):
+        raise ValueError(f"{path} is a data file; jaxlstm sweep takes a TOML config that names it: write one "
+                         f"with `jaxlstm config example > my.toml` and set data.train = \"{os.path.basename(str(path))}\"")
     try:
         with open(path, "rb") as f:
             raw = tomllib.load(f)
@@ -102,7 +168,13 @@ def load_config(path: str | os.PathLike | None = None) -> SweepConfig:
         raise ValueError(f"cannot read config {path}: {e}") from None
     except tomllib.TOMLDecodeError as e:
         raise ValueError(f"{path}: not valid TOML: {e}") from None
-    return parse_config(raw, str(path))
+    conf = parse_config(raw, str(path))
+    here = os.path.dirname(os.path.abspath(path))
+    for key in ("train", "test"):
+        v = conf.data[key]
+        if os.path.splitext(v)[1].lower() in (".csv", ".npz") and not os.path.isabs(v):
+            conf.data[key] = os.path.normpath(os.path.join(here, v))
+    return conf
 
 
 def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:

@@ -82,6 +82,10 @@ def to_sequences(X, *, name: str = "X") -> tuple[np.ndarray, np.ndarray, int]:
             raise ValueError(f"{name}[{empty[0]}] has no valid step (all NaN): a sequence of length zero")
         x, lengths = check_sequences(a, lengths.astype(np.int32), name=name)
         return x, lengths, 3
+    if not scipy.sparse.issparse(X) and np.asarray(X).ndim > 3:
+        a = np.asarray(X)
+        raise ValueError(f"{name} must be (n, T, F) sequences, a list of (T_i, F) arrays or an (n, T) table; "
+                         f"got a {a.ndim}-D array of shape {a.shape}")
     a = check_array(X, dtype=np.float32, input_name=name)  # 2-D tables: scikit-learn's own errors
     return a[:, :, None], np.full(a.shape[0], a.shape[1], np.int32), 2
 
@@ -214,10 +218,16 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
             return {"class_weight_exponent": 0.0,
                     "class_weights": np.array([float(cw.get(c, 1.0)) for c in classes.tolist()])}
         if isinstance(cw, numbers.Real) and not isinstance(cw, bool):
+            if not cw >= 0:
+                raise ValueError(f"class_weight as an exponent must be >= 0 (0 none, 1 balanced), got {cw!r}")
             return {"class_weight_exponent": float(cw)}
         raise ValueError(f"class_weight must be None, 'balanced', a dict or a number, got {cw!r}")
 
     def _hparams(self, classes: np.ndarray) -> train.HParams:
+        for name in ("learning_rate", "l1", "l2", "weight_decay", "dropout", "noise_std", "grad_clip"):
+            v = getattr(self, name)
+            if not (v is None and name == "grad_clip") and (isinstance(v, bool) or not isinstance(v, numbers.Real)):
+                raise ValueError(f"{name} must be a number, got {v!r}")
         clip = math.inf if self.grad_clip is None else float(self.grad_clip)
         return train.make_hparams(len(classes), learning_rate=self.learning_rate, l1=self.l1, l2=self.l2,
                                   weight_decay=self.weight_decay, dropout=self.dropout, grad_clip=clip,
@@ -273,7 +283,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         check_classification_targets(ya)
         classes, yi = np.unique(ya, return_inverse=True)
         if len(classes) < 2:
-            raise ValueError(f"y has one class ({classes[0]!r}): a classifier needs at least two classes")
+            one = classes[0].item() if isinstance(classes[0], np.generic) else classes[0]
+            raise ValueError(f"y has one class ({one!r}): a classifier needs at least two classes")
         self.classes_ = classes
         return yi.astype(np.int32)
 

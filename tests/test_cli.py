@@ -29,7 +29,7 @@ def test_train_json_output(capsys):
 def test_errors_exit_non_zero(capsys):
     assert main(["train", "--dataset", "nope", "--quiet"]) == 2
     assert "unknown dataset" in capsys.readouterr().err
-    for bad in (["train", "--class-weight", "2"], ["train", "--hidden", "a,b"], ["train", "--select", "f2"]):
+    for bad in (["train", "--class-weight", "-1"], ["train", "--hidden", "a,b"], ["train", "--select", "f2"]):
         try:
             rc = main(bad + ["--epochs", "1", "--quiet"])
         except SystemExit as e:  # argparse rejects it
@@ -331,3 +331,85 @@ def test_ctrl_c_exits_130_with_what_was_saved_and_a_rerun_says_what_it_resumed(t
     assert main(["sweep", str(cfg), "--out", str(out), "--no-plots"]) == 0
     assert f"resumed 2/4 members from {members}; 2 to train" in capsys.readouterr().err
     assert len(members.read_text().splitlines()) == 4
+
+
+def test_toml_data_paths_are_relative_to_the_toml_file(tmp_path, monkeypatch, capsys):
+    from jaxlstm import config
+
+    sub = tmp_path / "exp"
+    sub.mkdir()
+    (sub / "c.toml").write_text('[data]\ntrain = "data/train.npz"\ntest = "/abs/test.csv"\n'
+                                '[search.space]\nunits = [8]\n')
+    monkeypatch.chdir(tmp_path)
+    conf = config.load_config("exp/c.toml")
+    assert conf.data["train"] == str(sub / "data" / "train.npz") and conf.data["test"] == "/abs/test.csv"
+    (sub / "d.toml").write_text('[data]\ntrain = "intrusion"\n[search.space]\nunits = [8]\n')
+    assert config.load_config(sub / "d.toml").data["train"] == "intrusion"  # a dataset name stays a name
+    (tmp_path / "train.csv").write_text("sequence_id,time,a,label\n")
+    assert main(["sweep", "train.csv", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "train.csv is a data file" in err and "jaxlstm config example > my.toml" in err
+
+
+def test_version_help_and_a_commented_example_config_with_every_key(capsys, tmp_path):
+    import tomllib
+
+    import jaxlstm
+    from jaxlstm import config
+
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0 and capsys.readouterr().out.strip() == f"jaxlstm {jaxlstm.__version__}"
+    assert main(["config", "example"]) == 0
+    text = capsys.readouterr().out
+    assert config.parse_config(tomllib.loads(text)).space["units"] == [32, 64]
+    # every commented key is a real key with a valid value: uncomment them all and it still parses
+    full = "\n".join(ln[2:] if ln.startswith("# ") and " = " in ln.split("#")[1] else ln for ln in text.splitlines())
+    conf = config.parse_config(tomllib.loads(full.replace('strategy = "grid"', 'strategy = "random"')))
+    assert set(conf.model) == set(config._MODEL_KEYS)
+    for table in ("data", "search", "output"):
+        assert set(getattr(conf, table)) == set(config._DEFAULTS[table]), table
+    (tmp_path / "my.toml").write_text(text)
+    assert main(["config", "check", str(tmp_path / "my.toml")]) == 0
+    assert "valid" in capsys.readouterr().out
+    assert main(["config", "example", "intrusion"]) == 0
+    assert 'strategy = "bayes"' in capsys.readouterr().out
+    helps = {}
+    for cmd in ("train", "sweep", "evaluate", "predict"):
+        with pytest.raises(SystemExit):
+            main([cmd, "--help"])
+        helps[cmd] = " ".join(capsys.readouterr().out.split())
+    assert "training epochs (default: 30)" in helps["train"] and "(default: balanced)" in helps["train"]
+    assert "jaxlstm config example > my.toml" in helps["sweep"] and "configs/*.toml" not in helps["sweep"]
+    assert "--json print the report as JSON" in helps["evaluate"]
+    assert "--quiet no progress bar" in helps["predict"]
+
+
+def test_messages_name_the_parameter_without_numpy_reprs(small_model, capsys):
+    import numpy as np
+
+    from jaxlstm import LSTMClassifier
+    from jaxlstm.cli import _class_weight
+
+    x = np.random.default_rng(0).normal(size=(12, 4, 2)).astype(np.float32)
+    y = np.array(["normal", "attack"] * 6)
+    with pytest.raises(ValueError, match=r"^learning_rate must be a number, got 'fast'$"):
+        LSTMClassifier(learning_rate="fast", epochs=1).fit(x, y)
+    with pytest.raises(ValueError, match=r"X must be \(n, T, F\) sequences.*4-D array of shape \(12, 4, 2, 1\)"):
+        LSTMClassifier(epochs=1).fit(x[..., None], y)
+    with pytest.raises(ValueError, match=r"class_weight as an exponent must be >= 0"):
+        LSTMClassifier(class_weight=-0.5, epochs=1).fit(x, y)
+    with pytest.raises(ValueError) as e:
+        LSTMClassifier(epochs=1).fit(x, np.array(["normal"] * 12))
+    assert str(e.value) == "y has one class ('normal'): a classifier needs at least two classes"
+    assert _class_weight("2") == (2.0, "balanced**2")  # the CLI allows what TOML and the API allow
+    with pytest.raises(Exception, match=">= 0"):
+        _class_weight("-1")
+    assert main(["train", "--test-size", "0.99", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "--test-size 0.99 and --val-size 0.15 split the rarest class ('9', 14 rows)" in err
+    path, *_ = small_model
+    assert main(["evaluate", str(path), "digits", "--json", "--quiet"]) == 2  # the model knows digits 0-3 only
+    err = capsys.readouterr().err
+    assert "warning: digits is a built-in dataset" in err
+    assert "digits has class(es) ['4', '5', '6', '7', '8', '9'] that the training data does not have" in err
