@@ -254,9 +254,17 @@ def _cmd_sweep(args) -> int:
     say(f"\nbest {_jsonable(search.best_params_)}: CV {metric} {search.best_score_:.4f}; refit on all training rows")
     say(f"time: compile {search.compile_time_:.1f} s, train {search.train_time_:.1f} s (mean_fit_time in "
         f"results.csv is training only), refit {search.refit_time_:.1f} s")
+    ci = report["bootstrap_95"]
     say(f"held-out test ({len(test.y)} sequences): accuracy {report['accuracy']:.4f}, "
-        f"balanced accuracy {report['balanced_accuracy']:.4f}, macro F1 {report['macro avg']['f1-score']:.4f}, "
-        f"ROC-AUC (ovr) {report['roc_auc_ovr']:.4f}")
+        f"balanced accuracy {report['balanced_accuracy']:.4f}, macro F1 {report['macro avg']['f1-score']:.4f}"
+        + (f" (95% bootstrap {ci['macro_f1'][0]:.3f}-{ci['macro_f1'][1]:.3f})" if "macro_f1" in ci else "")
+        + f", ROC-AUC (ovr) {report['roc_auc_ovr']:.4f}")
+    supports = {c: report[c]["support"] for c in (str(c) for c in best.classes_)}
+    rare = min(supports, key=supports.get)
+    say(f"per class (F1, test rows): " + ", ".join(f"{c} {report[c]['f1-score']:.2f} (n={int(n)})"
+                                                    for c, n in supports.items())
+        + (f"; the rarest class has {int(supports[rare])} test rows, so its scores move by a lot per row"
+           if supports[rare] < 20 else ""))
     say("wrote " + ", ".join(os.path.join(out, w) for w in written))
     if args.json:
         print(json.dumps({"out": out, "best_params": _jsonable(search.best_params_), "cv_score": search.best_score_,
@@ -326,7 +334,28 @@ def _report(y_true, probs, names) -> dict:
     except ValueError:
         rep["roc_auc_ovr"] = float("nan")
     rep["confusion_matrix"] = skm.confusion_matrix(y_true, pred, labels=labels).tolist()
+    rep["bootstrap_95"] = _bootstrap(y_true, pred, present)
     return rep
+
+
+def _bootstrap(y_true, pred, present, n_resamples: int = 1000, seed: int = 0) -> dict:
+    """95 % percentile bootstrap intervals (resampling test rows) of the
+    summary scores: how far a small test set lets them move."""
+    import numpy as np
+    from scipy.stats import bootstrap
+    from sklearn import metrics as skm
+
+    stats = {"accuracy": lambda t, p: skm.accuracy_score(t, p),
+             "balanced_accuracy": lambda t, p: skm.recall_score(t, p, labels=present, average="macro", zero_division=0),
+             "macro_f1": lambda t, p: skm.f1_score(t, p, labels=present, average="macro", zero_division=0)}
+    out = {"n_resamples": n_resamples, "method": "percentile", "rows": int(len(y_true))}
+    if len(y_true) < 2:
+        return out
+    for name, fn in stats.items():
+        ci = bootstrap((np.asarray(y_true), np.asarray(pred)), fn, paired=True, vectorized=False,
+                       n_resamples=n_resamples, method="percentile", random_state=seed).confidence_interval
+        out[name] = [float(ci.low), float(ci.high)]
+    return out
 
 
 def _sweep_plots(out, search, metric, space_order, axes, probs, y_true, names, quiet) -> list[str]:
@@ -402,8 +431,14 @@ def _cmd_evaluate(args) -> int:
 
     print(f"{args.model} on {args.data} ({len(y_true)} sequences):")
     print(metrics.format_classification_report({k: v for k, v in report.items()
-                                                 if isinstance(v, dict) or k == "accuracy"}))
-    print(f"{'balanced accuracy':>20} {report['balanced_accuracy']:.4f}")
+                                                 if (isinstance(v, dict) and k != "bootstrap_95") or k == "accuracy"}))
+    ci = report["bootstrap_95"]
+    print(f"{'balanced accuracy':>20} {report['balanced_accuracy']:.4f}"
+          + (f"   (95% bootstrap {ci['balanced_accuracy'][0]:.3f}-{ci['balanced_accuracy'][1]:.3f})"
+             if "balanced_accuracy" in ci else ""))
+    if "macro_f1" in ci:
+        print(f"{'macro f1':>20} {report['macro avg']['f1-score']:.4f}   (95% bootstrap "
+              f"{ci['macro_f1'][0]:.3f}-{ci['macro_f1'][1]:.3f}, {ci['rows']} rows resampled)")
     print(f"{'roc auc (ovr)':>20} {report['roc_auc_ovr']:.4f}")
     return 0
 

@@ -413,3 +413,29 @@ def test_messages_name_the_parameter_without_numpy_reprs(small_model, capsys):
     err = capsys.readouterr().err
     assert "warning: digits is a built-in dataset" in err
     assert "digits has class(es) ['4', '5', '6', '7', '8', '9'] that the training data does not have" in err
+
+
+def test_test_report_has_support_per_class_and_bootstrap_intervals(small_model, tmp_path, capsys):
+    import numpy as np
+    from scipy.stats import bootstrap
+    from sklearn.metrics import f1_score
+
+    path, m, x, names = small_model
+    keep = np.r_[np.flatnonzero(names != "3"), np.flatnonzero(names == "3")[:3]]  # 3 rows of class "3"
+    np.savez(tmp_path / "t.npz", X=x[keep], y=names[keep])
+    assert main(["evaluate", str(path), str(tmp_path / "t.npz"), "--json", "--quiet"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [report[c]["support"] for c in "0123"] == [int((names[keep] == c).sum()) for c in "0123"]
+    pred = m.predict(list(x[keep]))
+    macro = f1_score(names[keep], pred, average="macro")
+    assert report["macro avg"]["f1-score"] == pytest.approx(macro)
+    ci = report["bootstrap_95"]
+    ref = bootstrap((names[keep], pred), lambda t, p: f1_score(t, p, labels=list("0123"), average="macro",
+                                                                zero_division=0),
+                    paired=True, vectorized=False, n_resamples=1000, method="percentile",
+                    random_state=0).confidence_interval
+    assert ci["macro_f1"] == pytest.approx([ref.low, ref.high]) and ci["rows"] == len(keep)
+    assert ci["macro_f1"][0] <= macro <= ci["macro_f1"][1]
+    assert ci["accuracy"][0] <= report["accuracy"] <= ci["accuracy"][1]
+    assert main(["evaluate", str(path), str(tmp_path / "t.npz"), "--quiet"]) == 0
+    assert f"95% bootstrap {ci['macro_f1'][0]:.3f}-{ci['macro_f1'][1]:.3f}" in capsys.readouterr().out
