@@ -138,8 +138,16 @@ def _gp(random_state: int):
 
 
 def propose(dims, observed: list[tuple[dict, float]], q: int, rng: np.random.Generator,
-            n_candidates: int = 2000) -> list[dict]:
-    """``q`` new configurations by expected improvement with a constant liar."""
+            n_candidates: int = 2000, min_distance: float = 0.05) -> list[dict]:
+    """``q`` new configurations by expected improvement with a constant liar.
+
+    The liar alone does not keep a batch apart: the GP's noise term lets it
+    treat a lie as noisy, so expected improvement stays high right next to a
+    pending point and a batch can hold five near-copies. So a pick must also
+    lie at least ``min_distance`` (Euclidean, in the unit cube the dimensions
+    are mapped to) from every pending and every tried point; if no candidate
+    does (a tiny space), the farthest of the best is taken.
+    """
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
@@ -157,8 +165,9 @@ def propose(dims, observed: list[tuple[dict, float]], q: int, rng: np.random.Gen
             pool.append(_decode(dims, np.clip(u, 0, 1)))
     U = np.array([_encode(dims, p) for p in pool])
     chosen: list[dict] = []
-    seen = {tuple(np.round(x, 9)) for x in X}
     X_fit, y_fit = list(X), list(y)
+    # distance from each pool candidate to its nearest tried or pending point
+    near = np.sqrt(((U[:, None, :] - np.array(X)[None, :, :]) ** 2).sum(-1)).min(1) if X else np.full(len(U), np.inf)
     for _ in range(q):
         gp = _gp(int(rng.integers(2**31 - 1)))
         with warnings.catch_warnings():
@@ -166,11 +175,9 @@ def propose(dims, observed: list[tuple[dict, float]], q: int, rng: np.random.Gen
             gp.fit(np.array(X_fit), np.array(y_fit))
         mu, sd = gp.predict(U, return_std=True)
         ei = expected_improvement(mu, sd, max(y_fit))
-        for j in np.argsort(-ei):
-            key = tuple(np.round(U[j], 9))
-            if key not in seen:
-                break
-        seen.add(key)
+        far = np.flatnonzero(near >= min_distance)
+        j = int(far[np.argmax(ei[far])]) if far.size else int(np.argmax(near))
+        near = np.minimum(near, np.sqrt(((U - U[j]) ** 2).sum(-1)))
         chosen.append(pool[j])
         X_fit.append(U[j])
         y_fit.append(lie)  # the constant liar: the next pick moves away from this one

@@ -146,3 +146,24 @@ def test_n_jobs_accepted_and_train_scores_equal_gridsearchcvs():
     with pytest.raises(ValueError, match="return_train_score=True is not available with search='halving'"):
         LSTMSearchCV(BASE, param_distributions={"learning_rate": [1e-2]}, search="halving",
                      return_train_score=True).fit(X, Y)
+
+
+def test_bayes_batches_hold_no_near_duplicates():
+    """Issue 17 (14): near a sharp optimum the constant liar alone proposed
+    four picks within 0.01 of each other (lr 0.0080-0.0085, dropout 0.15-0.17)."""
+    from jaxlstm import bayes
+
+    dims = parse_space({"learning_rate": loguniform(1e-3, 3e-2), "dropout": uniform(0, 0.4), "units": [32, 64]})
+    noise = np.random.default_rng(1)
+    tried = bayes._sample(dims, 16, np.random.default_rng(0))
+    enc = lambda p: bayes._encode(dims, p)  # noqa: E731
+    score = lambda u: float(np.exp(-((u[0] - 0.6) ** 2 + (u[1] - 0.5) ** 2) / 0.02) + 0.05 * u[2])  # noqa: E731
+    observed = [(p, score(enc(p)) + noise.normal(0, 0.01)) for p in tried]
+    for seed in range(2):
+        batch = bayes.propose(dims, observed, 8, np.random.default_rng(seed))
+        U, T = np.array([enc(p) for p in batch]), np.array([enc(p) for p in tried])
+        d = np.sqrt(((U[:, None] - U[None]) ** 2).sum(-1))
+        np.fill_diagonal(d, np.inf)
+        assert d.min() >= 0.05 and np.sqrt(((U[:, None] - T[None]) ** 2).sum(-1)).min() >= 0.05
+        best = np.array([score(u) for u in U]).max()
+        assert best > max(s for _, s in observed) - 0.05  # still where the optimum is
