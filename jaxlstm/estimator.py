@@ -392,7 +392,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
 
-@functools.partial(jax.jit, static_argnames="config")
+@functools.partial(train.tuned_jit, static_argnames="config")
 def _fit_ensemble(x, lengths, y, split, hp, keys, config):
     """``train.fit`` vmapped over PRNG keys: the members of a deep ensemble."""
     return jax.vmap(lambda key: train.fit(x, lengths, y, split, hp, key, config))(keys)

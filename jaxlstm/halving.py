@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.model_selection import ParameterGrid, ParameterSampler
 
 from jaxlstm import sweep
-from jaxlstm.train import TrainConfig, fit
+from jaxlstm.train import TrainConfig, fit, tuned_jit
 
 __all__ = ["rung_schedule", "successive_halving"]
 
@@ -50,7 +50,7 @@ def _fit_continue(x, lengths, y, split, hparams, seed, state, offset, config):
     return fit(x, lengths, y, split, hparams, jax.random.key(seed), config, start=(state, offset))
 
 
-_vfit_continue = jax.jit(jax.vmap(_fit_continue, in_axes=(None, None, None, 0, 0, 0, 0, None, None)),
+_vfit_continue = tuned_jit(jax.vmap(_fit_continue, in_axes=(None, None, None, 0, 0, 0, 0, None, None)),
                          static_argnums=8)
 
 

@@ -98,7 +98,7 @@ class ModelConfig:
         LSTM's input width); ``None`` with ``"time"``.
       lstm_impl: ``"scan"`` (:func:`lstm_scan`, any backend), ``"kernel"``
         (:func:`jaxlstm.kernel.lstm_layer`, the compiled whole-layer CPU
-        kernel; float32 only) or ``"auto"``: the kernel when the program is
+        kernel; float32 only, other dtypes take the scan) or ``"auto"``: the kernel when the program is
         traced for the CPU, the kernel is built, ``matmul_dtype`` is float32
         and ``lstm_backward`` is ``"fused"``; else the scan. The environment
         variable ``JAXLSTM_LSTM_IMPL=scan|kernel`` overrides ``"auto"``.
@@ -362,7 +362,7 @@ class LSTMLayer(nn.Module):
         # Padded steps are zeroed first so that inf/NaN padding cannot leak
         # into the matmul (nor into gradients through the masked select).
         x = jnp.where(mask[..., None], x, 0.0)
-        if self.use_kernel:
+        if self.use_kernel and x.dtype == w_h.dtype == jnp.float32:  # float32 only; else the scan
             # the kernel walks time-major: transpose the narrow input, not x_proj
             x_proj = jnp.swapaxes(x, 0, 1) @ w_x + b
             ys, (_, h) = kernel.lstm_layer(x_proj, w_h, mask.T)

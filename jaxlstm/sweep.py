@@ -39,7 +39,7 @@ import numpy as np
 from jaxlstm import progress as progress_mod
 from jaxlstm._checks import check_labels, check_sequences
 from jaxlstm.model import ModelConfig
-from jaxlstm.train import Split, TrainConfig, fit, make_hparams
+from jaxlstm.train import Split, TrainConfig, fit, make_hparams, tuned_jit
 
 __all__ = ["STATIC_KEYS", "DYNAMIC_KEYS", "SweepResult", "SweepInterrupted", "run_sweep", "make_folds",
            "expand_space", "estimate_member_bytes", "read_members"]
@@ -195,7 +195,7 @@ def _fit_member(x, lengths, y, split, hparams, seed, config):
     return fit(x, lengths, y, split, hparams, jax.random.key(seed), config)
 
 
-_vfit = jax.jit(jax.vmap(_fit_member, in_axes=(None, None, None, 0, 0, 0, None)), static_argnums=6)
+_vfit = tuned_jit(jax.vmap(_fit_member, in_axes=(None, None, None, 0, 0, 0, None)), static_argnums=6)
 _compiled: dict = {}  # one executable per (static group, chunk size, shapes) in this process
 
 

@@ -60,6 +60,21 @@ def test_layer_values_and_gradients_equal_scan(batch, time, hidden):
         np.testing.assert_allclose(a, b, atol=TOL * max(1.0, float(jnp.max(jnp.abs(b)))))
 
 
+def test_nan_and_inf_propagate_as_in_the_scan():
+    # a NaN/inf in a valid step must reach the outputs (divergence is detected
+    # from a non-finite loss), exactly where the scan puts it
+    rng = np.random.default_rng(3)
+    xp, w, mask, _ = _layer_problem(rng, (), 4, 6, 16)
+    xp = xp.at[0, 2, 5].set(jnp.nan).at[1, 0, 3].set(jnp.inf).at[2, 1, 40].set(-jnp.inf)
+    mask = mask.at[0, :4].set(True).at[1, :].set(True).at[2, :3].set(True)
+    ys_r, (c_r, h_r) = lstm_scan(xp, w, mask)
+    ys_k, (c_k, h_k) = kernel.lstm_layer(jnp.swapaxes(xp, 0, 1), w, mask.T)
+    for a, b in ((jnp.swapaxes(ys_k, 0, 1), ys_r), (c_k, c_r), (h_k, h_r)):
+        np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+        assert np.isnan(np.asarray(b)).any()
+        np.testing.assert_allclose(np.nan_to_num(a), np.nan_to_num(b), atol=TOL)
+
+
 @pytest.mark.parametrize("members", [(1,), (3,), (2, 2)])
 def test_vmapped_members_equal_scan(members):
     # 1 member: its hidden units split across threads; 3: members spread over
@@ -108,6 +123,17 @@ def test_model_with_kernel_equals_scan(case):
     # the kernel is really what ran
     jaxpr = str(jax.make_jaxpr(lambda p: loss(p, "kernel"))(params))
     assert "jaxlstm_lstm_forward" in jaxpr
+
+
+def test_float64_takes_the_scan():
+    # the kernel is float32 only; float64 (x64 gradient checks) must not be rounded through it
+    cfg = ModelConfig(2, 2, (3,), lstm_impl="kernel")
+    with jax.enable_x64(True):
+        x = jnp.ones((2, 4, 2), jnp.float64)
+        params = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), LSTMClassifierNet(cfg).init(
+            jax.random.key(0), x, jnp.array([4, 2]))["params"])
+        jaxpr = str(jax.make_jaxpr(lambda p: LSTMClassifierNet(cfg).apply({"params": p}, x, jnp.array([4, 2])))(params))
+    assert "jaxlstm_lstm_forward" not in jaxpr and "f64" in jaxpr
 
 
 def test_auto_picks_the_kernel_on_cpu_and_the_scan_for_bfloat16(monkeypatch):

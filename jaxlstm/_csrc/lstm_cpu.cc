@@ -66,7 +66,9 @@ inline void gemm_rm(bool trans_a, bool trans_b, int m, int n, int k, const float
 // exp on the vector units: Cody-Waite range reduction + degree-6 polynomial
 // (relative error ~2e-7); written so GCC vectorises the loops that call it.
 inline float fast_exp(float x) {
-  x = std::min(88.0f, std::max(-88.0f, x));
+  // clamp without std::min/max, which would turn NaN into a bound: NaN must
+  // propagate (a diverged member is detected by its non-finite loss)
+  x = x > 88.0f ? 88.0f : (x < -88.0f ? -88.0f : x);
   const float n = __builtin_rintf(x * 1.44269504088896341f);
   float r = x - n * 0.693359375f;
   r = r + n * 2.12194440e-4f;
