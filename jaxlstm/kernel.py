@@ -12,7 +12,7 @@ large XLA matmul; the recurrent kernel's gradient is one GEMM inside it.
 
 Loading the kernel sets SciPy's bundled OpenBLAS to one thread for the rest
 of the process (its workers would otherwise spin between calls and take
-the cores from the kernel's threads: measured 5x slower on small fits);
+the cores from the kernel's work: measured 5x slower on small fits);
 NumPy's own BLAS is not touched.
 
 The kernel is built by ``pip install`` (``setup.py``) when a C++ compiler is
@@ -91,9 +91,14 @@ def blas() -> str | None:
 
 
 def num_threads() -> int:
-    """Threads the kernel spreads work over (``JAXLSTM_KERNEL_THREADS``, else
-    the machine's cores); 0 when the kernel is not available."""
-    return _load()["module"].num_threads() if available() else 0
+    """Threads the kernel spreads a call over: ``JAXLSTM_KERNEL_THREADS``,
+    else the size of XLA's intra-op thread pool, which runs the kernel's work
+    (the machine's cores unless ``XLA_FLAGS`` says otherwise); 0 when the
+    kernel is not available."""
+    if not available():
+        return 0
+    env = os.environ.get("JAXLSTM_KERNEL_THREADS", "")
+    return int(env) if env.isdigit() and int(env) > 0 else (os.cpu_count() or 1)
 
 
 def warn_unavailable() -> None:

@@ -12,10 +12,10 @@
 // of the backward call.
 // GEMMs are SciPy's `sgemm` (its pointer is handed over from
 // `scipy.linalg.cython_blas` at import time, as jaxlib does for LAPACK), run
-// single-threaded on each of our threads. Members of a vmapped sweep arrive
-// as leading dimensions and are spread over the threads; when there are
-// fewer members than threads, each member's hidden units are split between
-// a team of threads that meet at one barrier per time step.
+// single-threaded on each thread. Members of a vmapped sweep arrive as
+// leading dimensions and are spread over XLA's intra-op threads; when there
+// are fewer members than threads, each member's hidden units are split
+// between threads, which meet once per time step (see "work sharing").
 //
 // Layouts (row-major, time-major, gates ordered i, f, g, o):
 //   x_proj (..., T, B, 4H)   w_h (..., H, 4H)   mask (..., T, B) bool
@@ -61,6 +61,74 @@ inline void gemm_rm(bool trans_a, bool trans_b, int m, int n, int k, const float
   const float alpha = 1.0f;
   g_sgemm(&ta, &tb, &n, &m, &k, &alpha, b, &ldb, a, &lda, &beta, c, &ldc);
 }
+
+// Packed GEMM for the per-step products. W_h is the same at every step, so
+// each lane packs its block of it once per call into panels of 32 columns
+// (K x 32 floats, zero-padded), and every step multiplies by the panels:
+// no per-call packing of the constant operand as a BLAS does (measured 11 %
+// of a W2 training step in OpenBLAS' copy routines). An 8 x 32 register
+// tile with AVX-512 FMAs; without AVX-512 (or JAXLSTM_KERNEL_GEMM=blas) the
+// steps call sgemm instead.
+#if defined(__AVX512F__)
+#include <immintrin.h>
+constexpr int64_t kPanel = 32;
+
+template <int MR>
+inline void tile(const float* a, int64_t lda, const float* panel, int64_t K, float* c, int64_t ldc, bool acc_c) {
+  __m512 acc[MR][2];
+  for (int r = 0; r < MR; ++r) {
+    acc[r][0] = acc_c ? _mm512_loadu_ps(c + r * ldc) : _mm512_setzero_ps();
+    acc[r][1] = acc_c ? _mm512_loadu_ps(c + r * ldc + 16) : _mm512_setzero_ps();
+  }
+  for (int64_t k = 0; k < K; ++k) {
+    const __m512 b0 = _mm512_loadu_ps(panel + k * kPanel), b1 = _mm512_loadu_ps(panel + k * kPanel + 16);
+    for (int r = 0; r < MR; ++r) {
+      const __m512 av = _mm512_set1_ps(a[r * lda + k]);
+      acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
+    }
+  }
+  for (int r = 0; r < MR; ++r) {
+    _mm512_storeu_ps(c + r * ldc, acc[r][0]);
+    _mm512_storeu_ps(c + r * ldc + 16, acc[r][1]);
+  }
+}
+
+// C (M x NP) (+)= A (M x K) * packed (K x NP), NP a multiple of 32.
+inline void gemm_packed(int64_t M, int64_t NP, int64_t K, const float* a, int64_t lda, const float* packed, float* c,
+                        int64_t ldc, bool acc_c) {
+  for (int64_t p = 0; p < NP / kPanel; ++p) {
+    const float* panel = packed + p * K * kPanel;
+    float* cp = c + p * kPanel;
+    int64_t r = 0;
+    for (; r + 8 <= M; r += 8) tile<8>(a + r * lda, lda, panel, K, cp + r * ldc, ldc, acc_c);
+    const float* ar = a + r * lda;
+    float* cr = cp + r * ldc;
+    switch (M - r) {
+      case 7: tile<7>(ar, lda, panel, K, cr, ldc, acc_c); break;
+      case 6: tile<6>(ar, lda, panel, K, cr, ldc, acc_c); break;
+      case 5: tile<5>(ar, lda, panel, K, cr, ldc, acc_c); break;
+      case 4: tile<4>(ar, lda, panel, K, cr, ldc, acc_c); break;
+      case 3: tile<3>(ar, lda, panel, K, cr, ldc, acc_c); break;
+      case 2: tile<2>(ar, lda, panel, K, cr, ldc, acc_c); break;
+      case 1: tile<1>(ar, lda, panel, K, cr, ldc, acc_c); break;
+      default: break;
+    }
+  }
+}
+inline bool use_packed() {
+  static const bool packed = [] {
+    const char* env = std::getenv("JAXLSTM_KERNEL_GEMM");
+    return !(env && std::string(env) == "blas");
+  }();
+  return packed;
+}
+#else
+constexpr int64_t kPanel = 32;
+inline void gemm_packed(int64_t, int64_t, int64_t, const float*, int64_t, const float*, float*, int64_t, bool) {}
+inline bool use_packed() { return false; }
+#endif
+inline int64_t round_panel(int64_t n) { return (n + kPanel - 1) / kPanel * kPanel; }
 
 // ---------------------------------------------------------------- math
 // exp on the vector units: Cody-Waite range reduction + degree-6 polynomial
@@ -123,136 +191,72 @@ inline void cell_backward(int64_t n, const float* __restrict i, const float* __r
   }
 }
 
-// ---------------------------------------------------------------- threads
-// A fixed pool: run(fn) calls fn(tid) on every thread (the caller is tid 0)
-// and returns when all are done. One kernel call at a time (XLA may run
-// independent custom calls concurrently; spinning teams must not share cores).
-class Pool {
- public:
-  explicit Pool(int n) : n_(std::max(1, n)) {
-    for (int t = 1; t < n_; ++t) workers_.emplace_back([this, t] { loop(t); });
-  }
-  ~Pool() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
-      ++gen_;
-    }
-    cv_.notify_all();
-    for (auto& w : workers_) w.join();
-  }
-  int size() const { return n_; }
-  void run(const std::function<void(int)>& fn) {
-    std::lock_guard<std::mutex> call(call_mu_);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      fn_ = &fn;
-      pending_ = n_ - 1;
-      ++gen_;
-    }
-    cv_.notify_all();
-    fn(0);
-    std::unique_lock<std::mutex> lock(mu_);
-    done_cv_.wait(lock, [this] { return pending_ == 0; });
-    fn_ = nullptr;
-  }
-
- private:
-  void loop(int tid) {
-    uint64_t seen = 0;
-    for (;;) {
-      const std::function<void(int)>* fn;
-      {
-        std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [&] { return gen_ != seen; });
-        seen = gen_;
-        if (stop_) return;
-        fn = fn_;
-      }
-      (*fn)(tid);
-      std::lock_guard<std::mutex> lock(mu_);
-      if (--pending_ == 0) done_cv_.notify_one();
-    }
-  }
-  int n_;
-  std::vector<std::thread> workers_;
-  std::mutex mu_, call_mu_;
-  std::condition_variable cv_, done_cv_;
-  const std::function<void(int)>* fn_ = nullptr;
-  int pending_ = 0;
-  uint64_t gen_ = 0;
-  bool stop_ = false;
+// ---------------------------------------------------------------- work sharing
+// A call's work is a grid of items (substep, lane). A lane is one member's
+// slice of hidden units; items of one substep are independent, and an item
+// may start once every item of the previous substep is complete (for the
+// forward pass: step t needs all of h_{t-1}). Participants -- the calling
+// thread and helpers scheduled on XLA's own intra-op thread pool, whose
+// workers are the ones spinning between XLA's ops -- take items by ticket.
+// Nobody waits for a participant that has not started: the caller alone can
+// finish everything, a helper that starts late finds no tickets and leaves,
+// and the caller returns once every item is complete (the shared counters
+// live until the last helper has left). So it cannot deadlock whether XLA
+// runs the helpers in parallel, later, or inline.
+// (A private thread pool was measured first: XLA's spinning workers took the
+// cores from it, and one member on two threads ran no faster than on one.)
+struct Work {
+  int64_t lanes = 0, substeps = 0;
+  std::function<void(int64_t, int64_t)> item;  // (substep, lane)
+  std::atomic<int64_t> ticket{0}, completed{0};
 };
 
-int default_threads() {
+inline void wait_until(const std::atomic<int64_t>& v, int64_t target) {
+  for (int spins = 0; v.load(std::memory_order_acquire) < target; ++spins)
+    if (spins > 2000) std::this_thread::yield();
+}
+
+void participate(Work& w) {
+  const int64_t total = w.lanes * w.substeps;
+  for (;;) {
+    const int64_t k = w.ticket.fetch_add(1, std::memory_order_relaxed);
+    if (k >= total) return;
+    const int64_t sub = k / w.lanes;
+    wait_until(w.completed, sub * w.lanes);
+    w.item(sub, k % w.lanes);
+    w.completed.fetch_add(1, std::memory_order_acq_rel);
+  }
+}
+
+// Threads to spread a call over: JAXLSTM_KERNEL_THREADS, else XLA's intra-op
+// pool size (the machine's cores, or what XLA_FLAGS set).
+int participants(ffi::ThreadPool& tp) {
   if (const char* env = std::getenv("JAXLSTM_KERNEL_THREADS")) {
     const int n = std::atoi(env);
     if (n > 0) return n;
   }
-  const unsigned hw = std::thread::hardware_concurrency();
-  return hw ? static_cast<int>(hw) : 1;
+  return static_cast<int>(std::max<int64_t>(1, tp.num_threads()));
 }
 
-Pool& pool() {
-  static Pool* p = new Pool(default_threads());  // leaked on purpose: no join at exit
-  return *p;
+void run(ffi::ThreadPool& tp, int threads, const std::shared_ptr<Work>& w) {
+  const int helpers = static_cast<int>(std::min<int64_t>(threads, w->lanes)) - 1;
+  for (int i = 0; i < helpers; ++i) tp.Schedule([w] { participate(*w); });
+  participate(*w);
+  wait_until(w->completed, w->lanes * w->substeps);
 }
 
-// Spin barrier for a team; yields after a while so an oversubscribed
-// machine still makes progress.
-class Barrier {
- public:
-  explicit Barrier(int n) : n_(n) {}
-  void wait() {
-    if (n_ == 1) return;
-    const int gen = gen_.load(std::memory_order_acquire);
-    if (count_.fetch_add(1, std::memory_order_acq_rel) + 1 == n_) {
-      count_.store(0, std::memory_order_relaxed);
-      gen_.fetch_add(1, std::memory_order_acq_rel);
-      return;
-    }
-    for (int spins = 0; gen_.load(std::memory_order_acquire) == gen; ++spins) {
-      if (spins > 4000) std::this_thread::yield();
-    }
-  }
-
- private:
-  int n_;
-  std::atomic<int> count_{0};
-  std::atomic<int> gen_{0};
-};
-
-// Spreads `members` over the pool's P threads in rounds: while at least P
-// members are left, each thread takes one member of the round alone; the
-// R < P left over are split into R teams of P / R threads, each team sharing
-// one member's hidden units (3 members on 2 threads: 2 alone, then 1 on both).
-// for_each_member(P, M, fn) calls fn(member, team_size, rank, team_index) on
-// every thread, for that thread's share.
-template <typename Fn>
-void for_each_member(int threads, int tid, int64_t members, const Fn& fn) {
-  const int64_t full = members / threads * threads;
-  for (int64_t m = tid; m < full; m += threads) fn(m, 1, 0, tid);
-  const int rest = static_cast<int>(members - full);
-  if (rest == 0) return;
-  const int team = threads / rest, tm = tid / team;
-  if (tm < rest) fn(full + tm, team, tid % team, threads + tm);
+// Lanes per member: with fewer members than threads, each member's hidden
+// units are split between threads; otherwise a member is one lane.
+inline int64_t slices_per_member(int threads, int64_t members) {
+  if (const char* env = std::getenv("JAXLSTM_KERNEL_SLICES")) return std::max(1, std::atoi(env));
+  return members >= threads ? 1 : threads / members;
 }
 
-// One barrier per team: the first `threads` are unused singles, then the
-// teams of the last round.
-std::vector<std::unique_ptr<Barrier>> barriers(int threads, int64_t members) {
-  std::vector<std::unique_ptr<Barrier>> bars;
-  const int rest = static_cast<int>(members % threads);
-  for (int k = 0; k < threads; ++k) bars.emplace_back(new Barrier(1));
-  for (int k = 0; k < rest; ++k) bars.emplace_back(new Barrier(threads / rest));
-  return bars;
-}
-
-inline void unit_range(int64_t hidden, int team, int rank, int64_t* u0, int64_t* u1) {
+inline void unit_range(int64_t hidden, int64_t slices, int64_t s, int64_t* u0, int64_t* u1) {
   // chunks are multiples of 16 floats (one AVX-512 vector) where possible
-  int64_t chunk = (hidden + team - 1) / team;
+  int64_t chunk = (hidden + slices - 1) / slices;
   chunk = std::min(hidden, (chunk + 15) / 16 * 16);
-  *u0 = std::min(hidden, rank * chunk);
+  *u0 = std::min(hidden, s * chunk);
   *u1 = std::min(hidden, *u0 + chunk);
 }
 
@@ -284,43 +288,87 @@ ffi::ErrorOr<Dims> layer_dims(const ffi::Buffer<ffi::F32>& xp, const ffi::Buffer
 }
 
 // ---------------------------------------------------------------- forward
+// Substep 0: each lane packs its columns of W_h (when a member is split) and
+// zeroes its part of the state; substep 1 + t: time step t.
 template <bool kTrain>
-void forward_member(const Dims& d, int team, int rank, Barrier& bar, const float* xp, const float* w,
-                    const bool* mask, float* ys, float* c_out, float* h_out, float* act, float* c_all,
-                    float* h_prev, float* hbuf /* 2*B*H, shared by the team */) {
-  const int64_t T = d.T, B = d.B, H = d.H, G = 4 * H;
-  int64_t u0, u1;
-  unit_range(H, team, rank, &u0, &u1);
-  const int64_t hk = u1 - u0;
-  // this thread's columns of W_h, gate blocks side by side: (H, 4*hk)
-  std::vector<float> wk(static_cast<size_t>(H * 4 * hk)), z(static_cast<size_t>(B * 4 * std::max<int64_t>(hk, 1)));
-  for (int64_t r = 0; r < H; ++r)
-    for (int g = 0; g < 4; ++g)
-      std::memcpy(&wk[r * 4 * hk + g * hk], &w[r * G + g * H + u0], sizeof(float) * hk);
-  float* c = c_out;  // the carried cell state lives in the output
-  for (int64_t b = 0; b < B; ++b) {
-    std::memset(c + b * H + u0, 0, sizeof(float) * hk);
-    std::memset(hbuf + b * H + u0, 0, sizeof(float) * hk);
-  }
-  bar.wait();
-  for (int64_t t = 0; t < T; ++t) {
-    const float* hc = hbuf + (t % 2) * B * H;
-    float* hn = hbuf + ((t + 1) % 2) * B * H;
-    if (hk > 0) {
-      // z (B, 4hk) = x_proj_t[:, my columns] + h_{t-1} W_k
-      for (int64_t b = 0; b < B; ++b)
-        for (int g = 0; g < 4; ++g)
-          std::memcpy(&z[b * 4 * hk + g * hk], &xp[(t * B + b) * G + g * H + u0], sizeof(float) * hk);
-      gemm_rm(false, false, static_cast<int>(B), static_cast<int>(4 * hk), static_cast<int>(H), hc,
-              static_cast<int>(H), wk.data(), static_cast<int>(4 * hk), 1.0f, z.data(), static_cast<int>(4 * hk));
+ffi::Error forward_impl(ffi::ThreadPool tp, ffi::Buffer<ffi::F32> xp, ffi::Buffer<ffi::F32> w,
+                        ffi::Buffer<ffi::PRED> mask, ffi::ResultBuffer<ffi::F32> ys, ffi::ResultBuffer<ffi::F32> c_out,
+                        ffi::ResultBuffer<ffi::F32> h_out, float* act, float* c_all, float* h_prev) {
+  auto dims = layer_dims(xp, w, mask);
+  if (dims.has_error()) return dims.error();
+  const Dims d = dims.value();
+  const int64_t T = d.T, B = d.B, H = d.H, G = 4 * H, TBH = T * B * H, BH = B * H;
+  const int threads = participants(tp);
+  const int64_t S = slices_per_member(threads, d.members), lanes = d.members * S;
+  int64_t hk_max, unused;
+  unit_range(H, S, 0, &unused, &hk_max);
+  const bool packed = use_packed();
+  const int64_t np_max = round_panel(4 * hk_max);  // padded width of a lane's z
+  std::vector<float> wpack(packed || S > 1 ? static_cast<size_t>(lanes * H * np_max) : 0);
+  std::vector<float> zbuf(static_cast<size_t>(lanes * B * std::max<int64_t>(np_max, 1)));
+  std::vector<float> hbuf(static_cast<size_t>(d.members * 2 * BH));
+  const float* x0 = xp.typed_data();
+  const float* w0 = w.typed_data();
+  const bool* m0 = mask.typed_data();
+  float *ys0 = ys->typed_data(), *c0 = c_out->typed_data(), *h0 = h_out->typed_data();
+
+  auto work = std::make_shared<Work>();
+  work->lanes = lanes;
+  work->substeps = 1 + T;
+  work->item = [&](int64_t sub, int64_t lane) {
+    const int64_t m = lane / S;
+    int64_t u0, u1;
+    unit_range(H, S, lane % S, &u0, &u1);
+    const int64_t hk = u1 - u0;
+    if (hk == 0) return;
+    const float* wm = w0 + m * H * G;
+    // this lane's columns of W_h, gate blocks side by side: (H, 4hk) (a whole
+    // member with BLAS uses W_h as it is); packed: panels of 32 columns
+    const int64_t np = round_panel(4 * hk);
+    float* wl = wpack.empty() ? nullptr : &wpack[lane * H * np_max];
+    const float* wk = S > 1 ? wl : wm;
+    const int ldw = static_cast<int>(S > 1 ? 4 * hk : G);
+    float* hb = &hbuf[m * 2 * BH];
+    float* c = c0 + m * BH;
+    if (sub == 0) {
+      if (packed) {
+        std::memset(wl, 0, sizeof(float) * H * np);
+        for (int64_t r = 0; r < H; ++r)
+          for (int g = 0; g < 4; ++g)
+            for (int64_t j = 0; j < hk; ++j) {
+              const int64_t col = g * hk + j;
+              wl[(col / kPanel) * H * kPanel + r * kPanel + col % kPanel] = wm[r * G + g * H + u0 + j];
+            }
+      } else if (S > 1) {
+        for (int64_t r = 0; r < H; ++r)
+          for (int g = 0; g < 4; ++g)
+            std::memcpy(&wl[r * 4 * hk + g * hk], &wm[r * G + g * H + u0], sizeof(float) * hk);
+      }
+      for (int64_t b = 0; b < B; ++b) {
+        std::memset(c + b * H + u0, 0, sizeof(float) * hk);
+        std::memset(hb + b * H + u0, 0, sizeof(float) * hk);
+      }
+      return;
     }
+    const int64_t t = sub - 1;
+    const float* x = x0 + m * T * B * G;
+    const bool* mk = m0 + m * T * B;
+    const float* hc = hb + (t % 2) * BH;
+    float* hn = hb + ((t + 1) % 2) * BH;
+    float* z = &zbuf[lane * B * np_max];
+    const int64_t ldz = packed ? np : 4 * hk;
+    // z (B, 4hk) = x_proj_t[:, my columns] + h_{t-1} W_k
+    for (int64_t b = 0; b < B; ++b)
+      for (int g = 0; g < 4; ++g)
+        std::memcpy(&z[b * ldz + g * hk], &x[(t * B + b) * G + g * H + u0], sizeof(float) * hk);
+    if (packed)
+      gemm_packed(B, np, H, hc, H, wl, z, ldz, true);
+    else
+      gemm_rm(false, false, static_cast<int>(B), static_cast<int>(4 * hk), static_cast<int>(H), hc,
+              static_cast<int>(H), wk, ldw, 1.0f, z, static_cast<int>(ldz));
     for (int64_t b = 0; b < B; ++b) {
-      float* zb = &z[b * 4 * hk];
-      const bool valid = mask[t * B + b];
-      float* zi = zb;
-      float* zf = zb + hk;
-      float* zg = zb + 2 * hk;
-      float* zo = zb + 3 * hk;
+      float* zb = &z[b * ldz];
+      float *zi = zb, *zf = zb + hk, *zg = zb + 2 * hk, *zo = zb + 3 * hk;
       for (int64_t j = 0; j < hk; ++j) {
         zi[j] = sigmoid(zi[j]);
         zf[j] = sigmoid(zf[j]);
@@ -330,118 +378,56 @@ void forward_member(const Dims& d, int team, int rank, Barrier& bar, const float
       float* cb = c + b * H + u0;
       const float* hcb = hc + b * H + u0;
       float* hnb = hn + b * H + u0;
-      float* yb = ys + (t * B + b) * H + u0;
+      float* yb = ys0 + m * TBH + (t * B + b) * H + u0;
       if (kTrain) {
-        float* ab = act + (t * B + b) * G;
+        float* ab = act + m * 4 * TBH + (t * B + b) * G;
         for (int g = 0; g < 4; ++g) std::memcpy(ab + g * H + u0, zb + g * hk, sizeof(float) * hk);
-        std::memcpy(h_prev + (t * B + b) * H + u0, hcb, sizeof(float) * hk);
+        std::memcpy(h_prev + m * TBH + (t * B + b) * H + u0, hcb, sizeof(float) * hk);
       }
-      if (valid) {
+      if (mk[t * B + b]) {
         cell_forward(hk, zi, zf, zg, zo, cb, hnb, yb);
-      } else {
+      } else {  // padding: the state is carried through, the output is zero
         std::memcpy(hnb, hcb, sizeof(float) * hk);
         std::memset(yb, 0, sizeof(float) * hk);
       }
-      if (kTrain) std::memcpy(c_all + (t * B + b) * H + u0, cb, sizeof(float) * hk);
+      if (kTrain) std::memcpy(c_all + m * TBH + (t * B + b) * H + u0, cb, sizeof(float) * hk);
+      if (t == T - 1) std::memcpy(h0 + m * BH + b * H + u0, hnb, sizeof(float) * hk);
     }
-    bar.wait();  // h_t complete before anyone multiplies by it
-  }
-  const float* hl = hbuf + (T % 2) * B * H;
-  for (int64_t b = 0; b < B; ++b) std::memcpy(h_out + b * H + u0, hl + b * H + u0, sizeof(float) * hk);
-}
-
-template <bool kTrain>
-ffi::Error forward_impl(ffi::Buffer<ffi::F32> xp, ffi::Buffer<ffi::F32> w, ffi::Buffer<ffi::PRED> mask,
-                        ffi::ResultBuffer<ffi::F32> ys, ffi::ResultBuffer<ffi::F32> c_out,
-                        ffi::ResultBuffer<ffi::F32> h_out, float* act, float* c_all, float* h_prev) {
-  auto dims = layer_dims(xp, w, mask);
-  if (dims.has_error()) return dims.error();
-  const Dims d = dims.value();
-  const int64_t TBH = d.T * d.B * d.H, BH = d.B * d.H;
-  Pool& p = pool();
-  const int P = p.size();
-  auto bars = barriers(P, d.members);
-  std::vector<float> hbuf(static_cast<size_t>(bars.size() * 2 * BH));
-  const float* x0 = xp.typed_data();
-  const float* w0 = w.typed_data();
-  const bool* m0 = mask.typed_data();
-  std::function<void(int)> fn = [&](int tid) {
-    for_each_member(P, tid, d.members, [&](int64_t m, int team, int rank, int tm) {
-      forward_member<kTrain>(d, team, rank, *bars[tm], x0 + m * 4 * TBH, w0 + m * 4 * d.H * d.H,
-                             m0 + m * d.T * d.B, ys->typed_data() + m * TBH, c_out->typed_data() + m * BH,
-                             h_out->typed_data() + m * BH, kTrain ? act + m * 4 * TBH : nullptr,
-                             kTrain ? c_all + m * TBH : nullptr, kTrain ? h_prev + m * TBH : nullptr,
-                             &hbuf[tm * 2 * BH]);
-    });
   };
-  p.run(fn);
+  if (T == 0) {
+    std::memset(c0, 0, sizeof(float) * d.members * BH);
+    std::memset(h0, 0, sizeof(float) * d.members * BH);
+    return ffi::Error::Success();
+  }
+  run(tp, threads, work);
   return ffi::Error::Success();
 }
 
-ffi::Error LstmForward(ffi::Buffer<ffi::F32> xp, ffi::Buffer<ffi::F32> w, ffi::Buffer<ffi::PRED> mask,
-                       ffi::ResultBuffer<ffi::F32> ys, ffi::ResultBuffer<ffi::F32> c_out,
+ffi::Error LstmForward(ffi::ThreadPool tp, ffi::Buffer<ffi::F32> xp, ffi::Buffer<ffi::F32> w,
+                       ffi::Buffer<ffi::PRED> mask, ffi::ResultBuffer<ffi::F32> ys, ffi::ResultBuffer<ffi::F32> c_out,
                        ffi::ResultBuffer<ffi::F32> h_out) {
-  return forward_impl<false>(xp, w, mask, ys, c_out, h_out, nullptr, nullptr, nullptr);
+  return forward_impl<false>(tp, xp, w, mask, ys, c_out, h_out, nullptr, nullptr, nullptr);
 }
 
-ffi::Error LstmForwardTrain(ffi::Buffer<ffi::F32> xp, ffi::Buffer<ffi::F32> w, ffi::Buffer<ffi::PRED> mask,
-                            ffi::ResultBuffer<ffi::F32> ys, ffi::ResultBuffer<ffi::F32> c_out,
-                            ffi::ResultBuffer<ffi::F32> h_out, ffi::ResultBuffer<ffi::F32> act,
-                            ffi::ResultBuffer<ffi::F32> c_all, ffi::ResultBuffer<ffi::F32> h_prev) {
-  return forward_impl<true>(xp, w, mask, ys, c_out, h_out, act->typed_data(), c_all->typed_data(),
+ffi::Error LstmForwardTrain(ffi::ThreadPool tp, ffi::Buffer<ffi::F32> xp, ffi::Buffer<ffi::F32> w,
+                            ffi::Buffer<ffi::PRED> mask, ffi::ResultBuffer<ffi::F32> ys,
+                            ffi::ResultBuffer<ffi::F32> c_out, ffi::ResultBuffer<ffi::F32> h_out,
+                            ffi::ResultBuffer<ffi::F32> act, ffi::ResultBuffer<ffi::F32> c_all,
+                            ffi::ResultBuffer<ffi::F32> h_prev) {
+  return forward_impl<true>(tp, xp, w, mask, ys, c_out, h_out, act->typed_data(), c_all->typed_data(),
                             h_prev->typed_data());
 }
 
 // ---------------------------------------------------------------- backward
-void backward_member(const Dims& d, int team, int rank, Barrier& bar, const float* w, const bool* mask,
-                     const float* act, const float* c_all, const float* h_prev, const float* d_ys, const float* d_c,
-                     const float* d_h, float* dz, float* d_w, float* dh /* B*H shared */, float* dc /* B*H shared */) {
-  const int64_t T = d.T, B = d.B, H = d.H, G = 4 * H;
-  int64_t u0, u1;
-  unit_range(H, team, rank, &u0, &u1);
-  const int64_t hk = u1 - u0;
-  std::vector<float> tmp(static_cast<size_t>(B * std::max<int64_t>(hk, 1))), zeros(static_cast<size_t>(std::max<int64_t>(hk, 1)));
-  for (int64_t b = 0; b < B; ++b) {
-    std::memcpy(dc + b * H + u0, d_c + b * H + u0, sizeof(float) * hk);
-    std::memcpy(dh + b * H + u0, d_h + b * H + u0, sizeof(float) * hk);
-  }
-  for (int64_t t = T - 1; t >= 0; --t) {
-    float* dzt = dz + t * B * G;
-    for (int64_t b = 0; b < B; ++b) {
-      float* dzb = dzt + b * G;
-      if (!mask[t * B + b]) {  // a masked step carried the state through untouched
-        for (int g = 0; g < 4; ++g) std::memset(dzb + g * H + u0, 0, sizeof(float) * hk);
-        continue;
-      }
-      const float* ab = act + (t * B + b) * G;
-      const float* cp = t > 0 ? c_all + ((t - 1) * B + b) * H + u0 : zeros.data();
-      cell_backward(hk, ab + u0, ab + H + u0, ab + 2 * H + u0, ab + 3 * H + u0, c_all + (t * B + b) * H + u0, cp,
-                    d_ys + (t * B + b) * H + u0, dh + b * H + u0, dc + b * H + u0, dzb + u0, dzb + H + u0,
-                    dzb + 2 * H + u0, dzb + 3 * H + u0);
-    }
-    bar.wait();  // dz_t complete (all units) before dh = dz_t W_h^T
-    if (hk > 0) {
-      // tmp (B, hk) = dz_t (B, 4H) @ W_h[u0:u1, :]^T
-      gemm_rm(false, true, static_cast<int>(B), static_cast<int>(hk), static_cast<int>(G), dzt, static_cast<int>(G),
-              w + u0 * G, static_cast<int>(G), 0.0f, tmp.data(), static_cast<int>(hk));
-      for (int64_t b = 0; b < B; ++b)
-        if (mask[t * B + b]) std::memcpy(dh + b * H + u0, &tmp[b * hk], sizeof(float) * hk);
-    }
-    // no barrier: the next step's elementwise part reads only this thread's dh, dc
-  }
-  bar.wait();  // all of dz written
-  // dW_h (H, 4H) = sum_t h_{t-1}^T dz_t: one GEMM over all T*B rows; this
-  // thread takes its share of the 4H columns.
-  const int64_t cols = (G + team - 1) / team, c0 = std::min(G, rank * cols), c1 = std::min(G, c0 + cols);
-  if (c1 > c0)
-    gemm_rm(true, false, static_cast<int>(H), static_cast<int>(c1 - c0), static_cast<int>(T * B), h_prev,
-            static_cast<int>(H), dz + c0, static_cast<int>(G), 0.0f, d_w + c0, static_cast<int>(G));
-}
-
-ffi::Error LstmBackward(ffi::Buffer<ffi::F32> w, ffi::Buffer<ffi::PRED> mask, ffi::Buffer<ffi::F32> act,
-                        ffi::Buffer<ffi::F32> c_all, ffi::Buffer<ffi::F32> h_prev, ffi::Buffer<ffi::F32> d_ys,
-                        ffi::Buffer<ffi::F32> d_c, ffi::Buffer<ffi::F32> d_h, ffi::ResultBuffer<ffi::F32> dz,
-                        ffi::ResultBuffer<ffi::F32> d_w) {
+// Substep 0: each lane loads its part of (dh, dc) from the cotangents of the
+// final state. Then for t = T-1 ... 0: the elementwise part (dz_t of the
+// lane's units; needs only the lane's own dh, dc), and the GEMM
+// dh[:, units] = dz_t W_h[units, :]^T (needs all of dz_t). Last substep:
+// dW_h = sum_t h_{t-1}^T dz_t, one GEMM over all T*B rows, split by columns.
+ffi::Error LstmBackward(ffi::ThreadPool tp, ffi::Buffer<ffi::F32> w, ffi::Buffer<ffi::PRED> mask,
+                        ffi::Buffer<ffi::F32> act, ffi::Buffer<ffi::F32> c_all, ffi::Buffer<ffi::F32> h_prev,
+                        ffi::Buffer<ffi::F32> d_ys, ffi::Buffer<ffi::F32> d_c, ffi::Buffer<ffi::F32> d_h,
+                        ffi::ResultBuffer<ffi::F32> dz, ffi::ResultBuffer<ffi::F32> d_w) {
   auto dims = layer_dims(act, w, mask);
   if (dims.has_error()) return dims.error();
   const Dims d = dims.value();
@@ -450,22 +436,86 @@ ffi::Error LstmBackward(ffi::Buffer<ffi::F32> w, ffi::Buffer<ffi::PRED> mask, ff
       d_w->element_count() != w.element_count() ||
       d_c.element_count() != static_cast<size_t>(d.members * d.B * d.H) || d_h.element_count() != d_c.element_count())
     return ffi::Error::InvalidArgument("lstm kernel backward: cotangent shapes do not match");
-  const int64_t TBH = d.T * d.B * d.H, BH = d.B * d.H;
-  Pool& p = pool();
-  const int P = p.size();
-  auto bars = barriers(P, d.members);
-  std::vector<float> state(static_cast<size_t>(bars.size() * 2 * BH));
-  std::function<void(int)> fn = [&](int tid) {
-    for_each_member(P, tid, d.members, [&](int64_t m, int team, int rank, int tm) {
-      backward_member(d, team, rank, *bars[tm], w.typed_data() + m * 4 * d.H * d.H,
-                      mask.typed_data() + m * d.T * d.B, act.typed_data() + m * 4 * TBH,
-                      c_all.typed_data() + m * TBH, h_prev.typed_data() + m * TBH, d_ys.typed_data() + m * TBH,
-                      d_c.typed_data() + m * BH, d_h.typed_data() + m * BH, dz->typed_data() + m * 4 * TBH,
-                      d_w->typed_data() + m * 4 * d.H * d.H, &state[tm * 2 * BH],
-                      &state[tm * 2 * BH + BH]);
-    });
+  const int64_t T = d.T, B = d.B, H = d.H, G = 4 * H, TBH = T * B * H, BH = B * H;
+  const int threads = participants(tp);
+  const int64_t S = slices_per_member(threads, d.members), lanes = d.members * S;
+  int64_t hk_max, unused;
+  unit_range(H, S, 0, &unused, &hk_max);
+  std::vector<float> state(static_cast<size_t>(d.members * 2 * BH));  // dh, dc per member
+  const bool packed = use_packed();
+  const int64_t np_max = round_panel(hk_max);
+  std::vector<float> wtpack(packed ? static_cast<size_t>(lanes * G * np_max) : 0);  // W_h[units, :]^T, panels
+  std::vector<float> tmp(static_cast<size_t>(lanes * B * std::max<int64_t>(np_max, 1)));
+  std::vector<float> zeros(static_cast<size_t>(std::max<int64_t>(hk_max, 1)));
+  const float *w0 = w.typed_data(), *act0 = act.typed_data(), *call0 = c_all.typed_data(),
+              *hp0 = h_prev.typed_data(), *dy0 = d_ys.typed_data(), *dc0 = d_c.typed_data(), *dh0 = d_h.typed_data();
+  const bool* m0 = mask.typed_data();
+  float *dz0 = dz->typed_data(), *dw0 = d_w->typed_data();
+
+  auto work = std::make_shared<Work>();
+  work->lanes = lanes;
+  work->substeps = 2 + 2 * T;
+  work->item = [&](int64_t sub, int64_t lane) {
+    const int64_t m = lane / S, s = lane % S;
+    float* dh = &state[m * 2 * BH];
+    float* dc = dh + BH;
+    const float* wm = w0 + m * H * G;
+    float* dzm = dz0 + m * 4 * TBH;
+    if (sub == 2 * T + 1) {  // dW_h, this lane's share of the 4H columns
+      const int64_t cols = (G + S - 1) / S, cb = std::min(G, s * cols), ce = std::min(G, cb + cols);
+      if (ce > cb)
+        gemm_rm(true, false, static_cast<int>(H), static_cast<int>(ce - cb), static_cast<int>(T * B), hp0 + m * TBH,
+                static_cast<int>(H), dzm + cb, static_cast<int>(G), 0.0f, dw0 + m * H * G + cb, static_cast<int>(G));
+      return;
+    }
+    int64_t u0, u1;
+    unit_range(H, S, s, &u0, &u1);
+    const int64_t hk = u1 - u0;
+    if (hk == 0) return;
+    const int64_t np = round_panel(hk);
+    float* wt = packed ? &wtpack[lane * G * np_max] : nullptr;
+    if (sub == 0) {
+      for (int64_t b = 0; b < B; ++b) {
+        std::memcpy(dc + b * H + u0, dc0 + m * BH + b * H + u0, sizeof(float) * hk);
+        std::memcpy(dh + b * H + u0, dh0 + m * BH + b * H + u0, sizeof(float) * hk);
+      }
+      if (packed) {  // wt[k, j] = W_h[u0 + j, k]
+        std::memset(wt, 0, sizeof(float) * G * np);
+        for (int64_t j = 0; j < hk; ++j)
+          for (int64_t k = 0; k < G; ++k) wt[(j / kPanel) * G * kPanel + k * kPanel + j % kPanel] = wm[(u0 + j) * G + k];
+      }
+      return;
+    }
+    const int64_t t = T - 1 - (sub - 1) / 2;
+    const bool* mk = m0 + m * T * B;
+    float* dzt = dzm + t * B * G;
+    if ((sub - 1) % 2 == 0) {  // elementwise: dz_t for my units; dc carried back in place
+      for (int64_t b = 0; b < B; ++b) {
+        float* dzb = dzt + b * G;
+        if (!mk[t * B + b]) {  // a masked step carried the state through untouched
+          for (int g = 0; g < 4; ++g) std::memset(dzb + g * H + u0, 0, sizeof(float) * hk);
+          continue;
+        }
+        const float* ab = act0 + m * 4 * TBH + (t * B + b) * G;
+        const float* cp = t > 0 ? call0 + m * TBH + ((t - 1) * B + b) * H + u0 : zeros.data();
+        cell_backward(hk, ab + u0, ab + H + u0, ab + 2 * H + u0, ab + 3 * H + u0,
+                      call0 + m * TBH + (t * B + b) * H + u0, cp, dy0 + m * TBH + (t * B + b) * H + u0,
+                      dh + b * H + u0, dc + b * H + u0, dzb + u0, dzb + H + u0, dzb + 2 * H + u0, dzb + 3 * H + u0);
+      }
+      return;
+    }
+    // dh[:, my units] = dz_t (B, 4H) @ W_h[u0:u1, :]^T; masked rows keep theirs
+    float* tb = &tmp[lane * B * np_max];
+    const int64_t ldt = packed ? np : hk;
+    if (packed)
+      gemm_packed(B, np, G, dzt, G, wt, tb, ldt, false);
+    else
+      gemm_rm(false, true, static_cast<int>(B), static_cast<int>(hk), static_cast<int>(G), dzt, static_cast<int>(G),
+              wm + u0 * G, static_cast<int>(G), 0.0f, tb, static_cast<int>(ldt));
+    for (int64_t b = 0; b < B; ++b)
+      if (mk[t * B + b]) std::memcpy(dh + b * H + u0, &tb[b * ldt], sizeof(float) * hk);
   };
-  p.run(fn);
+  run(tp, threads, work);
   return ffi::Error::Success();
 }
 
@@ -473,6 +523,7 @@ ffi::Error LstmBackward(ffi::Buffer<ffi::F32> w, ffi::Buffer<ffi::PRED> mask, ff
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(jaxlstm_lstm_forward, LstmForward,
                               ffi::Ffi::Bind()
+                                  .Ctx<ffi::ThreadPool>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::PRED>>()
@@ -482,6 +533,7 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(jaxlstm_lstm_forward, LstmForward,
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(jaxlstm_lstm_forward_train, LstmForwardTrain,
                               ffi::Ffi::Bind()
+                                  .Ctx<ffi::ThreadPool>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::PRED>>()
@@ -494,6 +546,7 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(jaxlstm_lstm_forward_train, LstmForwardTrain,
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(jaxlstm_lstm_backward, LstmBackward,
                               ffi::Ffi::Bind()
+                                  .Ctx<ffi::ThreadPool>()
                                   .Arg<ffi::Buffer<ffi::F32>>()   // w_h
                                   .Arg<ffi::Buffer<ffi::PRED>>()  // mask
                                   .Arg<ffi::Buffer<ffi::F32>>()   // act
@@ -539,12 +592,9 @@ PyObject* set_blas(PyObject*, PyObject* cap) {
   Py_RETURN_NONE;
 }
 
-PyObject* num_threads(PyObject*, PyObject*) { return PyLong_FromLong(pool().size()); }
-
 PyMethodDef methods[] = {
     {"registrations", registrations, METH_NOARGS, "FFI target name -> handler capsule."},
     {"set_blas", set_blas, METH_O, "Set sgemm from scipy.linalg.cython_blas' capsule."},
-    {"num_threads", num_threads, METH_NOARGS, "Threads the kernel spreads its work over."},
     {nullptr, nullptr, 0, nullptr}};
 
 PyModuleDef module = {PyModuleDef_HEAD_INIT, "_lstm_cpu", "jaxlstm's whole-layer LSTM kernel for XLA:CPU.", -1,
