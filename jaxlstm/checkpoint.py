@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 
 from jaxlstm import features
+from jaxlstm._checks import check_sequences
+from jaxlstm.inference import predict_chunked
 from jaxlstm.model import ModelConfig
 
 __all__ = ["Checkpoint", "save", "load"]
@@ -39,14 +41,11 @@ class Checkpoint:
 
     def predict_proba(self, x, lengths=None) -> np.ndarray:
         """Probabilities for raw ``(n, T, F)`` sequences (validated)."""
-        from jaxlstm.estimator import _predict_chunked
-        from jaxlstm._checks import check_sequences
-
         xa, la = check_sequences(x, lengths)
         if xa.shape[-1] != self.model.num_features:
             raise ValueError(f"the data has {xa.shape[-1]} features per step; the model expects "
                              f"{self.model.num_features}")
-        p = _predict_chunked(self.params, self.model, self.scaler, xa, la, members=self.members).astype(np.float64)
+        p = predict_chunked(self.params, self.model, self.scaler, xa, la, members=self.members).astype(np.float64)
         return p / p.sum(axis=1, keepdims=True)
 
 

@@ -366,7 +366,7 @@ def _sweep_plots(out, search, metric, space_order, axes, probs, y_true, names, q
     except ImportError:
         return []
     try:
-        plots._plt()
+        plots.pyplot()
     except ImportError as e:
         if not quiet:
             print(f"(no plots: {e})", file=sys.stderr)

@@ -24,22 +24,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from jaxlstm import features, train
+from jaxlstm import checkpoint, features, train
 from jaxlstm._checks import check_sequences
+from jaxlstm.inference import PREDICT_CHUNK, bucket, predict_chunked  # noqa: F401  (PREDICT_CHUNK: re-exported)
 from jaxlstm.model import ModelConfig
+from jaxlstm.progress import Progress
 
-__all__ = ["LSTMClassifier", "to_sequences", "bucket"]
-
-PREDICT_CHUNK = 256  # rows per compiled forward pass; every row sees the same program
-
-
-def bucket(n: int, minimum: int = 8) -> int:
-    """Round ``n`` up to a shape bucket: a multiple of ``2**(floor(log2 n) - 3)``
-    (at most 12.5 % padding), at least ``minimum``."""
-    n = max(int(n), minimum)
-    step = 1 << max(n.bit_length() - 4, 0)
-    return -(-n // step) * step
-
+__all__ = ["LSTMClassifier", "to_sequences", "bucket", "estimator_to_config"]
 
 def to_sequences(X, *, name: str = "X") -> tuple[np.ndarray, np.ndarray, int]:
     """Sequences from what users pass, as ``(x (n, T, F) float32, lengths, ndim)``.
@@ -312,7 +303,6 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
             rows, val = np.sort(rows), np.sort(val)
         if len(np.unique(yi[rows])) < 2:
             raise ValueError("the training rows hold one class: a classifier needs at least two classes")
-        from jaxlstm.progress import Progress
 
         k = self.n_ensemble
         if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
@@ -338,7 +328,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         """Class probabilities, ``(n, n_classes)``, columns in ``classes_`` order."""
         check_is_fitted(self, "params_")
         x, lengths = self._read_X(X, reset=False)
-        p = _predict_chunked(self.params_, self.model_config_, self.scaler_, x, lengths,
+        p = predict_chunked(self.params_, self.model_config_, self.scaler_, x, lengths,
                              members=self.n_members_, progress=bool(self.verbose)).astype(np.float64)
         return p / p.sum(axis=1, keepdims=True)
 
@@ -349,8 +339,6 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
 
     def save(self, path) -> None:
         """Write the fitted model as a pickle-free checkpoint (:mod:`jaxlstm.checkpoint`)."""
-        from jaxlstm import checkpoint
-
         check_is_fitted(self, "params_")
         meta = {"estimator_params": {k: v for k, v in self.get_params().items()},
                 "classes_kind": self.classes_.dtype.kind, "input_ndim": self._input_ndim,
@@ -363,8 +351,6 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
     @classmethod
     def load(cls, path) -> LSTMClassifier:
         """A fitted estimator from :meth:`save`'s file; predictions are identical."""
-        from jaxlstm import checkpoint
-
         ck = checkpoint.load(path)
         meta = ck.meta
         params = dict(meta.get("estimator_params", {}))
@@ -429,32 +415,22 @@ def _fit_bucketed(x, lengths, y, rows, val, hp, seed, config, n_ensemble=1) -> t
     return jax.device_get(res)
 
 
-def _predict_chunked(params, model, scaler, x, lengths, members: int = 1, progress: bool = False) -> np.ndarray:
-    """Probabilities in fixed chunks of :data:`PREDICT_CHUNK` rows, time padded
-    to a bucket: one compiled program per (time bucket, features), and each
-    row's result does not depend on which other rows share its call.
-    ``members > 1``: ``params`` is an ensemble (leading member axis) and the
-    members' probabilities are averaged in the same program.
+# LSTMClassifier parameters that become sweep configuration keys as they are.
+_DIRECT = ("bidirectional", "head_size", "batch_size", "normalize", "matmul_dtype", "conv_filters",
+           "conv_kernel_sizes", "lstm_over", "max_length", "epochs", "learning_rate", "l1", "l2",
+           "weight_decay", "dropout", "noise_std")
 
-    Raises:
-      ValueError: a sequence longer than a ``"channels"`` model's max_length.
-    """
-    model.check_lengths(lengths)
-    predict = train._predict_jit if members == 1 else train._predict_members_jit
-    n, t, f = x.shape
-    tb = bucket(t, minimum=1) if t > 8 else t
-    from jaxlstm.progress import Progress
 
-    out = np.empty((n, model.num_classes), np.float32)
-    bar = Progress(n, "predict", "sequences", enabled=progress and n > PREDICT_CHUNK)
-    for s in range(0, n, PREDICT_CHUNK):
-        xc = np.zeros((PREDICT_CHUNK, tb, f), np.float32)
-        lc = np.ones(PREDICT_CHUNK, np.int32)
-        m = min(PREDICT_CHUNK, n - s)
-        xc[:m, :t] = x[s : s + m]
-        lc[:m] = lengths[s : s + m]
-        p = predict(params, scaler, jnp.asarray(xc), jnp.asarray(lc), model, PREDICT_CHUNK)
-        out[s : s + m] = np.asarray(p)[:m]
-        bar.update(m)
-    bar.close()
-    return out
+def estimator_to_config(est: LSTMClassifier, classes: np.ndarray) -> dict:
+    """The sweep configuration that trains exactly what ``est.fit`` trains
+    (without a validation fraction)."""
+    if est.validation_fraction is not None or est.patience is not None:
+        raise ValueError("LSTMSearchCV scores each candidate on the CV folds' held-out rows; set "
+                         "validation_fraction=None and patience=None on the estimator")
+    cfg: dict = {k: getattr(est, k) for k in _DIRECT}
+    cfg["hidden_sizes"] = est._hidden()
+    cfg["grad_clip"] = float("inf") if est.grad_clip is None else float(est.grad_clip)
+    cfg.update(est._class_weight_args(classes))
+    if cfg["head_size"] is not None:
+        cfg["head_size"] = int(cfg["head_size"])
+    return cfg

@@ -17,9 +17,9 @@ import time
 
 import jax
 import numpy as np
-from sklearn.model_selection import ParameterGrid, ParameterSampler
 
 from jaxlstm import sweep
+from jaxlstm.tabulate import score_table
 from jaxlstm.train import TrainConfig, fit, tuned_jit
 
 __all__ = ["rung_schedule", "successive_halving"]
@@ -54,21 +54,11 @@ _vfit_continue = tuned_jit(jax.vmap(_fit_continue, in_axes=(None, None, None, 0,
                          static_argnums=8)
 
 
-def successive_halving(search, ctx) -> tuple[list[dict], int]:
-    """Run the rungs for :class:`~jaxlstm.search.LSTMSearchCV`; returns its
-    table (one row per candidate per rung, with ``iter`` and ``n_resources``)
-    and the number of rungs."""
-    from jaxlstm.search import score_table
-
-    if search.param_grid is not None:
-        candidates = list(ParameterGrid(search.param_grid))
-    else:
-        candidates = list(ParameterSampler(search.param_distributions, search.n_iter,
-                                           random_state=search.random_state))
-    if any("epochs" in c for c in candidates):
-        raise ValueError("epochs is the resource of successive halving: set it on the estimator, "
-                         "not in the search space")
-    configs = search._configs(ctx, candidates)
+def successive_halving(search, ctx, candidates: list[dict], configs: list[dict]) -> tuple[list[dict], int]:
+    """Run the rungs for :class:`~jaxlstm.search.LSTMSearchCV` over
+    ``candidates`` (their sweep ``configs`` beside them); returns its table
+    (one row per candidate per rung, with ``iter`` and ``n_resources``) and
+    the number of rungs."""
     schedule = rung_schedule(len(candidates), int(ctx["base"].epochs), int(search.factor), search.min_epochs)
     x, lengths, y, folds, seeds = ctx["x"], ctx["lengths"], ctx["y"], ctx["folds"], ctx["seeds"]
     c = len(ctx["classes"])

@@ -12,10 +12,12 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["learning_curves", "sweep_heatmap", "confusion_matrix", "roc_curves", "save"]
+__all__ = ["learning_curves", "sweep_heatmap", "confusion_matrix", "roc_curves", "save", "pyplot"]
 
 
-def _plt():
+def pyplot():
+    """``matplotlib.pyplot`` (the Agg backend outside notebooks); an ``ImportError``
+    naming the ``plots`` extra when matplotlib is missing."""
     try:
         import matplotlib
 
@@ -35,7 +37,7 @@ def learning_curves(members: Sequence[dict], metric: str = "val_f1_macro", *, be
     (each with ``history``). ``best``: a candidate's ``params`` dict; its
     members are drawn thick and named in the legend, the others thin and grey
     (diverged ones red)."""
-    plt = _plt()
+    plt = pyplot()
     from matplotlib.ticker import MaxNLocator
 
     fig, (a, b) = plt.subplots(1, 2, figsize=figsize)
@@ -83,7 +85,7 @@ def sweep_heatmap(cv_results: dict, x_param: str, y_param: str, metric: str = "s
     for categorical values, a scatter of every candidate coloured by its
     score when either parameter is continuous (log axes for positive values
     spanning more than a factor of 20)."""
-    plt = _plt()
+    plt = pyplot()
     key = f"mean_test_{metric}"
     if key not in cv_results:
         raise ValueError(f"cv_results has no {key!r}")
@@ -137,7 +139,7 @@ def _axis_values(values):
 
 def confusion_matrix(y_true, y_pred, class_names: Sequence[str], *, normalize: bool = True, figsize=(6, 5)):
     """Rows: true class; columns: predicted; normalised per true class."""
-    plt = _plt()
+    plt = pyplot()
     from sklearn.metrics import confusion_matrix as cm_fn
 
     k = len(class_names)
@@ -160,7 +162,7 @@ def confusion_matrix(y_true, y_pred, class_names: Sequence[str], *, normalize: b
 def roc_curves(y_true, probs, class_names: Sequence[str], *, figsize=(6, 5)):
     """One-vs-rest ROC curve per class with its AUC (classes without both
     positives and negatives are skipped)."""
-    plt = _plt()
+    plt = pyplot()
     from sklearn.metrics import auc, roc_curve
 
     y_true, probs = np.asarray(y_true), np.asarray(probs)
@@ -180,7 +182,7 @@ def roc_curves(y_true, probs, class_names: Sequence[str], *, figsize=(6, 5)):
 
 def save(fig, path: str | os.PathLike, dpi: int = 100) -> str:
     """Write ``fig`` (format from the extension) and close it."""
-    plt = _plt()
+    plt = pyplot()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     fig.savefig(path, dpi=dpi)
     plt.close(fig)

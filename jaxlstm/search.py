@@ -19,31 +19,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clo
 from sklearn.model_selection import ParameterGrid, ParameterSampler, check_cv
 from sklearn.utils.validation import check_is_fitted
 
-from jaxlstm.estimator import LSTMClassifier, to_sequences
+from jaxlstm import bayes, halving
+from jaxlstm.estimator import LSTMClassifier, estimator_to_config, to_sequences
+from jaxlstm.metrics import SCORERS
 from jaxlstm.sweep import param_columns, run_sweep
+from jaxlstm.tabulate import score_table
 
 __all__ = ["LSTMSearchCV", "estimator_to_config"]
-
-# LSTMClassifier parameters that become sweep configuration keys as they are.
-_DIRECT = ("bidirectional", "head_size", "batch_size", "normalize", "matmul_dtype", "conv_filters",
-           "conv_kernel_sizes", "lstm_over", "max_length", "epochs", "learning_rate", "l1", "l2",
-           "weight_decay", "dropout", "noise_std")
-
-
-def estimator_to_config(est: LSTMClassifier, classes: np.ndarray) -> dict:
-    """The sweep configuration that trains exactly what ``est.fit`` trains
-    (without a validation fraction)."""
-    if est.validation_fraction is not None or est.patience is not None:
-        raise ValueError("LSTMSearchCV scores each candidate on the CV folds' held-out rows; set "
-                         "validation_fraction=None and patience=None on the estimator")
-    cfg: dict[str, Any] = {k: getattr(est, k) for k in _DIRECT}
-    cfg["hidden_sizes"] = est._hidden()
-    cfg["grad_clip"] = float("inf") if est.grad_clip is None else float(est.grad_clip)
-    cfg.update(est._class_weight_args(classes))
-    if cfg["head_size"] is not None:
-        cfg["head_size"] = int(cfg["head_size"])
-    return cfg
-
 
 def _scorers(scoring, refit) -> tuple[dict[str, Any], bool]:
     """``{name: scikit-learn scorer}`` and whether it is multi-metric, with
@@ -81,29 +63,6 @@ def _scorers(scoring, refit) -> tuple[dict[str, Any], bool]:
 
 def _estimator_score(estimator, X, y):
     return estimator.score(X, y)
-
-
-class _Held(ClassifierMixin, BaseEstimator):
-    """A fitted classifier stand-in whose predictions are a member's held-out
-    probabilities, so scikit-learn's scorers score them exactly as
-    ``GridSearchCV`` scores a fitted estimator (in float64, same code)."""
-
-    def __init__(self, classes, probs):
-        self.classes = classes
-        self.probs = probs
-
-    def __sklearn_is_fitted__(self):
-        return True
-
-    @property
-    def classes_(self):
-        return self.classes
-
-    def predict_proba(self, X):
-        return self.probs
-
-    def predict(self, X):
-        return self.classes[np.argmax(self.probs, axis=1)]
 
 
 class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
@@ -281,8 +240,6 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         return out
 
     def _sweep(self, ctx, configs):
-        from jaxlstm.metrics import SCORERS
-
         # learning curves per epoch of the ranking metric where the program can compute it
         sc = self.scoring
         names = [sc] if isinstance(sc, str) else list(sc.values()) if isinstance(sc, dict) else \
@@ -308,8 +265,6 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         return _score_members(ctx, candidates, configs, result, extra)
 
     def _bayes(self, ctx) -> list[dict]:
-        from jaxlstm import bayes
-
         table: list[dict] = []
 
         def evaluate(candidates):
@@ -359,9 +314,15 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         return table
 
     def _halving(self, ctx) -> list[dict]:
-        from jaxlstm import halving
-
-        table, rungs = halving.successive_halving(self, ctx)
+        if self.param_grid is not None:
+            candidates = list(ParameterGrid(self.param_grid))
+        else:
+            candidates = list(ParameterSampler(self.param_distributions, self.n_iter,
+                                               random_state=self.random_state))
+        if any("epochs" in c for c in candidates):
+            raise ValueError("epochs is the resource of successive halving: set it on the estimator, "
+                             "not in the search space")
+        table, rungs = halving.successive_halving(self, ctx, candidates, self._configs(ctx, candidates))
         self.rounds_ = rungs
         return table
 
@@ -394,44 +355,6 @@ def _score_members(ctx, candidates, configs, result, extra=None) -> list[dict]:
         fit_time.append([m["fit_time"] * e / len(m["history"]["train_loss"]) for m in ms])
     status = list(result.cv_results_["status"])
     return score_table(ctx, candidates, members, status, fit_time, extra)
-
-
-def score_table(ctx, candidates, members, status, fit_time, extra=None) -> list[dict]:
-    """One row per candidate: every split scored by scikit-learn's scorers
-    from the member's held-out probabilities (``members[ci]``: dicts with
-    ``fold``, ``seed``, ``probs`` and, for ``return_train_score``,
-    ``train_probs``); ``score_time`` is the seconds the held-out scoring took."""
-    n_splits = len(ctx["folds"]) * len(ctx["seeds"])
-    rows = []
-    for ci, cand in enumerate(candidates):
-        scores = {name: np.zeros(n_splits) for name in ctx["scorers"]}
-        train_scores = {name: np.zeros(n_splits) for name in ctx["scorers"]}
-        score_time = np.zeros(n_splits)
-        for m in members[ci]:
-            k = m["fold"] * len(ctx["seeds"]) + ctx["seeds"].index(m["seed"])
-            train, test = ctx["folds"][m["fold"]]
-            t0 = time.perf_counter()
-            for name, s in _score_probs(ctx, m["probs"], test).items():
-                scores[name][k] = s
-            score_time[k] = time.perf_counter() - t0
-            if "train_probs" in m:
-                for name, s in _score_probs(ctx, m["train_probs"], train).items():
-                    train_scores[name][k] = s
-        row = {"params": cand, "scores": scores, "status": status[ci], "score_time": score_time,
-               "fit_time": np.asarray(fit_time[ci], np.float64), **(extra[ci] if extra else {})}
-        if all("train_probs" in m for m in members[ci]) and members[ci]:
-            row["train_scores"] = train_scores
-        rows.append(row)
-    return rows
-
-
-def _score_probs(ctx, probs, rows) -> dict[str, float]:
-    """Every scorer on a member's probabilities for ``rows`` of the data."""
-    p = np.asarray(probs, np.float64)
-    held = _Held(ctx["classes"], p / p.sum(axis=1, keepdims=True))  # as predict_proba renormalises
-    y_true = ctx["classes"][ctx["y"][rows]]
-    dummy = np.zeros((len(rows), 1))
-    return {name: scorer(held, dummy, y_true) for name, scorer in ctx["scorers"].items()}
 
 
 def _results(table: list[dict], scorers: dict, n_splits: int, train_score: bool = False) -> dict:
