@@ -3,12 +3,14 @@
 :func:`lstm_layer` computes what :func:`jaxlstm.model.lstm_scan` computes —
 the recurrence of one LSTM direction over all time steps, forward and
 backward — in one call to a C++ kernel (``jaxlstm/_csrc/lstm_cpu.cc``)
-instead of a ``lax.scan`` of small dots. The kernel's GEMMs are SciPy's
-``sgemm`` (taken from ``scipy.linalg.cython_blas``, as jaxlib takes LAPACK;
-no BLAS is linked), run single-threaded on each of the kernel's own threads: vmapped
-sweep members are spread over the cores; a single member's hidden units are
-split between them. The input projection stays outside the kernel, one
-large XLA matmul; the recurrent kernel's gradient is one GEMM inside it.
+instead of a ``lax.scan`` of small dots. Its work runs on XLA's own intra-op
+thread pool: vmapped sweep members are spread over the cores, and a single
+member's hidden units are split between them. The per-step products use a
+packed AVX-512 GEMM (``W_h`` packed once per call); the recurrent kernel's
+gradient, one GEMM over all steps, and the per-step products on CPUs
+without AVX-512 use SciPy's ``sgemm`` (from ``scipy.linalg.cython_blas``,
+as jaxlib takes LAPACK; no BLAS is linked). The input projection stays
+outside the kernel, one large XLA matmul.
 
 Loading the kernel sets SciPy's bundled OpenBLAS to one thread for the rest
 of the process (its workers would otherwise spin between calls and take

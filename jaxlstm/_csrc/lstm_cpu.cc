@@ -27,13 +27,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <memory>
-#include <mutex>
+#include <numeric>
 #include <string>
 #include <thread>
 #include <vector>
@@ -245,11 +244,15 @@ void run(ffi::ThreadPool& tp, int threads, const std::shared_ptr<Work>& w) {
   wait_until(w->completed, w->lanes * w->substeps);
 }
 
-// Lanes per member: with fewer members than threads, each member's hidden
-// units are split between threads; otherwise a member is one lane.
+// Lanes per member: a member's hidden units are split so that the lanes
+// divide evenly between the threads (1 member on 2 threads: 2 slices; 3
+// members: 2 slices each, 6 lanes, 3 per thread, where 3 whole members
+// would leave a thread idle half of every step). With many members, one
+// lane each: the last uneven round is a small part of the work.
 inline int64_t slices_per_member(int threads, int64_t members) {
   if (const char* env = std::getenv("JAXLSTM_KERNEL_SLICES")) return std::max(1, std::atoi(env));
-  return members >= threads ? 1 : threads / members;
+  if (members % threads == 0 || members >= 4 * threads) return 1;
+  return threads / std::gcd(static_cast<int64_t>(threads), members);
 }
 
 inline void unit_range(int64_t hidden, int64_t slices, int64_t s, int64_t* u0, int64_t* u1) {
