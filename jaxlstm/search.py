@@ -22,8 +22,8 @@ from sklearn.utils.validation import check_is_fitted
 from jaxlstm import bayes, halving
 from jaxlstm.estimator import LSTMClassifier, estimator_to_config, to_sequences
 from jaxlstm.metrics import SCORERS
-from jaxlstm.sweep import param_columns, run_sweep
-from jaxlstm.tabulate import score_table
+from jaxlstm.sweep import run_sweep
+from jaxlstm.tabulate import cv_results, score_table
 
 __all__ = ["LSTMSearchCV", "estimator_to_config"]
 
@@ -202,7 +202,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         else:
             table = self._halving(ctx)
 
-        self.cv_results_ = _results(table, scorers, len(folds) * len(seeds), bool(self.return_train_score))
+        self.cv_results_ = cv_results(table, scorers, len(folds) * len(seeds), bool(self.return_train_score))
         self.multimetric_ = multi
         self.scorer_ = scorers if multi else scorers["score"]
         self.n_splits_ = len(folds) * len(seeds)
@@ -355,47 +355,3 @@ def _score_members(ctx, candidates, configs, result, extra=None) -> list[dict]:
         fit_time.append([m["fit_time"] * e / len(m["history"]["train_loss"]) for m in ms])
     status = list(result.cv_results_["status"])
     return score_table(ctx, candidates, members, status, fit_time, extra)
-
-
-def _results(table: list[dict], scorers: dict, n_splits: int, train_score: bool = False) -> dict:
-    """scikit-learn's ``cv_results_`` from one row per candidate, with
-    ``GridSearchCV``'s arithmetic (float64 means, population std, ``min``
-    ranks with NaN last) so ranks agree with it exactly; diverged candidates
-    rank last as well."""
-    from scipy.stats import rankdata
-
-    res: dict[str, Any] = {}
-    fit = np.array([r["fit_time"] for r in table])
-    res["mean_fit_time"] = fit.mean(1)
-    res["std_fit_time"] = fit.std(1)
-    score = np.array([r.get("score_time", np.zeros(n_splits)) for r in table])
-    res["mean_score_time"] = score.mean(1)  # scikit-learn's scorers on the probabilities the program returned
-    res["std_score_time"] = score.std(1)
-    candidates = [r["params"] for r in table]
-    res.update(param_columns(candidates))
-    res["params"] = candidates
-    for extra in ("iter", "n_resources"):
-        if extra in table[0]:
-            res[extra] = np.array([r[extra] for r in table])
-    status = np.array([r["status"] for r in table])
-    for name in scorers:
-        a = np.array([r["scores"][name] for r in table], np.float64)
-        for k in range(n_splits):
-            res[f"split{k}_test_{name}"] = a[:, k]
-        means = np.average(a, axis=1)
-        res[f"mean_test_{name}"] = means
-        res[f"std_test_{name}"] = np.sqrt(np.average((a - means[:, None]) ** 2, axis=1))
-        if train_score:
-            t = np.array([r["train_scores"][name] for r in table], np.float64)
-            for k in range(n_splits):
-                res[f"split{k}_train_{name}"] = t[:, k]
-            res[f"mean_train_{name}"] = np.average(t, axis=1)
-            res[f"std_train_{name}"] = np.std(t, axis=1)
-        key = np.where(status == "ok", means, np.nan)
-        if np.isnan(key).all():
-            res[f"rank_test_{name}"] = np.ones(len(key), np.int32)
-        else:
-            key = np.nan_to_num(key, nan=np.nanmin(key) - 1)
-            res[f"rank_test_{name}"] = rankdata(-key, method="min").astype(np.int32)
-    res["status"] = status
-    return res

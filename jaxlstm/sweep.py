@@ -38,6 +38,7 @@ import numpy as np
 
 from jaxlstm import progress as progress_mod
 from jaxlstm._checks import check_labels, check_sequences
+from jaxlstm.tabulate import cv_results, param_columns  # noqa: F401  (param_columns: re-exported)
 from jaxlstm.model import ModelConfig
 from jaxlstm.train import Split, TrainConfig, fit, make_hparams, tuned_jit
 
@@ -576,61 +577,28 @@ def _append(out_dir, fingerprint, rows) -> None:
         raise OSError(f"cannot append to {path}: {e}") from None
 
 
-def param_columns(candidates: Sequence[Mapping]) -> dict[str, np.ma.MaskedArray]:
-    """scikit-learn's ``param_<name>`` columns: one masked object array per
-    name, masked where a candidate does not set it. Filled element by element,
-    so equal-length tuples (``conv_filters``) stay one tuple per candidate
-    instead of becoming a 2-D array."""
-    out = {}
-    for k in sorted({k for cfg in candidates for k in cfg}):
-        values = np.empty(len(candidates), dtype=object)
-        for i, cfg in enumerate(candidates):
-            values[i] = cfg.get(k)
-        out[f"param_{k}"] = np.ma.masked_array(values, mask=[k not in cfg for cfg in candidates])
-    return out
-
-
 def _tabulate(candidates, norm, groups, member_rows, folds, seeds, scoring, select) -> SweepResult:
+    """``cv_results_`` from the members' in-program validation curves, read at
+    each candidate's ``epochs``."""
     n_splits = len(folds) * len(seeds)
-    res: dict[str, Any] = {"params": candidates}
-    res.update(param_columns(candidates))
-    scores = {m: np.zeros((len(candidates), n_splits)) for m in scoring}
-    fit_time = np.zeros((len(candidates), n_splits))
-    status = []
-    members = []
+    table, members = [], []
     for ci, cfg in enumerate(norm):
         static = tuple((k, cfg[k]) for k in STATIC_KEYS)
         dyn = tuple((k, _freeze(cfg[k])) for k in DYNAMIC_KEYS)
         e = cfg["epochs"] - 1
-        bad = False
+        row = {"params": candidates[ci], "scores": {m: np.zeros(n_splits) for m in scoring},
+               "fit_time": np.zeros(n_splits), "status": "ok"}
         for fi in range(len(folds)):
             for si, s in enumerate(seeds):
-                row = member_rows[(static, dyn, fi, s)]
+                member = member_rows[(static, dyn, fi, s)]
                 k = fi * len(seeds) + si
                 for m in scoring:
-                    scores[m][ci, k] = row["history"][f"val_{m}"][e]
-                fit_time[ci, k] = row["fit_time"] * (e + 1) / len(row["history"]["train_loss"])
-                bad |= row["status"] != "ok"
-                members.append({"candidate": ci, "params": candidates[ci], **row})
-        status.append("diverged" if bad else "ok")
-    res["mean_fit_time"] = fit_time.mean(1)
-    res["std_fit_time"] = fit_time.std(1)
-    for m in scoring:
-        for k in range(n_splits):
-            res[f"split{k}_test_{m}"] = scores[m][:, k]
-        mean = scores[m].mean(1)
-        res[f"mean_test_{m}"] = mean
-        res[f"std_test_{m}"] = scores[m].std(1)
-        res[f"rank_test_{m}"] = _rank(mean, np.array(status))
-    res["status"] = np.array(status)
+                    row["scores"][m][k] = member["history"][f"val_{m}"][e]
+                row["fit_time"][k] = member["fit_time"] * (e + 1) / len(member["history"]["train_loss"])
+                if member["status"] != "ok":
+                    row["status"] = "diverged"
+                members.append({"candidate": ci, "params": candidates[ci], **member})
+        table.append(row)
+    res = cv_results(table, scoring, n_splits)
     best = int(np.argmin(res[f"rank_test_{select}"]))
     return SweepResult(res, members, best, candidates[best], float(res[f"mean_test_{select}"][best]), select)
-
-
-def _rank(mean: np.ndarray, status: np.ndarray) -> np.ndarray:
-    """scikit-learn's ranking (``rankdata(-score, method="min")``); NaN and
-    diverged candidates rank last."""
-    from scipy.stats import rankdata
-
-    key = np.where(np.isnan(mean) | (status != "ok"), -np.inf, mean)
-    return rankdata(-key, method="min").astype(np.int32)

@@ -8,11 +8,13 @@ scores a fitted estimator.
 from __future__ import annotations
 
 import time
+from typing import Any, Mapping, Sequence
 
 import numpy as np
+from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-__all__ = ["score_table"]
+__all__ = ["score_table", "cv_results", "rank_scores", "param_columns"]
 
 
 class _Held(ClassifierMixin, BaseEstimator):
@@ -74,3 +76,78 @@ def _score_probs(ctx, probs, rows) -> dict[str, float]:
     y_true = ctx["classes"][ctx["y"][rows]]
     dummy = np.zeros((len(rows), 1))
     return {name: scorer(held, dummy, y_true) for name, scorer in ctx["scorers"].items()}
+
+
+def param_columns(candidates: Sequence[Mapping]) -> dict[str, np.ma.MaskedArray]:
+    """scikit-learn's ``param_<name>`` columns: one masked object array per
+    name, masked where a candidate does not set it. Filled element by element,
+    so equal-length tuples (``conv_filters``) stay one tuple per candidate
+    instead of becoming a 2-D array."""
+    out = {}
+    for k in sorted({k for cfg in candidates for k in cfg}):
+        values = np.empty(len(candidates), dtype=object)
+        for i, cfg in enumerate(candidates):
+            values[i] = cfg.get(k)
+        out[f"param_{k}"] = np.ma.masked_array(values, mask=[k not in cfg for cfg in candidates])
+    return out
+
+
+def rank_scores(means: np.ndarray, status: np.ndarray | None = None) -> np.ndarray:
+    """``GridSearchCV``'s ranks (scikit-learn 1.9, ``_format_results``):
+    ``rankdata(-mean, method="min")`` with NaN means tied with each other
+    after the worst finite one (all NaN: all rank 1). A candidate whose
+    ``status`` is not ``"ok"`` (a diverged member) counts as NaN.
+
+    Example: ``rank_scores([0.5, nan, 0.9, 0.5])`` is ``[2, 4, 1, 2]``."""
+    key = np.array(means, np.float64)
+    if status is not None:
+        key[np.asarray(status) != "ok"] = np.nan
+    if np.isnan(key).all():
+        return np.ones(len(key), np.int32)
+    key = np.where(np.isnan(key), np.nanmin(key) - 1, key)
+    return rankdata(-key, method="min").astype(np.int32)
+
+
+def cv_results(table: list[dict], scorers, n_splits: int, train_score: bool = False) -> dict:
+    """scikit-learn's ``cv_results_`` from one row per candidate, with
+    ``GridSearchCV``'s arithmetic (float64 means, population std, ranks by
+    :func:`rank_scores`) so they agree with it exactly.
+
+    Args:
+      table: rows with ``params``, ``scores`` (``{name: (n_splits,)}``),
+        ``status`` (``"ok"`` / ``"diverged"``), ``fit_time`` ``(n_splits,)``;
+        optional ``score_time``, ``train_scores``, ``iter``, ``n_resources``.
+      scorers: the metric names (an iterable; a dict's keys).
+      train_score: also ``split<k>_train_<name>`` and their mean/std.
+    """
+    res: dict[str, Any] = {}
+    fit = np.array([r["fit_time"] for r in table], np.float64)
+    res["mean_fit_time"] = fit.mean(1)
+    res["std_fit_time"] = fit.std(1)
+    if "score_time" in table[0]:  # scikit-learn's scorers on the probabilities the program returned
+        score = np.array([r["score_time"] for r in table], np.float64)
+        res["mean_score_time"] = score.mean(1)
+        res["std_score_time"] = score.std(1)
+    candidates = [r["params"] for r in table]
+    res.update(param_columns(candidates))
+    res["params"] = candidates
+    for extra in ("iter", "n_resources"):
+        if extra in table[0]:
+            res[extra] = np.array([r[extra] for r in table])
+    status = np.array([r["status"] for r in table])
+    for name in scorers:
+        a = np.array([r["scores"][name] for r in table], np.float64)
+        for k in range(n_splits):
+            res[f"split{k}_test_{name}"] = a[:, k]
+        means = np.average(a, axis=1)
+        res[f"mean_test_{name}"] = means
+        res[f"std_test_{name}"] = np.sqrt(np.average((a - means[:, None]) ** 2, axis=1))
+        res[f"rank_test_{name}"] = rank_scores(means, status)
+        if train_score:
+            t = np.array([r["train_scores"][name] for r in table], np.float64)
+            for k in range(n_splits):
+                res[f"split{k}_train_{name}"] = t[:, k]
+            res[f"mean_train_{name}"] = np.average(t, axis=1)
+            res[f"std_train_{name}"] = np.sqrt(np.average((t - res[f"mean_train_{name}"][:, None]) ** 2, axis=1))
+    res["status"] = status
+    return res

@@ -166,3 +166,41 @@ def test_bayes_batches_hold_no_near_duplicates():
         assert d.min() >= 0.05 and np.sqrt(((U[:, None] - T[None]) ** 2).sum(-1)).min() >= 0.05
         best = np.array([score(u) for u in U]).max()
         assert best > max(s for _, s in observed) - 0.05  # still where the optimum is
+
+
+@pytest.mark.filterwarnings("ignore:One or more of the test scores are non-finite")
+def test_ranks_follow_gridsearchcvs_rule_with_nan_last():
+    """tabulate.rank_scores is scikit-learn's rule: GridSearchCV's own ranks for
+    means with ties and NaN (a scorer that fails for one candidate)."""
+    from sklearn.dummy import DummyClassifier
+
+    from jaxlstm.tabulate import rank_scores
+
+    def score(est, X_, y_):
+        return {"prior": 0.5, "most_frequent": 0.5, "uniform": np.nan, "stratified": 0.7}[est.strategy]
+
+    grid = {"strategy": ["prior", "uniform", "stratified", "most_frequent"]}
+    ref = GridSearchCV(DummyClassifier(random_state=0), grid, scoring=score, cv=3).fit(X[:, :, 0], Y)
+    means = ref.cv_results_["mean_test_score"]
+    np.testing.assert_array_equal(rank_scores(means), ref.cv_results_["rank_test_score"])
+    np.testing.assert_array_equal(rank_scores(means), [2, 4, 1, 2])
+    np.testing.assert_array_equal(rank_scores([0.9, 0.8], np.array(["diverged", "ok"])), [2, 1])
+    np.testing.assert_array_equal(rank_scores([np.nan, np.nan]), [1, 1])
+
+
+def test_a_diverged_candidate_ranks_last_in_the_search_and_the_sweep_alike():
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedKFold
+
+    from jaxlstm.estimator import estimator_to_config
+    from jaxlstm.sweep import run_sweep
+
+    grid = [{"learning_rate": [1e-2, 3e-2]}, {"l2": [1e38]}]  # the last diverges
+    search = LSTMSearchCV(BASE, grid, cv=3, scoring="accuracy").fit(X, Y)
+    folds = list(StratifiedKFold(3).split(X[:, :, 0], Y))
+    configs = [estimator_to_config(clone(BASE).set_params(**p), np.unique(Y)) for p in search.cv_results_["params"]]
+    sweep = run_sweep(X, Y, None, configs=configs, cv=folds, seeds=(0,), scoring=("accuracy",), select="accuracy")
+    for res in (search.cv_results_, sweep.cv_results_):
+        assert list(res["status"]) == ["ok", "ok", "diverged"]
+        assert res["rank_test_" + ("score" if res is search.cv_results_ else "accuracy")][2] == 3
+    np.testing.assert_array_equal(search.cv_results_["rank_test_score"], sweep.cv_results_["rank_test_accuracy"])
