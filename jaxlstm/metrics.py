@@ -42,7 +42,6 @@ __all__ = [
     "average_precision_score",
     "log_loss",
     "classification_report",
-    "format_classification_report",
     "Scorer",
     "SCORERS",
     "get_scorer",
@@ -299,26 +298,6 @@ def classification_report(y_true, y_pred, num_classes: int, target_names=None,
         }
         report[key]["support"] = total
     return report
-
-
-def format_classification_report(report: dict, digits: int = 3) -> str:
-    """Text table of a :func:`classification_report` dict, laid out as
-    scikit-learn prints it."""
-    rows = [k for k in report if k not in ("accuracy", "macro avg", "weighted avg")]
-    width = max([len(k) for k in report] + [len("weighted avg"), digits])
-    head = f"{'':>{width}} {'precision':>9} {'recall':>9} {'f1-score':>9} {'support':>9}\n\n"
-    line = "{:>{w}} {:>9.{d}f} {:>9.{d}f} {:>9.{d}f} {:>9}\n"
-    out = head
-    for k in rows:
-        v = report[k]
-        out += line.format(k, v["precision"], v["recall"], v["f1-score"], int(v["support"]), w=width, d=digits)
-    out += "\n"
-    total = int(report["macro avg"]["support"])
-    out += f"{'accuracy':>{width}} {'':>9} {'':>9} {report['accuracy']:>9.{digits}f} {total:>9}\n"
-    for k in ("macro avg", "weighted avg"):
-        v = report[k]
-        out += line.format(k, v["precision"], v["recall"], v["f1-score"], int(v["support"]), w=width, d=digits)
-    return out
 
 
 class Scorer(NamedTuple):

@@ -418,7 +418,7 @@ def test_messages_name_the_parameter_without_numpy_reprs(small_model, capsys):
 def test_test_report_has_support_per_class_and_bootstrap_intervals(small_model, tmp_path, capsys):
     import numpy as np
     from scipy.stats import bootstrap
-    from sklearn.metrics import f1_score
+    from sklearn.metrics import classification_report, f1_score
 
     path, m, x, names = small_model
     keep = np.r_[np.flatnonzero(names != "3"), np.flatnonzero(names == "3")[:3]]  # 3 rows of class "3"
@@ -438,4 +438,6 @@ def test_test_report_has_support_per_class_and_bootstrap_intervals(small_model, 
     assert ci["macro_f1"][0] <= macro <= ci["macro_f1"][1]
     assert ci["accuracy"][0] <= report["accuracy"] <= ci["accuracy"][1]
     assert main(["evaluate", str(path), str(tmp_path / "t.npz"), "--quiet"]) == 0
-    assert f"95% bootstrap {ci['macro_f1'][0]:.3f}-{ci['macro_f1'][1]:.3f}" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"95% bootstrap {ci['macro_f1'][0]:.3f}-{ci['macro_f1'][1]:.3f}" in out
+    assert classification_report(names[keep], pred, labels=list("0123"), digits=3, zero_division=0) in out
