@@ -1,6 +1,7 @@
-"""LSTM training throughput: autodiff through the scan vs the hand-written
-backward pass (``ModelConfig(lstm_backward=...)``), against this machine's
-float32 matmul rate measured in the same run.
+"""LSTM training throughput: the compiled CPU kernel (``lstm_impl="kernel"``)
+vs the scan with the hand-written backward pass vs autodiff through the scan
+(``ModelConfig(lstm_backward=...)``), against this machine's float32 matmul
+rate measured in the same run.
 
     python benchmarks/bench_lstm.py              # W2 shape, 2 epochs, best of 3 (about 1 minute on 2 cores)
     python benchmarks/bench_lstm.py --epochs 5
@@ -61,12 +62,12 @@ def main():
     print(f"matmul rate (2048^3, jit): float32 {peak:.1f} GFLOP/s, bfloat16 operands {peak_bf16:.1f} GFLOP/s")
     print(f"W2 single member: {n} x {t} x {f}, LSTM({h}), batch {batch}, {args.epochs} epochs; "
           f"{flops / 1e9:.0f} GFLOP")
-    print(f"{'backward':<10} {'compile s':>9} {'run s':>7} {'s/epoch':>8} {'GFLOP/s':>8} {'of matmul':>9} {'vs autodiff':>11}")
+    print(f"{'variant':<10} {'compile s':>9} {'run s':>7} {'s/epoch':>8} {'GFLOP/s':>8} {'of matmul':>9} {'vs autodiff':>11}")
     data = (jnp.asarray(x), jnp.asarray(lengths), jnp.asarray(y))
     base = None
     outs = {}
-    variants = {"autodiff": dict(lstm_backward="autodiff"), "fused": {},
-                "fused-bf16": dict(matmul_dtype="bfloat16")}
+    variants = {"autodiff": dict(lstm_backward="autodiff", lstm_impl="scan"), "fused": dict(lstm_impl="scan"),
+                "fused-bf16": dict(matmul_dtype="bfloat16", lstm_impl="scan"), "kernel": dict(lstm_impl="kernel")}
     compiled, compile_s, runs = {}, {}, {k: [] for k in variants}
     for how in runs:
         cfg = TrainConfig(ModelConfig(f, c, (h,), **variants[how]), batch_size=batch, epochs=args.epochs,
@@ -97,22 +98,22 @@ def _best_ms(fn, *a, reps=30):
     best = float("inf")
     for _ in range(3):
         t0 = time.perf_counter()
-        for _ in range(reps):
-            out = fn(*a)
-        jax.block_until_ready(out)
+        for _ in range(reps):  # one at a time: asynchronous calls would overlap and compete
+            jax.block_until_ready(fn(*a))
         best = min(best, (time.perf_counter() - t0) / reps)
     return best * 1e3
 
 
 def profile(x, y, lengths, f, c, h, batch, peak):
-    """Milliseconds per minibatch of each part of a training step (fused
-    backward, float32), each jitted alone and timed over repeated calls."""
-    from jaxlstm import losses
+    """Milliseconds per minibatch of each part of a training step (float32),
+    each jitted alone and timed over repeated calls: the scan's parts, the
+    kernel's, then the whole model and step with each."""
+    from jaxlstm import kernel, losses
     from jaxlstm.model import LSTMClassifierNet, init_params, lstm_scan, sequence_mask
     from jaxlstm.train import init_state, train_step
 
     t = x.shape[1]
-    model = ModelConfig(f, c, (h,))
+    model = ModelConfig(f, c, (h,), lstm_impl="scan")
     hp = make_hparams(c, learning_rate=1e-3)
     params = init_params(model, jax.random.key(0))
     net = LSTMClassifierNet(model)
@@ -124,22 +125,33 @@ def profile(x, y, lengths, f, c, h, batch, peak):
     _, bwd = jax.vjp(lambda a, w: lstm_scan(a, w, mask), xp, wh)
     ct = (jnp.ones((batch, t, h)), (jnp.ones((batch, h)), jnp.ones((batch, h))))
 
-    def loss(p):
-        return jnp.mean(losses.weighted_cross_entropy(net.apply({"params": p}, xb, lb), yb))
+    xp_tm = jnp.swapaxes(xp, 0, 1)
+    _, kbwd = jax.vjp(lambda a, w: kernel.lstm_layer(a, w, mask.T), xp_tm, wh)
+    ct_tm = (jnp.ones((t, batch, h)), (jnp.ones((batch, h)), jnp.ones((batch, h))))
+    nets = {impl: LSTMClassifierNet(ModelConfig(f, c, (h,), lstm_impl=impl)) for impl in ("scan", "kernel")}
 
-    state = init_state(model, hp, jnp.ones(c), jax.random.key(0))
+    def loss(p, impl):
+        return jnp.mean(losses.weighted_cross_entropy(nets[impl].apply({"params": p}, xb, lb), yb))
+
     b = {"x": xb, "lengths": lb, "y": yb, "mask": jnp.ones(batch, bool)}
     rec = t * 2 * batch * h * 4 * h  # one direction of the recurrent matmuls
     parts = [
         ("input projection x @ W_x (all steps)", jax.jit(lambda a: jnp.einsum("btf,fg->btg", a, lp["input_kernel"])),
          (xb,), t * 2 * batch * f * 4 * h),
-        ("forward scan (recurrent h @ W_h)", jax.jit(lambda a, w: lstm_scan(a, w, mask)), (xp, wh), rec),
-        ("backward scan + dW_h matmul", jax.jit(bwd), (ct,), 2 * rec),
-        ("model forward (loss)", jax.jit(loss), (params,), None),
-        ("forward + backward (grad)", jax.jit(jax.grad(loss)), (params,), None),
-        ("train step (grad + Adam + checks)", jax.jit(train_step), (state, b, hp, jax.random.key(1)), None),
+        ("scan: forward (recurrent h @ W_h)", jax.jit(lambda a, w: lstm_scan(a, w, mask)), (xp, wh), rec),
+        ("scan: backward + dW_h matmul", jax.jit(bwd), (ct,), 2 * rec),
+        ("kernel: forward", jax.jit(lambda a, w: kernel.lstm_layer(a, w, mask.T)), (xp_tm, wh), rec),
+        ("kernel: backward + dW_h", jax.jit(kbwd), (ct_tm,), 2 * rec),
     ]
-    print(f"\nprofile: one minibatch of {batch} x {t} x {f}, LSTM({h}), fused backward, float32")
+    for impl in ("scan", "kernel"):
+        state = init_state(ModelConfig(f, c, (h,), lstm_impl=impl), hp, jnp.ones(c), jax.random.key(0))
+        parts += [
+            (f"{impl}: model forward (loss)", jax.jit(lambda p, i=impl: loss(p, i)), (params,), None),
+            (f"{impl}: forward + backward (grad)", jax.jit(jax.grad(lambda p, i=impl: loss(p, i))), (params,), None),
+            (f"{impl}: train step (grad + Adam + checks)", jax.jit(train_step), (state, b, hp, jax.random.key(1)),
+             3 * rec),
+        ]
+    print(f"\nprofile: one minibatch of {batch} x {t} x {f}, LSTM({h}), float32")
     print(f"{'part':<40} {'ms':>7} {'GFLOP/s':>8} {'of matmul':>9}")
     for name, fn, a, flops in parts:
         ms = _best_ms(fn, *a)
