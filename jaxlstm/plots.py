@@ -138,42 +138,38 @@ def _axis_values(values):
 
 
 def confusion_matrix(y_true, y_pred, class_names: Sequence[str], *, normalize: bool = True, figsize=(6, 5)):
-    """Rows: true class; columns: predicted; normalised per true class."""
+    """Rows: true class; columns: predicted; normalised per true class
+    (scikit-learn's ``ConfusionMatrixDisplay``)."""
     plt = pyplot()
-    from sklearn.metrics import confusion_matrix as cm_fn
+    from sklearn.metrics import ConfusionMatrixDisplay
 
-    k = len(class_names)
-    cm = cm_fn(y_true, y_pred, labels=np.arange(k)).astype(float)
-    shown = cm / np.maximum(cm.sum(1, keepdims=True), 1) if normalize else cm
     fig, ax = plt.subplots(figsize=figsize)
-    im = ax.imshow(shown, cmap="Blues", vmin=0)
-    ax.set_xticks(range(k), class_names, rotation=45, ha="right")
-    ax.set_yticks(range(k), class_names)
+    ConfusionMatrixDisplay.from_predictions(
+        y_true, y_pred, labels=np.arange(len(class_names)), display_labels=list(class_names),
+        normalize="true" if normalize else None, values_format=".2f" if normalize else "d", cmap="Blues",
+        xticks_rotation=45, ax=ax, text_kw={"fontsize": 7})
     ax.set(xlabel="predicted", ylabel="true", title="confusion matrix" + (" (recall per row)" if normalize else ""))
-    for i in range(k):
-        for j in range(k):
-            ax.text(j, i, f"{int(cm[i, j])}", ha="center", va="center", fontsize=7,
-                    color="w" if shown[i, j] > 0.5 * shown.max() else "k")
-    fig.colorbar(im, ax=ax)
     fig.tight_layout()
     return fig
 
 
 def roc_curves(y_true, probs, class_names: Sequence[str], *, figsize=(6, 5)):
-    """One-vs-rest ROC curve per class with its AUC (classes without both
-    positives and negatives are skipped)."""
+    """One-vs-rest ROC curve per class with its AUC (scikit-learn's
+    ``RocCurveDisplay``; classes without both positives and negatives are
+    skipped)."""
     plt = pyplot()
-    from sklearn.metrics import auc, roc_curve
+    from sklearn.metrics import RocCurveDisplay
 
     y_true, probs = np.asarray(y_true), np.asarray(probs)
     fig, ax = plt.subplots(figsize=figsize)
+    drawn = 0
     for k, name in enumerate(class_names):
         pos = y_true == k
         if pos.all() or not pos.any():
             continue
-        fpr, tpr, _ = roc_curve(pos, probs[:, k])
-        ax.plot(fpr, tpr, lw=1, label=f"{name} (AUC {auc(fpr, tpr):.3f})")
-    ax.plot([0, 1], [0, 1], "k--", lw=0.7)
+        RocCurveDisplay.from_predictions(pos, probs[:, k], name=str(name), ax=ax, plot_chance_level=drawn == 0,
+                                         curve_kwargs={"lw": 1})
+        drawn += 1
     ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC, one vs rest")
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()

@@ -79,3 +79,19 @@ def test_plots_say_what_they_show():
     assert labels == ["other members (4)", "best: dropout=0.2, learning_rate=0.001, units=16 (2 members)"]
     assert b.get_ylabel() == "val_f1_macro" and max(line.get_linewidth() for line in b.lines) == 2.0
     assert all(float(t).is_integer() for t in a.get_xticks())
+
+
+def test_confusion_matrix_and_roc_show_scikit_learns_numbers():
+    from sklearn.metrics import confusion_matrix, roc_auc_score
+
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 3, 50)
+    probs = rng.dirichlet(np.ones(3), 50)
+    fig = plots.confusion_matrix(y, probs.argmax(1), ["a", "b", "c"])
+    recall = confusion_matrix(y, probs.argmax(1), labels=[0, 1, 2], normalize="true")
+    shown = sorted(float(t.get_text()) for t in fig.axes[0].texts)
+    np.testing.assert_allclose(shown, sorted(np.round(recall.ravel(), 2)))
+    fig = plots.roc_curves(y, probs, ["a", "b", "c"])
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    for k, name in enumerate("abc"):
+        assert any(t.startswith(name) and f"{roc_auc_score(y == k, probs[:, k]):.2f}" in t for t in legend), legend
