@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from jaxlstm import features
+from jaxlstm import features, jsonable
 from jaxlstm._checks import check_sequences
 from jaxlstm.inference import predict_chunked
 from jaxlstm.model import ModelConfig
@@ -67,7 +67,7 @@ def save(path: str | os.PathLike, params, model: ModelConfig, scaler: features.S
         "params": _to_numpy(params),
         "scaler": {"offset": np.asarray(scaler.offset), "scale": np.asarray(scaler.scale)},
         "class_names": json.dumps([str(c) for c in class_names]),
-        "meta": json.dumps(meta or {}, default=_json_default),
+        "meta": jsonable.dumps(meta or {}, strict=False),
         "members": int(members),
     }
     payload = serialization.msgpack_serialize(tree)
@@ -122,11 +122,3 @@ def _to_numpy(tree):
     if isinstance(tree, dict):
         return {k: _to_numpy(v) for k, v in tree.items()}
     return np.asarray(tree)
-
-
-def _json_default(v):
-    if isinstance(v, np.generic):
-        return v.item()
-    if isinstance(v, (np.ndarray, tuple)):
-        return np.asarray(v).tolist()
-    return str(v)

@@ -208,7 +208,7 @@ def _cmd_sweep(args) -> int:
 
     import numpy as np
 
-    from jaxlstm import LSTMClassifier, LSTMSearchCV, config, datasets
+    from jaxlstm import LSTMClassifier, LSTMSearchCV, config, datasets, jsonable
 
     conf = config.load_config(args.config)
     out = args.out or conf.output["dir"] or os.path.join("runs", os.path.splitext(os.path.basename(conf.source))[0])
@@ -242,8 +242,8 @@ def _cmd_sweep(args) -> int:
     y_true = _codes_by_name(_label_names(test), best.classes_, "the test data")
     report = _report(y_true, probs, [str(c) for c in best.classes_])
     with open(os.path.join(out, "test_report.json"), "w") as f:
-        json.dump({"best_params": _jsonable(search.best_params_), "cv_" + metric: search.best_score_,
-                   "test": report}, f, indent=2, default=str)
+        f.write(jsonable.dumps({"best_params": search.best_params_, "cv_" + metric: search.best_score_,
+                                "test": report}, strict=False, indent=2))
     written = ["results.csv", "results.jsonl", "best_model.jaxlstm", "test_report.json"]
     if strategy != "halving":
         written.append("sweep/members.jsonl")
@@ -251,7 +251,7 @@ def _cmd_sweep(args) -> int:
         written += _sweep_plots(out, search, metric, list(conf.space), conf.output["heatmap"], probs, y_true,
                                 [str(c) for c in best.classes_], args.quiet)
     _leaderboard(cv, metric, say, top=args.top)
-    say(f"\nbest {_jsonable(search.best_params_)}: CV {metric} {search.best_score_:.4f}; refit on all training rows")
+    say(f"\nbest {jsonable.plain(search.best_params_)}: CV {metric} {search.best_score_:.4f}; refit on all training rows")
     say(f"time: compile {search.compile_time_:.1f} s, train {search.train_time_:.1f} s (mean_fit_time in "
         f"results.csv is training only), refit {search.refit_time_:.1f} s")
     ci = report["bootstrap_95"]
@@ -267,16 +267,9 @@ def _cmd_sweep(args) -> int:
            if supports[rare] < 20 else ""))
     say("wrote " + ", ".join(os.path.join(out, w) for w in written))
     if args.json:
-        print(json.dumps({"out": out, "best_params": _jsonable(search.best_params_), "cv_score": search.best_score_,
-                          "test": report, "files": written}, default=str))
+        print(jsonable.dumps({"out": out, "best_params": search.best_params_, "cv_score": search.best_score_,
+                              "test": report, "files": written}, strict=False))
     return 0
-
-
-def _jsonable(d: dict) -> dict:
-    import numpy as np
-
-    return {k: (v.item() if isinstance(v, np.generic) else list(v) if isinstance(v, tuple) else v)
-            for k, v in d.items()}
 
 
 def _write_results(out, cv, scoring) -> None:
@@ -284,6 +277,8 @@ def _write_results(out, cv, scoring) -> None:
     import os
 
     import numpy as np
+
+    from jaxlstm import jsonable
 
     names = sorted({k for p in cv["params"] for k in p})
     cols = [f"rank_test_{scoring[0]}"] + [f"{s}_test_{m}" for m in scoring for s in ("mean", "std")] + \
@@ -298,8 +293,8 @@ def _write_results(out, cv, scoring) -> None:
     with open(os.path.join(out, "results.jsonl"), "w") as f:
         for i in order:
             row = {k: _cell(v[i]) for k, v in cv.items() if k != "params" and not k.startswith("param_")}
-            row["params"] = _jsonable(cv["params"][i])
-            f.write(json.dumps(row, default=str) + "\n")
+            row["params"] = jsonable.plain(cv["params"][i])
+            f.write(jsonable.dumps(row, strict=False) + "\n")
 
 
 def _cell(v):
@@ -402,11 +397,13 @@ def _sweep_plots(out, search, metric, space_order, axes, probs, y_true, names, q
 def _leaderboard(cv, metric, say, top=10) -> None:
     import numpy as np
 
+    from jaxlstm import jsonable
+
     order = np.argsort(cv[f"rank_test_{metric}"], kind="stable")[:top]
     say(f"\n{'rank':>4}  {metric + ' (mean ± std)':<26} {'status':<8} params")
     for i in order:
         say(f"{cv[f'rank_test_{metric}'][i]:>4}  {cv[f'mean_test_{metric}'][i]:.4f} ± {cv[f'std_test_{metric}'][i]:.4f}"
-            f"{'':<9} {cv['status'][i]:<8} {_jsonable(cv['params'][i])}")
+            f"{'':<9} {cv['status'][i]:<8} {jsonable.plain(cv['params'][i])}")
 
 
 def _load_model_and_data(args, labels: str):

@@ -36,6 +36,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxlstm import jsonable
 from jaxlstm import progress as progress_mod
 from jaxlstm._checks import check_labels, check_sequences
 from jaxlstm.tabulate import cv_results, param_columns  # noqa: F401  (param_columns: re-exported)
@@ -166,19 +167,9 @@ class SweepInterrupted(KeyboardInterrupt):
 
 
 def _member_hash(static: dict, dyn: dict, fold: int, seed: int, fingerprint: str, max_epochs: int) -> str:
-    payload = json.dumps({"static": static, "dyn": dyn, "fold": fold, "seed": seed, "data": fingerprint,
-                          "epochs": max_epochs}, sort_keys=True, default=_jsonable)
+    payload = jsonable.dumps({"static": static, "dyn": dyn, "fold": fold, "seed": seed, "data": fingerprint,
+                              "epochs": max_epochs}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
-
-
-def _jsonable(v):
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.floating,)):
-        return float(v)
-    if isinstance(v, (np.ndarray, tuple)):
-        return list(np.asarray(v).tolist())
-    raise TypeError(f"not JSON serialisable: {v!r}")
 
 
 def _fingerprint(x, lengths, y, folds, scoring) -> str:
@@ -565,7 +556,7 @@ def _append(out_dir, fingerprint, rows) -> None:
         return
     os.makedirs(out_dir, exist_ok=True)
     path = _members_path(out_dir)
-    text = "".join(json.dumps({**r, "data": fingerprint}, default=_jsonable) + "\n" for r in rows)
+    text = "".join(jsonable.dumps({**r, "data": fingerprint}) + "\n" for r in rows)
     if os.path.exists(path):
         _cut_torn_tail(path)
     try:

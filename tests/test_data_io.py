@@ -225,3 +225,16 @@ def test_labels_optional_for_unlabelled_files_and_ids_kept(tmp_path):
     assert datasets.load_csv(p, min_classes=1).class_names == ("x",)
     with pytest.raises(ValueError, match=r"y has one class \('x'\)"):
         datasets.load_csv(p)
+
+
+def test_one_json_helper_for_numpy_values():
+    import json
+
+    from jaxlstm import jsonable
+
+    row = {"a": np.float32(0.5), "b": np.int64(3), "c": (np.int32(1), 2), "d": np.arange(3), "e": np.bool_(True)}
+    assert json.loads(jsonable.dumps(row)) == {"a": 0.5, "b": 3, "c": [1, 2], "d": [0, 1, 2], "e": True}
+    assert jsonable.plain(row) == {"a": 0.5, "b": 3, "c": [1, 2], "d": [0, 1, 2], "e": True}
+    with pytest.raises(TypeError, match="not JSON serialisable"):
+        jsonable.dumps({"f": object()})
+    assert jsonable.dumps({"f": slice(1)}, strict=False) == '{"f": "slice(None, 1, None)"}'
