@@ -1,13 +1,23 @@
 """The peer benchmark's arithmetic and its skip-if-absent rule (no timing here)."""
 
+import importlib.util
 import pathlib
 import sys
 
-sys.path.insert(0, str(pathlib.Path(__file__).parent.parent / "benchmarks"))
-import bench_peers  # noqa: E402
+import pytest
 
 
-def test_flop_counts_follow_the_stated_formula():
+@pytest.fixture(scope="module")
+def bench_peers():
+    """benchmarks/bench_peers.py as a module, without touching sys.path or sys.modules."""
+    path = pathlib.Path(__file__).parent.parent / "benchmarks" / "bench_peers.py"
+    spec = importlib.util.spec_from_file_location("bench_peers", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_flop_counts_follow_the_stated_formula(bench_peers):
     # W1: the performance issue's "about 1.6e12 training FLOPs".
     assert 1.55e12 < bench_peers.w1_flops(64) < bench_peers.w1_flops(256) < 1.75e12
     h, f, t = 128, 16, 50
@@ -17,14 +27,14 @@ def test_flop_counts_follow_the_stated_formula():
     assert len(bench_peers.W2_CONFIGS) == 16 and len({tuple(c.items()) for c in bench_peers.W2_CONFIGS}) == 16
 
 
-def test_a_missing_peer_is_skipped_with_a_note(monkeypatch):
+def test_a_missing_peer_is_skipped_with_a_note(bench_peers, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # import torch -> ImportError
     note = bench_peers._available("torch")
     assert note.startswith("torch skipped: not installed")
     assert bench_peers._available("jaxlstm") is None
 
 
-def test_table_reports_ratios_to_jaxlstm(capsys):
+def test_table_reports_ratios_to_jaxlstm(bench_peers, capsys):
     rows = [dict(tool="jaxlstm run_sweep", wall=10.0, compile=2.0, run=8.0, score=0.9),
             dict(tool="PyTorch", wall=25.0, score=0.9)]
     bench_peers.table("t", rows, lambda r: 1e12, 100.0, 16)

@@ -21,6 +21,7 @@ def test_the_three_notebooks_are_there_and_stored_without_outputs():
 FIGURES = {"01_quickstart": 3, "02_imbalanced": 6, "03_sweep": 2}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs(path, tmp_path, monkeypatch):
     monkeypatch.setenv("JAXLSTM_NOTEBOOK_QUICK", "1")

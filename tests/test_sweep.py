@@ -142,6 +142,7 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_resume_after_sigkill_equals_an_uninterrupted_run(tmp_path):
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     script = tmp_path / "sweep.py"
@@ -188,6 +189,7 @@ FOUR = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_four_simulated_devices_give_the_same_results(grid, tmp_path):
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     script = tmp_path / "four.py"
@@ -219,6 +221,7 @@ TWO_HOSTS = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_two_processes_joined_by_jax_distributed_give_the_same_results(grid, tmp_path):
     """Multi-host as two local processes (2 CPU devices each) on 127.0.0.1:
     members are sharded over all 4 devices, every process gets every result,
