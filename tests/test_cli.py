@@ -18,12 +18,31 @@ def test_train_prints_per_class_report(capsys):
     assert len([ln for ln in out.splitlines() if ln.strip()[:1].isdigit()]) >= 10  # one row per class
 
 
-def test_train_json_output(capsys):
-    rc = main(["train", "--epochs", "3", "--hidden", "16", "--json", "--quiet", "--class-weight", "0.5"])
+def test_train_json_output(capsys, tmp_path):
+    """The printed scores are the saved model's on the held-out split, as scikit-learn computes them."""
+    import time
+
+    import numpy as np
+    from sklearn.metrics import f1_score, roc_auc_score
+    from sklearn.model_selection import train_test_split
+
+    from jaxlstm import checkpoint, datasets
+
+    t0 = time.perf_counter()
+    rc = main(["train", "--epochs", "3", "--hidden", "16", "--json", "--quiet", "--class-weight", "0.5",
+               "--out", str(tmp_path / "m.jaxlstm")])
+    wall = time.perf_counter() - t0
     payload = json.loads(capsys.readouterr().out)
     assert rc == 0
-    assert 0.0 <= payload["test"]["macro avg"]["f1-score"] <= 1.0
-    assert payload["compile_s"] > 0 and payload["run_s"] > 0
+    d = datasets.load("digits_imbalanced")
+    _, test = train_test_split(np.arange(len(d.y)), test_size=0.25, stratify=d.y, random_state=0)
+    ck = checkpoint.load(tmp_path / "m.jaxlstm")
+    probs = ck.predict_proba(d.x[test], d.lengths[test])
+    assert payload["test"]["macro avg"]["f1-score"] == pytest.approx(f1_score(d.y[test], probs.argmax(1),
+                                                                              average="macro"), abs=1e-6)
+    assert payload["test_roc_auc_ovr"] == pytest.approx(roc_auc_score(d.y[test], probs, multi_class="ovr"), abs=1e-4)
+    assert payload["best_epoch"] == ck.meta["best_epoch"] + 1
+    assert 0 < payload["compile_s"] + payload["run_s"] < wall  # parts of the command's own time
 
 
 def test_errors_exit_non_zero(capsys):

@@ -25,7 +25,8 @@ def test_readme_sweep_example_runs(tmp_path, monkeypatch):
     exec(compile(code[1], str(README), "exec"), scope)
     r = scope["result"]
     assert len(r.cv_results_["params"]) == 8 and (tmp_path / "runs" / "digits" / "members.jsonl").exists()
-    assert 0.3 < r.best_score_ <= 1.0
+    assert r.best_score_ == r.cv_results_["mean_test_f1_macro"].max() == r.cv_results_["mean_test_f1_macro"][r.best_index_]
+    assert r.best_score_ > 0.3  # well above chance (0.1) on the imbalanced digits
 
 
 def test_readme_scikit_learn_example_runs():
