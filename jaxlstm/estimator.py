@@ -28,6 +28,7 @@ from jaxlstm import checkpoint, features, train
 from jaxlstm._checks import check_sequences
 from jaxlstm.inference import PREDICT_CHUNK, bucket, predict_chunked  # noqa: F401  (PREDICT_CHUNK: re-exported)
 from jaxlstm.model import ModelConfig
+from jaxlstm.params import check_param, check_params
 from jaxlstm.progress import Progress
 
 __all__ = ["LSTMClassifier", "to_sequences", "bucket", "estimator_to_config"]
@@ -187,20 +188,23 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
 
     # -- helpers shared with LSTMSearchCV --------------------------------------
+    def _validate_params(self) -> None:
+        """Every parameter against :data:`jaxlstm.params.PARAMETER_RULES`
+        (scikit-learn's ``_validate_params``)."""
+        check_params(self.get_params(deep=False))
+
     def _hidden(self) -> tuple[int, ...]:
+        check_params({"units": self.units, "hidden_sizes": self.hidden_sizes})
         hs = (self.units,) if self.units is not None else self.hidden_sizes
         hs = (hs,) if isinstance(hs, numbers.Integral) else tuple(hs)
-        if not hs or any(int(h) < 1 for h in hs):
-            raise ValueError(f"hidden_sizes must be positive sizes, got {hs!r}")
         return tuple(int(h) for h in hs)
 
     def _class_weight_args(self, classes: np.ndarray) -> dict:
         cw = self.class_weight
+        check_param("class_weight", cw)
         if cw is None:
             return {"class_weight_exponent": 0.0}
         if isinstance(cw, str):
-            if cw != "balanced":
-                raise ValueError(f"class_weight must be None, 'balanced', a dict or a number, got {cw!r}")
             return {"class_weight_exponent": 1.0}
         if isinstance(cw, dict):
             unknown = set(cw) - set(classes.tolist())
@@ -208,17 +212,9 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                 raise ValueError(f"class_weight has labels not in y: {sorted(unknown, key=str)}")
             return {"class_weight_exponent": 0.0,
                     "class_weights": np.array([float(cw.get(c, 1.0)) for c in classes.tolist()])}
-        if isinstance(cw, numbers.Real) and not isinstance(cw, bool):
-            if not cw >= 0:
-                raise ValueError(f"class_weight as an exponent must be >= 0 (0 none, 1 balanced), got {cw!r}")
-            return {"class_weight_exponent": float(cw)}
-        raise ValueError(f"class_weight must be None, 'balanced', a dict or a number, got {cw!r}")
+        return {"class_weight_exponent": float(cw)}
 
     def _hparams(self, classes: np.ndarray) -> train.HParams:
-        for name in ("learning_rate", "l1", "l2", "weight_decay", "dropout", "noise_std", "grad_clip"):
-            v = getattr(self, name)
-            if not (v is None and name == "grad_clip") and (isinstance(v, bool) or not isinstance(v, numbers.Real)):
-                raise ValueError(f"{name} must be a number, got {v!r}")
         clip = math.inf if self.grad_clip is None else float(self.grad_clip)
         return train.make_hparams(len(classes), learning_rate=self.learning_rate, l1=self.l1, l2=self.l2,
                                   weight_decay=self.weight_decay, dropout=self.dropout, grad_clip=clip,
@@ -226,10 +222,6 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                                   **self._class_weight_args(classes))
 
     def _config(self, num_features: int, num_classes: int, lengths: np.ndarray) -> train.TrainConfig:
-        for name in ("batch_size", "epochs"):
-            v = getattr(self, name)
-            if not isinstance(v, numbers.Integral) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
         model = ModelConfig(num_features, num_classes, self._hidden(), bool(self.bidirectional),
                             None if self.head_size is None else int(self.head_size), matmul_dtype=self.matmul_dtype,
                             conv_filters=self.conv_filters, conv_kernel_sizes=self.conv_kernel_sizes,
@@ -282,6 +274,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
     # -- scikit-learn API ------------------------------------------------------
     def fit(self, X, y):
         """Train on sequences ``X`` (see :func:`to_sequences`) and labels ``y``."""
+        self._validate_params()
         x, lengths = self._read_X(X, reset=True)
         yi = self._read_y(y, len(x))
         n_classes = len(self.classes_)
@@ -293,8 +286,6 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         val = np.zeros(0, np.int64)
         if self.validation_fraction is not None:
             frac = float(self.validation_fraction)
-            if not 0.0 < frac < 1.0:
-                raise ValueError(f"validation_fraction must be in (0, 1) or None, got {frac}")
             from sklearn.model_selection import train_test_split
 
             counts = np.bincount(yi)
@@ -305,8 +296,6 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError("the training rows hold one class: a classifier needs at least two classes")
 
         k = self.n_ensemble
-        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
-            raise ValueError(f"n_ensemble must be a positive integer, got {k!r}")
         with Progress(config.epochs, "fit", "epochs", enabled=bool(self.verbose)) as bar:
             bar.begin_step(config.epochs, config.epochs)
             res = _fit_bucketed(x, lengths, yi, rows, val, hp, self.seed_, config, int(k))

@@ -27,6 +27,7 @@ from flax import struct
 
 from jaxlstm import features, losses, metrics, progress
 from jaxlstm._checks import check_labels, check_sequences
+from jaxlstm.params import check_each, check_params
 from jaxlstm.model import LSTMClassifierNet, ModelConfig, init_params
 
 Array = jax.Array
@@ -89,15 +90,11 @@ def make_hparams(num_classes: int, learning_rate=1e-3, l1=0.0, l2=0.0, weight_de
         ``class_weights`` of the wrong length.
     """
     f = lambda v: jnp.asarray(v, jnp.float32)
-    for name, v, lo in (("learning_rate", learning_rate, 0.0), ("l1", l1, 0.0), ("l2", l2, 0.0),
-                        ("weight_decay", weight_decay, 0.0), ("grad_clip", grad_clip, 0.0),
-                        ("class_weight_exponent", class_weight_exponent, 0.0), ("noise_std", noise_std, 0.0)):
-        a = np.asarray(v, np.float64)
-        if np.any(np.isnan(a)) or np.any(a < lo) or (name == "noise_std" and np.any(np.isinf(a))):
-            raise ValueError(f"{name} must be >= {lo}, got {v!r}")
-    d = np.asarray(dropout, np.float64)
-    if np.any(np.isnan(d)) or np.any(d < 0) or np.any(d >= 1):
-        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    for name, v in (("learning_rate", learning_rate), ("l1", l1), ("l2", l2), ("weight_decay", weight_decay),
+                    ("grad_clip", grad_clip), ("class_weight_exponent", class_weight_exponent),
+                    ("noise_std", noise_std), ("dropout", dropout)):
+        check_each(name, v)
+    grad_clip = math.inf if grad_clip is None else grad_clip
     if class_weights is None:
         cw = jnp.ones(num_classes, jnp.float32)
     else:
@@ -147,14 +144,8 @@ class TrainConfig:
     keep_train_probs: bool = False
 
     def __post_init__(self):
-        if self.batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
-        if self.epochs < 1:
-            raise ValueError(f"epochs must be >= 1, got {self.epochs}")
-        if self.patience is not None and self.patience < 1:
-            raise ValueError(f"patience must be None or >= 1, got {self.patience}")
-        if self.normalize not in ("standard", "minmax", None):
-            raise ValueError(f"normalize must be 'standard', 'minmax' or None, got {self.normalize!r}")
+        check_params({"batch_size": self.batch_size, "epochs": self.epochs, "patience": self.patience,
+                      "normalize": self.normalize})
         metrics.get_scorer(self.select)
         for name in self.record:
             metrics.get_scorer(name)

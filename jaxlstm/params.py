@@ -1,0 +1,186 @@
+"""The one table of user-facing parameter rules (scikit-learn's
+``_parameter_constraints``, for every entry point at once).
+
+:data:`PARAMETER_RULES` maps each parameter name to a :class:`Rule`: what is
+allowed, as a predicate and as the words a message uses. The estimator, the
+TOML config, the sweep's space and the CLI all call :func:`check_param`, so a
+bad value gives one message everywhere::
+
+    learning_rate must be a number >= 0, got -1
+
+with only a prefix saying where the value came from (``"bad.toml:
+model.learning_rate: "``, ``"argument --lr: "``, ``"space.dropout[1]: "``).
+
+Values that are arrays (one per sweep member) go through
+:func:`check_each`: every element meets the same rule.
+
+This module imports nothing from jaxlstm: it sits with ``_checks`` at the
+bottom of the layers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+__all__ = ["Rule", "PARAMETER_RULES", "MATMUL_DTYPES", "LSTM_OVER", "NORMALIZE", "check_param", "check_params",
+           "check_each", "show"]
+
+# the choices of the string parameters (jaxlstm.model keeps the same tuples; tests/test_params.py checks)
+MATMUL_DTYPES = ("float32", "bfloat16")
+LSTM_OVER = ("time", "channels")
+NORMALIZE = ("standard", "minmax", None)
+
+
+def show(v) -> str:
+    """A value as a user wrote it: Python scalars, no NumPy reprs, integral
+    floats without ``.0`` (so ``-1``, ``-1.0`` and ``np.float32(-1)`` read
+    the same from every entry point)."""
+    if isinstance(v, np.ndarray):
+        v = v.tolist()
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(show(a) for a in v) + "]"
+    if isinstance(v, float):
+        r = repr(v)
+        return r[:-2] if r.endswith(".0") else r
+    return repr(v)
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    """What a parameter allows: ``ok(value) -> bool`` and its words
+    (``"a number in [0, 1)"``), which follow "<name> must be"."""
+
+    ok: Callable[[Any], bool]
+    allowed: str
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))
+
+
+def number(low: float = 0.0, high: float = math.inf, *, closed: str = "left", finite: bool = False) -> Rule:
+    """A real number in an interval (``closed``: ``"left"``, ``"right"``,
+    ``"both"`` or ``"neither"``; as scikit-learn's ``Interval(Real, ...)``);
+    NaN never passes."""
+    lo_ok = (lambda v: v >= low) if closed in ("left", "both") else (lambda v: v > low)
+    hi_ok = (lambda v: v <= high) if closed in ("right", "both") or high == math.inf else (lambda v: v < high)
+    if high == math.inf and closed in ("left", "neither"):
+        words = f"a {'finite ' if finite else ''}number {'>=' if closed == 'left' else '>'} {show(low)}"
+    else:
+        words = f"a number in {'[' if closed in ('left', 'both') else '('}{show(low)}, {show(high)}" \
+                f"{']' if closed in ('right', 'both') else ')'}"
+    return Rule(lambda v: _is_number(v) and lo_ok(v) and hi_ok(v) and (not finite or math.isfinite(v)), words)
+
+
+def integer(low: int = 1) -> Rule:
+    """An integer ``>= low`` (``True`` is not the number 1)."""
+    return Rule(lambda v: _is_int(v) and v >= low, "a positive integer" if low == 1 else f"an integer >= {low}")
+
+
+def options(*choices) -> Rule:
+    """One of ``choices`` (as scikit-learn's ``StrOptions``; ``None`` may be one)."""
+    return Rule(lambda v: (v is None or isinstance(v, str)) and v in choices,
+                "one of " + ", ".join(show(c) for c in choices))
+
+
+def or_none(rule: Rule) -> Rule:
+    """``None`` or what ``rule`` allows."""
+    return Rule(lambda v: v is None or rule.ok(v), f"None or {rule.allowed}")
+
+
+def _sizes(v, *, empty: bool) -> bool:
+    if _is_int(v):
+        return v >= 1
+    return isinstance(v, (list, tuple, np.ndarray)) and (empty or len(v) > 0) and all(
+        _is_int(a) and a >= 1 for a in v)
+
+
+def _class_weight(v) -> bool:
+    if v is None or v == "balanced" or isinstance(v, Mapping):
+        return True
+    return _is_number(v) and v >= 0
+
+
+def _flag(v) -> bool:
+    return isinstance(v, (bool, np.bool_)) or (_is_int(v) and v in (0, 1))
+
+
+PARAMETER_RULES: dict[str, Rule] = {
+    # architecture (static: one compiled program per distinct value)
+    "units": or_none(integer(1)),
+    "hidden_sizes": Rule(lambda v: _sizes(v, empty=False), "a positive integer or a non-empty list of them"),
+    "bidirectional": Rule(_flag, "True or False"),
+    "head_size": or_none(integer(1)),
+    "conv_filters": Rule(lambda v: v is None or _sizes(v, empty=True), "None or a list of positive integers"),
+    "conv_kernel_sizes": Rule(lambda v: v is None or _sizes(v, empty=True), "None or a list of positive integers"),
+    "lstm_over": options(*LSTM_OVER),
+    "max_length": or_none(integer(1)),
+    "matmul_dtype": options(*MATMUL_DTYPES),
+    "normalize": options(*NORMALIZE),
+    "batch_size": integer(1),
+    "epochs": integer(1),
+    # dynamic hyperparameters (arrays in HParams; swept per member)
+    "learning_rate": number(0),
+    "l1": number(0),
+    "l2": number(0),
+    "weight_decay": number(0),
+    "dropout": number(0, 1),
+    "noise_std": number(0, finite=True),
+    "grad_clip": or_none(number(0)),
+    "class_weight": Rule(_class_weight, "None, 'balanced', a dict {label: weight} or an exponent >= 0 "
+                                        "(weights balanced**e: 0 none, 1 balanced)"),
+    "class_weight_exponent": number(0),
+    # fitting
+    "n_ensemble": integer(1),
+    "patience": or_none(integer(1)),
+    "validation_fraction": or_none(number(0, 1, closed="neither")),
+}
+
+
+def message(name: str, value, where: str = "") -> str:
+    """``"<where><name> must be <allowed>, got <value>"``."""
+    return f"{where}{name} must be {PARAMETER_RULES[name].allowed}, got {show(value)}"
+
+
+def check_param(name: str, value, *, where: str = "") -> None:
+    """Raise ``ValueError`` unless ``value`` meets ``name``'s rule.
+
+    ``where`` is prefixed to the message (e.g. ``"bad.toml: model.dropout: "``).
+    Names without a rule pass (they are checked where they are used).
+    """
+    rule = PARAMETER_RULES.get(name)
+    if rule is not None and not rule.ok(value):
+        raise ValueError(message(name, value, where))
+
+
+def check_params(values: Mapping[str, Any], *, where: str = "") -> None:
+    """:func:`check_param` for every item of ``values``."""
+    for name, value in values.items():
+        check_param(name, value, where=where)
+
+
+def check_each(name: str, values, *, where: str = "") -> None:
+    """Every element of ``values`` (a scalar, a list or an array: one value
+    per sweep member) meets ``name``'s rule; the message shows the first
+    element that does not, and its index when there are several."""
+    if hasattr(values, "__array__") and not isinstance(values, (np.ndarray, np.generic)):
+        values = np.asarray(values)  # a JAX array
+    if isinstance(values, (list, tuple, np.ndarray)) and name not in ("hidden_sizes", "conv_filters",
+                                                                       "conv_kernel_sizes"):
+        flat = np.asarray(values, dtype=object).reshape(-1) if np.ndim(values) else [values]
+        for i, v in enumerate(flat):
+            check_param(name, v.item() if isinstance(v, np.generic) else v,
+                        where=f"{where}{name}[{i}]: " if len(flat) > 1 else where)
+        return
+    check_param(name, values.item() if isinstance(values, np.generic) else values, where=where)
