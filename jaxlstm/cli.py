@@ -9,6 +9,34 @@ import sys
 __all__ = ["main"]
 
 
+def _checked(name: str, v, text: str):
+    """``v`` if it meets ``name``'s rule in :data:`jaxlstm.params.PARAMETER_RULES`; else argparse's
+    error with the message every entry point gives (``argument --lr: learning_rate must be ...``)."""
+    from jaxlstm.params import check_param
+
+    try:
+        check_param(name, v)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return v
+
+
+def _param(name: str, parse):
+    """An argparse ``type`` that parses a flag's text and checks it as parameter ``name``."""
+    def convert(text: str):
+        from jaxlstm.params import PARAMETER_RULES
+
+        try:
+            v = parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{name} must be {PARAMETER_RULES[name].allowed}, got {text!r}") from None
+        return _checked(name, v, text)
+
+    convert.__name__ = name
+    return convert
+
+
 def _class_weight(text: str) -> tuple[float, str]:
     """``balanced`` -> 1, ``none`` -> 0, a number -> that exponent."""
     t = text.strip().lower()
@@ -19,10 +47,8 @@ def _class_weight(text: str) -> tuple[float, str]:
     try:
         e = float(t)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--class-weight must be 'balanced', 'none' or an exponent >= 0, got {text!r}") from None
-    if not e >= 0:  # the same rule as the TOML config and LSTMClassifier: > 1 weighs rare classes above balanced
-        raise argparse.ArgumentTypeError(f"--class-weight exponent must be >= 0, got {e:g}")
+        e = text
+    _checked("class_weight", e, text)  # > 1 weighs rare classes above balanced
     return e, f"balanced**{e:g}"
 
 
@@ -30,10 +56,8 @@ def _hidden(text: str) -> tuple[int, ...]:
     try:
         sizes = tuple(int(v) for v in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--hidden must be comma-separated integers, got {text!r}") from None
-    if not sizes or min(sizes) < 1:
-        raise argparse.ArgumentTypeError(f"--hidden sizes must be >= 1, got {text!r}")
-    return sizes
+        sizes = text
+    return _checked("hidden_sizes", sizes, text)
 
 
 def _cmd_train(args) -> int:
@@ -511,15 +535,15 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--dataset", default="digits_imbalanced", help="dataset name (see `jaxlstm datasets`)")
     t.add_argument("--hidden", type=_hidden, default="128", help="LSTM sizes, e.g. 128 or 64,64")
     t.add_argument("--bidirectional", action="store_true", help="bidirectional LSTM layers")
-    t.add_argument("--head", type=int, default=0, help="hidden ReLU dense layer size (0 = none)")
-    t.add_argument("--epochs", type=int, default=30, help="training epochs")
-    t.add_argument("--batch-size", type=int, default=32, help="minibatch size")
-    t.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate")
-    t.add_argument("--l1", type=float, default=0.0, help="L1 penalty on kernels")
-    t.add_argument("--l2", type=float, default=0.0, help="L2 penalty on kernels (Keras meaning)")
-    t.add_argument("--weight-decay", type=float, default=0.0, help="decoupled (AdamW) weight decay")
-    t.add_argument("--dropout", type=float, default=0.0, help="dropout on LSTM outputs, in [0, 1)")
-    t.add_argument("--noise-std", type=float, default=0.0,
+    t.add_argument("--head", type=_param("head_size", lambda t: int(t) or None), default=0, help="hidden ReLU dense layer size (0 = none)")
+    t.add_argument("--epochs", type=_param("epochs", int), default=30, help="training epochs")
+    t.add_argument("--batch-size", type=_param("batch_size", int), default=32, help="minibatch size")
+    t.add_argument("--lr", type=_param("learning_rate", float), default=3e-3, help="Adam learning rate")
+    t.add_argument("--l1", type=_param("l1", float), default=0.0, help="L1 penalty on kernels")
+    t.add_argument("--l2", type=_param("l2", float), default=0.0, help="L2 penalty on kernels (Keras meaning)")
+    t.add_argument("--weight-decay", type=_param("weight_decay", float), default=0.0, help="decoupled (AdamW) weight decay")
+    t.add_argument("--dropout", type=_param("dropout", float), default=0.0, help="dropout on LSTM outputs, in [0, 1)")
+    t.add_argument("--noise-std", type=_param("noise_std", float), default=0.0,
                    help="Gaussian noise on the scaled training inputs (Keras GaussianNoise; 0 = none)")
     t.add_argument("--class-weight", type=_class_weight, default="balanced",
                    help="'balanced', 'none', or an exponent e >= 0 (weights balanced**e: 0 none, 1 balanced)")

@@ -45,7 +45,7 @@ from importlib import resources
 from typing import Any
 
 from jaxlstm.estimator import LSTMClassifier
-from jaxlstm.model import LSTM_OVER, MATMUL_DTYPES
+from jaxlstm.params import check_param
 
 __all__ = ["SweepConfig", "load_config", "example_path", "example_text", "EXAMPLES"]
 
@@ -244,42 +244,26 @@ def _check(source, key, v, types, ok, allowed) -> None:
         raise ValueError(f"{source}: {key} = {v!r}; expected {allowed}")
 
 
+# what TOML cannot write: None is spelled "none"; lists are tuples; rates are floats
+_NONE_SPELLED = ("class_weight", "normalize", "grad_clip")
+_TUPLES = ("hidden_sizes", "conv_filters", "conv_kernel_sizes")
+_FLOATS = ("learning_rate", "l1", "l2", "weight_decay", "dropout", "noise_std", "grad_clip")
+
+
 def _model_value(source, where, key, v):
-    if key == "class_weight":
-        if v == "none":
-            return None
-        if v == "balanced" or (isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0):
-            return v
-        raise ValueError(f"{source}: {where} = {v!r}; expected \"none\", \"balanced\" or an exponent >= 0")
-    if key in ("hidden_sizes", "conv_filters", "conv_kernel_sizes"):
-        v = [v] if isinstance(v, int) else v
-        if not isinstance(v, list) or not (v or key != "hidden_sizes") or not all(
-                isinstance(a, int) and not isinstance(a, bool) and a > 0 for a in v):
-            raise ValueError(f"{source}: {where} = {v!r}; expected a positive integer or a list of them")
-        return tuple(v)
-    if key == "normalize":
-        if v not in ("standard", "minmax", "none"):
-            raise ValueError(f"{source}: {where} = {v!r}; expected \"standard\", \"minmax\" or \"none\"")
-        return None if v == "none" else v
-    if key in ("units", "batch_size", "epochs", "head_size", "n_ensemble", "max_length"):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{source}: {where} = {v!r}; expected a positive integer")
-        return v
-    choices = {"lstm_over": LSTM_OVER, "matmul_dtype": MATMUL_DTYPES}.get(key)
-    if choices is not None:
-        if v not in choices:
-            raise ValueError(f"{source}: {where} = {v!r}; expected one of " + ", ".join(f'"{d}"' for d in choices))
-        return v
+    """A TOML value of an LSTMClassifier parameter, checked by its rule in
+    :data:`jaxlstm.params.PARAMETER_RULES` (the message is the estimator's,
+    after ``"<file>: <key path>: "``)."""
+    if key in _NONE_SPELLED and v == "none":
+        v = None
+    check_param(key, v, where=f"{source}: {where}: ")
+    if key in _TUPLES and v is not None:
+        return (v,) if isinstance(v, int) else tuple(v)
+    if key in _FLOATS and v is not None:
+        return float(v)
     if key == "bidirectional":
-        if not isinstance(v, bool):
-            raise ValueError(f"{source}: {where} = {v!r}; expected true or false")
-        return v
-    if key == "grad_clip" and v == "none":
-        return None
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0 or (key == "dropout" and v >= 1):
-        rng = "in [0, 1)" if key == "dropout" else ">= 0"
-        raise ValueError(f"{source}: {where} = {v!r}; expected a number {rng}")
-    return float(v)
+        return bool(v)
+    return v
 
 
 def _space_value(source, key, v):
@@ -287,7 +271,7 @@ def _space_value(source, key, v):
     if isinstance(v, list):
         if not v:
             raise ValueError(f"{source}: {where} is an empty list")
-        return [_model_value(source, where, key, a) for a in v]
+        return [_model_value(source, f"{where}[{i}]", key, a) for i, a in enumerate(v)]
     if isinstance(v, dict):
         if len(v) != 1 or next(iter(v)) not in DISTRIBUTIONS:
             raise ValueError(f"{source}: {where} = {v!r}; a distribution is one of "

@@ -41,6 +41,7 @@ from jaxlstm import progress as progress_mod
 from jaxlstm._checks import check_labels, check_sequences
 from jaxlstm.tabulate import cv_results, param_columns  # noqa: F401  (param_columns: re-exported)
 from jaxlstm.model import ModelConfig
+from jaxlstm.params import check_param, check_params
 from jaxlstm.train import Split, TrainConfig, fit, make_hparams, tuned_jit
 
 __all__ = ["STATIC_KEYS", "DYNAMIC_KEYS", "SweepResult", "SweepInterrupted", "run_sweep", "make_folds",
@@ -54,7 +55,7 @@ DEFAULTS = {"hidden_sizes": (128,), "bidirectional": False, "head_size": None, "
             "normalize": "standard", "matmul_dtype": "float32", "conv_filters": (), "conv_kernel_sizes": (), "lstm_over": "time", "max_length": None,
             "epochs": 10, "learning_rate": 1e-3, "l1": 0.0, "l2": 0.0, "weight_decay": 0.0, "dropout": 0.0, "noise_std": 0.0, "grad_clip": math.inf,
             "class_weight_exponent": 0.0, "class_weights": None}
-ALLOWED = set(DEFAULTS) | {"units"}
+ALLOWED = set(DEFAULTS) | {"units", "class_weight"}  # LSTMClassifier's names, turned into the keys above
 
 
 def expand_space(space=None, configs=None, n_iter: int | None = None, random_state=None) -> list[dict]:
@@ -76,6 +77,14 @@ def expand_space(space=None, configs=None, n_iter: int | None = None, random_sta
         unknown = set(c) - ALLOWED
         if unknown:
             raise ValueError(f"unknown hyperparameter(s) {sorted(unknown)}; allowed: {sorted(ALLOWED)}")
+    for grid in [] if space is None else space if isinstance(space, list) else [space]:
+        for k, values in grid.items():  # each member's value, by the rule LSTMClassifier uses
+            if isinstance(values, (list, tuple, np.ndarray)):
+                for i, v in enumerate(values):
+                    check_param(k, v.item() if isinstance(v, np.generic) else v, where=f"space.{k}[{i}]: ")
+    for i, c in enumerate(out):  # explicit configurations and values drawn from distributions
+        check_params({k: v.item() if isinstance(v, np.generic) else v for k, v in c.items()},
+                     where=f"{'configs' if configs is not None else 'candidates'}[{i}]: ")
     return out
 
 
@@ -84,12 +93,16 @@ def _normalise(cfg: Mapping) -> dict:
     if "units" in cfg:  # the Keras tutorial's name for a single LSTM size
         c["hidden_sizes"] = (int(cfg["units"]),)
         del c["units"]
+    if "class_weight" in cfg:  # LSTMClassifier's spelling: None, "balanced" or an exponent
+        cw = c.pop("class_weight")
+        if isinstance(cw, Mapping):
+            raise ValueError("a sweep takes class_weight as None, 'balanced' or an exponent; per-class "
+                             "weights go in class_weights, in class index order")
+        c["class_weight_exponent"] = 0.0 if cw is None else 1.0 if cw == "balanced" else float(cw)
     hs = c["hidden_sizes"]
     c["hidden_sizes"] = (int(hs),) if np.isscalar(hs) else tuple(int(h) for h in hs)
     probe = ModelConfig(1, 2, conv_filters=c["conv_filters"], conv_kernel_sizes=c["conv_kernel_sizes"])
     c["conv_filters"], c["conv_kernel_sizes"] = probe.conv_filters, probe.conv_kernel_sizes  # hashable, filled in
-    if int(c["epochs"]) < 1:
-        raise ValueError(f"epochs must be >= 1, got {c['epochs']}")
     c["epochs"] = int(c["epochs"])
     c["batch_size"] = int(c["batch_size"])
     return c

@@ -1,0 +1,87 @@
+"""jaxlstm.params: one table of parameter rules, one message from every entry point."""
+
+import numpy as np
+import pytest
+
+from jaxlstm import LSTMClassifier, config, model, params
+from jaxlstm.cli import main
+from jaxlstm.sweep import run_sweep
+from jaxlstm.train import make_hparams
+
+# parameter, bad value, the CLI's flag and text for it (None: no flag), and the one message
+BAD = [
+    ("learning_rate", -1, ("--lr", "-1"), "learning_rate must be a number >= 0, got -1"),
+    ("dropout", 1.5, ("--dropout", "1.5"), "dropout must be a number in [0, 1), got 1.5"),
+    ("batch_size", 0, ("--batch-size", "0"), "batch_size must be a positive integer, got 0"),
+    ("matmul_dtype", "fp8", None, "matmul_dtype must be one of 'float32', 'bfloat16', got 'fp8'"),
+    ("class_weight", -1, ("--class-weight", "-1"),
+     "class_weight must be None, 'balanced', a dict {label: weight} or an exponent >= 0 "
+     "(weights balanced**e: 0 none, 1 balanced), got -1"),
+    ("units", 0, None, "units must be None or a positive integer, got 0"),
+    ("hidden_sizes", [0], ("--hidden", "0"), "hidden_sizes must be a positive integer or a non-empty list of them, "
+                                             "got [0]"),
+]
+IDS = [b[0] for b in BAD]
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(12, 4, 2)).astype(np.float32)
+Y = np.array([0, 1] * 6)
+
+
+def _toml(v) -> str:
+    return f'"{v}"' if isinstance(v, str) else str(v)
+
+
+@pytest.mark.parametrize("name, value, flag, message", BAD, ids=IDS)
+def test_a_bad_value_reads_the_same_from_every_entry_point(name, value, flag, message, tmp_path, capsys):
+    with pytest.raises(ValueError) as e:
+        LSTMClassifier(**{name: value}, epochs=1).fit(X, Y)
+    assert str(e.value) == message
+
+    p = tmp_path / "bad.toml"
+    p.write_text(f"[model]\n{name} = {_toml(value)}\n[search.space]\nepochs = [1]\n")
+    with pytest.raises(ValueError) as e:
+        config.load_config(p)
+    assert str(e.value) == f"{p}: model.{name}: {message}"
+    assert main(["config", "check", str(p)]) == 2  # the TOML through the CLI
+    assert capsys.readouterr().err.strip() == f"error: {p}: model.{name}: {message}"
+
+    p.write_text(f"[search.space]\n{name} = [{_toml(value)}]\n")
+    with pytest.raises(ValueError) as e:
+        config.load_config(p)
+    assert str(e.value) == f"{p}: search.space.{name}[0]: {message}"
+
+    with pytest.raises(ValueError) as e:
+        run_sweep(X, Y, space={name: [value], "epochs": [1]}, cv=2)
+    assert str(e.value) == f"space.{name}[0]: {message}"
+
+    if flag is not None:
+        with pytest.raises(SystemExit) as e:
+            main(["train", *flag, "--quiet"])
+        assert e.value.code == 2
+        assert capsys.readouterr().err.strip().endswith(f"error: argument {flag[0]}: {message}")
+
+
+def test_per_member_values_are_checked_one_by_one_without_numpy_reprs():
+    with pytest.raises(ValueError) as e:
+        make_hparams(2, dropout=np.array([0.1, 0.2, 1.5], np.float32))
+    assert str(e.value) == "dropout[2]: dropout must be a number in [0, 1), got 1.5"
+    with pytest.raises(ValueError) as e:
+        make_hparams(2, learning_rate=np.float64(np.nan))
+    assert str(e.value) == "learning_rate must be a number >= 0, got nan"
+    with pytest.raises(ValueError) as e:
+        run_sweep(X, Y, configs=[{"epochs": 1}, {"epochs": np.int64(0)}], cv=2)
+    assert str(e.value) == "configs[1]: epochs must be a positive integer, got 0"
+    hp = make_hparams(2, dropout=np.array([0.0, 0.5]), grad_clip=None)
+    assert np.asarray(hp.dropout).tolist() == [0.0, 0.5] and float(hp.grad_clip) == np.inf
+
+
+def test_the_table_covers_the_estimator_and_agrees_with_the_model():
+    assert params.MATMUL_DTYPES == model.MATMUL_DTYPES and params.LSTM_OVER == model.LSTM_OVER
+    unchecked = set(LSTMClassifier._get_param_names()) - set(params.PARAMETER_RULES)
+    assert unchecked == {"select", "random_state", "verbose"}  # a scorer name, sklearn's own, anything
+    for name, rule in params.PARAMETER_RULES.items():
+        assert not rule.ok(float("nan")), name
+        assert not rule.ok(True) or name == "bidirectional", name  # True is not the number 1
+    defaults = LSTMClassifier().get_params()
+    params.check_params(defaults)  # the defaults are allowed
+    assert params.show(np.float32(0.5)) == "0.5" and params.show((np.int64(3), 4.0)) == "[3, 4]"
