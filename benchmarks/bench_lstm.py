@@ -3,7 +3,7 @@ vs the scan with the hand-written backward pass vs autodiff through the scan
 (``ModelConfig(lstm_backward=...)``), against this machine's float32 matmul
 rate measured in the same run.
 
-    python benchmarks/bench_lstm.py              # W2 shape, 2 epochs, best of 3 (about 1 minute on 2 cores)
+    python benchmarks/bench_lstm.py              # W2 shape, 2 epochs, median of 3 (about 1 minute on 2 cores)
     python benchmarks/bench_lstm.py --epochs 5
     python benchmarks/bench_lstm.py --profile    # + where one training step's time goes
 
@@ -17,34 +17,25 @@ backward), x1 for the per-epoch validation pass.
 from __future__ import annotations
 
 import argparse
-import platform
-import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+import harness
+from harness import matmul_rate
 from jaxlstm.model import ModelConfig
 from jaxlstm.train import Split, TrainConfig, fit, make_hparams
-
-
-def matmul_rate(n=2048, reps=10, dtype="float32") -> float:
-    """GFLOP/s of an ``n^3`` matmul; bfloat16 operands accumulate in float32."""
-    a = jax.random.normal(jax.random.key(0), (n, n), jnp.float32).astype(dtype)
-    f = jax.jit(lambda x: jnp.matmul(x, x, preferred_element_type=jnp.float32))
-    jax.block_until_ready(f(a))
-    t0 = time.perf_counter()
-    for _ in range(reps):
-        jax.block_until_ready(f(a))
-    return 2 * n**3 * reps / (time.perf_counter() - t0) / 1e9
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--epochs", type=int, default=2)
-    ap.add_argument("--repeats", type=int, default=3, help="interleaved timed runs per variant (best kept)")
     ap.add_argument("--profile", action="store_true", help="also time the parts of one training step")
+    harness.add_arguments(ap, warmup=1, repeats=3)
     args = ap.parse_args()
+    header = harness.machine_header()
+    harness.print_header(header)
     n, t, f, h, c, batch = 4096, 50, 16, 128, 5, 64
     rng = np.random.default_rng(0)
     p = np.geomspace(1, 0.1, c)
@@ -57,51 +48,49 @@ def main():
     flops = args.epochs * t * 2 * 4 * h * (f + h) * (3 * n_tr + (n - n_tr))
     peak = matmul_rate()
     peak_bf16 = matmul_rate(dtype="bfloat16")
-    print(f"machine: {platform.processor() or platform.machine()}, {jax.device_count()} x "
-          f"{jax.devices()[0].device_kind} ({jax.default_backend()}), jax {jax.__version__}")
     print(f"matmul rate (2048^3, jit): float32 {peak:.1f} GFLOP/s, bfloat16 operands {peak_bf16:.1f} GFLOP/s")
     print(f"W2 single member: {n} x {t} x {f}, LSTM({h}), batch {batch}, {args.epochs} epochs; "
-          f"{flops / 1e9:.0f} GFLOP")
-    print(f"{'variant':<10} {'compile s':>9} {'run s':>7} {'s/epoch':>8} {'GFLOP/s':>8} {'of matmul':>9} {'vs autodiff':>11}")
+          f"{flops / 1e9:.0f} GFLOP; run s: median of {args.repeats} interleaved runs after {args.warmup} warm-up")
+    print(f"{'variant':<10} {'compile s':>9} {'run s':>7} {'spread':>6} {'s/epoch':>8} {'GFLOP/s':>8} {'of matmul':>9} "
+          f"{'vs autodiff':>11}")
     data = (jnp.asarray(x), jnp.asarray(lengths), jnp.asarray(y))
-    base = None
-    outs = {}
     variants = {"autodiff": dict(lstm_backward="autodiff", lstm_impl="scan"), "fused": dict(lstm_impl="scan"),
                 "fused-bf16": dict(matmul_dtype="bfloat16", lstm_impl="scan"), "kernel": dict(lstm_impl="kernel")}
-    compiled, compile_s, runs = {}, {}, {k: [] for k in variants}
-    for how in runs:
+    compiled = {}
+    for how in variants:
         cfg = TrainConfig(ModelConfig(f, c, (h,), **variants[how]), batch_size=batch, epochs=args.epochs,
                           record=("f1_macro",))
-        t0 = time.perf_counter()
-        compiled[how] = jax.jit(fit, static_argnums=6).lower(*data, split, hp, jax.random.key(0), cfg).compile()
-        compile_s[how] = time.perf_counter() - t0
-    for _ in range(args.repeats):  # interleaved, best of each: the machine is shared and noisy
-        for how in runs:
-            t1 = time.perf_counter()
-            outs[how] = jax.block_until_ready(compiled[how](*data, split, hp, jax.random.key(0)))
-            runs[how].append(time.perf_counter() - t1)
-    for how in runs:
-        run = min(runs[how])
+        compiled[how] = harness.time_compile(jax.jit(fit, static_argnums=6), *data, split, hp, jax.random.key(0), cfg)
+    run_args = (*data, split, hp, jax.random.key(0))
+    # interleaved, one run of each variant in turn: the machine is shared and noisy
+    outs = {}
+
+    def keep(how):  # the last timed run's result, for its score
+        def call(*a):
+            outs[how] = compiled[how].compiled(*a)
+            return outs[how]
+        return call
+
+    runs = harness.time_interleaved({how: (keep(how), run_args) for how in variants},
+                                    warmup=args.warmup, repeats=args.repeats)
+    base = None
+    results = {"workload": dict(n=n, t=t, f=f, hidden=h, classes=c, batch=batch, epochs=args.epochs),
+               "flops": flops, "matmul_gflops": {"float32": peak, "bfloat16": peak_bf16}, "variants": {}}
+    for how, timing in runs.items():
+        run = timing.median
         base = base or run
-        print(f"{how:<10} {compile_s[how]:>9.2f} {run:>7.2f} {run / args.epochs:>8.2f} {flops / run / 1e9:>8.1f} "
-              f"{flops / run / 1e9 / peak:>8.1%} {base / run:>10.2f}x")
+        print(f"{how:<10} {compiled[how].seconds:>9.2f} {run:>7.2f} {timing.spread:>6.0%} {run / args.epochs:>8.2f} "
+              f"{flops / run / 1e9:>8.1f} {flops / run / 1e9 / peak:>8.1%} {base / run:>10.2f}x")
+        results["variants"][how] = {"config": variants[how], "compile": compiled[how], "run": timing,
+                                    "gflops": flops / run / 1e9,
+                                    "val_f1_macro": float(outs[how].history["val_f1_macro"][-1])}
     print("final validation f1_macro: " + ", ".join(
-        f"{k} {float(v.history['val_f1_macro'][-1]):.4f}" for k, v in outs.items()))
+        f"{k} {v['val_f1_macro']:.4f}" for k, v in results["variants"].items()))
     print("(gradients agree to float32 rounding, tests/test_model.py; unclipped training amplifies that "
           "rounding into different trajectories, so final scores may differ)")
     if args.profile:
-        profile(x, y, lengths, f, c, h, batch, peak)
-
-
-def _best_ms(fn, *a, reps=30):
-    jax.block_until_ready(fn(*a))
-    best = float("inf")
-    for _ in range(3):
-        t0 = time.perf_counter()
-        for _ in range(reps):  # one at a time: asynchronous calls would overlap and compete
-            jax.block_until_ready(fn(*a))
-        best = min(best, (time.perf_counter() - t0) / reps)
-    return best * 1e3
+        results["profile"] = profile(x, y, lengths, f, c, h, batch, peak)
+    harness.save(__file__, args, header, results)
 
 
 def profile(x, y, lengths, f, c, h, batch, peak):
@@ -151,12 +140,18 @@ def profile(x, y, lengths, f, c, h, batch, peak):
             (f"{impl}: train step (grad + Adam + checks)", jax.jit(train_step), (state, b, hp, jax.random.key(1)),
              3 * rec),
         ]
-    print(f"\nprofile: one minibatch of {batch} x {t} x {f}, LSTM({h}), float32")
+    print(f"\nprofile: one minibatch of {batch} x {t} x {f}, LSTM({h}), float32; ms: median of 3 means of 30 calls")
     print(f"{'part':<40} {'ms':>7} {'GFLOP/s':>8} {'of matmul':>9}")
+    rows = []
     for name, fn, a, flops in parts:
-        ms = _best_ms(fn, *a)
+        timing = harness.time_call(fn, *a, warmup=1, repeats=3, number=30)
+        ms = timing.median * 1e3
         rate = "" if flops is None else f"{flops / ms / 1e6:>8.1f} {flops / ms / 1e6 / peak:>8.1%}"
         print(f"{name:<40} {ms:>7.3f} {rate}")
+        rows.append({"part": name, "time": timing, "flops": flops,
+                     "gflops": None if flops is None else flops / ms / 1e6})
+    return rows
+
 
 if __name__ == "__main__":
     main()

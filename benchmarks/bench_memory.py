@@ -12,15 +12,20 @@ size, the estimate the automatic chunk size is based on.
 Part "thousand": a 1,000-member sweep of a small model (200 random
 configurations x 5 CV folds) with the default chunking, timed end to end
 (compile included and shown apart) with its peak memory.
+
+Each measurement is one fresh process (peak RSS is per process), so there is
+no warm-up or repeat; the header and the JSON output (``--json``) are the
+shared ones of ``harness.py``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import platform
 import subprocess
 import sys
+
+import harness
 
 CHILD = r"""
 import json, resource, sys, time
@@ -74,12 +79,15 @@ def chunks():
           f"1 epoch; one chunk per process")
     print(f"{'chunk':>6} {'members':>7} {'wall s':>7} {'peak MiB':>9} {'over base MiB':>13} {'estimate MiB':>12} "
           f"{'measured/estimate':>17}")
+    rows = []
     for chunk in (2, 8, 32, 128):
         r = child(chunk=chunk, **shape)
         over = (r["peak"] - r["base"]) / 2**20
         est = r["est"] * chunk / 2**20
         print(f"{chunk:>6} {r['members']:>7} {r['wall']:>7.1f} {r['peak'] / 2**20:>9.0f} {over:>13.0f} {est:>12.0f} "
               f"{over / est:>17.2f}")
+        rows.append(dict(chunk=chunk, **r))
+    return {"shape": shape, "rows": rows}
 
 
 def thousand():
@@ -90,20 +98,22 @@ def thousand():
           f"{'peak MiB':>9} {'best f1_macro':>13}")
     print(f"{r['members']:>7} {r['ok']:>10} {r['wall']:>7.1f} {r['compile']:>9.1f} {r['run']:>7.1f} "
           f"{r['members'] / r['run']:>9.1f} {r['peak'] / 2**20:>9.0f} {r['best']:>13.3f}")
+    return {"shape": shape, **r}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--part", choices=("chunks", "thousand", "all"), default="all")
+    harness.add_arguments(ap)
     args = ap.parse_args()
-    import jax
-
-    print(f"machine: {platform.processor() or platform.machine()}, {jax.device_count()} x "
-          f"{jax.devices()[0].device_kind} ({jax.default_backend()}), jax {jax.__version__}")
+    header = harness.machine_header()
+    harness.print_header(header)
+    results = {}
     if args.part in ("chunks", "all"):
-        chunks()
+        results["chunks"] = chunks()
     if args.part in ("thousand", "all"):
-        thousand()
+        results["thousand"] = thousand()
+    harness.save(__file__, args, header, results)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,10 @@ that over the XLA rate.
 
 With a GPU (or ``--curve``), jaxlstm's members/s against sweep size
 (1 ... 1,024 members, W1's shape with LSTM(64)) is added.
+
+Each row is one end-to-end run of the workflow (wall time from the first call
+to the scores, compilation included, as a user meets it); the machine header,
+matmul rates and JSON output (``--json``) are ``harness.py``'s.
 """
 
 from __future__ import annotations
@@ -47,13 +51,14 @@ import argparse
 import itertools
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
 
 import numpy as np
+
+import harness
 
 W1_GRID = {"units": [64, 128, 256], "learning_rate": [1e-3, 1e-2, 1e-1], "batch_size": [32, 64]}
 W1 = dict(n=300, t=20, f=10, classes=3, epochs=10, cv=3)
@@ -106,20 +111,14 @@ def balanced(y, classes):
 
 
 def matmul_rates(n=2048, reps=10):
-    """float32 ``n^3`` matmul GFLOP/s through XLA (``bench_lstm.matmul_rate``) and PyTorch."""
-    from bench_lstm import matmul_rate
-
-    out = {"xla": matmul_rate(n, reps)}
+    """float32 ``n^3`` matmul GFLOP/s through XLA (``harness.matmul_rate``) and PyTorch (median call)."""
+    out = {"xla": harness.matmul_rate(n, reps)}
     try:
         import torch
     except ImportError:
         return out
     b = torch.randn(n, n)
-    b @ b
-    t0 = time.perf_counter()
-    for _ in range(reps):
-        b @ b
-    out["torch"] = 2 * n**3 * reps / (time.perf_counter() - t0) / 1e9
+    out["torch"] = 2 * n**3 / harness.time_call(lambda: b @ b, warmup=1, repeats=reps).median / 1e9
     return out
 
 
@@ -353,10 +352,12 @@ def _available(tool):
 
 
 def table(title, rows, flops, peak, members):
+    """Print one workload's rows; return them with GFLOP/s and the ratio to jaxlstm added (for the JSON)."""
     print(f"\n{title}")
     print(f"{'tool':<34} {'wall s':>8} {'compile s':>9} {'run s':>8} {'members/s':>9} {'GFLOP/s':>8} "
           f"{'of matmul':>9} {'best acc':>8} {'jaxlstm faster':>14}")
     jl = next((r for r in rows if r["tool"].startswith("jaxlstm")), None)
+    out = []
     for r in rows:
         gf = flops(r) / r["wall"] / 1e9
         ratio = "" if jl is None else f"{r['wall'] / jl['wall']:.2f}x"
@@ -364,6 +365,9 @@ def table(title, rows, flops, peak, members):
         run = "" if r.get("run") is None else f"{r['run']:.1f}"
         print(f"{r['tool']:<34} {r['wall']:>8.1f} {comp:>9} {run:>8} {members / r['wall']:>9.2f} {gf:>8.1f} "
               f"{gf / peak:>8.1%} {r['score']:>8.3f} {ratio:>14}")
+        out.append(dict(r, gflops=gf, of_matmul=gf / peak, members_per_s=members / r["wall"],
+                        jaxlstm_faster=None if jl is None else r["wall"] / jl["wall"]))
+    return {"title": title, "rows": out}
 
 
 def main():
@@ -378,13 +382,12 @@ def main():
     ap.add_argument("--lstm-impl", choices=("auto", "kernel", "scan"), default="auto",
                     help="jaxlstm's LSTM: the compiled CPU kernel, the scan, or automatic (sets JAXLSTM_LSTM_IMPL)")
     ap.add_argument("--_w1-child", action="store_true", help=argparse.SUPPRESS)
+    harness.add_arguments(ap)
     args = ap.parse_args()
     os.environ["JAXLSTM_LSTM_IMPL"] = args.lstm_impl  # before anything is traced; children inherit it
     if args._w1_child:
         return _w1_child()
     import jax
-
-    import jaxlstm
 
     tools = [t for t in args.tools.split(",") if t]
     notes = []
@@ -393,25 +396,15 @@ def main():
         if why:
             notes.append(why)
             tools.remove(t)
-    versions = {"jax": jax.__version__, "jaxlstm": jaxlstm.__version__}
-    for mod in ("torch", "keras", "tensorflow", "scikeras", "sklearn"):
-        if mod in tools or mod in ("sklearn",) or (mod in ("tensorflow", "scikeras") and "keras" in tools):
-            try:
-                versions[mod] = __import__(mod).__version__
-            except ImportError:
-                pass
+    header = harness.machine_header()
+    harness.print_header(header)
     rates = matmul_rates()
     peak = rates["xla"]
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"{jax.device_count()} x {jax.devices()[0].device_kind} ({jax.default_backend()})")
-    print("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
-    from jaxlstm import kernel
-    print(f"jaxlstm LSTM: lstm_impl={args.lstm_impl}; compiled CPU kernel "
-          + (f"available ({kernel.num_threads()} threads, BLAS: {kernel.blas()})" if kernel.available()
-             else f"not available ({kernel.reason()})"))
+    print(f"jaxlstm LSTM: lstm_impl={args.lstm_impl}; tools: {', '.join(tools)}")
     print("float32 matmul 2048^3: " + ", ".join(f"{k} {v:.1f} GFLOP/s" for k, v in rates.items()))
     for n in notes:
         print("note: " + n)
+    results = {"tools": tools, "notes": notes, "matmul_gflops": rates, "tables": []}
 
     if "w1" in args.workloads.split(","):
         x, y = w1_data()
@@ -430,9 +423,9 @@ def main():
         if "keras" in tools:
             rows.append(dict(tool="Keras/TF + scikeras GridSearchCV", **keras_w1(x, y)))
         members = len(list(itertools.product(*W1_GRID.values()))) * W1["cv"] + 1
-        table(f"W1 tutorial grid: {W1['n']} x {W1['t']} x {W1['f']}, 18 configs x {W1['cv']} folds + refit = "
+        results["tables"].append(table(f"W1 tutorial grid: {W1['n']} x {W1['t']} x {W1['f']}, 18 configs x {W1['cv']} folds + refit = "
               f"{members} fits, {W1['epochs']} epochs, {w1_flops(256) / 1e12:.2f}-{w1_flops(64) / 1e12:.2f}e12 FLOP",
-              rows, lambda r: w1_flops(r["best"]["units"]), peak, members)
+              rows, lambda r: w1_flops(r["best"]["units"]), peak, members))
 
     if "w2one" in args.workloads.split(","):
         x, y, tr, va = w2_data()
@@ -441,8 +434,9 @@ def main():
             rows.append(dict(tool=f"jaxlstm LSTMClassifier ({args.lstm_impl})", **jaxlstm_w2one(x, y, tr, va)))
         if "torch" in tools:
             rows.append(dict(tool="PyTorch nn.LSTM loop", **torch_w2one(x, y, tr, va)))
-        table(f"W2one: one configuration of W2, LSTMClassifier.fit + predict, "
-              f"{w2_flops() / len(W2_CONFIGS) / 1e12:.3f}e12 FLOP", rows, lambda r: w2_flops() / len(W2_CONFIGS), peak, 1)
+        results["tables"].append(table(f"W2one: one configuration of W2, LSTMClassifier.fit + predict, "
+              f"{w2_flops() / len(W2_CONFIGS) / 1e12:.3f}e12 FLOP", rows, lambda r: w2_flops() / len(W2_CONFIGS), peak,
+                                      1))
 
     if "w2" in args.workloads.split(","):
         x, y, tr, va = w2_data()
@@ -455,9 +449,9 @@ def main():
             rows.append(dict(tool="PyTorch nn.LSTM loop", **torch_w2(x, y, tr, va)))
         if "keras" in tools:
             rows.append(dict(tool="Keras/TF model.fit loop", **keras_w2(x, y, tr, va)))
-        table(f"W2 fixed architecture: {W2['n']} x {W2['t']} x {W2['f']}, LSTM({W2['hidden']}), "
+        results["tables"].append(table(f"W2 fixed architecture: {W2['n']} x {W2['t']} x {W2['f']}, LSTM({W2['hidden']}), "
               f"{len(W2_CONFIGS)} configs, batch {W2['batch']}, {W2['epochs']} epochs, "
-              f"{w2_flops() / 1e12:.2f}e12 FLOP", rows, lambda r: w2_flops(), peak, len(W2_CONFIGS))
+              f"{w2_flops() / 1e12:.2f}e12 FLOP", rows, lambda r: w2_flops(), peak, len(W2_CONFIGS)))
 
     if args.curve or jax.default_backend() != "cpu":
         top = args.curve_max or (1024 if jax.default_backend() != "cpu" else 64)
@@ -465,8 +459,11 @@ def main():
         print(f"\njaxlstm members/s against sweep size (W1 shape, LSTM(64), {W1['epochs']} epochs, "
               f"{jax.default_backend()})")
         print(f"{'members':>8} {'compile s':>9} {'run s':>8} {'members/s':>9}")
+        results["curve"] = []
         for m, c, r, mps in jaxlstm_curve(sizes):
             print(f"{m:>8} {c:>9.1f} {r:>8.2f} {mps:>9.2f}")
+            results["curve"].append(dict(members=m, compile_s=c, run_s=r, members_per_s=mps))
+    harness.save(__file__, args, header, results)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,10 @@ one vmapped call, chunked vmaps, and lax.map over members.
 
 Prints one table per workload: strategy, members, compile s, run s, members/s,
 GFLOP/s and the ratio of run time to the loop. Compile time is measured apart
-(AOT lower + compile); run time after jax.block_until_ready.
+(AOT lower + compile, ``harness.time_compile``); run time is the median of
+``--repeats`` runs of the whole sweep (after ``--warmup`` untimed ones), each
+call blocked until ready (``harness.time_call``). Results also as JSON
+(``--json``).
 
 FLOPs counted per member: the LSTM matmuls only, 2 * 4H * (F + H) per sequence
 step, times 3 for training (forward + backward) on the training rows and times
@@ -17,16 +20,26 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import platform
-import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+import harness
 from jaxlstm.model import ModelConfig
-from jaxlstm.sweep import make_folds, _padded
+from jaxlstm.sweep import make_folds
 from jaxlstm.train import Split, TrainConfig, fit, make_hparams
+
+
+def padded(idx_list):
+    """Index lists of unequal length as one ``(k, longest)`` index array and its mask."""
+    size = max(len(i) for i in idx_list)
+    idx = np.zeros((len(idx_list), size), np.int32)
+    mask = np.zeros((len(idx_list), size), bool)
+    for k, i in enumerate(idx_list):
+        idx[k, : len(i)] = i
+        mask[k, : len(i)] = True
+    return idx, mask
 
 
 def workload(n, t, f, classes, seed=0, imbalanced=False):
@@ -38,8 +51,8 @@ def workload(n, t, f, classes, seed=0, imbalanced=False):
 
 
 def members(configs, folds, classes):
-    tr_idx, tr_mask = _padded([a for a, _ in folds])
-    te_idx, te_mask = _padded([b for _, b in folds])
+    tr_idx, tr_mask = padded([a for a, _ in folds])
+    te_idx, te_mask = padded([b for _, b in folds])
     hps, fi = [], []
     for cfg, k in itertools.product(configs, range(len(folds))):
         hps.append(make_hparams(classes, **cfg))
@@ -55,16 +68,8 @@ def take(tree, sl):
     return jax.tree.map(lambda a: a[sl], tree)
 
 
-def timed(fn, *args):
-    t0 = time.perf_counter()
-    compiled = jax.jit(fn, static_argnums=()).lower(*args).compile()
-    t1 = time.perf_counter()
-    out = jax.block_until_ready(compiled(*args))
-    t2 = time.perf_counter()
-    return compiled, t1 - t0, t2 - t1, out
-
-
-def run(name, n, t, f, classes, hidden, configs, n_folds, epochs, batch, chunk_sizes, strategies):
+def run(name, n, t, f, classes, hidden, configs, n_folds, epochs, batch, chunk_sizes, strategies, warmup=0,
+        repeats=1):
     x, lengths, y = workload(n, t, f, classes, imbalanced=classes > 3)
     folds = make_folds(y, n_folds, 0) if n_folds > 1 else [(np.arange(int(n * 0.8)), np.arange(int(n * 0.8), n))]
     hp, split, rngs = members(configs, folds, classes)
@@ -77,51 +82,69 @@ def run(name, n, t, f, classes, hidden, configs, n_folds, epochs, batch, chunk_s
     one = lambda s, h, r: fit(*data, s, h, r, cfg)
     rows = []
 
+    def timed(fn, *args):  # the whole sweep in one call: compile apart, then the runs
+        c = harness.time_compile(jax.jit(fn), *args)
+        return c, harness.time_call(c.compiled, *args, warmup=warmup, repeats=repeats)
+
     if "loop" in strategies:
-        compiled, c_s, _, _ = timed(one, take(split, 0), take(hp, 0), rngs[0])
-        t0 = time.perf_counter()
-        for i in range(m):
-            jax.block_until_ready(compiled(take(split, i), take(hp, i), rngs[i]))
-        rows.append(("loop of single runs", m, c_s, time.perf_counter() - t0))
+        c = harness.time_compile(jax.jit(one), take(split, 0), take(hp, 0), rngs[0])
+
+        def loop():
+            for i in range(m):
+                jax.block_until_ready(c.compiled(take(split, i), take(hp, i), rngs[i]))
+
+        rows.append(("loop of single runs", m, c, harness.time_call(loop, warmup=warmup, repeats=repeats)))
     if "vmap" in strategies:
-        _, c_s, r_s, _ = timed(jax.vmap(one), split, hp, rngs)
-        rows.append(("vmap, all members", m, c_s, r_s))
+        rows.append(("vmap, all members", m, *timed(jax.vmap(one), split, hp, rngs)))
     for size in chunk_sizes:
         if size >= m:
             continue
         pad = -m % size
         idx = np.r_[np.arange(m), np.zeros(pad, int)]
-        compiled, c_s, _, _ = timed(jax.vmap(one), take(split, idx[:size]), take(hp, idx[:size]), rngs[idx[:size]])
-        t0 = time.perf_counter()
-        for s in range(0, len(idx), size):
-            sl = idx[s : s + size]
-            jax.block_until_ready(compiled(take(split, sl), take(hp, sl), rngs[sl]))
-        rows.append((f"vmap chunks of {size}", m, c_s, time.perf_counter() - t0))
-        _, c_s, r_s, _ = timed(lambda s, h, r: jax.lax.map(lambda a: one(*a), (s, h, r), batch_size=size),
-                               split, hp, rngs)
-        rows.append((f"lax.map batch_size={size}", m, c_s, r_s))
+        c = harness.time_compile(jax.jit(jax.vmap(one)), take(split, idx[:size]), take(hp, idx[:size]),
+                                 rngs[idx[:size]])
 
-    base = rows[0][3]
+        def chunks(c=c, size=size, idx=idx):
+            for s in range(0, len(idx), size):
+                sl = idx[s : s + size]
+                jax.block_until_ready(c.compiled(take(split, sl), take(hp, sl), rngs[sl]))
+
+        rows.append((f"vmap chunks of {size}", m, c, harness.time_call(chunks, warmup=warmup, repeats=repeats)))
+        rows.append((f"lax.map batch_size={size}", m,
+                     *timed(lambda s, h, r, size=size: jax.lax.map(lambda a: one(*a), (s, h, r), batch_size=size),
+                            split, hp, rngs)))
+
+    base = rows[0][3].median
     print(f"\n{name}: {n} x {t} x {f}, {classes} classes, hidden {hidden}, {len(configs)} configs x "
           f"{len(folds)} folds = {m} members, {epochs} epochs, batch {batch}; {flops / 1e9:.1f} GFLOP")
     print(f"{'strategy':<26} {'members':>7} {'compile s':>9} {'run s':>8} {'members/s':>9} {'GFLOP/s':>8} {'vs loop':>8}")
-    for label, mm, c_s, r_s in rows:
-        print(f"{label:<26} {mm:>7} {c_s:>9.2f} {r_s:>8.2f} {mm / r_s:>9.2f} {flops / r_s / 1e9:>8.1f} {base / r_s:>7.2f}x")
+    for label, mm, c, r in rows:
+        r_s = r.median
+        print(f"{label:<26} {mm:>7} {c.seconds:>9.2f} {r_s:>8.2f} {mm / r_s:>9.2f} {flops / r_s / 1e9:>8.1f} "
+              f"{base / r_s:>7.2f}x")
+    return {"name": name, "shape": dict(n=n, t=t, f=f, classes=classes, hidden=hidden, configs=len(configs),
+                                        folds=len(folds), members=m, epochs=epochs, batch=batch),
+            "flops": flops, "rows": [{"strategy": label, "members": mm, "compile": c, "run": r,
+                                      "members_per_s": mm / r.median, "gflops": flops / r.median / 1e9}
+                                     for label, mm, c, r in rows]}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--medium", action="store_true", help="also run the 4096 x 50 x 16 workload")
+    harness.add_arguments(ap, warmup=0, repeats=1)
     args = ap.parse_args()
-    print(f"machine: {platform.processor() or platform.machine()}, {jax.device_count()} x "
-          f"{jax.devices()[0].device_kind} ({jax.default_backend()}), jax {jax.__version__}")
+    header = harness.machine_header()
+    harness.print_header(header)
+    timing = dict(warmup=args.warmup, repeats=args.repeats)
     small = [dict(learning_rate=lr, l2=l2, dropout=d) for lr in (1e-3, 3e-3, 1e-2)
              for l2 in (0.0, 1e-4, 1e-3) for d in (0.0, 0.2)]
-    run("small", 300, 20, 10, 3, 64, small, 3, 10, 32, (6, 18), ("loop", "vmap"))
+    results = [run("small", 300, 20, 10, 3, 64, small, 3, 10, 32, (6, 18), ("loop", "vmap"), **timing)]
     if args.medium:
         medium = [dict(learning_rate=lr, l2=l2, dropout=d, class_weight_exponent=1.0)
                   for lr in (1e-3, 3e-3) for l2 in (0.0, 1e-4) for d in (0.0, 0.2)] * 2
-        run("medium", 4096, 50, 16, 5, 128, medium, 1, 5, 64, (4,), ("loop", "vmap"))
+        results.append(run("medium", 4096, 50, 16, 5, 128, medium, 1, 5, 64, (4,), ("loop", "vmap"), **timing))
+    harness.save(__file__, args, header, {"workloads": results})
 
 
 if __name__ == "__main__":

@@ -1,20 +1,47 @@
-"""The peer benchmark's arithmetic and its skip-if-absent rule (no timing here)."""
+"""The benchmarks' arithmetic, their skip-if-absent rule and their shared
+harness (timing protocol, machine header, JSON output); no timing here."""
 
+import argparse
+import ast
+import datetime
 import importlib.util
+import json
 import pathlib
 import sys
 
+import numpy as np
 import pytest
 
+BENCHMARKS = pathlib.Path(__file__).parent.parent / "benchmarks"
 
-@pytest.fixture(scope="module")
-def bench_peers():
-    """benchmarks/bench_peers.py as a module, without touching sys.path or sys.modules."""
-    path = pathlib.Path(__file__).parent.parent / "benchmarks" / "bench_peers.py"
-    spec = importlib.util.spec_from_file_location("bench_peers", path)
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="module")
+def harness():
+    """benchmarks/harness.py as a module, without touching sys.path or sys.modules."""
+    return _load("harness")
+
+
+@pytest.fixture(scope="module")
+def bench(harness):
+    """Loads benchmarks/<name>.py from its file; its ``import harness`` finds the
+    module above only while it loads (sys.modules is restored after)."""
+    def load(name):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setitem(sys.modules, "harness", harness)
+            return _load(name)
+    return load
+
+
+@pytest.fixture(scope="module")
+def bench_peers(bench):
+    return bench("bench_peers")
 
 
 def test_flop_counts_follow_the_stated_formula(bench_peers):
@@ -37,7 +64,170 @@ def test_a_missing_peer_is_skipped_with_a_note(bench_peers, monkeypatch):
 def test_table_reports_ratios_to_jaxlstm(bench_peers, capsys):
     rows = [dict(tool="jaxlstm run_sweep", wall=10.0, compile=2.0, run=8.0, score=0.9),
             dict(tool="PyTorch", wall=25.0, score=0.9)]
-    bench_peers.table("t", rows, lambda r: 1e12, 100.0, 16)
+    returned = bench_peers.table("t", rows, lambda r: 1e12, 100.0, 16)
     out = capsys.readouterr().out.splitlines()
     assert out[-1].split()[-1] == "2.50x" and out[-2].split()[-1] == "1.00x"
     assert "100.0" in out[-2] and "40.0" in out[-1]  # GFLOP/s = 1e12 / wall
+    # the same numbers for the JSON file
+    assert returned["title"] == "t"
+    assert [r["jaxlstm_faster"] for r in returned["rows"]] == [1.0, 2.5]
+    assert [r["gflops"] for r in returned["rows"]] == [100.0, 40.0]
+    assert [r["members_per_s"] for r in returned["rows"]] == [1.6, 0.64]
+
+
+# ----------------------------------------------------------------------------- the harness
+
+
+class FakeClock:
+    """Returns the given instants in turn."""
+
+    def __init__(self, *instants):
+        self.instants = list(instants)
+
+    def __call__(self):
+        return self.instants.pop(0)
+
+
+def test_time_call_summarises_samples_of_a_fake_clock(harness):
+    calls = []
+    timing = harness.time_call(lambda a: calls.append(a), "x", warmup=2, repeats=3, number=2,
+                               clock=FakeClock(0, 1, 1, 4, 4, 6))
+    assert len(calls) == 2 + 3 * 2  # warm-ups untimed, then repeats x number
+    assert timing.all == (0.5, 1.5, 1.0)  # each sample: the mean of its `number` calls
+    assert (timing.median, timing.min, timing.max) == (1.0, 0.5, 1.5)
+    assert timing.p10 == pytest.approx(0.6) and timing.p90 == pytest.approx(1.4)  # NumPy's linear percentiles
+    assert timing.p10 == pytest.approx(np.percentile(timing.all, 10))
+    assert timing.spread == 1.0  # (max - min) / median
+    assert timing.as_dict() == {"median": 1.0, "p10": timing.p10, "p90": timing.p90, "min": 0.5, "max": 1.5,
+                                "spread": 1.0, "all": [0.5, 1.5, 1.0]}
+    assert harness.Timing((2.0,)).spread == 0.0
+    with pytest.raises(ValueError):
+        harness.Timing(())
+    with pytest.raises(ValueError):
+        harness.time_call(lambda: None, repeats=0)
+
+
+def test_time_call_blocks_on_every_call_before_reading_the_clock(harness, monkeypatch):
+    import jax
+
+    events = []
+    monkeypatch.setattr(jax, "block_until_ready", lambda out: events.append(("block", out)) or out)
+
+    def clock():
+        events.append(("clock",))
+        return 0.0
+
+    harness.time_call(lambda: events.append(("call",)) or "result", warmup=1, repeats=2, clock=clock)
+    assert events == [("call",), ("block", "result")] + [("clock",), ("call",), ("block", "result"), ("clock",)] * 2
+
+
+def test_time_interleaved_takes_turns(harness):
+    order = []
+    timings = harness.time_interleaved({"a": (order.append, ("a",)), "b": (order.append, ("b",))},
+                                       warmup=1, repeats=2, clock=FakeClock(0, 1, 1, 3, 3, 4, 4, 7))
+    assert order == ["a", "b"] * 3
+    assert list(timings) == ["a", "b"]
+    assert timings["a"].all == (1.0, 1.0) and timings["b"].all == (2.0, 3.0)
+
+
+def test_time_compile_times_lowering_and_compilation_apart(harness):
+    import jax
+
+    for fn in (jax.jit(lambda x: 2 * x), lambda x: 2 * x):  # jitted or not yet
+        c = harness.time_compile(fn, np.arange(3.0), clock=FakeClock(0.0, 0.25, 1.0))
+        assert (c.lower_s, c.compile_s, c.seconds) == (0.25, 0.75, 1.0)
+        np.testing.assert_array_equal(c.compiled(np.arange(3.0)), [0.0, 2.0, 4.0])
+        assert c.as_dict() == {"lower_s": 0.25, "compile_s": 0.75, "seconds": 1.0}
+
+
+def test_machine_header_has_machine_versions_and_kernel(harness, capsys):
+    from jaxlstm import kernel
+
+    h = harness.machine_header()
+    assert {"date", "platform", "python", "cpu", "cores", "memory_bytes", "versions", "git", "env",
+            "jaxlstm_kernel", "jax"} <= set(h)
+    assert {"model", "flags"} <= set(h["cpu"]) and set(h["cpu"]["flags"]) <= set(harness.SPEED_FLAGS)
+    assert h["cores"]["usable"] >= 1 and h["cores"]["logical"] >= h["cores"]["usable"]
+    assert {"jax", "jaxlib", "numpy", "jaxlstm"} <= set(h["versions"])
+    assert h["versions"]["numpy"] == np.__version__
+    assert h["jaxlstm_kernel"]["available"] == kernel.available()
+    if kernel.available():
+        assert h["jaxlstm_kernel"]["num_threads"] == kernel.num_threads()
+    else:
+        assert h["jaxlstm_kernel"]["reason"] == kernel.reason()
+    assert json.loads(json.dumps(h)) == h  # plain JSON values
+    harness.print_header(h)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines[:3]] == ["machine", "versions", "jaxlstm compiled CPU kernel"]
+
+
+def test_cpu_flags_come_from_proc_cpuinfo(harness, tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: fpu avx2 avx512f avx512_bf16\n\n"
+                       "processor\t: 1\nmodel name\t: Some CPU\n")
+    info = harness._cpuinfo(cpuinfo)
+    assert info["model name"] == "Some CPU" and info["flags"].split()[-1] == "avx512_bf16"
+    assert harness._cpuinfo(tmp_path / "absent") == {}
+
+
+def test_json_round_trip(harness, tmp_path):
+    payload = {"timing": harness.Timing((1.0, 3.0, 2.0)), "numpy": np.float32(0.5), "array": np.arange(3),
+               "shape": (4096, 50), "path": tmp_path, 7: None}
+    path = harness.write_json(tmp_path / "results" / "bench_x.json", payload)
+    assert harness.read_json(path) == {"timing": harness.Timing((1.0, 3.0, 2.0)).as_dict(), "numpy": 0.5,
+                                       "array": [0, 1, 2], "shape": [4096, 50], "path": str(tmp_path), "7": None}
+
+
+def test_save_writes_where_json_says(harness, tmp_path, capsys):
+    when = datetime.datetime(2026, 11, 24, 12, 30, 5, tzinfo=datetime.timezone.utc)
+    default = harness.default_json_path("/somewhere/bench_lstm.py", when)
+    assert default == harness.RESULTS_DIR / "bench_lstm-2026-11-24T123005Z.json"
+    assert default.parent == BENCHMARKS / "results"  # beside RESULTS.md
+
+    ap = argparse.ArgumentParser()
+    harness.add_arguments(ap, warmup=1, repeats=3)
+    assert (ap.parse_args([]).warmup, ap.parse_args([]).repeats, ap.parse_args([]).json) == (1, 3, None)
+    assert harness.save("bench_x.py", ap.parse_args(["--json", ""]), {}, {}) is None
+    args = ap.parse_args(["--json", str(tmp_path / "out.json"), "--repeats", "5"])
+    path = harness.save("benchmarks/bench_x.py", args, {"cpu": "c"}, {"rows": [harness.Timing((1.0,))]})
+    assert path == tmp_path / "out.json" and str(path) in capsys.readouterr().out
+    data = harness.read_json(path)
+    assert data["script"] == "bench_x.py" and data["header"] == {"cpu": "c"}
+    assert data["args"] == {"json": str(path), "warmup": 1, "repeats": 5}
+    assert data["results"]["rows"][0]["median"] == 1.0
+
+
+def _imports(tree):
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            yield node.module, [a.name for a in node.names]
+        elif isinstance(node, ast.Import):
+            yield from ((a.name, []) for a in node.names)
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in BENCHMARKS.glob("bench_*.py")))
+def test_every_benchmark_uses_the_harness_and_public_names_only(script):
+    source = (BENCHMARKS / script).read_text()
+    tree = ast.parse(source)
+    for module, names in _imports(tree):
+        if module.split(".")[0] == "jaxlstm":
+            private = [n for n in [*module.split("."), *names] if n.startswith("_")]
+            assert not private, f"{script} imports private jaxlstm names {private}"
+    for call in ("harness.machine_header()", "harness.print_header(", "harness.add_arguments(ap", "harness.save("):
+        assert call in source, f"{script} does not call {call}"
+    assert "platform.processor" not in source  # the header is the harness's
+
+
+def test_bench_conv_computes_what_the_model_computes(bench):
+    """bench_conv writes the model's private convolution out; the two agree."""
+    import jax
+
+    from jaxlstm.model import _Conv1D
+
+    bench_conv = bench("bench_conv")
+    params = bench_conv.init_params(jax.random.key(0))
+    x = jax.random.normal(jax.random.key(1), (2, 9, bench_conv.FEATURES))
+    (filters, width), p = bench_conv.BLOCKS[0], params[0]
+    np.testing.assert_allclose(bench_conv.conv_windows(p, x), _Conv1D(filters, width).apply({"params": p}, x),
+                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(bench_conv.window_matmul(params, x), bench_conv.lax_conv(params, x), rtol=1e-4)
