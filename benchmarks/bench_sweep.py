@@ -27,19 +27,8 @@ import numpy as np
 
 import harness
 from jaxlstm.model import ModelConfig
-from jaxlstm.sweep import make_folds
+from jaxlstm.sweep import make_folds, pad_indices
 from jaxlstm.train import Split, TrainConfig, fit, make_hparams
-
-
-def padded(idx_list):
-    """Index lists of unequal length as one ``(k, longest)`` index array and its mask."""
-    size = max(len(i) for i in idx_list)
-    idx = np.zeros((len(idx_list), size), np.int32)
-    mask = np.zeros((len(idx_list), size), bool)
-    for k, i in enumerate(idx_list):
-        idx[k, : len(i)] = i
-        mask[k, : len(i)] = True
-    return idx, mask
 
 
 def workload(n, t, f, classes, seed=0, imbalanced=False):
@@ -51,8 +40,8 @@ def workload(n, t, f, classes, seed=0, imbalanced=False):
 
 
 def members(configs, folds, classes):
-    tr_idx, tr_mask = padded([a for a, _ in folds])
-    te_idx, te_mask = padded([b for _, b in folds])
+    tr_idx, tr_mask = pad_indices([a for a, _ in folds])
+    te_idx, te_mask = pad_indices([b for _, b in folds])
     hps, fi = [], []
     for cfg, k in itertools.product(configs, range(len(folds))):
         hps.append(make_hparams(classes, **cfg))

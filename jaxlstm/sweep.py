@@ -45,7 +45,7 @@ from jaxlstm.params import check_param, check_params
 from jaxlstm.train import Split, TrainConfig, fit, make_hparams, tuned_jit
 
 __all__ = ["STATIC_KEYS", "DYNAMIC_KEYS", "SweepResult", "SweepInterrupted", "run_sweep", "make_folds",
-           "expand_space", "estimate_member_bytes", "read_members"]
+           "expand_space", "estimate_member_bytes", "read_members", "pad_indices"]
 
 STATIC_KEYS = ("hidden_sizes", "bidirectional", "head_size", "batch_size", "normalize", "matmul_dtype",
                "conv_filters", "conv_kernel_sizes", "lstm_over", "max_length")
@@ -126,7 +126,9 @@ def make_folds(y: np.ndarray, cv=5, random_state: int | None = 0, x=None) -> lis
     return [(np.asarray(a), np.asarray(b)) for a, b in cv]
 
 
-def _padded(idx_list: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def pad_indices(idx_list: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Index arrays of unequal length (e.g. CV folds) as one ``Int[k, longest]``
+    index array, zero-padded, and its ``Bool[k, longest]`` mask."""
     size = max(len(i) for i in idx_list)
     idx = np.zeros((len(idx_list), size), np.int32)
     mask = np.zeros((len(idx_list), size), bool)
@@ -305,8 +307,8 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("seeds is empty")
-    tr_idx, tr_mask = _padded([f[0] for f in folds])
-    te_idx, te_mask = _padded([f[1] for f in folds])
+    tr_idx, tr_mask = pad_indices([f[0] for f in folds])
+    te_idx, te_mask = pad_indices([f[1] for f in folds])
     fingerprint = _fingerprint(xa, la, ya, folds, scoring + (("probs",) if return_probs else ())
                                + (("train_probs",) if return_train_probs else ()))
 
