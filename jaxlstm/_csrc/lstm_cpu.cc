@@ -250,7 +250,6 @@ void run(ffi::ThreadPool& tp, int threads, const std::shared_ptr<Work>& w) {
 // would leave a thread idle half of every step). With many members, one
 // lane each: the last uneven round is a small part of the work.
 inline int64_t slices_per_member(int threads, int64_t members) {
-  if (const char* env = std::getenv("JAXLSTM_KERNEL_SLICES")) return std::max(1, std::atoi(env));
   if (members % threads == 0 || members >= 4 * threads) return 1;
   return threads / std::gcd(static_cast<int64_t>(threads), members);
 }
