@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["check_sequences", "check_labels", "check_loss_hparams", "LOSS_HPARAM_RULES"]
+__all__ = ["check_sequences", "check_labels"]
 
 
 def check_sequences(x, lengths=None, *, name: str = "x") -> tuple[np.ndarray, np.ndarray]:
@@ -91,55 +91,3 @@ def check_labels(y, n: int, num_classes: int | None = None, *, min_classes: int 
     if k < min_classes:
         raise ValueError(f"y has {k} distinct class(es); at least {min_classes} are needed")
     return ya.astype(np.int32)
-
-
-# The imbalance remedies' hyperparameters in jaxlstm.losses: name -> (low,
-# high, high included, what the message says is allowed). Values may be
-# scalars or arrays (one per sweep member); every element is checked.
-LOSS_HPARAM_RULES = {
-    "tau": (0.0, np.inf, False, "a finite number >= 0"),      # logit_adjusted_cross_entropy
-    "gamma": (0.0, np.inf, False, "a finite number >= 0"),    # focal_loss
-    "beta": (0.0, 1.0, False, "in [0, 1)"),                   # effective_number_weights
-    "alpha": (0.0, np.inf, False, "finite and >= 0"),         # focal_loss per-class weights
-}
-
-
-def check_loss_hparams(*, names: dict[str, str] | None = None, **values) -> dict[str, np.ndarray]:
-    """Range-check the imbalance remedies' hyperparameters before they are
-    traced (under ``jit`` a bad ``beta`` would only show up as NaN weights).
-
-    Pass any of ``tau``, ``gamma``, ``beta``, ``alpha`` (``None`` is skipped);
-    scalars or arrays, e.g. one value per sweep member. ``names`` maps a rule
-    to the name the caller's user wrote (``{"beta": "cb_beta"}``), so the
-    message names that parameter.
-
-    Returns:
-      the given values as float64 arrays.
-
-    Raises:
-      ValueError: a value outside its range (``tau``, ``gamma``, ``alpha``:
-        finite and ``>= 0``; ``beta``: ``[0, 1)``), NaN, or a non-number;
-        the message names the parameter and the value.
-      TypeError: a keyword that is not one of the rules.
-    """
-    names = names or {}
-    out = {}
-    for key, v in values.items():
-        if key not in LOSS_HPARAM_RULES:
-            raise TypeError(f"check_loss_hparams got an unknown parameter {key!r}; "
-                            f"known: {sorted(LOSS_HPARAM_RULES)}")
-        if v is None:
-            continue
-        label = names.get(key, key)
-        lo, hi, hi_closed, allowed = LOSS_HPARAM_RULES[key]
-        try:
-            a = np.asarray(v, np.float64)
-        except (TypeError, ValueError):
-            raise ValueError(f"{label} must be {allowed}, got {v!r}") from None
-        inside = (a >= lo) & ((a <= hi) if hi_closed else (a < hi))
-        if not np.all(inside):  # NaN fails both comparisons
-            bad = a.reshape(-1)[np.flatnonzero(~inside.reshape(-1))[0]]
-            got = repr(v) if a.ndim == 0 else f"{float(bad)!r} (among {a.size} values)"
-            raise ValueError(f"{label} must be {allowed}, got {got}")
-        out[key] = a
-    return out

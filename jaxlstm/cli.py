@@ -93,14 +93,17 @@ def _cmd_train(args) -> int:
                          progress=not args.quiet)
     hp = make_hparams(data.num_classes, learning_rate=args.lr, l1=args.l1, l2=args.l2,
                       weight_decay=args.weight_decay, dropout=args.dropout, noise_std=args.noise_std,
-                      class_weight_exponent=exponent)
+                      class_weight_exponent=exponent, logit_adjust_tau=args.logit_adjust,
+                      focal_gamma=args.focal_gamma, class_weight_beta=args.cb_beta)
     say = (lambda *a: None) if args.quiet else print
     say(f"dataset {data.name}: {len(data.y)} sequences x {data.x.shape[1]} steps x "
         f"{data.num_features} features, {data.num_classes} classes (counts {counts.min()}..{counts.max()})")
     say(f"split: {len(tr)} train / {len(val)} validation / {len(test)} test (stratified, seed {args.seed})")
     say(f"model: LSTM{list(args.hidden)}{' bidirectional' if args.bidirectional else ''}"
         f"{f' -> Dense({args.head}, relu)' if args.head else ''} -> {data.num_classes} logits; "
-        f"class weights {cw_name}; {args.epochs} epochs, batch {args.batch_size}, lr {args.lr:g}")
+        f"class weights {f'effective-number beta={args.cb_beta:g}' if args.cb_beta > 0 else cw_name}"
+        f"{f'; logit adjustment tau={args.logit_adjust:g}' if args.logit_adjust else ''}"
+        f"{f'; focal gamma={args.focal_gamma:g}' if args.focal_gamma else ''}; {args.epochs} epochs, batch {args.batch_size}, lr {args.lr:g}")
     from jaxlstm.progress import Progress
 
     with Progress(args.epochs, "train", "epochs", enabled=not args.quiet) as bar:
@@ -121,7 +124,9 @@ def _cmd_train(args) -> int:
                                                    "head_size": args.head or None, "dropout": args.dropout, "noise_std": args.noise_std,
                                                    "l1": args.l1, "l2": args.l2, "learning_rate": args.lr,
                                                    "batch_size": args.batch_size, "epochs": args.epochs,
-                                                   "class_weight": exponent, "normalize": config.normalize},
+                                                   "class_weight": exponent, "normalize": config.normalize,
+                                                   "logit_adjust_tau": args.logit_adjust,
+                                                   "focal_gamma": args.focal_gamma, "class_weight_beta": args.cb_beta},
                               "dataset": data.name, "best_epoch": int(result.best_epoch), "seed": args.seed})
         say(f"saved the model to {args.out}")
     probs = predict_proba(result.best_params, model, result.scaler, data.x[test], data.lengths[test])
@@ -547,6 +552,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Gaussian noise on the scaled training inputs (Keras GaussianNoise; 0 = none)")
     t.add_argument("--class-weight", type=_class_weight, default="balanced",
                    help="'balanced', 'none', or an exponent e >= 0 (weights balanced**e: 0 none, 1 balanced)")
+    t.add_argument("--logit-adjust", type=_param("logit_adjust_tau", float), default=0.0, metavar="TAU",
+                   help="logit-adjusted loss (Menon et al. 2021): tau * log(prior) added to the loss's logits; "
+                        "0 = off, 1 = balanced softmax")
+    t.add_argument("--focal-gamma", type=_param("focal_gamma", float), default=0.0, metavar="GAMMA",
+                   help="focal loss (Lin et al. 2017) focusing parameter; 0 = plain cross-entropy")
+    t.add_argument("--cb-beta", type=_param("class_weight_beta", float), default=0.0, metavar="BETA",
+                   help="class-balanced effective-number weights (Cui et al. 2019), in [0, 1); "
+                        "> 0 replaces --class-weight's balanced weights")
     t.add_argument("--normalize", choices=["standard", "minmax", "none"], default="standard",
                    help="input scaling fitted on the training rows")
     t.add_argument("--select", default="f1_macro", help="validation metric that picks the best epoch")

@@ -110,6 +110,9 @@ batch_size = 32
 # learning_rate = 0.001
 # grad_clip = "none"          # or a global gradient-norm bound
 # class_weight = "none"       # "none", "balanced", or an exponent e >= 0 (weights balanced**e)
+# logit_adjust_tau = 0.0      # logit-adjusted loss (Menon et al. 2021): 0 off, 1 balanced softmax
+# focal_gamma = 0.0           # focal loss (Lin et al. 2017): 0 = plain cross-entropy
+# class_weight_beta = 0.0     # effective-number weights (Cui et al. 2019), in [0, 1); > 0 replaces balanced
 # normalize = "standard"      # "standard", "minmax" or "none"
 # matmul_dtype = "float32"    # or "bfloat16" (mixed precision)
 # conv_filters = []           # an LSTM-FCN branch, e.g. [128, 256, 128]
@@ -132,6 +135,8 @@ units = [32, 64]
 learning_rate = [3e-3, 1e-2]  # or { loguniform = [1e-3, 3e-2] }
 class_weight = ["none", "balanced"]
 # dropout = { uniform = [0.0, 0.5] }
+# focal_gamma = [0.0, 2.0]    # imbalance remedies are dynamic: one compiled program
+# logit_adjust_tau = [0.0, 1.0]
 # epochs = [10, 20]           # free: one run scored after 10 and 20 epochs
 
 [output]
@@ -247,7 +252,8 @@ def _check(source, key, v, types, ok, allowed) -> None:
 # what TOML cannot write: None is spelled "none"; lists are tuples; rates are floats
 _NONE_SPELLED = ("class_weight", "normalize", "grad_clip")
 _TUPLES = ("hidden_sizes", "conv_filters", "conv_kernel_sizes")
-_FLOATS = ("learning_rate", "l1", "l2", "weight_decay", "dropout", "noise_std", "grad_clip")
+_FLOATS = ("learning_rate", "l1", "l2", "weight_decay", "dropout", "noise_std", "grad_clip", "logit_adjust_tau",
+           "focal_gamma", "class_weight_beta")
 
 
 def _model_value(source, where, key, v):

@@ -108,6 +108,14 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
       class_weight: ``None``; ``"balanced"`` (scikit-learn's); a dict
         ``{label: weight}``; or a float exponent ``e`` (weights
         ``balanced ** e``: 0 none, 1 balanced).
+      logit_adjust_tau: logit-adjusted cross-entropy (Menon et al. 2021):
+        the loss's softmax sees ``logits + tau * log(prior)``, the prior of
+        the training rows; 0 = off, 1 = balanced softmax. >= 0.
+      focal_gamma: focal loss (Lin et al. 2017) with the class weights as
+        its alpha; 0 = plain (weighted) cross-entropy. >= 0.
+      class_weight_beta: class-balanced "effective number" weights (Cui et
+        al. 2019), in [0, 1); when > 0 they replace the balanced part of
+        ``class_weight`` (a dict's weights still multiply); 0 = off.
       learning_rate, batch_size, epochs: Adam(W) settings.
       grad_clip: global gradient-norm clip (``None``: none).
       normalize: ``"standard"``, ``"minmax"`` or ``None``, fitted on the
@@ -155,6 +163,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, hidden_sizes=(64,), *, units=None, bidirectional=False, head_size=None,
                  dropout=0.0, noise_std=0.0, l1=0.0, l2=0.0, weight_decay=0.0, class_weight=None,
+                 logit_adjust_tau=0.0, focal_gamma=0.0, class_weight_beta=0.0,
                  learning_rate=1e-3, batch_size=32, epochs=20, grad_clip=None, normalize="standard",
                  matmul_dtype="float32", conv_filters=None, conv_kernel_sizes=None, lstm_over="time",
                  max_length=None, n_ensemble=1,
@@ -170,6 +179,9 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         self.l2 = l2
         self.weight_decay = weight_decay
         self.class_weight = class_weight
+        self.logit_adjust_tau = logit_adjust_tau
+        self.focal_gamma = focal_gamma
+        self.class_weight_beta = class_weight_beta
         self.learning_rate = learning_rate
         self.batch_size = batch_size
         self.epochs = epochs
@@ -218,7 +230,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         clip = math.inf if self.grad_clip is None else float(self.grad_clip)
         return train.make_hparams(len(classes), learning_rate=self.learning_rate, l1=self.l1, l2=self.l2,
                                   weight_decay=self.weight_decay, dropout=self.dropout, grad_clip=clip,
-                                  noise_std=self.noise_std,
+                                  noise_std=self.noise_std, logit_adjust_tau=self.logit_adjust_tau,
+                                  focal_gamma=self.focal_gamma, class_weight_beta=self.class_weight_beta,
                                   **self._class_weight_args(classes))
 
     def _config(self, num_features: int, num_classes: int, lengths: np.ndarray) -> train.TrainConfig:
@@ -407,7 +420,7 @@ def _fit_bucketed(x, lengths, y, rows, val, hp, seed, config, n_ensemble=1) -> t
 # LSTMClassifier parameters that become sweep configuration keys as they are.
 _DIRECT = ("bidirectional", "head_size", "batch_size", "normalize", "matmul_dtype", "conv_filters",
            "conv_kernel_sizes", "lstm_over", "max_length", "epochs", "learning_rate", "l1", "l2",
-           "weight_decay", "dropout", "noise_std")
+           "weight_decay", "dropout", "noise_std", "logit_adjust_tau", "focal_gamma", "class_weight_beta")
 
 
 def estimator_to_config(est: LSTMClassifier, classes: np.ndarray) -> dict:

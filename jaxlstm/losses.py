@@ -13,7 +13,7 @@ Ren et al.'s balanced softmax), :func:`focal_loss` (Lin et al., ICCV 2017) and
 :func:`effective_number_weights` (Cui et al., CVPR 2019), with
 :func:`class_counts` / :func:`class_prior` fitted on masked training rows.
 Their ranges are checked on the host by
-:func:`jaxlstm._checks.check_loss_hparams`.
+:func:`jaxlstm.params.check_loss_hparams`.
 """
 
 from __future__ import annotations
@@ -173,7 +173,7 @@ def effective_number_weights(counts: Array, beta: Array | float) -> Array:
     Args:
       counts: ``Float[classes]`` rows per class (e.g. :func:`class_counts`).
       beta: scalar in ``[0, 1)``, may be traced (checked on the host by
-        :func:`jaxlstm._checks.check_loss_hparams`).
+        :func:`jaxlstm.params.check_loss_hparams`).
     Returns:
       ``Float[classes]``.
 

@@ -28,7 +28,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 __all__ = ["Rule", "PARAMETER_RULES", "MATMUL_DTYPES", "LSTM_OVER", "NORMALIZE", "check_param", "check_params",
-           "check_each", "show"]
+           "check_each", "show", "LOSS_HPARAM_RULES", "check_loss_hparams"]
 
 # the choices of the string parameters (jaxlstm.model keeps the same tuples; tests/test_params.py checks)
 MATMUL_DTYPES = ("float32", "bfloat16")
@@ -141,6 +141,11 @@ PARAMETER_RULES: dict[str, Rule] = {
     "class_weight": Rule(_class_weight, "None, 'balanced', a dict {label: weight} or an exponent >= 0 "
                                         "(weights balanced**e: 0 none, 1 balanced)"),
     "class_weight_exponent": number(0),
+    # imbalance remedies (jaxlstm.losses); _checks.LOSS_HPARAM_RULES names these rules
+    "logit_adjust_tau": number(0, finite=True),  # logit-adjusted loss (Menon et al. 2021); 0 = off
+    "focal_gamma": number(0, finite=True),  # focal loss (Lin et al. 2017); 0 = plain cross-entropy
+    "class_weight_beta": number(0, 1),  # effective-number weights (Cui et al. 2019); 0 = off
+    "focal_alpha": number(0, finite=True),  # focal loss per-class weights (each element)
     # fitting
     "n_ensemble": integer(1),
     "patience": or_none(integer(1)),
@@ -184,3 +189,51 @@ def check_each(name: str, values, *, where: str = "") -> None:
                         where=f"{where}{name}[{i}]: " if len(flat) > 1 else where)
         return
     check_param(name, values.item() if isinstance(values, np.generic) else values, where=where)
+
+
+# The pure loss functions' argument names (jaxlstm.losses) -> their rule in PARAMETER_RULES.
+LOSS_HPARAM_RULES = {"tau": "logit_adjust_tau", "gamma": "focal_gamma", "beta": "class_weight_beta",
+                     "alpha": "focal_alpha"}
+
+
+def check_loss_hparams(*, names: dict[str, str] | None = None, **values) -> dict[str, np.ndarray]:
+    """Range-check the imbalance remedies' hyperparameters under the pure
+    loss functions' argument names (``tau``, ``gamma``, ``beta``, ``alpha``),
+    by the rules of ``logit_adjust_tau``, ``focal_gamma``,
+    ``class_weight_beta`` and ``focal_alpha`` in :data:`PARAMETER_RULES`.
+    Under ``jit`` a bad ``beta`` would only show up as NaN weights.
+
+    Values are scalars or arrays (e.g. one per sweep member; ``None`` is
+    skipped); every element is checked. ``names`` maps an argument to the
+    name the caller's user wrote (``{"beta": "cb_beta"}``), so the message
+    names that parameter.
+
+    Returns:
+      the given values as float64 arrays.
+
+    Raises:
+      ValueError: a value outside its range, NaN, or a non-number; the
+        message names the parameter and the value.
+      TypeError: a keyword that is not one of the rules.
+    """
+    names = names or {}
+    out = {}
+    for key, v in values.items():
+        if key not in LOSS_HPARAM_RULES:
+            raise TypeError(f"check_loss_hparams got an unknown parameter {key!r}; "
+                            f"known: {sorted(LOSS_HPARAM_RULES)}")
+        if v is None:
+            continue
+        label = names.get(key, key)
+        rule = PARAMETER_RULES[LOSS_HPARAM_RULES[key]]
+        try:
+            a = np.asarray(v, np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"{label} must be {rule.allowed}, got {v!r}") from None
+        flat = a.reshape(-1)
+        bad = [i for i, e in enumerate(flat.tolist()) if not rule.ok(e)]
+        if bad:
+            got = show(v) if a.ndim == 0 else f"{show(flat[bad[0]])} (among {a.size} values)"
+            raise ValueError(f"{label} must be {rule.allowed}, got {got}")
+        out[key] = a
+    return out

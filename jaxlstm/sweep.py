@@ -50,11 +50,13 @@ __all__ = ["STATIC_KEYS", "DYNAMIC_KEYS", "SweepResult", "SweepInterrupted", "ru
 STATIC_KEYS = ("hidden_sizes", "bidirectional", "head_size", "batch_size", "normalize", "matmul_dtype",
                "conv_filters", "conv_kernel_sizes", "lstm_over", "max_length")
 DYNAMIC_KEYS = ("learning_rate", "l1", "l2", "weight_decay", "dropout", "noise_std", "grad_clip",
-                "class_weight_exponent", "class_weights")
+                "class_weight_exponent", "class_weights", "logit_adjust_tau", "focal_gamma", "class_weight_beta")
 DEFAULTS = {"hidden_sizes": (128,), "bidirectional": False, "head_size": None, "batch_size": 32,
             "normalize": "standard", "matmul_dtype": "float32", "conv_filters": (), "conv_kernel_sizes": (), "lstm_over": "time", "max_length": None,
             "epochs": 10, "learning_rate": 1e-3, "l1": 0.0, "l2": 0.0, "weight_decay": 0.0, "dropout": 0.0, "noise_std": 0.0, "grad_clip": math.inf,
-            "class_weight_exponent": 0.0, "class_weights": None}
+            "class_weight_exponent": 0.0, "class_weights": None, "logit_adjust_tau": 0.0, "focal_gamma": 0.0,
+            "class_weight_beta": 0.0}
+_REMEDIES = ("logit_adjust_tau", "focal_gamma", "class_weight_beta")  # hashed only when set: old runs resume
 ALLOWED = set(DEFAULTS) | {"units", "class_weight"}  # LSTMClassifier's names, turned into the keys above
 
 
@@ -182,6 +184,7 @@ class SweepInterrupted(KeyboardInterrupt):
 
 
 def _member_hash(static: dict, dyn: dict, fold: int, seed: int, fingerprint: str, max_epochs: int) -> str:
+    dyn = {k: v for k, v in dyn.items() if not (k in _REMEDIES and v == 0.0)}
     payload = jsonable.dumps({"static": static, "dyn": dyn, "fold": fold, "seed": seed, "data": fingerprint,
                               "epochs": max_epochs}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:20]

@@ -67,6 +67,18 @@ class HParams(NamedTuple):
       class_weight_exponent: 0 = unweighted, 1 = "balanced", fitted on the
         training rows inside the program.
       class_weights: explicit per-class multipliers (ones = none).
+      logit_adjust_tau: logit-adjusted cross-entropy (Menon et al., ICLR
+        2021): the softmax sees ``logits + tau * log(prior)``, the prior
+        fitted on the training rows inside the program; 0 = off, 1 = the
+        balanced softmax. Predictions use the unadjusted logits.
+      focal_gamma: focal loss (Lin et al., ICCV 2017) focusing parameter,
+        with the class weights as its ``alpha``; 0 = weighted cross-entropy.
+      class_weight_beta: class-balanced "effective number" weights (Cui et
+        al., CVPR 2019), fitted on the training rows. One rule: ``beta > 0``
+        *replaces* ``balanced ** class_weight_exponent`` by
+        ``effective_number_weights(counts, beta)`` (explicit
+        ``class_weights`` still multiply); ``beta = 0`` leaves the exponent's
+        weights as they are.
     """
 
     learning_rate: Array
@@ -78,21 +90,27 @@ class HParams(NamedTuple):
     class_weight_exponent: Array
     class_weights: Array
     noise_std: Array
+    logit_adjust_tau: Array
+    focal_gamma: Array
+    class_weight_beta: Array
 
 
 def make_hparams(num_classes: int, learning_rate=1e-3, l1=0.0, l2=0.0, weight_decay=0.0,
                  dropout=0.0, grad_clip=math.inf, class_weight_exponent=0.0,
-                 class_weights=None, noise_std=0.0) -> HParams:
+                 class_weights=None, noise_std=0.0, logit_adjust_tau=0.0, focal_gamma=0.0,
+                 class_weight_beta=0.0) -> HParams:
     """:class:`HParams` as float32 arrays, with checked ranges.
 
     Raises:
-      ValueError: a negative rate or penalty, dropout outside ``[0, 1)``, or
-        ``class_weights`` of the wrong length.
+      ValueError: a negative rate or penalty, dropout outside ``[0, 1)``, a
+        negative ``logit_adjust_tau`` or ``focal_gamma``, ``class_weight_beta``
+        outside ``[0, 1)``, or ``class_weights`` of the wrong length.
     """
     f = lambda v: jnp.asarray(v, jnp.float32)
     for name, v in (("learning_rate", learning_rate), ("l1", l1), ("l2", l2), ("weight_decay", weight_decay),
                     ("grad_clip", grad_clip), ("class_weight_exponent", class_weight_exponent),
-                    ("noise_std", noise_std), ("dropout", dropout)):
+                    ("noise_std", noise_std), ("dropout", dropout), ("logit_adjust_tau", logit_adjust_tau),
+                    ("focal_gamma", focal_gamma), ("class_weight_beta", class_weight_beta)):
         check_each(name, v)
     grad_clip = math.inf if grad_clip is None else grad_clip
     if class_weights is None:
@@ -104,7 +122,8 @@ def make_hparams(num_classes: int, learning_rate=1e-3, l1=0.0, l2=0.0, weight_de
         if not np.all(np.isfinite(np.asarray(cw))) or np.any(np.asarray(cw) < 0):
             raise ValueError("class_weights must be finite and >= 0")
     return HParams(f(learning_rate), f(l1), f(l2), f(weight_decay), f(dropout), f(grad_clip),
-                   f(class_weight_exponent), cw, f(noise_std))
+                   f(class_weight_exponent), cw, f(noise_std), f(logit_adjust_tau), f(focal_gamma),
+                   f(class_weight_beta))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,8 +176,8 @@ class TrainConfig:
 class TrainState:
     """What a train step reads and writes.
 
-    ``class_weights`` are fitted on the training rows (like scaler statistics)
-    and fixed during training. ``diverged`` turns true the first time a loss
+    ``class_weights`` and ``class_prior`` are fitted on the training rows
+    (like scaler statistics) and fixed during training. ``diverged`` turns true the first time a loss
     or gradient is not finite; from then on the member is frozen.
     """
 
@@ -166,6 +185,7 @@ class TrainState:
     opt_state: Any
     step: Array
     class_weights: Array
+    class_prior: Array
     diverged: Array
     model: ModelConfig = struct.field(pytree_node=False)
 
@@ -217,15 +237,39 @@ def make_optimizer(hparams: HParams) -> optax.GradientTransformation:
         grad_clip=hparams.grad_clip)
 
 
-def init_state(model: ModelConfig, hparams: HParams, class_weights: Array, rng: Array) -> TrainState:
-    """Fresh parameters and optimizer state (pure; vmappable over ``rng``)."""
+def init_state(model: ModelConfig, hparams: HParams, class_weights: Array, rng: Array,
+               class_prior: Array | None = None) -> TrainState:
+    """Fresh parameters and optimizer state (pure; vmappable over ``rng``).
+    ``class_prior`` (``Float[classes]``, for ``logit_adjust_tau``) defaults to
+    uniform, under which logit adjustment changes nothing."""
     params = init_params(model, rng)
     opt_state = make_optimizer(hparams).init(params)
+    if class_prior is None:
+        class_prior = jnp.full(model.num_classes, 1.0 / model.num_classes, jnp.float32)
     return TrainState(params=params, opt_state=opt_state, step=jnp.zeros((), jnp.int32),
-                      class_weights=class_weights, diverged=jnp.zeros((), bool), model=model)
+                      class_weights=class_weights, class_prior=class_prior, diverged=jnp.zeros((), bool),
+                      model=model)
 
 
-def _loss_fn(params, model, batch, hparams, class_weights, rng):
+def _data_loss(logits, y, mask, hparams, class_weights, class_prior):
+    """Per-example training loss: weighted cross-entropy, or with
+    ``logit_adjust_tau``/``focal_gamma`` set the focal loss of the adjusted
+    logits (``focal_loss(logits + tau * log(prior), y, gamma, alpha=w)``; at
+    gamma = 0 that is the logit-adjusted weighted cross-entropy). The cond
+    runs today's loss untouched when both are 0 (bit-identical; a vmapped
+    sweep evaluates both branches and selects)."""
+    def remedied(z):
+        # the shift of losses.logit_adjusted_cross_entropy (log prior clamped at tiny), then focal
+        log_prior = jnp.log(jnp.maximum(class_prior, jnp.finfo(z.dtype).tiny))
+        return losses.focal_loss(z + hparams.logit_adjust_tau * log_prior, y, hparams.focal_gamma,
+                                 class_weights, where=mask)
+
+    return jax.lax.cond(
+        (hparams.logit_adjust_tau == 0) & (hparams.focal_gamma == 0),
+        lambda z: losses.weighted_cross_entropy(z, y, class_weights, where=mask), remedied, logits)
+
+
+def _loss_fn(params, model, batch, hparams, class_weights, rng, class_prior=None):
     # Input noise draws from its own key, so the dropout masks do not depend on it; the
     # cond skips the draw (0.3 ms of a ~20 ms W2 step) when there is none (a vmapped
     # sweep evaluates both branches).
@@ -236,7 +280,9 @@ def _loss_fn(params, model, batch, hparams, class_weights, rng):
     logits = LSTMClassifierNet(model).apply(
         {"params": params}, x, batch["lengths"], dropout_rate=hparams.dropout,
         deterministic=False, rngs={"dropout": rng})
-    ce = losses.weighted_cross_entropy(logits, batch["y"], class_weights, where=batch["mask"])
+    if class_prior is None:
+        class_prior = jnp.full(logits.shape[-1], 1.0 / logits.shape[-1], jnp.float32)
+    ce = _data_loss(logits, batch["y"], batch["mask"], hparams, class_weights, class_prior)
     data_loss = losses.masked_mean(ce, batch["mask"])
     penalty = hparams.l1 * losses.l1_penalty(params) + hparams.l2 * losses.l2_penalty(params)
     return data_loss + penalty, data_loss
@@ -260,7 +306,7 @@ def train_step(state: TrainState, batch: dict, hparams: HParams, rng: Array) -> 
     with no valid rows leaves the state unchanged.
     """
     (loss, data_loss), grads = jax.value_and_grad(_loss_fn, has_aux=True)(
-        state.params, state.model, batch, hparams, state.class_weights, rng)
+        state.params, state.model, batch, hparams, state.class_weights, rng, state.class_prior)
     updates, new_opt = make_optimizer(hparams).update(grads, state.opt_state, state.params)
     new_params = optax.apply_updates(state.params, updates)
     finite = jnp.isfinite(loss) & jnp.isfinite(optax.tree.norm(grads))
@@ -402,8 +448,8 @@ def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng:
     """Train one model from scratch; pure, so ``jit`` it (``config`` static)
     and ``vmap`` it over ``split``/``hparams``/``rng`` for a sweep.
 
-    Scaler statistics and "balanced" class weights are fitted on the training
-    rows only. After each epoch the validation rows are scored with every
+    Scaler statistics, "balanced" or effective-number class weights and the
+    class prior (for ``logit_adjust_tau``) are fitted on the training rows only. After each epoch the validation rows are scored with every
     scorer in ``config.record``; the parameters of the epoch with the best
     ``config.select`` score are kept (ties keep the earlier epoch). With no
     validation rows the last epoch is kept.
@@ -428,11 +474,17 @@ def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng:
     tr_x, tr_len = x[split.train_idx], lengths[split.train_idx]
     scaler = features.fit_scaler(config.normalize, tr_x, tr_len, where=split.train_mask)
     data = {"x": features.apply_scaler(x, lengths, scaler), "lengths": lengths, "y": y}
-    cw = losses.class_weights(y[split.train_idx], model.num_classes, hparams.class_weight_exponent,
+    tr_y = y[split.train_idx]
+    cw = losses.class_weights(tr_y, model.num_classes, hparams.class_weight_exponent,
                               hparams.class_weights, where=split.train_mask)
+    counts = losses.class_counts(tr_y, model.num_classes, where=split.train_mask)
+    # class_weight_beta > 0 replaces balanced ** exponent (explicit weights still multiply)
+    cb = losses.effective_number_weights(counts, hparams.class_weight_beta) * hparams.class_weights
+    cw = jnp.where(hparams.class_weight_beta > 0, cb, cw)
+    prior = losses.class_prior(tr_y, model.num_classes, where=split.train_mask)
     init_rng, data_rng = jax.random.split(rng)
     if start is None:
-        state, offset = init_state(model, hparams, cw, init_rng), jnp.int32(0)
+        state, offset = init_state(model, hparams, cw, init_rng, prior), jnp.int32(0)
     else:
         state, offset = start[0], jnp.asarray(start[1], jnp.int32)
     has_val = split.val_idx.shape[0] > 0

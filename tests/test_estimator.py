@@ -206,3 +206,18 @@ def test_conv_branch_estimator_round_trips_and_is_searchable(tmp_path):
     s = LSTMSearchCV(LSTMClassifier(**SMALL), {"conv_filters": [None, (4,)]}, cv=2, refit=False).fit(SEQS, Y)
     assert [p["conv_filters"] for p in s.cv_results_["params"]] == [None, (4,)]
     assert np.all(np.isfinite(s.cv_results_["mean_test_score"]))
+
+
+def test_imbalance_remedies_are_estimator_params_and_survive_a_checkpoint(tmp_path):
+    kw = dict(SMALL, epochs=2, logit_adjust_tau=1.0, focal_gamma=2.0, class_weight_beta=0.9)
+    clf = LSTMClassifier(**kw).fit(SEQS, Y)
+    counts = np.bincount(Y).astype(np.float64)
+    w = (1 - 0.9) / (1 - 0.9 ** counts)
+    np.testing.assert_allclose(clf.class_weights_, w * 3 / w.sum(), rtol=1e-5)
+    plain = LSTMClassifier(**{**kw, "logit_adjust_tau": 0.0, "focal_gamma": 0.0}).fit(SEQS, Y)
+    assert not np.allclose(clf.predict_proba(SEQS), plain.predict_proba(SEQS))
+    clf.save(tmp_path / "r.jaxlstm")
+    again = LSTMClassifier.load(tmp_path / "r.jaxlstm")
+    got = again.get_params()
+    assert (got["logit_adjust_tau"], got["focal_gamma"], got["class_weight_beta"]) == (1.0, 2.0, 0.9)
+    np.testing.assert_array_equal(again.predict_proba(SEQS), clf.predict_proba(SEQS))

@@ -18,6 +18,9 @@ BAD = [
      "class_weight must be None, 'balanced', a dict {label: weight} or an exponent >= 0 "
      "(weights balanced**e: 0 none, 1 balanced), got -1"),
     ("units", 0, None, "units must be None or a positive integer, got 0"),
+    ("logit_adjust_tau", -0.5, ("--logit-adjust", "-0.5"), "logit_adjust_tau must be a finite number >= 0, got -0.5"),
+    ("focal_gamma", -1, ("--focal-gamma", "-1"), "focal_gamma must be a finite number >= 0, got -1"),
+    ("class_weight_beta", 1, ("--cb-beta", "1"), "class_weight_beta must be a number in [0, 1), got 1"),
     ("hidden_sizes", [0], ("--hidden", "0"), "hidden_sizes must be a positive integer or a non-empty list of them, "
                                              "got [0]"),
 ]

@@ -311,3 +311,28 @@ def test_fit_time_leaves_out_compilation_and_argument_building(monkeypatch):
         fit = r.cv_results_["mean_fit_time"]
         assert (fit > 0).all() and fit.sum() * 2 <= r.run_s  # the 4 members' shares of one program run
         assert fit.max() < 0.1
+
+
+def test_a_remedy_sweep_is_one_program_and_each_member_equals_its_run_alone(monkeypatch):
+    from jaxlstm import sweep
+
+    monkeypatch.setattr(sweep, "_compiled", {})
+    yi = np.where((Y == 2) & (np.arange(len(Y)) % 2 == 0), 0, Y).astype(np.int32)  # imbalanced: the prior matters
+    space = {"hidden_sizes": [(8,)], "batch_size": [16], "epochs": [2], "focal_gamma": [0.0, 2.0],
+             "logit_adjust_tau": [0.0, 1.0], "class_weight_beta": [0.9]}
+    res = run_sweep(X, yi, L, space=space, cv=2, seeds=(0,), scoring=SCORING, chunk_size=8)
+    assert len(sweep._compiled) == 1  # one static group, one compiled program
+    folds = make_folds(yi, 2, 0)
+    cfg = TrainConfig(ModelConfig(3, 3, (8,)), batch_size=16, epochs=2, select="f1_macro", record=SCORING)
+    for m in res.members:
+        p = m["params"]
+        tr, te = folds[m["fold"]]
+        split = Split(jnp.asarray(tr), jnp.ones(len(tr), bool), jnp.asarray(te), jnp.ones(len(te), bool))
+        hp = make_hparams(3, focal_gamma=p["focal_gamma"], logit_adjust_tau=p["logit_adjust_tau"],
+                          class_weight_beta=p["class_weight_beta"])
+        alone = jax.jit(fit, static_argnames="config")(X, L, yi, split, hp, jax.random.key(m["seed"]), config=cfg)
+        for k in ("train_loss", "val_f1_macro"):
+            np.testing.assert_allclose(m["history"][k], alone.history[k], atol=1e-5, err_msg=k)
+    losses_by_member = {(m["params"]["focal_gamma"], m["params"]["logit_adjust_tau"]): m["history"]["train_loss"][0]
+                        for m in res.members if m["fold"] == 0}
+    assert len(set(losses_by_member.values())) == 4  # each member its own loss

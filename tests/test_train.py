@@ -243,3 +243,57 @@ def test_bad_hyperparameters():
         make_hparams(3, class_weights=[1.0, 2.0])
     with pytest.raises(ValueError, match="unknown metric"):
         TrainConfig(MODEL, select="f2")
+
+
+def _np_remedy_loss(logits, y, prior, tau, gamma, w):
+    """float64 reference: focal loss (Lin et al.) of logits + tau * log(prior)
+    (Menon et al.), alpha = the class weights; the mean over the rows."""
+    z = np.asarray(logits, np.float64) + tau * np.log(prior)
+    z = z - z.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    lpt = logp[np.arange(len(y)), y]
+    return np.mean(-w[y] * (1 - np.exp(lpt)) ** gamma * lpt)
+
+
+def test_remedies_in_the_training_loss_equal_the_published_formulas():
+    """With tau, gamma and beta set, the training loss is the focal loss of the
+    logit-adjusted logits weighted by effective-number weights, with the prior
+    and counts of the fold's training rows (NumPy float64 reference)."""
+    from jaxlstm.model import LSTMClassifierNet
+
+    x, lengths, y = _toy(n=30)
+    tr = np.arange(20)  # the fold's training rows
+    tau, gamma, beta = 1.0, 2.0, 0.9
+    hp = make_hparams(3, logit_adjust_tau=tau, focal_gamma=gamma, class_weight_beta=beta)
+    split = Split(jnp.asarray(tr), jnp.ones(20, bool), jnp.asarray(np.arange(20, 30)), jnp.ones(10, bool))
+    cfg = TrainConfig(MODEL, batch_size=8, epochs=1, record=("accuracy",), select="accuracy", normalize=None)
+    res = jax.jit(fit, static_argnames="config")(x, lengths, y, split, hp, jax.random.key(0), config=cfg)
+    counts = np.bincount(y[tr], minlength=3).astype(np.float64)
+    w = (1 - beta) / (1 - beta ** counts)
+    w = w * 3 / w.sum()
+    np.testing.assert_allclose(res.class_weights, w, rtol=1e-5)
+    np.testing.assert_allclose(res.state.class_prior, counts / counts.sum(), rtol=1e-6)
+    params = res.params
+    batch = _batch(x, lengths, y)
+    hp0 = hp._replace(dropout=jnp.float32(0))
+    loss, _ = _loss_fn(params, MODEL, batch, hp0, res.class_weights, jax.random.key(1), res.state.class_prior)
+    logits = LSTMClassifierNet(MODEL).apply({"params": params}, jnp.asarray(x), jnp.asarray(lengths))
+    ref = _np_remedy_loss(logits, y, counts / counts.sum(), tau, gamma, w)
+    np.testing.assert_allclose(loss, ref, rtol=2e-5)
+    plain, _ = _loss_fn(params, MODEL, batch, hp0._replace(logit_adjust_tau=jnp.float32(0),
+                                                           focal_gamma=jnp.float32(0)),
+                        res.class_weights, jax.random.key(1), res.state.class_prior)
+    np.testing.assert_allclose(plain, _np_remedy_loss(logits, y, counts, 0.0, 0.0, w), rtol=2e-5)
+
+
+def test_remedies_at_their_defaults_leave_training_bit_identical():
+    x, lengths, y = _toy()
+    cfg = TrainConfig(MODEL, batch_size=8, epochs=2, record=("accuracy",), select="accuracy")
+    hp = make_hparams(3, learning_rate=1e-2, class_weight_exponent=1.0)
+    explicit = make_hparams(3, learning_rate=1e-2, class_weight_exponent=1.0, logit_adjust_tau=0.0,
+                            focal_gamma=0.0, class_weight_beta=0.0)
+    a, _ = train_single(x, y, lengths, config=cfg, hparams=hp)
+    b, _ = train_single(x, y, lengths, config=cfg, hparams=explicit)
+    jax.tree.map(np.testing.assert_array_equal, a.params, b.params)
+    c, _ = train_single(x, y, lengths, config=cfg, hparams=hp._replace(focal_gamma=jnp.float32(2)))
+    assert not np.array_equal(a.params["logits"]["kernel"], c.params["logits"]["kernel"])
