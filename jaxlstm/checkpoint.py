@@ -63,7 +63,8 @@ def save(path: str | os.PathLike, params, model: ModelConfig, scaler: features.S
                   "head_size": -1 if model.head_size is None else model.head_size,
                   "matmul_dtype": model.matmul_dtype, "conv_filters": list(model.conv_filters),
                   "conv_kernel_sizes": list(model.conv_kernel_sizes), "lstm_over": model.lstm_over,
-                  "max_length": -1 if model.max_length is None else model.max_length},
+                  "max_length": -1 if model.max_length is None else model.max_length,
+                  "features": "" if model.features is None else json.dumps(dataclasses.asdict(model.features))},
         "params": _to_numpy(params),
         "scaler": {"offset": np.asarray(scaler.offset), "scale": np.asarray(scaler.scale)},
         "class_names": json.dumps([str(c) for c in class_names]),
@@ -107,7 +108,9 @@ def load(path: str | os.PathLike) -> Checkpoint:
                             conv_filters=tuple(int(v) for v in m.get("conv_filters", ())),
                             conv_kernel_sizes=tuple(int(v) for v in m.get("conv_kernel_sizes", ())),
                             lstm_over=str(m.get("lstm_over", "time")),
-                            max_length=None if int(m.get("max_length", -1)) < 0 else int(m["max_length"]))
+                            max_length=None if int(m.get("max_length", -1)) < 0 else int(m["max_length"]),
+                            features=features.TemporalFeatures(**json.loads(m["features"])) if m.get("features")
+                            else None)
         scaler = features.ScalerStats(np.asarray(tree["scaler"]["offset"]), np.asarray(tree["scaler"]["scale"]))
         names = tuple(json.loads(tree["class_names"]))
         meta = json.loads(tree["meta"])

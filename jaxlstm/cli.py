@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 
@@ -52,6 +53,35 @@ def _class_weight(text: str) -> tuple[float, str]:
     return e, f"balanced**{e:g}"
 
 
+def _windows(text: str) -> tuple[int, ...]:
+    """``5,20`` -> ``(5, 20)``: trailing windows in steps."""
+    try:
+        out = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected window lengths in steps, e.g. 5,20; got {text!r}") from None
+    if any(w < 1 for w in out):
+        raise argparse.ArgumentTypeError(f"window lengths must be >= 1, got {text!r}")
+    return out
+
+
+def _event(text: str) -> tuple[int, float]:
+    """``CHANNEL:THRESHOLD`` -> ``(channel, threshold)``."""
+    try:
+        channel, threshold = text.split(":")
+        return int(channel), float(threshold)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected CHANNEL:THRESHOLD, e.g. 0:0.5; got {text!r}") from None
+
+
+def _features_spec(args):
+    """The train flags' temporal features as a spec (``None``: raw channels)."""
+    from jaxlstm.features import as_temporal_features
+
+    given = {"rolling_mean": args.rolling_mean, "rolling_std": args.rolling_std, "diff": args.diff,
+             "events": args.event}
+    return as_temporal_features({k: v for k, v in given.items() if v})
+
+
 def _hidden(text: str) -> tuple[int, ...]:
     try:
         sizes = tuple(int(v) for v in text.split(","))
@@ -85,9 +115,10 @@ def _cmd_train(args) -> int:
     tr, val = train_test_split(trval, test_size=args.val_size, stratify=data.y[trval],
                                random_state=args.seed)
     exponent, cw_name = args.class_weight
+    spec = _features_spec(args)
     model = ModelConfig(num_features=data.num_features, num_classes=data.num_classes,
                         hidden_sizes=args.hidden, bidirectional=args.bidirectional,
-                        head_size=args.head or None)
+                        head_size=args.head or None, features=spec)
     config = TrainConfig(model=model, batch_size=args.batch_size, epochs=args.epochs,
                          select=args.select, normalize=None if args.normalize == "none" else args.normalize,
                          progress=not args.quiet)
@@ -101,6 +132,7 @@ def _cmd_train(args) -> int:
     say(f"split: {len(tr)} train / {len(val)} validation / {len(test)} test (stratified, seed {args.seed})")
     say(f"model: LSTM{list(args.hidden)}{' bidirectional' if args.bidirectional else ''}"
         f"{f' -> Dense({args.head}, relu)' if args.head else ''} -> {data.num_classes} logits; "
+        f"{f'reads {model.input_width} channels (temporal features); ' if spec else ''}"
         f"class weights {f'effective-number beta={args.cb_beta:g}' if args.cb_beta > 0 else cw_name}"
         f"{f'; logit adjustment tau={args.logit_adjust:g}' if args.logit_adjust else ''}"
         f"{f'; focal gamma={args.focal_gamma:g}' if args.focal_gamma else ''}; {args.epochs} epochs, batch {args.batch_size}, lr {args.lr:g}")
@@ -126,7 +158,8 @@ def _cmd_train(args) -> int:
                                                    "batch_size": args.batch_size, "epochs": args.epochs,
                                                    "class_weight": exponent, "normalize": config.normalize,
                                                    "logit_adjust_tau": args.logit_adjust,
-                                                   "focal_gamma": args.focal_gamma, "class_weight_beta": args.cb_beta},
+                                                   "focal_gamma": args.focal_gamma, "class_weight_beta": args.cb_beta,
+                                                   "features": None if spec is None else dataclasses.asdict(spec)},
                               "dataset": data.name, "best_epoch": int(result.best_epoch), "seed": args.seed})
         say(f"saved the model to {args.out}")
     probs = predict_proba(result.best_params, model, result.scaler, data.x[test], data.lengths[test])
@@ -560,6 +593,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--cb-beta", type=_param("class_weight_beta", float), default=0.0, metavar="BETA",
                    help="class-balanced effective-number weights (Cui et al. 2019), in [0, 1); "
                         "> 0 replaces --class-weight's balanced weights")
+    t.add_argument("--rolling-mean", type=_windows, default=(), metavar="W[,W...]",
+                   help="add rolling means of every channel over these trailing windows (steps)")
+    t.add_argument("--rolling-std", type=_windows, default=(), metavar="W[,W...]",
+                   help="add rolling standard deviations over these trailing windows")
+    t.add_argument("--diff", action="store_true", help="add first differences of every channel")
+    t.add_argument("--event", type=_event, action="append", default=[], metavar="CHANNEL:THRESHOLD",
+                   help="add steps since channel CHANNEL last exceeded THRESHOLD (repeatable)")
     t.add_argument("--normalize", choices=["standard", "minmax", "none"], default="standard",
                    help="input scaling fitted on the training rows")
     t.add_argument("--select", default="f1_macro", help="validation metric that picks the best epoch")

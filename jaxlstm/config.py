@@ -45,6 +45,7 @@ from importlib import resources
 from typing import Any
 
 from jaxlstm.estimator import LSTMClassifier
+from jaxlstm.features import as_temporal_features
 from jaxlstm.params import check_param
 
 __all__ = ["SweepConfig", "load_config", "example_path", "example_text", "EXAMPLES"]
@@ -120,6 +121,8 @@ batch_size = 32
 # lstm_over = "time"          # or "channels" (MLSTM-FCN)
 # max_length = 100            # longest sequence a "channels" model reads (omit: the longest seen)
 # n_ensemble = 1              # the refitted best model as an ensemble of this many seeds
+# features = { rolling_mean = [5, 20], rolling_std = [20], diff = true, events = [[0, 0.5]] }
+#                             # temporal features the LSTM reads (events: steps since channel 0 > 0.5)
 
 [search]
 strategy = "grid"             # grid | random | bayes | halving
@@ -137,6 +140,7 @@ class_weight = ["none", "balanced"]
 # dropout = { uniform = [0.0, 0.5] }
 # focal_gamma = [0.0, 2.0]    # imbalance remedies are dynamic: one compiled program
 # logit_adjust_tau = [0.0, 1.0]
+# features = [{}, { diff = true, rolling_std = [10] }]  # static: one compiled program per choice
 # epochs = [10, 20]           # free: one run scored after 10 and 20 epochs
 
 [output]
@@ -263,6 +267,11 @@ def _model_value(source, where, key, v):
     if key in _NONE_SPELLED and v == "none":
         v = None
     check_param(key, v, where=f"{source}: {where}: ")
+    if key == "features":
+        try:
+            return as_temporal_features(v)
+        except ValueError as e:
+            raise ValueError(f"{source}: {where}: {e}") from None
     if key in _TUPLES and v is not None:
         return (v,) if isinstance(v, int) else tuple(v)
     if key in _FLOATS and v is not None:

@@ -130,6 +130,15 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         shuffle (the LSTM reads each channel's whole series as one step).
       max_length: longest sequence a ``"channels"`` model accepts (``None``:
         the longest training sequence); predicting longer ones is an error.
+      features: temporal features the network reads instead of the raw
+        channels -- a :class:`~jaxlstm.features.TemporalFeatures` or a dict
+        of its fields, e.g. ``{"rolling_mean": [5, 20], "rolling_std": [20],
+        "diff": True, "events": [(0, 0.5)]}`` (rolling means/stds over
+        trailing windows, first differences, steps since channel 0 last
+        exceeded 0.5; the input channels are kept unless
+        ``include_input=False``). Computed inside the compiled program and
+        then scaled with statistics of the training rows; saved with the
+        model. ``None``: the raw channels.
       n_ensemble: train this many models with seeds ``seed_, seed_ + 1, ...``
         as one vmapped program and average their class probabilities (a deep
         ensemble; InceptionTime is one of 5). In :class:`LSTMSearchCV` the
@@ -166,7 +175,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                  logit_adjust_tau=0.0, focal_gamma=0.0, class_weight_beta=0.0,
                  learning_rate=1e-3, batch_size=32, epochs=20, grad_clip=None, normalize="standard",
                  matmul_dtype="float32", conv_filters=None, conv_kernel_sizes=None, lstm_over="time",
-                 max_length=None, n_ensemble=1,
+                 max_length=None, features=None, n_ensemble=1,
                  validation_fraction=None, patience=None, select="f1_macro", random_state=None,
                  verbose=0):
         self.hidden_sizes = hidden_sizes
@@ -192,6 +201,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         self.conv_kernel_sizes = conv_kernel_sizes
         self.lstm_over = lstm_over
         self.max_length = max_length
+        self.features = features
         self.n_ensemble = n_ensemble
         self.validation_fraction = validation_fraction
         self.patience = patience
@@ -238,7 +248,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         model = ModelConfig(num_features, num_classes, self._hidden(), bool(self.bidirectional),
                             None if self.head_size is None else int(self.head_size), matmul_dtype=self.matmul_dtype,
                             conv_filters=self.conv_filters, conv_kernel_sizes=self.conv_kernel_sizes,
-                            lstm_over=self.lstm_over, max_length=self._max_length(lengths))
+                            lstm_over=self.lstm_over, max_length=self._max_length(lengths),
+                            features=features.as_temporal_features(self.features))
         model.check_lengths(lengths)
         return train.TrainConfig(model, batch_size=int(self.batch_size), epochs=int(self.epochs),
                                  select=self.select, normalize=self.normalize,
@@ -292,6 +303,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         yi = self._read_y(y, len(x))
         n_classes = len(self.classes_)
         config = self._config(x.shape[-1], n_classes, lengths)
+        train.check_inputs(x, config.model)
         hp = self._hparams(self.classes_)
         self.seed_ = int(check_random_state(self.random_state).randint(2**31 - 1)) \
             if not isinstance(self.random_state, numbers.Integral) else int(self.random_state)
@@ -420,7 +432,7 @@ def _fit_bucketed(x, lengths, y, rows, val, hp, seed, config, n_ensemble=1) -> t
 # LSTMClassifier parameters that become sweep configuration keys as they are.
 _DIRECT = ("bidirectional", "head_size", "batch_size", "normalize", "matmul_dtype", "conv_filters",
            "conv_kernel_sizes", "lstm_over", "max_length", "epochs", "learning_rate", "l1", "l2",
-           "weight_decay", "dropout", "noise_std", "logit_adjust_tau", "focal_gamma", "class_weight_beta")
+           "weight_decay", "dropout", "noise_std", "logit_adjust_tau", "focal_gamma", "class_weight_beta", "features")
 
 
 def estimator_to_config(est: LSTMClassifier, classes: np.ndarray) -> dict:

@@ -9,7 +9,7 @@ cross-validation fold inside a compiled program without leaking.
 from __future__ import annotations
 
 import dataclasses
-from typing import NamedTuple, Sequence
+from typing import Mapping, NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -31,6 +31,7 @@ __all__ = [
     "steps_since_event",
     "first_difference",
     "TemporalFeatures",
+    "as_temporal_features",
     "temporal_features",
     "pad_sequences",
 ]
@@ -290,6 +291,12 @@ class TemporalFeatures:
         out += [f"steps_since({names[c]}>{th:g})" for c, th in self.events]
         return tuple(out)
 
+    def min_length(self) -> int:
+        """The fewest time steps (padding included) :func:`temporal_features`
+        accepts: the longest window, else 1. Predicting on shorter batches
+        pads time up to it, which changes no valid step."""
+        return max((*self.rolling_mean, *self.rolling_std, 1))
+
     def check(self, num_features: int, max_length: int) -> None:
         """Raise ``ValueError`` naming the parameter if a window is longer than
         the sequences (``max_length`` steps) or an event channel is not among
@@ -302,6 +309,41 @@ class TemporalFeatures:
             if c >= num_features:
                 raise ValueError(f"events channel {c} is unknown: the input has {num_features} channels "
                                  f"(0..{num_features - 1})")
+
+
+_SPEC_KEYS = tuple(f.name for f in dataclasses.fields(TemporalFeatures))
+
+
+def as_temporal_features(value) -> TemporalFeatures | None:
+    """What a user may write for ``features`` -- ``None``, a
+    :class:`TemporalFeatures`, or a dict of its fields (as in TOML:
+    ``{rolling_mean = [5, 20], diff = true, events = [[0, 0.5]]}``) -- as a
+    spec, or ``None`` for the raw channels (an empty dict too).
+
+    Raises:
+      ValueError: naming ``features.<field>`` for a bad field, or an unknown key.
+    """
+    if value is None or isinstance(value, TemporalFeatures):
+        return value
+    if not isinstance(value, Mapping):
+        raise ValueError(f"features must be None, a TemporalFeatures or a dict with keys {', '.join(_SPEC_KEYS)}; "
+                         f"got {value!r}")
+    unknown = sorted(set(value) - set(_SPEC_KEYS))
+    if unknown:
+        raise ValueError(f"features has unknown key(s) {', '.join(map(repr, unknown))}; known: {', '.join(_SPEC_KEYS)}")
+    if not value:
+        return None
+    for key in ("rolling_mean", "rolling_std", "events"):
+        v = value.get(key, ())
+        if isinstance(v, (str, bytes)) or not isinstance(v, (list, tuple, np.ndarray)):
+            if key == "events" or not isinstance(v, (int, np.integer)):
+                raise ValueError(f"features.{key} must be a list, got {v!r}")
+    value = {k: ((v,) if k in ("rolling_mean", "rolling_std") and isinstance(v, (int, np.integer)) else v)
+             for k, v in value.items()}
+    try:
+        return TemporalFeatures(**value)
+    except ValueError as e:
+        raise ValueError(f"features.{e}") from None
 
 
 def temporal_features(x: Array, lengths: Array, spec: TemporalFeatures) -> Array:

@@ -36,7 +36,7 @@ def predict_chunked(params, model, scaler, x, lengths, members: int = 1, progres
     model.check_lengths(lengths)
     predict = train._predict_jit if members == 1 else train._predict_members_jit
     n, t, f = x.shape
-    tb = bucket(t, minimum=1) if t > 8 else t
+    tb = max(bucket(t, minimum=1) if t > 8 else t, train.min_length(model))  # padding changes no valid step
 
     out = np.empty((n, model.num_classes), np.float32)
     bar = Progress(n, "predict", "sequences", enabled=progress and n > PREDICT_CHUNK)

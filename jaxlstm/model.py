@@ -104,6 +104,12 @@ class ModelConfig:
         variable ``JAXLSTM_LSTM_IMPL=scan|kernel`` overrides ``"auto"``.
         Same values either way (tested to 1e-5); a performance choice, not
         saved in checkpoints.
+      features: a :class:`jaxlstm.features.TemporalFeatures` (rolling
+        means/stds, first differences, steps since an event) computed from
+        the raw input before scaling by :func:`jaxlstm.train.fit` and the
+        predict functions; ``None`` for the raw channels. ``num_features``
+        stays the raw input's channel count; the network reads
+        :attr:`input_width` channels.
     """
 
     num_features: int
@@ -118,6 +124,13 @@ class ModelConfig:
     lstm_over: str = "time"
     max_length: int | None = None
     lstm_impl: str = "auto"
+    features: Any = None
+
+    @property
+    def input_width(self) -> int:
+        """Channels the network reads: ``num_features``, or what ``features``
+        builds from them."""
+        return self.num_features if self.features is None else self.features.num_outputs(self.num_features)
 
     def use_kernel(self) -> bool:
         """Trace-time choice between the compiled kernel and the scan (see
@@ -196,6 +209,11 @@ class ModelConfig:
             raise ValueError(f"num_classes must be >= 2, got {self.num_classes}")
         if self.head_size is not None and self.head_size < 1:
             raise ValueError(f"head_size must be None or >= 1, got {self.head_size}")
+        if self.features is not None:
+            if not callable(getattr(self.features, "num_outputs", None)) or not hasattr(self.features, "check"):
+                raise ValueError(f"features must be None or a jaxlstm.features.TemporalFeatures, got {self.features!r}")
+            if self.input_width < 1:
+                raise ValueError("features builds no channels (include_input=False and nothing else asked for)")
 
 
 def sequence_mask(lengths: Array, max_length: int) -> Array:
@@ -397,9 +415,9 @@ class LSTMClassifierNet(nn.Module):
           ``Float[batch, classes]`` logits.
         """
         cfg = self.config
-        if x.ndim != 3 or x.shape[-1] != cfg.num_features:
+        if x.ndim != 3 or x.shape[-1] != cfg.input_width:
             raise ValueError(
-                f"x must have shape (batch, time, {cfg.num_features}), got {x.shape}")
+                f"x must have shape (batch, time, {cfg.input_width}), got {x.shape}")
         mask = sequence_mask(lengths, x.shape[1])
 
         def drop(v):
@@ -412,7 +430,7 @@ class LSTMClassifierNet(nn.Module):
             valid = jnp.where(mask[..., None], x, 0.0)[:, : cfg.max_length]
             valid = jnp.pad(valid, ((0, 0), (0, cfg.max_length - valid.shape[1]), (0, 0)))
             seq = jnp.swapaxes(valid, 1, 2)
-            lstm_lengths = jnp.full(x.shape[:1], cfg.num_features, lengths.dtype)
+            lstm_lengths = jnp.full(x.shape[:1], cfg.input_width, lengths.dtype)
             lstm_mask = jnp.ones(seq.shape[:2], bool)
         finals = None
         fused, use_kernel = cfg.lstm_backward == "fused", cfg.use_kernel()
@@ -475,5 +493,5 @@ class _Conv1D(nn.Module):
 def init_params(config: ModelConfig, rng: Array, max_length: int = 1) -> Any:
     """Initial parameters of :class:`LSTMClassifierNet` (pure; vmappable over ``rng``)."""
     net = LSTMClassifierNet(config)
-    x = jnp.zeros((1, max_length, config.num_features), jnp.float32)
+    x = jnp.zeros((1, max_length, config.input_width), jnp.float32)
     return net.init(rng, x, jnp.ones((1,), jnp.int32))["params"]

@@ -128,6 +128,9 @@ PARAMETER_RULES: dict[str, Rule] = {
     "max_length": or_none(integer(1)),
     "matmul_dtype": options(*MATMUL_DTYPES),
     "normalize": options(*NORMALIZE),
+    "features": Rule(lambda v: v is None or isinstance(v, Mapping) or callable(getattr(v, "num_outputs", None)),
+                     "None, a jaxlstm.features.TemporalFeatures or a dict of its fields (rolling_mean, "
+                     "rolling_std, diff, events, include_input)"),
     "batch_size": integer(1),
     "epochs": integer(1),
     # dynamic hyperparameters (arrays in HParams; swept per member)

@@ -40,6 +40,7 @@ from jaxlstm import jsonable
 from jaxlstm import progress as progress_mod
 from jaxlstm._checks import check_labels, check_sequences
 from jaxlstm.tabulate import cv_results, param_columns  # noqa: F401  (param_columns: re-exported)
+from jaxlstm.features import as_temporal_features
 from jaxlstm.model import ModelConfig
 from jaxlstm.params import check_param, check_params
 from jaxlstm.train import Split, TrainConfig, fit, make_hparams, tuned_jit
@@ -48,11 +49,12 @@ __all__ = ["STATIC_KEYS", "DYNAMIC_KEYS", "SweepResult", "SweepInterrupted", "ru
            "expand_space", "estimate_member_bytes", "read_members", "pad_indices"]
 
 STATIC_KEYS = ("hidden_sizes", "bidirectional", "head_size", "batch_size", "normalize", "matmul_dtype",
-               "conv_filters", "conv_kernel_sizes", "lstm_over", "max_length")
+               "conv_filters", "conv_kernel_sizes", "lstm_over", "max_length", "features")
 DYNAMIC_KEYS = ("learning_rate", "l1", "l2", "weight_decay", "dropout", "noise_std", "grad_clip",
                 "class_weight_exponent", "class_weights", "logit_adjust_tau", "focal_gamma", "class_weight_beta")
 DEFAULTS = {"hidden_sizes": (128,), "bidirectional": False, "head_size": None, "batch_size": 32,
             "normalize": "standard", "matmul_dtype": "float32", "conv_filters": (), "conv_kernel_sizes": (), "lstm_over": "time", "max_length": None,
+            "features": None,
             "epochs": 10, "learning_rate": 1e-3, "l1": 0.0, "l2": 0.0, "weight_decay": 0.0, "dropout": 0.0, "noise_std": 0.0, "grad_clip": math.inf,
             "class_weight_exponent": 0.0, "class_weights": None, "logit_adjust_tau": 0.0, "focal_gamma": 0.0,
             "class_weight_beta": 0.0}
@@ -105,6 +107,7 @@ def _normalise(cfg: Mapping) -> dict:
     c["hidden_sizes"] = (int(hs),) if np.isscalar(hs) else tuple(int(h) for h in hs)
     probe = ModelConfig(1, 2, conv_filters=c["conv_filters"], conv_kernel_sizes=c["conv_kernel_sizes"])
     c["conv_filters"], c["conv_kernel_sizes"] = probe.conv_filters, probe.conv_kernel_sizes  # hashable, filled in
+    c["features"] = as_temporal_features(c["features"])  # hashable: a static key
     c["epochs"] = int(c["epochs"])
     c["batch_size"] = int(c["batch_size"])
     return c
@@ -185,6 +188,7 @@ class SweepInterrupted(KeyboardInterrupt):
 
 def _member_hash(static: dict, dyn: dict, fold: int, seed: int, fingerprint: str, max_epochs: int) -> str:
     dyn = {k: v for k, v in dyn.items() if not (k in _REMEDIES and v == 0.0)}
+    static = {k: v for k, v in _plain(static).items() if not (k == "features" and v is None)}  # old runs resume
     payload = jsonable.dumps({"static": static, "dyn": dyn, "fold": fold, "seed": seed, "data": fingerprint,
                               "epochs": max_epochs}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
@@ -220,10 +224,10 @@ def estimate_member_bytes(train_cfg: TrainConfig, n: int, t: int) -> int:
     m = train_cfg.model
     hidden = sum(m.hidden_sizes) * (2 if m.bidirectional else 1)
     eval_rows = min(train_cfg.eval_batch_size, n)
-    return 4 * (2 * n * t * m.num_features                        # scaled data, gathered rows
+    return 4 * (2 * n * t * m.input_width                         # scaled data, gathered rows
                 + 12 * train_cfg.batch_size * t * 4 * hidden      # activations kept for backprop
                 + 2 * eval_rows * t * 5 * hidden                  # evaluation forward pass
-                + 12 * (m.num_features + hidden) * 4 * hidden)    # params, grads, Adam, best
+                + 12 * (m.input_width + hidden) * 4 * hidden)     # params, grads, Adam, best
 
 
 def _auto_chunk(n_members: int, train_cfg: TrainConfig, n: int, t: int, memory_fraction=0.25) -> int:
@@ -394,8 +398,13 @@ def _model_config(num_features: int, num_classes: int, st: dict, lengths: np.nda
     model = ModelConfig(num_features, num_classes, tuple(st["hidden_sizes"]), st["bidirectional"], st["head_size"],
                         matmul_dtype=st["matmul_dtype"], conv_filters=st["conv_filters"],
                         conv_kernel_sizes=st["conv_kernel_sizes"], lstm_over=st["lstm_over"],
-                        max_length=max_length if channels else None)
+                        max_length=max_length if channels else None, features=st.get("features"))
     model.check_lengths(lengths)
+    if model.features is not None:
+        try:
+            model.features.check(num_features, int(np.max(lengths)))
+        except ValueError as e:
+            raise ValueError(f"features.{e}") from None
     return model
 
 
@@ -408,7 +417,9 @@ def _freeze(v):
 
 
 def _plain(d: dict) -> dict:
-    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()}
+    """JSON-ready: tuples as lists, a features spec as the dict of its fields."""
+    return {k: (list(v) if isinstance(v, tuple) else dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v)
+            for k, v in d.items()}
 
 
 def _chunk_args(data, mesh, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_mask) -> tuple[tuple, tuple]:

@@ -44,6 +44,9 @@ __all__ = [
     "train_step",
     "run_epoch",
     "predict_logits",
+    "model_inputs",
+    "check_inputs",
+    "min_length",
     "fit",
     "compiler_options",
     "tuned_jit",
@@ -471,6 +474,7 @@ def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng:
       :class:`FitResult`.
     """
     model = config.model
+    x = model_inputs(x, lengths, model)
     tr_x, tr_len = x[split.train_idx], lengths[split.train_idx]
     scaler = features.fit_scaler(config.normalize, tr_x, tr_len, where=split.train_mask)
     data = {"x": features.apply_scaler(x, lengths, scaler), "lengths": lengths, "y": y}
@@ -582,8 +586,7 @@ def train_single(x, y, lengths=None, *, config: TrainConfig, hparams: HParams | 
     """
     model = config.model
     xa, la = check_sequences(x, lengths)
-    if xa.shape[-1] != model.num_features:
-        raise ValueError(f"x has {xa.shape[-1]} features but the model expects {model.num_features}")
+    check_inputs(xa, model)
     ya = check_labels(y, len(xa), model.num_classes, min_classes=1)
     n = len(xa)
     tr = np.arange(n) if train_idx is None else np.asarray(train_idx)
@@ -615,15 +618,46 @@ def predict_proba(params, model: ModelConfig, scaler: features.ScalerStats, x, l
       ``(n, classes)`` float32 NumPy array.
     """
     xa, la = check_sequences(x, lengths)
-    if xa.shape[-1] != model.num_features:
-        raise ValueError(f"x has {xa.shape[-1]} features but the model expects {model.num_features}")
+    if xa.shape[1] < min_length(model):
+        xa = np.pad(xa, ((0, 0), (0, min_length(model) - xa.shape[1]), (0, 0)))
+    check_inputs(xa, model)
     model.check_lengths(la)
     return np.asarray(_predict_jit(params, scaler, jnp.asarray(xa), jnp.asarray(la), model, batch_size))
 
 
+def model_inputs(x: Array, lengths: Array, model: ModelConfig) -> Array:
+    """What the network reads before scaling: ``x``, or the temporal
+    features ``model.features`` builds from it (pure; ``Float[n, time,
+    model.input_width]``). The scaler's statistics are fitted on this."""
+    return x if model.features is None else features.temporal_features(x, lengths, model.features)
+
+
+def min_length(model: ModelConfig) -> int:
+    """The fewest time steps a batch for ``model`` needs (its temporal
+    features' longest window); prediction pads shorter batches to it."""
+    return 1 if model.features is None else model.features.min_length()
+
+
+def check_inputs(xa: np.ndarray, model: ModelConfig) -> None:
+    """Host-side: ``xa`` (``(n, T, F)``) has the model's channels and suits
+    its temporal features (windows no longer than ``T``, event channels
+    among ``F``).
+
+    Raises:
+      ValueError: naming the mismatch, or ``features.<parameter>``.
+    """
+    if xa.shape[-1] != model.num_features:
+        raise ValueError(f"x has {xa.shape[-1]} features but the model expects {model.num_features}")
+    if model.features is not None:
+        try:
+            model.features.check(model.num_features, xa.shape[1])
+        except ValueError as e:
+            raise ValueError(f"features.{e}") from None
+
+
 @functools.partial(jax.jit, static_argnames=("model", "batch_size"))
 def _predict_jit(params, scaler, x, lengths, model, batch_size):
-    xs = features.apply_scaler(x, lengths, scaler)
+    xs = features.apply_scaler(model_inputs(x, lengths, model), lengths, scaler)
     return jax.nn.softmax(predict_logits(params, model, xs, lengths, batch_size), axis=-1)
 
 

@@ -483,3 +483,38 @@ def test_datasets_lists_ucr_and_a_toml_sweeps_a_ucr_dataset_with_its_test_split(
     model = LSTMClassifier.load(out / "best_model.jaxlstm")
     expected = accuracy_score(np.asarray(test.class_names)[test.y], model.predict(list(test.x)))
     assert report["test"]["accuracy"] == pytest.approx(expected, abs=1e-9)
+
+
+def test_temporal_features_from_train_flags_and_a_toml_sweep(tmp_path, capsys):
+    from jaxlstm import checkpoint
+    from jaxlstm.features import TemporalFeatures
+
+    path = tmp_path / "m.jaxlstm"
+    assert main(["train", "--epochs", "2", "--hidden", "8", "--quiet", "--rolling-mean", "3", "--rolling-std", "2,4",
+                 "--diff", "--event", "0:0.5", "--event", "3:1", "--out", str(path)]) == 0
+    ck = checkpoint.load(path)
+    assert ck.model.features == TemporalFeatures(rolling_mean=(3,), rolling_std=(2, 4), diff=True,
+                                                 events=((0, 0.5), (3, 1.0)))
+    assert ck.model.input_width == 5 * ck.model.num_features + 2
+    assert ck.meta["estimator_params"]["features"]["rolling_std"] == [2, 4]
+    capsys.readouterr()
+    assert main(["train", "--quiet", "--rolling-mean", "500"]) == 2
+    assert "features.rolling_mean window 500 is longer than the sequences (8 steps)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "--event", "zero"])
+    assert "CHANNEL:THRESHOLD" in capsys.readouterr().err
+
+    cfg = tmp_path / "f.toml"
+    cfg.write_text(TINY.replace("learning_rate = [1e-2, 3e-2]",
+                                "learning_rate = [3e-2]\nfeatures = [{}, { diff = true, rolling_std = [4] }]"))
+    out = tmp_path / "run"
+    assert main(["sweep", str(cfg), "--out", str(out), "--quiet", "--no-plots"]) == 0
+    members = [json.loads(line) for line in (out / "sweep" / "members.jsonl").read_text().splitlines()]
+    spec = {"rolling_mean": [], "rolling_std": [4], "diff": True, "events": [], "include_input": True}
+    assert sorted((m["static"].get("features") is None, m["fold"]) for m in members) == [
+        (False, 0), (False, 1), (True, 0), (True, 1)]  # 2 candidates x 2 folds, one static group each
+    assert [m["static"]["features"] for m in members if m["static"].get("features")] == [spec, spec]
+    bad = tmp_path / "bad.toml"
+    bad.write_text(TINY.replace("batch_size = 32", "batch_size = 32\nfeatures = { windows = [3] }"))
+    assert main(["sweep", str(bad), "--quiet"]) == 2
+    assert "model.features: features has unknown key(s) 'windows'" in capsys.readouterr().err

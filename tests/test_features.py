@@ -198,3 +198,62 @@ def test_temporal_features_spec_is_hashable_and_checked():
                       ({"events": (3,)}, r"events must hold \(channel, threshold\) pairs")]:
         with pytest.raises(ValueError, match=match):
             features.TemporalFeatures(**kw)
+
+
+# -- temporal features as an estimator/checkpoint option (issue 16 item 3) ------------------------------
+
+_SPEC = {"rolling_mean": [3], "rolling_std": [4], "diff": True, "events": [[1, 0.0]]}
+
+
+def _labelled(seed=1, n=48, t=12, f=2):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, t, f)).astype(np.float32)
+    lengths = rng.integers(5, t + 1, n).astype(np.int32)
+    y = (x[:, :5, 0].mean(1) > 0).astype(np.int64) + (x[:, :5, 1].std(1) > 1.0)
+    seqs = [x[i, : lengths[i]] for i in range(n)]
+    return seqs, y, x, lengths
+
+
+def test_estimator_features_equal_training_on_the_precomputed_features(tmp_path):
+    from jaxlstm import LSTMClassifier
+
+    seqs, y, x, lengths = _labelled()
+    spec = features.as_temporal_features(_SPEC)
+    assert spec == features.TemporalFeatures(rolling_mean=(3,), rolling_std=(4,), diff=True, events=((1, 0.0),))
+    z = np.asarray(features.temporal_features(jnp.asarray(x), jnp.asarray(lengths), spec))
+    zseqs = [z[i, : lengths[i]] for i in range(len(z))]
+    kw = dict(hidden_sizes=(8,), epochs=3, batch_size=16, random_state=0)
+    with_features = LSTMClassifier(features=_SPEC, **kw).fit(seqs, y)
+    precomputed = LSTMClassifier(**kw).fit(zseqs, y)
+    assert with_features.model_config_.features == spec and with_features.model_config_.input_width == z.shape[-1]
+    np.testing.assert_allclose(with_features.history_["train_loss"], precomputed.history_["train_loss"], rtol=1e-5)
+    p = with_features.predict_proba(seqs)
+    np.testing.assert_allclose(p, precomputed.predict_proba(zseqs), atol=1e-5)
+    # scaled with statistics of the feature channels (the network never sees raw event counts)
+    assert with_features.scaler_.offset.shape == (z.shape[-1],)
+    np.testing.assert_allclose(with_features.scaler_.offset, precomputed.scaler_.offset, rtol=1e-5, atol=1e-6)
+    # saved with the model
+    with_features.save(tmp_path / "m.jaxlstm")
+    back = LSTMClassifier.load(tmp_path / "m.jaxlstm")
+    assert back.model_config_.features == spec
+    np.testing.assert_array_equal(back.predict_proba(seqs), p)
+    # a batch shorter than the longest window is padded: each row scores as it does among longer ones
+    short = [s[:2] for s in seqs[:3]]
+    np.testing.assert_allclose(with_features.predict_proba(short), with_features.predict_proba(short + seqs)[:3],
+                               atol=1e-6)
+
+
+@pytest.mark.parametrize("value, match", [
+    ({"rolling_mean": [30]}, r"features\.rolling_mean window 30 is longer than the sequences \(12 steps\)"),
+    ({"events": [[5, 0.5]]}, r"features\.events channel 5 is unknown: the input has 2 channels"),
+    ({"rolling_mean": [0]}, r"features\.rolling_mean must hold integers >= 1, got 0"),
+    ({"windows": [3]}, r"features has unknown key\(s\) 'windows'; known: rolling_mean"),
+    ("diff", r"features must be None, a jaxlstm.features.TemporalFeatures or a dict"),
+    ({"events": [[0, float("nan")]]}, r"features\.events threshold must be finite"),
+])
+def test_estimator_features_bad_values_name_the_parameter(value, match):
+    from jaxlstm import LSTMClassifier
+
+    seqs, y, _, _ = _labelled()
+    with pytest.raises(ValueError, match=match):
+        LSTMClassifier(hidden_sizes=(4,), epochs=1, features=value).fit(seqs, y)

@@ -336,3 +336,24 @@ def test_a_remedy_sweep_is_one_program_and_each_member_equals_its_run_alone(monk
     losses_by_member = {(m["params"]["focal_gamma"], m["params"]["logit_adjust_tau"]): m["history"]["train_loss"][0]
                         for m in res.members if m["fold"] == 0}
     assert len(set(losses_by_member.values())) == 4  # each member its own loss
+
+
+def test_features_are_a_static_key_and_a_member_equals_its_run_alone():
+    from jaxlstm.features import TemporalFeatures
+
+    spec = {"rolling_mean": [2], "diff": True, "events": [[1, 0.5]]}
+    space = {"hidden_sizes": [(8,)], "batch_size": [16], "epochs": [2], "features": [None, spec]}
+    res = run_sweep(X, Y, L, space=space, cv=2, seeds=(0,), scoring=SCORING, chunk_size=2)
+    folds = make_folds(Y, 2, 0)
+    model = ModelConfig(3, 3, (8,), features=TemporalFeatures(rolling_mean=(2,), diff=True, events=((1, 0.5),)))
+    cfg = TrainConfig(model, batch_size=16, epochs=2, select="f1_macro", record=SCORING)
+    with_features = [m for m in res.members if m["static"]["features"]]
+    assert len(with_features) == 2 and res.cv_results_["params"][1]["features"] == spec
+    for m in with_features:
+        tr, te = folds[m["fold"]]
+        split = Split(jnp.asarray(tr), jnp.ones(len(tr), bool), jnp.asarray(te), jnp.ones(len(te), bool))
+        alone = jax.jit(fit, static_argnames="config")(X, L, Y, split, make_hparams(3), jax.random.key(0), config=cfg)
+        for k in ("train_loss", "val_f1_macro"):
+            np.testing.assert_allclose(m["history"][k], alone.history[k], atol=1e-5, err_msg=k)
+    with pytest.raises(ValueError, match=r"features\.rolling_mean window 9 is longer than the sequences \(5 steps\)"):
+        run_sweep(X, Y, L, space={**space, "features": [{"rolling_mean": [9]}]}, cv=2, scoring=SCORING)
