@@ -274,32 +274,68 @@ def _codes_by_name(names, classes, where: str):
     return np.array([index[str(n)] for n in names], np.int64)
 
 
+_PRESET_FLAGS = (("--data", "data", ""), ("--test", "test", ""), ("--budget-minutes", "budget_minutes", 10.0),
+                 ("--metric", "metric", "balanced_accuracy"), ("--print-config", "print_config", False))
+
+
+def _sweep_config(args):
+    """``(SweepConfig, default output name)`` for ``jaxlstm sweep``: a TOML
+    config, or the default search on a data file (printed); ``(None, _)``
+    after ``--print-config``."""
+    import os
+    import re
+
+    from jaxlstm import config
+    from jaxlstm.datasets import DATASETS
+
+    target = args.data or args.config
+    if args.data and args.config:
+        raise ValueError("give the data either as CONFIG_OR_DATA or as --data, not both")
+    is_data = target is not None and (bool(args.data) or target.startswith("ucr:") or target in DATASETS
+                                      or os.path.splitext(target)[1].lower() in (".csv", ".npz"))
+    if not is_data:
+        given = [flag for flag, attr, default in _PRESET_FLAGS if getattr(args, attr) != default]
+        if given:
+            raise ValueError(f"{', '.join(given)} set(s) the default search on a data file; with a TOML config, "
+                             "set the same keys in the config")
+        conf = config.load_config(args.config)
+        return conf, os.path.splitext(os.path.basename(conf.source))[0]
+    test = args.test or (f"{target}:test" if target.startswith("ucr:") and target.count(":") == 1 else "")
+    kw = dict(test=test, metric=args.metric, budget_minutes=args.budget_minutes)  # ucr: its standard test split
+    if args.budget_minutes < 0:
+        raise ValueError(f"--budget-minutes must be >= 0, got {args.budget_minutes:g}")
+    conf = config.preset(target, **kw)
+    text = config.preset_text(target, **kw)
+    if args.print_config:
+        print(text, end="")
+        return None, ""
+    if not args.quiet:
+        print(text)
+    for key in ("train", "test"):  # relative paths are the working directory's, as typed
+        v = conf.data[key]
+        if os.path.splitext(v)[1].lower() in (".csv", ".npz"):
+            conf.data[key] = os.path.abspath(v)
+    return conf, re.sub(r"[^\w.-]+", "_", os.path.splitext(os.path.basename(target))[0] or target) + "-default"
+
+
 def _cmd_sweep(args) -> int:
     import os
 
     import numpy as np
 
-    from jaxlstm import LSTMClassifier, LSTMSearchCV, config, datasets, jsonable
+    from jaxlstm import datasets, jsonable
 
-    conf = config.load_config(args.config)
-    out = args.out or conf.output["dir"] or os.path.join("runs", os.path.splitext(os.path.basename(conf.source))[0])
+    conf, name = _sweep_config(args)
+    if conf is None:
+        return 0
+    out = args.out or conf.output["dir"] or os.path.join("runs", name)
     say = (lambda *a: None) if args.quiet else print
     seed = conf.search["seeds"][0]
     data = datasets.load(conf.data["train"])
     train, test = _split_test(data, conf, seed)
     labels = np.array(data.class_names)
-    metric = conf.search["metric"]
-    scoring = list(dict.fromkeys([metric, "accuracy", "balanced_accuracy", "f1_macro"]))
-    base = LSTMClassifier(**conf.model, random_state=seed)
-    strategy = conf.search["strategy"]
-    grid_like = strategy in ("grid", "halving") and not conf.has_distributions
-    search = LSTMSearchCV(base, param_grid=conf.space if grid_like else None,
-                          param_distributions=None if grid_like else conf.space, search=strategy,
-                          n_iter=conf.search["n_iter"], batch_size=conf.search["batch_size"], cv=conf.search["cv"],
-                          seeds=conf.search["seeds"], scoring=scoring, refit=metric, random_state=seed,
-                          max_time=conf.search["budget_minutes"] * 60 or None,
-                          out_dir=os.path.join(out, "sweep") if strategy != "halving" else None,
-                          verbose=0 if args.quiet else 1)
+    metric, scoring, strategy = conf.search["metric"], conf.scoring, conf.search["strategy"]
+    search = conf.make_search(out_dir=os.path.join(out, "sweep"), verbose=0 if args.quiet else 1)
     say(f"sweep {conf.source}: {strategy} search on {data.name} ({len(train.y)} train / {len(test.y)} test "
         f"sequences, {data.num_classes} classes), {conf.search['cv']}-fold CV, metric {metric}; output {out}/")
     search.fit(_sequences(train), labels[train.y])
@@ -612,16 +648,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     t.add_argument("--out", default="", help="save the trained model to this checkpoint file")
 
-    s = sub.add_parser("sweep", help="cross-validated hyperparameter search from a TOML config",
+    s = sub.add_parser("sweep", help="cross-validated hyperparameter search: the default one on a data file, or a TOML config",
                        description="Run a hyperparameter sweep (grid, random, Bayesian or successive halving) "
                                    "with cross-validation as vmapped programs; write results (CSV, JSON lines, "
                                    "learning curves), the refitted best model and plots, and print a leaderboard "
                                    "and the best model's held-out test report. Rerunning on the same output "
                                    "directory resumes: finished members are not trained again. Without CONFIG, "
-                                   "the shipped digits_imbalanced example runs.")
-    s.add_argument("config", nargs="?", default=None,
-                   help="TOML config: start from `jaxlstm config example > my.toml` (every key, commented); "
-                        "default: the shipped digits_imbalanced example")
+                                   "the shipped digits_imbalanced example runs. Given a data file (.csv, .npz, "
+                                   "ucr:NAME or a dataset name) instead of a config, the default search for "
+                                   "imbalanced sequences runs on it and prints the config it ran.")
+    s.add_argument("config", nargs="?", default=None, metavar="CONFIG_OR_DATA",
+                   help="TOML config (start from `jaxlstm config example > my.toml`: every key, commented), or a "
+                        "data file for the default search; default: the shipped digits_imbalanced example")
+    s.add_argument("--data", default="", help="data file for the default search (the same as giving it as CONFIG_OR_DATA)")
+    s.add_argument("--test", default="", help="default search: held-out test data (default: hold out 20%%, stratified)")
+    s.add_argument("--budget-minutes", type=float, default=10.0,
+                   help="default search: start no new Bayesian round after this many minutes (default 10)")
+    s.add_argument("--metric", default="balanced_accuracy",
+                   help="default search: the ranking metric (default balanced_accuracy = macro recall; e.g. f1_macro)")
+    s.add_argument("--print-config", action="store_true",
+                   help="default search: print the config it would run (a TOML file to edit) and exit")
     s.add_argument("--out", default="", help="output directory (default: output.dir of the config)")
     s.add_argument("--top", type=int, default=10, help="leaderboard rows to print")
     s.add_argument("--no-plots", action="store_true", help="skip the plots")

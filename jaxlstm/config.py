@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import os
 import tomllib
 from importlib import resources
@@ -46,6 +47,7 @@ from typing import Any
 
 from jaxlstm.estimator import LSTMClassifier
 from jaxlstm.features import as_temporal_features
+from jaxlstm.search import LSTMSearchCV
 from jaxlstm.params import check_param
 
 __all__ = ["SweepConfig", "load_config", "example_path", "example_text", "EXAMPLES"]
@@ -84,6 +86,26 @@ class SweepConfig:
     @property
     def has_distributions(self) -> bool:
         return any(not isinstance(v, list) for v in self.space.values())
+
+    @property
+    def scoring(self) -> list[str]:
+        """The ranking metric first, then accuracy, balanced accuracy and macro F1."""
+        return list(dict.fromkeys([self.search["metric"], "accuracy", "balanced_accuracy", "f1_macro"]))
+
+    def make_search(self, *, out_dir: str | None = None, verbose: int = 0) -> LSTMSearchCV:
+        """The :class:`~jaxlstm.search.LSTMSearchCV` this config describes
+        (unfitted): the ``[model]`` settings on every candidate, the
+        ``[search]`` strategy over ``[search.space]``, refitted by the metric."""
+        s = self.search
+        seed = s["seeds"][0]
+        grid_like = s["strategy"] in ("grid", "halving") and not self.has_distributions
+        return LSTMSearchCV(LSTMClassifier(**self.model, random_state=seed),
+                            param_grid=self.space if grid_like else None,
+                            param_distributions=None if grid_like else self.space, search=s["strategy"],
+                            n_iter=s["n_iter"], batch_size=s["batch_size"], cv=s["cv"], seeds=s["seeds"],
+                            scoring=self.scoring, refit=s["metric"], random_state=seed,
+                            max_time=s["budget_minutes"] * 60 or None,
+                            out_dir=out_dir if s["strategy"] != "halving" else None, verbose=verbose)
 
 
 EXAMPLE = """\
@@ -150,6 +172,68 @@ plots = true
 """
 
 
+PRESET = """\
+# jaxlstm's default search for imbalanced sequences (`jaxlstm sweep FILE`).
+# Save it (`jaxlstm sweep FILE --print-config > my.toml`), edit it, run `jaxlstm sweep my.toml`.
+[data]
+train = {train}
+test = {test}                   # "" = hold out test_size (stratified)
+test_size = 0.2
+
+[model]
+hidden_sizes = [64]
+batch_size = 32
+epochs = 60
+n_ensemble = 3                # the refitted best model: a deep ensemble of 3 seeds
+
+[search]
+strategy = "bayes"            # Gaussian-process rounds, each round one program per static group
+n_iter = 24
+batch_size = 8
+cv = 3
+seeds = [0]
+metric = {metric}   # minority-aware: each class counts the same
+budget_minutes = {budget}          # no new round starts after this
+
+[search.space]
+conv_filters = [[], [64, 128, 64]]            # the LSTM alone, or with LSTM-FCN's convolutional branch
+learning_rate = {{ loguniform = [1e-3, 1e-2] }}
+dropout = {{ uniform = [0.0, 0.4] }}
+class_weight = {{ uniform = [0.0, 1.0] }}       # weights balanced**e: 0 none .. 1 balanced
+logit_adjust_tau = {{ uniform = [0.0, 1.5] }}   # logit-adjusted loss (Menon et al. 2021); 1 = balanced softmax
+focal_gamma = {{ uniform = [0.0, 2.0] }}        # focal loss (Lin et al. 2017); 0 = cross-entropy
+epochs = [20, 40, 60]                         # one 60-epoch run scored after 20, 40 and 60
+
+[output]
+plots = true
+"""
+
+
+def preset_text(train: str = "digits_imbalanced", *, test: str = "", metric: str = "balanced_accuracy",
+                budget_minutes: float = 10) -> str:
+    """The default search as a TOML config (what ``jaxlstm sweep FILE`` runs
+    and prints): Bayesian search over the LSTM with and without LSTM-FCN's
+    convolutional branch, learning rate, dropout, class-weight exponent,
+    logit adjustment, focal loss and epochs, 3-fold CV ranked by ``metric``,
+    within ``budget_minutes``; the best refitted as an ensemble of 3."""
+    return PRESET.format(train=json.dumps(str(train)), test=json.dumps(str(test)), metric=json.dumps(metric),
+                         budget=repr(float(budget_minutes)))
+
+
+def preset(train: str = "digits_imbalanced", *, test: str = "", metric: str = "balanced_accuracy",
+           budget_minutes: float = 10) -> SweepConfig:
+    """:func:`preset_text` validated; run it with :meth:`SweepConfig.make_search`::
+
+        conf = preset(budget_minutes=5)
+        search = conf.make_search().fit(X, y)      # an LSTMSearchCV
+
+    Raises:
+      ValueError: a metric that is not a scoring name, a negative budget.
+    """
+    return parse_config(tomllib.loads(preset_text(train, test=test, metric=metric, budget_minutes=budget_minutes)),
+                        f"the default search on {train}")
+
+
 def example_text() -> str:
     """A commented example config showing every key (``jaxlstm config example``)."""
     return EXAMPLE
@@ -168,8 +252,9 @@ def load_config(path: str | os.PathLike | None = None) -> SweepConfig:
     the TOML file's folder, wherever the command runs."""
     path = example_path() if path is None else path
     if os.path.splitext(str(path))[1].lower() in (".csv", ".npz"):
-        raise ValueError(f"{path} is a data file; jaxlstm sweep takes a TOML config that names it: write one "
-                         f"with `jaxlstm config example > my.toml` and set data.train = \"{os.path.basename(str(path))}\"")
+        raise ValueError(f"{path} is a data file, not a config: for the default search on it use "
+                         f"jaxlstm.config.preset(train={str(path)!r}); or write a config with `jaxlstm config "
+                         f"example > my.toml` and set data.train = \"{os.path.basename(str(path))}\"")
     try:
         with open(path, "rb") as f:
             raw = tomllib.load(f)

@@ -365,9 +365,8 @@ def test_toml_data_paths_are_relative_to_the_toml_file(tmp_path, monkeypatch, ca
     (sub / "d.toml").write_text('[data]\ntrain = "intrusion"\n[search.space]\nunits = [8]\n')
     assert config.load_config(sub / "d.toml").data["train"] == "intrusion"  # a dataset name stays a name
     (tmp_path / "train.csv").write_text("sequence_id,time,a,label\n")
-    assert main(["sweep", "train.csv", "--quiet"]) == 2
-    err = capsys.readouterr().err
-    assert "train.csv is a data file" in err and "jaxlstm config example > my.toml" in err
+    with pytest.raises(ValueError, match=r"train.csv is a data file, not a config: for the default search"):
+        config.load_config("train.csv")
 
 
 def test_version_help_and_a_commented_example_config_with_every_key(capsys, tmp_path):
@@ -518,3 +517,48 @@ def test_temporal_features_from_train_flags_and_a_toml_sweep(tmp_path, capsys):
     bad.write_text(TINY.replace("batch_size = 32", "batch_size = 32\nfeatures = { windows = [3] }"))
     assert main(["sweep", str(bad), "--quiet"]) == 2
     assert "model.features: features has unknown key(s) 'windows'" in capsys.readouterr().err
+
+
+def test_the_default_search_on_a_data_file_prints_its_config_and_runs_it(tmp_path, monkeypatch, capsys):
+    import tomllib
+
+    import numpy as np
+
+    from jaxlstm import LSTMClassifier, config, datasets
+
+    # what it searches: the LSTM with and without LSTM-FCN's branch, the remedies, rate, dropout, epochs
+    assert main(["sweep", "ucr:Coffee", "--print-config", "--budget-minutes", "3"]) == 0
+    text = capsys.readouterr().out
+    (tmp_path / "saved.toml").write_text(text)
+    saved, conf = config.load_config(tmp_path / "saved.toml"), config.preset("ucr:Coffee", test="ucr:Coffee:test",
+                                                                             budget_minutes=3)
+    assert saved.data == conf.data and saved.data["test"] == "ucr:Coffee:test"  # a UCR set's standard split
+    assert saved.model == conf.model == {"hidden_sizes": (64,), "batch_size": 32, "epochs": 60, "n_ensemble": 3}
+    assert conf.search["strategy"] == "bayes" and conf.search["budget_minutes"] == 3
+    assert conf.search["metric"] == "balanced_accuracy" and conf.space["conv_filters"] == [(), (64, 128, 64)]
+    assert {"learning_rate", "dropout", "class_weight", "logit_adjust_tau", "focal_gamma", "epochs"} < set(conf.space)
+    search = conf.make_search()
+    assert search.refit == "balanced_accuracy" and search.max_time == 180 and search.estimator.n_ensemble == 3
+    for argv, msg in ((["sweep", "x.toml", "--budget-minutes", "3"], "--budget-minutes set(s) the default search"),
+                      (["sweep", "a.npz", "--data", "b.npz"], "not both"),
+                      (["sweep", "a.npz", "--metric", "recall_minority"], "search.metric = 'recall_minority'")):
+        assert main(argv) == 2
+        assert msg in capsys.readouterr().err
+
+    # run it, made small: one Bayesian round of 2 candidates, 2 epochs
+    small = (config.PRESET.replace("epochs = 60", "epochs = 2").replace("[20, 40, 60]", "[1, 2]")
+             .replace("[64, 128, 64]", "[4, 4]").replace("hidden_sizes = [64]", "hidden_sizes = [4]")
+             .replace("batch_size = 8", "batch_size = 2"))
+    monkeypatch.setattr(config, "PRESET", small)
+    d = datasets.load_digits_imbalanced()
+    rows = np.r_[np.where(d.y == 0)[0][:24], np.where(d.y == 1)[0][:9], np.where(d.y == 2)[0][:15]]
+    np.savez(tmp_path / "mine.npz", X=d.x[rows], y=np.array(d.class_names)[d.y[rows]])
+    monkeypatch.chdir(tmp_path)
+    assert main(["sweep", "mine.npz", "--budget-minutes", "0.001", "--no-plots"]) == 0
+    out = capsys.readouterr().out
+    assert tomllib.loads(out[: out.index("[output]")])["search"]["metric"] == "balanced_accuracy"
+    assert "bayes search on mine.npz" in out
+    best = LSTMClassifier.load(tmp_path / "runs" / "mine-default" / "best_model.jaxlstm")
+    assert best.n_members_ == 3  # refitted as an ensemble
+    report = json.loads((tmp_path / "runs" / "mine-default" / "test_report.json").read_text())
+    assert set(report["best_params"]) == set(conf.space)
