@@ -223,3 +223,50 @@ def test_binary_scorers_match_scikit_learn():
                                    err_msg=name)
     with pytest.raises(ValueError, match="two classes"):
         SCORERS["f1"].fn(jnp.asarray(y), jnp.ones((50, 3)) / 3, 3, None)
+
+
+def _biased_probs(seed, n, c, prior):
+    """Probabilities of a model that leans towards the frequent classes."""
+    rng = np.random.default_rng(seed)
+    y = rng.choice(c, size=n, p=prior)
+    logits = rng.normal(size=(n, c)) + 1.5 * np.eye(c)[y] + 2.0 * np.log(prior)
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    return y.astype(np.int32), (p / p.sum(1, keepdims=True)).astype(np.float32)
+
+
+def test_fit_logit_offsets_is_the_exhaustive_threshold_search_for_two_classes():
+    from sklearn.metrics import balanced_accuracy_score, f1_score
+
+    for seed, metric, sk in ((0, "balanced_accuracy", balanced_accuracy_score),
+                             (1, "f1_macro", lambda a, b: f1_score(a, b, average="macro"))):
+        y, p = _biased_probs(seed, 300, 2, np.array([0.85, 0.15]))
+        got = np.asarray(M.fit_logit_offsets(y, p, 2, metric))
+        logp = np.log(p)
+        grid = np.asarray(M.OFFSET_GRID, np.float32)
+        scores = np.array([sk(y, np.argmax(logp + np.array([0, v], np.float32), 1)) for v in grid])
+        base = sk(y, np.argmax(logp, 1))
+        expect = 0.0 if base >= scores.max() else grid[scores == scores.max()][np.argmin(np.abs(grid[scores == scores.max()]))]
+        assert got[0] == 0 and got[1] == pytest.approx(expect)
+        after = sk(y, np.argmax(logp + got, 1))
+        assert after == pytest.approx(scores.max()) and after > base + 0.02
+
+
+def test_fit_logit_offsets_raise_balanced_accuracy_on_imbalanced_multiclass_to_a_coordinate_optimum():
+    from sklearn.metrics import balanced_accuracy_score
+
+    y, p = _biased_probs(2, 600, 4, np.array([0.6, 0.25, 0.1, 0.05]))
+    where = np.arange(600) < 500  # the last rows do not count
+    o = np.asarray(jax.jit(M.fit_logit_offsets, static_argnums=(2, 3, 5, 6))(y, p, 4, "balanced_accuracy",
+                                                                                     where, M.OFFSET_GRID, 10))
+    before = balanced_accuracy_score(y[:500], np.argmax(p[:500], 1))
+    after = balanced_accuracy_score(y[:500], np.argmax(np.log(p[:500]) + o, 1))
+    assert after > before + 0.05 and o[0] == 0 and (o[1:] > 0).all()  # rare classes are pushed up
+    # coordinate-wise optimal: no single class's offset on the grid scores higher with the others held
+    logp, grid = np.log(p[:500]), np.asarray(M.OFFSET_GRID, np.float32)
+    for c in range(1, 4):
+        for v in grid:
+            moved = o.copy()
+            moved[c] = v
+            assert balanced_accuracy_score(y[:500], np.argmax(logp + moved, 1)) <= after + 1e-12
+    with pytest.raises(ValueError, match="needs a metric of predicted labels"):
+        M.fit_logit_offsets(y, p, 4, "roc_auc_ovr")
