@@ -347,7 +347,8 @@ def _cmd_sweep(args) -> int:
     xt = _sequences(test)
     probs = best.predict_proba(xt)
     y_true = _codes_by_name(_label_names(test), best.classes_, "the test data")
-    report = _report(y_true, probs, [str(c) for c in best.classes_])
+    pred = best.decide(probs)
+    report = _report(y_true, probs, [str(c) for c in best.classes_], pred)
     with open(os.path.join(out, "test_report.json"), "w") as f:
         f.write(jsonable.dumps({"best_params": search.best_params_, "cv_" + metric: search.best_score_,
                                 "test": report}, strict=False, indent=2))
@@ -355,7 +356,7 @@ def _cmd_sweep(args) -> int:
     if strategy != "halving":
         written.append("sweep/members.jsonl")
     if conf.output["plots"] and not args.no_plots:
-        written += _sweep_plots(out, search, metric, list(conf.space), conf.output["heatmap"], probs, y_true,
+        written += _sweep_plots(out, search, metric, list(conf.space), conf.output["heatmap"], probs, pred, y_true,
                                 [str(c) for c in best.classes_], args.quiet)
     _leaderboard(cv, metric, say, top=args.top)
     say(f"\nbest {jsonable.plain(search.best_params_)}: CV {metric} {search.best_score_:.4f}; refit on all training rows")
@@ -416,11 +417,11 @@ def _cell(v):
     return v
 
 
-def _report(y_true, probs, names) -> dict:
+def _report(y_true, probs, names, pred) -> dict:
+    """Scores of the predicted class indices ``pred`` (and, for ROC-AUC, ``probs``)."""
     import numpy as np
     from sklearn import metrics as skm
 
-    pred = probs.argmax(1)
     labels = np.arange(len(names))
     rep = skm.classification_report(y_true, pred, labels=labels, target_names=names, output_dict=True,
                                     zero_division=0)
@@ -469,7 +470,7 @@ def _bootstrap(y_true, pred, present, n_resamples: int = 1000, seed: int = 0) ->
     return out
 
 
-def _sweep_plots(out, search, metric, space_order, axes, probs, y_true, names, quiet) -> list[str]:
+def _sweep_plots(out, search, metric, space_order, axes, probs, pred, y_true, names, quiet) -> list[str]:
     import os
 
     try:
@@ -496,7 +497,7 @@ def _sweep_plots(out, search, metric, space_order, axes, probs, y_true, names, q
     if len(pair) == 2:
         plots.save(plots.sweep_heatmap(cv, pair[0], pair[1], metric), os.path.join(out, "plots", "heatmap.png"))
         written.append("plots/heatmap.png")
-    plots.save(plots.confusion_matrix(y_true, probs.argmax(1), names), os.path.join(out, "plots", "confusion_matrix.png"))
+    plots.save(plots.confusion_matrix(y_true, pred, names), os.path.join(out, "plots", "confusion_matrix.png"))
     plots.save(plots.roc_curves(y_true, probs, names), os.path.join(out, "plots", "roc.png"))
     return written + ["plots/confusion_matrix.png", "plots/roc.png"]
 
@@ -536,12 +537,13 @@ def _cmd_evaluate(args) -> int:
     classes = [str(c) for c in model.classes_]
     y_true = _codes_by_name(_label_names(data), classes, args.data)  # before the model runs
     probs = model.predict_proba(_sequences(data))
-    report = _report(y_true, probs, classes)
+    pred = model.decide(probs)
+    report = _report(y_true, probs, classes, pred)
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
     print(f"{args.model} on {args.data} ({len(y_true)} sequences):")
-    print(_report_text(y_true, probs.argmax(1), classes))
+    print(_report_text(y_true, pred, classes))
     ci = report["bootstrap_95"]
     print(f"{'balanced accuracy':>20} {report['balanced_accuracy']:.4f}"
           + (f"   (95% bootstrap {ci['balanced_accuracy'][0]:.3f}-{ci['balanced_accuracy'][1]:.3f})"
@@ -558,7 +560,7 @@ def _cmd_predict(args) -> int:
 
     model, data = _load_model_and_data(args, labels="ignore")
     probs = model.predict_proba(_sequences(data))
-    pred = model.classes_[probs.argmax(1)]
+    pred = model.classes_[model.decide(probs)]
     out = args.out or "predictions.csv"
     # the input's own ids, so the file joins back: a CSV's sequence_id, an .npz's ids, else its row number
     id_col, ids = ("sequence_id", data.ids) if data.ids is not None else ("row", range(len(pred)))

@@ -168,6 +168,10 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
       best_epoch_: the kept epoch (0-based).
       diverged_: the loss became NaN/inf and training stopped there.
       seed_: the seed actually used.
+      logit_offsets_: per-class decision offsets ``predict`` adds to the
+        log-probabilities (``None``: plain argmax); fitted on out-of-fold
+        probabilities by ``LSTMSearchCV(post_hoc_offsets=True)``, saved with
+        the model. ``predict_proba`` ignores them: it stays calibrated.
     """
 
     def __init__(self, hidden_sizes=(64,), *, units=None, bidirectional=False, head_size=None,
@@ -333,6 +337,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         self.best_epoch_ = np.asarray(res.best_epoch).tolist()
         self.diverged_ = bool(np.any(res.diverged))
         self.history_ = {k: np.asarray(v) for k, v in res.history.items()}
+        self.logit_offsets_ = None
         if self.diverged_:
             warnings.warn("training diverged (NaN/inf loss); parameters are those before it. Lower the "
                           "learning rate or add grad_clip.", RuntimeWarning, stacklevel=2)
@@ -347,9 +352,22 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         return p / p.sum(axis=1, keepdims=True)
 
     def predict(self, X) -> np.ndarray:
-        """The most probable class of each sequence, as labels from ``classes_``."""
-        probs = self.predict_proba(X)
-        return self.classes_[np.argmax(probs, axis=1)]
+        """The most probable class of each sequence, as labels from ``classes_``;
+        with ``logit_offsets_`` (post-hoc decision offsets, set by
+        :class:`~jaxlstm.search.LSTMSearchCV` with ``post_hoc_offsets``) the
+        class maximising ``log(probability) + offset``."""
+        return self.classes_[self.decide(self.predict_proba(X))]
+
+    def decide(self, probs) -> np.ndarray:
+        """The class indices ``predict`` chooses from ``predict_proba``'s
+        ``probs``: the argmax, after adding ``logit_offsets_`` to the
+        log-probabilities when they are set."""
+        probs = np.asarray(probs)
+        offsets = getattr(self, "logit_offsets_", None)
+        if offsets is None:
+            return np.argmax(probs, axis=1)
+        logp = np.log(np.maximum(probs, np.finfo(np.float32).tiny)).astype(np.float32)
+        return np.argmax(logp + np.asarray(offsets, np.float32), axis=1)
 
     def save(self, path) -> None:
         """Write the fitted model as a pickle-free checkpoint (:mod:`jaxlstm.checkpoint`)."""
@@ -358,6 +376,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                 "classes_kind": self.classes_.dtype.kind, "input_ndim": self._input_ndim,
                 "n_features_in": int(self.n_features_in_), "seed": self.seed_, "best_epoch": self.best_epoch_,
                 "diverged": self.diverged_, "class_weights": np.asarray(self.class_weights_).tolist(),
+                "logit_offsets": None if getattr(self, "logit_offsets_", None) is None
+                else np.asarray(self.logit_offsets_, np.float32).tolist(),
                 "history": {k: np.asarray(v).tolist() for k, v in self.history_.items()}}
         checkpoint.save(path, self.params_, self.model_config_, self.scaler_, [str(c) for c in self.classes_], meta,
                         members=self.n_members_)
@@ -383,6 +403,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         est.diverged_ = bool(meta.get("diverged", False))
         est.class_weights_ = np.asarray(meta.get("class_weights", np.ones(ck.model.num_classes)))
         est.history_ = {k: np.asarray(v) for k, v in meta.get("history", {}).items()}
+        offsets = meta.get("logit_offsets")
+        est.logit_offsets_ = None if offsets is None else np.asarray(offsets, np.float32)
         return est
 
     def __sklearn_tags__(self):

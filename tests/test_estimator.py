@@ -221,3 +221,23 @@ def test_imbalance_remedies_are_estimator_params_and_survive_a_checkpoint(tmp_pa
     got = again.get_params()
     assert (got["logit_adjust_tau"], got["focal_gamma"], got["class_weight_beta"]) == (1.0, 2.0, 0.9)
     np.testing.assert_array_equal(again.predict_proba(SEQS), clf.predict_proba(SEQS))
+
+
+def test_logit_offsets_change_predict_not_predict_proba_and_are_saved(tmp_path):
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(40, 6, 2)).astype(np.float32)
+    y = np.array(["a", "b", "c", "d"])[rng.integers(0, 4, 40)]
+    clf = LSTMClassifier(hidden_sizes=(4,), epochs=1, random_state=0).fit(x, y)
+    assert clf.logit_offsets_ is None
+    probs = clf.predict_proba(x)
+    np.testing.assert_array_equal(clf.predict(x), clf.classes_[probs.argmax(1)])
+    clf.logit_offsets_ = np.array([0.0, 0.3, -0.2, 50.0], np.float32)  # as LSTMSearchCV(post_hoc_offsets=True) sets them
+    np.testing.assert_array_equal(clf.predict_proba(x), probs)  # calibrated probabilities stay
+    assert (clf.predict(x) == "d").all()
+    clf.logit_offsets_ = np.array([0.0, 0.3, -0.2, 0.1], np.float32)
+    expect = np.argmax(np.log(probs).astype(np.float32) + clf.logit_offsets_, 1)
+    np.testing.assert_array_equal(clf.decide(probs), expect)
+    clf.save(tmp_path / "m.jaxlstm")
+    back = LSTMClassifier.load(tmp_path / "m.jaxlstm")
+    np.testing.assert_array_equal(back.logit_offsets_, clf.logit_offsets_)
+    np.testing.assert_array_equal(back.predict(x), clf.predict(x))
