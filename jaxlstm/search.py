@@ -6,6 +6,11 @@ member of a static group trains in one vmapped program instead of one Keras
 fit at a time. ``search="bayes"`` proposes batches with a Gaussian process
 (:mod:`jaxlstm.bayes`); ``search="halving"`` is successive halving with
 epochs as the resource, survivors continuing from their saved state.
+
+Every mode is a strategy of one shape (scikit-learn's
+``_run_search(evaluate_candidates)``): it asks for candidates, one call of
+the member executor (:func:`jaxlstm.sweep.execute`) trains them, and it is
+told their scores.
 """
 
 from __future__ import annotations
@@ -101,7 +106,9 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         round (``None``: no limit).
       study: an Optuna study to continue (``search="optuna"``; default: a new
         TPE study seeded with ``random_state``), kept as ``study_``.
-      chunk_size, out_dir: passed to :func:`jaxlstm.sweep.run_sweep`.
+      chunk_size, out_dir: passed to the member executor,
+        :func:`jaxlstm.sweep.execute` (``out_dir``: grid, random, Bayesian
+        and Optuna search; halving's continued members are not stored).
       verbose: progress bars.
       n_jobs: accepted for ``GridSearchCV`` compatibility and ignored: the
         candidates and folds of a static group already train in parallel as
@@ -115,12 +122,12 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     ``best_index_``, ``best_params_``, ``best_score_``, ``best_estimator_``,
     ``refit_time_``, ``scorer_``, ``multimetric_``, ``n_splits_``,
     ``classes_``, ``n_features_in_``; ``rounds_`` for Bayesian and halving search;
-    ``compile_time_`` and ``train_time_``: seconds the search's sweeps spent
-    compiling and training (grid, random, Bayesian and Optuna search);
-    ``members_``: every trained (candidate, fold, seed) member of this fit
-    with its ``params``, ``status`` and per-epoch ``history`` (grid, random,
-    Bayesian and Optuna search; ``val_<metric>`` for the ranking metric when
-    it is one of :data:`jaxlstm.metrics.SCORERS`).
+    ``compile_time_`` and ``train_time_``: seconds the search's executor
+    calls spent compiling and training; ``members_``: every trained
+    (candidate, fold, seed) member of this fit with its ``params``,
+    ``status`` and per-epoch ``history`` (``val_<metric>`` for the ranking
+    metric when it is one of :data:`jaxlstm.metrics.SCORERS`; halving: one
+    entry per rung, with that rung's epochs).
     """
 
     def __init__(self, estimator=None, param_grid=None, param_distributions=None, *, search=None,
