@@ -16,7 +16,7 @@ up each configuration's splits.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, NamedTuple, Sequence
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
@@ -133,10 +133,13 @@ def make_folds(y: np.ndarray, cv=5, random_state: int | None = 0, x=None) -> lis
     return [(np.asarray(a), np.asarray(b)) for a, b in cv]
 
 
-def pad_indices(idx_list: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def pad_indices(idx_list: Sequence[np.ndarray], bucket: Callable[[int], int] | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
     """Index arrays of unequal length (e.g. CV folds) as one ``Int[k, longest]``
-    index array, zero-padded, and its ``Bool[k, longest]`` mask."""
+    index array, zero-padded, and its ``Bool[k, longest]`` mask; with
+    ``bucket``, ``longest`` (when not 0) is rounded up by it."""
     size = max(len(i) for i in idx_list)
+    size = bucket(size) if bucket is not None and size else size
     idx = np.zeros((len(idx_list), size), np.int32)
     mask = np.zeros((len(idx_list), size), bool)
     for k, i in enumerate(idx_list):

@@ -26,7 +26,7 @@ import json
 import os
 import sys
 import time
-from typing import Sequence
+from typing import Callable, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -186,6 +186,8 @@ class Execution:
         ``val_probs``/``train_probs`` (``{str(epochs): (rows, classes) list}``
         at the member's ``read_at``, when kept), ``state`` (its final
         :class:`~jaxlstm.train.TrainState`, NumPy leaves, when kept),
+        ``model`` (its kept epoch's ``params``, ``scaler``, ``class_weights``
+        and ``best_epoch``, NumPy leaves, when kept),
         ``static``, ``dyn``, ``fold``, ``seed``, ``hash`` and ``fit_time``
         (its share of the time its chunk's compiled program ran).
       compile_s, run_s, resumed: as in :class:`SweepResult`.
@@ -199,21 +201,26 @@ class Execution:
 
 def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int, select: str = "accuracy",
             record: Sequence[str] = ("accuracy",), keep_val_probs: bool = False, keep_train_probs: bool = False,
-            keep_state: bool = False, chunk_size: int | None = None, out_dir: str | os.PathLike | None = None,
-            progress: bool = False) -> Execution:
+            keep_state: bool = False, keep_model: bool = False, patience: int | None = None,
+            chunk_size: int | None = None, index_bucket: Callable[[int], int] | None = None,
+            out_dir: str | os.PathLike | None = None, progress: bool = False,
+            label: tuple[str, str] = ("sweep", "member-epochs")) -> Execution:
     """Train ``members`` on ``x, lengths, y`` (checked arrays) with ``folds``
     (``(train_idx, test_idx)`` pairs): one compiled program per static group,
     epochs, offset and chunk size, members vmapped in chunks (``chunk_size``;
     default: 4 per device on CPU, else the most that fit a memory estimate)
     sharded over every device. ``record``: scorers per epoch on the held-out
-    rows (``select`` keeps the best epoch's parameters); ``keep_*``: return
-    probabilities and final states. With ``out_dir``, members trained from
-    scratch stream to ``members.jsonl`` and finished ones are read back.
+    rows (``select`` keeps the best epoch's parameters, ``patience`` stops
+    early); ``keep_*``: return probabilities, final states, kept models.
+    ``index_bucket`` rounds the padded fold index arrays up (shape buckets,
+    so different data sizes share compiled programs). With ``out_dir``,
+    members trained from scratch stream to ``members.jsonl`` and finished
+    ones are read back. ``progress``: a bar named and counted by ``label``.
 
     Raises:
       SweepInterrupted: Ctrl-C (what is on disk is complete members only).
     """
-    if out_dir is not None and (keep_state or any(m.start is not None for m in members)):
+    if out_dir is not None and (keep_state or keep_model or any(m.start is not None for m in members)):
         raise ValueError("out_dir keeps members trained from scratch; continued members and states are not stored")
     fingerprint = _fingerprint(x, lengths, y, folds, tuple(record) + (("probs",) if keep_val_probs else ())
                                + (("train_probs",) if keep_train_probs else ()))
@@ -223,7 +230,7 @@ def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int
     rows = [done.get(h) for h in hashes]
     resumed = sum(r is not None for r in rows)
     opts = dict(select=select, record=tuple(record), progress=progress, keep_val_probs=keep_val_probs,
-                keep_train_probs=keep_train_probs)
+                keep_train_probs=keep_train_probs, patience=patience)
     plan = _schedule(x, lengths, num_classes, members, [i for i, r in enumerate(rows) if r is None], opts, chunk_size)
     show = progress and jax.process_index() == 0
     if show and resumed:
@@ -231,18 +238,18 @@ def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int
               f"{len(members) - resumed} to train", file=sys.stderr, flush=True)
     mesh = _mesh()
     data = tuple(_global(a, mesh) for a in (x, lengths, y))  # on the devices once, not per chunk
-    idx = pad_indices([f[0] for f in folds]) + pad_indices([f[1] for f in folds])
+    idx = pad_indices([f[0] for f in folds], index_bucket) + pad_indices([f[1] for f in folds], index_bucket)
     total = sum(len(todo) * tcfg.epochs for tcfg, todo, _ in plan)
     out = Execution(rows, resumed=resumed)
     try:
-        with progress_mod.Progress(total, "sweep", "member-epochs", enabled=show and total > 0) as bar:
+        with progress_mod.Progress(total, *label, enabled=show and total > 0) as bar:
             for tcfg, todo, size in plan:
                 for start in range(0, len(todo), size):
                     chunk = todo[start : start + size]
                     bar.begin_step(len(chunk) * tcfg.epochs, tcfg.epochs)
                     t0 = time.perf_counter()
                     new, c_s, exec_s = _run_chunk(data, mesh, num_classes, tcfg, [members[i] for i in chunk], size,
-                                                  idx, keep_state)
+                                                  idx, keep_state, keep_model)
                     out.compile_s += c_s
                     out.run_s += time.perf_counter() - t0 - c_s
                     for i, row in zip(chunk, new, strict=True):
@@ -371,7 +378,8 @@ def _chunk_args(data, mesh, c, tcfg, chunk, size, idx) -> tuple[tuple, tuple]:
     return (*data, split, hp, seeds, *state, *offset), key
 
 
-def _run_chunk(data, mesh, c, tcfg, chunk, size, idx, keep_state) -> tuple[list[dict], float, float]:
+def _run_chunk(data, mesh, c, tcfg, chunk, size, idx, keep_state=False, keep_model=False
+               ) -> tuple[list[dict], float, float]:
     """Run one padded chunk of members through the vmapped ``fit``; returns
     the members' rows, the seconds spent compiling (the program, and the
     small programs that build its arguments the first time) and the seconds
@@ -386,7 +394,10 @@ def _run_chunk(data, mesh, c, tcfg, chunk, size, idx, keep_state) -> tuple[list[
     t1 = time.perf_counter()
     res = jax.block_until_ready(_compiled[key](*args))
     exec_s = time.perf_counter() - t1
-    history, diverged, state = _fetch((res.history, res.diverged, res.state if keep_state else None))
+    kept_trees = {**({"state": res.state} if keep_state else {}),
+                  **({"model": dict(params=res.best_params, scaler=res.scaler, class_weights=res.class_weights,
+                                    best_epoch=res.best_epoch)} if keep_model else {})}
+    history, diverged, kept_trees = _fetch((res.history, res.diverged, kept_trees))
     kept = {name: (history.pop(name, None), mask) for name, mask in (("val_probs", idx[3]), ("train_probs", idx[1]))}
     rows = []
     for i, m in enumerate(chunk):
@@ -396,8 +407,8 @@ def _run_chunk(data, mesh, c, tcfg, chunk, size, idx, keep_state) -> tuple[list[
             if probs is not None:
                 n = int(mask[m.fold].sum())
                 row[name] = {str(e): np.asarray(probs[i, e - m.offset - 1, :n]).tolist() for e in m.read_at}
-        if keep_state:
-            row["state"] = jax.tree.map(lambda a, i=i: np.asarray(a[i]), state)
+        for name, tree in kept_trees.items():
+            row[name] = jax.tree.map(lambda a, i=i: np.asarray(a[i]), tree)
         rows.append(row)
     return rows, compile_s, exec_s
 

@@ -60,3 +60,29 @@ def test_epoch_counts_share_one_run_and_states_are_not_streamed(tmp_path):
     start = Member(*members[0][:5], read_at=(5,), start=object(), offset=4)
     with pytest.raises(ValueError, match="continued members and states are not stored"):
         _run([start], out_dir=tmp_path)
+
+
+def test_an_estimator_fit_is_one_executor_call_equal_to_fit_alone_and_an_ensemble_to_its_members():
+    import jax
+    import jax.numpy as jnp
+
+    from jaxlstm.estimator import LSTMClassifier
+    from jaxlstm.model import ModelConfig
+    from jaxlstm.train import Split, TrainConfig, fit, make_hparams
+
+    kw = dict(hidden_sizes=(6,), batch_size=16, epochs=3, dropout=0.1)
+    one = LSTMClassifier(**kw, random_state=5).fit(X, Y)
+    cfg = TrainConfig(ModelConfig(3, 3, (6,)), batch_size=16, epochs=3, select="f1_macro")
+    split = Split(jnp.arange(len(X)), jnp.ones(len(X), bool), jnp.zeros(0, jnp.int32), jnp.zeros(0, bool))
+    alone = jax.jit(fit, static_argnames="config")(X, jnp.full(len(X), 5), Y, split, make_hparams(3, dropout=0.1),
+                                                   jax.random.key(5), config=cfg)
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, atol=1e-5), one.params_, jax.device_get(alone.best_params))
+    np.testing.assert_allclose(one.history_["train_loss"], alone.history["train_loss"], atol=1e-5)
+    assert one.n_members_ == 1 and one.best_epoch_ == int(alone.best_epoch)
+
+    ens = LSTMClassifier(**kw, random_state=5, n_ensemble=3).fit(X, Y)
+    singles = [one] + [LSTMClassifier(**kw, random_state=s).fit(X, Y) for s in (6, 7)]
+    for i, single in enumerate(singles):
+        jax.tree.map(lambda a, b, i=i: np.testing.assert_allclose(a[i], b, atol=1e-5), ens.params_, single.params_)
+    np.testing.assert_allclose(ens.predict_proba(X), np.mean([s.predict_proba(X) for s in singles], axis=0), atol=1e-5)
+    assert ens.history_["train_loss"].shape == (3, 3) and len(ens.best_epoch_) == 3
