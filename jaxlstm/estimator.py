@@ -31,7 +31,7 @@ from jaxlstm.params import check_param, check_params
 from jaxlstm.plan import normalise, plan_members
 from jaxlstm.sweep import execute
 
-__all__ = ["LSTMClassifier", "to_sequences", "bucket", "estimator_to_config"]
+__all__ = ["LSTMClassifier", "to_sequences", "encode_labels", "bucket", "estimator_to_config"]
 
 def to_sequences(X, *, name: str = "X") -> tuple[np.ndarray, np.ndarray, int]:
     """Sequences from what users pass, as ``(x (n, T, F) float32, lengths, ndim)``.
@@ -383,6 +383,14 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         tags.non_deterministic = False
         tags.input_tags.allow_nan = False
         return tags
+
+
+def encode_labels(y, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(classes, codes)``: the sorted labels of ``y`` (for ``n`` sequences)
+    and each row's index into them (int32), by :class:`LSTMClassifier`'s rules."""
+    est = LSTMClassifier()
+    codes = est._read_y(y, n)
+    return est.classes_, codes
 
 
 def _pad_rows(x, lengths, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

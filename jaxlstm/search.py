@@ -25,7 +25,7 @@ from sklearn.model_selection import ParameterGrid, ParameterSampler, check_cv
 from sklearn.utils.validation import check_is_fitted
 
 from jaxlstm import bayes, halving
-from jaxlstm.estimator import LSTMClassifier, estimator_to_config, to_sequences
+from jaxlstm.estimator import LSTMClassifier, encode_labels, estimator_to_config, to_sequences
 from jaxlstm.metrics import SCORERS
 from jaxlstm.plan import expand_space, normalise, plan_members
 from jaxlstm.sweep import execute
@@ -230,8 +230,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def _context(self, X, y, base, scorers) -> dict:
         """The data, classes, folds, seeds and scorers every evaluation uses."""
         x, lengths, ndim = to_sequences(X)
-        probe = clone(base)
-        yi = probe._read_y(y, len(x))
+        classes, yi = encode_labels(y, len(x))
         folds = [(np.asarray(a), np.asarray(b)) for a, b in
                  check_cv(self.cv, yi, classifier=True).split(np.zeros((len(yi), 1)), yi)]
         seeds = self.seeds
@@ -242,7 +241,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if not seeds:
             raise ValueError("seeds is empty")
         key = self.refit if isinstance(self.refit, str) else next(iter(scorers))
-        return dict(x=x, lengths=lengths, y=yi, classes=probe.classes_, folds=folds, seeds=seeds, base=base,
+        return dict(x=x, lengths=lengths, y=yi, classes=classes, folds=folds, seeds=seeds, base=base,
                     scorers=scorers, key=key, n_features_in=x.shape[1] if ndim == 2 else x.shape[-1])
 
     def _select_best(self, key, multi) -> None:
