@@ -315,21 +315,26 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                       select=self.select, record=config.record, patience=config.patience, keep_model=True,
                       chunk_size=k, index_bucket=bucket, progress=bool(self.verbose),
                       label=("fit", "epochs" if k == 1 else "member-epochs"))
-        one = (lambda *v: v[0]) if k == 1 else (lambda *v: np.stack(v))
-        model = jax.tree.map(one, *[r["model"] for r in run.rows])
-        self.model_config_ = config.model
-        self.params_ = model["params"]
-        self.n_members_ = k
-        self.scaler_ = jax.tree.map(lambda *v: v[0], *[r["model"]["scaler"] for r in run.rows])  # same for every member
-        self.class_weights_ = run.rows[0]["model"]["class_weights"]
-        self.best_epoch_ = np.asarray(model["best_epoch"]).tolist()
-        self.diverged_ = any(r["status"] != "ok" for r in run.rows)
-        self.history_ = {name: np.asarray(one(*[r["history"][name] for r in run.rows]), np.float32)
-                         for name in run.rows[0]["history"]}
+        self._keep_members(run.rows, config.model)
         if self.diverged_:
             warnings.warn("training diverged (NaN/inf loss); parameters are those before it. Lower the "
                           "learning rate or add grad_clip.", RuntimeWarning, stacklevel=2)
         return self
+
+    def _keep_members(self, rows: list[dict], model: ModelConfig) -> None:
+        """The fitted attributes from the executor's member rows (kept
+        models): one model's leaves, or with several a leading member axis."""
+        one = (lambda *v: v[0]) if len(rows) == 1 else (lambda *v: np.stack(v))
+        kept = jax.tree.map(one, *[r["model"] for r in rows])
+        self.model_config_ = model
+        self.params_ = kept["params"]
+        self.n_members_ = len(rows)
+        self.scaler_ = rows[0]["model"]["scaler"]  # scaler and class weights: the same for every member
+        self.class_weights_ = rows[0]["model"]["class_weights"]
+        self.best_epoch_ = np.asarray(kept["best_epoch"]).tolist()
+        self.diverged_ = any(r["status"] != "ok" for r in rows)
+        self.history_ = {name: np.asarray(one(*[r["history"][name] for r in rows]), np.float32)
+                         for name in rows[0]["history"]}
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, ``(n, n_classes)``, columns in ``classes_`` order."""
