@@ -2,6 +2,12 @@
 straight through; executing the same members again with out_dir resumes them
 all and trains nothing; planning shares one run between epoch counts."""
 
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pytest
 
@@ -86,3 +92,32 @@ def test_an_estimator_fit_is_one_executor_call_equal_to_fit_alone_and_an_ensembl
         jax.tree.map(lambda a, b, i=i: np.testing.assert_allclose(a[i], b, atol=1e-5), ens.params_, single.params_)
     np.testing.assert_allclose(ens.predict_proba(X), np.mean([s.predict_proba(X) for s in singles], axis=0), atol=1e-5)
     assert ens.history_["train_loss"].shape == (3, 3) and len(ens.best_epoch_) == 3
+
+
+FOUR = textwrap.dedent("""
+    import os, sys, json
+    os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
+    sys.path.insert(0, {root!r})
+    import jax
+    assert jax.device_count() == 4
+    from tests.test_executor import CONFIGS, FOLDS, _run, plan_members
+    half, index = plan_members([{{**c, "epochs": 2}} for c in CONFIGS], len(FOLDS), [0])
+    first = _run(half, keep_state=True)
+    states = [[first.rows[i]["state"] for i in idx] for idx in index]
+    rest, _ = plan_members([{{**c, "epochs": 2}} for c in CONFIGS], len(FOLDS), [0], start=states, offset=2)
+    json.dump([r["val_probs"]["4"] for r in _run(rest).rows], open(sys.argv[1], "w"))
+""")
+
+
+@pytest.mark.slow
+def test_continued_members_sharded_over_four_devices_equal_one_device(tmp_path):
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    script = tmp_path / "four.py"
+    script.write_text(FOUR.format(root=root))
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    subprocess.run([sys.executable, str(script), str(tmp_path / "four.json")], env={**env, "JAX_PLATFORMS": "cpu"},
+                   check=True, timeout=300)
+    four = json.loads((tmp_path / "four.json").read_text())
+    straight, _ = plan_members(CONFIGS, len(FOLDS), [0])
+    for got, row in zip(four, _run(straight).rows, strict=True):
+        np.testing.assert_allclose(got, row["val_probs"]["4"], atol=1e-5)
