@@ -3,12 +3,13 @@ trained as one jit-compiled, vmapped program.
 
 Modules, bottom to top: ``model``, ``losses``, ``metrics``, ``features``
 (pure functions), ``train`` (pure training loop plus a validated wrapper),
-``sweep`` (configurations x folds x seeds), ``bayes`` and ``halving``
-(search strategies), ``estimator`` and ``search`` (scikit-learn interfaces),
+``plan`` and ``tabulate`` (host: space -> members, members -> ``cv_results_``),
+``sweep`` (the member executor, ``execute``, and ``run_sweep``: configurations
+x folds x seeds), ``bayes`` and ``halving`` (search strategies), ``estimator`` and ``search`` (scikit-learn interfaces),
 ``datasets``, ``progress``, ``cli``.
 """
 
-from jaxlstm import bayes, cache, datasets, estimator, features, halving, losses, metrics, model, progress, search, sweep, train
+from jaxlstm import bayes, cache, datasets, estimator, features, halving, losses, metrics, model, plan, progress, search, sweep, tabulate, train
 from jaxlstm.estimator import LSTMClassifier
 from jaxlstm.search import LSTMSearchCV
 from jaxlstm.cache import enable_compilation_cache
@@ -17,7 +18,8 @@ from jaxlstm.features import TemporalFeatures, first_difference, pad_sequences, 
 from jaxlstm.losses import (class_counts, class_prior, effective_number_weights, focal_loss,
                             logit_adjusted_cross_entropy)
 from jaxlstm.model import LSTMClassifierNet, ModelConfig
-from jaxlstm.sweep import SweepResult, run_sweep
+from jaxlstm.plan import Member
+from jaxlstm.sweep import Execution, SweepResult, execute, run_sweep
 from jaxlstm.train import (FitResult, HParams, Split, TrainConfig, fit, make_hparams,
                            predict_proba, train_single, train_step)
 
@@ -38,7 +40,9 @@ __all__ = [
     "losses",
     "metrics",
     "model",
+    "plan",
     "sweep",
+    "tabulate",
     "train",
     "Dataset",
     "load_ucr",
@@ -54,6 +58,9 @@ __all__ = [
     "logit_adjusted_cross_entropy",
     "LSTMClassifierNet",
     "ModelConfig",
+    "Member",
+    "Execution",
+    "execute",
     "SweepResult",
     "run_sweep",
     "FitResult",

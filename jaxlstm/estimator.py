@@ -1,6 +1,7 @@
 """scikit-learn estimator: :class:`LSTMClassifier`.
 
-A thin host-side layer over :func:`jaxlstm.train.fit`: it converts inputs,
+A thin host-side layer over the member executor (:func:`jaxlstm.sweep.execute`,
+which runs :func:`jaxlstm.train.fit`): it converts inputs,
 encodes labels, pads shapes to buckets (so scikit-learn's many small fits
 reuse a few compiled programs) and stores fitted parameters as NumPy, so
 ``clone``, ``pickle``, ``Pipeline``, ``cross_val_score`` and ``GridSearchCV``
@@ -9,13 +10,11 @@ work as with any scikit-learn classifier.
 
 from __future__ import annotations
 
-import functools
 import math
 import numbers
 import warnings
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import scipy.sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -29,9 +28,10 @@ from jaxlstm._checks import check_sequences
 from jaxlstm.inference import PREDICT_CHUNK, bucket, predict_chunked  # noqa: F401  (PREDICT_CHUNK: re-exported)
 from jaxlstm.model import ModelConfig
 from jaxlstm.params import check_param, check_params
-from jaxlstm.progress import Progress
+from jaxlstm.plan import normalise, plan_members
+from jaxlstm.sweep import execute
 
-__all__ = ["LSTMClassifier", "to_sequences", "bucket", "estimator_to_config"]
+__all__ = ["LSTMClassifier", "to_sequences", "encode_labels", "bucket", "estimator_to_config"]
 
 def to_sequences(X, *, name: str = "X") -> tuple[np.ndarray, np.ndarray, int]:
     """Sequences from what users pass, as ``(x (n, T, F) float32, lengths, ndim)``.
@@ -308,7 +308,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         n_classes = len(self.classes_)
         config = self._config(x.shape[-1], n_classes, lengths)
         train.check_inputs(x, config.model)
-        hp = self._hparams(self.classes_)
+        self._hparams(self.classes_)  # its values' checks, before anything compiles
         self.seed_ = int(check_random_state(self.random_state).randint(2**31 - 1)) \
             if not isinstance(self.random_state, numbers.Integral) else int(self.random_state)
         rows = np.arange(len(x))
@@ -324,24 +324,34 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         if len(np.unique(yi[rows])) < 2:
             raise ValueError("the training rows hold one class: a classifier needs at least two classes")
 
-        k = self.n_ensemble
-        with Progress(config.epochs, "fit", "epochs", enabled=bool(self.verbose)) as bar:
-            bar.begin_step(config.epochs, config.epochs)
-            res = _fit_bucketed(x, lengths, yi, rows, val, hp, self.seed_, config, int(k))
-        self.model_config_ = config.model
-        self.params_ = res.best_params
-        self.n_members_ = int(k)
-        first = (lambda a: a[0]) if k > 1 else (lambda a: a)  # scaler and class weights: same for every member
-        self.scaler_ = jax.tree.map(first, res.scaler)
-        self.class_weights_ = first(res.class_weights)
-        self.best_epoch_ = np.asarray(res.best_epoch).tolist()
-        self.diverged_ = bool(np.any(res.diverged))
-        self.history_ = {k: np.asarray(v) for k, v in res.history.items()}
+        k = int(self.n_ensemble)  # seeds seed_, seed_ + 1, ...: one executor call, one vmapped program
+        members, _ = plan_members([normalise(_sweep_config(self, self.classes_))], 1,
+                                  [self.seed_ + i for i in range(k)])
+        run = execute(*_pad_rows(x, lengths, yi), [(rows, val)], members, num_classes=n_classes,
+                      select=self.select, record=config.record, patience=config.patience, keep_model=True,
+                      chunk_size=k, index_bucket=bucket, progress=bool(self.verbose),
+                      label=("fit", "epochs" if k == 1 else "member-epochs"))
+        self._keep_members(run.rows, config.model)
         self.logit_offsets_ = None
         if self.diverged_:
             warnings.warn("training diverged (NaN/inf loss); parameters are those before it. Lower the "
                           "learning rate or add grad_clip.", RuntimeWarning, stacklevel=2)
         return self
+
+    def _keep_members(self, rows: list[dict], model: ModelConfig) -> None:
+        """The fitted attributes from the executor's member rows (kept
+        models): one model's leaves, or with several a leading member axis."""
+        one = (lambda *v: v[0]) if len(rows) == 1 else (lambda *v: np.stack(v))
+        kept = jax.tree.map(one, *[r["model"] for r in rows])
+        self.model_config_ = model
+        self.params_ = kept["params"]
+        self.n_members_ = len(rows)
+        self.scaler_ = rows[0]["model"]["scaler"]  # scaler and class weights: the same for every member
+        self.class_weights_ = rows[0]["model"]["class_weights"]
+        self.best_epoch_ = np.asarray(kept["best_epoch"]).tolist()
+        self.diverged_ = any(r["status"] != "ok" for r in rows)
+        self.history_ = {name: np.asarray(one(*[r["history"][name] for r in rows]), np.float32)
+                         for name in rows[0]["history"]}
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, ``(n, n_classes)``, columns in ``classes_`` order."""
@@ -356,7 +366,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         with ``logit_offsets_`` (post-hoc decision offsets, set by
         :class:`~jaxlstm.search.LSTMSearchCV` with ``post_hoc_offsets``) the
         class maximising ``log(probability) + offset``."""
-        return self.classes_[self.decide(self.predict_proba(X))]
+        pred = self.decide(self.predict_proba(X))  # not fitted: predict_proba says so
+        return self.classes_[pred]
 
     def decide(self, probs) -> np.ndarray:
         """The class indices ``predict`` chooses from ``predict_proba``'s
@@ -414,41 +425,27 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
 
-@functools.partial(train.tuned_jit, static_argnames="config")
-def _fit_ensemble(x, lengths, y, split, hp, keys, config):
-    """``train.fit`` vmapped over PRNG keys: the members of a deep ensemble."""
-    return jax.vmap(lambda key: train.fit(x, lengths, y, split, hp, key, config))(keys)
+def encode_labels(y, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(classes, codes)``: the sorted labels of ``y`` (for ``n`` sequences)
+    and each row's index into them (int32), by :class:`LSTMClassifier`'s rules."""
+    est = LSTMClassifier()
+    codes = est._read_y(y, n)
+    return est.classes_, codes
 
 
-def _fit_bucketed(x, lengths, y, rows, val, hp, seed, config, n_ensemble=1) -> train.FitResult:
-    """``train.fit`` with rows, training and validation index arrays padded to
-    shape buckets (masked), so different data sizes share compiled programs.
-    Padding does not change the result: masked rows never enter a batch, a
-    loss, a statistic or a score, and the batch order ignores padding."""
-    n = len(x)
-    nb = bucket(n)
+def _pad_rows(x, lengths, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows padded to a shape bucket (the executor pads the index arrays to
+    buckets too), so different data sizes share compiled programs. Padding
+    does not change the result: masked rows never enter a batch, a loss, a
+    statistic or a score, and the batch order ignores padding."""
+    n, nb = len(x), bucket(len(x))
     xp = np.zeros((nb,) + x.shape[1:], np.float32)
     xp[:n] = x
     lp = np.ones(nb, np.int32)
     lp[:n] = lengths
     yp = np.zeros(nb, np.int32)
     yp[:n] = y
-
-    def padded(idx):
-        size = bucket(len(idx)) if len(idx) else 0
-        out = np.zeros(size, np.int32)
-        out[: len(idx)] = idx
-        return out, np.arange(size) < len(idx)
-
-    (ti, tm), (vi, vm) = padded(rows), padded(val)
-    split = train.Split(jnp.asarray(ti), jnp.asarray(tm), jnp.asarray(vi), jnp.asarray(vm))
-    args = (jnp.asarray(xp), jnp.asarray(lp), jnp.asarray(yp), split, hp)
-    if n_ensemble == 1:
-        res = train._fit_jit(*args, jax.random.key(seed), config=config)
-    else:
-        keys = jax.vmap(jax.random.key)(jnp.arange(seed, seed + n_ensemble))
-        res = _fit_ensemble(*args, keys, config=config)
-    return jax.device_get(res)
+    return xp, lp, yp
 
 
 # LSTMClassifier parameters that become sweep configuration keys as they are.
@@ -463,6 +460,10 @@ def estimator_to_config(est: LSTMClassifier, classes: np.ndarray) -> dict:
     if est.validation_fraction is not None or est.patience is not None:
         raise ValueError("LSTMSearchCV scores each candidate on the CV folds' held-out rows; set "
                          "validation_fraction=None and patience=None on the estimator")
+    return _sweep_config(est, classes)
+
+
+def _sweep_config(est: LSTMClassifier, classes: np.ndarray) -> dict:
     cfg: dict = {k: getattr(est, k) for k in _DIRECT}
     cfg["hidden_sizes"] = est._hidden()
     cfg["grad_clip"] = float("inf") if est.grad_clip is None else float(est.grad_clip)

@@ -6,6 +6,11 @@ member of a static group trains in one vmapped program instead of one Keras
 fit at a time. ``search="bayes"`` proposes batches with a Gaussian process
 (:mod:`jaxlstm.bayes`); ``search="halving"`` is successive halving with
 epochs as the resource, survivors continuing from their saved state.
+
+Every mode is a strategy of one shape (scikit-learn's
+``_run_search(evaluate_candidates)``): it asks for candidates, one call of
+the member executor (:func:`jaxlstm.sweep.execute`) trains them, and it is
+told their scores.
 """
 
 from __future__ import annotations
@@ -20,10 +25,11 @@ from sklearn.model_selection import ParameterGrid, ParameterSampler, check_cv
 from sklearn.utils.validation import check_is_fitted
 
 from jaxlstm import bayes, halving
-from jaxlstm.estimator import LSTMClassifier, estimator_to_config, to_sequences
+from jaxlstm.estimator import LSTMClassifier, encode_labels, estimator_to_config, to_sequences
 from jaxlstm.metrics import SCORERS
-from jaxlstm.sweep import run_sweep
-from jaxlstm.tabulate import cv_results, score_table
+from jaxlstm.plan import expand_space, normalise, plan_members
+from jaxlstm.sweep import execute
+from jaxlstm.tabulate import cv_results, mean_scores, score_table
 
 __all__ = ["LSTMSearchCV", "estimator_to_config"]
 
@@ -100,7 +106,9 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         round (``None``: no limit).
       study: an Optuna study to continue (``search="optuna"``; default: a new
         TPE study seeded with ``random_state``), kept as ``study_``.
-      chunk_size, out_dir: passed to :func:`jaxlstm.sweep.run_sweep`.
+      chunk_size, out_dir: passed to the member executor,
+        :func:`jaxlstm.sweep.execute` (``out_dir``: grid, random, Bayesian
+        and Optuna search; halving's continued members are not stored).
       verbose: progress bars.
       n_jobs: accepted for ``GridSearchCV`` compatibility and ignored: the
         candidates and folds of a static group already train in parallel as
@@ -114,12 +122,12 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     ``best_index_``, ``best_params_``, ``best_score_``, ``best_estimator_``,
     ``refit_time_``, ``scorer_``, ``multimetric_``, ``n_splits_``,
     ``classes_``, ``n_features_in_``; ``rounds_`` for Bayesian and halving search;
-    ``compile_time_`` and ``train_time_``: seconds the search's sweeps spent
-    compiling and training (grid, random, Bayesian and Optuna search);
-    ``members_``: every trained (candidate, fold, seed) member of this fit
-    with its ``params``, ``status`` and per-epoch ``history`` (grid, random,
-    Bayesian and Optuna search; ``val_<metric>`` for the ranking metric when
-    it is one of :data:`jaxlstm.metrics.SCORERS`).
+    ``compile_time_`` and ``train_time_``: seconds the search's executor
+    calls spent compiling and training; ``members_``: every trained
+    (candidate, fold, seed) member of this fit with its ``params``,
+    ``status`` and per-epoch ``history`` (``val_<metric>`` for the ranking
+    metric when it is one of :data:`jaxlstm.metrics.SCORERS`; halving: one
+    entry per rung, with that rung's epochs).
     """
 
     def __init__(self, estimator=None, param_grid=None, param_distributions=None, *, search=None,
@@ -171,10 +179,58 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if not isinstance(base, LSTMClassifier):
             raise ValueError(f"estimator must be an LSTMClassifier, got {type(base).__name__}")
         scorers, multi = _scorers(self.scoring, self.refit)
+        ctx = self._context(X, y, base, scorers)
+        self.compile_time_ = self.train_time_ = 0.0
+        self.members_, table = [], []
+
+        def evaluate_candidates(candidates, **kwargs):
+            rows = self._evaluate(ctx, list(candidates), **kwargs)
+            table.extend(rows)
+            return rows
+
+        self._run_search(evaluate_candidates, mode, ctx)
+        self.n_splits_ = len(ctx["folds"]) * len(ctx["seeds"])
+        self.cv_results_ = cv_results(table, scorers, self.n_splits_, bool(self.return_train_score))
+        self.multimetric_ = multi
+        self.scorer_ = scorers if multi else scorers["score"]
+        self.classes_ = ctx["classes"]
+        self.n_features_in_ = ctx["n_features_in"]
+        self._select_best(ctx["key"], multi)
+        if self.refit:
+            t0 = time.perf_counter()
+            best = clone(base).set_params(**self.best_params_)
+            if "random_state" not in self.best_params_:
+                best.set_params(random_state=ctx["seeds"][0])
+            self.best_estimator_ = best.fit(X, y)
+            self.refit_time_ = time.perf_counter() - t0
+        return self
+
+    def _run_search(self, evaluate, mode, ctx) -> None:
+        """Every strategy has one shape, as scikit-learn's
+        ``BaseSearchCV._run_search(evaluate_candidates)``: it asks for
+        candidates, ``evaluate`` trains them (one executor call) and returns
+        their table rows, and the strategy is told their scores."""
+        if mode == "bayes":
+            n = len(bayes.bayes_search(lambda c: mean_scores(evaluate(c), ctx["key"]), self.param_distributions,
+                                       n_iter=self.n_iter, batch_size=self.batch_size, n_initial=self.n_initial,
+                                       random_state=self.random_state, max_time=self.max_time)[0])
+            self.rounds_ = -(-n // max(1, self.batch_size))
+        elif mode == "optuna":
+            self.rounds_ = self._optuna(evaluate, ctx["key"])
+        else:
+            candidates = list(ParameterGrid(self.param_grid) if self.param_grid is not None else
+                              ParameterSampler(self.param_distributions, self.n_iter, random_state=self.random_state))
+            if mode != "halving":
+                evaluate(candidates)
+            else:
+                self.rounds_ = halving.successive_halving(evaluate, candidates, max_epochs=int(ctx["base"].epochs),
+                                                          factor=int(self.factor), min_epochs=self.min_epochs,
+                                                          key=ctx["key"])
+
+    def _context(self, X, y, base, scorers) -> dict:
+        """The data, classes, folds, seeds and scorers every evaluation uses."""
         x, lengths, ndim = to_sequences(X)
-        probe = clone(base)
-        yi = probe._read_y(y, len(x))
-        classes = probe.classes_
+        classes, yi = encode_labels(y, len(x))
         folds = [(np.asarray(a), np.asarray(b)) for a, b in
                  check_cv(self.cv, yi, classifier=True).split(np.zeros((len(yi), 1)), yi)]
         seeds = self.seeds
@@ -185,29 +241,11 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if not seeds:
             raise ValueError("seeds is empty")
         key = self.refit if isinstance(self.refit, str) else next(iter(scorers))
-        ctx = dict(x=x, lengths=lengths, y=yi, classes=classes, folds=folds, seeds=seeds, base=base,
-                   scorers=scorers, key=key)
-        self.compile_time_ = self.train_time_ = 0.0
-        self.members_ = []
+        return dict(x=x, lengths=lengths, y=yi, classes=classes, folds=folds, seeds=seeds, base=base,
+                    scorers=scorers, key=key, n_features_in=x.shape[1] if ndim == 2 else x.shape[-1])
 
-        if mode == "grid":
-            table = self._evaluate(ctx, list(ParameterGrid(self.param_grid)))
-        elif mode == "random":
-            table = self._evaluate(ctx, list(ParameterSampler(self.param_distributions, self.n_iter,
-                                                              random_state=self.random_state)))
-        elif mode == "bayes":
-            table = self._bayes(ctx)
-        elif mode == "optuna":
-            table = self._optuna(ctx)
-        else:
-            table = self._halving(ctx)
-
-        self.cv_results_ = cv_results(table, scorers, len(folds) * len(seeds), bool(self.return_train_score))
-        self.multimetric_ = multi
-        self.scorer_ = scorers if multi else scorers["score"]
-        self.n_splits_ = len(folds) * len(seeds)
-        self.classes_ = classes
-        self.n_features_in_ = x.shape[1] if ndim == 2 else x.shape[-1]
+    def _select_best(self, key, multi) -> None:
+        """``best_index_``, ``best_params_`` and ``best_score_`` by scikit-learn's rules."""
         if callable(self.refit):
             self.best_index_ = int(self.refit(self.cv_results_))
         elif self.refit or not multi:
@@ -220,14 +258,6 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             self.best_params_ = self.cv_results_["params"][self.best_index_]
             if not callable(self.refit):
                 self.best_score_ = float(self.cv_results_[f"mean_test_{key}"][self.best_index_])
-        if self.refit:
-            t0 = time.perf_counter()
-            best = clone(base).set_params(**self.best_params_)
-            if "random_state" not in self.best_params_:
-                best.set_params(random_state=seeds[0])
-            self.best_estimator_ = best.fit(X, y)
-            self.refit_time_ = time.perf_counter() - t0
-        return self
 
     def _configs(self, ctx, candidates) -> list[dict]:
         out = []
@@ -239,48 +269,43 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             out.append(estimator_to_config(est, ctx["classes"]))
         return out
 
-    def _sweep(self, ctx, configs):
-        # learning curves per epoch of the ranking metric where the program can compute it
+    def _record(self) -> tuple[str, ...]:
+        """Learning curves per epoch of the ranking metric where the program can compute it."""
         sc = self.scoring
         names = [sc] if isinstance(sc, str) else list(sc.values()) if isinstance(sc, dict) else \
             list(sc) if isinstance(sc, (list, tuple)) else []
-        record = tuple(dict.fromkeys(["accuracy"] + [k for k in names if isinstance(k, str) and k in SCORERS]))
-        result = run_sweep(ctx["x"], ctx["y"], ctx["lengths"], configs=configs, cv=ctx["folds"],
-                           seeds=ctx["seeds"], select="accuracy", scoring=record, out_dir=self.out_dir,
-                           chunk_size=self.chunk_size, num_classes=len(ctx["classes"]),
-                           progress=bool(self.verbose), return_probs=True,
-                           return_train_probs=bool(self.return_train_score))
-        self.compile_time_ += result.compile_s
-        self.train_time_ += result.run_s
-        return result
+        return tuple(dict.fromkeys(["accuracy"] + [k for k in names if isinstance(k, str) and k in SCORERS]))
 
-    def _evaluate(self, ctx, candidates, configs=None, extra=None) -> list[dict]:
-        """Train ``candidates`` in one sweep and score every member's held-out
-        probabilities with scikit-learn's scorers: one table row per candidate."""
-        configs = self._configs(ctx, candidates) if configs is None else configs
-        result = self._sweep(ctx, configs)
-        self.members_.extend({"params": candidates[m["candidate"]], "fold": m["fold"], "seed": m["seed"],
-                              "status": m["status"], "history": m["history"], "hash": m["hash"]}
-                             for m in result.members)
-        return _score_members(ctx, candidates, configs, result, extra)
-
-    def _bayes(self, ctx) -> list[dict]:
-        table: list[dict] = []
-
-        def evaluate(candidates):
-            rows = self._evaluate(ctx, candidates)
-            table.extend(rows)
-            out = np.array([np.mean(r["scores"][ctx["key"]]) for r in rows])
-            return np.where(np.array([r["status"] for r in rows]) == "ok", out, np.nan)
-
-        bayes.bayes_search(evaluate, self.param_distributions, n_iter=self.n_iter, batch_size=self.batch_size,
-                           n_initial=self.n_initial, random_state=self.random_state, max_time=self.max_time)
-        self.rounds_ = -(-len(table) // max(1, self.batch_size))
+    def _evaluate(self, ctx, candidates, epochs=None, start=None, offset=0, extra=None) -> list[dict]:
+        """Train ``candidates`` in one executor call and score every member's
+        held-out probabilities with scikit-learn's scorers: one table row per
+        candidate. With ``epochs`` (successive halving) every candidate trains
+        that many epochs more, from ``start`` (per candidate, its splits'
+        states after ``offset`` epochs), and its row keeps the new ``states``."""
+        configs = [normalise(c) for c in expand_space(configs=self._configs(ctx, candidates))]
+        if epochs is not None:
+            configs = [{**c, "epochs": int(epochs)} for c in configs]
+        members, index = plan_members(configs, len(ctx["folds"]), ctx["seeds"], start, offset)
+        run = execute(ctx["x"], ctx["lengths"], ctx["y"], ctx["folds"], members, num_classes=len(ctx["classes"]),
+                      record=self._record(), keep_val_probs=True, keep_train_probs=bool(self.return_train_score),
+                      keep_state=epochs is not None, chunk_size=self.chunk_size,
+                      out_dir=None if epochs is not None else self.out_dir, progress=bool(self.verbose))
+        self.compile_time_ += run.compile_s
+        self.train_time_ += run.run_s
+        split_rows = [[run.rows[i] for i in idx] for idx in index]
+        self.members_.extend({"params": cand, "fold": m["fold"], "seed": m["seed"], "status": m["status"],
+                              "history": m["history"], "hash": m["hash"]}
+                             for cand, ms in zip(candidates, split_rows) for m in ms)
+        table = _score_members(ctx, candidates, [c["epochs"] for c in configs], offset, split_rows,
+                               [extra] * len(candidates) if extra else None)
+        for row, ms in zip(table, split_rows) if epochs is not None else ():
+            row["states"] = [m["state"] for m in ms]
         return table
 
-    def _optuna(self, ctx) -> list[dict]:
-        """Ask Optuna for ``batch_size`` trials, train them in one sweep, tell
-        it the mean CV scores (failed trials for diverged candidates)."""
+    def _optuna(self, evaluate, key) -> int:
+        """Ask Optuna for ``batch_size`` trials, train them in one executor
+        call, tell it the mean CV scores (failed trials for diverged
+        candidates); returns the number of rounds."""
         try:
             import optuna
         except ImportError:
@@ -295,36 +320,18 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                                         sampler=optuna.samplers.TPESampler(seed=self.random_state))
         elif study.direction != optuna.study.StudyDirection.MAXIMIZE:
             raise ValueError("the Optuna study must maximise: scikit-learn scores are greater-is-better")
-        table: list[dict] = []
-        t0 = time.monotonic()
-        while len(table) < self.n_iter:
-            if table and self.max_time is not None and time.monotonic() - t0 >= self.max_time:
-                break
-            trials = [study.ask(dists) for _ in range(min(self.batch_size, self.n_iter - len(table)))]
-            rows = self._evaluate(ctx, [dict(t.params) for t in trials])
-            for t, r in zip(trials, rows, strict=True):
-                v = float(np.mean(r["scores"][ctx["key"]]))
-                if r["status"] == "ok" and np.isfinite(v):
-                    study.tell(t, v)
+        told, rounds, t0 = 0, 0, time.monotonic()
+        while told < self.n_iter and not (told and self.max_time is not None
+                                          and time.monotonic() - t0 >= self.max_time):
+            trials = [study.ask(dists) for _ in range(min(self.batch_size, self.n_iter - told))]
+            for t, v in zip(trials, mean_scores(evaluate([dict(t.params) for t in trials]), key), strict=True):
+                if np.isfinite(v):
+                    study.tell(t, float(v))
                 else:
                     study.tell(t, state=optuna.trial.TrialState.FAIL)
-            table.extend(rows)
+            told, rounds = told + len(trials), rounds + 1
         self.study_ = study
-        self.rounds_ = -(-len(table) // max(1, self.batch_size))
-        return table
-
-    def _halving(self, ctx) -> list[dict]:
-        if self.param_grid is not None:
-            candidates = list(ParameterGrid(self.param_grid))
-        else:
-            candidates = list(ParameterSampler(self.param_distributions, self.n_iter,
-                                               random_state=self.random_state))
-        if any("epochs" in c for c in candidates):
-            raise ValueError("epochs is the resource of successive halving: set it on the estimator, "
-                             "not in the search space")
-        table, rungs = halving.successive_halving(self, ctx, candidates, self._configs(ctx, candidates))
-        self.rounds_ = rungs
-        return table
+        return rounds
 
     # -- delegation ----------------------------------------------------------------
     def predict(self, X):
@@ -342,16 +349,14 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         return scorer(self.best_estimator_, X, y)
 
 
-def _score_members(ctx, candidates, configs, result, extra=None) -> list[dict]:
-    """One row per candidate of a sweep: see :func:`score_table`."""
-    n_splits = len(ctx["folds"]) * len(ctx["seeds"])
-    members, fit_time = [], []
-    for ci in range(len(candidates)):
-        ms = result.members[ci * n_splits : (ci + 1) * n_splits]
-        e = configs[ci]["epochs"]
-        members.append([{"fold": m["fold"], "seed": m["seed"], "probs": m["val_probs"][str(e)],
-                         **({"train_probs": m["train_probs"][str(e)]} if "train_probs" in m else {})}
-                        for m in ms])
+def _score_members(ctx, candidates, epochs, offset, split_rows, extra=None) -> list[dict]:
+    """One row per candidate from its members (in split order), read after
+    ``offset`` + its ``epochs`` epochs: see :func:`score_table`."""
+    members, fit_time, status = [], [], []
+    for ms, e in zip(split_rows, epochs, strict=True):
+        at = str(offset + e)
+        members.append([{"fold": m["fold"], "seed": m["seed"], "probs": m["val_probs"][at],
+                         **({"train_probs": m["train_probs"][at]} if "train_probs" in m else {})} for m in ms])
         fit_time.append([m["fit_time"] * e / len(m["history"]["train_loss"]) for m in ms])
-    status = list(result.cv_results_["status"])
+        status.append("ok" if all(m["status"] == "ok" for m in ms) else "diverged")
     return score_table(ctx, candidates, members, status, fit_time, extra)

@@ -1,24 +1,21 @@
-"""Sweep engine: configurations x CV folds x seeds as one vmapped program per
-static group, results in scikit-learn's ``cv_results_`` layout.
+"""The sweep engine: the member executor, and :func:`run_sweep` on top of it.
 
-A configuration is a dict of hyperparameters. Keys in :data:`STATIC_KEYS`
-change array shapes or code (hidden sizes, bidirectional, head, batch size,
-normalisation): configurations that share them form a *group*, compiled once.
-Keys in :data:`DYNAMIC_KEYS` are arrays in :class:`~jaxlstm.train.HParams` and
-are vmapped over, together with the fold and the seed. ``epochs`` is read off
-the per-epoch curve: configurations that differ only in ``epochs`` are one
-training run of the largest value, scored after each requested epoch count
-(equal to training that many epochs, because each epoch's shuffling and
-dropout keys depend only on the epoch index).
+:func:`execute` is the one place that trains members (:class:`~jaxlstm.plan.Member`:
+static group, dynamic hyperparameters, fold, seed, optional start state): it
+chunks them, compiles one vmapped program per static group and chunk size
+(kept for the process), shards the member axis over every device of every
+process, shows progress, and with ``out_dir`` appends each member's result to
+``members.jsonl`` as soon as its chunk finishes, keyed by a hash of its
+configuration, fold, seed and the data, so rerunning skips finished members.
 
-Each (configuration, fold, seed) *member* is scored on its fold's held-out rows
-after exactly ``epochs`` epochs, as ``GridSearchCV`` scores a refitted Keras
-model; scaler statistics and balanced class weights are fitted on the fold's
-training rows inside the program.
-
-With ``out_dir``, every member's result is appended to ``members.jsonl`` as
-soon as its chunk finishes, keyed by a hash of its configuration, fold, seed
-and the data; rerunning the same sweep skips finished members.
+:func:`run_sweep` is planning (:mod:`jaxlstm.plan`: space -> members), then
+:func:`execute`, then tabulation (:mod:`jaxlstm.tabulate`: members ->
+``cv_results_``). Each (configuration, fold, seed) member is scored on its
+fold's held-out rows after exactly ``epochs`` epochs, as ``GridSearchCV``
+scores a refitted Keras model; scaler statistics and balanced class weights
+are fitted on the fold's training rows inside the program. ``epochs`` is read
+off the per-epoch curve (equal to training that many epochs, because each
+epoch's shuffling and dropout keys depend only on the epoch index).
 """
 
 from __future__ import annotations
@@ -26,11 +23,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import math
 import os
 import sys
 import time
-from typing import Any, Mapping, Sequence
+from typing import Callable, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -39,109 +35,17 @@ import numpy as np
 from jaxlstm import jsonable
 from jaxlstm import progress as progress_mod
 from jaxlstm._checks import check_labels, check_sequences
-from jaxlstm.tabulate import cv_results, param_columns  # noqa: F401  (param_columns: re-exported)
-from jaxlstm.features import as_temporal_features
 from jaxlstm.model import ModelConfig
-from jaxlstm.params import check_param, check_params
+from jaxlstm.plan import (ALLOWED, DEFAULTS, DYNAMIC_KEYS, STATIC_KEYS, Member, expand_space,  # noqa: F401  (re-exported)
+                          make_folds, normalise, pad_indices, plan_members)
+from jaxlstm.tabulate import curve_table, cv_results, param_columns  # noqa: F401  (param_columns: re-exported)
 from jaxlstm.train import Split, TrainConfig, fit, make_hparams, tuned_jit
 
-__all__ = ["STATIC_KEYS", "DYNAMIC_KEYS", "SweepResult", "SweepInterrupted", "run_sweep", "make_folds",
-           "expand_space", "estimate_member_bytes", "read_members", "pad_indices"]
+__all__ = ["STATIC_KEYS", "DYNAMIC_KEYS", "Member", "Execution", "execute", "SweepResult", "SweepInterrupted",
+           "run_sweep", "make_folds", "expand_space", "estimate_member_bytes", "even_chunk", "read_members",
+           "pad_indices"]
 
-STATIC_KEYS = ("hidden_sizes", "bidirectional", "head_size", "batch_size", "normalize", "matmul_dtype",
-               "conv_filters", "conv_kernel_sizes", "lstm_over", "max_length", "features")
-DYNAMIC_KEYS = ("learning_rate", "l1", "l2", "weight_decay", "dropout", "noise_std", "grad_clip",
-                "class_weight_exponent", "class_weights", "logit_adjust_tau", "focal_gamma", "class_weight_beta")
-DEFAULTS = {"hidden_sizes": (128,), "bidirectional": False, "head_size": None, "batch_size": 32,
-            "normalize": "standard", "matmul_dtype": "float32", "conv_filters": (), "conv_kernel_sizes": (), "lstm_over": "time", "max_length": None,
-            "features": None,
-            "epochs": 10, "learning_rate": 1e-3, "l1": 0.0, "l2": 0.0, "weight_decay": 0.0, "dropout": 0.0, "noise_std": 0.0, "grad_clip": math.inf,
-            "class_weight_exponent": 0.0, "class_weights": None, "logit_adjust_tau": 0.0, "focal_gamma": 0.0,
-            "class_weight_beta": 0.0}
 _REMEDIES = ("logit_adjust_tau", "focal_gamma", "class_weight_beta")  # hashed only when set: old runs resume
-ALLOWED = set(DEFAULTS) | {"units", "class_weight"}  # LSTMClassifier's names, turned into the keys above
-
-
-def expand_space(space=None, configs=None, n_iter: int | None = None, random_state=None) -> list[dict]:
-    """Configurations from a grid (``ParameterGrid``), distributions
-    (``ParameterSampler`` with ``n_iter``), or an explicit list."""
-    from sklearn.model_selection import ParameterGrid, ParameterSampler
-
-    if (space is None) == (configs is None):
-        raise ValueError("give exactly one of a search space or a list of configurations")
-    if configs is not None:
-        out = [dict(c) for c in configs]
-    elif n_iter is None:
-        out = list(ParameterGrid(space))
-    else:
-        out = list(ParameterSampler(space, n_iter, random_state=random_state))
-    if not out:
-        raise ValueError("the search space is empty")
-    for c in out:
-        unknown = set(c) - ALLOWED
-        if unknown:
-            raise ValueError(f"unknown hyperparameter(s) {sorted(unknown)}; allowed: {sorted(ALLOWED)}")
-    for grid in [] if space is None else space if isinstance(space, list) else [space]:
-        for k, values in grid.items():  # each member's value, by the rule LSTMClassifier uses
-            if isinstance(values, (list, tuple, np.ndarray)):
-                for i, v in enumerate(values):
-                    check_param(k, v.item() if isinstance(v, np.generic) else v, where=f"space.{k}[{i}]: ")
-    for i, c in enumerate(out):  # explicit configurations and values drawn from distributions
-        check_params({k: v.item() if isinstance(v, np.generic) else v for k, v in c.items()},
-                     where=f"{'configs' if configs is not None else 'candidates'}[{i}]: ")
-    return out
-
-
-def _normalise(cfg: Mapping) -> dict:
-    c = {**DEFAULTS, **cfg}
-    if "units" in cfg:  # the Keras tutorial's name for a single LSTM size
-        c["hidden_sizes"] = (int(cfg["units"]),)
-        del c["units"]
-    if "class_weight" in cfg:  # LSTMClassifier's spelling: None, "balanced" or an exponent
-        cw = c.pop("class_weight")
-        if isinstance(cw, Mapping):
-            raise ValueError("a sweep takes class_weight as None, 'balanced' or an exponent; per-class "
-                             "weights go in class_weights, in class index order")
-        c["class_weight_exponent"] = 0.0 if cw is None else 1.0 if cw == "balanced" else float(cw)
-    hs = c["hidden_sizes"]
-    c["hidden_sizes"] = (int(hs),) if np.isscalar(hs) else tuple(int(h) for h in hs)
-    probe = ModelConfig(1, 2, conv_filters=c["conv_filters"], conv_kernel_sizes=c["conv_kernel_sizes"])
-    c["conv_filters"], c["conv_kernel_sizes"] = probe.conv_filters, probe.conv_kernel_sizes  # hashable, filled in
-    c["features"] = as_temporal_features(c["features"])  # hashable: a static key
-    c["epochs"] = int(c["epochs"])
-    c["batch_size"] = int(c["batch_size"])
-    return c
-
-
-def make_folds(y: np.ndarray, cv=5, random_state: int | None = 0, x=None) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``(train_idx, test_idx)`` pairs: an int means ``StratifiedKFold`` (shuffled
-    with ``random_state``); a scikit-learn splitter or a list of pairs is used as is."""
-    from sklearn.model_selection import StratifiedKFold
-
-    if isinstance(cv, (int, np.integer)):
-        if cv < 2:
-            raise ValueError(f"cv must be >= 2 folds, got {cv}")
-        counts = np.bincount(y)
-        if counts[counts > 0].min() < cv:
-            raise ValueError(f"the smallest class has {counts[counts > 0].min()} rows, fewer than cv={cv} folds")
-        cv = StratifiedKFold(cv, shuffle=True, random_state=random_state)
-    if hasattr(cv, "split"):
-        dummy = np.zeros((len(y), 1)) if x is None else x
-        return [(np.asarray(a), np.asarray(b)) for a, b in cv.split(dummy, y)]
-    return [(np.asarray(a), np.asarray(b)) for a, b in cv]
-
-
-def pad_indices(idx_list: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Index arrays of unequal length (e.g. CV folds) as one ``Int[k, longest]``
-    index array, zero-padded, and its ``Bool[k, longest]`` mask."""
-    size = max(len(i) for i in idx_list)
-    idx = np.zeros((len(idx_list), size), np.int32)
-    mask = np.zeros((len(idx_list), size), bool)
-    for k, i in enumerate(idx_list):
-        idx[k, : len(i)] = i
-        mask[k, : len(i)] = True
-    return idx, mask
-
 
 @dataclasses.dataclass
 class SweepResult:
@@ -186,12 +90,12 @@ class SweepInterrupted(KeyboardInterrupt):
         self.saved, self.total, self.path = saved, total, path
 
 
-def _member_hash(static: dict, dyn: dict, fold: int, seed: int, fingerprint: str, max_epochs: int) -> str:
-    dyn = {k: v for k, v in dyn.items() if not (k in _REMEDIES and v == 0.0)}
-    static = {k: v for k, v in _plain(static).items() if not (k == "features" and v is None)}  # old runs resume
-    payload = jsonable.dumps({"static": static, "dyn": dyn, "fold": fold, "seed": seed, "data": fingerprint,
-                              "epochs": max_epochs}, sort_keys=True)
-    return hashlib.sha256(payload.encode()).hexdigest()[:20]
+def _member_hash(m: Member, fingerprint: str) -> str:
+    dyn = {k: v for k, v in m.dyn if not (k in _REMEDIES and v == 0.0)}
+    static = {k: v for k, v in _plain(dict(m.static)).items() if not (k == "features" and v is None)}  # old runs resume
+    payload = {"static": static, "dyn": dyn, "fold": m.fold, "seed": m.seed, "data": fingerprint,
+               "epochs": m.epochs, **({"offset": m.offset} if m.offset else {})}
+    return hashlib.sha256(jsonable.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
 
 
 def _fingerprint(x, lengths, y, folds, scoring) -> str:
@@ -209,8 +113,14 @@ def _fit_member(x, lengths, y, split, hparams, seed, config):
     return fit(x, lengths, y, split, hparams, jax.random.key(seed), config)
 
 
+def _fit_continue(x, lengths, y, split, hparams, seed, state, offset, config):
+    return fit(x, lengths, y, split, hparams, jax.random.key(seed), config, start=(state, offset))
+
+
 _vfit = tuned_jit(jax.vmap(_fit_member, in_axes=(None, None, None, 0, 0, 0, None)), static_argnums=6)
-_compiled: dict = {}  # one executable per (static group, chunk size, shapes) in this process
+_vfit_continue = tuned_jit(jax.vmap(_fit_continue, in_axes=(None, None, None, 0, 0, 0, 0, None, None)),
+                           static_argnums=8)
+_compiled: dict = {}  # one executable per (static group, chunk size, shapes, continued) in this process
 
 
 def estimate_member_bytes(train_cfg: TrainConfig, n: int, t: int) -> int:
@@ -267,6 +177,113 @@ def even_chunk(n_members: int, cap: int) -> int:
     return -(-n_members // -(-n_members // cap))
 
 
+@dataclasses.dataclass
+class Execution:
+    """What :func:`execute` returns.
+
+    Attributes:
+      rows: one dict per member, in the order given: ``status`` (``"ok"`` or
+        ``"diverged"``), per-epoch ``history`` of this call's epochs,
+        ``val_probs``/``train_probs`` (``{str(epochs): (rows, classes) list}``
+        at the member's ``read_at``, when kept), ``state`` (its final
+        :class:`~jaxlstm.train.TrainState`, NumPy leaves, when kept),
+        ``model`` (its kept epoch's ``params``, ``scaler``, ``class_weights``
+        and ``best_epoch``, NumPy leaves, when kept),
+        ``static``, ``dyn``, ``fold``, ``seed``, ``hash`` and ``fit_time``
+        (its share of the time its chunk's compiled program ran).
+      compile_s, run_s, resumed: as in :class:`SweepResult`.
+    """
+
+    rows: list[dict]
+    compile_s: float = 0.0
+    run_s: float = 0.0
+    resumed: int = 0
+
+
+def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int, select: str = "accuracy",
+            record: Sequence[str] = ("accuracy",), keep_val_probs: bool = False, keep_train_probs: bool = False,
+            keep_state: bool = False, keep_model: bool = False, patience: int | None = None,
+            chunk_size: int | None = None, index_bucket: Callable[[int], int] | None = None,
+            out_dir: str | os.PathLike | None = None, progress: bool = False,
+            label: tuple[str, str] = ("sweep", "member-epochs")) -> Execution:
+    """Train ``members`` on ``x, lengths, y`` (checked arrays) with ``folds``
+    (``(train_idx, test_idx)`` pairs): one compiled program per static group,
+    epochs, offset and chunk size, members vmapped in chunks (``chunk_size``;
+    default: 4 per device on CPU, else the most that fit a memory estimate)
+    sharded over every device. ``record``: scorers per epoch on the held-out
+    rows (``select`` keeps the best epoch's parameters, ``patience`` stops
+    early); ``keep_*``: return probabilities, final states, kept models.
+    ``index_bucket`` rounds the padded fold index arrays up (shape buckets,
+    so different data sizes share compiled programs). With ``out_dir``,
+    members trained from scratch stream to ``members.jsonl`` and finished
+    ones are read back. ``progress``: a bar named and counted by ``label``.
+
+    Raises:
+      SweepInterrupted: Ctrl-C (what is on disk is complete members only).
+    """
+    if out_dir is not None and (keep_state or keep_model or any(m.start is not None for m in members)):
+        raise ValueError("out_dir keeps members trained from scratch; continued members and states are not stored")
+    fingerprint = _fingerprint(x, lengths, y, folds, tuple(record) + (("probs",) if keep_val_probs else ())
+                               + (("train_probs",) if keep_train_probs else ()))
+    hashes = [_member_hash(m, fingerprint) for m in members]
+    done = _load_done(out_dir, fingerprint)
+    _check_same_done(done)
+    rows = [done.get(h) for h in hashes]
+    resumed = sum(r is not None for r in rows)
+    opts = dict(select=select, record=tuple(record), progress=progress, keep_val_probs=keep_val_probs,
+                keep_train_probs=keep_train_probs, patience=patience)
+    plan = _schedule(x, lengths, num_classes, members, [i for i, r in enumerate(rows) if r is None], opts, chunk_size)
+    show = progress and jax.process_index() == 0
+    if show and resumed:
+        print(f"resumed {resumed}/{len(members)} members from {_members_path(out_dir)}; "
+              f"{len(members) - resumed} to train", file=sys.stderr, flush=True)
+    mesh = _mesh()
+    data = tuple(_global(a, mesh) for a in (x, lengths, y))  # on the devices once, not per chunk
+    idx = pad_indices([f[0] for f in folds], index_bucket) + pad_indices([f[1] for f in folds], index_bucket)
+    total = sum(len(todo) * tcfg.epochs for tcfg, todo, _ in plan)
+    out = Execution(rows, resumed=resumed)
+    try:
+        with progress_mod.Progress(total, *label, enabled=show and total > 0) as bar:
+            for tcfg, todo, size in plan:
+                for start in range(0, len(todo), size):
+                    chunk = todo[start : start + size]
+                    bar.begin_step(len(chunk) * tcfg.epochs, tcfg.epochs)
+                    t0 = time.perf_counter()
+                    new, c_s, exec_s = _run_chunk(data, mesh, num_classes, tcfg, [members[i] for i in chunk], size,
+                                                  idx, keep_state, keep_model)
+                    out.compile_s += c_s
+                    out.run_s += time.perf_counter() - t0 - c_s
+                    for i, row in zip(chunk, new, strict=True):
+                        m = members[i]
+                        row.update(static=_plain(dict(m.static)), dyn=_plain(dict(m.dyn)), fold=m.fold, seed=m.seed,
+                                   hash=hashes[i], fit_time=exec_s / len(chunk))
+                        rows[i] = row
+                    _append(out_dir, fingerprint, new)
+                    bar.end_step()
+    except KeyboardInterrupt:
+        raise SweepInterrupted(sum(r is not None for r in rows), len(members),
+                               _members_path(out_dir) if out_dir is not None else None) from None
+    return out
+
+
+def _schedule(x, lengths, c, members, todo, opts, chunk_size) -> list[tuple[TrainConfig, list[int], int]]:
+    """The members still to train (indices), grouped by compiled program in
+    the order they first appear, each group with its ``TrainConfig`` and chunk size."""
+    groups: dict[tuple, list[int]] = {}
+    for i in todo:
+        m = members[i]
+        groups.setdefault((m.static, m.epochs, m.offset, m.start is not None), []).append(i)
+    plan = []
+    for (static, epochs, _, _), group in groups.items():
+        st = dict(static)
+        model = _model_config(x.shape[-1], c, st, lengths)
+        tcfg = TrainConfig(model, batch_size=st["batch_size"], epochs=epochs, normalize=st["normalize"], **opts)
+        size = chunk_size or _default_chunk(len(group), tcfg, len(x), x.shape[1])
+        ndev = jax.device_count()
+        plan.append((tcfg, group, -(-max(int(size), 1) // ndev) * ndev))  # whole members on every device
+    return plan
+
+
 def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5, seeds=(0,),
               select: str = "f1_macro", scoring: Sequence[str] | None = None,
               out_dir: str | os.PathLike | None = None, chunk_size: int | None = None,
@@ -303,91 +320,26 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
     """
     xa, la = check_sequences(x, lengths)
     ya = check_labels(y, len(xa), num_classes)
-    c = int(num_classes or ya.max() + 1)
     scoring = tuple(scoring or dict.fromkeys((select, "accuracy", "balanced_accuracy", "f1_macro",
                                                "roc_auc_ovr", "neg_log_loss")))
     if select not in scoring:
         scoring = (select,) + scoring
     candidates = expand_space(space, configs, n_iter, random_state)
-    norm = [_normalise(cfg) for cfg in candidates]
+    norm = [normalise(cfg) for cfg in candidates]
     folds = make_folds(ya, cv, random_state, xa)
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("seeds is empty")
-    tr_idx, tr_mask = pad_indices([f[0] for f in folds])
-    te_idx, te_mask = pad_indices([f[1] for f in folds])
-    fingerprint = _fingerprint(xa, la, ya, folds, scoring + (("probs",) if return_probs else ())
-                               + (("train_probs",) if return_train_probs else ()))
-
-    # Members: unique (static, dynamic-without-epochs, fold, seed); epochs read off.
-    groups: dict[tuple, dict] = {}
-    for ci, cfg in enumerate(norm):
-        static = tuple((k, cfg[k]) for k in STATIC_KEYS)
-        dyn = tuple((k, _freeze(cfg[k])) for k in DYNAMIC_KEYS)
-        g = groups.setdefault(static, {"runs": {}, "max_epochs": 0})
-        g["max_epochs"] = max(g["max_epochs"], cfg["epochs"])
-        g["runs"].setdefault(dyn, []).append(ci)
-
-    mesh = _mesh()
-    data = tuple(_global(a, mesh) for a in (xa, la, ya))  # on the devices once, not per chunk
-    done = _load_done(out_dir, fingerprint)
-    _check_same_done(done)
-    plan = []
-    member_rows: dict[tuple, dict] = {}
-    for static, g in groups.items():
-        st = dict(static)
-        model = _model_config(xa.shape[-1], c, st, la)
-        tcfg = TrainConfig(model, batch_size=st["batch_size"], epochs=g["max_epochs"], select=select,
-                           normalize=st["normalize"], record=scoring, progress=progress,
-                           keep_val_probs=return_probs, keep_train_probs=return_train_probs)
-        wanted = {dyn: sorted({norm[ci]["epochs"] for ci in cis}) for dyn, cis in g["runs"].items()}
-        todo = []
-        for dyn in g["runs"]:
-            for fi in range(len(folds)):
-                for s in seeds:
-                    key = _member_hash(st, dict(dyn), fi, s, fingerprint, g["max_epochs"])
-                    if key in done:
-                        member_rows[(static, dyn, fi, s)] = done[key]
-                    else:
-                        todo.append((dyn, fi, s, key, wanted[dyn]))
-        size = chunk_size or _default_chunk(len(todo), tcfg, len(xa), xa.shape[1])
-        ndev = jax.device_count()
-        size = -(-max(int(size), 1) // ndev) * ndev  # whole members on every device
-        plan.append((static, st, tcfg, todo, size))
-
-    total = sum(len(todo) * tcfg.epochs for _, _, tcfg, todo, _ in plan)
-    n_members = len(member_rows) + sum(len(todo) for *_, todo, _ in plan)
-    resumed = len(member_rows)
-    show = progress and jax.process_index() == 0
-    if show and resumed:
-        print(f"resumed {resumed}/{n_members} members from {_members_path(out_dir)}; "
-              f"{n_members - resumed} to train", file=sys.stderr, flush=True)
-    bar = progress_mod.Progress(total, "sweep", "member-epochs", enabled=show and total > 0)
-    compile_s = run_s = 0.0
-    try:
-        with bar:
-            for static, st, tcfg, todo, size in plan:
-                for start in range(0, len(todo), size):
-                    chunk = todo[start : start + size]
-                    bar.begin_step(len(chunk) * tcfg.epochs, tcfg.epochs)
-                    t0 = time.perf_counter()
-                    rows, c_s, exec_s = _run_chunk(data, mesh, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx,
-                                                   te_mask)
-                    compile_s += c_s
-                    run_s += time.perf_counter() - t0 - c_s
-                    for (dyn, fi, s, key, _), row in zip(chunk, rows, strict=True):
-                        row.update(static=_plain(st), dyn=_plain(dict(dyn)), fold=fi, seed=s, hash=key,
-                                   fit_time=exec_s / len(chunk))
-                        member_rows[(static, dyn, fi, s)] = row
-                    _append(out_dir, fingerprint, rows)
-                    bar.end_step()
-    except KeyboardInterrupt:
-        # what is on disk is complete rows only (each chunk is appended whole and fsynced)
-        raise SweepInterrupted(len(member_rows), n_members,
-                               _members_path(out_dir) if out_dir is not None else None) from None
-
-    result = _tabulate(candidates, norm, groups, member_rows, folds, seeds, scoring, select)
-    return dataclasses.replace(result, compile_s=compile_s, run_s=run_s, resumed=resumed, n_members=n_members)
+    members, index = plan_members(norm, len(folds), seeds)
+    run = execute(xa, la, ya, folds, members, num_classes=int(num_classes or ya.max() + 1), select=select,
+                  record=scoring, keep_val_probs=return_probs, keep_train_probs=return_train_probs,
+                  chunk_size=chunk_size, out_dir=out_dir, progress=progress)
+    table, tagged = curve_table(candidates, [cfg["epochs"] for cfg in norm],
+                                [[run.rows[i] for i in idx] for idx in index], scoring)
+    res = cv_results(table, scoring, len(folds) * len(seeds))
+    best = int(np.argmin(res[f"rank_test_{select}"]))
+    return SweepResult(res, tagged, best, candidates[best], float(res[f"mean_test_{select}"][best]), select,
+                       run.compile_s, run.run_s, run.resumed, len(members))
 
 
 def _model_config(num_features: int, num_classes: int, st: dict, lengths: np.ndarray) -> ModelConfig:
@@ -408,36 +360,33 @@ def _model_config(num_features: int, num_classes: int, st: dict, lengths: np.nda
     return model
 
 
-def _freeze(v):
-    if v is None:
-        return None
-    if isinstance(v, (list, tuple, np.ndarray)):
-        return tuple(float(a) for a in np.asarray(v).ravel())
-    return float(v)
-
-
 def _plain(d: dict) -> dict:
     """JSON-ready: tuples as lists, a features spec as the dict of its fields."""
     return {k: (list(v) if isinstance(v, tuple) else dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v)
             for k, v in d.items()}
 
 
-def _chunk_args(data, mesh, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_mask) -> tuple[tuple, tuple]:
-    """The vmapped ``fit``'s arguments for one chunk padded to ``size`` members
-    (the member axis sharded over every device of every process when there
-    are several), and the key of its compiled program."""
+def _chunk_args(data, mesh, c, tcfg, chunk, size, idx) -> tuple[tuple, tuple]:
+    """The vmapped ``fit``'s arguments for one chunk of members padded to
+    ``size`` (the member axis sharded over every device of every process when
+    there are several; continued members add their states and offset), and
+    the key of its compiled program."""
+    tr_idx, tr_mask, te_idx, te_mask = idx
     padded = chunk + [chunk[-1]] * (size - len(chunk))  # fixed shape: one compile per group
-    hps = [make_hparams(c, **{k: v for k, v in dict(dyn).items() if v is not None}) for dyn, *_ in padded]
-    hp = jax.tree.map(lambda *v: np.stack([np.asarray(a) for a in v]), *hps)
-    fi = np.array([m[1] for m in padded])
+    hps = [make_hparams(c, **{k: v for k, v in m.dyn if v is not None}) for m in padded]
+    stack = lambda *v: np.stack([np.asarray(a) for a in v])  # noqa: E731
+    fi = np.array([m.fold for m in padded])
     split = Split(tr_idx[fi], tr_mask[fi], te_idx[fi], te_mask[fi])
-    seeds = np.array([m[2] for m in padded], np.uint32)
-    hp, split, seeds = jax.tree.map(lambda a: _global(a, mesh, member_axis=True), (hp, split, seeds))
-    key = (tcfg, size, data[0].shape, split.train_idx.shape, split.val_idx.shape, mesh is not None)
-    return (*data, split, hp, seeds), key
+    seeds = np.array([m.seed for m in padded], np.uint32)
+    state = () if chunk[0].start is None else (jax.tree.map(stack, *[m.start for m in padded]),)
+    hp, split, seeds, state = jax.tree.map(lambda a: _global(a, mesh, member_axis=True),
+                                           (jax.tree.map(stack, *hps), split, seeds, state))
+    offset = (_global(np.int32(chunk[0].offset), mesh),) if state else ()
+    key = (tcfg, size, data[0].shape, split.train_idx.shape, split.val_idx.shape, mesh is not None, bool(state))
+    return (*data, split, hp, seeds, *state, *offset), key
 
 
-def _run_chunk(data, mesh, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_mask
+def _run_chunk(data, mesh, c, tcfg, chunk, size, idx, keep_state=False, keep_model=False
                ) -> tuple[list[dict], float, float]:
     """Run one padded chunk of members through the vmapped ``fit``; returns
     the members' rows, the seconds spent compiling (the program, and the
@@ -445,27 +394,29 @@ def _run_chunk(data, mesh, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_mas
     the compiled program ran."""
     t0 = time.perf_counter()
     cold = False
-    args, key = _chunk_args(data, mesh, c, tcfg, chunk, size, tr_idx, tr_mask, te_idx, te_mask)
+    args, key = _chunk_args(data, mesh, c, tcfg, chunk, size, idx)
     if key not in _compiled:
         cold = True
-        _compiled[key] = _vfit.lower(*args, tcfg).compile()
+        _compiled[key] = (_vfit_continue if key[-1] else _vfit).lower(*args, tcfg).compile()
     compile_s = time.perf_counter() - t0 if cold else 0.0
     t1 = time.perf_counter()
     res = jax.block_until_ready(_compiled[key](*args))
     exec_s = time.perf_counter() - t1
-    history, diverged = _fetch((res.history, res.diverged))
-    probs = history.pop("val_probs", None)
-    train_probs = history.pop("train_probs", None)
+    kept_trees = {**({"state": res.state} if keep_state else {}),
+                  **({"model": dict(params=res.best_params, scaler=res.scaler, class_weights=res.class_weights,
+                                    best_epoch=res.best_epoch)} if keep_model else {})}
+    history, diverged, kept_trees = _fetch((res.history, res.diverged, kept_trees))
+    kept = {name: (history.pop(name, None), mask) for name, mask in (("val_probs", idx[3]), ("train_probs", idx[1]))}
     rows = []
-    for i, (_, f, _, _, wanted) in enumerate(chunk):
+    for i, m in enumerate(chunk):
         row = {"status": "diverged" if bool(diverged[i]) else "ok",
                "history": {k: [float(v) for v in np.asarray(h[i])] for k, h in history.items()}}
-        if probs is not None:
-            n_test = int(te_mask[f].sum())
-            row["val_probs"] = {str(e): np.asarray(probs[i, e - 1, :n_test]).tolist() for e in wanted}
-        if train_probs is not None:
-            n_train = int(tr_mask[f].sum())
-            row["train_probs"] = {str(e): np.asarray(train_probs[i, e - 1, :n_train]).tolist() for e in wanted}
+        for name, (probs, mask) in kept.items():
+            if probs is not None:
+                n = int(mask[m.fold].sum())
+                row[name] = {str(e): np.asarray(probs[i, e - m.offset - 1, :n]).tolist() for e in m.read_at}
+        for name, tree in kept_trees.items():
+            row[name] = jax.tree.map(lambda a, i=i: np.asarray(a[i]), tree)
         rows.append(row)
     return rows, compile_s, exec_s
 
@@ -595,30 +546,3 @@ def _append(out_dir, fingerprint, rows) -> None:
             os.fsync(f.fileno())
     except OSError as e:
         raise OSError(f"cannot append to {path}: {e}") from None
-
-
-def _tabulate(candidates, norm, groups, member_rows, folds, seeds, scoring, select) -> SweepResult:
-    """``cv_results_`` from the members' in-program validation curves, read at
-    each candidate's ``epochs``."""
-    n_splits = len(folds) * len(seeds)
-    table, members = [], []
-    for ci, cfg in enumerate(norm):
-        static = tuple((k, cfg[k]) for k in STATIC_KEYS)
-        dyn = tuple((k, _freeze(cfg[k])) for k in DYNAMIC_KEYS)
-        e = cfg["epochs"] - 1
-        row = {"params": candidates[ci], "scores": {m: np.zeros(n_splits) for m in scoring},
-               "fit_time": np.zeros(n_splits), "status": "ok"}
-        for fi in range(len(folds)):
-            for si, s in enumerate(seeds):
-                member = member_rows[(static, dyn, fi, s)]
-                k = fi * len(seeds) + si
-                for m in scoring:
-                    row["scores"][m][k] = member["history"][f"val_{m}"][e]
-                row["fit_time"][k] = member["fit_time"] * (e + 1) / len(member["history"]["train_loss"])
-                if member["status"] != "ok":
-                    row["status"] = "diverged"
-                members.append({"candidate": ci, "params": candidates[ci], **member})
-        table.append(row)
-    res = cv_results(table, scoring, n_splits)
-    best = int(np.argmin(res[f"rank_test_{select}"]))
-    return SweepResult(res, members, best, candidates[best], float(res[f"mean_test_{select}"][best]), select)

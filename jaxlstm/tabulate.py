@@ -14,7 +14,7 @@ import numpy as np
 from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-__all__ = ["score_table", "cv_results", "rank_scores", "param_columns"]
+__all__ = ["score_table", "curve_table", "mean_scores", "cv_results", "rank_scores", "param_columns"]
 
 
 class _Held(ClassifierMixin, BaseEstimator):
@@ -67,6 +67,34 @@ def score_table(ctx, candidates, members, status, fit_time, extra=None) -> list[
             row["train_scores"] = train_scores
         rows.append(row)
     return rows
+
+
+def curve_table(candidates, epochs, members, scoring) -> tuple[list[dict], list[dict]]:
+    """One row per candidate from its members' in-program validation curves,
+    read at the candidate's ``epochs`` (``members[ci]``: its member rows in
+    split order, each with ``history``, ``status`` and ``fit_time``, the
+    member's whole run, of which the candidate's share is counted); and the
+    members, each tagged with its ``candidate`` and ``params``."""
+    table, tagged = [], []
+    for ci, (cand, e, ms) in enumerate(zip(candidates, epochs, members, strict=True)):
+        row = {"params": cand, "scores": {m: np.zeros(len(ms)) for m in scoring},
+               "fit_time": np.zeros(len(ms)), "status": "ok"}
+        for k, member in enumerate(ms):
+            for m in scoring:
+                row["scores"][m][k] = member["history"][f"val_{m}"][e - 1]
+            row["fit_time"][k] = member["fit_time"] * e / len(member["history"]["train_loss"])
+            if member["status"] != "ok":
+                row["status"] = "diverged"
+            tagged.append({"candidate": ci, "params": cand, **member})
+        table.append(row)
+    return table, tagged
+
+
+def mean_scores(rows, key: str) -> np.ndarray:
+    """Each row's mean ``key`` score over its splits, NaN where a member
+    diverged: what a search strategy is told."""
+    means = np.array([np.mean(r["scores"][key]) for r in rows], np.float64)
+    return np.where(np.array([r["status"] for r in rows]) == "ok", means, np.nan)
 
 
 def _score_probs(ctx, probs, rows) -> dict[str, float]:

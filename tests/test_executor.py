@@ -1,0 +1,123 @@
+"""The member executor: continuing members from a start state equals training
+straight through; executing the same members again with out_dir resumes them
+all and trains nothing; planning shares one run between epoch counts."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from jaxlstm.plan import Member, make_folds, normalise, plan_members
+from jaxlstm.sweep import execute
+
+rng = np.random.default_rng(0)
+Y = rng.integers(0, 3, 48).astype(np.int32)
+X = (rng.normal(size=(48, 5, 3)) + 0.7 * Y[:, None, None]).astype(np.float32)
+L = rng.integers(2, 6, 48).astype(np.int32)
+FOLDS = make_folds(Y, 2, 0)
+CONFIGS = [normalise({"hidden_sizes": (6,), "batch_size": 16, "learning_rate": lr, "dropout": 0.1, "epochs": 4})
+           for lr in (1e-2, 3e-2)]
+RECORD = ("accuracy", "f1_macro")
+
+
+def _run(members, **kw):
+    return execute(X, L, Y, FOLDS, members, num_classes=3, record=RECORD, keep_val_probs=True, chunk_size=2, **kw)
+
+
+def test_continuing_from_a_start_state_equals_training_straight_through():
+    straight, index = plan_members(CONFIGS, len(FOLDS), [0])
+    whole = _run(straight)
+    half, _ = plan_members([{**c, "epochs": 2} for c in CONFIGS], len(FOLDS), [0])
+    first = _run(half, keep_state=True)
+    states = [[first.rows[i]["state"] for i in idx] for idx in index]
+    rest, rest_index = plan_members([{**c, "epochs": 2} for c in CONFIGS], len(FOLDS), [0], start=states, offset=2)
+    assert all(m.start is not None and m.offset == 2 and m.read_at == (4,) for m in rest)
+    second = _run(rest)
+    assert rest_index == index
+    for i in range(len(straight)):
+        a, b, c = whole.rows[i], first.rows[i], second.rows[i]
+        np.testing.assert_allclose(c["val_probs"]["4"], a["val_probs"]["4"], atol=1e-5)
+        for k in ("train_loss", "val_accuracy", "val_f1_macro"):  # epochs 1-2, then 3-4
+            np.testing.assert_allclose(b["history"][k] + c["history"][k], a["history"][k], atol=1e-5, err_msg=k)
+        assert a["hash"] != c["hash"]  # a continued member is not the member trained from scratch
+
+
+def test_executing_the_same_members_again_resumes_them_and_trains_nothing(tmp_path):
+    members, _ = plan_members(CONFIGS, len(FOLDS), [0, 1])
+    first = _run(members, out_dir=tmp_path)
+    assert first.resumed == 0 and len((tmp_path / "members.jsonl").read_text().splitlines()) == len(members) == 8
+    again = _run(members, out_dir=tmp_path)
+    assert again.resumed == len(members) and again.run_s == again.compile_s == 0.0
+    assert len((tmp_path / "members.jsonl").read_text().splitlines()) == 8  # nothing appended
+    for a, b in zip(first.rows, again.rows, strict=True):
+        assert (a["hash"], a["fold"], a["seed"]) == (b["hash"], b["fold"], b["seed"])
+        assert a["history"] == b["history"] and a["val_probs"] == b["val_probs"]
+
+
+def test_epoch_counts_share_one_run_and_states_are_not_streamed(tmp_path):
+    configs = [{**CONFIGS[0], "epochs": e} for e in (1, 3)] + [CONFIGS[1]]
+    members, index = plan_members(configs, len(FOLDS), [0])
+    assert len(members) == 4 and index[0] == index[1] == [0, 1] and index[2] == [2, 3]
+    assert [(m.epochs, m.read_at) for m in members] == [(4, (1, 3))] * 2 + [(4, (4,))] * 2
+    start = Member(*members[0][:5], read_at=(5,), start=object(), offset=4)
+    with pytest.raises(ValueError, match="continued members and states are not stored"):
+        _run([start], out_dir=tmp_path)
+
+
+def test_an_estimator_fit_is_one_executor_call_equal_to_fit_alone_and_an_ensemble_to_its_members():
+    import jax
+    import jax.numpy as jnp
+
+    from jaxlstm.estimator import LSTMClassifier
+    from jaxlstm.model import ModelConfig
+    from jaxlstm.train import Split, TrainConfig, fit, make_hparams
+
+    kw = dict(hidden_sizes=(6,), batch_size=16, epochs=3, dropout=0.1)
+    one = LSTMClassifier(**kw, random_state=5).fit(X, Y)
+    cfg = TrainConfig(ModelConfig(3, 3, (6,)), batch_size=16, epochs=3, select="f1_macro")
+    split = Split(jnp.arange(len(X)), jnp.ones(len(X), bool), jnp.zeros(0, jnp.int32), jnp.zeros(0, bool))
+    alone = jax.jit(fit, static_argnames="config")(X, jnp.full(len(X), 5), Y, split, make_hparams(3, dropout=0.1),
+                                                   jax.random.key(5), config=cfg)
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, atol=1e-5), one.params_, jax.device_get(alone.best_params))
+    np.testing.assert_allclose(one.history_["train_loss"], alone.history["train_loss"], atol=1e-5)
+    assert one.n_members_ == 1 and one.best_epoch_ == int(alone.best_epoch)
+
+    ens = LSTMClassifier(**kw, random_state=5, n_ensemble=3).fit(X, Y)
+    singles = [one] + [LSTMClassifier(**kw, random_state=s).fit(X, Y) for s in (6, 7)]
+    for i, single in enumerate(singles):
+        jax.tree.map(lambda a, b, i=i: np.testing.assert_allclose(a[i], b, atol=1e-5), ens.params_, single.params_)
+    np.testing.assert_allclose(ens.predict_proba(X), np.mean([s.predict_proba(X) for s in singles], axis=0), atol=1e-5)
+    assert ens.history_["train_loss"].shape == (3, 3) and len(ens.best_epoch_) == 3
+
+
+FOUR = textwrap.dedent("""
+    import os, sys, json
+    os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
+    sys.path.insert(0, {root!r})
+    import jax
+    assert jax.device_count() == 4
+    from tests.test_executor import CONFIGS, FOLDS, _run, plan_members
+    half, index = plan_members([{{**c, "epochs": 2}} for c in CONFIGS], len(FOLDS), [0])
+    first = _run(half, keep_state=True)
+    states = [[first.rows[i]["state"] for i in idx] for idx in index]
+    rest, _ = plan_members([{{**c, "epochs": 2}} for c in CONFIGS], len(FOLDS), [0], start=states, offset=2)
+    json.dump([r["val_probs"]["4"] for r in _run(rest).rows], open(sys.argv[1], "w"))
+""")
+
+
+@pytest.mark.slow
+def test_continued_members_sharded_over_four_devices_equal_one_device(tmp_path):
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    script = tmp_path / "four.py"
+    script.write_text(FOUR.format(root=root))
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    subprocess.run([sys.executable, str(script), str(tmp_path / "four.json")], env={**env, "JAX_PLATFORMS": "cpu"},
+                   check=True, timeout=300)
+    four = json.loads((tmp_path / "four.json").read_text())
+    straight, _ = plan_members(CONFIGS, len(FOLDS), [0])
+    for got, row in zip(four, _run(straight).rows, strict=True):
+        np.testing.assert_allclose(got, row["val_probs"]["4"], atol=1e-5)
