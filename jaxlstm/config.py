@@ -47,6 +47,7 @@ from typing import Any
 
 from jaxlstm.estimator import LSTMClassifier
 from jaxlstm.features import as_temporal_features
+from jaxlstm.metrics import LABEL_SCORERS
 from jaxlstm.search import LSTMSearchCV
 from jaxlstm.params import check_param
 
@@ -60,7 +61,7 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
     "data": {"train": "digits_imbalanced", "test": "", "test_size": 0.2},
     "model": {},
     "search": {"strategy": "grid", "n_iter": 20, "batch_size": 8, "cv": 3, "seeds": [0], "metric": "f1_macro",
-               "budget_minutes": 0, "space": {}},
+               "budget_minutes": 0, "post_hoc_offsets": False, "space": {}},
     "output": {"dir": "", "plots": True, "heatmap": []},
 }
 _MODEL_KEYS = tuple(k for k in LSTMClassifier._get_param_names()
@@ -104,7 +105,7 @@ class SweepConfig:
                             param_distributions=None if grid_like else self.space, search=s["strategy"],
                             n_iter=s["n_iter"], batch_size=s["batch_size"], cv=s["cv"], seeds=s["seeds"],
                             scoring=self.scoring, refit=s["metric"], random_state=seed,
-                            max_time=s["budget_minutes"] * 60 or None,
+                            max_time=s["budget_minutes"] * 60 or None, post_hoc_offsets=s["post_hoc_offsets"],
                             out_dir=out_dir if s["strategy"] != "halving" else None, verbose=verbose)
 
 
@@ -154,6 +155,7 @@ cv = 3                        # stratified folds
 seeds = [0]                   # training seeds per candidate and fold
 metric = "f1_macro"           # a scikit-learn scoring name; ranks candidates
 # budget_minutes = 0          # 0 = none; else start no new bayes round after this
+# post_hoc_offsets = false    # fit per-class decision offsets for the metric on out-of-fold probabilities
 
 [search.space]                # lists are grid choices; tables are distributions (random, bayes)
 units = [32, 64]
@@ -194,6 +196,7 @@ cv = 3
 seeds = [0]
 metric = {metric}   # minority-aware: each class counts the same
 budget_minutes = {budget}          # no new round starts after this
+post_hoc_offsets = true       # per-class decision offsets fitted on the out-of-fold probabilities
 
 [search.space]
 conv_filters = [[], [64, 128, 64]]            # the LSTM alone, or with LSTM-FCN's convolutional branch
@@ -299,6 +302,10 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
     _check(source, "search.metric", s["metric"], str, lambda v: v in get_scorer_names(),
            "a scikit-learn scoring name such as f1_macro, balanced_accuracy, accuracy, roc_auc_ovr")
     _check(source, "search.budget_minutes", s["budget_minutes"], (int, float), lambda v: v >= 0, "minutes >= 0")
+    _check(source, "search.post_hoc_offsets", s["post_hoc_offsets"], bool, lambda v: True, "true or false")
+    if s["post_hoc_offsets"] and s["metric"] not in LABEL_SCORERS:
+        raise ValueError(f"{source}: search.post_hoc_offsets = true fits decision offsets for search.metric, which "
+                         f"must be a metric of predicted labels ({', '.join(LABEL_SCORERS)}); got {s['metric']!r}")
     _check(source, "output.dir", o["dir"], str, lambda v: True, "a directory path")
     _check(source, "output.plots", o["plots"], bool, lambda v: True, "true or false")
     _check(source, "output.heatmap", o["heatmap"], list,

@@ -26,7 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from jaxlstm import bayes, halving
 from jaxlstm.estimator import LSTMClassifier, encode_labels, estimator_to_config, to_sequences
-from jaxlstm.metrics import SCORERS
+from jaxlstm.metrics import LABEL_SCORERS, SCORERS, fit_logit_offsets
 from jaxlstm.plan import expand_space, normalise, plan_members
 from jaxlstm.sweep import execute
 from jaxlstm.tabulate import cv_results, mean_scores, score_table
@@ -114,6 +114,12 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         candidates and folds of a static group already train in parallel as
         one vmapped program (sharded over every device), so there are no jobs
         to spread.
+      post_hoc_offsets: after the refit, fit per-class decision offsets on
+        the best candidate's out-of-fold probabilities that maximise the
+        ranking metric (a metric of predicted labels, e.g. balanced accuracy)
+        and give them to ``best_estimator_`` (``logit_offsets_``): ``predict``
+        applies them, ``predict_proba`` stays calibrated. ``oof_score_`` says
+        the metric on those probabilities before and after.
       return_train_score: also score every member on its fold's training rows
         (``split<k>_train_<metric>``, ``mean_/std_train_<metric>``), from the
         probabilities the program returns (grid, random, Bayesian, Optuna).
@@ -133,7 +139,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def __init__(self, estimator=None, param_grid=None, param_distributions=None, *, search=None,
                  n_iter=10, scoring=None, refit=True, cv=5, seeds=None, random_state=None,
                  batch_size=8, n_initial=None, factor=3, min_epochs=None, study=None, max_time=None,
-                 chunk_size=None, out_dir=None, verbose=0, n_jobs=None, return_train_score=False):
+                 chunk_size=None, out_dir=None, verbose=0, n_jobs=None, return_train_score=False,
+                 post_hoc_offsets=False):
         self.estimator = estimator
         self.param_grid = param_grid
         self.param_distributions = param_distributions
@@ -155,6 +162,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.n_jobs = n_jobs
         self.return_train_score = return_train_score
+        self.post_hoc_offsets = post_hoc_offsets
 
     # -- fitting -----------------------------------------------------------------
     def _mode(self) -> str:
@@ -172,6 +180,10 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         """Run the search; then refit the best candidate on all of ``X, y``."""
         mode = self._mode()
+        if self.post_hoc_offsets and self._ranking_metric() not in LABEL_SCORERS:
+            raise ValueError("post_hoc_offsets=True fits decision offsets for the ranking metric, which must be a "
+                             f"metric of predicted labels ({', '.join(LABEL_SCORERS)}); got scoring="
+                             f"{self.scoring!r}, refit={self.refit!r}")
         if self.return_train_score and mode == "halving":
             raise ValueError("return_train_score=True is not available with search='halving'; use grid, random, "
                              "bayes or optuna")
@@ -203,7 +215,39 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 best.set_params(random_state=ctx["seeds"][0])
             self.best_estimator_ = best.fit(X, y)
             self.refit_time_ = time.perf_counter() - t0
+            if self.post_hoc_offsets:
+                self._fit_offsets(table[self.best_index_]["oof_probs"], ctx)
         return self
+
+    def _ranking_metric(self) -> str | None:
+        """The scoring name that ranks candidates (``None`` for a callable)."""
+        sc, refit = self.scoring, self.refit
+        if sc is None:
+            return "accuracy"
+        if isinstance(sc, str):
+            return sc
+        if isinstance(refit, str):
+            named = sc.get(refit) if isinstance(sc, dict) else refit
+            return named if isinstance(named, str) else None
+        return None
+
+    def _fit_offsets(self, oof: np.ndarray, ctx) -> None:
+        """``logit_offsets_`` (also set on ``best_estimator_``, whose
+        ``predict`` applies them): per-class decision offsets that maximise
+        the ranking metric on the best candidate's out-of-fold probabilities
+        (:func:`jaxlstm.metrics.fit_logit_offsets`); ``oof_score_`` is that
+        metric on them before and after (in-sample for the offsets, so an
+        optimistic estimate)."""
+        key, n_classes = self._ranking_metric(), len(ctx["classes"])
+        covered = np.isfinite(oof).all(1)
+        probs = np.where(covered[:, None], oof, 1.0 / n_classes).astype(np.float32)
+        offsets = np.asarray(fit_logit_offsets(ctx["y"], probs, n_classes, key, where=covered))
+        self.logit_offsets_ = self.best_estimator_.logit_offsets_ = offsets
+        score = SCORERS[key].fn
+        self.oof_score_ = {
+            "before": float(score(ctx["y"], probs, n_classes, covered)),
+            "after": float(score(ctx["y"], np.eye(n_classes, dtype=np.float32)[self.best_estimator_.decide(probs)],
+                                 n_classes, covered))}
 
     def _run_search(self, evaluate, mode, ctx) -> None:
         """Every strategy has one shape, as scikit-learn's

@@ -62,11 +62,25 @@ def score_table(ctx, candidates, members, status, fit_time, extra=None) -> list[
                 for name, s in _score_probs(ctx, m["train_probs"], train).items():
                     train_scores[name][k] = s
         row = {"params": cand, "scores": scores, "status": status[ci], "score_time": score_time,
-               "fit_time": np.asarray(fit_time[ci], np.float64), **(extra[ci] if extra else {})}
+               "fit_time": np.asarray(fit_time[ci], np.float64), "oof_probs": _out_of_fold(ctx, members[ci]),
+               **(extra[ci] if extra else {})}
         if all("train_probs" in m for m in members[ci]) and members[ci]:
             row["train_scores"] = train_scores
         rows.append(row)
     return rows
+
+
+def _out_of_fold(ctx, members) -> np.ndarray:
+    """Each row's held-out probabilities, averaged over the seeds of the fold
+    that held it out (NaN for a row no fold held out)."""
+    n, c = len(ctx["y"]), len(ctx["classes"])
+    total, count = np.zeros((n, c)), np.zeros(n)
+    for m in members:
+        test = ctx["folds"][m["fold"]][1]
+        total[test] += np.asarray(m["probs"], np.float64)
+        count[test] += 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / count[:, None]
 
 
 def curve_table(candidates, epochs, members, scoring) -> tuple[list[dict], list[dict]]:

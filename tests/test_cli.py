@@ -539,6 +539,7 @@ def test_the_default_search_on_a_data_file_prints_its_config_and_runs_it(tmp_pat
     assert {"learning_rate", "dropout", "class_weight", "logit_adjust_tau", "focal_gamma", "epochs"} < set(conf.space)
     search = conf.make_search()
     assert search.refit == "balanced_accuracy" and search.max_time == 180 and search.estimator.n_ensemble == 3
+    assert search.post_hoc_offsets is True
     for argv, msg in ((["sweep", "x.toml", "--budget-minutes", "3"], "--budget-minutes set(s) the default search"),
                       (["sweep", "a.npz", "--data", "b.npz"], "not both"),
                       (["sweep", "a.npz", "--metric", "recall_minority"], "search.metric = 'recall_minority'")):
@@ -559,6 +560,7 @@ def test_the_default_search_on_a_data_file_prints_its_config_and_runs_it(tmp_pat
     assert tomllib.loads(out[: out.index("[output]")])["search"]["metric"] == "balanced_accuracy"
     assert "bayes search on mine.npz" in out
     best = LSTMClassifier.load(tmp_path / "runs" / "mine-default" / "best_model.jaxlstm")
-    assert best.n_members_ == 3  # refitted as an ensemble
+    assert best.n_members_ == 3  # refitted as an ensemble, with decision offsets from the out-of-fold probabilities
+    assert best.logit_offsets_.shape == (3,) and best.logit_offsets_[0] == 0
     report = json.loads((tmp_path / "runs" / "mine-default" / "test_report.json").read_text())
     assert set(report["best_params"]) == set(conf.space)

@@ -205,3 +205,32 @@ def test_a_diverged_candidate_ranks_last_in_the_search_and_the_sweep_alike():
         assert list(res["status"]) == ["ok", "ok", "diverged"]
         assert res["rank_test_" + ("score" if res is search.cv_results_ else "accuracy")][2] == 3
     np.testing.assert_array_equal(search.cv_results_["rank_test_score"], sweep.cv_results_["rank_test_accuracy"])
+
+
+def test_post_hoc_offsets_are_fitted_on_the_best_candidates_out_of_fold_probabilities():
+    from sklearn.model_selection import StratifiedKFold
+
+    from jaxlstm.metrics import fit_logit_offsets
+
+    rng = np.random.default_rng(5)
+    y = rng.choice(3, size=120, p=[0.7, 0.2, 0.1])
+    x = (rng.normal(size=(120, 6, 3)) + 0.5 * y[:, None, None]).astype(np.float32)
+    grid = {"learning_rate": [1e-2, 3e-2]}
+    s = LSTMSearchCV(BASE, grid, scoring="balanced_accuracy", cv=3, post_hoc_offsets=True).fit(x, y)
+    # the reference: the best candidate trained alone on each fold's training rows, scored on its held-out rows
+    oof = np.zeros((120, 3), np.float32)
+    for tr, te in StratifiedKFold(3).split(x, y):
+        oof[te] = clone_best(s).fit(x[tr], y[tr]).predict_proba(x[te])
+    ref = np.asarray(fit_logit_offsets(y, oof, 3, "balanced_accuracy"))
+    np.testing.assert_allclose(s.logit_offsets_, ref, atol=1e-6)
+    assert s.best_estimator_.logit_offsets_ is s.logit_offsets_ and s.oof_score_["after"] >= s.oof_score_["before"]
+    probs = s.predict_proba(x)
+    np.testing.assert_array_equal(s.predict(x), s.classes_[np.argmax(np.log(probs).astype(np.float32) + ref, 1)])
+    with pytest.raises(ValueError, match="post_hoc_offsets=True fits decision offsets for the ranking metric"):
+        LSTMSearchCV(BASE, grid, scoring="roc_auc_ovr", post_hoc_offsets=True).fit(x, y)
+
+
+def clone_best(search):
+    from sklearn.base import clone
+
+    return clone(search.estimator).set_params(**search.best_params_)
