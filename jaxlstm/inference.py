@@ -34,7 +34,7 @@ def predict_chunked(params, model, scaler, x, lengths, members: int = 1, progres
       ValueError: a sequence longer than a ``"channels"`` model's max_length.
     """
     model.check_lengths(lengths)
-    predict = train._predict_jit if members == 1 else train._predict_members_jit
+    predict = train.probabilities if members == 1 else train.ensemble_probabilities
     n, t, f = x.shape
     tb = max(bucket(t, minimum=1) if t > 8 else t, train.min_length(model))  # padding changes no valid step
 

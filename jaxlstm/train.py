@@ -44,6 +44,8 @@ __all__ = [
     "train_step",
     "run_epoch",
     "predict_logits",
+    "probabilities",
+    "ensemble_probabilities",
     "model_inputs",
     "check_inputs",
     "min_length",
@@ -622,7 +624,7 @@ def predict_proba(params, model: ModelConfig, scaler: features.ScalerStats, x, l
         xa = np.pad(xa, ((0, 0), (0, min_length(model) - xa.shape[1]), (0, 0)))
     check_inputs(xa, model)
     model.check_lengths(la)
-    return np.asarray(_predict_jit(params, scaler, jnp.asarray(xa), jnp.asarray(la), model, batch_size))
+    return np.asarray(probabilities(params, scaler, jnp.asarray(xa), jnp.asarray(la), model, batch_size))
 
 
 def model_inputs(x: Array, lengths: Array, model: ModelConfig) -> Array:
@@ -656,14 +658,17 @@ def check_inputs(xa: np.ndarray, model: ModelConfig) -> None:
 
 
 @functools.partial(jax.jit, static_argnames=("model", "batch_size"))
-def _predict_jit(params, scaler, x, lengths, model, batch_size):
+def probabilities(params, scaler, x, lengths, model, batch_size):
+    """Class probabilities of raw (unscaled) sequences, compiled: the model's
+    temporal features, the fitted scaler, then :func:`predict_logits` in
+    batches of ``batch_size``; ``Float[n, classes]``."""
     xs = features.apply_scaler(model_inputs(x, lengths, model), lengths, scaler)
     return jax.nn.softmax(predict_logits(params, model, xs, lengths, batch_size), axis=-1)
 
 
 @functools.partial(jax.jit, static_argnames=("model", "batch_size"))
-def _predict_members_jit(params, scaler, x, lengths, model, batch_size):
+def ensemble_probabilities(params, scaler, x, lengths, model, batch_size):
     """The mean probabilities of an ensemble (``params`` with a leading
     member axis), in one program."""
-    probs = jax.vmap(lambda p: _predict_jit(p, scaler, x, lengths, model, batch_size))(params)
+    probs = jax.vmap(lambda p: probabilities(p, scaler, x, lengths, model, batch_size))(params)
     return probs.mean(axis=0)

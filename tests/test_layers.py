@@ -20,3 +20,22 @@ def test_layers_contract_holds():
     assert out.returncode == 0, out.stdout + out.stderr
     assert "1 kept, 0 broken" in out.stdout
 
+
+
+def test_no_module_reaches_into_another_modules_private_names():
+    import ast
+    import pathlib
+
+    package = pathlib.Path(__file__).resolve().parents[1] / "jaxlstm"
+    modules = {p.stem for p in package.glob("*.py")}
+    crossings = []
+    for path in package.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("jaxlstm."):
+                crossings += [f"{path.name}: from {node.module} import {a.name}" for a in node.names
+                              if a.name.startswith("_") and node.module.split(".")[1] in modules]
+            if (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
+                    and isinstance(node.value, ast.Name) and node.value.id in modules - {path.stem}):
+                crossings.append(f"{path.name}: {node.value.id}.{node.attr}")
+    assert crossings == []
