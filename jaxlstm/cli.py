@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 
@@ -94,9 +93,7 @@ def _cmd_train(args) -> int:
     import numpy as np
     from sklearn.model_selection import train_test_split
 
-    from jaxlstm import datasets, metrics
-    from jaxlstm.model import ModelConfig
-    from jaxlstm.train import TrainConfig, make_hparams, predict_proba, train_single
+    from jaxlstm import LSTMClassifier, datasets, metrics
 
     data = datasets.load(args.dataset)
     for name, v in (("--test-size", args.test_size), ("--val-size", args.val_size)):
@@ -110,66 +107,49 @@ def _cmd_train(args) -> int:
                          f"({rare!r}, {counts.min()} rows) into about {counts.min() * args.test_size:.1f} test, "
                          f"{counts.min() * (1 - args.test_size) * args.val_size:.1f} validation and {left:.1f} "
                          "training rows; every part needs at least one: choose sizes that leave each class a row")
-    idx = np.arange(len(data.y))
-    trval, test = train_test_split(idx, test_size=args.test_size, stratify=data.y, random_state=args.seed)
-    tr, val = train_test_split(trval, test_size=args.val_size, stratify=data.y[trval],
-                               random_state=args.seed)
+    trval, test = train_test_split(np.arange(len(data.y)), test_size=args.test_size, stratify=data.y,
+                                   random_state=args.seed)
     exponent, cw_name = args.class_weight
     spec = _features_spec(args)
-    model = ModelConfig(num_features=data.num_features, num_classes=data.num_classes,
-                        hidden_sizes=args.hidden, bidirectional=args.bidirectional,
-                        head_size=args.head or None, features=spec)
-    config = TrainConfig(model=model, batch_size=args.batch_size, epochs=args.epochs,
-                         select=args.select, normalize=None if args.normalize == "none" else args.normalize,
-                         progress=not args.quiet)
-    hp = make_hparams(data.num_classes, learning_rate=args.lr, l1=args.l1, l2=args.l2,
-                      weight_decay=args.weight_decay, dropout=args.dropout, noise_std=args.noise_std,
-                      class_weight_exponent=exponent, logit_adjust_tau=args.logit_adjust,
-                      focal_gamma=args.focal_gamma, class_weight_beta=args.cb_beta)
+    clf = LSTMClassifier(hidden_sizes=args.hidden, bidirectional=args.bidirectional, head_size=args.head or None,
+                         dropout=args.dropout, noise_std=args.noise_std, l1=args.l1, l2=args.l2,
+                         weight_decay=args.weight_decay, class_weight=exponent, logit_adjust_tau=args.logit_adjust,
+                         focal_gamma=args.focal_gamma, class_weight_beta=args.cb_beta, learning_rate=args.lr,
+                         batch_size=args.batch_size, epochs=args.epochs,
+                         normalize=None if args.normalize == "none" else args.normalize, features=spec,
+                         validation_fraction=args.val_size, select=args.select, random_state=args.seed,
+                         verbose=0 if args.quiet else 1)
     say = (lambda *a: None) if args.quiet else print
+    n_val = int(np.ceil(args.val_size * len(trval)))
     say(f"dataset {data.name}: {len(data.y)} sequences x {data.x.shape[1]} steps x "
         f"{data.num_features} features, {data.num_classes} classes (counts {counts.min()}..{counts.max()})")
-    say(f"split: {len(tr)} train / {len(val)} validation / {len(test)} test (stratified, seed {args.seed})")
+    say(f"split: {len(trval) - n_val} train / {n_val} validation / {len(test)} test (stratified, seed {args.seed})")
     say(f"model: LSTM{list(args.hidden)}{' bidirectional' if args.bidirectional else ''}"
         f"{f' -> Dense({args.head}, relu)' if args.head else ''} -> {data.num_classes} logits; "
-        f"{f'reads {model.input_width} channels (temporal features); ' if spec else ''}"
+        f"{'temporal features; ' if spec else ''}"
         f"class weights {f'effective-number beta={args.cb_beta:g}' if args.cb_beta > 0 else cw_name}"
         f"{f'; logit adjustment tau={args.logit_adjust:g}' if args.logit_adjust else ''}"
         f"{f'; focal gamma={args.focal_gamma:g}' if args.focal_gamma else ''}; {args.epochs} epochs, batch {args.batch_size}, lr {args.lr:g}")
-    from jaxlstm.progress import Progress
-
-    with Progress(args.epochs, "train", "epochs", enabled=not args.quiet) as bar:
-        bar.begin_step(args.epochs, args.epochs)
-        result, timing = train_single(data.x, data.y, data.lengths, config=config, hparams=hp,
-                                      train_idx=tr, val_idx=val, seed=args.seed)
-    if bool(result.diverged):
+    # labels are the data's class codes (every class is in the stratified training rows), named after fitting
+    clf.fit(_sequences(data.subset(trval)), data.y[trval])
+    clf.classes_ = np.asarray(data.class_names)
+    if clf.diverged_:
         print("error: training diverged (non-finite loss); lower the learning rate", file=sys.stderr)
         return 1
-    say(f"compile {timing.compile_s:.2f} s, train {timing.run_s:.2f} s "
-        f"({timing.run_s / args.epochs:.3f} s/epoch); best epoch {int(result.best_epoch) + 1} "
-        f"by validation {args.select} = {float(result.best_score):.4f}")
+    best = int(clf.best_epoch_)
+    say(f"compile {clf.compile_time_:.2f} s, train {clf.train_time_:.2f} s "
+        f"({clf.train_time_ / args.epochs:.3f} s/epoch); best epoch {best + 1} "
+        f"by validation {args.select} = {float(clf.history_[f'val_{args.select}'][best]):.4f}")
     if args.out:
-        from jaxlstm import checkpoint
-
-        checkpoint.save(args.out, result.best_params, model, result.scaler, data.class_names,
-                        meta={"estimator_params": {"hidden_sizes": list(args.hidden), "bidirectional": args.bidirectional,
-                                                   "head_size": args.head or None, "dropout": args.dropout, "noise_std": args.noise_std,
-                                                   "l1": args.l1, "l2": args.l2, "learning_rate": args.lr,
-                                                   "batch_size": args.batch_size, "epochs": args.epochs,
-                                                   "class_weight": exponent, "normalize": config.normalize,
-                                                   "logit_adjust_tau": args.logit_adjust,
-                                                   "focal_gamma": args.focal_gamma, "class_weight_beta": args.cb_beta,
-                                                   "features": None if spec is None else dataclasses.asdict(spec)},
-                              "dataset": data.name, "best_epoch": int(result.best_epoch), "seed": args.seed})
+        clf.save(args.out)
         say(f"saved the model to {args.out}")
-    probs = predict_proba(result.best_params, model, result.scaler, data.x[test], data.lengths[test])
-    pred = probs.argmax(-1)
-    report = metrics.classification_report(data.y[test], pred, data.num_classes,
-                                           target_names=data.class_names)
+    probs = clf.predict_proba(_sequences(data.subset(test)))
+    pred = clf.decide(probs)
+    report = metrics.classification_report(data.y[test], pred, data.num_classes, target_names=data.class_names)
     auc = float(metrics.roc_auc_score(data.y[test], probs, data.num_classes))
     if args.json:
-        print(json.dumps({"test": report, "test_roc_auc_ovr": auc, "best_epoch": int(result.best_epoch) + 1,
-                          "compile_s": timing.compile_s, "run_s": timing.run_s}, indent=2))
+        print(json.dumps({"test": report, "test_roc_auc_ovr": auc, "best_epoch": best + 1,
+                          "compile_s": clf.compile_time_, "run_s": clf.train_time_}, indent=2))
     else:
         print(f"\nheld-out test set ({len(test)} sequences):")
         print(_report_text(data.y[test], pred, data.class_names))

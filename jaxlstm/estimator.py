@@ -10,6 +10,7 @@ work as with any scikit-learn classifier.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 import warnings
@@ -168,6 +169,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
       best_epoch_: the kept epoch (0-based).
       diverged_: the loss became NaN/inf and training stopped there.
       seed_: the seed actually used.
+      compile_time_, train_time_: seconds ``fit`` spent compiling and running
+        the training program (argument building and prediction apart).
       logit_offsets_: per-class decision offsets ``predict`` adds to the
         log-probabilities (``None``: plain argmax); fitted on out-of-fold
         probabilities by ``LSTMSearchCV(post_hoc_offsets=True)``, saved with
@@ -332,6 +335,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                       chunk_size=k, index_bucket=bucket, progress=bool(self.verbose),
                       label=("fit", "epochs" if k == 1 else "member-epochs"))
         self._keep_members(run.rows, config.model)
+        self.compile_time_, self.train_time_ = run.compile_s, run.run_s
         self.logit_offsets_ = None
         if self.diverged_:
             warnings.warn("training diverged (NaN/inf loss); parameters are those before it. Lower the "
@@ -383,7 +387,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
     def save(self, path) -> None:
         """Write the fitted model as a pickle-free checkpoint (:mod:`jaxlstm.checkpoint`)."""
         check_is_fitted(self, "params_")
-        meta = {"estimator_params": {k: v for k, v in self.get_params().items()},
+        meta = {"estimator_params": {k: dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v
+                                     for k, v in self.get_params().items()},  # a features spec as its fields
                 "classes_kind": self.classes_.dtype.kind, "input_ndim": self._input_ndim,
                 "n_features_in": int(self.n_features_in_), "seed": self.seed_, "best_epoch": self.best_epoch_,
                 "diverged": self.diverged_, "class_weights": np.asarray(self.class_weights_).tolist(),
