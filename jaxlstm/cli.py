@@ -114,7 +114,9 @@ def _cmd_train(args) -> int:
     clf = LSTMClassifier(hidden_sizes=args.hidden, bidirectional=args.bidirectional, head_size=args.head or None,
                          dropout=args.dropout, noise_std=args.noise_std, l1=args.l1, l2=args.l2,
                          weight_decay=args.weight_decay, class_weight=exponent, logit_adjust_tau=args.logit_adjust,
-                         focal_gamma=args.focal_gamma, class_weight_beta=args.cb_beta, learning_rate=args.lr,
+                         focal_gamma=args.focal_gamma, class_weight_beta=args.cb_beta,
+                         sampling_exponent=args.balanced_sampling, augment_scale=args.augment_scale,
+                         augment_warp=args.augment_warp, augment_slice=args.augment_slice, learning_rate=args.lr,
                          batch_size=args.batch_size, epochs=args.epochs,
                          normalize=None if args.normalize == "none" else args.normalize, features=spec,
                          validation_fraction=args.val_size, select=args.select, random_state=args.seed,
@@ -611,6 +613,15 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--cb-beta", type=_param("class_weight_beta", float), default=0.0, metavar="BETA",
                    help="class-balanced effective-number weights (Cui et al. 2019), in [0, 1); "
                         "> 0 replaces --class-weight's balanced weights")
+    t.add_argument("--balanced-sampling", type=_param("sampling_exponent", float), default=0.0, metavar="E",
+                   help="class-balanced minibatches: rows drawn with probability count(class)**-E; 0 = every row "
+                        "once per epoch, 1 = classes equally often")
+    t.add_argument("--augment-scale", type=_param("augment_scale", float), default=0.0, metavar="S",
+                   help="augment training batches: each row times 1 + S*N(0,1)")
+    t.add_argument("--augment-warp", type=_param("augment_warp", float), default=0.0, metavar="W",
+                   help="augment training batches: magnitude warping, a curve through 4 knots 1 + W*N(0,1)")
+    t.add_argument("--augment-slice", type=_param("augment_slice", float), default=0.0, metavar="R",
+                   help="augment training batches: window slicing, cutting R of each row away, in [0, 1)")
     t.add_argument("--rolling-mean", type=_windows, default=(), metavar="W[,W...]",
                    help="add rolling means of every channel over these trailing windows (steps)")
     t.add_argument("--rolling-std", type=_windows, default=(), metavar="W[,W...]",

@@ -137,6 +137,10 @@ batch_size = 32
 # logit_adjust_tau = 0.0      # logit-adjusted loss (Menon et al. 2021): 0 off, 1 balanced softmax
 # focal_gamma = 0.0           # focal loss (Lin et al. 2017): 0 = plain cross-entropy
 # class_weight_beta = 0.0     # effective-number weights (Cui et al. 2019), in [0, 1); > 0 replaces balanced
+# sampling_exponent = 0.0     # class-balanced minibatches: 0 every row once, 1 classes equally often
+# augment_scale = 0.0         # augmentation of training batches: row scaling (std of the factor)
+# augment_warp = 0.0          # magnitude warping (std of the curve's 4 knots)
+# augment_slice = 0.0         # window slicing: share of each row cut away, in [0, 1)
 # normalize = "standard"      # "standard", "minmax" or "none"
 # matmul_dtype = "float32"    # or "bfloat16" (mixed precision)
 # conv_filters = []           # an LSTM-FCN branch, e.g. [128, 256, 128]
@@ -349,7 +353,7 @@ def _check(source, key, v, types, ok, allowed) -> None:
 _NONE_SPELLED = ("class_weight", "normalize", "grad_clip")
 _TUPLES = ("hidden_sizes", "conv_filters", "conv_kernel_sizes")
 _FLOATS = ("learning_rate", "l1", "l2", "weight_decay", "dropout", "noise_std", "grad_clip", "logit_adjust_tau",
-           "focal_gamma", "class_weight_beta")
+           "focal_gamma", "class_weight_beta", "sampling_exponent", "augment_scale", "augment_warp", "augment_slice")
 
 
 def _model_value(source, where, key, v):

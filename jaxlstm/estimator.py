@@ -117,6 +117,12 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
       class_weight_beta: class-balanced "effective number" weights (Cui et
         al. 2019), in [0, 1); when > 0 they replace the balanced part of
         ``class_weight`` (a dict's weights still multiply); 0 = off.
+      sampling_exponent: class-balanced minibatch sampling, in [0, 1]: each
+        epoch draws rows with replacement with probability ``∝ count(class)
+        ** -e`` (0 = every row once, shuffled; 1 = classes equally often).
+      augment_scale, augment_warp, augment_slice: time-series augmentation
+        of the training batches (scaling, magnitude warping, window slicing;
+        see :class:`~jaxlstm.train.HParams`); 0 = off.
       learning_rate, batch_size, epochs: Adam(W) settings.
       grad_clip: global gradient-norm clip (``None``: none).
       normalize: ``"standard"``, ``"minmax"`` or ``None``, fitted on the
@@ -179,7 +185,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, hidden_sizes=(64,), *, units=None, bidirectional=False, head_size=None,
                  dropout=0.0, noise_std=0.0, l1=0.0, l2=0.0, weight_decay=0.0, class_weight=None,
-                 logit_adjust_tau=0.0, focal_gamma=0.0, class_weight_beta=0.0,
+                 logit_adjust_tau=0.0, focal_gamma=0.0, class_weight_beta=0.0, sampling_exponent=0.0,
+                 augment_scale=0.0, augment_warp=0.0, augment_slice=0.0,
                  learning_rate=1e-3, batch_size=32, epochs=20, grad_clip=None, normalize="standard",
                  matmul_dtype="float32", conv_filters=None, conv_kernel_sizes=None, lstm_over="time",
                  max_length=None, features=None, n_ensemble=1,
@@ -198,6 +205,10 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         self.logit_adjust_tau = logit_adjust_tau
         self.focal_gamma = focal_gamma
         self.class_weight_beta = class_weight_beta
+        self.sampling_exponent = sampling_exponent
+        self.augment_scale = augment_scale
+        self.augment_warp = augment_warp
+        self.augment_slice = augment_slice
         self.learning_rate = learning_rate
         self.batch_size = batch_size
         self.epochs = epochs
@@ -249,6 +260,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                                   weight_decay=self.weight_decay, dropout=self.dropout, grad_clip=clip,
                                   noise_std=self.noise_std, logit_adjust_tau=self.logit_adjust_tau,
                                   focal_gamma=self.focal_gamma, class_weight_beta=self.class_weight_beta,
+                                  sampling_exponent=self.sampling_exponent, augment_scale=self.augment_scale,
+                                  augment_warp=self.augment_warp, augment_slice=self.augment_slice,
                                   **self._class_weight_args(classes))
 
     def _config(self, num_features: int, num_classes: int, lengths: np.ndarray) -> train.TrainConfig:
@@ -456,7 +469,7 @@ def _pad_rows(x, lengths, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 # LSTMClassifier parameters that become sweep configuration keys as they are.
 _DIRECT = ("bidirectional", "head_size", "batch_size", "normalize", "matmul_dtype", "conv_filters",
            "conv_kernel_sizes", "lstm_over", "max_length", "epochs", "learning_rate", "l1", "l2",
-           "weight_decay", "dropout", "noise_std", "logit_adjust_tau", "focal_gamma", "class_weight_beta", "features")
+           "weight_decay", "dropout", "noise_std", "logit_adjust_tau", "focal_gamma", "class_weight_beta", "sampling_exponent", "augment_scale", "augment_warp", "augment_slice", "features")
 
 
 def estimator_to_config(est: LSTMClassifier, classes: np.ndarray) -> dict:

@@ -34,6 +34,8 @@ __all__ = [
     "as_temporal_features",
     "temporal_features",
     "pad_sequences",
+    "window_slice",
+    "magnitude_warp",
 ]
 
 
@@ -378,6 +380,54 @@ def temporal_features(x: Array, lengths: Array, spec: TemporalFeatures) -> Array
     if not parts:
         return jnp.zeros(x.shape[:2] + (0,), x.dtype)
     return jnp.concatenate(parts, axis=-1)
+
+
+def _interp_rows(x: Array, lengths: Array, pos: Array) -> Array:
+    """``x`` read at fractional step positions ``pos`` (``Float[batch, time]``,
+    each in ``[0, length - 1]``) by linear interpolation between valid steps;
+    padding steps keep ``x``."""
+    t = x.shape[1]
+    last = jnp.maximum(lengths - 1, 0)[:, None]
+    lo = jnp.clip(jnp.floor(pos).astype(jnp.int32), 0, last)
+    hi = jnp.minimum(lo + 1, last)
+    frac = (pos - lo)[..., None].astype(x.dtype)
+    take = lambda i: jnp.take_along_axis(x, i[..., None], axis=1)
+    out = (1 - frac) * take(lo) + frac * jnp.where(frac > 0, take(hi), 0.0)
+    return jnp.where(sequence_mask(lengths, t)[..., None], out, x)
+
+
+def window_slice(x: Array, lengths: Array, ratio, start: Array) -> Array:
+    """Window slicing (Le Guennec et al. 2016): each row's window of
+    ``ratio`` of its valid span, starting at ``start`` (``Float[batch]`` in
+    ``[0, 1)``: the fraction of the remaining span before it), stretched back
+    over the row's valid steps by linear interpolation. ``ratio = 1`` returns
+    the valid steps unchanged; padding is never read or changed.
+
+    Args:
+      x: ``Float[batch, time, feature]``; lengths: ``Int[batch]``;
+      ratio: scalar in ``(0, 1]`` (may be traced).
+    """
+    span = jnp.maximum(lengths - 1, 0).astype(jnp.float32)[:, None]
+    begin = start[:, None] * (span - ratio * span)
+    steps = jnp.arange(x.shape[1], dtype=jnp.float32)[None, :]
+    return _interp_rows(x, lengths, jnp.clip(begin + steps * ratio, 0.0, span))  # step t reads begin + t * ratio
+
+
+def magnitude_warp(x: Array, lengths: Array, knots: Array) -> Array:
+    """Magnitude warping (Um et al. 2017, with a piecewise-linear curve for
+    their cubic spline): each row's valid steps times a smooth curve through
+    ``knots`` (``Float[batch, k]``, ``k >= 1``) placed evenly from its first to
+    its last valid step; one knot is a per-row scaling. Padding is unchanged.
+    """
+    k = knots.shape[1]
+    span = jnp.maximum(lengths - 1, 0).astype(jnp.float32)[:, None]
+    steps = jnp.arange(x.shape[1], dtype=jnp.float32)[None, :]
+    u = jnp.where(span > 0, steps / jnp.maximum(span, 1.0), 0.0) * (k - 1)  # knot coordinate of each step
+    lo = jnp.clip(jnp.floor(u).astype(jnp.int32), 0, k - 1)
+    hi = jnp.minimum(lo + 1, k - 1)
+    frac = u - lo
+    curve = (1 - frac) * jnp.take_along_axis(knots, lo, 1) + frac * jnp.take_along_axis(knots, hi, 1)
+    return jnp.where(sequence_mask(lengths, x.shape[1])[..., None], x * curve[..., None].astype(x.dtype), x)
 
 
 def pad_sequences(sequences: Sequence, max_length: int | None = None,

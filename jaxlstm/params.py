@@ -149,6 +149,10 @@ PARAMETER_RULES: dict[str, Rule] = {
     "focal_gamma": number(0, finite=True),  # focal loss (Lin et al. 2017); 0 = plain cross-entropy
     "class_weight_beta": number(0, 1),  # effective-number weights (Cui et al. 2019); 0 = off
     "focal_alpha": number(0, finite=True),  # focal loss per-class weights (each element)
+    "sampling_exponent": number(0, 1, closed="both"),  # class-balanced minibatches: 0 natural, 1 balanced
+    "augment_scale": number(0, finite=True),  # time-series augmentation strengths; 0 = off
+    "augment_warp": number(0, finite=True),
+    "augment_slice": number(0, 1),
     # fitting
     "n_ensemble": integer(1),
     "patience": or_none(integer(1)),

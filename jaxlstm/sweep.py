@@ -45,7 +45,8 @@ __all__ = ["STATIC_KEYS", "DYNAMIC_KEYS", "Member", "Execution", "execute", "Swe
            "run_sweep", "make_folds", "expand_space", "estimate_member_bytes", "even_chunk", "read_members",
            "pad_indices"]
 
-_REMEDIES = ("logit_adjust_tau", "focal_gamma", "class_weight_beta")  # hashed only when set: old runs resume
+_REMEDIES = ("logit_adjust_tau", "focal_gamma", "class_weight_beta", "sampling_exponent", "augment_scale",
+             "augment_warp", "augment_slice")  # hashed only when set: old runs resume
 
 @dataclasses.dataclass
 class SweepResult:

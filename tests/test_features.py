@@ -257,3 +257,31 @@ def test_estimator_features_bad_values_name_the_parameter(value, match):
     seqs, y, _, _ = _labelled()
     with pytest.raises(ValueError, match=match):
         LSTMClassifier(hidden_sizes=(4,), epochs=1, features=value).fit(seqs, y)
+
+
+# -- augmentations (issue 16 item 2) ----------------------------------------------------------------
+
+
+def test_window_slice_and_magnitude_warp_equal_numpy_interpolation_and_leave_padding():
+    x, lengths = _ragged(seed=4, n=6, t=11, f=2)
+    x[0, lengths[0]:] = np.nan  # NaN padding is never read
+    rng = np.random.default_rng(9)
+    start, knots = rng.uniform(size=6).astype(np.float32), rng.normal(1, 0.3, (6, 4)).astype(np.float32)
+    sliced = np.asarray(features.window_slice(jnp.asarray(x), jnp.asarray(lengths), 0.6, jnp.asarray(start)))
+    warped = np.asarray(features.magnitude_warp(jnp.asarray(x), jnp.asarray(lengths), jnp.asarray(knots)))
+    for b in range(6):
+        n = int(lengths[b])
+        span = n - 1
+        steps = np.arange(n, dtype=np.float64)
+        pos = start[b] * (span - 0.6 * span) + (steps * 0.6 if span else 0 * steps)
+        ref = np.stack([np.interp(pos, np.arange(n), x[b, :n, c].astype(np.float64)) for c in range(2)], -1)
+        np.testing.assert_allclose(sliced[b, :n], ref, rtol=1e-5, atol=1e-4)
+        curve = np.interp(steps / max(span, 1) * 3, np.arange(4), knots[b].astype(np.float64))
+        np.testing.assert_allclose(warped[b, :n], x[b, :n] * curve[:, None], rtol=1e-5, atol=1e-4)
+        np.testing.assert_array_equal(sliced[b, n:], x[b, n:])  # padding as it was (NaN included)
+        np.testing.assert_array_equal(warped[b, n:], x[b, n:])
+    # ratio 1 and unit knots change nothing, exactly
+    ones = jnp.ones((6, 4))
+    same = features.window_slice(jnp.asarray(x), jnp.asarray(lengths), 1.0, jnp.asarray(start))
+    np.testing.assert_array_equal(np.asarray(same), x)
+    np.testing.assert_array_equal(np.asarray(features.magnitude_warp(jnp.asarray(x), jnp.asarray(lengths), ones)), x)

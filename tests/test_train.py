@@ -9,7 +9,7 @@ from sklearn.model_selection import train_test_split
 
 from jaxlstm import datasets, metrics
 from jaxlstm.model import ModelConfig
-from jaxlstm.train import (Split, TrainConfig, _batch_order, _loss_fn, fit, init_state, make_hparams,
+from jaxlstm.train import (Split, TrainConfig, _batch_order, _fit_jit, _loss_fn, fit, init_state, make_hparams,
                            predict_proba, train_single, train_step)
 
 MODEL = ModelConfig(num_features=3, num_classes=3, hidden_sizes=(8,))
@@ -297,3 +297,48 @@ def test_remedies_at_their_defaults_leave_training_bit_identical():
     jax.tree.map(np.testing.assert_array_equal, a.params, b.params)
     c, _ = train_single(x, y, lengths, config=cfg, hparams=hp._replace(focal_gamma=jnp.float32(2)))
     assert not np.array_equal(a.params["logits"]["kernel"], c.params["logits"]["kernel"])
+
+
+def test_balanced_sampling_draws_by_class_weight_and_ignores_padding():
+    from jaxlstm.train import _sampled_order
+
+    rng = np.random.default_rng(0)
+    y = np.r_[np.zeros(60), np.ones(15), np.full(5, 2)].astype(np.int32)
+    idx = jnp.asarray(rng.permutation(80).astype(np.int32))
+    key = jax.random.key(3)
+    for e in (0.5, 1.0):
+        got, mask = _sampled_order(idx, jnp.ones(80, bool), jnp.asarray(y), 3, jnp.float32(e), 16, key)
+        # the reference: inverse-CDF sampling of the same uniform draws, in NumPy
+        counts = np.bincount(y, minlength=3).astype(np.float32)
+        w = counts[y[np.asarray(idx)]] ** np.float32(-e)
+        cdf = np.cumsum(w, dtype=np.float32)
+        u = np.array([jax.random.uniform(jax.random.fold_in(key, j)) for j in range(80)], np.float32) * cdf[-1]
+        ref = np.asarray(idx)[np.minimum(np.searchsorted(cdf, u, side="right"), 79)]
+        np.testing.assert_array_equal(np.asarray(got).ravel()[:80], ref)
+        assert np.asarray(mask).sum() == 80
+        # padding the index array (as a sweep pads folds) draws the same rows
+        padded, pmask = _sampled_order(jnp.pad(idx, (0, 20)), jnp.arange(100) < 80, jnp.asarray(y), 3,
+                                       jnp.float32(e), 16, key)
+        np.testing.assert_array_equal(np.asarray(padded).ravel()[:80], ref)
+        assert np.asarray(pmask).sum() == 80
+    freq = np.bincount(y[np.asarray(got).ravel()[:80]], minlength=3) / 80  # e = 1: about a third each
+    assert np.all(np.abs(freq - 1 / 3) < 0.15)
+
+
+def test_sampling_and_augmentation_in_a_vmapped_program_equal_each_run_alone():
+    x, lengths, y = (jnp.asarray(a) for a in _toy(n=48, t=7))
+    split = Split(jnp.arange(36), jnp.ones(36, bool), jnp.arange(36, 48), jnp.ones(12, bool))
+    cfg = TrainConfig(MODEL, batch_size=16, epochs=2, record=("f1_macro",))
+    settings = [dict(), dict(sampling_exponent=1.0), dict(augment_scale=0.2, augment_warp=0.2, augment_slice=0.3)]
+    hps = [make_hparams(3, **kw) for kw in settings]
+    stacked = jax.tree.map(lambda *a: jnp.stack(a), *hps)
+    keys = jax.vmap(jax.random.key)(jnp.arange(3))
+    together = jax.jit(jax.vmap(lambda h, k: fit(x, lengths, y, split, h, k, cfg)))(stacked, keys)
+    for i, hp in enumerate(hps):
+        alone = _fit_jit(x, lengths, y, split, hp, jax.random.key(i), config=cfg)
+        np.testing.assert_allclose(together.history["train_loss"][i], alone.history["train_loss"], atol=1e-5)
+    losses = together.history["train_loss"][:, 0]
+    assert losses[0] != losses[1] and losses[0] != losses[2]  # each setting trains differently
+    for name, bad in (("sampling_exponent", 1.5), ("augment_slice", 1.0), ("augment_warp", -0.1)):
+        with pytest.raises(ValueError, match=f"{name} must be"):
+            make_hparams(3, **{name: bad})
