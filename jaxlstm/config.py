@@ -209,6 +209,7 @@ dropout = {{ uniform = [0.0, 0.4] }}
 class_weight = {{ uniform = [0.0, 1.0] }}       # weights balanced**e: 0 none .. 1 balanced
 logit_adjust_tau = {{ uniform = [0.0, 1.5] }}   # logit-adjusted loss (Menon et al. 2021); 1 = balanced softmax
 focal_gamma = {{ uniform = [0.0, 2.0] }}        # focal loss (Lin et al. 2017); 0 = cross-entropy
+sampling_exponent = {{ uniform = [0.0, 1.0] }}  # class-balanced minibatches: 0 natural .. 1 balanced
 epochs = [20, 40, 60]                         # one 60-epoch run scored after 20, 40 and 60
 
 [output]
@@ -221,7 +222,7 @@ def preset_text(train: str = "digits_imbalanced", *, test: str = "", metric: str
     """The default search as a TOML config (what ``jaxlstm sweep FILE`` runs
     and prints): Bayesian search over the LSTM with and without LSTM-FCN's
     convolutional branch, learning rate, dropout, class-weight exponent,
-    logit adjustment, focal loss and epochs, 3-fold CV ranked by ``metric``,
+    logit adjustment, focal loss, balanced sampling and epochs, 3-fold CV ranked by ``metric``,
     within ``budget_minutes``; the best refitted as an ensemble of 3."""
     return PRESET.format(train=json.dumps(str(train)), test=json.dumps(str(test)), metric=json.dumps(metric),
                          budget=repr(float(budget_minutes)))
