@@ -1,10 +1,25 @@
-"""JAX's persistent compilation cache, so that a rerun skips compilation."""
+"""Compiled programs: JAX's persistent compilation cache, so that a rerun
+skips compilation; and the in-process caches of compiled programs, which
+:func:`relieve_memory_maps` empties before the process runs out of memory
+maps.
+
+Why: XLA:CPU JIT-compiles every fused kernel of a program into its own
+memory mappings -- about 850 for one jaxlstm training program (measured,
+jaxlib 0.10.2) -- and Linux allows a process ``vm.max_map_count`` of them
+(65,530 by default). A process that keeps ~75 training programs alive fails
+inside the next compilation (a segfault or abort in XLA, not a Python error).
+"""
 
 from __future__ import annotations
 
+import gc
 import os
+import warnings
 
-__all__ = ["default_cache_dir", "enable_compilation_cache"]
+__all__ = ["default_cache_dir", "enable_compilation_cache", "register_compiled", "memory_maps",
+           "relieve_memory_maps", "clear_compiled"]
+
+_registered: list[dict] = []
 
 
 def default_cache_dir() -> str:
@@ -26,3 +41,52 @@ def enable_compilation_cache(path: str | os.PathLike | None = None, min_compile_
     jax.config.update("jax_compilation_cache_dir", path)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", float(min_compile_time_secs))
     return path
+
+
+def register_compiled(cache: dict) -> dict:
+    """Register a module's dict of compiled programs, so that
+    :func:`clear_compiled` empties it; returns it."""
+    _registered.append(cache)
+    return cache
+
+
+def clear_compiled() -> None:
+    """Drop every compiled program this process holds (jaxlstm's registered
+    caches and JAX's); they recompile on demand. Their memory maps are
+    released."""
+    import jax
+
+    for cache in _registered:
+        cache.clear()
+    jax.clear_caches()
+    gc.collect()
+
+
+def memory_maps() -> tuple[int, int] | None:
+    """``(mappings this process holds, the kernel's limit)``, or ``None``
+    where ``/proc`` does not tell (not Linux)."""
+    try:
+        with open("/proc/sys/vm/max_map_count") as f:
+            limit = int(f.read())
+        with open("/proc/self/maps") as f:
+            held = sum(1 for _ in f)
+    except (OSError, ValueError):
+        return None
+    return held, limit
+
+
+def relieve_memory_maps(fraction: float = 0.7) -> bool:
+    """Before compiling: if the process holds more than ``fraction`` of its
+    memory-map limit, :func:`clear_compiled` (with a warning saying so) and
+    return ``True``. Called by jaxlstm before each training program it
+    compiles, so long-running processes (many sweeps in one notebook) do not
+    crash inside XLA."""
+    maps = memory_maps()
+    if maps is None or maps[0] <= fraction * maps[1]:
+        return False
+    clear_compiled()
+    after = memory_maps()
+    warnings.warn(f"this process held {maps[0]} of its {maps[1]} memory maps (vm.max_map_count); XLA:CPU maps "
+                  "hundreds per compiled program, so jaxlstm dropped the compiled programs (now "
+                  f"{after[0] if after else '?'} maps); they recompile when needed", RuntimeWarning, stacklevel=3)
+    return True

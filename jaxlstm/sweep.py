@@ -35,6 +35,7 @@ import numpy as np
 from jaxlstm import jsonable
 from jaxlstm import progress as progress_mod
 from jaxlstm._checks import check_labels, check_sequences
+from jaxlstm.cache import register_compiled, relieve_memory_maps
 from jaxlstm.model import ModelConfig
 from jaxlstm.plan import (ALLOWED, DEFAULTS, DYNAMIC_KEYS, STATIC_KEYS, Member, expand_space,  # noqa: F401  (re-exported)
                           make_folds, normalise, pad_indices, plan_members)
@@ -121,7 +122,7 @@ def _fit_continue(x, lengths, y, split, hparams, seed, state, offset, config):
 _vfit = tuned_jit(jax.vmap(_fit_member, in_axes=(None, None, None, 0, 0, 0, None)), static_argnums=6)
 _vfit_continue = tuned_jit(jax.vmap(_fit_continue, in_axes=(None, None, None, 0, 0, 0, 0, None, None)),
                            static_argnums=8)
-_compiled: dict = {}  # one executable per (static group, chunk size, shapes, continued) in this process
+_compiled: dict = register_compiled({})  # one executable per (static group, chunk size, shapes, continued)
 
 
 def estimate_member_bytes(train_cfg: TrainConfig, n: int, t: int) -> int:
@@ -398,6 +399,7 @@ def _run_chunk(data, mesh, c, tcfg, chunk, size, idx, keep_state=False, keep_mod
     args, key = _chunk_args(data, mesh, c, tcfg, chunk, size, idx)
     if key not in _compiled:
         cold = True
+        relieve_memory_maps()
         _compiled[key] = (_vfit_continue if key[-1] else _vfit).lower(*args, tcfg).compile()
     compile_s = time.perf_counter() - t0 if cold else 0.0
     t1 = time.perf_counter()

@@ -27,6 +27,7 @@ from flax import struct
 
 from jaxlstm import features, losses, metrics, progress
 from jaxlstm._checks import check_labels, check_sequences
+from jaxlstm.cache import register_compiled, relieve_memory_maps
 from jaxlstm.params import check_each, check_params
 from jaxlstm.model import LSTMClassifierNet, ModelConfig, init_params
 
@@ -611,7 +612,7 @@ def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng:
 # ---------------------------------------------------------------------------
 
 _fit_jit = tuned_jit(fit, static_argnames="config")
-_compiled: dict = {}
+_compiled: dict = register_compiled({})
 
 
 class Timing(NamedTuple):
@@ -665,6 +666,7 @@ def train_single(x, y, lengths=None, *, config: TrainConfig, hparams: HParams | 
     key = (config, xa.shape, tr.size, va.size)
     t0 = time.perf_counter()
     if key not in _compiled:
+        relieve_memory_maps()
         _compiled[key] = _fit_jit.lower(*args, config=config).compile()
     t1 = time.perf_counter()
     result = jax.block_until_ready(_compiled[key](*args))
