@@ -28,6 +28,7 @@ import flax.linen as nn
 from flax.linen.recurrent import flip_sequences
 
 from jaxlstm import kernel
+from jaxlstm.params import LSTM_OVER, MATMUL_DTYPES, check_param, check_params  # noqa: F401  (re-exported)
 
 Array = jax.Array
 
@@ -41,9 +42,6 @@ __all__ = [
 ]
 
 
-MATMUL_DTYPES = ("float32", "bfloat16")
-
-
 def matmul(a: Array, b: Array, dtype: str = "float32") -> Array:
     """``a @ b`` with operands rounded to ``dtype`` and a float32 result
     (float32 accumulation); plain ``a @ b`` for ``"float32"``."""
@@ -52,7 +50,6 @@ def matmul(a: Array, b: Array, dtype: str = "float32") -> Array:
     return jnp.matmul(a.astype(dtype), b.astype(dtype), preferred_element_type=jnp.float32)
 
 
-LSTM_OVER = ("time", "channels")
 LSTM_IMPLS = ("auto", "kernel", "scan")
 
 
@@ -169,8 +166,9 @@ class ModelConfig:
                              "sequence expected when training")
 
     def __post_init__(self):
-        if self.lstm_over not in LSTM_OVER:
-            raise ValueError(f"lstm_over must be one of {LSTM_OVER}, got {self.lstm_over!r}")
+        # the rules users meet everywhere (jaxlstm.params), so a bad value reads the same here
+        check_params({"lstm_over": self.lstm_over, "matmul_dtype": self.matmul_dtype, "head_size": self.head_size,
+                      "hidden_sizes": self.hidden_sizes})
         if self.lstm_over == "channels":
             if self.max_length is None or int(self.max_length) < 1:
                 raise ValueError(f"lstm_over='channels' needs max_length >= 1, got {self.max_length!r}")
@@ -192,8 +190,6 @@ class ModelConfig:
             raise ValueError(f"lstm_impl must be one of {LSTM_IMPLS}, got {self.lstm_impl!r}")
         if self.lstm_backward not in ("fused", "autodiff"):
             raise ValueError(f"lstm_backward must be 'fused' or 'autodiff', got {self.lstm_backward!r}")
-        if self.matmul_dtype not in MATMUL_DTYPES:
-            raise ValueError(f"matmul_dtype must be one of {MATMUL_DTYPES}, got {self.matmul_dtype!r}")
         hs = self.hidden_sizes
         if isinstance(hs, int):
             object.__setattr__(self, "hidden_sizes", (hs,))
@@ -201,14 +197,10 @@ class ModelConfig:
         else:
             object.__setattr__(self, "hidden_sizes", tuple(int(h) for h in hs))
             hs = self.hidden_sizes
-        if not hs or any(h < 1 for h in hs):
-            raise ValueError(f"hidden_sizes must be positive integers, got {self.hidden_sizes!r}")
         if self.num_features < 1:
             raise ValueError(f"num_features must be >= 1, got {self.num_features}")
         if self.num_classes < 2:
             raise ValueError(f"num_classes must be >= 2, got {self.num_classes}")
-        if self.head_size is not None and self.head_size < 1:
-            raise ValueError(f"head_size must be None or >= 1, got {self.head_size}")
         if self.features is not None:
             if not callable(getattr(self.features, "num_outputs", None)) or not hasattr(self.features, "check"):
                 raise ValueError(f"features must be None or a jaxlstm.features.TemporalFeatures, got {self.features!r}")
