@@ -490,10 +490,10 @@ def _leaderboard(cv, metric, say, top=10) -> None:
     from jaxlstm import jsonable
 
     order = np.argsort(cv[f"rank_test_{metric}"], kind="stable")[:top]
-    say(f"\n{'rank':>4}  {metric + ' (mean ± std)':<26} {'status':<8} params")
+    say(f"\n{'rank':>4}  {metric + ' (mean ± std)':<26} {'status':<10} params")
     for i in order:
         say(f"{cv[f'rank_test_{metric}'][i]:>4}  {cv[f'mean_test_{metric}'][i]:.4f} ± {cv[f'std_test_{metric}'][i]:.4f}"
-            f"{'':<9} {cv['status'][i]:<8} {jsonable.plain(cv['params'][i])}")
+            f"{'':<9} {cv['status'][i]:<10} {jsonable.plain(cv['params'][i])}")
 
 
 def _load_model_and_data(args, labels: str):
@@ -656,7 +656,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--data", default="", help="data file for the default search (the same as giving it as CONFIG_OR_DATA)")
     s.add_argument("--test", default="", help="default search: held-out test data (default: hold out 20%%, stratified)")
     s.add_argument("--budget-minutes", type=float, default=10.0,
-                   help="default search: start no new Bayesian round after this many minutes (default 10)")
+                   help="default search: its time budget: no new round or chunk of members starts after this many "
+                        "minutes, then the best is refitted (default 10)")
     s.add_argument("--metric", default="balanced_accuracy",
                    help="default search: the ranking metric (default balanced_accuracy = macro recall; e.g. f1_macro)")
     s.add_argument("--print-config", action="store_true",

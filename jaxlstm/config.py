@@ -19,7 +19,7 @@ key or a bad value raises a ``ValueError`` naming the key and what is allowed::
     cv = 3
     seeds = [0]
     metric = "f1_macro"           # a scikit-learn scoring name; ranks candidates
-    budget_minutes = 0            # 0 = none; else stop proposing new bayes rounds after this
+    budget_minutes = 0            # 0 = none; else no new bayes round or chunk of members starts after this
 
     [search.space]                # lists are grid choices; tables are distributions
     units = [32, 64]
@@ -158,7 +158,7 @@ strategy = "grid"             # grid | random | bayes | halving
 cv = 3                        # stratified folds
 seeds = [0]                   # training seeds per candidate and fold
 metric = "f1_macro"           # a scikit-learn scoring name; ranks candidates
-# budget_minutes = 0          # 0 = none; else start no new bayes round after this
+# budget_minutes = 0          # 0 = none; else no new bayes round or chunk of members starts after this
 # post_hoc_offsets = false    # fit per-class decision offsets for the metric on out-of-fold probabilities
 
 [search.space]                # lists are grid choices; tables are distributions (random, bayes)
@@ -199,7 +199,7 @@ batch_size = 8
 cv = 3
 seeds = [0]
 metric = {metric}   # minority-aware: each class counts the same
-budget_minutes = {budget}          # no new round starts after this
+budget_minutes = {budget}          # no new round or chunk of members starts after this; then the refit
 post_hoc_offsets = true       # per-class decision offsets fitted on the out-of-fold probabilities
 
 [search.space]

@@ -102,8 +102,11 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
       factor, min_epochs: successive halving keeps the best ``1/factor`` each
         rung and multiplies the epochs by ``factor`` from ``min_epochs`` up to
         the estimator's ``epochs``.
-      max_time: seconds after which Bayesian and Optuna search start no new
-        round (``None``: no limit).
+      max_time: Bayesian and Optuna search's time budget in seconds
+        (``None``: no limit): after it no new round and no new chunk of
+        members starts (the first candidate always finishes). Candidates cut
+        off by it stay in ``cv_results_`` with ``status`` ``"unfinished"``
+        and NaN scores, ranked last. The refit comes after the budget.
       study: an Optuna study to continue (``search="optuna"``; default: a new
         TPE study seeded with ``random_state``), kept as ``study_``.
       chunk_size, out_dir: passed to the member executor,
@@ -192,6 +195,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             raise ValueError(f"estimator must be an LSTMClassifier, got {type(base).__name__}")
         scorers, multi = _scorers(self.scoring, self.refit)
         ctx = self._context(X, y, base, scorers)
+        if self.max_time is not None and mode in ("bayes", "optuna"):
+            ctx["deadline"] = time.monotonic() + float(self.max_time)
         self.compile_time_ = self.train_time_ = 0.0
         self.members_, table = [], []
 
@@ -257,10 +262,10 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if mode == "bayes":
             n = len(bayes.bayes_search(lambda c: mean_scores(evaluate(c), ctx["key"]), self.param_distributions,
                                        n_iter=self.n_iter, batch_size=self.batch_size, n_initial=self.n_initial,
-                                       random_state=self.random_state, max_time=self.max_time)[0])
+                                       random_state=self.random_state, max_time=_left(ctx["deadline"]))[0])
             self.rounds_ = -(-n // max(1, self.batch_size))
         elif mode == "optuna":
-            self.rounds_ = self._optuna(evaluate, ctx["key"])
+            self.rounds_ = self._optuna(evaluate, ctx["key"], ctx["deadline"])
         else:
             candidates = list(ParameterGrid(self.param_grid) if self.param_grid is not None else
                               ParameterSampler(self.param_distributions, self.n_iter, random_state=self.random_state))
@@ -286,7 +291,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             raise ValueError("seeds is empty")
         key = self.refit if isinstance(self.refit, str) else next(iter(scorers))
         return dict(x=x, lengths=lengths, y=yi, classes=classes, folds=folds, seeds=seeds, base=base,
-                    scorers=scorers, key=key, n_features_in=x.shape[1] if ndim == 2 else x.shape[-1])
+                    scorers=scorers, key=key, n_features_in=x.shape[1] if ndim == 2 else x.shape[-1],
+                    deadline=None, finished=0)
 
     def _select_best(self, key, multi) -> None:
         """``best_index_``, ``best_params_`` and ``best_score_`` by scikit-learn's rules."""
@@ -330,23 +336,26 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if epochs is not None:
             configs = [{**c, "epochs": int(epochs)} for c in configs]
         members, index = plan_members(configs, len(ctx["folds"]), ctx["seeds"], start, offset)
+        deadline = ctx["deadline"] if epochs is None else None
         run = execute(ctx["x"], ctx["lengths"], ctx["y"], ctx["folds"], members, num_classes=len(ctx["classes"]),
                       record=self._record(), keep_val_probs=True, keep_train_probs=bool(self.return_train_score),
                       keep_state=epochs is not None, chunk_size=self.chunk_size,
-                      out_dir=None if epochs is not None else self.out_dir, progress=bool(self.verbose))
+                      out_dir=None if epochs is not None else self.out_dir, progress=bool(self.verbose),
+                      deadline=deadline, until_done=index[0] if deadline is not None and not ctx["finished"] else ())
         self.compile_time_ += run.compile_s
         self.train_time_ += run.run_s
         split_rows = [[run.rows[i] for i in idx] for idx in index]
+        ctx["finished"] += sum(all(m is not None for m in ms) for ms in split_rows)
         self.members_.extend({"params": cand, "fold": m["fold"], "seed": m["seed"], "status": m["status"],
                               "history": m["history"], "hash": m["hash"]}
-                             for cand, ms in zip(candidates, split_rows) for m in ms)
+                             for cand, ms in zip(candidates, split_rows) for m in ms if m is not None)
         table = _score_members(ctx, candidates, [c["epochs"] for c in configs], offset, split_rows,
                                [extra] * len(candidates) if extra else None)
         for row, ms in zip(table, split_rows) if epochs is not None else ():
             row["states"] = [m["state"] for m in ms]
         return table
 
-    def _optuna(self, evaluate, key) -> int:
+    def _optuna(self, evaluate, key, deadline) -> int:
         """Ask Optuna for ``batch_size`` trials, train them in one executor
         call, tell it the mean CV scores (failed trials for diverged
         candidates); returns the number of rounds."""
@@ -364,9 +373,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                                         sampler=optuna.samplers.TPESampler(seed=self.random_state))
         elif study.direction != optuna.study.StudyDirection.MAXIMIZE:
             raise ValueError("the Optuna study must maximise: scikit-learn scores are greater-is-better")
-        told, rounds, t0 = 0, 0, time.monotonic()
-        while told < self.n_iter and not (told and self.max_time is not None
-                                          and time.monotonic() - t0 >= self.max_time):
+        told, rounds = 0, 0
+        while told < self.n_iter and not (told and deadline is not None and time.monotonic() >= deadline):
             trials = [study.ask(dists) for _ in range(min(self.batch_size, self.n_iter - told))]
             for t, v in zip(trials, mean_scores(evaluate([dict(t.params) for t in trials]), key), strict=True):
                 if np.isfinite(v):
@@ -393,11 +401,21 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         return scorer(self.best_estimator_, X, y)
 
 
+def _left(deadline: float | None) -> float | None:
+    """Seconds until ``deadline`` (a :func:`time.monotonic` value), ``None`` for none."""
+    return None if deadline is None else deadline - time.monotonic()
+
+
 def _score_members(ctx, candidates, epochs, offset, split_rows, extra=None) -> list[dict]:
     """One row per candidate from its members (in split order), read after
     ``offset`` + its ``epochs`` epochs: see :func:`score_table`."""
     members, fit_time, status = [], [], []
     for ms, e in zip(split_rows, epochs, strict=True):
+        if any(m is None for m in ms):  # the time budget ran out before all its members trained
+            members.append([])
+            fit_time.append([0.0] * len(ms))
+            status.append("unfinished")
+            continue
         at = str(offset + e)
         members.append([{"fold": m["fold"], "seed": m["seed"], "probs": m["val_probs"][at],
                          **({"train_probs": m["train_probs"][at]} if "train_probs" in m else {})} for m in ms])

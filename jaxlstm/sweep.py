@@ -194,12 +194,15 @@ class Execution:
         ``static``, ``dyn``, ``fold``, ``seed``, ``hash`` and ``fit_time``
         (its share of the time its chunk's compiled program ran).
       compile_s, run_s, resumed: as in :class:`SweepResult`.
+      skipped: members not trained because ``deadline`` passed (their
+        ``rows`` are ``None``).
     """
 
     rows: list[dict]
     compile_s: float = 0.0
     run_s: float = 0.0
     resumed: int = 0
+    skipped: int = 0
 
 
 def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int, select: str = "accuracy",
@@ -207,7 +210,8 @@ def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int
             keep_state: bool = False, keep_model: bool = False, patience: int | None = None,
             chunk_size: int | None = None, index_bucket: Callable[[int], int] | None = None,
             out_dir: str | os.PathLike | None = None, progress: bool = False,
-            label: tuple[str, str] = ("sweep", "member-epochs")) -> Execution:
+            label: tuple[str, str] = ("sweep", "member-epochs"), deadline: float | None = None,
+            until_done: Sequence[int] = ()) -> Execution:
     """Train ``members`` on ``x, lengths, y`` (checked arrays) with ``folds``
     (``(train_idx, test_idx)`` pairs): one compiled program per static group,
     epochs, offset and chunk size, members vmapped in chunks (``chunk_size``;
@@ -219,6 +223,10 @@ def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int
     so different data sizes share compiled programs). With ``out_dir``,
     members trained from scratch stream to ``members.jsonl`` and finished
     ones are read back. ``progress``: a bar named and counted by ``label``.
+    ``deadline`` (a :func:`time.monotonic` value): no chunk starts after it,
+    except while a member of ``until_done`` (indices) is still untrained; the
+    members left have ``None`` rows (``skipped``). With several processes,
+    process 0's clock decides for all.
 
     Raises:
       SweepInterrupted: Ctrl-C (what is on disk is complete members only).
@@ -249,6 +257,9 @@ def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int
             for tcfg, todo, size in plan:
                 for start in range(0, len(todo), size):
                     chunk = todo[start : start + size]
+                    if deadline is not None and _past(deadline) and all(rows[i] is not None for i in until_done):
+                        out.skipped = sum(r is None for r in rows)
+                        return out
                     bar.begin_step(len(chunk) * tcfg.epochs, tcfg.epochs)
                     t0 = time.perf_counter()
                     new, c_s, exec_s = _run_chunk(data, mesh, num_classes, tcfg, [members[i] for i in chunk], size,
@@ -266,6 +277,17 @@ def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int
         raise SweepInterrupted(sum(r is not None for r in rows), len(members),
                                _members_path(out_dir) if out_dir is not None else None) from None
     return out
+
+
+def _past(deadline: float) -> bool:
+    """Whether ``time.monotonic()`` is past ``deadline``, on process 0's clock
+    (so that every process stops at the same chunk of a collective program)."""
+    late = time.monotonic() >= deadline
+    if jax.process_count() > 1:
+        from jax.experimental import multihost_utils
+
+        late = bool(multihost_utils.broadcast_one_to_all(np.asarray(late)))
+    return late
 
 
 def _schedule(x, lengths, c, members, todo, opts, chunk_size) -> list[tuple[TrainConfig, list[int], int]]:

@@ -61,10 +61,13 @@ def score_table(ctx, candidates, members, status, fit_time, extra=None) -> list[
             if "train_probs" in m:
                 for name, s in _score_probs(ctx, m["train_probs"], train).items():
                     train_scores[name][k] = s
+        if status[ci] == "unfinished":  # no members: nothing to score
+            scores = {name: np.full(n_splits, np.nan) for name in ctx["scorers"]}
+            train_scores = scores
         row = {"params": cand, "scores": scores, "status": status[ci], "score_time": score_time,
                "fit_time": np.asarray(fit_time[ci], np.float64), "oof_probs": _out_of_fold(ctx, members[ci]),
                **(extra[ci] if extra else {})}
-        if all("train_probs" in m for m in members[ci]) and members[ci]:
+        if members[ci] and all("train_probs" in m for m in members[ci]) or status[ci] == "unfinished":
             row["train_scores"] = train_scores
         rows.append(row)
     return rows

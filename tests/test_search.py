@@ -234,3 +234,22 @@ def clone_best(search):
     from sklearn.base import clone
 
     return clone(search.estimator).set_params(**search.best_params_)
+
+
+def test_the_time_budget_cuts_a_round_and_keeps_what_finished():
+    """max_time stops the executor between chunks: the first candidate
+    finishes (with the scores it gets in a search without a budget), the
+    others stay in cv_results_ as unfinished, NaN, ranked last."""
+    kw = dict(param_distributions={"learning_rate": loguniform(1e-3, 1e-1)}, search="bayes", n_iter=3,
+              batch_size=3, cv=2, scoring="balanced_accuracy", random_state=0, chunk_size=2)
+    full = LSTMSearchCV(BASE, **kw).fit(X, Y)
+    cut = LSTMSearchCV(BASE, max_time=1e-9, **kw).fit(X, Y)
+    assert list(cut.cv_results_["status"]) == ["ok", "unfinished", "unfinished"]
+    assert cut.cv_results_["params"] == full.cv_results_["params"]
+    for k in ("split0_test_score", "split1_test_score"):
+        assert cut.cv_results_[k][0] == pytest.approx(full.cv_results_[k][0], abs=1e-6)
+        assert np.isnan(cut.cv_results_[k][1:]).all()
+    assert list(cut.cv_results_["rank_test_score"]) == [1, 2, 2] and cut.best_index_ == 0
+    assert len(cut.members_) == 2 and cut.rounds_ == 1
+    np.testing.assert_array_equal(cut.predict(X[:5]), LSTMClassifier(**{**BASE.get_params(), **cut.best_params_})
+                                  .fit(X, Y).predict(X[:5]))
