@@ -99,18 +99,32 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def suite_args(doc: str, table, add_arguments):
+    """The development-suite scripts' command line: ``--datasets``, ``--seeds``,
+    ``--rows FILE`` (JSON lines appended as rows finish) and ``--table-from
+    FILE`` (print ``table`` of such a file and return ``None``), plus what
+    ``add_arguments(ap)`` adds."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     ap.add_argument("--datasets", default=",".join(SUITE))
     ap.add_argument("--seeds", default="0,1,2")
-    ap.add_argument("--methods", default="a,b,c", help="a: unweighted, b: balanced weights, c: default search")
-    ap.add_argument("--budget-minutes", type=float, default=2.0, help="(c)'s budget per fit")
     ap.add_argument("--rows", default="", help="append each finished row to this JSON-lines file")
     ap.add_argument("--table-from", default="", help="only print the table of a --rows file")
-    harness.add_arguments(ap)
+    add_arguments(ap)
     args = ap.parse_args()
     if args.table_from:
         print(table([json.loads(line) for line in open(args.table_from)]))
+        return None
+    return args
+
+
+def main():
+    def arguments(ap):
+        ap.add_argument("--methods", default="a,b,c", help="a: unweighted, b: balanced weights, c: default search")
+        ap.add_argument("--budget-minutes", type=float, default=2.0, help="(c)'s budget per fit")
+        harness.add_arguments(ap)
+
+    args = suite_args(__doc__, table, arguments)
+    if args is None:
         return
     header = harness.machine_header()
     harness.print_header(header)

@@ -30,11 +30,13 @@ def harness():
 
 @pytest.fixture(scope="module")
 def bench(harness):
-    """Loads benchmarks/<name>.py from its file; its ``import harness`` finds the
-    module above only while it loads (sys.modules is restored after)."""
+    """Loads benchmarks/<name>.py from its file; its ``import harness`` (and
+    ``import bench_imbalance``) find those modules only while it loads
+    (sys.modules is restored after)."""
     def load(name):
         with pytest.MonkeyPatch.context() as mp:
             mp.setitem(sys.modules, "harness", harness)
+            mp.setitem(sys.modules, "bench_imbalance", _load("bench_imbalance"))  # bench_remedies imports it
             return _load(name)
     return load
 
@@ -231,3 +233,23 @@ def test_bench_conv_computes_what_the_model_computes(bench):
     np.testing.assert_allclose(bench_conv.conv_windows(p, x), _Conv1D(filters, width).apply({"params": p}, x),
                                rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(bench_conv.window_matmul(params, x), bench_conv.lax_conv(params, x), rtol=1e-4)
+
+
+def test_bench_remedies_stacks_train_and_test_without_touching_a_value(bench):
+    """bench_remedies trains on the train split and scores the test split as
+    one fold of one sweep: the stacked rows are the two splits' rows, padded
+    with zeros to the longer one, and the held-out index is the test rows."""
+    from types import SimpleNamespace
+
+    bench_remedies = bench("bench_remedies")
+    r = np.random.default_rng(0)
+    train = SimpleNamespace(x=r.normal(size=(3, 4, 2)).astype(np.float32), lengths=np.array([4, 2, 3]),
+                            y=np.array([0, 1, 0]))
+    test = SimpleNamespace(x=r.normal(size=(2, 6, 2)).astype(np.float32), lengths=np.array([6, 1]), y=np.array([1, 1]))
+    train.x[1, 2:] = np.nan  # the loaders' padding
+    x, lengths, y, test_idx = bench_remedies.stacked(train, test)
+    assert x.shape == (5, 6, 2) and list(lengths) == [4, 2, 3, 6, 1] and list(y) == [0, 1, 0, 1, 1]
+    assert list(test_idx) == [3, 4] and np.isfinite(x).all()
+    for i, (src, j) in enumerate([(train, 0), (train, 1), (train, 2), (test, 0), (test, 1)]):
+        np.testing.assert_array_equal(x[i, : lengths[i]], src.x[j, : lengths[i]])
+        assert not x[i, lengths[i]:].any()
