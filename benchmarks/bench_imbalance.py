@@ -74,6 +74,9 @@ def run(name: str, seeds, kinds, budget_minutes: float, rows_path: str | None) -
                 row["best_params"] = {k: (v if isinstance(v, (int, float, str)) else str(v))
                                       for k, v in est.best_params_.items()}
                 row["cv_balanced_accuracy"] = float(est.best_score_)
+                row["budget_minutes"] = budget_minutes
+                row["candidates"] = {s: int(np.sum(est.cv_results_["status"] == s)) for s in ("ok", "diverged",
+                                                                                            "unfinished")}
             print(f"  ({kind}) seed {seed}: accuracy {row['accuracy']:.3f}  balanced {row['balanced_accuracy']:.3f}  "
                   f"macro F1 {row['f1_macro']:.3f}  {seconds:.0f} s", flush=True)
             if rows_path:

@@ -1,21 +1,20 @@
 """Which imbalance remedy helps where (issue 16): one LSTM, each remedy alone,
-on UCR/UEA datasets with their standard train/test splits, as one sweep per
-dataset (the remedies are dynamic keys, so every remedy x seed is one member of
-one compiled program).
+on UCR/UEA datasets with their standard train/test splits.
 
     python benchmarks/bench_remedies.py                                       # the development suite, 3 seeds
     python benchmarks/bench_remedies.py --datasets DistalPhalanxTW --seeds 0 --epochs 20
 
-Per dataset, every remedy in :data:`REMEDIES` is trained with the same base
-(:data:`BASE`) on the whole train split and scored on the test split
-(accuracy, balanced accuracy = macro recall, macro F1), once per seed. Each
-remedy is also scored **with post-hoc decision offsets**: the same remedy and
-seed is trained on 3 stratified folds of the train split, the offsets that
-maximise balanced accuracy on its out-of-fold probabilities are fitted
+Per dataset, every remedy in :data:`REMEDIES` is added to the same base
+(:data:`BASE`, bench_imbalance's (a)), fitted as an ``LSTMClassifier`` on the
+whole train split and scored on the test split (accuracy, balanced accuracy =
+macro recall, macro F1), once per seed; remedy "none" is bench_imbalance's (a).
+Each remedy is also scored **with post-hoc decision offsets**: the offsets
+that maximise balanced accuracy on the out-of-fold probabilities of the same
+remedy and seed on 3 stratified folds of the train split
 (:func:`jaxlstm.metrics.fit_logit_offsets`, as ``LSTMSearchCV(post_hoc_offsets=True)``
-does) and added to the log-probabilities of the test predictions. So each
-dataset is one sweep of remedies x seeds x 4 folds (3 inner folds + the
-train/test split), compiled once.
+does), added to the log-probabilities of the test predictions. The
+out-of-fold members (remedies x seeds x 3 folds) are one sweep, one compiled
+program: the remedies are dynamic keys.
 
 Rows are appended to ``--rows FILE`` (JSON lines) per dataset; ``--table-from
 FILE`` prints the tables of such a file.
@@ -33,14 +32,14 @@ import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 
-from jaxlstm import metrics
+from jaxlstm import LSTMClassifier, metrics
 from jaxlstm.sweep import run_sweep
 
-BASE = dict(hidden_sizes=(64,), batch_size=32, learning_rate=3e-3)
+BASE = {**bench_imbalance.BASE}  # (a) of bench_imbalance: units=64, batch_size=32, epochs=40, learning_rate=3e-3
 AUGMENT = dict(augment_scale=0.1, augment_warp=0.2, augment_slice=0.1)
 REMEDIES = {
     "none": {},
-    "balanced weights": {"class_weight_exponent": 1.0},
+    "balanced weights": {"class_weight": "balanced"},
     "effective-number weights (beta 0.99)": {"class_weight_beta": 0.99},
     "logit-adjusted loss (tau 1)": {"logit_adjust_tau": 1.0},
     "focal loss (gamma 2)": {"focal_gamma": 2.0},
@@ -48,19 +47,6 @@ REMEDIES = {
     "augmentation": dict(AUGMENT),
     "balanced sampling + augmentation": {"sampling_exponent": 1.0, **AUGMENT},
 }
-
-
-def stacked(train, test):
-    """Train and test rows as one ``(n, T, F)`` array (NaN-free, zero-padded to
-    the longer of the two), their lengths and labels, and the test rows' index."""
-    t = max(train.x.shape[1], test.x.shape[1])
-    x = np.zeros((len(train.y) + len(test.y), t, train.x.shape[2]), np.float32)
-    x[: len(train.y), : train.x.shape[1]] = train.x
-    x[len(train.y):, : test.x.shape[1]] = test.x
-    lengths = np.concatenate([train.lengths, test.lengths])
-    for i, n in enumerate(lengths):
-        x[i, n:] = 0.0
-    return x, lengths, np.concatenate([train.y, test.y]), np.arange(len(train.y), len(lengths))
 
 
 def scores(y_true, pred) -> dict:
@@ -72,36 +58,40 @@ def run(name: str, seeds, epochs: int, rows_path: str | None) -> list[dict]:
     train, test = bench_imbalance.splits(name)
     if list(train.class_names) != list(test.class_names):
         raise ValueError(f"{name}: train and test splits name different classes")
-    x, lengths, y, test_idx = stacked(train, test)
-    train_idx = np.arange(len(train.y))
     counts = np.bincount(train.y, minlength=train.num_classes)
-    print(f"\n{name}: {len(train.y)} train / {len(test.y)} test, length {x.shape[1]}, {x.shape[2]} channel(s), "
-          f"{train.num_classes} classes, imbalance ratio {counts.max() / max(counts.min(), 1):.1f}", flush=True)
-    inner = [(train_idx[a], train_idx[b]) for a, b in
-             StratifiedKFold(3, shuffle=True, random_state=0).split(train_idx, train.y)]
-    folds = inner + [(train_idx, test_idx)]
-    configs = [{**BASE, **remedy, "epochs": epochs} for remedy in REMEDIES.values()]
+    print(f"\n{name}: {len(train.y)} train / {len(test.y)} test, length {train.x.shape[1]}, {train.num_features} "
+          f"channel(s), {train.num_classes} classes, imbalance ratio {counts.max() / max(counts.min(), 1):.1f}",
+          flush=True)
+    # out-of-fold probabilities for the offsets: every remedy x seed x inner fold, one program
+    inner = StratifiedKFold(3, shuffle=True, random_state=0)
+    folds = list(inner.split(np.zeros((len(train.y), 1)), train.y))
     t0 = time.perf_counter()
-    res = run_sweep(x, y, lengths, configs=configs, cv=folds, seeds=tuple(seeds), select="balanced_accuracy",
-                    num_classes=train.num_classes, return_probs=True)
-    seconds = time.perf_counter() - t0
-    print(f"  {res.n_members} members in {seconds:.0f} s ({res.compile_s:.0f} s compiling)", flush=True)
-    key = str(epochs)
-    by = {(m["candidate"], m["fold"], m["seed"]): np.asarray(m["val_probs"][key]) for m in res.members}
+    res = run_sweep(train.x, train.y, train.lengths, configs=[config(r, epochs) for r in REMEDIES.values()],
+                    cv=folds, seeds=tuple(seeds), select="balanced_accuracy", num_classes=train.num_classes,
+                    return_probs=True)
+    oof_s = time.perf_counter() - t0
+    by = {(m["candidate"], m["fold"], m["seed"]): np.asarray(m["val_probs"][str(epochs)]) for m in res.members}
+    print(f"  out-of-fold: {res.n_members} members in {oof_s:.0f} s ({res.compile_s:.0f} s compiling)", flush=True)
     out = []
-    for ci, label in enumerate(REMEDIES):
+    t0 = time.perf_counter()
+    for ci, (label, remedy) in enumerate(REMEDIES.items()):
         for seed in seeds:
-            probs = by[(ci, len(inner), seed)]
+            est = LSTMClassifier(**config(remedy, epochs), random_state=seed).fit(bench_imbalance.sequences(train),
+                                                                                 train.y)
+            probs = est.predict_proba(bench_imbalance.sequences(test))
             oof = np.full((len(train.y), train.num_classes), np.nan)
-            for f, (_, held) in enumerate(inner):
+            for f, (_, held) in enumerate(folds):
                 oof[held] = by[(ci, f, seed)]
             offsets = np.asarray(metrics.fit_logit_offsets(jnp.asarray(train.y), jnp.asarray(oof), train.num_classes,
                                                            "balanced_accuracy"))
             pred = probs.argmax(1)
             pred_off = (np.log(np.maximum(probs, np.finfo(np.float32).tiny)) + offsets).argmax(1)
-            row = dict(dataset=name, remedy=label, seed=seed, epochs=epochs, seconds=seconds,
-                       **scores(test.y, pred), **{f"{k}_offsets": v for k, v in scores(test.y, pred_off).items()})
-            out.append(row)
+            out.append(dict(dataset=name, remedy=label, seed=seed, epochs=epochs, **scores(test.y, pred),
+                            **{f"{k}_offsets": v for k, v in scores(test.y, pred_off).items()}))
+    fits_s = time.perf_counter() - t0
+    print(f"  {len(out)} fits on the train split in {fits_s:.0f} s", flush=True)
+    for row in out:
+        row.update(oof_seconds=oof_s, fits_seconds=fits_s)
     if rows_path:
         with open(rows_path, "a") as f:
             for row in out:
@@ -110,23 +100,34 @@ def run(name: str, seeds, epochs: int, rows_path: str | None) -> list[dict]:
     return out
 
 
+def config(remedy: dict, epochs: int) -> dict:
+    """A remedy on the base LSTM, in :class:`~jaxlstm.LSTMClassifier`'s names (which sweeps accept too)."""
+    return {**BASE, **remedy, "epochs": epochs}
+
+
 def table(rows: list[dict]) -> str:
     """Markdown: per dataset and remedy, mean ± std over seeds of balanced
-    accuracy, accuracy and macro F1, without and with post-hoc offsets."""
+    accuracy, accuracy and macro F1, without and with post-hoc offsets. A
+    balanced accuracy is **bold** where it beats the plain LSTM's (remedy
+    "none", no offsets) by more than twice the standard error of the
+    difference (seeds as samples): what is left is within the seed noise."""
     lines = ["| dataset | remedy | seeds | balanced accuracy | + offsets | accuracy | + offsets | macro F1 | + offsets |",
              "|---|---|---|---|---|---|---|---|---|"]
     for name in dict.fromkeys(r["dataset"] for r in rows):
-        base = [r for r in rows if r["dataset"] == name and r["remedy"] == "none"]
+        base = np.array([r["balanced_accuracy"] for r in rows if r["dataset"] == name and r["remedy"] == "none"])
         for label in REMEDIES:
             rs = [r for r in rows if r["dataset"] == name and r["remedy"] == label]
             if not rs:
                 continue
 
             def cell(k):
-                m = np.mean([r[k] for r in rs])
-                mark = "**" if base and label != "none" and m > np.mean([r["balanced_accuracy"] for r in base]) + 0.01 \
-                    and k.startswith("balanced") else ""
-                return f"{mark}{m:.3f} ± {np.std([r[k] for r in rs]):.3f}{mark}"
+                v = np.array([r[k] for r in rs])
+                mark = ""
+                if k.startswith("balanced") and len(base) and (label != "none" or k.endswith("offsets")):
+                    se = np.sqrt(v.var(ddof=1) / len(v) + base.var(ddof=1) / len(base)) if min(len(v), len(base)) > 1 \
+                        else 0.0
+                    mark = "**" if v.mean() - base.mean() > 2 * se else ""
+                return f"{mark}{v.mean():.3f} ± {v.std():.3f}{mark}"
             lines.append(f"| {name} | {label} | {len(rs)} | " + " | ".join(
                 cell(k) for k in ("balanced_accuracy", "balanced_accuracy_offsets", "accuracy", "accuracy_offsets",
                                   "f1_macro", "f1_macro_offsets")) + " |")

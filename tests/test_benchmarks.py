@@ -235,21 +235,25 @@ def test_bench_conv_computes_what_the_model_computes(bench):
     np.testing.assert_allclose(bench_conv.window_matmul(params, x), bench_conv.lax_conv(params, x), rtol=1e-4)
 
 
-def test_bench_remedies_stacks_train_and_test_without_touching_a_value(bench):
-    """bench_remedies trains on the train split and scores the test split as
-    one fold of one sweep: the stacked rows are the two splits' rows, padded
-    with zeros to the longer one, and the held-out index is the test rows."""
-    from types import SimpleNamespace
+def test_bench_remedies_none_is_bench_imbalances_a_and_every_remedy_is_one_setting(bench):
+    """The ablation's rows compare like with like: remedy "none" is (a) of
+    bench_imbalance exactly, each other remedy changes only its own keys (and
+    sampling + augmentation is the two rows' settings together), and sweeps
+    and the estimator read every setting the same way."""
+    from jaxlstm import LSTMClassifier
+    from jaxlstm.plan import DEFAULTS, normalise
 
     bench_remedies = bench("bench_remedies")
-    r = np.random.default_rng(0)
-    train = SimpleNamespace(x=r.normal(size=(3, 4, 2)).astype(np.float32), lengths=np.array([4, 2, 3]),
-                            y=np.array([0, 1, 0]))
-    test = SimpleNamespace(x=r.normal(size=(2, 6, 2)).astype(np.float32), lengths=np.array([6, 1]), y=np.array([1, 1]))
-    train.x[1, 2:] = np.nan  # the loaders' padding
-    x, lengths, y, test_idx = bench_remedies.stacked(train, test)
-    assert x.shape == (5, 6, 2) and list(lengths) == [4, 2, 3, 6, 1] and list(y) == [0, 1, 0, 1, 1]
-    assert list(test_idx) == [3, 4] and np.isfinite(x).all()
-    for i, (src, j) in enumerate([(train, 0), (train, 1), (train, 2), (test, 0), (test, 1)]):
-        np.testing.assert_array_equal(x[i, : lengths[i]], src.x[j, : lengths[i]])
-        assert not x[i, lengths[i]:].any()
+    bench_imbalance = bench("bench_imbalance")
+    remedies = bench_remedies.REMEDIES
+    assert bench_remedies.config(remedies["none"], 40) == bench_imbalance.BASE
+    base = normalise(bench_remedies.config({}, 40))
+    for label, remedy in remedies.items():
+        cfg = normalise(bench_remedies.config(remedy, 40))
+        changed = {k for k in DEFAULTS if cfg[k] != base[k]}
+        expected = {"class_weight_exponent"} if "class_weight" in remedy else set(remedy)
+        assert changed == expected, label
+        assert LSTMClassifier(**bench_remedies.config(remedy, 40)).get_params()["epochs"] == 40
+    both = remedies["balanced sampling + augmentation"]
+    assert both == {**remedies["balanced sampling"], **remedies["augmentation"]}
+    assert normalise(bench_remedies.config(remedies["balanced weights"], 40))["class_weight_exponent"] == 1.0
