@@ -72,13 +72,16 @@ def run(name: str, seeds, epochs: int, rows_path: str | None) -> list[dict]:
     oof_s = time.perf_counter() - t0
     by = {(m["candidate"], m["fold"], m["seed"]): np.asarray(m["val_probs"][str(epochs)]) for m in res.members}
     print(f"  out-of-fold: {res.n_members} members in {oof_s:.0f} s ({res.compile_s:.0f} s compiling)", flush=True)
+    names = np.asarray(train.class_names)
     out = []
     t0 = time.perf_counter()
     for ci, (label, remedy) in enumerate(REMEDIES.items()):
         for seed in seeds:
+            # labelled by class name, as (a) is: the estimator orders classes as strings ("10" < "2")
             est = LSTMClassifier(**config(remedy, epochs), random_state=seed).fit(bench_imbalance.sequences(train),
-                                                                                 train.y)
-            probs = est.predict_proba(bench_imbalance.sequences(test))
+                                                                                 names[train.y])
+            column = [list(est.classes_).index(n) for n in names]  # predict_proba's columns in train.y's order
+            probs = est.predict_proba(bench_imbalance.sequences(test))[:, column]
             oof = np.full((len(train.y), train.num_classes), np.nan)
             for f, (_, held) in enumerate(folds):
                 oof[held] = by[(ci, f, seed)]
