@@ -75,6 +75,7 @@ def run(name: str, seeds, kinds, budget_minutes: float, rows_path: str | None) -
                                       for k, v in est.best_params_.items()}
                 row["cv_balanced_accuracy"] = float(est.best_score_)
                 row["budget_minutes"] = budget_minutes
+                row["decision_offsets"] = getattr(est, "oof_score_", None)
                 row["candidates"] = {s: int(np.sum(est.cv_results_["status"] == s)) for s in ("ok", "diverged",
                                                                                             "unfinished")}
             print(f"  ({kind}) seed {seed}: accuracy {row['accuracy']:.3f}  balanced {row['balanced_accuracy']:.3f}  "

@@ -333,7 +333,8 @@ def _cmd_sweep(args) -> int:
     report = _report(y_true, probs, [str(c) for c in best.classes_], pred)
     with open(os.path.join(out, "test_report.json"), "w") as f:
         f.write(jsonable.dumps({"best_params": search.best_params_, "cv_" + metric: search.best_score_,
-                                "test": report}, strict=False, indent=2))
+                                "decision_offsets": getattr(search, "oof_score_", None), "test": report},
+                               strict=False, indent=2))
     written = ["results.csv", "results.jsonl", "best_model.jaxlstm", "test_report.json"]
     if strategy != "halving":
         written.append("sweep/members.jsonl")
@@ -342,6 +343,14 @@ def _cmd_sweep(args) -> int:
                                 [str(c) for c in best.classes_], args.quiet)
     _leaderboard(cv, metric, say, top=args.top)
     say(f"\nbest {jsonable.plain(search.best_params_)}: CV {metric} {search.best_score_:.4f}; refit on all training rows")
+    if getattr(search, "oof_score_", None):
+        o = search.oof_score_
+        say(f"decision offsets {'kept' if o['kept'] else 'not kept (zeros)'}: out-of-fold {metric} {o['before']:.4f} "
+            f"without, {o['cross_fitted']:.4f} with offsets cross-fitted ({o['after']:.4f} fitted in-sample)")
+    unfinished = int(np.sum(cv["status"] == "unfinished"))
+    if unfinished:
+        say(f"the time budget cut {unfinished} of {len(cv['status'])} candidates before they finished (status "
+            f"'unfinished' in results.csv)")
     say(f"time: compile {search.compile_time_:.1f} s, train {search.train_time_:.1f} s (mean_fit_time in "
         f"results.csv is training only), refit {search.refit_time_:.1f} s")
     ci = report["bootstrap_95"]

@@ -159,7 +159,8 @@ cv = 3                        # stratified folds
 seeds = [0]                   # training seeds per candidate and fold
 metric = "f1_macro"           # a scikit-learn scoring name; ranks candidates
 # budget_minutes = 0          # 0 = none; else no new bayes round or chunk of members starts after this
-# post_hoc_offsets = false    # fit per-class decision offsets for the metric on out-of-fold probabilities
+# post_hoc_offsets = false    # fit per-class decision offsets for the metric on out-of-fold probabilities;
+#                             # true: kept if they win cross-fitted too, "always": kept
 
 [search.space]                # lists are grid choices; tables are distributions (random, bayes)
 units = [32, 64]
@@ -200,7 +201,7 @@ cv = 3
 seeds = [0]
 metric = {metric}   # minority-aware: each class counts the same
 budget_minutes = {budget}          # no new round or chunk of members starts after this; then the refit
-post_hoc_offsets = true       # per-class decision offsets fitted on the out-of-fold probabilities
+post_hoc_offsets = true       # per-class decision offsets fitted on the out-of-fold probabilities, kept if they win cross-fitted
 
 [search.space]
 conv_filters = [[], [64, 128, 64]]            # the LSTM alone, or with LSTM-FCN's convolutional branch
@@ -307,7 +308,8 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
     _check(source, "search.metric", s["metric"], str, lambda v: v in get_scorer_names(),
            "a scikit-learn scoring name such as f1_macro, balanced_accuracy, accuracy, roc_auc_ovr")
     _check(source, "search.budget_minutes", s["budget_minutes"], (int, float), lambda v: v >= 0, "minutes >= 0")
-    _check(source, "search.post_hoc_offsets", s["post_hoc_offsets"], bool, lambda v: True, "true or false")
+    _check(source, "search.post_hoc_offsets", s["post_hoc_offsets"], (bool, str), lambda v: v in (True, False, "always"),
+           'true, false or "always"')
     if s["post_hoc_offsets"] and s["metric"] not in LABEL_SCORERS:
         raise ValueError(f"{source}: search.post_hoc_offsets = true fits decision offsets for search.metric, which "
                          f"must be a metric of predicted labels ({', '.join(LABEL_SCORERS)}); got {s['metric']!r}")

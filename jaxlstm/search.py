@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numbers
 import time
+import warnings
 from typing import Any
 
 import numpy as np
@@ -121,8 +122,11 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         the best candidate's out-of-fold probabilities that maximise the
         ranking metric (a metric of predicted labels, e.g. balanced accuracy)
         and give them to ``best_estimator_`` (``logit_offsets_``): ``predict``
-        applies them, ``predict_proba`` stays calibrated. ``oof_score_`` says
-        the metric on those probabilities before and after.
+        applies them, ``predict_proba`` stays calibrated. ``True`` keeps them
+        only if they also raise the metric cross-fitted (fitted on two thirds
+        of the out-of-fold rows, scored on the third left; else zeros: on
+        small data they often lose on new rows); ``"always"`` keeps them.
+        ``oof_score_`` says the metric before, after and cross-fitted.
       return_train_score: also score every member on its fold's training rows
         (``split<k>_train_<metric>``, ``mean_/std_train_<metric>``), from the
         probabilities the program returns (grid, random, Bayesian, Optuna).
@@ -183,6 +187,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         """Run the search; then refit the best candidate on all of ``X, y``."""
         mode = self._mode()
+        if not any(self.post_hoc_offsets is v or self.post_hoc_offsets == v for v in (False, True, "always")):
+            raise ValueError(f"post_hoc_offsets must be False, True or 'always', got {self.post_hoc_offsets!r}")
         if self.post_hoc_offsets and self._ranking_metric() not in LABEL_SCORERS:
             raise ValueError("post_hoc_offsets=True fits decision offsets for the ranking metric, which must be a "
                              f"metric of predicted labels ({', '.join(LABEL_SCORERS)}); got scoring="
@@ -240,19 +246,29 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """``logit_offsets_`` (also set on ``best_estimator_``, whose
         ``predict`` applies them): per-class decision offsets that maximise
         the ranking metric on the best candidate's out-of-fold probabilities
-        (:func:`jaxlstm.metrics.fit_logit_offsets`); ``oof_score_`` is that
-        metric on them before and after (in-sample for the offsets, so an
-        optimistic estimate)."""
+        (:func:`jaxlstm.metrics.fit_logit_offsets`). With
+        ``post_hoc_offsets=True`` they are kept only if they also win
+        cross-fitted -- each third of the rows decided by offsets fitted on
+        the other two thirds, against no offsets -- else they are zeros.
+        ``oof_score_``: the metric on the out-of-fold rows without offsets
+        (``before``), with the offsets fitted on all of them (``after``,
+        in-sample, optimistic), cross-fitted (``cross_fitted``), and ``kept``."""
         key, n_classes = self._ranking_metric(), len(ctx["classes"])
         covered = np.isfinite(oof).all(1)
         probs = np.where(covered[:, None], oof, 1.0 / n_classes).astype(np.float32)
         offsets = np.asarray(fit_logit_offsets(ctx["y"], probs, n_classes, key, where=covered))
-        self.logit_offsets_ = self.best_estimator_.logit_offsets_ = offsets
         score = SCORERS[key].fn
+        onehot = np.eye(n_classes, dtype=np.float32)
+        logp = np.log(np.maximum(probs, np.finfo(np.float32).tiny))
+        crossed = _cross_fitted_labels(ctx["y"], probs, n_classes, key, covered)
         self.oof_score_ = {
             "before": float(score(ctx["y"], probs, n_classes, covered)),
-            "after": float(score(ctx["y"], np.eye(n_classes, dtype=np.float32)[self.best_estimator_.decide(probs)],
-                                 n_classes, covered))}
+            "after": float(score(ctx["y"], onehot[np.argmax(logp + offsets, 1)], n_classes, covered)),
+            "cross_fitted": float("nan") if crossed is None else float(score(ctx["y"], onehot[crossed], n_classes,
+                                                                              covered))}
+        kept = self.post_hoc_offsets == "always" or self.oof_score_["cross_fitted"] > self.oof_score_["before"]
+        self.oof_score_["kept"] = bool(kept)
+        self.logit_offsets_ = self.best_estimator_.logit_offsets_ = offsets if kept else np.zeros_like(offsets)
 
     def _run_search(self, evaluate, mode, ctx) -> None:
         """Every strategy has one shape, as scikit-learn's
@@ -399,6 +415,28 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "best_estimator_")
         scorer = self.scorer_[self.refit] if self.multimetric_ else self.scorer_
         return scorer(self.best_estimator_, X, y)
+
+
+def _cross_fitted_labels(y, probs, n_classes: int, key: str, covered, k: int = 3) -> np.ndarray | None:
+    """Each covered row's label under offsets fitted (for ``key``) on the
+    other covered rows: ``k`` stratified folds, shuffled with seed 0 --
+    what the offsets do on rows they were not fitted on. ``None`` when there
+    are fewer than ``2 * k`` covered rows."""
+    from sklearn.model_selection import StratifiedKFold
+
+    rows = np.flatnonzero(covered)
+    if len(rows) < 2 * k:
+        return None
+    logp = np.log(np.maximum(probs, np.finfo(np.float32).tiny))
+    labels = logp.argmax(1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # classes with fewer rows than folds
+        for fit_rows, held in StratifiedKFold(k, shuffle=True, random_state=0).split(rows, y[rows]):
+            where = np.zeros(len(y), bool)
+            where[rows[fit_rows]] = True
+            offsets = np.asarray(fit_logit_offsets(y, probs, n_classes, key, where=where))
+            labels[rows[held]] = np.argmax(logp[rows[held]] + offsets, 1)
+    return labels
 
 
 def _left(deadline: float | None) -> float | None:

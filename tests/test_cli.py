@@ -564,3 +564,8 @@ def test_the_default_search_on_a_data_file_prints_its_config_and_runs_it(tmp_pat
     assert best.logit_offsets_.shape == (3,) and best.logit_offsets_[0] == 0
     report = json.loads((tmp_path / "runs" / "mine-default" / "test_report.json").read_text())
     assert set(report["best_params"]) == set(conf.space)
+    offsets = report["decision_offsets"]  # kept only if they win cross-fitted; said in the output
+    assert offsets["kept"] == (offsets["cross_fitted"] > offsets["before"]) and (offsets["kept"] or not best.logit_offsets_.any())
+    assert f"decision offsets {'kept' if offsets['kept'] else 'not kept (zeros)'}" in out
+    # a budget of 0.06 s: the first candidate finishes, the second is cut off and listed
+    assert "the time budget cut 1 of 2 candidates" in out

@@ -216,7 +216,7 @@ def test_post_hoc_offsets_are_fitted_on_the_best_candidates_out_of_fold_probabil
     y = rng.choice(3, size=120, p=[0.7, 0.2, 0.1])
     x = (rng.normal(size=(120, 6, 3)) + 0.5 * y[:, None, None]).astype(np.float32)
     grid = {"learning_rate": [1e-2, 3e-2]}
-    s = LSTMSearchCV(BASE, grid, scoring="balanced_accuracy", cv=3, post_hoc_offsets=True).fit(x, y)
+    s = LSTMSearchCV(BASE, grid, scoring="balanced_accuracy", cv=3, post_hoc_offsets="always").fit(x, y)
     # the reference: the best candidate trained alone on each fold's training rows, scored on its held-out rows
     oof = np.zeros((120, 3), np.float32)
     for tr, te in StratifiedKFold(3).split(x, y):
@@ -228,6 +228,47 @@ def test_post_hoc_offsets_are_fitted_on_the_best_candidates_out_of_fold_probabil
     np.testing.assert_array_equal(s.predict(x), s.classes_[np.argmax(np.log(probs).astype(np.float32) + ref, 1)])
     with pytest.raises(ValueError, match="post_hoc_offsets=True fits decision offsets for the ranking metric"):
         LSTMSearchCV(BASE, grid, scoring="roc_auc_ovr", post_hoc_offsets=True).fit(x, y)
+    with pytest.raises(ValueError, match="post_hoc_offsets must be False, True or 'always', got 'yes'"):
+        LSTMSearchCV(BASE, grid, scoring="balanced_accuracy", post_hoc_offsets="yes").fit(x, y)
+
+
+@pytest.mark.parametrize("case", ["prior_shift", "calibrated"])
+def test_post_hoc_offsets_are_kept_only_if_they_win_cross_fitted(case):
+    """post_hoc_offsets=True keeps the offsets only if offsets fitted on two
+    thirds of the out-of-fold rows raise balanced accuracy on the third left
+    (scikit-learn's score, folds StratifiedKFold(3, shuffle, seed 0)). Out-of-
+    fold probabilities that under-rate the minority classes keep them; well-
+    calibrated ones on balanced classes, where in-sample offsets only fit
+    noise, get zeros."""
+    from sklearn.metrics import balanced_accuracy_score
+    from sklearn.model_selection import StratifiedKFold
+
+    from jaxlstm.metrics import fit_logit_offsets
+
+    r = np.random.default_rng(3)
+    if case == "prior_shift":  # the model's scores favour class 0 by a constant: offsets generalise
+        y = r.choice(3, size=300, p=[0.8, 0.15, 0.05])
+        logits = 1.5 * np.eye(3)[y] + r.normal(size=(300, 3)) + np.array([2.0, 0.0, 0.0])
+    else:
+        y = r.choice(3, size=300)
+        logits = 3.0 * np.eye(3)[y] + r.normal(size=(300, 3))
+    probs = (np.exp(logits) / np.exp(logits).sum(1, keepdims=True)).astype(np.float32)
+    s = LSTMSearchCV(BASE, {"learning_rate": [1e-2]}, scoring="balanced_accuracy", post_hoc_offsets=True)
+    s.best_estimator_ = LSTMClassifier()
+    s._fit_offsets(probs, {"classes": np.arange(3), "y": y})
+    crossed = np.log(probs).argmax(1)
+    for fit_rows, held in StratifiedKFold(3, shuffle=True, random_state=0).split(probs, y):
+        where = np.zeros(300, bool)
+        where[fit_rows] = True
+        crossed[held] = (np.log(probs[held]) + np.asarray(fit_logit_offsets(y, probs, 3, where=where))).argmax(1)
+    full = np.asarray(fit_logit_offsets(y, probs, 3))
+    assert s.oof_score_["before"] == pytest.approx(balanced_accuracy_score(y, probs.argmax(1)), abs=1e-6)
+    assert s.oof_score_["after"] == pytest.approx(balanced_accuracy_score(y, (np.log(probs) + full).argmax(1)), abs=1e-6)
+    assert s.oof_score_["cross_fitted"] == pytest.approx(balanced_accuracy_score(y, crossed), abs=1e-6)
+    assert s.oof_score_["kept"] == (case == "prior_shift")
+    assert s.oof_score_["after"] > s.oof_score_["before"]  # in-sample, offsets always look like a win
+    np.testing.assert_allclose(s.logit_offsets_, full if case == "prior_shift" else 0.0, atol=1e-6)
+    assert s.best_estimator_.logit_offsets_ is s.logit_offsets_
 
 
 def clone_best(search):
