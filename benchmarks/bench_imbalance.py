@@ -43,6 +43,12 @@ def sequences(d):
     return [d.x[i, : d.lengths[i]] for i in range(len(d.y))]
 
 
+def scores(y_true, pred) -> dict:
+    """Accuracy, balanced accuracy (= macro recall) and macro F1, scikit-learn's."""
+    return dict(accuracy=accuracy_score(y_true, pred), balanced_accuracy=balanced_accuracy_score(y_true, pred),
+                f1_macro=f1_score(y_true, pred, average="macro"))
+
+
 def method(kind: str, seed: int, budget_minutes: float, name: str):
     if kind == "a":
         return LSTMClassifier(**BASE, random_state=seed)
@@ -68,8 +74,7 @@ def run(name: str, seeds, kinds, budget_minutes: float, rows_path: str | None) -
             pred = est.fit(sequences(train), names[train.y]).predict(sequences(test))
             seconds = time.perf_counter() - t0
             row = dict(dataset=name, method=kind, seed=seed, seconds=seconds,
-                       accuracy=accuracy_score(y_true, pred), balanced_accuracy=balanced_accuracy_score(y_true, pred),
-                       f1_macro=f1_score(y_true, pred, average="macro"))
+                       **scores(y_true, pred))
             if kind == "c":
                 row["best_params"] = {k: (v if isinstance(v, (int, float, str)) else str(v))
                                       for k, v in est.best_params_.items()}

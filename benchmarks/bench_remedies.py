@@ -27,9 +27,7 @@ import time
 
 import bench_imbalance
 import harness
-import jax.numpy as jnp
 import numpy as np
-from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 
 from jaxlstm import LSTMClassifier, metrics
@@ -47,11 +45,6 @@ REMEDIES = {
     "augmentation": dict(AUGMENT),
     "balanced sampling + augmentation": {"sampling_exponent": 1.0, **AUGMENT},
 }
-
-
-def scores(y_true, pred) -> dict:
-    return dict(accuracy=accuracy_score(y_true, pred), balanced_accuracy=balanced_accuracy_score(y_true, pred),
-                f1_macro=f1_score(y_true, pred, average="macro"))
 
 
 def run(name: str, seeds, epochs: int, rows_path: str | None) -> list[dict]:
@@ -85,12 +78,12 @@ def run(name: str, seeds, epochs: int, rows_path: str | None) -> list[dict]:
             oof = np.full((len(train.y), train.num_classes), np.nan)
             for f, (_, held) in enumerate(folds):
                 oof[held] = by[(ci, f, seed)]
-            offsets = np.asarray(metrics.fit_logit_offsets(jnp.asarray(train.y), jnp.asarray(oof), train.num_classes,
+            offsets = np.asarray(metrics.fit_logit_offsets(train.y, oof.astype(np.float32), train.num_classes,
                                                            "balanced_accuracy"))
             pred = probs.argmax(1)
             pred_off = (np.log(np.maximum(probs, np.finfo(np.float32).tiny)) + offsets).argmax(1)
-            out.append(dict(dataset=name, remedy=label, seed=seed, epochs=epochs, **scores(test.y, pred),
-                            **{f"{k}_offsets": v for k, v in scores(test.y, pred_off).items()}))
+            out.append(dict(dataset=name, remedy=label, seed=seed, epochs=epochs, **bench_imbalance.scores(test.y, pred),
+                            **{f"{k}_offsets": v for k, v in bench_imbalance.scores(test.y, pred_off).items()}))
     fits_s = time.perf_counter() - t0
     print(f"  {len(out)} fits on the train split in {fits_s:.0f} s", flush=True)
     for row in out:

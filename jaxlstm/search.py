@@ -187,7 +187,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         """Run the search; then refit the best candidate on all of ``X, y``."""
         mode = self._mode()
-        if not any(self.post_hoc_offsets is v or self.post_hoc_offsets == v for v in (False, True, "always")):
+        if self.post_hoc_offsets not in (False, True, "always"):
             raise ValueError(f"post_hoc_offsets must be False, True or 'always', got {self.post_hoc_offsets!r}")
         if self.post_hoc_offsets and self._ranking_metric() not in LABEL_SCORERS:
             raise ValueError("post_hoc_offsets=True fits decision offsets for the ranking metric, which must be a "
@@ -260,7 +260,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         score = SCORERS[key].fn
         onehot = np.eye(n_classes, dtype=np.float32)
         logp = np.log(np.maximum(probs, np.finfo(np.float32).tiny))
-        crossed = _cross_fitted_labels(ctx["y"], probs, n_classes, key, covered)
+        crossed = _cross_fitted_labels(ctx["y"], probs, logp, n_classes, key, covered)
         self.oof_score_ = {
             "before": float(score(ctx["y"], probs, n_classes, covered)),
             "after": float(score(ctx["y"], onehot[np.argmax(logp + offsets, 1)], n_classes, covered)),
@@ -417,17 +417,16 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         return scorer(self.best_estimator_, X, y)
 
 
-def _cross_fitted_labels(y, probs, n_classes: int, key: str, covered, k: int = 3) -> np.ndarray | None:
+def _cross_fitted_labels(y, probs, logp, n_classes: int, key: str, covered, k: int = 3) -> np.ndarray | None:
     """Each covered row's label under offsets fitted (for ``key``) on the
-    other covered rows: ``k`` stratified folds, shuffled with seed 0 --
-    what the offsets do on rows they were not fitted on. ``None`` when there
-    are fewer than ``2 * k`` covered rows."""
+    other covered rows (``logp``: the log of ``probs``): ``k`` stratified
+    folds, shuffled with seed 0 -- what the offsets do on rows they were not
+    fitted on. ``None`` when there are fewer than ``2 * k`` covered rows."""
     from sklearn.model_selection import StratifiedKFold
 
     rows = np.flatnonzero(covered)
     if len(rows) < 2 * k:
         return None
-    logp = np.log(np.maximum(probs, np.finfo(np.float32).tiny))
     labels = logp.argmax(1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # classes with fewer rows than folds
