@@ -22,7 +22,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-__all__ = ["Dimension", "parse_space", "bayes_search", "expected_improvement"]
+__all__ = ["Dimension", "parse_space", "check_points", "bayes_search", "expected_improvement"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -184,22 +184,64 @@ def propose(dims, observed: list[tuple[dict, float]], q: int, rng: np.random.Gen
     return chosen
 
 
+def check_points(dims, points, name: str = "initial") -> list[dict]:
+    """``points`` as configurations of the space ``dims``: each a dict giving
+    every dimension a value it can take (a listed choice; a number within a
+    distribution's bounds).
+
+    Raises:
+      ValueError: naming ``name[i]`` and the key that is missing, unknown or
+        out of range.
+    """
+    out = []
+    for i, p in enumerate(points):
+        if not isinstance(p, Mapping):
+            raise ValueError(f"{name}[{i}] must be a dict of searched values, got {p!r}")
+        unknown = sorted(set(p) - {d.name for d in dims})
+        if unknown:
+            raise ValueError(f"{name}[{i}]: {unknown} not in the search space {[d.name for d in dims]}")
+        for d in dims:
+            if d.name not in p:
+                raise ValueError(f"{name}[{i}] gives no value for {d.name!r}")
+            v = p[d.name]
+            if d.kind == "categorical":
+                try:
+                    _index(d.choices, v)
+                except (ValueError, TypeError):
+                    raise ValueError(f"{name}[{i}].{d.name} = {v!r} is not one of {list(d.choices)}") from None
+            elif isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
+                    or not d.low <= v <= d.high:
+                raise ValueError(f"{name}[{i}].{d.name} = {v!r} is outside the searched range "
+                                 f"[{d.low:g}, {d.high:g}]")
+        out.append(dict(p))
+    return out
+
+
 def bayes_search(evaluate: Callable[[list[dict]], np.ndarray], space: Mapping[str, Any], *, n_iter: int,
-                 batch_size: int = 8, n_initial: int | None = None, random_state=None,
+                 batch_size: int = 8, n_initial: int | None = None, initial=(), random_state=None,
                  max_time: float | None = None) -> tuple[list[dict], np.ndarray]:
     """Maximise ``evaluate`` (a batch of configurations -> scores, NaN for
     failures) with ``n_iter`` evaluations in rounds of ``batch_size``.
 
-    The first ``n_initial`` (default: one batch) are random; each later round
-    is proposed by :func:`propose`. With ``max_time`` (seconds), no new round
-    starts once that much time has passed (the first round always runs).
-    Returns every configuration tried, in order, and its score.
+    The first ``n_initial`` (default: one batch, at least ``len(initial)``)
+    are the configurations ``initial`` (tried first, in order: known-good
+    starting points, as Optuna's ``enqueue_trial``), then random ones; each
+    later round is proposed by :func:`propose`. With ``max_time`` (seconds),
+    no new round starts once that much time has passed (the first round
+    always runs). Returns every configuration tried, in order, and its score.
+
+    Raises:
+      ValueError: ``n_iter`` or ``batch_size`` below 1, more ``initial``
+        points than ``n_iter``, a point :func:`check_points` rejects.
     """
     if n_iter < 1 or batch_size < 1:
         raise ValueError(f"n_iter and batch_size must be >= 1, got {n_iter}, {batch_size}")
     dims = parse_space(space)
+    initial = check_points(dims, initial)
+    if len(initial) > n_iter:
+        raise ValueError(f"{len(initial)} initial points but n_iter={n_iter}; n_iter counts them")
     rng = np.random.default_rng(random_state)
-    n_initial = batch_size if n_initial is None else max(1, int(n_initial))
+    n_initial = max(len(initial), batch_size if n_initial is None else max(1, int(n_initial)))
     tried: list[dict] = []
     scores: list[float] = []
     import time
@@ -210,7 +252,9 @@ def bayes_search(evaluate: Callable[[list[dict]], np.ndarray], space: Mapping[st
             break
         q = min(batch_size, n_iter - len(tried))
         if len(tried) < n_initial or not np.isfinite(scores).any():
-            batch = _sample(dims, min(q, max(1, n_initial - len(tried))) if len(tried) < n_initial else q, rng)
+            n = min(q, max(1, n_initial - len(tried))) if len(tried) < n_initial else q
+            given = initial[len(tried):len(tried) + n]
+            batch = given + _sample(dims, n - len(given), rng)
         else:
             batch = propose(dims, list(zip(tried, scores, strict=True)), q, rng)
         out = np.asarray(evaluate(batch), np.float64)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numbers
 import time
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -99,7 +100,14 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         + seed``); default: the estimator's ``random_state`` (0 if ``None``).
       random_state: seeds the sampling of candidates (random, Bayesian).
       batch_size: candidates per Bayesian round (each round is one sweep).
-      n_initial: random candidates before the Gaussian process takes over.
+      n_initial: candidates before the Gaussian process takes over: the
+        ``initial_points``, then random ones (default: one ``batch_size``).
+      initial_points: candidates tried first, in order, before any sampled
+        one (random, Bayesian, halving over distributions, Optuna's
+        ``enqueue_trial``): known-good starting points, so that a search a
+        time budget cuts short has trained them. Each a dict of searched
+        values; a searched key it leaves out takes the estimator's value.
+        ``n_iter`` counts them.
       factor, min_epochs: successive halving keeps the best ``1/factor`` each
         rung and multiplies the epochs by ``factor`` from ``min_epochs`` up to
         the estimator's ``epochs``.
@@ -147,7 +155,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                  n_iter=10, scoring=None, refit=True, cv=5, seeds=None, random_state=None,
                  batch_size=8, n_initial=None, factor=3, min_epochs=None, study=None, max_time=None,
                  chunk_size=None, out_dir=None, verbose=0, n_jobs=None, return_train_score=False,
-                 post_hoc_offsets=False):
+                 post_hoc_offsets=False, initial_points=None):
         self.estimator = estimator
         self.param_grid = param_grid
         self.param_distributions = param_distributions
@@ -170,6 +178,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.return_train_score = return_train_score
         self.post_hoc_offsets = post_hoc_offsets
+        self.initial_points = initial_points
 
     # -- fitting -----------------------------------------------------------------
     def _mode(self) -> str:
@@ -193,6 +202,9 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             raise ValueError("post_hoc_offsets=True fits decision offsets for the ranking metric, which must be a "
                              f"metric of predicted labels ({', '.join(LABEL_SCORERS)}); got scoring="
                              f"{self.scoring!r}, refit={self.refit!r}")
+        if self.initial_points and self.param_grid is not None:
+            raise ValueError("initial_points is for sampled searches (random, bayes, optuna, halving over "
+                             "param_distributions); a param_grid already lists every candidate")
         if self.return_train_score and mode == "halving":
             raise ValueError("return_train_score=True is not available with search='halving'; use grid, random, "
                              "bayes or optuna")
@@ -201,6 +213,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             raise ValueError(f"estimator must be an LSTMClassifier, got {type(base).__name__}")
         scorers, multi = _scorers(self.scoring, self.refit)
         ctx = self._context(X, y, base, scorers)
+        ctx["initial"] = self._initial_points(base, mode)
         if self.max_time is not None and mode in ("bayes", "optuna"):
             ctx["deadline"] = time.monotonic() + float(self.max_time)
         self.compile_time_ = self.train_time_ = 0.0
@@ -270,6 +283,31 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.oof_score_["kept"] = bool(kept)
         self.logit_offsets_ = self.best_estimator_.logit_offsets_ = offsets if kept else np.zeros_like(offsets)
 
+    def _initial_points(self, base, mode) -> list[dict]:
+        """``initial_points`` with every searched key: those a point leaves
+        out take ``base``'s value. Raises ``ValueError`` naming a point that
+        is not a dict, a key not searched, or more points than ``n_iter``."""
+        points = list(self.initial_points or ())
+        space = self.param_distributions if self.param_distributions is not None else {}
+        if len(points) > self.n_iter:
+            raise ValueError(f"{len(points)} initial_points but n_iter={self.n_iter}; n_iter counts them")
+        out, defaults = [], base.get_params(deep=False)
+        for i, p in enumerate(points):
+            if not isinstance(p, Mapping):
+                raise ValueError(f"initial_points[{i}] must be a dict of searched values, got {p!r}")
+            unknown = sorted(set(p) - set(space))
+            if unknown:
+                raise ValueError(f"initial_points[{i}]: {unknown} not in param_distributions {sorted(space)}")
+            out.append({k: p[k] if k in p else defaults[k] for k in space})
+            if mode == "bayes":  # a value the Gaussian process can place: a choice, a number within bounds
+                try:
+                    bayes.check_points(bayes.parse_space(space), out[-1:], f"initial_points[{i}]")
+                except ValueError as e:
+                    left_out = sorted(set(space) - set(p))
+                    raise ValueError(str(e).replace(f"[{i}][0]", f"[{i}]") + (
+                        f" (left out of the point, {left_out} take the estimator's values)" if left_out else "")) from None
+        return out
+
     def _run_search(self, evaluate, mode, ctx) -> None:
         """Every strategy has one shape, as scikit-learn's
         ``BaseSearchCV._run_search(evaluate_candidates)``: it asks for
@@ -278,13 +316,16 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if mode == "bayes":
             n = len(bayes.bayes_search(lambda c: mean_scores(evaluate(c), ctx["key"]), self.param_distributions,
                                        n_iter=self.n_iter, batch_size=self.batch_size, n_initial=self.n_initial,
-                                       random_state=self.random_state, max_time=_left(ctx["deadline"]))[0])
+                                       initial=ctx["initial"], random_state=self.random_state,
+                                       max_time=_left(ctx["deadline"]))[0])
             self.rounds_ = -(-n // max(1, self.batch_size))
         elif mode == "optuna":
-            self.rounds_ = self._optuna(evaluate, ctx["key"], ctx["deadline"])
+            self.rounds_ = self._optuna(evaluate, ctx["key"], ctx["deadline"], ctx["initial"])
         else:
-            candidates = list(ParameterGrid(self.param_grid) if self.param_grid is not None else
-                              ParameterSampler(self.param_distributions, self.n_iter, random_state=self.random_state))
+            initial = ctx["initial"]
+            candidates = initial + list(ParameterGrid(self.param_grid) if self.param_grid is not None else
+                                        ParameterSampler(self.param_distributions, self.n_iter - len(initial),
+                                                         random_state=self.random_state))
             if mode != "halving":
                 evaluate(candidates)
             else:
@@ -371,10 +412,11 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             row["states"] = [m["state"] for m in ms]
         return table
 
-    def _optuna(self, evaluate, key, deadline) -> int:
-        """Ask Optuna for ``batch_size`` trials, train them in one executor
-        call, tell it the mean CV scores (failed trials for diverged
-        candidates); returns the number of rounds."""
+    def _optuna(self, evaluate, key, deadline, initial=()) -> int:
+        """Ask Optuna for ``batch_size`` trials (the ``initial`` points
+        enqueued first), train them in one executor call, tell it the mean CV
+        scores (failed trials for diverged candidates); returns the number of
+        rounds."""
         try:
             import optuna
         except ImportError:
@@ -389,6 +431,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                                         sampler=optuna.samplers.TPESampler(seed=self.random_state))
         elif study.direction != optuna.study.StudyDirection.MAXIMIZE:
             raise ValueError("the Optuna study must maximise: scikit-learn scores are greater-is-better")
+        for point in initial:
+            study.enqueue_trial(point)
         told, rounds = 0, 0
         while told < self.n_iter and not (told and deadline is not None and time.monotonic() >= deadline):
             trials = [study.ask(dists) for _ in range(min(self.batch_size, self.n_iter - told))]

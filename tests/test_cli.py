@@ -137,7 +137,15 @@ def test_config_errors_name_the_key(tmp_path, capsys):
                         ("[model]\nnoise_std = -1\n", "model.noise_std"),
                         ("[model]\nn_ensemble = 1.5\n", "model.n_ensemble"),
                         ("[search.space]\nn_ensemble = [1, 5]\n", "n_ensemble cannot be searched"),
-                        ("[search]\ncv = 1\n", "search.cv")]:
+                        ("[search]\ncv = 1\n", "search.cv"),
+                        ("[search]\ninitial_points = [{ units = 4 }]\n[search.space]\nunits = [4]\n",
+                         "initial_points is for random and bayes"),
+                        ("[search]\nstrategy = 'random'\ninitial_points = [{ dropout = 0.1 }]\n[search.space]\nunits = [4]\n",
+                         r"search.initial_points\[0\].dropout is not in \[search.space\]"),
+                        ("[search]\nstrategy = 'random'\ninitial_points = [{ units = 0 }]\n[search.space]\nunits = [4]\n",
+                         r"search.initial_points\[0\].units: units"),
+                        ("[search]\nstrategy = 'random'\ninitial_points = 3\n[search.space]\nunits = [4]\n",
+                         "search.initial_points = 3; expected a list of tables")]:
         p = tmp_path / "bad.toml"
         p.write_text(text)
         with pytest.raises(ValueError, match=match):
@@ -536,7 +544,12 @@ def test_the_default_search_on_a_data_file_prints_its_config_and_runs_it(tmp_pat
     assert saved.model == conf.model == {"hidden_sizes": (64,), "batch_size": 32, "epochs": 60, "n_ensemble": 3}
     assert conf.search["strategy"] == "bayes" and conf.search["budget_minutes"] == 3
     assert conf.search["metric"] == "balanced_accuracy" and conf.space["conv_filters"] == [(), (64, 128, 64)]
-    assert {"learning_rate", "dropout", "class_weight", "logit_adjust_tau", "focal_gamma", "epochs"} < set(conf.space)
+    assert {"learning_rate", "dropout", "class_weight", "logit_adjust_tau", "sampling_exponent", "epochs"} < set(conf.space)
+    assert "focal_gamma" not in conf.space  # won on no dataset of the suite (RESULTS.md)
+    first = conf.search["initial_points"]  # tried first: LSTM-FCN + logit adjustment, then (a)'s plain LSTM
+    assert first[0] == {"conv_filters": (64, 128, 64), "learning_rate": 3e-3, "dropout": 0.0, "class_weight": 0.0,
+                        "logit_adjust_tau": 1.0, "sampling_exponent": 0.0, "epochs": 60}
+    assert first[1]["conv_filters"] == () and first[1]["logit_adjust_tau"] == 0 and len(first) == 4
     search = conf.make_search()
     assert search.refit == "balanced_accuracy" and search.max_time == 180 and search.estimator.n_ensemble == 3
     assert search.post_hoc_offsets is True
@@ -549,7 +562,7 @@ def test_the_default_search_on_a_data_file_prints_its_config_and_runs_it(tmp_pat
     # run it, made small: one Bayesian round of 2 candidates, 2 epochs
     small = (config.PRESET.replace("epochs = 60", "epochs = 2").replace("[20, 40, 60]", "[1, 2]")
              .replace("[64, 128, 64]", "[4, 4]").replace("hidden_sizes = [64]", "hidden_sizes = [4]")
-             .replace("batch_size = 8", "batch_size = 2"))
+             .replace("batch_size = 8", "batch_size = 2").replace("epochs = 40", "epochs = 1"))
     monkeypatch.setattr(config, "PRESET", small)
     d = datasets.load_digits_imbalanced()
     rows = np.r_[np.where(d.y == 0)[0][:24], np.where(d.y == 1)[0][:9], np.where(d.y == 2)[0][:15]]

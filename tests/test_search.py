@@ -294,3 +294,60 @@ def test_the_time_budget_cuts_a_round_and_keeps_what_finished():
     assert len(cut.members_) == 2 and cut.rounds_ == 1
     np.testing.assert_array_equal(cut.predict(X[:5]), LSTMClassifier(**{**BASE.get_params(), **cut.best_params_})
                                   .fit(X, Y).predict(X[:5]))
+
+
+def test_initial_points_come_first_and_the_rest_of_the_round_is_the_same_random_draw():
+    space = {"learning_rate": loguniform(1e-4, 1e-1), "dropout": uniform(0, 0.5), "cw": ["none", "balanced"]}
+    first = [{"learning_rate": 3e-3, "dropout": 0.0, "cw": "none"}, {"learning_rate": 1e-2, "dropout": 0.5, "cw": "balanced"}]
+    seen = []
+
+    def evaluate(batch):
+        seen.append(list(batch))
+        return np.array([_objective({**c, "units": 96}) for c in batch])
+
+    tried, scores = bayes_search(evaluate, space, n_iter=9, batch_size=3, n_initial=4, initial=first, random_state=0)
+    assert tried[:2] == first and [len(b) for b in seen] == [3, 1, 3, 2]  # 4 initial (2 given, 2 random), then GP
+    alone = bayes_search(lambda b: np.zeros(len(b)), space, n_iter=1, batch_size=1, random_state=0)[0]
+    assert tried[2] == alone[0]  # the random fill is the draw a search without initial points makes
+    assert scores[0] == pytest.approx(_objective({**first[0], "units": 96}))
+    for bad, match in [([{"learning_rate": 3e-3, "dropout": 0.0}], r"initial\[0\] gives no value for 'cw'"),
+                       ([{**first[0], "units": 8}], r"initial\[0\]: \['units'\] not in the search space"),
+                       ([first[0], {**first[1], "dropout": 0.7}], r"initial\[1\].dropout = 0.7 is outside .*0, 0.5"),
+                       ([{**first[0], "cw": "auto"}], r"initial\[0\].cw = 'auto' is not one of"),
+                       (first * 5, "10 initial points but n_iter=9")]:
+        with pytest.raises(ValueError, match=match):
+            bayes_search(evaluate, space, n_iter=9, initial=bad)
+
+
+def test_an_initial_point_scores_as_that_candidate_alone_and_takes_the_estimators_values():
+    dist = {"learning_rate": loguniform(3e-3, 5e-2), "dropout": uniform(0, 0.4)}
+    point = {"learning_rate": 2e-2}  # dropout left out: the estimator's (0.0)
+    for search in ("random", "bayes"):
+        s = LSTMSearchCV(BASE, param_distributions=dist, search=search, n_iter=3, batch_size=3, cv=3,
+                         random_state=1, initial_points=[point], refit=False).fit(X, Y)
+        assert s.cv_results_["params"][0] == {"learning_rate": 2e-2, "dropout": 0.0}
+        alone = LSTMSearchCV(BASE, {"learning_rate": [2e-2], "dropout": [0.0]}, cv=3, refit=False).fit(X, Y)
+        for k in range(3):
+            assert s.cv_results_[f"split{k}_test_score"][0] == pytest.approx(
+                alone.cv_results_[f"split{k}_test_score"][0], abs=1e-6), search
+    rand = LSTMSearchCV(BASE, param_distributions=dist, n_iter=3, cv=3, random_state=1, refit=False,
+                        initial_points=[point]).fit(X, Y)  # then n_iter - 1 of scikit-learn's draw
+    assert rand.cv_results_["params"][1:] == list(ParameterSampler(dist, 2, random_state=1))
+    for kwargs, match in [(dict(param_grid={"dropout": [0.0]}), "a param_grid already lists every candidate"),
+                          (dict(param_distributions=dist, initial_points=[{"units": 4}]),
+                           r"initial_points\[0\]: \['units'\] not in param_distributions"),
+                          (dict(param_distributions=dist, initial_points=[point] * 4), "4 initial_points but n_iter=3"),
+                          (dict(param_distributions=dist, search="bayes", initial_points=[{"dropout": 0.9}]),
+                           r"initial_points\[0\].learning_rate = 0.001 is outside .* take the estimator's values")]:
+        kwargs.setdefault("initial_points", [point])
+        with pytest.raises(ValueError, match=match):
+            LSTMSearchCV(BASE, n_iter=3, cv=3, **kwargs).fit(X, Y)
+
+
+def test_optuna_trains_the_initial_points_first():
+    optuna = pytest.importorskip("optuna")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    dists = {"learning_rate": optuna.distributions.FloatDistribution(1e-3, 1e-1, log=True)}
+    s = LSTMSearchCV(BASE, param_distributions=dists, search="optuna", n_iter=2, batch_size=2, cv=3, random_state=0,
+                     refit=False, initial_points=[{"learning_rate": 5e-3}]).fit(X, Y)
+    assert s.cv_results_["params"][0] == {"learning_rate": 5e-3} and s.study_.trials[0].params == {"learning_rate": 5e-3}
