@@ -80,6 +80,8 @@ def run(name: str, seeds, kinds, budget_minutes: float, rows_path: str | None) -
                                       for k, v in est.best_params_.items()}
                 row["cv_balanced_accuracy"] = float(est.best_score_)
                 row["budget_minutes"] = budget_minutes
+                row["initial_points"] = len(est.initial_points or ())  # 0: rows of the preset before d65bb60
+                row["best_index"] = int(est.best_index_)  # < initial_points: a fixed first candidate won
                 row["decision_offsets"] = getattr(est, "oof_score_", None)
                 row["candidates"] = {s: int(np.sum(est.cv_results_["status"] == s)) for s in ("ok", "diverged",
                                                                                             "unfinished")}
