@@ -299,13 +299,12 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             if unknown:
                 raise ValueError(f"initial_points[{i}]: {unknown} not in param_distributions {sorted(space)}")
             out.append({k: p[k] if k in p else defaults[k] for k in space})
-            if mode == "bayes":  # a value the Gaussian process can place: a choice, a number within bounds
-                try:
-                    bayes.check_points(bayes.parse_space(space), out[-1:], f"initial_points[{i}]")
-                except ValueError as e:
-                    left_out = sorted(set(space) - set(p))
-                    raise ValueError(str(e).replace(f"[{i}][0]", f"[{i}]") + (
-                        f" (left out of the point, {left_out} take the estimator's values)" if left_out else "")) from None
+        if mode == "bayes" and out:  # values the Gaussian process can place: choices, numbers within bounds
+            try:
+                bayes.check_points(bayes.parse_space(space), out, "initial_points")
+            except ValueError as e:
+                hint = " (a searched key a point leaves out takes the estimator value)"
+                raise ValueError(f"{e}{hint if any(set(space) - set(p) for p in points) else ''}") from None
         return out
 
     def _run_search(self, evaluate, mode, ctx) -> None:

@@ -338,7 +338,7 @@ def test_an_initial_point_scores_as_that_candidate_alone_and_takes_the_estimator
                            r"initial_points\[0\]: \['units'\] not in param_distributions"),
                           (dict(param_distributions=dist, initial_points=[point] * 4), "4 initial_points but n_iter=3"),
                           (dict(param_distributions=dist, search="bayes", initial_points=[{"dropout": 0.9}]),
-                           r"initial_points\[0\].learning_rate = 0.001 is outside .* take the estimator's values")]:
+                           r"initial_points\[0\].learning_rate = 0.001 is outside .* takes the estimator value")]:
         kwargs.setdefault("initial_points", [point])
         with pytest.raises(ValueError, match=match):
             LSTMSearchCV(BASE, n_iter=3, cv=3, **kwargs).fit(X, Y)
