@@ -224,7 +224,8 @@ class_weight = {{ uniform = [0.0, 1.0] }}       # weights balanced**e: 0 none ..
 logit_adjust_tau = {{ uniform = [0.0, 1.5] }}   # logit-adjusted loss (Menon et al. 2021); 1 = balanced softmax
 sampling_exponent = {{ uniform = [0.0, 1.0] }}  # class-balanced minibatches: 0 natural .. 1 balanced
 epochs = [20, 40, 60]                         # one 60-epoch run scored after 20, 40 and 60
-# not searched: focal loss and effective-number weights won on no dataset of the suite (RESULTS.md)
+# not searched: focal loss (wins only where logit adjustment and balanced sampling win more) and
+# effective-number weights (win nowhere) on the UCR suite (benchmarks/RESULTS.md)
 
 [output]
 plots = true
