@@ -81,7 +81,7 @@ def run(name: str, seeds, epochs: int, rows_path: str | None) -> list[dict]:
             offsets = np.asarray(metrics.fit_logit_offsets(train.y, oof.astype(np.float32), train.num_classes,
                                                            "balanced_accuracy"))
             pred = probs.argmax(1)
-            pred_off = (np.log(np.maximum(probs, np.finfo(np.float32).tiny)) + offsets).argmax(1)
+            pred_off = np.asarray(metrics.offset_decisions(probs, offsets))
             out.append(dict(dataset=name, remedy=label, seed=seed, epochs=epochs, **bench_imbalance.scores(test.y, pred),
                             **{f"{k}_offsets": v for k, v in bench_imbalance.scores(test.y, pred_off).items()}))
     fits_s = time.perf_counter() - t0

@@ -89,6 +89,11 @@ class SweepConfig:
         return any(not isinstance(v, list) for v in self.space.values())
 
     @property
+    def grid_like(self) -> bool:
+        """The search enumerates ``[search.space]`` as a grid (``param_grid``)."""
+        return self.search["strategy"] in ("grid", "halving") and not self.has_distributions
+
+    @property
     def scoring(self) -> list[str]:
         """The ranking metric first, then accuracy, balanced accuracy and macro F1."""
         return list(dict.fromkeys([self.search["metric"], "accuracy", "balanced_accuracy", "f1_macro"]))
@@ -99,7 +104,7 @@ class SweepConfig:
         ``[search]`` strategy over ``[search.space]``, refitted by the metric."""
         s = self.search
         seed = s["seeds"][0]
-        grid_like = s["strategy"] in ("grid", "halving") and not self.has_distributions
+        grid_like = self.grid_like
         return LSTMSearchCV(LSTMClassifier(**self.model, random_state=seed),
                             param_grid=self.space if grid_like else None,
                             param_distributions=None if grid_like else self.space, search=s["strategy"],
@@ -348,10 +353,6 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
     s["space"] = space
     _check(source, "search.initial_points", s["initial_points"], list, lambda v: all(isinstance(p, dict) for p in v),
            "a list of tables of searched values, e.g. [{ learning_rate = 3e-3, dropout = 0.1 }]")
-    if s["initial_points"] and (s["strategy"] == "grid" or (
-            s["strategy"] == "halving" and all(isinstance(v, list) for v in space.values()))):
-        raise ValueError(f"{source}: search.initial_points is for random and bayes search (and halving over "
-                         "distributions); a grid already lists every candidate")
     if len(s["initial_points"]) > s["n_iter"]:
         raise ValueError(f"{source}: {len(s['initial_points'])} search.initial_points but search.n_iter = "
                          f"{s['n_iter']}; n_iter counts them")
@@ -371,6 +372,9 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
     if conf.has_distributions and s["strategy"] == "grid":
         raise ValueError(f"{source}: search.strategy = \"grid\" needs lists of choices; the space has "
                          "distributions, so use \"random\" or \"bayes\"")
+    if s["initial_points"] and conf.grid_like:
+        raise ValueError(f"{source}: search.initial_points is for random and bayes search (and halving over "
+                         "distributions); a grid already lists every candidate")
     if s["strategy"] == "halving" and "epochs" in space:
         raise ValueError(f"{source}: with strategy \"halving\" epochs is the resource: set model.epochs, "
                          "not search.space.epochs")

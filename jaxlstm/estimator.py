@@ -25,6 +25,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from jaxlstm import checkpoint, features, train
+from jaxlstm.metrics import offset_decisions
 from jaxlstm._checks import check_sequences
 from jaxlstm.inference import PREDICT_CHUNK, bucket, predict_chunked  # noqa: F401  (PREDICT_CHUNK: re-exported)
 from jaxlstm.model import ModelConfig
@@ -394,8 +395,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         offsets = getattr(self, "logit_offsets_", None)
         if offsets is None:
             return np.argmax(probs, axis=1)
-        logp = np.log(np.maximum(probs, np.finfo(np.float32).tiny)).astype(np.float32)
-        return np.argmax(logp + np.asarray(offsets, np.float32), axis=1)
+        return np.asarray(offset_decisions(probs, offsets))
 
     def save(self, path) -> None:
         """Write the fitted model as a pickle-free checkpoint (:mod:`jaxlstm.checkpoint`)."""

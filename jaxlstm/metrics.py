@@ -31,6 +31,7 @@ Array = jax.Array
 
 __all__ = [
     "fit_logit_offsets",
+    "offset_decisions",
     "LABEL_SCORERS",
     "confusion_matrix",
     "accuracy_score",
@@ -365,6 +366,15 @@ LABEL_SCORERS = ("accuracy", "balanced_accuracy", "f1_macro", "f1_weighted", "f1
 OFFSET_GRID = tuple(round(v, 2) for v in np.arange(-4.0, 4.0001, 0.1))
 
 
+def offset_decisions(y_prob: Array, offsets: Array) -> Array:
+    """The class each row chooses under per-class decision offsets:
+    ``argmax(log(y_prob) + offsets)`` in float32, probabilities floored at
+    the smallest normal float32 (a zero probability is a very negative log,
+    not ``-inf``). Zero offsets choose ``argmax(y_prob)``."""
+    logp = jnp.log(jnp.maximum(jnp.asarray(y_prob, jnp.float32), jnp.finfo(jnp.float32).tiny))
+    return jnp.argmax(logp + jnp.asarray(offsets, jnp.float32), -1)
+
+
 def fit_logit_offsets(y_true: Array, y_prob: Array, num_classes: int, metric: str = "balanced_accuracy",
                       where: Array | None = None, grid=OFFSET_GRID, rounds: int = 3) -> Array:
     """Per-class offsets ``o`` added to ``log(y_prob)`` before the argmax that
@@ -394,11 +404,10 @@ def fit_logit_offsets(y_true: Array, y_prob: Array, num_classes: int, metric: st
         raise ValueError(f"fit_logit_offsets needs a metric of predicted labels, one of {LABEL_SCORERS}; "
                          f"got {metric!r}")
     score = get_scorer(metric).fn
-    logp = jnp.log(jnp.maximum(jnp.asarray(y_prob, jnp.float32), jnp.finfo(jnp.float32).tiny))
     values = jnp.asarray(grid, jnp.float32)
 
     def evaluate(o):
-        return score(y_true, jax.nn.one_hot(jnp.argmax(logp + o, -1), num_classes), num_classes, where)
+        return score(y_true, jax.nn.one_hot(offset_decisions(y_prob, o), num_classes), num_classes, where)
 
     def step(i, o):
         c = 1 + i % (num_classes - 1)

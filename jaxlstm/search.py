@@ -21,6 +21,7 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
+import jax
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.model_selection import ParameterGrid, ParameterSampler, check_cv
@@ -28,7 +29,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from jaxlstm import bayes, halving
 from jaxlstm.estimator import LSTMClassifier, encode_labels, estimator_to_config, to_sequences
-from jaxlstm.metrics import LABEL_SCORERS, SCORERS, fit_logit_offsets
+from jaxlstm.metrics import LABEL_SCORERS, SCORERS, fit_logit_offsets, offset_decisions
 from jaxlstm.plan import expand_space, normalise, plan_members
 from jaxlstm.sweep import execute
 from jaxlstm.tabulate import cv_results, mean_scores, score_table
@@ -269,14 +270,13 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         key, n_classes = self._ranking_metric(), len(ctx["classes"])
         covered = np.isfinite(oof).all(1)
         probs = np.where(covered[:, None], oof, 1.0 / n_classes).astype(np.float32)
-        offsets = np.asarray(fit_logit_offsets(ctx["y"], probs, n_classes, key, where=covered))
+        offsets = np.asarray(_fit_offsets_jit(ctx["y"], probs, n_classes, key, where=covered))
         score = SCORERS[key].fn
         onehot = np.eye(n_classes, dtype=np.float32)
-        logp = np.log(np.maximum(probs, np.finfo(np.float32).tiny))
-        crossed = _cross_fitted_labels(ctx["y"], probs, logp, n_classes, key, covered)
+        crossed = _cross_fitted_labels(ctx["y"], probs, n_classes, key, covered)
         self.oof_score_ = {
             "before": float(score(ctx["y"], probs, n_classes, covered)),
-            "after": float(score(ctx["y"], onehot[np.argmax(logp + offsets, 1)], n_classes, covered)),
+            "after": float(score(ctx["y"], onehot[np.asarray(offset_decisions(probs, offsets))], n_classes, covered)),
             "cross_fitted": float("nan") if crossed is None else float(score(ctx["y"], onehot[crossed], n_classes,
                                                                               covered))}
         kept = self.post_hoc_offsets == "always" or self.oof_score_["cross_fitted"] > self.oof_score_["before"]
@@ -460,24 +460,28 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         return scorer(self.best_estimator_, X, y)
 
 
-def _cross_fitted_labels(y, probs, logp, n_classes: int, key: str, covered, k: int = 3) -> np.ndarray | None:
+# one compiled program per (classes, metric) for every offsets fit of a process: eager, its loop recompiles per call
+_fit_offsets_jit = jax.jit(fit_logit_offsets, static_argnames=("num_classes", "metric", "grid", "rounds"))
+
+
+def _cross_fitted_labels(y, probs, n_classes: int, key: str, covered, k: int = 3) -> np.ndarray | None:
     """Each covered row's label under offsets fitted (for ``key``) on the
-    other covered rows (``logp``: the log of ``probs``): ``k`` stratified
-    folds, shuffled with seed 0 -- what the offsets do on rows they were not
-    fitted on. ``None`` when there are fewer than ``2 * k`` covered rows."""
+    other covered rows: ``k`` stratified folds, shuffled with seed 0 -- what
+    the offsets do on rows they were not fitted on. ``None`` when there are
+    fewer than ``2 * k`` covered rows."""
     from sklearn.model_selection import StratifiedKFold
 
     rows = np.flatnonzero(covered)
     if len(rows) < 2 * k:
         return None
-    labels = logp.argmax(1)
+    labels = probs.argmax(1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # classes with fewer rows than folds
         for fit_rows, held in StratifiedKFold(k, shuffle=True, random_state=0).split(rows, y[rows]):
             where = np.zeros(len(y), bool)
             where[rows[fit_rows]] = True
-            offsets = np.asarray(fit_logit_offsets(y, probs, n_classes, key, where=where))
-            labels[rows[held]] = np.argmax(logp[rows[held]] + offsets, 1)
+            offsets = np.asarray(_fit_offsets_jit(y, probs, n_classes, key, where=where))
+            labels[rows[held]] = np.asarray(offset_decisions(probs[rows[held]], offsets))
     return labels
 
 

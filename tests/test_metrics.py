@@ -270,3 +270,14 @@ def test_fit_logit_offsets_raise_balanced_accuracy_on_imbalanced_multiclass_to_a
             assert balanced_accuracy_score(y[:500], np.argmax(logp + moved, 1)) <= after + 1e-12
     with pytest.raises(ValueError, match="needs a metric of predicted labels"):
         M.fit_logit_offsets(y, p, 4, "roc_auc_ovr")
+
+
+def test_offset_decisions_are_the_argmax_of_log_probabilities_plus_offsets():
+    rng = np.random.default_rng(5)
+    p = rng.dirichlet(np.ones(4), 200)
+    p[:5] = [1.0, 0.0, 0.0, 0.0]  # a zero probability: a very negative log, not -inf + offset = nan
+    o = np.array([0.0, 0.7, -0.4, 2.5])
+    ref = np.argmax(np.log(np.maximum(p, np.finfo(np.float32).tiny)) + o, 1)  # float64 NumPy
+    np.testing.assert_array_equal(M.offset_decisions(p.astype(np.float32), o), ref)
+    np.testing.assert_array_equal(M.offset_decisions(p, np.zeros(4)), p.argmax(1))
+    assert (np.asarray(M.offset_decisions(p[:5], [0.0, 90.0, 0.0, 0.0])) == 1).all()  # log(tiny) ~ -87.3
