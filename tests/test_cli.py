@@ -441,6 +441,24 @@ def test_messages_name_the_parameter_without_numpy_reprs(small_model, capsys):
     assert "digits has class(es) ['4', '5', '6', '7', '8', '9'] that the training data does not have" in err
 
 
+def test_bootstrap_scores_of_a_batch_of_resamples_equal_sklearns():
+    import numpy as np
+    from sklearn.metrics import accuracy_score, f1_score, recall_score
+
+    from jaxlstm.cli import _resample_scores
+
+    rng = np.random.default_rng(0)
+    t = rng.integers(0, 5, (40, 30))  # 40 resamples of 30 rows; class 4 is predicted but absent from y_true
+    p = np.where(rng.random((40, 30)) < 0.6, t, rng.integers(0, 6, (40, 30)))
+    t[t == 4], present = 0, [0, 1, 2, 3, 5]  # 5: a present class that some resamples lack
+    t[:20, 0] = 5
+    got = _resample_scores(t, p, present)
+    ref = [[accuracy_score(a, b), recall_score(a, b, labels=present, average="macro", zero_division=0),
+            f1_score(a, b, labels=present, average="macro", zero_division=0)] for a, b in zip(t, p, strict=True)]
+    np.testing.assert_allclose(got.T, ref, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(_resample_scores(t.T, p.T, present, axis=0), got, rtol=0, atol=1e-12)
+
+
 def test_test_report_has_support_per_class_and_bootstrap_intervals(small_model, tmp_path, capsys):
     import numpy as np
     from scipy.stats import bootstrap
