@@ -49,13 +49,15 @@ def scores(y_true, pred) -> dict:
                 f1_macro=f1_score(y_true, pred, average="macro"))
 
 
-def method(kind: str, seed: int, budget_minutes: float, name: str):
+def method(kind: str, seed: int, budget_minutes: float, name: str, max_length: int):
     if kind == "a":
         return LSTMClassifier(**BASE, random_state=seed)
     if kind == "b":
         return LSTMClassifier(**BASE, class_weight="balanced", random_state=seed)
     search = config.preset(name, budget_minutes=budget_minutes).make_search()
-    return search.set_params(random_state=seed, seeds=[seed], estimator__random_state=seed)
+    # as `jaxlstm sweep` does: its "channels" candidates read up to the longest train or test sequence
+    return search.set_params(random_state=seed, seeds=[seed], estimator__random_state=seed,
+                             estimator__max_length=max_length)
 
 
 def run(name: str, seeds, kinds, budget_minutes: float, rows_path: str | None) -> list[dict]:
@@ -69,7 +71,7 @@ def run(name: str, seeds, kinds, budget_minutes: float, rows_path: str | None) -
     out = []
     for kind in kinds:
         for seed in seeds:
-            est = method(kind, seed, budget_minutes, name)
+            est = method(kind, seed, budget_minutes, name, int(max(train.lengths.max(), test.lengths.max())))
             t0 = time.perf_counter()
             pred = est.fit(sequences(train), names[train.y]).predict(sequences(test))
             seconds = time.perf_counter() - t0

@@ -318,6 +318,8 @@ def _cmd_sweep(args) -> int:
     labels = np.array(data.class_names)
     metric, scoring, strategy = conf.search["metric"], conf.scoring, conf.search["strategy"]
     search = conf.make_search(out_dir=os.path.join(out, "sweep"), verbose=0 if args.quiet else 1)
+    if search.estimator.max_length is None:  # a "channels" model must read the test file's longest sequence too
+        search.estimator.set_params(max_length=int(max(np.max(train.lengths), np.max(test.lengths))))
     say(f"sweep {conf.source}: {strategy} search on {data.name} ({len(train.y)} train / {len(test.y)} test "
         f"sequences, {data.num_classes} classes), {conf.search['cv']}-fold CV, metric {metric}; output {out}/")
     search.fit(_sequences(train), labels[train.y])

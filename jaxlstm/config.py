@@ -152,7 +152,8 @@ batch_size = 32
 # conv_filters = []           # an LSTM-FCN branch, e.g. [128, 256, 128]
 # conv_kernel_sizes = []      # e.g. [8, 5, 3]
 # lstm_over = "time"          # or "channels" (MLSTM-FCN)
-# max_length = 100            # longest sequence a "channels" model reads (omit: the longest seen)
+# max_length = 100            # longest sequence a "channels" model reads (omit: the longest of the
+#                             # training and test data); unused by "time" models
 # n_ensemble = 1              # the refitted best model as an ensemble of this many seeds
 # features = { rolling_mean = [5, 20], rolling_std = [20], diff = true, events = [[0, 0.5]] }
 #                             # temporal features the LSTM reads (events: steps since channel 0 > 0.5)
@@ -244,7 +245,7 @@ def preset_text(train: str = "digits_imbalanced", *, test: str = "", metric: str
                 budget_minutes: float = 10) -> str:
     """The default search as a TOML config (what ``jaxlstm sweep FILE`` runs
     and prints): Bayesian search over the LSTM with and without LSTM-FCN's
-    convolutional branch, learning rate, dropout, class-weight exponent,
+    convolutional branch, over time steps or over channels (``lstm_over``), learning rate, dropout, class-weight exponent,
     logit adjustment, balanced sampling and epochs, 3-fold CV ranked by ``metric``,
     starting from four fixed candidates (``initial_points``), within
     ``budget_minutes``; the best refitted as an ensemble of 3."""

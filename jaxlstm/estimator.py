@@ -138,6 +138,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         shuffle (the LSTM reads each channel's whole series as one step).
       max_length: longest sequence a ``"channels"`` model accepts (``None``:
         the longest training sequence); predicting longer ones is an error.
+        Unused by ``"time"`` models, so that a search over ``lstm_over`` can
+        set it once for the channels candidates.
       features: temporal features the network reads instead of the raw
         channels -- a :class:`~jaxlstm.features.TemporalFeatures` or a dict
         of its fields, e.g. ``{"rolling_mean": [5, 20], "rolling_std": [20],
@@ -279,7 +281,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
 
     def _max_length(self, lengths: np.ndarray) -> int | None:
         if self.lstm_over != "channels":
-            return self.max_length  # ModelConfig rejects a max_length it would not use
+            return None  # unused over time (as in a sweep's static groups)
         return int(np.max(lengths)) if self.max_length is None else int(self.max_length)
 
     def _read_X(self, X, reset: bool):

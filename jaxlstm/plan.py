@@ -115,6 +115,8 @@ def normalise(cfg: Mapping) -> dict:
     probe = ModelConfig(1, 2, conv_filters=c["conv_filters"], conv_kernel_sizes=c["conv_kernel_sizes"])
     c["conv_filters"], c["conv_kernel_sizes"] = probe.conv_filters, probe.conv_kernel_sizes  # hashable, filled in
     c["features"] = as_temporal_features(c["features"])  # hashable: a static key
+    if c["lstm_over"] != "channels":
+        c["max_length"] = None  # unused over time: neither a group of its own nor another member hash
     c["epochs"] = int(c["epochs"])
     c["batch_size"] = int(c["batch_size"])
     return c
