@@ -3,12 +3,29 @@ import os
 import pytest
 
 
+@pytest.fixture(scope="session")
+def _run_cache_dir(tmp_path_factory) -> str:
+    """This test run's compilation cache: a folder in its temp root, shared by
+    the xdist workers; the user's cache (``~/.cache/jaxlstm``) is left alone."""
+    base = tmp_path_factory.getbasetemp()
+    path = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "xla-cache"
+    path.mkdir(exist_ok=True)
+    return str(path)
+
+
 @pytest.fixture(autouse=True)
-def _no_user_compilation_cache(monkeypatch):
-    """Tests compile fresh and leave the user's compilation cache alone
-    (an empty ``JAXLSTM_CACHE_DIR`` turns the cache off), unless one is set."""
+def _one_compilation_cache_per_run(monkeypatch, _run_cache_dir):
+    """A program that several tests compile (the same small model trained in
+    many files; a CLI run and its rerun in a fresh process) is compiled once
+    per run and read from this run's persistent cache after that, in this
+    process and in the subprocesses tests start (they read
+    ``JAXLSTM_CACHE_DIR``). A ``JAXLSTM_CACHE_DIR`` set by the caller wins
+    (empty: no cache)."""
+    from jaxlstm.cache import enable_compilation_cache
+
     if "JAXLSTM_CACHE_DIR" not in os.environ:
-        monkeypatch.setenv("JAXLSTM_CACHE_DIR", "")
+        monkeypatch.setenv("JAXLSTM_CACHE_DIR", _run_cache_dir)
+    enable_compilation_cache(min_compile_time_secs=0)
 
 
 @pytest.fixture(autouse=True, scope="module")

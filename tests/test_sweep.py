@@ -133,7 +133,9 @@ SCRIPT = textwrap.dedent("""
     import numpy as np
     sys.path.insert(0, {root!r})
     from tests.test_sweep import X, L, Y
+    from jaxlstm import enable_compilation_cache
     from jaxlstm.sweep import run_sweep
+    enable_compilation_cache()  # this test run's ($JAXLSTM_CACHE_DIR): the rerun reads what the first run compiled
     space = {{"hidden_sizes": [(8,)], "batch_size": [16], "learning_rate": [1e-3, 3e-3, 1e-2, 3e-2],
               "dropout": [0.0, 0.1], "epochs": [3]}}
     r = run_sweep(X, Y, L, space=space, cv=3, seeds=(0,), scoring=("f1_macro",), out_dir=sys.argv[1],
