@@ -291,11 +291,15 @@ def test_sweep_scores_a_test_file_by_class_name(tmp_path, capsys):
     xt, yt = _train_test_files(tmp_path)
     keep = yt != "0"  # the test file has no "0": its codes for "1".."3" are 0..2
     np.savez(tmp_path / "test.npz", X=xt[keep], y=yt[keep])
-    cfg = tmp_path / "s.toml"
-    cfg.write_text(SWEEP_FILES.format(train=tmp_path / "train.npz", test=tmp_path / "test.npz"))
+    train = np.load(tmp_path / "train.npz")  # training sequences of 7 steps, test sequences of 8
+    np.savez(tmp_path / "train.npz", X=train["X"], y=train["y"], lengths=np.full(len(train["y"]), 7))
+    cfg = tmp_path / "s.toml"  # an LSTM over channels reads each channel's series: it is sized for the test too
+    cfg.write_text(SWEEP_FILES.format(train=tmp_path / "train.npz", test=tmp_path / "test.npz")
+                   .replace("hidden_sizes = 8", "hidden_sizes = 8\nlstm_over = \"channels\""))
     assert main(["sweep", str(cfg), "--out", str(tmp_path / "run"), "--quiet", "--no-plots"]) == 0
     report = json.loads((tmp_path / "run" / "test_report.json").read_text())["test"]
     best = LSTMClassifier.load(tmp_path / "run" / "best_model.jaxlstm")
+    assert best.model_config_.lstm_over == "channels" and best.model_config_.max_length == 8
     pred = best.predict(list(xt[keep]))
     assert report["accuracy"] == pytest.approx(accuracy_score(yt[keep], pred))
     assert report["confusion_matrix"] == confusion_matrix(yt[keep], pred, labels=["0", "1", "2", "3"]).tolist()

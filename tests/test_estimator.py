@@ -186,6 +186,8 @@ def test_ensemble_is_the_mean_of_its_members_and_round_trips(tmp_path):
     np.testing.assert_allclose(ck.predict_proba(xs, ls), p, atol=1e-6)
     with pytest.raises(ValueError, match="max_length=8"):
         ens.predict([np.zeros((9, 3), np.float32)])
+    # max_length is unused over time, so a search over lstm_over can set it once
+    assert LSTMClassifier(**SMALL, max_length=12).fit(SEQS, Y).model_config_.max_length is None
     with pytest.raises(ValueError, match="n_ensemble"):
         LSTMClassifier(**SMALL, n_ensemble=0).fit(SEQS, Y)
     s = LSTMSearchCV(LSTMClassifier(**SMALL, n_ensemble=2), {"conv_filters": [(4, 4)]}, cv=2).fit(SEQS, Y)

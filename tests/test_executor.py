@@ -136,3 +136,16 @@ def test_past_its_deadline_the_executor_starts_no_chunk_but_finishes_until_done(
     for i in index[0]:
         np.testing.assert_allclose(first.rows[i]["val_probs"]["4"], whole.rows[i]["val_probs"]["4"], atol=1e-6)
     assert _run(members, deadline=time.monotonic() + 600).skipped == 0
+
+
+def test_max_length_is_part_of_a_channels_group_only():
+    """A search over lstm_over sets max_length once: "time" members ignore it
+    (one static group, the member hashes of a run without it), "channels"
+    members are grouped by it."""
+    over_time = [normalise({**c, "max_length": 9}) for c in CONFIGS]
+    assert over_time == CONFIGS
+    assert plan_members(over_time, len(FOLDS), [0]) == plan_members(CONFIGS, len(FOLDS), [0])
+    channels = normalise({**CONFIGS[0], "lstm_over": "channels", "max_length": 9})
+    assert channels["max_length"] == 9
+    groups = {m.static for m in plan_members([channels, {**channels, "max_length": 7}], len(FOLDS), [0])[0]}
+    assert len(groups) == 2
