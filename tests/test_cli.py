@@ -568,10 +568,11 @@ def test_the_default_search_on_a_data_file_prints_its_config_and_runs_it(tmp_pat
     assert conf.search["metric"] == "balanced_accuracy" and conf.space["conv_filters"] == [(), (64, 128, 64)]
     assert {"learning_rate", "dropout", "class_weight", "logit_adjust_tau", "sampling_exponent", "epochs"} < set(conf.space)
     assert "focal_gamma" not in conf.space  # dominated by the first candidates' remedies (RESULTS.md)
-    first = conf.search["initial_points"]  # tried first: LSTM-FCN + logit adjustment, then (a)'s plain LSTM
-    assert first[0] == {"conv_filters": (64, 128, 64), "learning_rate": 3e-3, "dropout": 0.0, "class_weight": 0.0,
-                        "logit_adjust_tau": 1.0, "sampling_exponent": 0.0, "epochs": 60}
-    assert first[1]["conv_filters"] == () and first[1]["logit_adjust_tau"] == 0 and len(first) == 4
+    first = conf.search["initial_points"]  # tried first: LSTM-FCN + logit adjustment over channels, then over time
+    assert first[0] == {"conv_filters": (64, 128, 64), "lstm_over": "channels", "learning_rate": 3e-3, "dropout": 0.0,
+                        "class_weight": 0.0, "logit_adjust_tau": 1.0, "sampling_exponent": 0.0, "epochs": 60}
+    assert first[1] == {**first[0], "lstm_over": "time"} and conf.space["lstm_over"] == ["time", "channels"]
+    assert first[2]["conv_filters"] == () and first[2]["logit_adjust_tau"] == 0 and len(first) == 5  # (a)'s LSTM
     search = conf.make_search()
     assert search.refit == "balanced_accuracy" and search.max_time == 180 and search.estimator.n_ensemble == 3
     assert search.post_hoc_offsets is True
