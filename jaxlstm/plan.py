@@ -167,8 +167,9 @@ def freeze(v):
 def plan_members(configs: Sequence[Mapping], n_folds: int, seeds: Sequence[int], start=None, offset: int = 0
                  ) -> tuple[list[Member], list[list[int]]]:
     """The unique members that train normalised ``configs`` on every fold and
-    seed, and for each configuration the indices of its members in split
-    order (``fold * len(seeds) + seed index``).
+    seed, in the order of the first configuration that needs each, and for
+    each configuration the indices of its members in split order
+    (``fold * len(seeds) + seed index``).
 
     Configurations that differ only in ``epochs`` share members: one run of
     the group's largest ``epochs``, read at each. With ``start`` (one list of
@@ -183,15 +184,14 @@ def plan_members(configs: Sequence[Mapping], n_folds: int, seeds: Sequence[int],
         longest[static] = max(longest.get(static, 0), c["epochs"])
         read_at.setdefault((static, dyn), set()).add(offset + c["epochs"])
     members, at = [], {}
-    for static in longest:  # group by group, in the order the configurations name them
-        for ci, (st, dyn) in enumerate(keys):
-            for split in range(n_folds * len(seeds)):
-                fold, s = divmod(split, len(seeds))
-                key = (st, dyn, fold, seeds[s])
-                if st == static and key not in at:
-                    at[key] = len(members)
-                    members.append(Member(st, dyn, fold, seeds[s], longest[st], tuple(sorted(read_at[st, dyn])),
-                                          None if start is None else start[ci][split], offset))
+    for ci, (st, dyn) in enumerate(keys):  # in the order of the configurations (the executor runs them so)
+        for split in range(n_folds * len(seeds)):
+            fold, s = divmod(split, len(seeds))
+            key = (st, dyn, fold, seeds[s])
+            if key not in at:
+                at[key] = len(members)
+                members.append(Member(st, dyn, fold, seeds[s], longest[st], tuple(sorted(read_at[st, dyn])),
+                                      None if start is None else start[ci][split], offset))
     index = [[at[(st, dyn, split // len(seeds), seeds[split % len(seeds)])] for split in range(n_folds * len(seeds))]
              for st, dyn in keys]
     return members, index

@@ -225,7 +225,10 @@ def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int
     ones are read back. ``progress``: a bar named and counted by ``label``.
     ``deadline`` (a :func:`time.monotonic` value): no chunk starts after it,
     except while a member of ``until_done`` (indices) is still untrained; the
-    members left have ``None`` rows (``skipped``). With several processes,
+    members left have ``None`` rows (``skipped``). Chunks run in the order of
+    their first member, so under a deadline the members listed first (a
+    search's ``initial_points``, in order) train first, whichever compiled
+    program each needs. With several processes,
     process 0's clock decides for all.
 
     Raises:
@@ -254,25 +257,27 @@ def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int
     out = Execution(rows, resumed=resumed)
     try:
         with progress_mod.Progress(total, *label, enabled=show and total > 0) as bar:
-            for tcfg, todo, size in plan:
-                for start in range(0, len(todo), size):
-                    chunk = todo[start : start + size]
-                    if deadline is not None and _past(deadline) and all(rows[i] is not None for i in until_done):
-                        out.skipped = sum(r is None for r in rows)
-                        return out
-                    bar.begin_step(len(chunk) * tcfg.epochs, tcfg.epochs)
-                    t0 = time.perf_counter()
-                    new, c_s, exec_s = _run_chunk(data, mesh, num_classes, tcfg, [members[i] for i in chunk], size,
-                                                  idx, keep_state, keep_model)
-                    out.compile_s += c_s
-                    out.run_s += time.perf_counter() - t0 - c_s
-                    for i, row in zip(chunk, new, strict=True):
-                        m = members[i]
-                        row.update(static=_plain(dict(m.static)), dyn=_plain(dict(m.dyn)), fold=m.fold, seed=m.seed,
-                                   hash=hashes[i], fit_time=exec_s / len(chunk))
-                        rows[i] = row
-                    _append(out_dir, fingerprint, new)
-                    bar.end_step()
+            # by first member, not group by group: a later group's first members must not wait behind an
+            # earlier group's last ones (a deadline would cut them off; the programs are compiled once either way)
+            chunks = sorted(((tcfg, todo[s : s + size], size) for tcfg, todo, size in plan
+                             for s in range(0, len(todo), size)), key=lambda t: t[1][0])
+            for tcfg, chunk, size in chunks:
+                if deadline is not None and _past(deadline) and all(rows[i] is not None for i in until_done):
+                    out.skipped = sum(r is None for r in rows)
+                    return out
+                bar.begin_step(len(chunk) * tcfg.epochs, tcfg.epochs)
+                t0 = time.perf_counter()
+                new, c_s, exec_s = _run_chunk(data, mesh, num_classes, tcfg, [members[i] for i in chunk], size,
+                                              idx, keep_state, keep_model)
+                out.compile_s += c_s
+                out.run_s += time.perf_counter() - t0 - c_s
+                for i, row in zip(chunk, new, strict=True):
+                    m = members[i]
+                    row.update(static=_plain(dict(m.static)), dyn=_plain(dict(m.dyn)), fold=m.fold, seed=m.seed,
+                               hash=hashes[i], fit_time=exec_s / len(chunk))
+                    rows[i] = row
+                _append(out_dir, fingerprint, new)
+                bar.end_step()
     except KeyboardInterrupt:
         raise SweepInterrupted(sum(r is not None for r in rows), len(members),
                                _members_path(out_dir) if out_dir is not None else None) from None

@@ -138,6 +138,22 @@ def test_past_its_deadline_the_executor_starts_no_chunk_but_finishes_until_done(
     assert _run(members, deadline=time.monotonic() + 600).skipped == 0
 
 
+def test_under_a_deadline_members_train_in_the_order_given_across_compiled_programs():
+    """Chunks run by their first member, not group by group: a search's
+    second initial point (another program: 7 units) trains before a
+    later candidate that shares the first one's program."""
+    import time
+
+    a, b = CONFIGS
+    members, index = plan_members([a, {**a, "hidden_sizes": (7,)}, b], len(FOLDS), [0])  # 0 and 2: one program
+    late = time.monotonic() - 1.0
+    run = _run(members, deadline=late, until_done=index[0] + index[1])
+    assert [r is None for r in run.rows] == [False] * 4 + [True] * 2 and run.skipped == 2
+    alone = _run(members[2:4])
+    for i in index[1]:
+        np.testing.assert_allclose(run.rows[i]["val_probs"]["4"], alone.rows[i - 2]["val_probs"]["4"], atol=1e-6)
+
+
 def test_max_length_is_part_of_a_channels_group_only():
     """A search over lstm_over sets max_length once: "time" members ignore it
     (one static group, the member hashes of a run without it), "channels"
