@@ -13,7 +13,9 @@ Per dataset and seed, fitted on the train split and scored on the test split:
 Accuracy, balanced accuracy (= macro recall) and macro F1 on the test split;
 wall time of fit + predict (compilation included). UCR datasets need the
 ``ucr`` extra, JapaneseVowels the ``aeon`` extra. Rows are appended to
-``--rows FILE`` (JSON lines) as they finish, so a stopped run keeps them.
+``--rows FILE`` (JSON lines) as they finish, so a stopped run keeps them;
+each keeps its test predictions (``y_pred``, class names in test-split order),
+so methods can later be compared row by row on the same test split.
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ def run(name: str, seeds, kinds, budget_minutes: float, rows_path: str | None) -
             pred = est.fit(sequences(train), names[train.y]).predict(sequences(test))
             seconds = time.perf_counter() - t0
             row = dict(dataset=name, method=kind, seed=seed, seconds=seconds,
-                       **scores(y_true, pred))
+                       **scores(y_true, pred), y_pred=[str(p) for p in pred])  # for paired comparisons later
             if kind == "c":
                 row["best_params"] = {k: (v if isinstance(v, (int, float, str)) else str(v))
                                       for k, v in est.best_params_.items()}
