@@ -247,10 +247,11 @@ def preset_text(train: str = "digits_imbalanced", *, test: str = "", metric: str
                 budget_minutes: float = 10) -> str:
     """The default search as a TOML config (what ``jaxlstm sweep FILE`` runs
     and prints): Bayesian search over the LSTM with and without LSTM-FCN's
-    convolutional branch, over time steps or over channels (``lstm_over``), learning rate, dropout, class-weight exponent,
-    logit adjustment, balanced sampling and epochs, 3-fold CV ranked by ``metric``,
-    starting from five fixed candidates (``initial_points``), within
-    ``budget_minutes``; the best refitted as an ensemble of 3."""
+    convolutional branch, over time steps or over channels (``lstm_over``),
+    learning rate, dropout, class-weight exponent, logit adjustment, balanced
+    sampling and epochs, 3-fold CV ranked by ``metric``, starting from five
+    fixed candidates (``initial_points``), within ``budget_minutes``; the best
+    refitted as an ensemble of 3."""
     return PRESET.format(train=json.dumps(str(train)), test=json.dumps(str(test)), metric=json.dumps(metric),
                          budget=repr(float(budget_minutes)))
 
