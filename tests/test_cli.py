@@ -572,7 +572,10 @@ def test_the_default_search_on_a_data_file_prints_its_config_and_runs_it(tmp_pat
     assert first[0] == {"conv_filters": (64, 128, 64), "lstm_over": "channels", "learning_rate": 3e-3, "dropout": 0.0,
                         "class_weight": 0.0, "logit_adjust_tau": 1.0, "sampling_exponent": 0.0, "epochs": 60}
     assert first[1] == {**first[0], "lstm_over": "time"} and conf.space["lstm_over"] == ["time", "channels"]
-    assert first[2]["conv_filters"] == () and first[2]["logit_adjust_tau"] == 0 and len(first) == 5  # (a)'s LSTM
+    # then LSTM-FCN over channels trained long: one 200-epoch run, scored after 100 and 200 too
+    assert first[2] == {**first[0], "logit_adjust_tau": 0.0, "epochs": 200} and first[3] == {**first[2], "epochs": 100}
+    assert first[4]["conv_filters"] == () and first[4]["logit_adjust_tau"] == 0 and len(first) == 7  # (a)'s LSTM
+    assert conf.space["epochs"] == [20, 40, 60, 100, 200]
     search = conf.make_search()
     assert search.refit == "balanced_accuracy" and search.max_time == 180 and search.estimator.n_ensemble == 3
     assert search.post_hoc_offsets is True
@@ -583,9 +586,10 @@ def test_the_default_search_on_a_data_file_prints_its_config_and_runs_it(tmp_pat
         assert msg in capsys.readouterr().err
 
     # run it, made small: one Bayesian round of 2 candidates, 2 epochs
-    small = (config.PRESET.replace("epochs = 60", "epochs = 2").replace("[20, 40, 60]", "[1, 2]")
+    small = (config.PRESET.replace("epochs = 60", "epochs = 2").replace("[20, 40, 60, 100, 200]", "[1, 2]")
              .replace("[64, 128, 64]", "[4, 4]").replace("hidden_sizes = [64]", "hidden_sizes = [4]")
-             .replace("batch_size = 8", "batch_size = 2").replace("epochs = 40", "epochs = 1"))
+             .replace("batch_size = 8", "batch_size = 2").replace("epochs = 40", "epochs = 1")
+             .replace("epochs = 200", "epochs = 2").replace("epochs = 100", "epochs = 1"))
     monkeypatch.setattr(config, "PRESET", small)
     d = datasets.load_digits_imbalanced()
     rows = np.r_[np.where(d.y == 0)[0][:24], np.where(d.y == 1)[0][:9], np.where(d.y == 2)[0][:15]]
