@@ -172,7 +172,9 @@ def plan_members(configs: Sequence[Mapping], n_folds: int, seeds: Sequence[int],
     (``fold * len(seeds) + seed index``).
 
     Configurations that differ only in ``epochs`` share members: one run of
-    the group's largest ``epochs``, read at each. With ``start`` (one list of
+    their largest ``epochs``, read at each. Other configurations of the same
+    compiled program train their own ``epochs``, not the program's largest
+    (the executor compiles one program per epoch count). With ``start`` (one list of
     split states per configuration), every member continues from its state,
     trained ``offset`` epochs, for the configuration's ``epochs`` more.
     """
@@ -180,9 +182,9 @@ def plan_members(configs: Sequence[Mapping], n_folds: int, seeds: Sequence[int],
             for c in configs]
     longest: dict[tuple, int] = {}
     read_at: dict[tuple, set] = {}
-    for (static, dyn), c in zip(keys, configs):
-        longest[static] = max(longest.get(static, 0), c["epochs"])
-        read_at.setdefault((static, dyn), set()).add(offset + c["epochs"])
+    for key, c in zip(keys, configs):
+        longest[key] = max(longest.get(key, 0), c["epochs"])
+        read_at.setdefault(key, set()).add(offset + c["epochs"])
     members, at = [], {}
     for ci, (st, dyn) in enumerate(keys):  # in the order of the configurations (the executor runs them so)
         for split in range(n_folds * len(seeds)):
@@ -190,7 +192,7 @@ def plan_members(configs: Sequence[Mapping], n_folds: int, seeds: Sequence[int],
             key = (st, dyn, fold, seeds[s])
             if key not in at:
                 at[key] = len(members)
-                members.append(Member(st, dyn, fold, seeds[s], longest[st], tuple(sorted(read_at[st, dyn])),
+                members.append(Member(st, dyn, fold, seeds[s], longest[st, dyn], tuple(sorted(read_at[st, dyn])),
                                       None if start is None else start[ci][split], offset))
     index = [[at[(st, dyn, split // len(seeds), seeds[split % len(seeds)])] for split in range(n_folds * len(seeds))]
              for st, dyn in keys]

@@ -62,7 +62,13 @@ def test_epoch_counts_share_one_run_and_states_are_not_streamed(tmp_path):
     configs = [{**CONFIGS[0], "epochs": e} for e in (1, 3)] + [CONFIGS[1]]
     members, index = plan_members(configs, len(FOLDS), [0])
     assert len(members) == 4 and index[0] == index[1] == [0, 1] and index[2] == [2, 3]
-    assert [(m.epochs, m.read_at) for m in members] == [(4, (1, 3))] * 2 + [(4, (4,))] * 2
+    # each configuration's run is as long as it needs, not its program's longest (4): configuration 0 trains 3
+    assert [(m.epochs, m.read_at) for m in members] == [(3, (1, 3))] * 2 + [(4, (4,))] * 2
+    run = _run(members)
+    assert [len(r["history"]["train_loss"]) for r in run.rows] == [3, 3, 4, 4]
+    alone = _run(plan_members([configs[1]], len(FOLDS), [0])[0])
+    for a, b in zip(run.rows[:2], alone.rows, strict=True):
+        np.testing.assert_allclose(a["val_probs"]["3"], b["val_probs"]["3"], atol=1e-6)
     start = Member(*members[0][:5], read_at=(5,), start=object(), offset=4)
     with pytest.raises(ValueError, match="continued members and states are not stored"):
         _run([start], out_dir=tmp_path)
