@@ -9,7 +9,7 @@ Per dataset and seed, fitted on the train split and scored on the test split:
   (a) ``LSTMClassifier(units=64, epochs=40, learning_rate=3e-3)``, unweighted;
   (b) the same with ``class_weight="balanced"`` (the tutorial's remedy);
   (c) the default search (``jaxlstm sweep FILE``: :func:`jaxlstm.config.preset`
-      with ``--budget-minutes``), refitted as its 3-seed ensemble.
+      with ``--budget-minutes``), refitted as its 3-seed ensemble (seed s: models 3s, 3s+1, 3s+2).
 Accuracy, balanced accuracy (= macro recall) and macro F1 on the test split;
 wall time of fit + predict (compilation included). UCR datasets need the
 ``ucr`` extra, JapaneseVowels the ``aeon`` extra. Rows are appended to
@@ -57,8 +57,12 @@ def method(kind: str, seed: int, budget_minutes: float, name: str, max_length: i
     if kind == "b":
         return LSTMClassifier(**BASE, class_weight="balanced", random_state=seed)
     search = config.preset(name, budget_minutes=budget_minutes).make_search()
-    # as `jaxlstm sweep` does: its "channels" candidates read up to the longest train or test sequence
-    return search.set_params(random_state=seed, seeds=[seed], estimator__random_state=seed,
+    # Seed s trains its CV members and its refitted ensemble from seed s * n_ensemble (the ensemble takes
+    # that seed and the next ones): seeds 0, 1, 2 refit disjoint ensembles (0-2, 3-5, 6-8), not ones sharing
+    # two of three models. As `jaxlstm sweep` does, its "channels" candidates read up to the longest train
+    # or test sequence.
+    first = seed * int(search.estimator.n_ensemble)
+    return search.set_params(random_state=seed, seeds=[first], estimator__random_state=first,
                              estimator__max_length=max_length)
 
 
