@@ -252,7 +252,7 @@ def preset_text(train: str = "digits_imbalanced", *, test: str = "", metric: str
     and prints): Bayesian search over the LSTM with and without LSTM-FCN's
     convolutional branch, over time steps or over channels (``lstm_over``),
     learning rate, dropout, class-weight exponent, logit adjustment, balanced
-    sampling and epochs, 3-fold CV ranked by ``metric``, starting from five
+    sampling and epochs, 3-fold CV ranked by ``metric``, starting from seven
     fixed candidates (``initial_points``), within ``budget_minutes``; the best
     refitted as an ensemble of 3."""
     return PRESET.format(train=json.dumps(str(train)), test=json.dumps(str(test)), metric=json.dumps(metric),
