@@ -30,6 +30,7 @@ import numpy as np
 Array = jax.Array
 
 __all__ = [
+    "ensemble_selection",
     "fit_logit_offsets",
     "offset_decisions",
     "LABEL_SCORERS",
@@ -417,6 +418,51 @@ def fit_logit_offsets(y_true: Array, y_prob: Array, num_classes: int, metric: st
         return o.at[c].set(jnp.where(best > evaluate(o), candidate, o[c]))
 
     return jax.lax.fori_loop(0, rounds * (num_classes - 1), step, jnp.zeros(num_classes, jnp.float32))
+
+
+def ensemble_selection(y_true: Array, y_probs: Array, num_classes: int, metric: str = "balanced_accuracy",
+                       picks: int = 5, first: int = 0, where: Array | None = None) -> Array:
+    """How many times each model enters a soft-voting ensemble chosen by
+    Caruana et al.'s ensemble selection (ICML 2004): greedy forward
+    selection with replacement on held-out (e.g. out-of-fold) probabilities.
+    From model ``first`` alone, each of ``picks - 1`` steps adds the model
+    whose addition to the average of the picked ones scores highest on
+    ``metric`` (ties: the lower log loss, then the lower index); the result
+    is the step of the path that scored highest, by ``metric`` then log loss
+    (the earliest among equals). Weights are ``counts / counts.sum()``.
+    Pure and jit-able (``num_classes``, ``metric``, ``picks`` static).
+
+    Args:
+      y_true: ``Int[n]``; y_probs: ``Float[model, n, C]``; where: ``Bool[n]``
+        rows to use; first: the model to start from (the best alone, say).
+    Returns:
+      ``Int[model]`` counts, summing to at most ``picks``.
+    Raises:
+      ValueError: an unknown ``metric`` or ``picks < 1``.
+    """
+    if int(picks) < 1:
+        raise ValueError(f"picks must be an integer >= 1, got {picks!r}")
+    score = get_scorer(metric).fn
+    probs = jnp.asarray(y_probs, jnp.float32)
+
+    def quality(p):  # (metric, -log loss): compared lexicographically
+        return score(y_true, p, num_classes, where), -log_loss(y_true, p, where)
+
+    def better(a, b):
+        return (a[0] > b[0]) | ((a[0] == b[0]) & (a[1] > b[1]))
+
+    def step(k, carry):
+        counts, total, best_counts, best = carry
+        s, ll = jax.vmap(lambda p: quality((total + p) / (k + 1)))(probs)
+        i = jnp.argmax(jnp.where(s == jnp.max(s), ll, -jnp.inf))  # argmax: the first of equals
+        counts, total = counts.at[i].add(1), total + probs[i]
+        win = better((s[i], ll[i]), best)
+        return counts, total, jnp.where(win, counts, best_counts), jax.tree.map(
+            lambda new, old: jnp.where(win, new, old), (s[i], ll[i]), best)
+
+    counts = jnp.zeros(probs.shape[0], jnp.int32).at[first].set(1)
+    start = (counts, probs[first], counts, quality(probs[first]))
+    return jax.lax.fori_loop(1, int(picks), step, start)[2]
 
 
 def get_scorer(name: str) -> Scorer:

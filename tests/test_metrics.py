@@ -281,3 +281,51 @@ def test_offset_decisions_are_the_argmax_of_log_probabilities_plus_offsets():
     np.testing.assert_array_equal(M.offset_decisions(p.astype(np.float32), o), ref)
     np.testing.assert_array_equal(M.offset_decisions(p, np.zeros(4)), p.argmax(1))
     assert (np.asarray(M.offset_decisions(p[:5], [0.0, 90.0, 0.0, 0.0])) == 1).all()  # log(tiny) ~ -87.3
+
+
+def _selection_reference(y, probs, metric, picks, first):
+    """Caruana et al.'s greedy forward selection with replacement in float64
+    NumPy with scikit-learn's metric: candidates compared by (metric, -log
+    loss), the first of equals; the best step of the path kept."""
+    def quality(counts):
+        p = sum(c * probs[i] for i, c in counts.items()) / sum(counts.values())
+        return metric(y, p), -skm.log_loss(y, p, labels=range(probs.shape[2]))
+
+    counts = {first: 1}
+    best = (quality(counts), dict(counts))
+    for _ in range(picks - 1):
+        trials = [quality({**counts, i: counts.get(i, 0) + 1}) for i in range(len(probs))]
+        i = max(range(len(probs)), key=lambda i: (trials[i], -i))
+        q = trials[i]
+        counts[i] = counts.get(i, 0) + 1
+        if q > best[0]:
+            best = (q, dict(counts))
+    out = np.zeros(len(probs), int)
+    for i, c in best[1].items():
+        out[i] = c
+    return out
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("n", [90, 20])
+def test_ensemble_selection_is_caruanas_greedy_selection(seed, n):
+    """Against a float64 NumPy + scikit-learn reference on noisy models of an
+    imbalanced 3-class problem, with balanced accuracy (on 20 rows its ties
+    are common, so log loss decides) and ROC-AUC; jitted; one pick is the
+    first model alone."""
+    r = np.random.default_rng(seed)
+    y = np.r_[0, 1, 2, r.choice(3, size=n - 3, p=[0.6, 0.3, 0.1])]
+    logits = 1.2 * np.eye(3)[y][None] + r.normal(size=(6, n, 3)) * r.uniform(0.8, 2.0, size=(6, 1, 1))
+    probs = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    first = int(r.integers(6))
+    bal = lambda t, p: skm.balanced_accuracy_score(t, p.argmax(1))
+    auc = lambda t, p: skm.roc_auc_score(t, p, multi_class="ovr")
+    for name, ref in (("balanced_accuracy", bal), ("roc_auc_ovr", auc)):
+        got = jax.jit(M.ensemble_selection, static_argnames=("num_classes", "metric", "picks"))(
+            y, probs.astype(np.float32), 3, name, 5, first)
+        np.testing.assert_array_equal(got, _selection_reference(y, probs, ref, 5, first), err_msg=name)
+    only = np.zeros(6, int)
+    only[first] = 1
+    np.testing.assert_array_equal(M.ensemble_selection(y, probs, 3, picks=1, first=first), only)
+    with pytest.raises(ValueError, match="picks must be an integer >= 1"):
+        M.ensemble_selection(y, probs, 3, picks=0)
