@@ -5,7 +5,9 @@ payload, Flax's msgpack serialisation of plain data: the parameters (NumPy
 arrays), the :class:`~jaxlstm.model.ModelConfig`, the normalisation
 statistics, the class names and a JSON-able ``meta`` dict (hyperparameters,
 scores, versions). Loading runs no code from the file; a truncated or
-altered file fails the checksum with a clear ``ValueError``.
+altered file fails the checksum with a clear ``ValueError``. One file may
+hold several such models and a ``meta`` of the whole (:func:`save_parts`: a
+soft-voting ensemble of different configurations).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from jaxlstm._checks import check_sequences
 from jaxlstm.inference import predict_chunked
 from jaxlstm.model import ModelConfig
 
-__all__ = ["Checkpoint", "save", "load"]
+__all__ = ["Checkpoint", "save", "save_parts", "load", "load_parts"]
 
 MAGIC = b"JAXLSTM1"
 
@@ -53,11 +55,53 @@ def save(path: str | os.PathLike, params, model: ModelConfig, scaler: features.S
          class_names, meta: dict | None = None, members: int = 1) -> None:
     """Write a checkpoint (atomically: a temporary file renamed into place);
     ``members > 1``: ``params`` is an ensemble with a leading member axis."""
-    from flax import serialization
+    _write(path, _tree(params, model, scaler, class_names, meta, members))
 
+
+def save_parts(path: str | os.PathLike, parts: list[dict], meta: dict | None = None) -> None:
+    """Write several models to one checkpoint (a soft-voting ensemble of
+    different configurations): each of ``parts`` holds :func:`save`'s
+    arguments by name; ``meta`` is the whole's."""
+    if not parts:
+        raise ValueError("save_parts needs at least one part")
+    _write(path, {"parts": {str(i): _tree(**p) for i, p in enumerate(parts)},
+                  "meta": jsonable.dumps(meta or {}, strict=False)})
+
+
+def load(path: str | os.PathLike) -> Checkpoint:
+    """Read a checkpoint written by :func:`save`.
+
+    Raises:
+      ValueError: not a jaxlstm checkpoint, truncated, corrupted, missing
+        fields, or several models (:func:`load_parts` reads those).
+    """
+    tree = _read(path)
+    if "parts" in tree:
+        raise ValueError(f"{path} holds an ensemble of {len(tree['parts'])} models: read it with "
+                         "jaxlstm.estimator.load_model (or checkpoint.load_parts)")
+    return _checkpoint(tree, path)
+
+
+def load_parts(path: str | os.PathLike) -> tuple[list[Checkpoint], dict]:
+    """Every model of a checkpoint and the whole's ``meta``: one model and
+    ``{}`` for a file written by :func:`save`, the parts for one written by
+    :func:`save_parts`. Raises ``ValueError`` as :func:`load`."""
+    tree = _read(path)
+    if "parts" not in tree:
+        return [_checkpoint(tree, path)], {}
+    try:
+        parts = [tree["parts"][k] for k in sorted(tree["parts"], key=int)]
+        meta = json.loads(tree["meta"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"{path}: checkpoint is missing or has malformed fields ({e!r})") from None
+    return [_checkpoint(t, path) for t in parts], meta
+
+
+def _tree(params, model: ModelConfig, scaler: features.ScalerStats, class_names, meta: dict | None = None,
+          members: int = 1) -> dict:
     if len(class_names) != model.num_classes:
         raise ValueError(f"{len(class_names)} class names for a model with {model.num_classes} classes")
-    tree = {
+    return {
         "model": {"num_features": model.num_features, "num_classes": model.num_classes,
                   "hidden_sizes": list(model.hidden_sizes), "bidirectional": model.bidirectional,
                   "head_size": -1 if model.head_size is None else model.head_size,
@@ -71,6 +115,11 @@ def save(path: str | os.PathLike, params, model: ModelConfig, scaler: features.S
         "meta": jsonable.dumps(meta or {}, strict=False),
         "members": int(members),
     }
+
+
+def _write(path, tree: dict) -> None:
+    from flax import serialization
+
     payload = serialization.msgpack_serialize(tree)
     tmp = f"{path}.tmp"
     with open(tmp, "wb") as f:
@@ -80,13 +129,7 @@ def save(path: str | os.PathLike, params, model: ModelConfig, scaler: features.S
     os.replace(tmp, path)
 
 
-def load(path: str | os.PathLike) -> Checkpoint:
-    """Read a checkpoint written by :func:`save`.
-
-    Raises:
-      ValueError: not a jaxlstm checkpoint, truncated, corrupted, or missing
-        fields.
-    """
+def _read(path) -> dict:
     from flax import serialization
 
     try:
@@ -101,6 +144,15 @@ def load(path: str | os.PathLike) -> Checkpoint:
         raise ValueError(f"{path} is truncated or corrupted (checksum mismatch)")
     try:
         tree = serialization.msgpack_restore(payload)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{path}: checkpoint is missing or has malformed fields ({e!r})") from None
+    if not isinstance(tree, dict):
+        raise ValueError(f"{path}: checkpoint is missing or has malformed fields (not a table)")
+    return tree
+
+
+def _checkpoint(tree: dict, path) -> Checkpoint:
+    try:
         m = tree["model"]
         model = ModelConfig(int(m["num_features"]), int(m["num_classes"]), tuple(int(h) for h in m["hidden_sizes"]),
                             bool(m["bidirectional"]), None if int(m["head_size"]) < 0 else int(m["head_size"]),

@@ -335,7 +335,8 @@ def _cmd_sweep(args) -> int:
     report = _report(y_true, probs, [str(c) for c in best.classes_], pred)
     with open(os.path.join(out, "test_report.json"), "w") as f:
         f.write(jsonable.dumps({"best_params": search.best_params_, "cv_" + metric: search.best_score_,
-                                "decision_offsets": getattr(search, "oof_score_", None), "test": report},
+                                "decision_offsets": getattr(search, "oof_score_", None),
+                                "ensemble": getattr(search, "ensemble_", None), "test": report},
                                strict=False, indent=2))
     written = ["results.csv", "results.jsonl", "best_model.jaxlstm", "test_report.json"]
     if strategy != "halving":
@@ -345,6 +346,14 @@ def _cmd_sweep(args) -> int:
                                 [str(c) for c in best.classes_], args.quiet)
     _leaderboard(cv, metric, say, top=args.top)
     say(f"\nbest {jsonable.plain(search.best_params_)}: CV {metric} {search.best_score_:.4f}; refit on all training rows")
+    ens = getattr(search, "ensemble_", None)
+    if ens and len(ens["indices"]) > 1:
+        say(f"refitted as a soft-voting ensemble of candidates {ens['indices']} (ranks "
+            f"{[int(cv[f'rank_test_{metric}'][i]) for i in ens['indices']]}, weights {ens['weights']}): out-of-fold "
+            f"{metric} {ens['oof_score']['ensemble']:.4f} vs {ens['oof_score']['best']:.4f} for the best alone")
+    elif ens:
+        say("ensemble selection kept the best candidate alone (no other raised the out-of-fold "
+            f"{metric} averaged with it)")
     if getattr(search, "oof_score_", None):
         o = search.oof_score_
         say(f"decision offsets {'kept' if o['kept'] else 'not kept (zeros)'}: out-of-fold {metric} {o['before']:.4f} "
@@ -528,14 +537,17 @@ def _leaderboard(cv, metric, say, top=10) -> None:
 
 
 def _load_model_and_data(args, labels: str):
-    from jaxlstm import LSTMClassifier, datasets
+    from jaxlstm import datasets
+    from jaxlstm.estimator import load_model
 
-    model = LSTMClassifier.load(args.model)
-    model.set_params(verbose=0 if getattr(args, "quiet", False) else 1)  # progress over the sequences
+    model = load_model(args.model)
+    parts = getattr(model, "estimators_", [model])  # an LSTMEnsemble's members, or the one LSTMClassifier
+    for m in parts:
+        m.set_params(verbose=0 if getattr(args, "quiet", False) else 1)  # progress over the sequences
     data = datasets.load(args.data, labels=labels, min_classes=1)
-    if data.num_features != model.model_config_.num_features:
-        raise ValueError(f"{args.data} has {data.num_features} features per step; the model expects "
-                         f"{model.model_config_.num_features}")
+    expected = parts[0].model_config_.num_features
+    if data.num_features != expected:
+        raise ValueError(f"{args.data} has {data.num_features} features per step; the model expects {expected}")
     return model, data
 
 

@@ -61,7 +61,8 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
     "data": {"train": "digits_imbalanced", "test": "", "test_size": 0.2},
     "model": {},
     "search": {"strategy": "grid", "n_iter": 20, "batch_size": 8, "cv": 3, "seeds": [0], "metric": "f1_macro",
-               "budget_minutes": 0, "post_hoc_offsets": False, "initial_points": [], "space": {}},
+               "budget_minutes": 0, "post_hoc_offsets": False, "ensemble_selection": None, "initial_points": [],
+               "space": {}},
     "output": {"dir": "", "plots": True, "heatmap": []},
 }
 _MODEL_KEYS = tuple(k for k in LSTMClassifier._get_param_names()
@@ -111,7 +112,7 @@ class SweepConfig:
                             n_iter=s["n_iter"], batch_size=s["batch_size"], cv=s["cv"], seeds=s["seeds"],
                             scoring=self.scoring, refit=s["metric"], random_state=seed,
                             max_time=s["budget_minutes"] * 60 or None, post_hoc_offsets=s["post_hoc_offsets"],
-                            initial_points=s["initial_points"] or None,
+                            ensemble_selection=s["ensemble_selection"], initial_points=s["initial_points"] or None,
                             out_dir=out_dir if s["strategy"] != "halving" else None, verbose=verbose)
 
 
@@ -168,6 +169,8 @@ metric = "f1_macro"           # a scikit-learn scoring name; ranks candidates
 # budget_minutes = 0          # 0 = none; else no new bayes round or chunk of members starts after this
 # post_hoc_offsets = false    # fit per-class decision offsets for the metric on out-of-fold probabilities;
 #                             # true: kept if they win cross-fitted too, "always": kept
+# ensemble_selection = 5      # omit: refit the best candidate; k: a soft-voting ensemble of candidates picked
+#                             # greedily (k picks, with replacement) on their out-of-fold probabilities
 # initial_points = []         # random/bayes/halving: candidates tried first, e.g. [{ learning_rate = 3e-3 }];
 #                             # a searched key a point leaves out takes its [model] value
 
@@ -211,6 +214,7 @@ seeds = [0]
 metric = {metric}   # minority-aware: each class counts the same
 budget_minutes = {budget}          # no new round or chunk of members starts after this; then the refit
 post_hoc_offsets = true       # per-class decision offsets fitted on the out-of-fold probabilities, kept if they win cross-fitted
+ensemble_selection = 5        # refit a soft-voting ensemble of the candidates that, averaged, score best out of fold (5 greedy picks from the best)
 
 # Tried first, in order, so that a budget which cuts the search short has trained them: LSTM-FCN with
 # the logit-adjusted loss twice -- its LSTM over channels (the published "dimension shuffle": each step a
@@ -254,7 +258,8 @@ def preset_text(train: str = "digits_imbalanced", *, test: str = "", metric: str
     learning rate, dropout, class-weight exponent, logit adjustment, balanced
     sampling and epochs, 3-fold CV ranked by ``metric``, starting from seven
     fixed candidates (``initial_points``), within ``budget_minutes``; the best
-    refitted as an ensemble of 3."""
+    refitted as a soft-voting ensemble of the candidates that score best
+    together out of fold (ensemble selection), each an ensemble of 3 seeds."""
     return PRESET.format(train=json.dumps(str(train)), test=json.dumps(str(test)), metric=json.dumps(metric),
                          budget=repr(float(budget_minutes)))
 
@@ -340,6 +345,7 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
     _check(source, "search.budget_minutes", s["budget_minutes"], (int, float), lambda v: v >= 0, "minutes >= 0")
     _check(source, "search.post_hoc_offsets", s["post_hoc_offsets"], (bool, str), lambda v: v in (True, False, "always"),
            'true, false or "always"')
+    check_param("ensemble_selection", s["ensemble_selection"], where=f"{source}: search.ensemble_selection: ")
     if s["post_hoc_offsets"] and s["metric"] not in LABEL_SCORERS:
         raise ValueError(f"{source}: search.post_hoc_offsets = true fits decision offsets for search.metric, which "
                          f"must be a metric of predicted labels ({', '.join(LABEL_SCORERS)}); got {s['metric']!r}")

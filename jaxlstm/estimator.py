@@ -1,4 +1,5 @@
-"""scikit-learn estimator: :class:`LSTMClassifier`.
+"""scikit-learn estimators: :class:`LSTMClassifier` and :class:`LSTMEnsemble`
+(soft voting over LSTMClassifiers of different configurations).
 
 A thin host-side layer over the member executor (:func:`jaxlstm.sweep.execute`,
 which runs :func:`jaxlstm.train.fit`): it converts inputs,
@@ -33,7 +34,7 @@ from jaxlstm.params import check_param, check_params
 from jaxlstm.plan import normalise, plan_members
 from jaxlstm.sweep import execute
 
-__all__ = ["LSTMClassifier", "to_sequences", "encode_labels", "bucket", "estimator_to_config"]
+__all__ = ["LSTMClassifier", "LSTMEnsemble", "load_model", "to_sequences", "encode_labels", "bucket", "estimator_to_config"]
 
 def to_sequences(X, *, name: str = "X") -> tuple[np.ndarray, np.ndarray, int]:
     """Sequences from what users pass, as ``(x (n, T, F) float32, lengths, ndim)``.
@@ -393,14 +394,14 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         """The class indices ``predict`` chooses from ``predict_proba``'s
         ``probs``: the argmax, after adding ``logit_offsets_`` to the
         log-probabilities when they are set."""
-        probs = np.asarray(probs)
-        offsets = getattr(self, "logit_offsets_", None)
-        if offsets is None:
-            return np.argmax(probs, axis=1)
-        return np.asarray(offset_decisions(probs, offsets))
+        return _decide(probs, getattr(self, "logit_offsets_", None))
 
     def save(self, path) -> None:
         """Write the fitted model as a pickle-free checkpoint (:mod:`jaxlstm.checkpoint`)."""
+        checkpoint.save(path, **self._checkpoint_args())
+
+    def _checkpoint_args(self) -> dict:
+        """:func:`jaxlstm.checkpoint.save`'s arguments for this fitted model."""
         check_is_fitted(self, "params_")
         meta = {"estimator_params": {k: dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v
                                      for k, v in self.get_params().items()},  # a features spec as its fields
@@ -410,21 +411,23 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                 "logit_offsets": None if getattr(self, "logit_offsets_", None) is None
                 else np.asarray(self.logit_offsets_, np.float32).tolist(),
                 "history": {k: np.asarray(v).tolist() for k, v in self.history_.items()}}
-        checkpoint.save(path, self.params_, self.model_config_, self.scaler_, [str(c) for c in self.classes_], meta,
-                        members=self.n_members_)
+        return dict(params=self.params_, model=self.model_config_, scaler=self.scaler_,
+                    class_names=[str(c) for c in self.classes_], meta=meta, members=self.n_members_)
 
     @classmethod
     def load(cls, path) -> LSTMClassifier:
-        """A fitted estimator from :meth:`save`'s file; predictions are identical."""
-        ck = checkpoint.load(path)
+        """A fitted estimator from :meth:`save`'s file; predictions are
+        identical. (:func:`load_model` reads any jaxlstm model file.)"""
+        return cls._from_checkpoint(checkpoint.load(path))
+
+    @classmethod
+    def _from_checkpoint(cls, ck: checkpoint.Checkpoint) -> LSTMClassifier:
         meta = ck.meta
         params = dict(meta.get("estimator_params", {}))
         if isinstance(params.get("hidden_sizes"), list):
             params["hidden_sizes"] = tuple(params["hidden_sizes"])
         est = cls(**{k: v for k, v in params.items() if k in cls._get_param_names()})
-        names = np.array(ck.class_names)
-        kind = meta.get("classes_kind", "U")
-        est.classes_ = names.astype(np.int64) if kind in "iu" else names.astype(float) if kind == "f" else names
+        est.classes_ = _classes(ck.class_names, meta.get("classes_kind", "U"))
         est.params_, est.model_config_, est.scaler_ = ck.params, ck.model, ck.scaler
         est.n_members_ = ck.members
         est._input_ndim = int(meta.get("input_ndim", 3))
@@ -443,6 +446,137 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         tags.non_deterministic = False
         tags.input_tags.allow_nan = False
         return tags
+
+
+class LSTMEnsemble(ClassifierMixin, BaseEstimator):
+    """Soft voting over :class:`LSTMClassifier` models of different
+    configurations: ``predict_proba`` is the weighted mean of the members'
+    probabilities, ``predict`` its argmax (after ``logit_offsets_`` when
+    set, as :meth:`LSTMClassifier.predict`). What
+    :class:`~jaxlstm.search.LSTMSearchCV` refits with ``ensemble_selection``.
+
+    Parameters:
+      estimators: a non-empty list of :class:`LSTMClassifier` (``fit`` trains
+        a clone of each on the same data).
+      weights: one weight >= 0 per estimator (default: equal); normalised to
+        sum to 1 (``weights_``).
+
+    Attributes: ``estimators_``, ``weights_``, ``classes_``,
+    ``n_features_in_``, ``logit_offsets_`` (``None``: plain argmax).
+
+    Example::
+
+        ens = LSTMEnsemble([LSTMClassifier(epochs=20), LSTMClassifier(conv_filters=(16,))], weights=[2, 1])
+        ens.fit(X, y).predict(X)
+    """
+
+    def __init__(self, estimators=(), weights=None):
+        self.estimators = estimators
+        self.weights = weights
+
+    def fit(self, X, y):
+        """Train a clone of every estimator on ``X, y``."""
+        from sklearn.base import clone
+
+        self._weights()
+        return self._set_fitted([clone(e).fit(X, y) for e in self.estimators])
+
+    @classmethod
+    def from_fitted(cls, estimators, weights=None) -> LSTMEnsemble:
+        """An ensemble of already fitted :class:`LSTMClassifier` models (its
+        ``estimators`` are their unfitted clones; ``fit`` would retrain)."""
+        from sklearn.base import clone
+
+        ens = cls([clone(e) for e in estimators], weights)
+        ens._weights()
+        return ens._set_fitted(list(estimators))
+
+    def _weights(self) -> np.ndarray:
+        ests = self.estimators
+        if not isinstance(ests, (list, tuple)) or not ests or not all(isinstance(e, LSTMClassifier) for e in ests):
+            raise ValueError(f"estimators must be a non-empty list of LSTMClassifier, got {ests!r}")
+        if self.weights is None:
+            return np.full(len(ests), 1.0 / len(ests))
+        w = np.asarray(self.weights, np.float64)
+        if w.shape != (len(ests),) or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+            raise ValueError(f"weights must be {len(ests)} finite numbers >= 0 with a positive sum (one per "
+                             f"estimator), got {self.weights!r}")
+        return w / w.sum()
+
+    def _set_fitted(self, fitted: list) -> LSTMEnsemble:
+        for i, e in enumerate(fitted):
+            check_is_fitted(e, "params_")
+            if not np.array_equal(e.classes_, fitted[0].classes_) or e.n_features_in_ != fitted[0].n_features_in_:
+                raise ValueError(f"estimators[{i}] was fitted on other classes or features than estimators[0]")
+        self.estimators_, self.weights_ = fitted, self._weights()
+        self.classes_, self.n_features_in_ = fitted[0].classes_, fitted[0].n_features_in_
+        self.logit_offsets_ = None
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        """The weighted mean of the members' probabilities, ``(n, n_classes)``."""
+        check_is_fitted(self, "estimators_")
+        return sum(w * e.predict_proba(X) for w, e in zip(self.weights_, self.estimators_))
+
+    def predict(self, X) -> np.ndarray:
+        """The chosen class of each sequence (see :meth:`decide`), as labels from ``classes_``."""
+        return self.classes_[self.decide(self.predict_proba(X))]
+
+    def decide(self, probs) -> np.ndarray:
+        """The class indices ``predict`` chooses from ``predict_proba``'s ``probs``."""
+        return _decide(probs, getattr(self, "logit_offsets_", None))
+
+    def save(self, path) -> None:
+        """Write every member and the weights to one pickle-free checkpoint
+        (:func:`jaxlstm.checkpoint.save_parts`); :func:`load_model` reads it."""
+        check_is_fitted(self, "estimators_")
+        offsets = getattr(self, "logit_offsets_", None)
+        checkpoint.save_parts(path, [e._checkpoint_args() for e in self.estimators_],
+                              {"kind": "LSTMEnsemble", "weights": self.weights_.tolist(),
+                               "logit_offsets": None if offsets is None else np.asarray(offsets, np.float32).tolist()})
+
+    @classmethod
+    def load(cls, path) -> LSTMEnsemble:
+        """An ensemble from :meth:`save`'s file; predictions are identical."""
+        model = load_model(path)
+        if not isinstance(model, cls):
+            raise ValueError(f"{path} holds one LSTMClassifier, not an ensemble: read it with LSTMClassifier.load")
+        return model
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+def load_model(path) -> LSTMClassifier | LSTMEnsemble:
+    """The fitted model a jaxlstm checkpoint holds: an :class:`LSTMClassifier`
+    (:meth:`LSTMClassifier.save`) or an :class:`LSTMEnsemble`.
+
+    Raises:
+      ValueError: not a jaxlstm checkpoint, truncated, corrupted, or missing fields.
+    """
+    parts, meta = checkpoint.load_parts(path)
+    if meta.get("kind") != "LSTMEnsemble":
+        return LSTMClassifier._from_checkpoint(parts[0])
+    ens = LSTMEnsemble.from_fitted([LSTMClassifier._from_checkpoint(ck) for ck in parts], meta["weights"])
+    offsets = meta.get("logit_offsets")
+    ens.logit_offsets_ = None if offsets is None else np.asarray(offsets, np.float32)
+    return ens
+
+
+def _classes(names, kind: str) -> np.ndarray:
+    names = np.array(names)
+    return names.astype(np.int64) if kind in "iu" else names.astype(float) if kind == "f" else names
+
+
+def _decide(probs, offsets) -> np.ndarray:
+    """``argmax`` of ``probs``, or with ``offsets`` :func:`offset_decisions`."""
+    probs = np.asarray(probs)
+    if offsets is None:
+        return np.argmax(probs, axis=1)
+    return np.asarray(offset_decisions(probs, offsets))
 
 
 def encode_labels(y, n: int) -> tuple[np.ndarray, np.ndarray]:

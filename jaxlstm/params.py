@@ -157,6 +157,8 @@ PARAMETER_RULES: dict[str, Rule] = {
     "n_ensemble": integer(1),
     "patience": or_none(integer(1)),
     "validation_fraction": or_none(number(0, 1, closed="neither")),
+    # searching (LSTMSearchCV, [search] in a TOML config)
+    "ensemble_selection": or_none(integer(1)),  # greedy picks of the refitted soft-voting ensemble; None = off
 }
 
 

@@ -28,8 +28,9 @@ from sklearn.model_selection import ParameterGrid, ParameterSampler, check_cv
 from sklearn.utils.validation import check_is_fitted
 
 from jaxlstm import bayes, halving
-from jaxlstm.estimator import LSTMClassifier, encode_labels, estimator_to_config, to_sequences
-from jaxlstm.metrics import LABEL_SCORERS, SCORERS, fit_logit_offsets, offset_decisions
+from jaxlstm.estimator import LSTMClassifier, LSTMEnsemble, encode_labels, estimator_to_config, to_sequences
+from jaxlstm.metrics import LABEL_SCORERS, SCORERS, ensemble_selection, fit_logit_offsets, offset_decisions
+from jaxlstm.params import check_param
 from jaxlstm.plan import expand_space, normalise, plan_members
 from jaxlstm.sweep import execute
 from jaxlstm.tabulate import cv_results, mean_scores, score_table
@@ -136,13 +137,27 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         of the out-of-fold rows, scored on the third left; else zeros: on
         small data they often lose on new rows); ``"always"`` keeps them.
         ``oof_score_`` says the metric before, after and cross-fitted.
+      ensemble_selection: ``None`` (default) refits the best candidate; an
+        integer ``k >= 1`` refits a soft-voting ensemble of candidates chosen
+        by Caruana et al.'s ensemble selection (ICML 2004,
+        :func:`jaxlstm.metrics.ensemble_selection`): from the best, ``k - 1``
+        greedy picks with replacement, each the finished candidate whose
+        out-of-fold probabilities, added to the average, raise the ranking
+        metric most; the best step of that path is kept. Each candidate picked
+        is refitted as the best one is (the estimator's ``n_ensemble`` seeds)
+        and weighted by how often it was picked: ``best_estimator_`` is then an
+        :class:`~jaxlstm.estimator.LSTMEnsemble` (still the best candidate alone
+        when only it was picked), ``ensemble_`` says which candidates (indices
+        into ``cv_results_``), their weights and the out-of-fold metric of the
+        best alone and of the ensemble, and ``post_hoc_offsets`` are fitted on
+        the ensemble's out-of-fold probabilities.
       return_train_score: also score every member on its fold's training rows
         (``split<k>_train_<metric>``, ``mean_/std_train_<metric>``), from the
         probabilities the program returns (grid, random, Bayesian, Optuna).
 
     Attributes: ``cv_results_`` (scikit-learn's keys, plus ``status``),
     ``best_index_``, ``best_params_``, ``best_score_``, ``best_estimator_``,
-    ``refit_time_``, ``scorer_``, ``multimetric_``, ``n_splits_``,
+    ``refit_time_`` (with ``ensemble_selection``: every refit), ``ensemble_``, ``scorer_``, ``multimetric_``, ``n_splits_``,
     ``classes_``, ``n_features_in_``; ``rounds_`` for Bayesian and halving search;
     ``compile_time_`` and ``train_time_``: seconds the search's executor
     calls spent compiling and training; ``members_``: every trained
@@ -156,7 +171,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                  n_iter=10, scoring=None, refit=True, cv=5, seeds=None, random_state=None,
                  batch_size=8, n_initial=None, factor=3, min_epochs=None, study=None, max_time=None,
                  chunk_size=None, out_dir=None, verbose=0, n_jobs=None, return_train_score=False,
-                 post_hoc_offsets=False, initial_points=None):
+                 post_hoc_offsets=False, initial_points=None, ensemble_selection=None):
         self.estimator = estimator
         self.param_grid = param_grid
         self.param_distributions = param_distributions
@@ -180,6 +195,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.return_train_score = return_train_score
         self.post_hoc_offsets = post_hoc_offsets
         self.initial_points = initial_points
+        self.ensemble_selection = ensemble_selection
 
     # -- fitting -----------------------------------------------------------------
     def _mode(self) -> str:
@@ -203,6 +219,11 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             raise ValueError("post_hoc_offsets=True fits decision offsets for the ranking metric, which must be a "
                              f"metric of predicted labels ({', '.join(LABEL_SCORERS)}); got scoring="
                              f"{self.scoring!r}, refit={self.refit!r}")
+        check_param("ensemble_selection", self.ensemble_selection)
+        if self.ensemble_selection is not None and (not self.refit or self._ranking_metric() not in SCORERS):
+            raise ValueError("ensemble_selection picks candidates by the ranking metric on their out-of-fold "
+                             f"probabilities: it needs refit and a metric name from jaxlstm.metrics.SCORERS; got "
+                             f"scoring={self.scoring!r}, refit={self.refit!r}")
         if self.initial_points and self.param_grid is not None:
             raise ValueError("initial_points is for sampled searches (random, bayes, optuna, halving over "
                              "param_distributions); a param_grid already lists every candidate")
@@ -235,14 +256,47 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self._select_best(ctx["key"], multi)
         if self.refit:
             t0 = time.perf_counter()
-            best = clone(base).set_params(**self.best_params_)
-            if "random_state" not in self.best_params_:
-                best.set_params(random_state=ctx["seeds"][0])
-            self.best_estimator_ = best.fit(X, y)
+            self.best_estimator_ = self._refit_one(base, self.best_params_, ctx, X, y)
+            oof = table[self.best_index_]["oof_probs"]
+            if self.ensemble_selection is not None:
+                oof = self._select_ensemble(table, base, ctx, X, y)
             self.refit_time_ = time.perf_counter() - t0
             if self.post_hoc_offsets:
-                self._fit_offsets(table[self.best_index_]["oof_probs"], ctx)
+                self._fit_offsets(oof, ctx)
         return self
+
+    @staticmethod
+    def _refit_one(base, params, ctx, X, y) -> LSTMClassifier:
+        """A candidate trained on all of ``X, y`` (with the search's first seed unless it sets one)."""
+        est = clone(base).set_params(**params)
+        if "random_state" not in params:
+            est.set_params(random_state=ctx["seeds"][0])
+        return est.fit(X, y)
+
+    def _select_ensemble(self, table, base, ctx, X, y) -> np.ndarray:
+        """Ensemble selection over the finished candidates' out-of-fold
+        probabilities from the best (see ``ensemble_selection``); refits the
+        candidates picked besides the best into ``best_estimator_``, sets
+        ``ensemble_`` and returns the ensemble's out-of-fold probabilities."""
+        key, n_classes, best = self._ranking_metric(), len(ctx["classes"]), self.best_index_
+        covered = np.isfinite(table[best]["oof_probs"]).all(1)
+        pool = [i for i, r in enumerate(table) if r["status"] == "ok" and np.isfinite(r["oof_probs"][covered]).all()]
+        if best not in pool:  # the best diverged or has no held-out rows: nothing to blend it with
+            self.ensemble_ = {"indices": [best], "weights": [1], "oof_score": {}}
+            return table[best]["oof_probs"]
+        probs = np.stack([np.where(covered[:, None], table[i]["oof_probs"], 1.0 / n_classes) for i in pool])
+        counts = np.asarray(_ensemble_selection_jit(ctx["y"], probs.astype(np.float32), n_classes, key,
+                                                    int(self.ensemble_selection), pool.index(best), where=covered))
+        picked = [pool.index(best)] + [j for j in np.flatnonzero(counts) if pool[j] != best]
+        blend = np.tensordot(counts[picked] / counts.sum(), probs[picked], axes=1)
+        score = SCORERS[key].fn
+        self.ensemble_ = {"indices": [pool[j] for j in picked], "weights": counts[picked].tolist(),
+                          "oof_score": {"best": float(score(ctx["y"], probs[picked[0]], n_classes, covered)),
+                                        "ensemble": float(score(ctx["y"], blend, n_classes, covered))}}
+        if len(picked) > 1:
+            others = [self._refit_one(base, self.cv_results_["params"][pool[j]], ctx, X, y) for j in picked[1:]]
+            self.best_estimator_ = LSTMEnsemble.from_fitted([self.best_estimator_, *others], counts[picked])
+        return np.where(covered[:, None], blend, np.nan)
 
     def _ranking_metric(self) -> str | None:
         """The scoring name that ranks candidates (``None`` for a callable)."""
@@ -462,6 +516,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
 # one compiled program per (classes, metric) for every offsets fit of a process: eager, its loop recompiles per call
 _fit_offsets_jit = jax.jit(fit_logit_offsets, static_argnames=("num_classes", "metric", "grid", "rounds"))
+_ensemble_selection_jit = jax.jit(ensemble_selection, static_argnames=("num_classes", "metric", "picks"))
 
 
 def _cross_fitted_labels(y, probs, n_classes: int, key: str, covered, k: int = 3) -> np.ndarray | None:

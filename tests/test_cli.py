@@ -253,6 +253,36 @@ def test_evaluate_maps_a_second_files_labels_by_name(small_model, tmp_path, caps
     assert "'seven'" in capsys.readouterr().err
 
 
+def test_evaluate_and_predict_read_an_ensemble_checkpoint(small_model, tmp_path, capsys):
+    """An LSTMEnsemble's file (what the default search writes when ensemble
+    selection picks several candidates): evaluate scores its weighted soft
+    vote after its decision offsets, predict writes its probabilities."""
+    import csv
+
+    import numpy as np
+    from sklearn.metrics import accuracy_score
+
+    from jaxlstm import LSTMClassifier
+    from jaxlstm.estimator import LSTMEnsemble
+
+    path, m, x, names = small_model
+    other = LSTMClassifier(hidden_sizes=(8,), epochs=2, conv_filters=(4,), random_state=1).fit(list(x), names)
+    ens = LSTMEnsemble.from_fitted([m, other], weights=[3, 1])
+    ens.logit_offsets_ = np.array([0.0, 0.5, -0.5, 0.2], np.float32)
+    ens.save(tmp_path / "ens.jaxlstm")
+    probs = 0.75 * m.predict_proba(list(x)) + 0.25 * other.predict_proba(list(x))
+    pred = m.classes_[np.argmax(np.log(probs).astype(np.float32) + ens.logit_offsets_, 1)]
+    np.testing.assert_array_equal(ens.predict(list(x)), pred)
+    np.savez(tmp_path / "t.npz", X=x, y=names)
+    assert main(["evaluate", str(tmp_path / "ens.jaxlstm"), str(tmp_path / "t.npz"), "--json", "--quiet"]) == 0
+    assert json.loads(capsys.readouterr().out)["accuracy"] == pytest.approx(accuracy_score(names, pred))
+    assert main(["predict", str(tmp_path / "ens.jaxlstm"), str(tmp_path / "t.npz"), "--out", str(tmp_path / "p.csv"),
+                 "--quiet"]) == 0
+    rows = list(csv.DictReader(open(tmp_path / "p.csv")))
+    np.testing.assert_allclose([[float(r[f"prob_{c}"]) for c in m.classes_] for r in rows], probs, atol=2e-6)
+    assert [r["predicted"] for r in rows] == pred.tolist()
+
+
 SWEEP_FILES = """
 [data]
 train = "{train}"
@@ -578,7 +608,7 @@ def test_the_default_search_on_a_data_file_prints_its_config_and_runs_it(tmp_pat
     assert conf.space["epochs"] == [20, 40, 60, 100, 200]
     search = conf.make_search()
     assert search.refit == "balanced_accuracy" and search.max_time == 180 and search.estimator.n_ensemble == 3
-    assert search.post_hoc_offsets is True
+    assert search.post_hoc_offsets is True and search.ensemble_selection == 5
     for argv, msg in ((["sweep", "x.toml", "--budget-minutes", "3"], "--budget-minutes set(s) the default search"),
                       (["sweep", "a.npz", "--data", "b.npz"], "not both"),
                       (["sweep", "a.npz", "--metric", "recall_minority"], "search.metric = 'recall_minority'")):
@@ -607,5 +637,7 @@ def test_the_default_search_on_a_data_file_prints_its_config_and_runs_it(tmp_pat
     offsets = report["decision_offsets"]  # kept only if they win cross-fitted; said in the output
     assert offsets["kept"] == (offsets["cross_fitted"] > offsets["before"]) and (offsets["kept"] or not best.logit_offsets_.any())
     assert f"decision offsets {'kept' if offsets['kept'] else 'not kept (zeros)'}" in out
+    # one finished candidate: ensemble selection keeps it alone, and says so
+    assert report["ensemble"]["indices"] == [0] and "ensemble selection kept the best candidate alone" in out
     # a budget of 0.06 s: the first candidate finishes, the second is cut off and listed
     assert "the time budget cut 1 of 2 candidates" in out

@@ -349,3 +349,68 @@ def test_optuna_trains_the_initial_points_first():
     s = LSTMSearchCV(BASE, param_distributions=dists, search="optuna", n_iter=2, batch_size=2, cv=3, random_state=0,
                      refit=False, initial_points=[{"learning_rate": 5e-3}]).fit(X, Y)
     assert s.cv_results_["params"][0] == {"learning_rate": 5e-3} and s.study_.trials[0].params == {"learning_rate": 5e-3}
+
+
+def test_ensemble_selection_refits_the_picked_candidates_as_one_soft_voting_model(tmp_path):
+    """ensemble_selection=5: the picks are metrics.ensemble_selection on each
+    candidate's out-of-fold probabilities (each candidate trained alone on
+    each fold's training rows), from the best; best_estimator_ averages the
+    picked candidates refitted alone with those weights, its decision offsets
+    are fitted on the blended out-of-fold probabilities, and it round-trips
+    through one checkpoint file."""
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedKFold
+
+    from jaxlstm import checkpoint
+    from jaxlstm.estimator import LSTMEnsemble, load_model
+    from jaxlstm.metrics import ensemble_selection, fit_logit_offsets
+
+    r = np.random.default_rng(5)
+    y = r.choice(3, size=120, p=[0.7, 0.2, 0.1])
+    x = (r.normal(size=(120, 6, 3)) + 0.5 * y[:, None, None]).astype(np.float32)
+    grid = {"learning_rate": [1e-2, 3e-2], "conv_filters": [(), (8,)]}
+    s = LSTMSearchCV(BASE, grid, scoring="balanced_accuracy", cv=3, ensemble_selection=5,
+                     post_hoc_offsets="always").fit(x, y)
+    params = s.cv_results_["params"]
+    oof = np.zeros((len(params), 120, 3), np.float32)
+    for tr, te in StratifiedKFold(3).split(x, y):
+        for i, p in enumerate(params):
+            oof[i, te] = clone(BASE).set_params(**p).fit(x[tr], y[tr]).predict_proba(x[te])
+    counts = np.asarray(ensemble_selection(y, oof, 3, "balanced_accuracy", 5, s.best_index_))
+    picked = [s.best_index_] + [i for i in np.flatnonzero(counts) if i != s.best_index_]
+    assert len(picked) > 1  # the data is chosen so that the ensemble path runs
+    assert s.ensemble_["indices"] == picked and s.ensemble_["weights"] == counts[picked].tolist()
+    assert isinstance(s.best_estimator_, LSTMEnsemble) and s.best_params_ == params[s.best_index_]
+    w = counts[picked] / counts.sum()
+    probs = sum(wi * clone(BASE).set_params(**params[i]).fit(x, y).predict_proba(x) for wi, i in zip(w, picked))
+    np.testing.assert_allclose(s.predict_proba(x), probs, atol=1e-6)
+    blend = np.tensordot(w, oof[picked], axes=1)
+    np.testing.assert_allclose(s.logit_offsets_, fit_logit_offsets(y, blend, 3, "balanced_accuracy"), atol=1e-6)
+    assert s.oof_score_["before"] == pytest.approx(s.ensemble_["oof_score"]["ensemble"], abs=1e-6)
+    np.testing.assert_array_equal(s.predict(x), s.classes_[np.argmax(np.log(s.predict_proba(x)).astype(np.float32)
+                                                                     + s.logit_offsets_, 1)])
+    s.best_estimator_.save(tmp_path / "ens.jaxlstm")
+    back = load_model(tmp_path / "ens.jaxlstm")
+    assert isinstance(back, LSTMEnsemble) and back.weights_.tolist() == s.best_estimator_.weights_.tolist()
+    np.testing.assert_array_equal(back.predict_proba(x), s.predict_proba(x))
+    np.testing.assert_array_equal(back.predict(x), s.predict(x))
+    with pytest.raises(ValueError, match="holds an ensemble of 3 models"):
+        LSTMClassifier.load(tmp_path / "ens.jaxlstm")
+    with pytest.raises(ValueError, match="holds an ensemble of 3 models"):
+        checkpoint.load(tmp_path / "ens.jaxlstm")
+
+
+def test_ensemble_selection_errors_are_named():
+    grid = {"learning_rate": [1e-2]}
+    with pytest.raises(ValueError, match="ensemble_selection must be None or a positive integer, got 0"):
+        LSTMSearchCV(BASE, grid, ensemble_selection=0).fit(X, Y)
+    with pytest.raises(ValueError, match="ensemble_selection must be None or a positive integer, got True"):
+        LSTMSearchCV(BASE, grid, ensemble_selection=True).fit(X, Y)
+    with pytest.raises(ValueError, match="ensemble_selection picks candidates by the ranking metric"):
+        LSTMSearchCV(BASE, grid, ensemble_selection=3, refit=False).fit(X, Y)
+    from jaxlstm.estimator import LSTMEnsemble
+
+    with pytest.raises(ValueError, match="weights must be 2 finite numbers >= 0 with a positive sum"):
+        LSTMEnsemble([BASE, BASE], weights=[1.0, -1.0]).fit(X, Y)
+    with pytest.raises(ValueError, match="estimators must be a non-empty list of LSTMClassifier"):
+        LSTMEnsemble([]).fit(X, Y)
