@@ -10,7 +10,7 @@ x folds x seeds), ``bayes`` and ``halving`` (search strategies), ``estimator`` a
 """
 
 from jaxlstm import bayes, cache, datasets, estimator, features, halving, losses, metrics, model, plan, progress, search, sweep, tabulate, train
-from jaxlstm.estimator import LSTMClassifier
+from jaxlstm.estimator import LSTMClassifier, LSTMEnsemble, load_model
 from jaxlstm.search import LSTMSearchCV
 from jaxlstm.cache import enable_compilation_cache
 from jaxlstm.datasets import Dataset, load_ucr, ucr_datasets
@@ -34,6 +34,8 @@ __all__ = [
     "progress",
     "search",
     "LSTMClassifier",
+    "LSTMEnsemble",
+    "load_model",
     "LSTMSearchCV",
     "datasets",
     "features",
