@@ -280,7 +280,10 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         ``ensemble_`` and returns the ensemble's out-of-fold probabilities."""
         key, n_classes, best = self._ranking_metric(), len(ctx["classes"]), self.best_index_
         covered = np.isfinite(table[best]["oof_probs"]).all(1)
-        pool = [i for i, r in enumerate(table) if r["status"] == "ok" and np.isfinite(r["oof_probs"][covered]).all()]
+        last = self.cv_results_["iter"] == self.cv_results_["iter"].max() if "iter" in self.cv_results_ else \
+            np.ones(len(table), bool)  # halving: the last rung's, trained the epochs a refit trains
+        pool = [i for i, r in enumerate(table)
+                if last[i] and r["status"] == "ok" and np.isfinite(r["oof_probs"][covered]).all()]
         if best not in pool:  # the best diverged or has no held-out rows: nothing to blend it with
             self.ensemble_ = {"indices": [best], "weights": [1], "oof_score": {}}
             return table[best]["oof_probs"]

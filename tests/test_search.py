@@ -414,3 +414,12 @@ def test_ensemble_selection_errors_are_named():
         LSTMEnsemble([BASE, BASE], weights=[1.0, -1.0]).fit(X, Y)
     with pytest.raises(ValueError, match="estimators must be a non-empty list of LSTMClassifier"):
         LSTMEnsemble([]).fit(X, Y)
+
+
+def test_ensemble_selection_after_halving_picks_only_from_the_last_rung():
+    """Earlier rungs' rows were read after fewer epochs than a refit trains."""
+    s = LSTMSearchCV(BASE, param_distributions={"learning_rate": loguniform(1e-3, 3e-2)}, search="halving",
+                     n_iter=6, factor=2, min_epochs=1, scoring="balanced_accuracy", cv=3, ensemble_selection=6,
+                     random_state=1).fit(X, Y)
+    last = np.flatnonzero(s.cv_results_["iter"] == s.cv_results_["iter"].max())
+    assert s.ensemble_["indices"][0] == s.best_index_ and set(s.ensemble_["indices"]) <= set(last)
