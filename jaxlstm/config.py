@@ -214,7 +214,7 @@ seeds = [0]
 metric = {metric}   # minority-aware: each class counts the same
 budget_minutes = {budget}          # no new round or chunk of members starts after this; then the refit
 post_hoc_offsets = true       # per-class decision offsets fitted on the out-of-fold probabilities, kept if they win cross-fitted
-ensemble_selection = 5        # refit a soft-voting ensemble of the candidates that, averaged, score best out of fold (5 greedy picks from the best)
+ensemble_selection = 5        # refit the candidates that score best averaged out of fold (5 greedy picks from the best)
 
 # Tried first, in order, so that a budget which cuts the search short has trained them: LSTM-FCN with
 # the logit-adjusted loss twice -- its LSTM over channels (the published "dimension shuffle": each step a

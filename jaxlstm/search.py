@@ -157,8 +157,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     Attributes: ``cv_results_`` (scikit-learn's keys, plus ``status``),
     ``best_index_``, ``best_params_``, ``best_score_``, ``best_estimator_``,
-    ``refit_time_`` (with ``ensemble_selection``: every refit), ``ensemble_``, ``scorer_``, ``multimetric_``, ``n_splits_``,
-    ``classes_``, ``n_features_in_``; ``rounds_`` for Bayesian and halving search;
+    ``refit_time_`` (with ``ensemble_selection``: every refit), ``ensemble_``,
+    ``scorer_``, ``multimetric_``, ``n_splits_``, ``classes_``, ``n_features_in_``; ``rounds_`` for Bayesian and halving search;
     ``compile_time_`` and ``train_time_``: seconds the search's executor
     calls spent compiling and training; ``members_``: every trained
     (candidate, fold, seed) member of this fit with its ``params``,
