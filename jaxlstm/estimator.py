@@ -437,15 +437,11 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         est.diverged_ = bool(meta.get("diverged", False))
         est.class_weights_ = np.asarray(meta.get("class_weights", np.ones(ck.model.num_classes)))
         est.history_ = {k: np.asarray(v) for k, v in meta.get("history", {}).items()}
-        offsets = meta.get("logit_offsets")
-        est.logit_offsets_ = None if offsets is None else np.asarray(offsets, np.float32)
+        est.logit_offsets_ = _offsets(meta)
         return est
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.non_deterministic = False
-        tags.input_tags.allow_nan = False
-        return tags
+        return _sequence_tags(super().__sklearn_tags__())
 
 
 class LSTMEnsemble(ClassifierMixin, BaseEstimator):
@@ -544,10 +540,7 @@ class LSTMEnsemble(ClassifierMixin, BaseEstimator):
         return model
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.non_deterministic = False
-        tags.input_tags.allow_nan = False
-        return tags
+        return _sequence_tags(super().__sklearn_tags__())
 
 
 def load_model(path) -> LSTMClassifier | LSTMEnsemble:
@@ -561,9 +554,21 @@ def load_model(path) -> LSTMClassifier | LSTMEnsemble:
     if meta.get("kind") != "LSTMEnsemble":
         return LSTMClassifier._from_checkpoint(parts[0])
     ens = LSTMEnsemble.from_fitted([LSTMClassifier._from_checkpoint(ck) for ck in parts], meta["weights"])
-    offsets = meta.get("logit_offsets")
-    ens.logit_offsets_ = None if offsets is None else np.asarray(offsets, np.float32)
+    ens.logit_offsets_ = _offsets(meta)
     return ens
+
+
+def _sequence_tags(tags):
+    """Both estimators' tags: deterministic given ``random_state``; NaN only as padding, never inside a sequence."""
+    tags.non_deterministic = False
+    tags.input_tags.allow_nan = False
+    return tags
+
+
+def _offsets(meta: dict) -> np.ndarray | None:
+    """The decision offsets a checkpoint's ``meta`` stores (``None``: plain argmax)."""
+    offsets = meta.get("logit_offsets")
+    return None if offsets is None else np.asarray(offsets, np.float32)
 
 
 def _classes(names, kind: str) -> np.ndarray:
