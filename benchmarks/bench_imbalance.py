@@ -9,7 +9,8 @@ Per dataset and seed, fitted on the train split and scored on the test split:
   (a) ``LSTMClassifier(units=64, epochs=40, learning_rate=3e-3)``, unweighted;
   (b) the same with ``class_weight="balanced"`` (the tutorial's remedy);
   (c) the default search (``jaxlstm sweep FILE``: :func:`jaxlstm.config.preset`
-      with ``--budget-minutes``), refitted as its 3-seed ensemble (seed s: models 3s, 3s+1, 3s+2).
+      with ``--budget-minutes``), refitted as the preset does (since ensemble selection: the candidates it
+      picks, each a 3-seed ensemble; seed s: models 3s, 3s+1, 3s+2 of every pick).
 Accuracy, balanced accuracy (= macro recall) and macro F1 on the test split;
 wall time of fit + predict (compilation included). UCR datasets need the
 ``ucr`` extra, JapaneseVowels the ``aeon`` extra. Rows are appended to
@@ -91,6 +92,7 @@ def run(name: str, seeds, kinds, budget_minutes: float, rows_path: str | None) -
                 row["initial_points"] = len(est.initial_points or ())  # 0: rows of the preset before d65bb60
                 row["best_index"] = int(est.best_index_)  # < initial_points: a fixed first candidate won
                 row["decision_offsets"] = getattr(est, "oof_score_", None)
+                row["ensemble_selection"] = getattr(est, "ensemble_", None)  # the candidates it refitted, weights
                 row["candidates"] = {s: int(np.sum(est.cv_results_["status"] == s)) for s in ("ok", "diverged",
                                                                                             "unfinished")}
             print(f"  ({kind}) seed {seed}: accuracy {row['accuracy']:.3f}  balanced {row['balanced_accuracy']:.3f}  "
