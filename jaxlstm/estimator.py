@@ -19,7 +19,7 @@ import warnings
 import jax
 import numpy as np
 import scipy.sparse
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
@@ -34,7 +34,8 @@ from jaxlstm.params import check_param, check_params
 from jaxlstm.plan import normalise, plan_members
 from jaxlstm.sweep import execute
 
-__all__ = ["LSTMClassifier", "LSTMEnsemble", "load_model", "to_sequences", "encode_labels", "bucket", "estimator_to_config"]
+__all__ = ["LSTMClassifier", "LSTMEnsemble", "load_model", "to_sequences", "encode_labels", "bucket",
+           "estimator_to_config"]
 
 def to_sequences(X, *, name: str = "X") -> tuple[np.ndarray, np.ndarray, int]:
     """Sequences from what users pass, as ``(x (n, T, F) float32, lengths, ndim)``.
@@ -472,8 +473,6 @@ class LSTMEnsemble(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y):
         """Train a clone of every estimator on ``X, y``."""
-        from sklearn.base import clone
-
         self._weights()
         return self._set_fitted([clone(e).fit(X, y) for e in self.estimators])
 
@@ -481,8 +480,6 @@ class LSTMEnsemble(ClassifierMixin, BaseEstimator):
     def from_fitted(cls, estimators, weights=None) -> LSTMEnsemble:
         """An ensemble of already fitted :class:`LSTMClassifier` models (its
         ``estimators`` are their unfitted clones; ``fit`` would retrain)."""
-        from sklearn.base import clone
-
         ens = cls([clone(e) for e in estimators], weights)
         ens._weights()
         return ens._set_fitted(list(estimators))

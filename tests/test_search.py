@@ -408,8 +408,13 @@ def test_ensemble_selection_errors_are_named():
         LSTMSearchCV(BASE, grid, ensemble_selection=True).fit(X, Y)
     with pytest.raises(ValueError, match="ensemble_selection picks candidates by the ranking metric"):
         LSTMSearchCV(BASE, grid, ensemble_selection=3, refit=False).fit(X, Y)
+    from sklearn.base import clone
+
     from jaxlstm.estimator import LSTMEnsemble
 
+    # fit trains a clone of each estimator: one of weight 1 is that estimator fitted alone
+    np.testing.assert_allclose(LSTMEnsemble([BASE], weights=[2.0]).fit(X, Y).predict_proba(X[:5]),
+                               clone(BASE).fit(X, Y).predict_proba(X[:5]), atol=1e-7)
     with pytest.raises(ValueError, match="weights must be 2 finite numbers >= 0 with a positive sum"):
         LSTMEnsemble([BASE, BASE], weights=[1.0, -1.0]).fit(X, Y)
     with pytest.raises(ValueError, match="estimators must be a non-empty list of LSTMClassifier"):
