@@ -27,11 +27,12 @@ SHIPPED = "--shipped" in sys.argv
 if not SHIPPED:
     lines = config.PRESET.split("\n")
     start = lines.index("initial_points = [") + 1
-    points = lines[start:start + 7]
+    end = lines.index("]", start)
+    points = lines[start:end]
     plain = [p for p in points if "conv_filters = [], " in p and "logit_adjust_tau = 0.0" in p]
     assert len(plain) == 1, plain
     rest = [p for p in points if p is not plain[0]]
-    lines[start:start + 7] = [rest[0], plain[0], *rest[1:]]
+    lines[start:end] = [rest[0], plain[0], *rest[1:]]
     config.PRESET = "\n".join(lines)
 
 
@@ -48,12 +49,10 @@ def main():
             pred = est.fit(sequences(tr), cls[tr.y]).predict(sequences(te))
             seconds = time.perf_counter() - t0
             cv = est.cv_results_
-            test_key = "mean_test_balanced_accuracy" if "mean_test_balanced_accuracy" in cv else next(
-                k for k in cv if k.startswith("mean_test_"))  # the ranking metric's column
             cands = [dict(conv=str(p.get("conv_filters")), over=p.get("lstm_over"), tau=p.get("logit_adjust_tau"),
                           samp=p.get("sampling_exponent"), epochs=p.get("epochs"), status=str(s),
                           cv=round(float(m), 4), fit_s=round(float(f), 1))
-                     for p, s, m, f in zip(cv["params"], cv["status"], cv[test_key], cv["mean_fit_time"])]
+                     for p, s, m, f in zip(cv["params"], cv["status"], cv["mean_test_balanced_accuracy"], cv["mean_fit_time"])]
             print(json.dumps(dict(dataset=name, seed=seed, order="shipped" if SHIPPED else "lstm_second",
                                   **{k: round(v, 4) for k, v in scores(y_true, pred).items()},
                                   seconds=round(seconds, 1), compile_s=round(est.compile_time_, 1),
