@@ -89,6 +89,10 @@ def run(name: str, seeds, kinds, budget_minutes: float, rows_path: str | None) -
                                       for k, v in est.best_params_.items()}
                 row["cv_balanced_accuracy"] = float(est.best_score_)
                 row["budget_minutes"] = budget_minutes
+                # the search's executor: seconds compiling its programs and training them (the rest of `seconds`
+                # is the refit, the offsets and predict); compile time is cold unless a compilation cache is on
+                row["compile_seconds"] = round(float(est.compile_time_), 1)
+                row["train_seconds"] = round(float(est.train_time_), 1)
                 row["initial_points"] = len(est.initial_points or ())  # 0: rows of the preset before d65bb60
                 row["best_index"] = int(est.best_index_)  # < initial_points: a fixed first candidate won
                 row["decision_offsets"] = getattr(est, "oof_score_", None)
