@@ -52,7 +52,8 @@ SPEED_FLAGS = ("avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_
 PACKAGES = {"jax": "jax", "jaxlib": "jaxlib", "numpy": "numpy", "scipy": "scipy", "sklearn": "scikit-learn",
             "flax": "flax", "optax": "optax", "torch": "torch", "keras": "keras", "tensorflow": "tensorflow",
             "scikeras": "scikeras", "jaxlstm": "jaxlstm"}
-ENV_VARS = ("JAXLSTM_LSTM_IMPL", "XLA_FLAGS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "JAX_PLATFORMS")
+ENV_VARS = ("JAXLSTM_LSTM_IMPL", "JAXLSTM_XLA_FUSION_EMITTERS", "JAXLSTM_XLA_OPT_LEVEL", "XLA_FLAGS", "OMP_NUM_THREADS",
+            "OPENBLAS_NUM_THREADS", "JAX_PLATFORMS")
 
 
 # ----------------------------------------------------------------------------- timing

@@ -469,6 +469,19 @@ def predict_logits(params, model: ModelConfig, x: Array, lengths: Array,
     return out.reshape(chunks * size, -1)[:n]
 
 
+@functools.cache
+def _xla_accepts(option: str, value) -> bool:
+    """Whether this jaxlib's XLA has the compile option (a newer one may drop
+    it, and then a program compiled with it fails): one tiny compile, once."""
+    try:
+        jax.jit(lambda a: a + 1, compiler_options={option: value})(jnp.zeros(1)).block_until_ready()
+    except Exception as e:  # noqa: BLE001 -- XLA says "No such compile option" as a JaxRuntimeError
+        if "compile option" in str(e):
+            return False
+        raise
+    return True
+
+
 def compiler_options() -> dict:
     """XLA options for jaxlstm's training and prediction programs.
 
@@ -476,12 +489,20 @@ def compiler_options() -> dict:
     The heavy work there is library GEMMs and the compiled LSTM kernel, not
     generated code, so the higher level costs compile time and buys nothing:
     a W1-sized sweep group compiled in 4.0 s instead of 7.2 s and ran in
-    0.49 s instead of 0.52 s (``benchmarks/RESULTS.md``). Other backends:
-    XLA's defaults. ``JAXLSTM_XLA_OPT_LEVEL`` overrides the level.
+    0.49 s instead of 0.52 s (``benchmarks/RESULTS.md``). And XLA:CPU's
+    element-wise code generator instead of its newer fusion emitters
+    (``xla_cpu_use_fusion_emitters=False``, where this jaxlib has the option):
+    about 40 % less compile time again at the same training speed and the
+    same results (``benchmarks/RESULTS.md``, "Compile time").
+    Other backends: XLA's defaults. ``JAXLSTM_XLA_OPT_LEVEL`` overrides the
+    level; ``JAXLSTM_XLA_FUSION_EMITTERS=1`` keeps the fusion emitters.
     """
     if jax.default_backend() != "cpu":
         return {}
-    return {"xla_backend_optimization_level": int(os.environ.get("JAXLSTM_XLA_OPT_LEVEL", "2"))}
+    options = {"xla_backend_optimization_level": int(os.environ.get("JAXLSTM_XLA_OPT_LEVEL", "2"))}
+    if os.environ.get("JAXLSTM_XLA_FUSION_EMITTERS", "") != "1" and _xla_accepts("xla_cpu_use_fusion_emitters", False):
+        options["xla_cpu_use_fusion_emitters"] = False
+    return options
 
 
 class tuned_jit:

@@ -342,3 +342,28 @@ def test_sampling_and_augmentation_in_a_vmapped_program_equal_each_run_alone():
     for name, bad in (("sampling_exponent", 1.5), ("augment_slice", 1.0), ("augment_warp", -0.1)):
         with pytest.raises(ValueError, match=f"{name} must be"):
             make_hparams(3, **{name: bad})
+
+
+def test_compiler_options_choose_the_faster_compiling_cpu_code_generator_and_train_the_same(monkeypatch):
+    """On CPU jaxlstm's programs compile with XLA's element-wise code generator
+    (``xla_cpu_use_fusion_emitters=False``; ~40 % less compile time, RESULTS.md)
+    where this jaxlib has the option; a fit (LSTM-FCN over time, a remedy, the
+    scaler) equals the same fit compiled with the fusion emitters."""
+    from jaxlstm import train
+
+    assert train.compiler_options() == {"xla_backend_optimization_level": 2, "xla_cpu_use_fusion_emitters": False}
+    assert train._xla_accepts("xla_cpu_no_such_option_in_any_jaxlib", False) is False  # a jaxlib without it
+    monkeypatch.setenv("JAXLSTM_XLA_FUSION_EMITTERS", "1")
+    assert train.compiler_options() == {"xla_backend_optimization_level": 2}
+    monkeypatch.delenv("JAXLSTM_XLA_FUSION_EMITTERS")
+    x, lengths, y = _toy(n=48, t=8)
+    model = ModelConfig(num_features=3, num_classes=3, hidden_sizes=(8,), conv_filters=(4,), conv_kernel_sizes=(3,))
+    cfg = TrainConfig(model, batch_size=8, epochs=4, record=("accuracy",), select="accuracy")
+    split = Split(jnp.arange(32), jnp.ones(32, bool), jnp.arange(32, 48), jnp.ones(16, bool))
+    hp = make_hparams(3, learning_rate=3e-2, logit_adjust_tau=1.0)
+    runs = [jax.jit(fit, static_argnames="config", compiler_options={"xla_backend_optimization_level": 2, **extra})(
+                x, lengths, y, split, hp, jax.random.key(0), config=cfg)
+            for extra in ({"xla_cpu_use_fusion_emitters": False}, {"xla_cpu_use_fusion_emitters": True})]
+    assert not np.allclose(runs[0].history["train_loss"][0], runs[0].history["train_loss"][-1])  # it trained
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6), runs[0].params, runs[1].params)
+    np.testing.assert_allclose(runs[0].history["val_accuracy"], runs[1].history["val_accuracy"])
