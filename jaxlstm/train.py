@@ -492,8 +492,9 @@ def compiler_options() -> dict:
     0.49 s instead of 0.52 s (``benchmarks/RESULTS.md``). And XLA:CPU's
     element-wise code generator instead of its newer fusion emitters
     (``xla_cpu_use_fusion_emitters=False``, where this jaxlib has the option):
-    about 40 % less compile time again at the same training speed and the
-    same results (``benchmarks/RESULTS.md``, "Compile time").
+    compile time 0.58-0.72x again, training 0.95-1.13x the time, the same
+    results (``benchmarks/RESULTS.md``, "Compile time"): it pays wherever a
+    program trains for less than about a minute and a half.
     Other backends: XLA's defaults. ``JAXLSTM_XLA_OPT_LEVEL`` overrides the
     level; ``JAXLSTM_XLA_FUSION_EMITTERS=1`` keeps the fusion emitters.
     """
