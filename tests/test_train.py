@@ -346,7 +346,7 @@ def test_sampling_and_augmentation_in_a_vmapped_program_equal_each_run_alone():
 
 def test_compiler_options_choose_the_faster_compiling_cpu_code_generator_and_train_the_same(monkeypatch):
     """On CPU jaxlstm's programs compile with XLA's element-wise code generator
-    (``xla_cpu_use_fusion_emitters=False``; ~40 % less compile time, RESULTS.md)
+    (``xla_cpu_use_fusion_emitters=False``; compile time 0.58-0.72x, RESULTS.md)
     where this jaxlib has the option; a fit (LSTM-FCN over time, a remedy, the
     scaler) equals the same fit compiled with the fusion emitters."""
     from jaxlstm import train
