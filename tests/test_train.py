@@ -351,6 +351,8 @@ def test_compiler_options_choose_the_faster_compiling_cpu_code_generator_and_tra
     scaler) equals the same fit compiled with the fusion emitters."""
     from jaxlstm import train
 
+    for name in ("JAXLSTM_XLA_OPT_LEVEL", "JAXLSTM_XLA_FUSION_EMITTERS"):  # the defaults, whatever the caller set
+        monkeypatch.delenv(name, raising=False)
     assert train.compiler_options() == {"xla_backend_optimization_level": 2, "xla_cpu_use_fusion_emitters": False}
     assert train._xla_accepts("xla_cpu_no_such_option_in_any_jaxlib", False) is False  # a jaxlib without it
     monkeypatch.setenv("JAXLSTM_XLA_FUSION_EMITTERS", "1")
