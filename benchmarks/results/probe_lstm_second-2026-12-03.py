@@ -52,7 +52,8 @@ def main():
             cands = [dict(conv=str(p.get("conv_filters")), over=p.get("lstm_over"), tau=p.get("logit_adjust_tau"),
                           samp=p.get("sampling_exponent"), epochs=p.get("epochs"), status=str(s),
                           cv=round(float(m), 4), fit_s=round(float(f), 1))
-                     for p, s, m, f in zip(cv["params"], cv["status"], cv["mean_test_balanced_accuracy"], cv["mean_fit_time"])]
+                     for p, s, m, f in zip(cv["params"], cv["status"], cv["mean_test_balanced_accuracy"],
+                                           cv["mean_fit_time"])]
             print(json.dumps(dict(dataset=name, seed=seed, order="shipped" if SHIPPED else "lstm_second",
                                   **{k: round(v, 4) for k, v in scores(y_true, pred).items()},
                                   seconds=round(seconds, 1), compile_s=round(est.compile_time_, 1),
