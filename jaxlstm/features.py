@@ -74,8 +74,11 @@ def fit_standard_scaler(x: Array, lengths: Array, where: Array | None = None) ->
     # two-pass variance: no catastrophic cancellation in float32.
     var = jnp.sum(jnp.square(jnp.where(w, x - mean, 0.0)), axis=(0, 1)) / n
     std = jnp.sqrt(var)
+    # constant = a spread no larger than the rounding of the mean (as scikit-
+    # learn's _is_constant_feature, relative to the mean, in float32): a
+    # feature of scale 1e-7 around 0 is scaled, not passed through unscaled.
     eps = 10 * jnp.finfo(x.dtype).eps
-    std = jnp.where(std < eps * jnp.maximum(jnp.abs(mean), 1.0), 1.0, std)
+    std = jnp.where(std <= jnp.maximum(eps * jnp.abs(mean), jnp.finfo(x.dtype).tiny), 1.0, std)
     return ScalerStats(mean, 1.0 / std)
 
 
@@ -276,8 +279,11 @@ class TemporalFeatures:
                 raise ValueError(f"events threshold must be finite, got {threshold!r}")
             events.append((channel, threshold))
         object.__setattr__(self, "events", tuple(events))
-        object.__setattr__(self, "diff", bool(self.diff))
-        object.__setattr__(self, "include_input", bool(self.include_input))
+        for flag in ("diff", "include_input"):  # bool("no") is True: take only real booleans
+            v = getattr(self, flag)
+            if not isinstance(v, (bool, np.bool_)):
+                raise ValueError(f"{flag} must be True or False, got {v!r}")
+            object.__setattr__(self, flag, bool(v))
 
     def num_outputs(self, num_features: int) -> int:
         """Output channels for ``num_features`` input channels."""

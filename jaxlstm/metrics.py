@@ -198,12 +198,15 @@ def _binary_auc(score: Array, pos: Array, neg: Array) -> Array:
     # Mann-Whitney U: each (positive, negative) pair scores 1 if ordered
     # right and 1/2 if tied, which is exactly the trapezoidal area under the
     # ROC curve that scikit-learn integrates.
+    # Each positive's share is divided by n_neg before the sum, never by the
+    # integer n_pos * n_neg: in int32 that product wraps past ~46k x 46k rows.
     neg_sorted = jnp.sort(jnp.where(neg, score, jnp.inf))
     below, ties = _count_below(neg_sorted, score)
-    u = jnp.sum(jnp.where(pos, below + 0.5 * ties, 0.0))
     n_pos, n_neg = jnp.sum(pos), jnp.sum(neg)
+    share = (below + 0.5 * ties) / jnp.maximum(n_neg, 1).astype(score.dtype)
+    auc = jnp.sum(jnp.where(pos, share, 0.0)) / jnp.maximum(n_pos, 1).astype(score.dtype)
     defined = (n_pos > 0) & (n_neg > 0)
-    return jnp.where(defined, u / jnp.maximum(n_pos * n_neg, 1), jnp.nan)
+    return jnp.where(defined, auc, jnp.nan)
 
 
 def _binary_ap(score: Array, pos: Array, valid: Array) -> Array:
@@ -438,12 +441,15 @@ def ensemble_selection(y_true: Array, y_probs: Array, num_classes: int, metric: 
     Returns:
       ``Int[model]`` counts, summing to at most ``picks``.
     Raises:
-      ValueError: an unknown ``metric`` or ``picks < 1``.
+      ValueError: an unknown ``metric``, ``picks < 1`` or ``first`` out of range.
     """
     if int(picks) < 1:
         raise ValueError(f"picks must be an integer >= 1, got {picks!r}")
     score = get_scorer(metric).fn
     probs = jnp.asarray(y_probs, jnp.float32)
+    if isinstance(first, (int, np.integer)) and not 0 <= first < probs.shape[0]:
+        # JAX would clamp the gather and drop the scatter: a silent wrong start
+        raise ValueError(f"first must index one of the {probs.shape[0]} models, got {first}")
 
     def quality(p):  # (metric, -log loss): compared lexicographically
         return score(y_true, p, num_classes, where), -log_loss(y_true, p, where)

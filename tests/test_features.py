@@ -58,6 +58,19 @@ def test_constant_feature_gets_unit_scale_like_sklearn():
     np.testing.assert_allclose(1 / std.scale[1], StandardScaler().fit(x.reshape(-1, 2)).scale_[1], rtol=1e-6)
 
 
+def test_small_scale_feature_is_scaled_like_sklearn_not_taken_for_constant():
+    # std 1e-7 around 0 is a feature, not rounding noise: StandardScaler scales
+    # it to unit variance (until 2026-12-04 it was passed through at 1e-7).
+    rng = np.random.default_rng(0)
+    x = np.stack([rng.normal(0, 1e-7, (8, 10)), rng.normal(3, 1, (8, 10))], -1).astype(np.float32)
+    lengths = np.full(8, 10)
+    stats = features.fit_standard_scaler(x, lengths)
+    ref = StandardScaler().fit(x.reshape(-1, 2))
+    np.testing.assert_allclose(1 / np.asarray(stats.scale), ref.scale_, rtol=1e-4)
+    out = np.asarray(features.apply_scaler(x, lengths, stats))
+    np.testing.assert_allclose(out.reshape(-1, 2), ref.transform(x.reshape(-1, 2)), rtol=1e-3, atol=1e-4)
+
+
 def test_scalers_vmap_over_folds():
     x, lengths = _ragged(7)
     folds = jnp.asarray(np.stack([np.arange(len(x)) % 3 != k for k in range(3)]))
@@ -195,7 +208,9 @@ def test_temporal_features_spec_is_hashable_and_checked():
                       ({"rolling_std": (2.5,)}, "rolling_std must hold integers >= 1"),
                       ({"events": ((-1, 0.0),)}, "events channel must hold integers >= 0"),
                       ({"events": ((0, float("nan")),)}, "events threshold must be finite"),
-                      ({"events": (3,)}, r"events must hold \(channel, threshold\) pairs")]:
+                      ({"events": (3,)}, r"events must hold \(channel, threshold\) pairs"),
+                      ({"diff": "no"}, "diff must be True or False, got 'no'"),
+                      ({"include_input": 0}, "include_input must be True or False, got 0")]:
         with pytest.raises(ValueError, match=match):
             features.TemporalFeatures(**kw)
 

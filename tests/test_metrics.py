@@ -193,6 +193,20 @@ def test_absent_class_conventions():
     assert np.isnan(float(M.roc_auc_score(jnp.array([0, 0]), probs[:2], 3)))
 
 
+def test_roc_auc_on_more_rows_than_an_int32_pair_count_holds():
+    # 50k positives x 50k negatives = 2.5e9 pairs > 2**31 - 1: the pair count
+    # must not be an int32 product (it wrapped to a negative and gave ~1e9).
+    rng = np.random.default_rng(0)
+    n = 100_000
+    y = np.repeat(np.arange(2, dtype=np.int32), n // 2)
+    p1 = np.clip(rng.random(n) + 0.3 * y, 0, 1).astype(np.float32)
+    probs = jnp.asarray(np.c_[1 - p1, p1])
+    want = skm.roc_auc_score(y, p1)
+    assert 0.6 < want < 0.9
+    assert float(M.roc_auc_score(jnp.asarray(y), probs, 2, average=None)[1]) == pytest.approx(want, abs=1e-5)
+    assert float(M.SCORERS["roc_auc"].fn(jnp.asarray(y), probs, 2, None)) == pytest.approx(want, abs=1e-5)
+
+
 def test_scorers_registry():
     y = jnp.array([0, 1, 2, 2])
     p = jnp.eye(3)[jnp.array([0, 1, 2, 1])] * 0.9 + 0.05
@@ -329,3 +343,6 @@ def test_ensemble_selection_is_caruanas_greedy_selection(seed, n):
     np.testing.assert_array_equal(M.ensemble_selection(y, probs, 3, picks=1, first=first), only)
     with pytest.raises(ValueError, match="picks must be an integer >= 1"):
         M.ensemble_selection(y, probs, 3, picks=0)
+    for bad in (6, -1):
+        with pytest.raises(ValueError, match=f"first must index one of the 6 models, got {bad}"):
+            M.ensemble_selection(y, probs, 3, first=bad)
