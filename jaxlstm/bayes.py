@@ -75,6 +75,9 @@ def parse_space(space: Mapping[str, Any]) -> list[Dimension]:
       ValueError: an empty list, or a distribution that is not loguniform,
         uniform or randint.
     """
+    if not isinstance(space, Mapping):  # scikit-learn's samplers take a list of dicts; a Gaussian process one space
+        raise ValueError(f"Bayesian search needs one dict of distributions and lists, got {type(space).__name__}"
+                         " (a list of dicts is for random search)")
     if not space:
         raise ValueError("the search space is empty")
     dims = []

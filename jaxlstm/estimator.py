@@ -100,7 +100,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
     Parameters:
       hidden_sizes: LSTM sizes, one per stacked layer (an int for one layer).
       units: the Keras tutorial's name for a single layer's size; overrides
-        ``hidden_sizes`` when set.
+        ``hidden_sizes`` when set (a search over ``hidden_sizes`` with
+        ``units`` set is a ``ValueError``).
       bidirectional: run each layer both ways.
       head_size: a ReLU dense layer before the logits (``None``: none).
       dropout: on LSTM outputs between layers and before the head, in [0, 1).
@@ -186,6 +187,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         log-probabilities (``None``: plain argmax); fitted on out-of-fold
         probabilities by ``LSTMSearchCV(post_hoc_offsets=True)``, saved with
         the model. ``predict_proba`` ignores them: it stays calibrated.
+      channel_names_: the training file's feature names (``None``: unnamed),
+        saved with the model; the CLI reads a new file's columns by them.
     """
 
     def __init__(self, hidden_sizes=(64,), *, units=None, bidirectional=False, head_size=None,
@@ -332,6 +335,9 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         self._hparams(self.classes_)  # its values' checks, before anything compiles
         self.seed_ = int(check_random_state(self.random_state).randint(2**31 - 1)) \
             if not isinstance(self.random_state, numbers.Integral) else int(self.random_state)
+        if not 0 <= self.seed_ <= 2**32 - int(self.n_ensemble):  # the members' seeds are uint32
+            raise ValueError(f"random_state must be an integer in [0, 2**32 - n_ensemble] (n_ensemble="
+                             f"{self.n_ensemble} seeds from it), None or a RandomState, got {self.random_state!r}")
         rows = np.arange(len(x))
         val = np.zeros(0, np.int64)
         if self.validation_fraction is not None:
@@ -354,7 +360,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                       label=("fit", "epochs" if k == 1 else "member-epochs"))
         self._keep_members(run.rows, config.model)
         self.compile_time_, self.train_time_ = run.compile_s, run.run_s
-        self.logit_offsets_ = None
+        self.logit_offsets_ = self.channel_names_ = None
         if self.diverged_:
             warnings.warn("training diverged (NaN/inf loss); parameters are those before it. Lower the "
                           "learning rate or add grad_clip.", RuntimeWarning, stacklevel=2)
@@ -404,16 +410,23 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
     def _checkpoint_args(self) -> dict:
         """:func:`jaxlstm.checkpoint.save`'s arguments for this fitted model."""
         check_is_fitted(self, "params_")
-        meta = {"estimator_params": {k: dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v
-                                     for k, v in self.get_params().items()},  # a features spec as its fields
-                "classes_kind": self.classes_.dtype.kind, "input_ndim": self._input_ndim,
+        est_params = {k: dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v
+                      for k, v in self.get_params().items()}  # a features spec as its fields
+        if isinstance(self.class_weight, dict):  # JSON keys are strings: a label's text, typed again on load
+            est_params["class_weight"] = {"label_weights": [[_label_text(c), float(w)]
+                                                            for c, w in self.class_weight.items()]}
+        meta = {"estimator_params": est_params,
+                "classes_kind": self.classes_.dtype.kind, "classes_dtype": self.classes_.dtype.str,
+                "input_ndim": self._input_ndim,
                 "n_features_in": int(self.n_features_in_), "seed": self.seed_, "best_epoch": self.best_epoch_,
                 "diverged": self.diverged_, "class_weights": np.asarray(self.class_weights_).tolist(),
+                "channel_names": None if getattr(self, "channel_names_", None) is None
+                else [str(n) for n in self.channel_names_],
                 "logit_offsets": None if getattr(self, "logit_offsets_", None) is None
                 else np.asarray(self.logit_offsets_, np.float32).tolist(),
                 "history": {k: np.asarray(v).tolist() for k, v in self.history_.items()}}
         return dict(params=self.params_, model=self.model_config_, scaler=self.scaler_,
-                    class_names=[str(c) for c in self.classes_], meta=meta, members=self.n_members_)
+                    class_names=[_label_text(c) for c in self.classes_], meta=meta, members=self.n_members_)
 
     @classmethod
     def load(cls, path) -> LSTMClassifier:
@@ -427,14 +440,21 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         params = dict(meta.get("estimator_params", {}))
         if isinstance(params.get("hidden_sizes"), list):
             params["hidden_sizes"] = tuple(params["hidden_sizes"])
+        classes = _classes(ck.class_names, meta.get("classes_kind", "U"), meta.get("classes_dtype"))
+        cw = params.get("class_weight")
+        if isinstance(cw, dict) and "label_weights" in cw:
+            typed = {_label_text(c): c.item() if classes.dtype.kind != "S" else bytes(c) for c in classes}
+            params["class_weight"] = {typed[text]: w for text, w in cw["label_weights"]}
         est = cls(**{k: v for k, v in params.items() if k in cls._get_param_names()})
-        est.classes_ = _classes(ck.class_names, meta.get("classes_kind", "U"))
+        est.classes_ = classes
         est.params_, est.model_config_, est.scaler_ = ck.params, ck.model, ck.scaler
         est.n_members_ = ck.members
         est._input_ndim = int(meta.get("input_ndim", 3))
         est.n_features_in_ = int(meta.get("n_features_in", ck.model.num_features))
         est.seed_ = meta.get("seed")
         est.best_epoch_ = meta.get("best_epoch")
+        names = meta.get("channel_names")
+        est.channel_names_ = None if names is None else tuple(names)
         est.diverged_ = bool(meta.get("diverged", False))
         est.class_weights_ = np.asarray(meta.get("class_weights", np.ones(ck.model.num_classes)))
         est.history_ = {k: np.asarray(v) for k, v in meta.get("history", {}).items()}
@@ -568,9 +588,26 @@ def _offsets(meta: dict) -> np.ndarray | None:
     return None if offsets is None else np.asarray(offsets, np.float32)
 
 
-def _classes(names, kind: str) -> np.ndarray:
-    names = np.array(names)
-    return names.astype(np.int64) if kind in "iu" else names.astype(float) if kind == "f" else names
+def _label_text(c) -> str:
+    """A class label as a checkpoint stores it (bytes decoded, not ``"b'a'"``)."""
+    return c.decode("latin-1") if isinstance(c, bytes) else str(c)
+
+
+def _classes(names, kind: str, dtype: str | None = None) -> np.ndarray:
+    """``classes_`` from a checkpoint's label texts, with the fitted labels'
+    kind and dtype (bool, bytes and float32 labels compare equal again)."""
+    names = np.array(names, dtype=str)
+    if kind == "b":
+        out = names == "True"
+    elif kind in "iu":
+        out = names.astype(np.int64)
+    elif kind == "f":
+        out = names.astype(np.float64)
+    elif kind == "S":
+        out = np.char.encode(names, "latin-1")
+    else:
+        return names
+    return out.astype(dtype) if dtype else out
 
 
 def _decide(probs, offsets) -> np.ndarray:

@@ -3,7 +3,8 @@
 Like scikit-learn's ``HalvingGridSearchCV(resource=...)``: every candidate
 trains ``min_epochs`` epochs on every fold; the best ``1/factor`` (by mean
 CV score) survive and train on, ``factor`` times as many epochs in total,
-until one candidate is left or the estimator's ``epochs`` is reached.
+until the estimator's ``epochs`` is reached (a last lone survivor trains up
+to it, so ``best_score_`` scores what the refit trains).
 Survivors *continue* from their saved parameters and optimizer state: the
 strategy hands their states back to the member executor
 (:func:`jaxlstm.sweep.execute`, members with a ``start``), so a survivor's
@@ -27,7 +28,8 @@ __all__ = ["rung_schedule", "successive_halving"]
 def rung_schedule(n_candidates: int, max_epochs: int, factor: int = 3, min_epochs: int | None = None
                   ) -> list[tuple[int, int]]:
     """``[(candidates, epochs), ...]`` per rung: candidates shrink by
-    ``factor`` (rounded up), epochs grow by ``factor`` up to ``max_epochs``."""
+    ``factor`` (rounded up), epochs grow by ``factor`` up to ``max_epochs``;
+    a rung of one candidate trains ``max_epochs`` (what the refit trains)."""
     if factor < 2:
         raise ValueError(f"factor must be >= 2, got {factor}")
     if max_epochs < 1:
@@ -39,6 +41,8 @@ def rung_schedule(n_candidates: int, max_epochs: int, factor: int = 3, min_epoch
         raise ValueError(f"min_epochs must be in [1, epochs={max_epochs}], got {min_epochs}")
     out, n, e = [], n_candidates, min_epochs
     while True:
+        if n == 1:  # the last candidate trains what the refit trains, so its score is the refitted model's
+            e = max_epochs
         out.append((n, e))
         if n == 1 or e >= max_epochs:
             return out

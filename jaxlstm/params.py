@@ -140,7 +140,7 @@ PARAMETER_RULES: dict[str, Rule] = {
     "weight_decay": number(0),
     "dropout": number(0, 1),
     "noise_std": number(0, finite=True),
-    "grad_clip": or_none(number(0)),
+    "grad_clip": or_none(number(0, closed="neither")),  # 0 would clip every update to nothing
     "class_weight": Rule(_class_weight, "None, 'balanced', a dict {label: weight} or an exponent >= 0 "
                                         "(weights balanced**e: 0 none, 1 balanced)"),
     "class_weight_exponent": number(0),

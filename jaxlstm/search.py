@@ -213,6 +213,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         """Run the search; then refit the best candidate on all of ``X, y``."""
         mode = self._mode()
+        for name in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
+            delattr(self, name)  # a previous fit's results (best_index_, ensemble_, offsets, ...) must not leak in
         if self.post_hoc_offsets not in (False, True, "always"):
             raise ValueError(f"post_hoc_offsets must be False, True or 'always', got {self.post_hoc_offsets!r}")
         if self.post_hoc_offsets and self._ranking_metric() not in LABEL_SCORERS:
@@ -233,6 +235,13 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         base = LSTMClassifier() if self.estimator is None else self.estimator
         if not isinstance(base, LSTMClassifier):
             raise ValueError(f"estimator must be an LSTMClassifier, got {type(base).__name__}")
+        space = self.param_grid if self.param_grid is not None else self.param_distributions
+        searched = {k for d in (space if isinstance(space, (list, tuple)) else [space]) if isinstance(d, Mapping)
+                    for k in d}
+        if "hidden_sizes" in searched and (base.units is not None or "units" in searched):
+            raise ValueError(f"hidden_sizes is searched while units is {'searched' if 'units' in searched else 'set'}"
+                             f" (units={base.units!r}); units replaces hidden_sizes, so every candidate would "
+                             "train units: search one of them")
         scorers, multi = _scorers(self.scoring, self.refit)
         ctx = self._context(X, y, base, scorers)
         ctx["initial"] = self._initial_points(base, mode)
@@ -402,6 +411,9 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         seeds = tuple(int(s) for s in np.atleast_1d(seeds))
         if not seeds:
             raise ValueError("seeds is empty")
+        if len(set(seeds)) < len(seeds) or not all(0 <= s < 2**32 for s in seeds):
+            # a repeated seed is the same member twice (its split would score 0); members' seeds are uint32
+            raise ValueError(f"seeds must be distinct integers in [0, 2**32), got {list(seeds)}")
         key = self.refit if isinstance(self.refit, str) else next(iter(scorers))
         return dict(x=x, lengths=lengths, y=yi, classes=classes, folds=folds, seeds=seeds, base=base,
                     scorers=scorers, key=key, n_features_in=x.shape[1] if ndim == 2 else x.shape[-1],

@@ -241,7 +241,7 @@ def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int
     hashes = [_member_hash(m, fingerprint) for m in members]
     done = _load_done(out_dir, fingerprint)
     _check_same_done(done)
-    rows = [done.get(h) for h in hashes]
+    rows = [_if_complete(done.get(h), m) for h, m in zip(hashes, members)]
     resumed = sum(r is not None for r in rows)
     opts = dict(select=select, record=tuple(record), progress=progress, keep_val_probs=keep_val_probs,
                 keep_train_probs=keep_train_probs, patience=patience)
@@ -481,6 +481,16 @@ def _fetch(tree):
     from jax.experimental import multihost_utils
 
     return multihost_utils.process_allgather(tree, tiled=True)
+
+
+def _if_complete(row: dict | None, m: Member) -> dict | None:
+    """A saved member row, or ``None`` (train it again) when it lacks the
+    probabilities of an epoch count this member is read at: the run that
+    saved it had another epochs grid (its hash is the longest epochs only)."""
+    for name in ("val_probs", "train_probs"):
+        if row is not None and name in row and not all(str(e) in row[name] for e in m.read_at):
+            return None
+    return row
 
 
 def _check_same_done(done: dict) -> None:

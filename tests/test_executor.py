@@ -58,6 +58,21 @@ def test_executing_the_same_members_again_resumes_them_and_trains_nothing(tmp_pa
         assert a["history"] == b["history"] and a["val_probs"] == b["val_probs"]
 
 
+def test_a_saved_member_without_the_probabilities_of_a_new_epoch_count_trains_again(tmp_path):
+    # A rerun on the same out_dir with epochs [2, 4] where the first run had [4]: the member hash (the longest
+    # epochs) matches, but the saved rows hold probabilities after 4 epochs only (this was a KeyError '2').
+    first = _run(plan_members([CONFIGS[0]], len(FOLDS), [0])[0], out_dir=tmp_path)
+    members, index = plan_members([{**CONFIGS[0], "epochs": e} for e in (2, 4)], len(FOLDS), [0])
+    assert index[0] == index[1] and all(m.read_at == (2, 4) for m in members)
+    again = _run(members, out_dir=tmp_path)
+    assert again.resumed == 0 and all(set(r["val_probs"]) == {"2", "4"} for r in again.rows)
+    for a, b in zip(first.rows, again.rows, strict=True):
+        np.testing.assert_allclose(b["val_probs"]["4"], a["val_probs"]["4"], atol=1e-6)
+    third = _run(members, out_dir=tmp_path)  # the complete rows, appended last, are the ones read back
+    assert third.resumed == len(members) and [r["val_probs"] for r in third.rows] == [r["val_probs"]
+                                                                                     for r in again.rows]
+
+
 def test_epoch_counts_share_one_run_and_states_are_not_streamed(tmp_path):
     configs = [{**CONFIGS[0], "epochs": e} for e in (1, 3)] + [CONFIGS[1]]
     members, index = plan_members(configs, len(FOLDS), [0])

@@ -21,6 +21,7 @@ BAD = [
     ("logit_adjust_tau", -0.5, ("--logit-adjust", "-0.5"), "logit_adjust_tau must be a finite number >= 0, got -0.5"),
     ("focal_gamma", -1, ("--focal-gamma", "-1"), "focal_gamma must be a finite number >= 0, got -1"),
     ("class_weight_beta", 1, ("--cb-beta", "1"), "class_weight_beta must be a number in [0, 1), got 1"),
+    ("grad_clip", 0, None, "grad_clip must be None or a number > 0, got 0"),
     ("hidden_sizes", [0], ("--hidden", "0"), "hidden_sizes must be a positive integer or a non-empty list of them, "
                                              "got [0]"),
 ]

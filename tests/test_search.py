@@ -5,6 +5,7 @@ survivors; the Optuna adapter."""
 import numpy as np
 import pytest
 from scipy.stats import loguniform, randint, uniform
+from sklearn.base import clone
 from sklearn.metrics import f1_score, make_scorer
 from sklearn.model_selection import GridSearchCV, ParameterSampler, RandomizedSearchCV
 
@@ -98,6 +99,9 @@ def test_rung_schedule():
     assert rung_schedule(9, 9, 3) == [(9, 1), (3, 3), (1, 9)]
     assert rung_schedule(10, 20, 3) == [(10, 1), (4, 3), (2, 9), (1, 20)]
     assert rung_schedule(5, 2, 2) == [(5, 1), (3, 2)]
+    # a lone survivor before epochs is reached trains on to them: its score is the refitted model's
+    assert rung_schedule(9, 30, 3, min_epochs=1) == [(9, 1), (3, 3), (1, 30)]
+    assert rung_schedule(1, 20, 3, min_epochs=2) == [(1, 20)]
 
 
 def test_halving_survivors_continue_from_their_state():
@@ -428,3 +432,27 @@ def test_ensemble_selection_after_halving_picks_only_from_the_last_rung():
                      random_state=1).fit(X, Y)
     last = np.flatnonzero(s.cv_results_["iter"] == s.cv_results_["iter"].max())
     assert s.ensemble_["indices"][0] == s.best_index_ and set(s.ensemble_["indices"]) <= set(last)
+
+
+def test_bad_seeds_and_units_with_searched_hidden_sizes_are_named_before_training():
+    grid = {"learning_rate": [1e-2]}
+    for kwargs, match in [(dict(seeds=[0, 0]), r"seeds must be distinct integers in \[0, 2\*\*32\), got \[0, 0\]"),
+                          (dict(seeds=[-1]), r"seeds must be distinct .*got \[-1\]"),
+                          (dict(param_grid={"hidden_sizes": [(8,), (8, 8)]}),
+                           r"hidden_sizes is searched while units is set \(units=4\)"),
+                          (dict(param_grid=None, param_distributions=[grid], search="bayes"),
+                           "Bayesian search needs one dict of distributions and lists, got list")]:
+        with pytest.raises(ValueError, match=match):
+            LSTMSearchCV(clone(BASE).set_params(units=4) if "hidden_sizes" in str(kwargs) else BASE,
+                         **{"param_grid": grid, **kwargs}, cv=3).fit(X, Y)
+
+
+def test_a_second_fit_keeps_nothing_of_the_first():
+    # refit=False with several metrics sets no best_index_; the first fit's must not be applied to the second
+    s = LSTMSearchCV(BASE, {"learning_rate": [3e-3, 1e-2, 3e-2]}, cv=3, scoring=["accuracy", "f1_macro"],
+                     refit="accuracy").fit(X, Y)
+    assert s.best_index_ in (0, 1, 2) and hasattr(s, "best_estimator_")
+    s.set_params(param_grid={"dropout": [0.0]}, refit=False).fit(X, Y)
+    assert len(s.cv_results_["params"]) == 1
+    for name in ("best_index_", "best_params_", "best_score_", "best_estimator_", "refit_time_"):
+        assert not hasattr(s, name), name
