@@ -58,8 +58,12 @@ def check_sequences(x, lengths=None, *, name: str = "x") -> tuple[np.ndarray, np
     bad = np.argwhere(valid & ~finite)
     if bad.size:
         i, step = (int(v) for v in bad[0])
+        hint = ""
+        if lengths is None and not finite[i, step:].any():  # NaN to the end: padding, as the UCR archive writes it
+            hint = ("; if NaN marks padding after each sequence's end, pass lengths (the number of valid steps "
+                    "of each sequence; in an .npz, a key 'lengths')")
         raise ValueError(f"{name} has NaN or inf in a valid step (sequence {i}, step {step}; "
-                         f"{len(bad)} such steps)")
+                         f"{len(bad)} such steps){hint}")
     return xa, la
 
 

@@ -135,6 +135,7 @@ def _cmd_train(args) -> int:
     # labels are the data's class codes (every class is in the stratified training rows), named after fitting
     clf.fit(_sequences(data.subset(trval)), data.y[trval])
     clf.classes_ = np.asarray(data.class_names)
+    clf.channel_names_ = data.feature_names  # saved: predict and evaluate read a file's columns by these
     if clf.diverged_:
         print("error: training diverged (non-finite loss); lower the learning rate", file=sys.stderr)
         return 1
@@ -217,7 +218,7 @@ def _split_test(data, conf, seed: int):
     from jaxlstm import datasets
 
     if conf.data["test"]:
-        test = datasets.load(conf.data["test"], min_classes=1)
+        test = datasets.load(conf.data["test"], min_classes=1).select_features(data.feature_names, "data.train's")
         if test.num_features != data.num_features:
             raise ValueError(f"data.test has {test.num_features} features per step, data.train has "
                              f"{data.num_features}")
@@ -282,22 +283,45 @@ def _sweep_config(args):
                              "set the same keys in the config")
         conf = config.load_config(args.config)
         return conf, os.path.splitext(os.path.basename(conf.source))[0]
+    def absolute(v):  # file paths as absolute paths: a config file's relative paths are read from its folder
+        return os.path.abspath(v) if os.path.splitext(v)[1].lower() in (".csv", ".npz") else v
+
     test = args.test or (f"{target}:test" if target.startswith("ucr:") and target.count(":") == 1 else "")
-    kw = dict(test=test, metric=args.metric, budget_minutes=args.budget_minutes)  # ucr: its standard test split
+    kw = dict(test=absolute(test), metric=args.metric, budget_minutes=args.budget_minutes)  # ucr: its test split
     if args.budget_minutes < 0:
         raise ValueError(f"--budget-minutes must be >= 0, got {args.budget_minutes:g}")
-    conf = config.preset(target, **kw)
-    text = config.preset_text(target, **kw)
+    conf = config.preset(absolute(target), **kw)
+    text = config.preset_text(absolute(target), **kw)
     if args.print_config:
         print(text, end="")
         return None, ""
     if not args.quiet:
         print(text)
-    for key in ("train", "test"):  # relative paths are the working directory's, as typed
-        v = conf.data[key]
-        if os.path.splitext(v)[1].lower() in (".csv", ".npz"):
-            conf.data[key] = os.path.abspath(v)
     return conf, re.sub(r"[^\w.-]+", "_", os.path.splitext(os.path.basename(target))[0] or target) + "-default"
+
+
+def _check_default_out(out: str, conf) -> None:
+    """A default output folder (``runs/<name>``) is named after the config or
+    data file only, so two files of one name share it: the folder records
+    what it ran (``run.json``), and a run of another file stops before it
+    overwrites those results."""
+    import json
+    import os
+
+    ran = {"source": os.path.abspath(conf.source) if os.path.exists(conf.source) else conf.source,
+           "train": conf.data["train"]}
+    path = os.path.join(out, "run.json")
+    try:
+        with open(path) as f:
+            before = json.load(f)
+    except (OSError, ValueError):
+        before = None
+    if isinstance(before, dict) and before != ran:
+        raise ValueError(f"{out}/ holds the results of another run ({before.get('source')}, data "
+                         f"{before.get('train')}); pass --out DIR for this one, or delete {out}/ to replace them")
+    os.makedirs(out, exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(ran, f, indent=1)
 
 
 def _cmd_sweep(args) -> int:
@@ -311,6 +335,8 @@ def _cmd_sweep(args) -> int:
     if conf is None:
         return 0
     out = args.out or conf.output["dir"] or os.path.join("runs", name)
+    if not (args.out or conf.output["dir"]):
+        _check_default_out(out, conf)
     say = (lambda *a: None) if args.quiet else print
     seed = conf.search["seeds"][0]
     data = datasets.load(conf.data["train"])
@@ -327,6 +353,8 @@ def _cmd_sweep(args) -> int:
     cv = search.cv_results_
     _write_results(out, cv, scoring)
     best = search.best_estimator_
+    for part in getattr(best, "estimators_", [best]):
+        part.channel_names_ = data.feature_names  # saved: predict and evaluate read a file's columns by these
     best.save(os.path.join(out, "best_model.jaxlstm"))
     xt = _sequences(test)
     probs = best.predict_proba(xt)
@@ -544,7 +572,8 @@ def _load_model_and_data(args, labels: str):
     parts = getattr(model, "estimators_", [model])  # an LSTMEnsemble's members, or the one LSTMClassifier
     for m in parts:
         m.set_params(verbose=0 if getattr(args, "quiet", False) else 1)  # progress over the sequences
-    data = datasets.load(args.data, labels=labels, min_classes=1)
+    data = datasets.load(args.data, labels=labels, min_classes=1).select_features(
+        getattr(parts[0], "channel_names_", None), f"those {args.model} was trained on")
     expected = parts[0].model_config_.num_features
     if data.num_features != expected:
         raise ValueError(f"{args.data} has {data.num_features} features per step; the model expects {expected}")
@@ -700,7 +729,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--test", default="", help="default search: held-out test data (default: hold out 20%%, stratified)")
     s.add_argument("--budget-minutes", type=float, default=10.0,
                    help="default search: its time budget: no new round or chunk of members starts after this many "
-                        "minutes, then the best is refitted (default 10)")
+                        "minutes, then the best is refitted (default 10; 0 = no limit: all n_iter candidates)")
     s.add_argument("--metric", default="balanced_accuracy",
                    help="default search: the ranking metric (default balanced_accuracy = macro recall; e.g. f1_macro)")
     s.add_argument("--print-config", action="store_true",

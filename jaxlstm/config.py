@@ -212,7 +212,7 @@ batch_size = 8
 cv = 3
 seeds = [0]
 metric = {metric}   # minority-aware: each class counts the same
-budget_minutes = {budget}          # no new round or chunk of members starts after this; then the refit
+budget_minutes = {budget}          # no new round or chunk of members starts after this (0 = no limit); then the refit
 post_hoc_offsets = true       # per-class decision offsets fitted on the out-of-fold probabilities, kept if they win cross-fitted
 ensemble_selection = 5        # refit the candidates that score best averaged out of fold (5 greedy picks from the best)
 
@@ -367,6 +367,11 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
     if not space:
         raise ValueError(f"{source}: [search.space] is empty; give at least one hyperparameter to search")
     s["space"] = space
+    both = [f"{t}.{k}" for k in ("units", "hidden_sizes") for t, d in (("model", model), ("search.space", space))
+            if k in d]
+    if len({b.split(".")[-1] for b in both}) == 2:
+        raise ValueError(f"{source}: {' and '.join(both)} are both set; units (one LSTM layer) replaces "
+                         "hidden_sizes (stacked layers): keep one of them")
     _check(source, "search.initial_points", s["initial_points"], list, lambda v: all(isinstance(p, dict) for p in v),
            "a list of tables of searched values, e.g. [{ learning_rate = 3e-3, dropout = 0.1 }]")
     if len(s["initial_points"]) > s["n_iter"]:

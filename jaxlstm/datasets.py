@@ -44,6 +44,10 @@ class Dataset:
       name: registry name.
       ids: ``(n,)`` the file's sequence ids (a CSV's ``sequence_id``, an
         ``.npz``'s ``ids``), or ``None``: rows are numbered ``0..n-1``.
+      feature_names: one name per feature (a CSV's feature columns, an
+        ``.npz``'s ``feature_names``), or ``None``: unnamed. A model trained
+        on named features reads another file's columns by name
+        (:meth:`select_features`).
     """
 
     x: np.ndarray
@@ -52,6 +56,7 @@ class Dataset:
     class_names: tuple[str, ...]
     name: str
     ids: np.ndarray | None = None
+    feature_names: tuple[str, ...] | None = None
 
     @property
     def num_classes(self) -> int:
@@ -60,6 +65,26 @@ class Dataset:
     @property
     def num_features(self) -> int:
         return self.x.shape[-1]
+
+    def select_features(self, names, where: str = "the model's") -> "Dataset":
+        """The features in the order of ``names`` (those another dataset or a
+        model was trained on), matched by name; unchanged when either side
+        is unnamed (then only the count is checked, by the caller).
+
+        Raises:
+          ValueError: a name missing from this dataset, or a feature of it
+            that ``names`` lacks (both listed).
+        """
+        if names is None or self.feature_names is None:
+            return self
+        names, have = tuple(str(n) for n in names), self.feature_names
+        if names == have:
+            return self
+        missing, extra = [n for n in names if n not in have], [n for n in have if n not in names]
+        if missing or extra:
+            raise ValueError(f"{self.name}: its feature columns differ from {where}: missing {missing}, not "
+                             f"expected {extra} (expected {list(names)}, matched by name)")
+        return dataclasses.replace(self, x=self.x[..., [have.index(n) for n in names]], feature_names=names)
 
     def subset(self, idx) -> "Dataset":
         """Rows ``idx`` as a new dataset."""
@@ -82,7 +107,7 @@ def load_digits_imbalanced(ratio: float = 0.75, seed: int = 0) -> Dataset:
     """Digits with class ``k`` subsampled to ``ratio ** k`` of its rows.
 
     With the default 0.75 the shares run from 100 % (digit 0, 178 rows) down to
-    7.5 % (digit 9, 13 rows): the majority class outnumbers the rarest by ~14x.
+    7.5 % (digit 9, 14 rows; 678 in all): the majority class outnumbers the rarest by ~13x.
 
     Args:
       ratio: geometric keep ratio in ``(0, 1]``.
@@ -164,7 +189,8 @@ def make_intrusion(n_sessions: int = 2000, *, max_len: int = 60, attack_share: f
             bytes_out[seg] += ramp
         x[i, :t] = np.stack([bytes_in, bytes_out, packets, gap, new_port, failed, error], -1)
         lengths[i] = t
-    return Dataset(x=x, lengths=lengths, y=y, class_names=INTRUSION_CLASSES, name="intrusion")
+    return Dataset(x=x, lengths=lengths, y=y, class_names=INTRUSION_CLASSES, name="intrusion",
+                   feature_names=INTRUSION_FEATURES)
 
 
 # ---------------------------------------------------------------------------
@@ -375,6 +401,11 @@ def load_ucr(name: str, split: str = "train", *, missing: str = "error") -> Data
 def _encode_labels(raw: np.ndarray, where: str, min_classes: int = 2) -> tuple[np.ndarray, tuple[str, ...]]:
     if raw.ndim != 1:
         raise ValueError(f"{where}: y must be 1-D, got shape {raw.shape}")
+    missing = (np.isnan(raw) if np.issubdtype(raw.dtype, np.floating)
+               else np.char.str_len(raw.astype(str)) == 0 if raw.dtype.kind in "US" else np.zeros(len(raw), bool))
+    if missing.any():
+        raise ValueError(f"{where}: y is missing (NaN or empty) for {int(missing.sum())} sequence(s), the first at "
+                         f"index {int(np.argmax(missing))}; label them or leave them out")
     classes, y = np.unique(raw, return_inverse=True)
     if len(classes) < min_classes:
         raise ValueError(f"{where}: y has one class ({str(classes[0])!r}); at least two are needed")
@@ -417,10 +448,22 @@ def load_npz(path: str | os.PathLike, *, labels: str = "required", min_classes: 
         if not hasattr(f, "files"):  # a bare .npy array, not an archive of named arrays
             raise ValueError("a single .npy array, not an archive with X and y")
         with f:
-            data = {k: f[k] for k in f.files}
+            data = {}
+            for k in f.files:
+                try:
+                    data[k] = f[k]
+                except ValueError as e:
+                    if "Object arrays" not in str(e):
+                        raise
+                    # dtype=object (e.g. df["label"].values, or ragged X): numpy will not load it unpickled
+                    raise ValueError(f"{path}: array {k!r} has dtype object, which is not read (it would need "
+                                     "pickle); save labels as strings or numbers (y.astype(str)) and sequences "
+                                     "as one padded float array X (n, T, F) with lengths (n,)") from None
     except FileNotFoundError:
         raise ValueError(f"no such file: {path}") from None
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+        if str(e).startswith(f"{path}: array "):
+            raise
         # NumPy reads a file that is no zip archive as a pickle and says so; say what is wrong instead
         why = ("truncated, or not a zip archive" if isinstance(e, (zipfile.BadZipFile, EOFError)) or "pickle" in str(e)
                else str(e))
@@ -457,7 +500,14 @@ def load_npz(path: str | os.PathLike, *, labels: str = "required", min_classes: 
             yi = y.astype(np.int32)
         else:
             yi, names = _encode_labels(y, str(path), min_classes)
-    return Dataset(x=x, lengths=lengths, y=yi, class_names=names, name=os.path.basename(str(path)), ids=ids)
+    fnames = None
+    if "feature_names" in data:
+        fnames = tuple(str(n) for n in np.atleast_1d(data["feature_names"]))
+        if len(fnames) != x.shape[-1] or len(set(fnames)) != len(fnames):
+            raise ValueError(f"{path}: feature_names must hold {x.shape[-1]} distinct names (one per feature of X), "
+                             f"got {list(fnames)}")
+    return Dataset(x=x, lengths=lengths, y=yi, class_names=names, name=os.path.basename(str(path)), ids=ids,
+                   feature_names=fnames)
 
 
 def load_csv(path: str | os.PathLike, *, labels: str = "required", min_classes: int = 2) -> Dataset:
@@ -479,7 +529,7 @@ def load_csv(path: str | os.PathLike, *, labels: str = "required", min_classes: 
     """
     _check_labels_arg(labels)
     try:
-        f = open(path, newline="")
+        f = open(path, newline="", encoding="utf-8-sig")  # -sig: Excel's "CSV UTF-8" starts with a byte-order mark
     except FileNotFoundError:
         raise ValueError(f"no such file: {path}") from None
     with f:
@@ -488,6 +538,9 @@ def load_csv(path: str | os.PathLike, *, labels: str = "required", min_classes: 
             header = [h.strip() for h in next(reader)]
         except StopIteration:
             raise ValueError(f"{path}: empty file") from None
+        dup = sorted({h for h in header if header.count(h) > 1})
+        if dup:
+            raise ValueError(f"{path}: column name(s) {dup} appear more than once in the header")
         need = ("sequence_id", "time", "label") if labels == "required" else ("sequence_id", "time")
         missing = [c for c in need if c not in header]
         if missing:
@@ -517,6 +570,9 @@ def load_csv(path: str | os.PathLike, *, labels: str = "required", min_classes: 
                 raise ValueError(f"{path}, line {lineno}: NaN or inf in a feature")
             if lid is not None:
                 lab = row[lid].strip()
+                if not lab:
+                    raise ValueError(f"{path}, line {lineno}: empty label (sequence {key!r}); every row of a "
+                                     "labelled file needs one (for prediction, load with labels='ignore')")
                 if labels_of.setdefault(key, lab) != lab:
                     raise ValueError(f"{path}, line {lineno}: sequence {key!r} changes label from "
                                      f"{labels_of[key]!r} to {lab!r}")
@@ -538,7 +594,8 @@ def load_csv(path: str | os.PathLike, *, labels: str = "required", min_classes: 
     else:
         y, names = _encode_labels(np.array([labels_of[k] for k in steps]), str(path), min_classes)
     return Dataset(x=np.asarray(x, np.float32), lengths=np.asarray(lengths, np.int32), y=y, class_names=names,
-                   name=os.path.basename(str(path)), ids=np.array(list(steps)))
+                   name=os.path.basename(str(path)), ids=np.array(list(steps)),
+                   feature_names=tuple(header[i] for i in fcols))
 
 
 def _is_float(s: str) -> bool:
@@ -552,7 +609,7 @@ def _is_float(s: str) -> bool:
 DATASETS = {
     "digits": (load_digits, "sklearn digits, 8 steps x 8 features, 10 balanced classes (embedded)"),
     "digits_imbalanced": (load_digits_imbalanced,
-                          "digits with class k kept at 0.75**k: 178 down to 13 rows per class (embedded)"),
+                          "digits with class k kept at 0.75**k: 178 down to 14 rows per class (embedded)"),
     "intrusion": (make_intrusion, "synthetic network sessions: 2,000 sessions, lengths 4-60, 7 features, "
                                   "88 % normal and 4 rare attacks (generated, seed 0)"),
     "japanese_vowels": (lambda: load_japanese_vowels("train"),

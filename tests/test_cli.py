@@ -138,6 +138,8 @@ def test_config_errors_name_the_key(tmp_path, capsys):
                         ("[model]\nn_ensemble = 1.5\n", "model.n_ensemble"),
                         ("[search.space]\nn_ensemble = [1, 5]\n", "n_ensemble cannot be searched"),
                         ("[search]\ncv = 1\n", "search.cv"),
+                        ("[model]\nunits = 8\n[search.space]\nhidden_sizes = [[8], [64, 64]]\n",
+                         r"model.units and search.space.hidden_sizes are both set; units .* replaces"),
                         ("[search]\ninitial_points = [{ units = 4 }]\n[search.space]\nunits = [4]\n",
                          "initial_points is for random and bayes"),
                         ("[search]\nstrategy = 'random'\ninitial_points = [{ dropout = 0.1 }]\n[search.space]\nunits = [4]\n",
@@ -189,13 +191,14 @@ def small_model(tmp_path_factory):
     return path, m, d.x[rest], names[rest]
 
 
-def _long_csv(path, x, ids, labels=None):
-    """x (n, T, F) as a long CSV, rows in a scrambled order; labels optional."""
+def _long_csv(path, x, ids, labels=None, names=None):
+    """x (n, T, F) as a long CSV, rows in a scrambled order; labels optional; features f0, f1, ... or names."""
     import numpy as np
 
     rows = [(i, t) for i in range(len(x)) for t in range(x.shape[1])]
     order = np.random.default_rng(0).permutation(len(rows))
-    head = "sequence_id,time," + ",".join(f"f{j}" for j in range(x.shape[2])) + (",label" if labels is not None else "")
+    names = names or [f"f{j}" for j in range(x.shape[2])]
+    head = "sequence_id,time," + ",".join(names) + (",label" if labels is not None else "")
     lines = [head]
     for r in order:
         i, t = rows[r]
@@ -233,6 +236,29 @@ def test_predict_scores_unlabelled_files_and_writes_their_ids(small_model, tmp_p
     np.savez(tmp_path / "ids.npz", X=x, ids=np.array(ids))  # an ids key names the rows
     assert main(["predict", str(path), str(tmp_path / "ids.npz"), "--out", str(tmp_path / "r.csv"), "--quiet"]) == 0
     assert [r["sequence_id"] for r in csv.DictReader(open(tmp_path / "r.csv"))] == ids
+
+
+def test_a_model_trained_on_named_columns_reads_a_new_files_columns_by_name(small_model, tmp_path, capsys):
+    import csv
+
+    import numpy as np
+
+    from jaxlstm import LSTMClassifier
+
+    path, m, x, _ = small_model
+    named = LSTMClassifier.load(path)
+    named.channel_names_ = tuple(f"f{j}" for j in range(x.shape[2]))  # as `jaxlstm train`/`sweep` set them
+    named.save(tmp_path / "named.jaxlstm")
+    assert LSTMClassifier.load(tmp_path / "named.jaxlstm").channel_names_ == named.channel_names_
+    ids = [f"s{k}" for k in range(len(x))]
+    _long_csv(tmp_path / "rev.csv", x[..., ::-1], ids, names=[f"f{j}" for j in reversed(range(x.shape[2]))])
+    assert main(["predict", str(tmp_path / "named.jaxlstm"), str(tmp_path / "rev.csv"), "--out",
+                 str(tmp_path / "p.csv"), "--quiet"]) == 0
+    got = {r["sequence_id"]: [float(r[f"prob_{c}"]) for c in m.classes_] for r in csv.DictReader(open(tmp_path / "p.csv"))}
+    np.testing.assert_allclose([got[i] for i in ids], m.predict_proba(list(x)), atol=2e-6)  # not the reversed rows'
+    _long_csv(tmp_path / "other.csv", x, ids, names=[f"f{j}" for j in range(x.shape[2] - 1)] + ["g"])
+    assert main(["predict", str(tmp_path / "named.jaxlstm"), str(tmp_path / "other.csv"), "--quiet"]) == 2
+    assert "missing ['f7'], not expected ['g']" in capsys.readouterr().err
 
 
 def test_evaluate_maps_a_second_files_labels_by_name(small_model, tmp_path, capsys):
@@ -579,6 +605,19 @@ def test_temporal_features_from_train_flags_and_a_toml_sweep(tmp_path, capsys):
     assert "model.features: features has unknown key(s) 'windows'" in capsys.readouterr().err
 
 
+def test_print_config_writes_a_data_file_as_an_absolute_path(tmp_path, monkeypatch, capsys):
+    # a config's relative paths are read from its own folder: `sweep data/my.csv --print-config > cfg/my.toml`
+    # must not make cfg/my.toml look for cfg/data/my.csv
+    from jaxlstm import config
+
+    (tmp_path / "cfg").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert main(["sweep", "data/my.csv", "--print-config", "--test", "data/test.npz"]) == 0
+    (tmp_path / "cfg" / "my.toml").write_text(capsys.readouterr().out)
+    data = config.load_config(tmp_path / "cfg" / "my.toml").data
+    assert (data["train"], data["test"]) == (str(tmp_path / "data" / "my.csv"), str(tmp_path / "data" / "test.npz"))
+
+
 def test_the_default_search_on_a_data_file_prints_its_config_and_runs_it(tmp_path, monkeypatch, capsys):
     import tomllib
 
@@ -641,3 +680,21 @@ def test_the_default_search_on_a_data_file_prints_its_config_and_runs_it(tmp_pat
     assert report["ensemble"]["indices"] == [0] and "ensemble selection kept the best candidate alone" in out
     # a budget of 0.06 s: the first candidate finishes, the second is cut off and listed
     assert "the time budget cut 1 of 2 candidates" in out
+
+
+def test_a_default_output_folder_is_not_overwritten_by_another_file_of_the_same_name(tmp_path, monkeypatch):
+    # x/train.csv and y/train.csv both default to runs/train-default: the second run stops before it overwrites
+    # the first one's results.csv, best_model.jaxlstm and test_report.json
+    from types import SimpleNamespace
+
+    from jaxlstm.cli import _check_default_out
+
+    monkeypatch.chdir(tmp_path)
+    first = SimpleNamespace(source=f"the default search on {tmp_path}/x/train.csv", data={"train": f"{tmp_path}/x/train.csv"})
+    other = SimpleNamespace(source=f"the default search on {tmp_path}/y/train.csv", data={"train": f"{tmp_path}/y/train.csv"})
+    _check_default_out("runs/train-default", first)
+    _check_default_out("runs/train-default", first)  # the same run again: resumes
+    with pytest.raises(ValueError, match=r"runs/train-default/ holds the results of another run \(the default search "
+                                         r"on .*/x/train.csv.*pass --out DIR"):
+        _check_default_out("runs/train-default", other)
+    assert str(tmp_path / "x") in (tmp_path / "runs/train-default/run.json").read_text()

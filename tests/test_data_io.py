@@ -185,6 +185,37 @@ def test_ucr_unknown_name_lists_close_matches_and_missing_extra_names_it(monkeyp
             call()
 
 
+def test_everyday_file_faults_are_named_not_mangled(tmp_path):
+    # Excel's "CSV UTF-8" starts with a byte-order mark: the header still has sequence_id
+    p = tmp_path / "bom.csv"
+    p.write_text("sequence_id,time,a,label\ns1,0,1,x\ns2,0,2,y\n", encoding="utf-8-sig")
+    d = datasets.load(str(p))
+    assert d.class_names == ("x", "y") and d.x[:, 0, 0].tolist() == [1.0, 2.0]
+    # an empty label cell is not a class named ''
+    p.write_text("sequence_id,time,a,label\ns1,0,1,x\ns2,0,2,y\ns3,0,3,\n")
+    with pytest.raises(ValueError, match=r"line 4: empty label \(sequence 's3'\)"):
+        datasets.load(str(p))
+    x = np.zeros((4, 3, 1), np.float32)
+    for y, match in [(np.array([0.0, 1.0, np.nan, 1.0]), r"y is missing \(NaN or empty\) for 1 sequence\(s\), the first "
+                                                        r"at index 2"),
+                     (np.array(["a", "", "b", "a"]), "the first at index 1")]:
+        np.savez(tmp_path / "y.npz", X=x, y=y)
+        with pytest.raises(ValueError, match=match):
+            datasets.load(str(tmp_path / "y.npz"))
+    # dtype=object (pandas' .values): named, with what to save instead -- not "truncated, or not a zip archive"
+    np.savez(tmp_path / "o.npz", X=x, y=np.array(["a", "b", "a", "b"], dtype=object))
+    with pytest.raises(ValueError, match=r"array 'y' has dtype object.*y.astype\(str\)"):
+        datasets.load(str(tmp_path / "o.npz"))
+    # NaN padding without lengths: the error says to pass lengths
+    xn = np.ones((2, 4, 1), np.float32)
+    xn[1, 2:] = np.nan
+    np.savez(tmp_path / "pad.npz", X=xn, y=np.array([0, 1]))
+    with pytest.raises(ValueError, match=r"sequence 1, step 2.*pass lengths"):
+        datasets.load(str(tmp_path / "pad.npz"))
+    np.savez(tmp_path / "pad.npz", X=xn, y=np.array([0, 1]), lengths=np.array([4, 2]))
+    np.testing.assert_array_equal(datasets.load(str(tmp_path / "pad.npz")).lengths, [4, 2])
+
+
 def test_truncated_or_garbage_npz_says_it_is_not_a_readable_npz(tmp_path):
     d = datasets.make_intrusion(30)
     p = tmp_path / "d.npz"
