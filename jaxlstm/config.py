@@ -367,11 +367,10 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
     if not space:
         raise ValueError(f"{source}: [search.space] is empty; give at least one hyperparameter to search")
     s["space"] = space
-    both = [f"{t}.{k}" for k in ("units", "hidden_sizes") for t, d in (("model", model), ("search.space", space))
-            if k in d]
-    if len({b.split(".")[-1] for b in both}) == 2:
-        raise ValueError(f"{source}: {' and '.join(both)} are both set; units (one LSTM layer) replaces "
-                         "hidden_sizes (stacked layers): keep one of them")
+    units_at = [f"{t}.units" for t, d in (("model", model), ("search.space", space)) if "units" in d]
+    if "hidden_sizes" in space and units_at:  # every candidate would train units: the searched sizes ignored
+        raise ValueError(f"{source}: search.space.hidden_sizes is searched while {' and '.join(units_at)} is set; "
+                         "units (one LSTM layer) replaces hidden_sizes (stacked layers): keep one of them")
     _check(source, "search.initial_points", s["initial_points"], list, lambda v: all(isinstance(p, dict) for p in v),
            "a list of tables of searched values, e.g. [{ learning_rate = 3e-3, dropout = 0.1 }]")
     if len(s["initial_points"]) > s["n_iter"]:

@@ -443,7 +443,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         classes = _classes(ck.class_names, meta.get("classes_kind", "U"), meta.get("classes_dtype"))
         cw = params.get("class_weight")
         if isinstance(cw, dict) and "label_weights" in cw:
-            typed = {_label_text(c): c.item() if classes.dtype.kind != "S" else bytes(c) for c in classes}
+            typed = {_label_text(c): c.item() for c in classes}
             params["class_weight"] = {typed[text]: w for text, w in cw["label_weights"]}
         est = cls(**{k: v for k, v in params.items() if k in cls._get_param_names()})
         est.classes_ = classes
@@ -589,13 +589,13 @@ def _offsets(meta: dict) -> np.ndarray | None:
 
 
 def _label_text(c) -> str:
-    """A class label as a checkpoint stores it (bytes decoded, not ``"b'a'"``)."""
-    return c.decode("latin-1") if isinstance(c, bytes) else str(c)
+    """A class label as a checkpoint stores it (``_classes`` types it again)."""
+    return str(c)
 
 
 def _classes(names, kind: str, dtype: str | None = None) -> np.ndarray:
     """``classes_`` from a checkpoint's label texts, with the fitted labels'
-    kind and dtype (bool, bytes and float32 labels compare equal again)."""
+    kind and dtype (bool and float32 labels compare equal again)."""
     names = np.array(names, dtype=str)
     if kind == "b":
         out = names == "True"
@@ -603,8 +603,6 @@ def _classes(names, kind: str, dtype: str | None = None) -> np.ndarray:
         out = names.astype(np.int64)
     elif kind == "f":
         out = names.astype(np.float64)
-    elif kind == "S":
-        out = np.char.encode(names, "latin-1")
     else:
         return names
     return out.astype(dtype) if dtype else out

@@ -139,7 +139,7 @@ def test_config_errors_name_the_key(tmp_path, capsys):
                         ("[search.space]\nn_ensemble = [1, 5]\n", "n_ensemble cannot be searched"),
                         ("[search]\ncv = 1\n", "search.cv"),
                         ("[model]\nunits = 8\n[search.space]\nhidden_sizes = [[8], [64, 64]]\n",
-                         r"model.units and search.space.hidden_sizes are both set; units .* replaces"),
+                         r"search.space.hidden_sizes is searched while model.units is set; units .* replaces"),
                         ("[search]\ninitial_points = [{ units = 4 }]\n[search.space]\nunits = [4]\n",
                          "initial_points is for random and bayes"),
                         ("[search]\nstrategy = 'random'\ninitial_points = [{ dropout = 0.1 }]\n[search.space]\nunits = [4]\n",
