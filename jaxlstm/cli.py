@@ -301,10 +301,11 @@ def _sweep_config(args):
 
 
 def _check_default_out(out: str, conf) -> None:
-    """A default output folder (``runs/<name>``) is named after the config or
-    data file only, so two files of one name share it: the folder records
-    what it ran (``run.json``), and a run of another file stops before it
-    overwrites those results."""
+    """An output folder not given by ``--out`` (``output.dir`` of a config,
+    often copied from an example, or ``runs/<name>``, named after the file
+    only) can be shared by two runs: the folder records what it ran
+    (``run.json``), and a run of another config or data file stops before
+    it overwrites those results."""
     import json
     import os
 
@@ -335,7 +336,7 @@ def _cmd_sweep(args) -> int:
     if conf is None:
         return 0
     out = args.out or conf.output["dir"] or os.path.join("runs", name)
-    if not (args.out or conf.output["dir"]):
+    if not args.out:  # a folder the user did not name on this command line: check what it holds
         _check_default_out(out, conf)
     say = (lambda *a: None) if args.quiet else print
     seed = conf.search["seeds"][0]
