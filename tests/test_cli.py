@@ -616,6 +616,9 @@ def test_print_config_writes_a_data_file_as_an_absolute_path(tmp_path, monkeypat
     (tmp_path / "cfg" / "my.toml").write_text(capsys.readouterr().out)
     data = config.load_config(tmp_path / "cfg" / "my.toml").data
     assert (data["train"], data["test"]) == (str(tmp_path / "data" / "my.csv"), str(tmp_path / "data" / "test.npz"))
+    # a UCR train split with missing values: its test split is read the same way
+    assert main(["sweep", "ucr:DodgerLoopDay:train:interpolate", "--print-config"]) == 0
+    assert 'test = "ucr:DodgerLoopDay:test:interpolate"' in capsys.readouterr().out
 
 
 def test_the_default_search_on_a_data_file_prints_its_config_and_runs_it(tmp_path, monkeypatch, capsys):

@@ -167,6 +167,15 @@ def test_ucr_from_synthetic_files(tmp_path, monkeypatch):
     g = datasets.load_ucr("Gap", missing="interpolate")
     np.testing.assert_array_equal(g.lengths, [4, 5])
     np.testing.assert_array_equal(g.x[0, :, 0], [2, 2, 4, 6, 0])
+    # the CLI and TOML name it (the error says how): ucr:NAME:SPLIT:interpolate
+    with pytest.raises(ValueError, match=r"in the CLI or a config: 'ucr:Gap:train:interpolate'"):
+        datasets.load("ucr:Gap")
+    np.testing.assert_array_equal(datasets.load("ucr:Gap:train:interpolate").x, g.x)
+    assert datasets.load("ucr:Gap:test:interpolate").name == "ucr:Gap:test"
+    assert datasets.ucr_parts("ucr:Gap::interpolate") == ("Gap", "train", "interpolate")
+    for bad, match in [("ucr:Gap:train:drop", "missing must be"), ("ucr:Gap:a:b:c", "expected ucr:NAME")]:
+        with pytest.raises(ValueError, match=match):
+            datasets.load(bad)
     for kw, match in [({"split": "valid"}, "split must be"), ({"missing": "drop"}, "missing must be")]:
         with pytest.raises(ValueError, match=match):
             datasets.load_ucr("Toy", **kw)
