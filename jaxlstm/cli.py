@@ -284,6 +284,7 @@ def _sweep_config(args):
                              "set the same keys in the config")
         conf = config.load_config(args.config)
         return conf, os.path.splitext(os.path.basename(conf.source))[0]
+
     def absolute(v):  # file paths as absolute paths: a config file's relative paths are read from its folder
         return os.path.abspath(v) if os.path.splitext(v)[1].lower() in (".csv", ".npz") else v
 
@@ -292,7 +293,8 @@ def _sweep_config(args):
         from jaxlstm.datasets import ucr_parts
 
         ucr_name, split, missing = ucr_parts(target)
-        test = f"ucr:{ucr_name}:test" + (f":{missing}" if missing != "error" else "") if split == "train" else ""
+        if split == "train":
+            test = f"ucr:{ucr_name}:test" + ("" if missing == "error" else f":{missing}")
 
     kw = dict(test=absolute(test), metric=args.metric, budget_minutes=args.budget_minutes)  # ucr: its test split
     if args.budget_minutes < 0:
@@ -307,7 +309,7 @@ def _sweep_config(args):
     return conf, re.sub(r"[^\w.-]+", "_", os.path.splitext(os.path.basename(target))[0] or target) + "-default"
 
 
-def _check_default_out(out: str, conf) -> None:
+def _check_out_dir(out: str, conf) -> None:
     """An output folder not given by ``--out`` (``output.dir`` of a config,
     often copied from an example, or ``runs/<name>``, named after the file
     only) can be shared by two runs: the folder records what it ran
@@ -344,7 +346,7 @@ def _cmd_sweep(args) -> int:
         return 0
     out = args.out or conf.output["dir"] or os.path.join("runs", name)
     if not args.out:  # a folder the user did not name on this command line: check what it holds
-        _check_default_out(out, conf)
+        _check_out_dir(out, conf)
     say = (lambda *a: None) if args.quiet else print
     seed = conf.search["seeds"][0]
     data = datasets.load(conf.data["train"])

@@ -29,7 +29,7 @@ import os
 import numpy as np
 
 __all__ = ["Dataset", "load_digits", "load_digits_imbalanced", "make_intrusion", "load_japanese_vowels",
-           "load_ucr", "ucr_datasets", "load_npz", "load_csv", "read_ts", "load", "DATASETS"]
+           "load_ucr", "ucr_datasets", "ucr_parts", "load_npz", "load_csv", "read_ts", "load", "DATASETS"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -449,27 +449,27 @@ def load_npz(path: str | os.PathLike, *, labels: str = "required", min_classes: 
         if not hasattr(f, "files"):  # a bare .npy array, not an archive of named arrays
             raise ValueError("a single .npy array, not an archive with X and y")
         with f:
-            data = {}
+            data, pickled = {}, None
             for k in f.files:
                 try:
                     data[k] = f[k]
                 except ValueError as e:
                     if "Object arrays" not in str(e):
                         raise
-                    # dtype=object (e.g. df["label"].values, or ragged X): numpy will not load it unpickled
-                    raise ValueError(f"{path}: array {k!r} has dtype object, which is not read (it would need "
-                                     "pickle); save labels as strings or numbers (y.astype(str)) and sequences "
-                                     "as one padded float array X (n, T, F) with lengths (n,)") from None
+                    pickled = k
+                    break
     except FileNotFoundError:
         raise ValueError(f"no such file: {path}") from None
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
-        if str(e).startswith(f"{path}: array "):
-            raise
         # NumPy reads a file that is no zip archive as a pickle and says so; say what is wrong instead
         why = ("truncated, or not a zip archive" if isinstance(e, (zipfile.BadZipFile, EOFError)) or "pickle" in str(e)
                else str(e))
         raise ValueError(f"{path}: not a readable .npz file ({why}); expected the output of numpy.savez with "
                          "X (n, T, F) and y (n,)") from None
+    if pickled is not None:  # dtype=object (e.g. df["label"].values, or ragged X): numpy will not load it unpickled
+        raise ValueError(f"{path}: array {pickled!r} has dtype object, which is not read (it would need pickle); "
+                         "save labels as strings or numbers (y.astype(str)) and sequences as one padded float "
+                         "array X (n, T, F) with lengths (n,)")
     need = ("X", "y") if labels == "required" else ("X",)
     for key in need:
         if key not in data:

@@ -413,7 +413,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         est_params = {k: dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v
                       for k, v in self.get_params().items()}  # a features spec as its fields
         if isinstance(self.class_weight, dict):  # JSON keys are strings: a label's text, typed again on load
-            est_params["class_weight"] = {"label_weights": [[_label_text(c), float(w)]
+            est_params["class_weight"] = {"label_weights": [[str(c), float(w)]
                                                             for c, w in self.class_weight.items()]}
         meta = {"estimator_params": est_params,
                 "classes_kind": self.classes_.dtype.kind, "classes_dtype": self.classes_.dtype.str,
@@ -426,7 +426,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                 else np.asarray(self.logit_offsets_, np.float32).tolist(),
                 "history": {k: np.asarray(v).tolist() for k, v in self.history_.items()}}
         return dict(params=self.params_, model=self.model_config_, scaler=self.scaler_,
-                    class_names=[_label_text(c) for c in self.classes_], meta=meta, members=self.n_members_)
+                    class_names=[str(c) for c in self.classes_], meta=meta, members=self.n_members_)
 
     @classmethod
     def load(cls, path) -> LSTMClassifier:
@@ -443,7 +443,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         classes = _classes(ck.class_names, meta.get("classes_kind", "U"), meta.get("classes_dtype"))
         cw = params.get("class_weight")
         if isinstance(cw, dict) and "label_weights" in cw:
-            typed = {_label_text(c): c.item() for c in classes}
+            typed = {str(c): c.item() for c in classes}
             params["class_weight"] = {typed[text]: w for text, w in cw["label_weights"]}
         est = cls(**{k: v for k, v in params.items() if k in cls._get_param_names()})
         est.classes_ = classes
@@ -586,11 +586,6 @@ def _offsets(meta: dict) -> np.ndarray | None:
     """The decision offsets a checkpoint's ``meta`` stores (``None``: plain argmax)."""
     offsets = meta.get("logit_offsets")
     return None if offsets is None else np.asarray(offsets, np.float32)
-
-
-def _label_text(c) -> str:
-    """A class label as a checkpoint stores it (``_classes`` types it again)."""
-    return str(c)
 
 
 def _classes(names, kind: str, dtype: str | None = None) -> np.ndarray:

@@ -690,14 +690,14 @@ def test_a_default_output_folder_is_not_overwritten_by_another_file_of_the_same_
     # the first one's results.csv, best_model.jaxlstm and test_report.json
     from types import SimpleNamespace
 
-    from jaxlstm.cli import _check_default_out
+    from jaxlstm.cli import _check_out_dir
 
     monkeypatch.chdir(tmp_path)
     first = SimpleNamespace(source=f"the default search on {tmp_path}/x/train.csv", data={"train": f"{tmp_path}/x/train.csv"})
     other = SimpleNamespace(source=f"the default search on {tmp_path}/y/train.csv", data={"train": f"{tmp_path}/y/train.csv"})
-    _check_default_out("runs/train-default", first)
-    _check_default_out("runs/train-default", first)  # the same run again: resumes
+    _check_out_dir("runs/train-default", first)
+    _check_out_dir("runs/train-default", first)  # the same run again: resumes
     with pytest.raises(ValueError, match=r"runs/train-default/ holds the results of another run \(the default search "
                                          r"on .*/x/train.csv.*pass --out DIR"):
-        _check_default_out("runs/train-default", other)
+        _check_out_dir("runs/train-default", other)
     assert str(tmp_path / "x") in (tmp_path / "runs/train-default/run.json").read_text()
