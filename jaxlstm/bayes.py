@@ -116,9 +116,24 @@ def _decode(dims, u: np.ndarray) -> dict:
     return out
 
 
-def _sample(dims, n: int, rng: np.random.Generator) -> list[dict]:
+def _sample(dims, n: int, rng: np.random.Generator, avoid: list | None = None) -> list[dict]:
+    """``n`` uniform draws; with ``avoid``, each redrawn (up to 100 times)
+    while it repeats one in ``avoid`` or an earlier draw, as scikit-learn's
+    ``ParameterSampler`` samples a discrete space without replacement (a
+    continuous dimension never repeats: there the draws are the plain
+    uniform stream either way)."""
     width = sum(d.width for d in dims)
-    return [_decode(dims, rng.random(width)) for _ in range(n)]
+    if avoid is None:
+        return [_decode(dims, rng.random(width)) for _ in range(n)]
+    seen, out = list(avoid), []
+    for _ in range(n):
+        for _attempt in range(100):
+            c = _decode(dims, rng.random(width))
+            if c not in seen:
+                break
+        seen.append(c)
+        out.append(c)
+    return out
 
 
 def expected_improvement(mu: np.ndarray, sigma: np.ndarray, best: float, xi: float = 0.01) -> np.ndarray:
@@ -257,7 +272,7 @@ def bayes_search(evaluate: Callable[[list[dict]], np.ndarray], space: Mapping[st
         if len(tried) < n_initial or not np.isfinite(scores).any():
             n = min(q, max(1, n_initial - len(tried))) if len(tried) < n_initial else q
             given = initial[len(tried):len(tried) + n]
-            batch = given + _sample(dims, n - len(given), rng)
+            batch = given + _sample(dims, n - len(given), rng, avoid=tried + given)
         else:
             batch = propose(dims, list(zip(tried, scores, strict=True)), q, rng)
         out = np.asarray(evaluate(batch), np.float64)

@@ -74,11 +74,12 @@ def fit_standard_scaler(x: Array, lengths: Array, where: Array | None = None) ->
     # two-pass variance: no catastrophic cancellation in float32.
     var = jnp.sum(jnp.square(jnp.where(w, x - mean, 0.0)), axis=(0, 1)) / n
     std = jnp.sqrt(var)
-    # constant = a spread no larger than the rounding of the mean (as scikit-
-    # learn's _is_constant_feature, relative to the mean, in float32): a
-    # feature of scale 1e-7 around 0 is scaled, not passed through unscaled.
-    eps = 10 * jnp.finfo(x.dtype).eps
-    std = jnp.where(std <= jnp.maximum(eps * jnp.abs(mean), jnp.finfo(x.dtype).tiny), 1.0, std)
+    # constant = every valid step holds the same value (scikit-learn's
+    # _is_constant_feature, computed in float64, is as strict): a feature of
+    # a few rounding steps' spread (latitude 48.1 moving metres) is scaled.
+    lo = jnp.min(jnp.where(w, x, jnp.inf), axis=(0, 1))
+    hi = jnp.max(jnp.where(w, x, -jnp.inf), axis=(0, 1))
+    std = jnp.where((hi <= lo) | (std <= jnp.finfo(x.dtype).tiny), 1.0, std)
     return ScalerStats(mean, 1.0 / std)
 
 
@@ -98,8 +99,8 @@ def fit_minmax_scaler(x: Array, lengths: Array, where: Array | None = None) -> S
     lo = jnp.min(jnp.where(w, x, jnp.inf), axis=(0, 1))
     hi = jnp.max(jnp.where(w, x, -jnp.inf), axis=(0, 1))
     rng = hi - lo
-    eps = 10 * jnp.finfo(x.dtype).eps
-    rng = jnp.where(rng < eps * jnp.maximum(jnp.abs(lo), 1.0), 1.0, rng)
+    # constant = one value (as scikit-learn's, whose threshold is float64's 10 eps)
+    rng = jnp.where(rng <= jnp.finfo(x.dtype).tiny, 1.0, rng)
     return ScalerStats(lo, 1.0 / rng)
 
 

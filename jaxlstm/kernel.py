@@ -93,9 +93,10 @@ def blas() -> str | None:
 
 
 def num_threads() -> int:
-    """Threads the kernel spreads a call over: ``JAXLSTM_KERNEL_THREADS``,
-    else the size of XLA's intra-op thread pool, which runs the kernel's work
-    (the machine's cores unless ``XLA_FLAGS`` says otherwise); 0 when the
+    """Threads the kernel may spread a call over: ``JAXLSTM_KERNEL_THREADS``,
+    else the machine's cores (``os.cpu_count()``, the default size of XLA's
+    intra-op pool, which runs the kernel's work; the kernel itself asks the
+    pool, so ``XLA_FLAGS`` that shrink it are not seen here); 0 when the
     kernel is not available."""
     if not available():
         return 0
@@ -111,7 +112,8 @@ def warn_unavailable() -> None:
             "jaxlstm's compiled CPU LSTM kernel is not available "
             f"({reason()}); training uses the scanned LSTM, which is slower on CPU. "
             "Reinstall with a C++ compiler (pip install -e .) to build it, or pass "
-            "lstm_impl='scan' to silence this.", RuntimeWarning, stacklevel=3)
+            "set JAXLSTM_LSTM_IMPL=scan (or ModelConfig(lstm_impl='scan')) to silence this.", RuntimeWarning,
+            stacklevel=3)
 
 
 def _forward(x_proj, w_h, mask, train: bool):

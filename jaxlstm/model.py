@@ -95,7 +95,8 @@ class ModelConfig:
         LSTM's input width); ``None`` with ``"time"``.
       lstm_impl: ``"scan"`` (:func:`lstm_scan`, any backend), ``"kernel"``
         (:func:`jaxlstm.kernel.lstm_layer`, the compiled whole-layer CPU
-        kernel; float32 only, other dtypes take the scan) or ``"auto"``: the kernel when the program is
+        kernel; float32 with the fused backward only: set explicitly otherwise, a
+        ``ValueError``; set by ``JAXLSTM_LSTM_IMPL``, such models take the scan) or ``"auto"``: the kernel when the program is
         traced for the CPU, the kernel is built, ``matmul_dtype`` is float32
         and ``lstm_backward`` is ``"fused"``; else the scan. The environment
         variable ``JAXLSTM_LSTM_IMPL=scan|kernel`` overrides ``"auto"``.
@@ -133,13 +134,19 @@ class ModelConfig:
         """Trace-time choice between the compiled kernel and the scan (see
         ``lstm_impl``)."""
         impl = self.lstm_impl
+        computable = self.matmul_dtype == "float32" and self.lstm_backward == "fused"
         if impl == "auto":
             impl = os.environ.get("JAXLSTM_LSTM_IMPL", "auto")
             if impl not in LSTM_IMPLS:
                 raise ValueError(f"JAXLSTM_LSTM_IMPL must be one of {LSTM_IMPLS}, got {impl!r}")
+            if impl == "kernel" and not computable:
+                return False  # the variable is process-wide: models the kernel cannot compute take the scan
         if impl == "scan":
             return False
         if impl == "kernel":
+            if jax.default_backend() != "cpu":
+                raise ValueError(f"lstm_impl='kernel' is a CPU kernel; this program is traced for "
+                                 f"{jax.default_backend()!r}: use lstm_impl='auto' or 'scan'")
             if self.matmul_dtype != "float32" or self.lstm_backward != "fused":
                 raise ValueError("lstm_impl='kernel' computes in float32 with its own backward pass; "
                                  f"got matmul_dtype={self.matmul_dtype!r}, lstm_backward={self.lstm_backward!r}")
@@ -415,6 +422,11 @@ class LSTMClassifierNet(nn.Module):
         def drop(v):
             return dropout(v, dropout_rate, None if deterministic else self.make_rng("dropout"))
 
+        def drop_steps(v):
+            # masks drawn time-major: step t's draws do not depend on how far
+            # the batch is padded in time (a ragged subset pads less)
+            return jnp.swapaxes(drop(jnp.swapaxes(v, 0, 1)), 0, 1)
+
         seq, lstm_mask, lstm_lengths = x, mask, lengths
         if cfg.lstm_over == "channels":
             # Dimension shuffle: (batch, time, feature) -> (batch, feature, max_length).
@@ -428,7 +440,7 @@ class LSTMClassifierNet(nn.Module):
         fused, use_kernel = cfg.lstm_backward == "fused", cfg.use_kernel()
         for depth, hidden in enumerate(cfg.hidden_sizes):
             if depth > 0:
-                seq = drop(seq)
+                seq = drop_steps(seq)
             fwd_seq, fwd_h = LSTMLayer(hidden, fused, cfg.matmul_dtype, use_kernel,
                                        name=f"lstm_{depth}_fwd")(seq, lstm_mask)
             if cfg.bidirectional:

@@ -33,7 +33,7 @@ from jaxlstm.metrics import LABEL_SCORERS, SCORERS, ensemble_selection, fit_logi
 from jaxlstm.params import check_param
 from jaxlstm.plan import expand_space, normalise, plan_members
 from jaxlstm.sweep import execute
-from jaxlstm.tabulate import cv_results, mean_scores, score_table
+from jaxlstm.tabulate import cv_results, mean_scores, score_table, status_at
 
 __all__ = ["LSTMSearchCV", "estimator_to_config"]
 
@@ -414,7 +414,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if len(set(seeds)) < len(seeds) or not all(0 <= s < 2**32 for s in seeds):
             # a repeated seed is the same member twice (its split would score 0); members' seeds are uint32
             raise ValueError(f"seeds must be distinct integers in [0, 2**32), got {list(seeds)}")
-        key = self.refit if isinstance(self.refit, str) else next(iter(scorers))
+        # a single metric is "score" whatever refit names (GridSearchCV's rule; multi-metric refit names are checked)
+        key = self.refit if isinstance(self.refit, str) and self.refit in scorers else next(iter(scorers))
         return dict(x=x, lengths=lengths, y=yi, classes=classes, folds=folds, seeds=seeds, base=base,
                     scorers=scorers, key=key, n_features_in=x.shape[1] if ndim == 2 else x.shape[-1],
                     deadline=None, finished=0)
@@ -471,9 +472,9 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.train_time_ += run.run_s
         split_rows = [[run.rows[i] for i in idx] for idx in index]
         ctx["finished"] += sum(all(m is not None for m in ms) for ms in split_rows)
-        self.members_.extend({"params": cand, "fold": m["fold"], "seed": m["seed"], "status": m["status"],
-                              "history": m["history"], "hash": m["hash"]}
-                             for cand, ms in zip(candidates, split_rows) for m in ms if m is not None)
+        self.members_.extend({"params": cand, "fold": m["fold"], "seed": m["seed"],
+                              "status": status_at(m, c["epochs"]), "history": m["history"], "hash": m["hash"]}
+                             for cand, c, ms in zip(candidates, configs, split_rows) for m in ms if m is not None)
         table = _score_members(ctx, candidates, [c["epochs"] for c in configs], offset, split_rows,
                                [extra] * len(candidates) if extra else None)
         for row, ms in zip(table, split_rows) if epochs is not None else ():
@@ -574,5 +575,5 @@ def _score_members(ctx, candidates, epochs, offset, split_rows, extra=None) -> l
         members.append([{"fold": m["fold"], "seed": m["seed"], "probs": m["val_probs"][at],
                          **({"train_probs": m["train_probs"][at]} if "train_probs" in m else {})} for m in ms])
         fit_time.append([m["fit_time"] * e / len(m["history"]["train_loss"]) for m in ms])
-        status.append("ok" if all(m["status"] == "ok" for m in ms) else "diverged")
+        status.append("ok" if all(status_at(m, e) == "ok" for m in ms) else "diverged")
     return score_table(ctx, candidates, members, status, fit_time, extra)

@@ -100,10 +100,14 @@ def _member_hash(m: Member, fingerprint: str) -> str:
     return hashlib.sha256(jsonable.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
 
 
-def _fingerprint(x, lengths, y, folds, scoring) -> str:
+def _fingerprint(x, lengths, y, folds, scoring, num_classes: int) -> str:
     h = hashlib.sha256()
     for a in (x, lengths, y):
         h.update(np.ascontiguousarray(a).tobytes())
+    if len(y) and num_classes != int(np.max(y)) + 1:
+        # the output width is part of the data's meaning; hashed only when y does
+        # not imply it, so folders saved before it was hashed still resume
+        h.update(f"num_classes={num_classes}".encode())
     for tr, te in folds:
         h.update(np.asarray(tr, np.int64).tobytes())
         h.update(np.asarray(te, np.int64).tobytes())
@@ -237,7 +241,7 @@ def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int
     if out_dir is not None and (keep_state or keep_model or any(m.start is not None for m in members)):
         raise ValueError("out_dir keeps members trained from scratch; continued members and states are not stored")
     fingerprint = _fingerprint(x, lengths, y, folds, tuple(record) + (("probs",) if keep_val_probs else ())
-                               + (("train_probs",) if keep_train_probs else ()))
+                               + (("train_probs",) if keep_train_probs else ()), num_classes)
     hashes = [_member_hash(m, fingerprint) for m in members]
     done = _load_done(out_dir, fingerprint)
     _check_same_done(done)
@@ -359,6 +363,9 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("seeds is empty")
+    if len(set(seeds)) < len(seeds) or not all(0 <= s < 2**32 for s in seeds):
+        # a repeated seed is the same member twice (its split's scores duplicated, std too small); seeds are uint32
+        raise ValueError(f"seeds must be distinct integers in [0, 2**32), got {seeds}")
     members, index = plan_members(norm, len(folds), seeds)
     run = execute(xa, la, ya, folds, members, num_classes=int(num_classes or ya.max() + 1), select=select,
                   record=scoring, keep_val_probs=return_probs, keep_train_probs=return_train_probs,
@@ -435,11 +442,11 @@ def _run_chunk(data, mesh, c, tcfg, chunk, size, idx, keep_state=False, keep_mod
     kept_trees = {**({"state": res.state} if keep_state else {}),
                   **({"model": dict(params=res.best_params, scaler=res.scaler, class_weights=res.class_weights,
                                     best_epoch=res.best_epoch)} if keep_model else {})}
-    history, diverged, kept_trees = _fetch((res.history, res.diverged, kept_trees))
+    history, diverged, finite, kept_trees = _fetch((res.history, res.diverged, res.finite_epochs, kept_trees))
     kept = {name: (history.pop(name, None), mask) for name, mask in (("val_probs", idx[3]), ("train_probs", idx[1]))}
     rows = []
     for i, m in enumerate(chunk):
-        row = {"status": "diverged" if bool(diverged[i]) else "ok",
+        row = {"status": "diverged" if bool(diverged[i]) else "ok", "finite_epochs": int(finite[i]),
                "history": {k: [float(v) for v in np.asarray(h[i])] for k, h in history.items()}}
         for name, (probs, mask) in kept.items():
             if probs is not None:

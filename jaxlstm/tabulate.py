@@ -86,6 +86,17 @@ def _out_of_fold(ctx, members) -> np.ndarray:
         return total / count[:, None]
 
 
+def status_at(member: dict, e: int) -> str:
+    """``"ok"`` if the member's model read after ``e`` of its run's epochs
+    (1-based) had not diverged, else ``"diverged"``: a run shared by
+    candidates that differ only in ``epochs`` may diverge after the shorter
+    ones' reading. Rows saved before ``finite_epochs`` existed give the
+    whole run's status."""
+    if "finite_epochs" not in member:
+        return member["status"]
+    return "ok" if e <= member["finite_epochs"] else "diverged"
+
+
 def curve_table(candidates, epochs, members, scoring) -> tuple[list[dict], list[dict]]:
     """One row per candidate from its members' in-program validation curves,
     read at the candidate's ``epochs`` (``members[ci]``: its member rows in
@@ -100,9 +111,9 @@ def curve_table(candidates, epochs, members, scoring) -> tuple[list[dict], list[
             for m in scoring:
                 row["scores"][m][k] = member["history"][f"val_{m}"][e - 1]
             row["fit_time"][k] = member["fit_time"] * e / len(member["history"]["train_loss"])
-            if member["status"] != "ok":
+            if status_at(member, e) != "ok":
                 row["status"] = "diverged"
-            tagged.append({"candidate": ci, "params": cand, **member})
+            tagged.append({"candidate": ci, "params": cand, **member, "status": status_at(member, e)})
         table.append(row)
     return table, tagged
 

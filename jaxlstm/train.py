@@ -233,7 +233,10 @@ class FitResult(NamedTuple):
     """Output of :func:`fit`. ``history`` maps names to ``Float[epochs]``:
     ``train_loss`` and ``val_<scorer>`` for each recorded scorer. ``state``
     is the final :class:`TrainState` (parameters and optimizer state), from
-    which ``fit(..., start=(state, epochs_done))`` continues."""
+    which ``fit(..., start=(state, epochs_done))`` continues. ``finite_epochs``
+    counts this call's epochs that ended before the run diverged (all of
+    them when it did not): a reading of the curve at epoch ``e <= finite_epochs``
+    is of a model that never diverged."""
 
     params: Any
     best_params: Any
@@ -244,6 +247,7 @@ class FitResult(NamedTuple):
     class_weights: Array
     history: dict
     state: Any = None
+    finite_epochs: Any = None
 
 
 def _adamw_with_clipping(learning_rate, weight_decay, grad_clip):
@@ -306,13 +310,20 @@ def augment(x: Array, lengths: Array, hparams: HParams, rng: Array) -> Array:
     return features.magnitude_warp(x, lengths, knots)
 
 
+def _time_major_normal(key: Array, v: Array) -> Array:
+    """Standard normal draws shaped like ``v`` (``[batch, time, feature]``),
+    drawn time-major so step t's draws do not depend on how far ``v`` is
+    padded in time."""
+    return jnp.swapaxes(jax.random.normal(key, (v.shape[1], v.shape[0], *v.shape[2:]), v.dtype), 0, 1)
+
+
 def _loss_fn(params, model, batch, hparams, class_weights, rng, class_prior=None):
     # Input noise draws from its own key, so the dropout masks do not depend on it; the
     # cond skips the draw (0.3 ms of a ~20 ms W2 step) when there is none (a vmapped
     # sweep evaluates both branches).
     x = jax.lax.cond(
         hparams.noise_std > 0,
-        lambda v: v + hparams.noise_std * jax.random.normal(jax.random.fold_in(rng, 1), v.shape, v.dtype),
+        lambda v: v + hparams.noise_std * _time_major_normal(jax.random.fold_in(rng, 1), v),
         lambda v: v, batch["x"])
     x = jax.lax.cond((hparams.augment_scale > 0) | (hparams.augment_warp > 0) | (hparams.augment_slice > 0),
                      lambda v: augment(v, batch["lengths"], hparams, jax.random.fold_in(rng, 2)), lambda v: v, x)
@@ -386,17 +397,30 @@ def _batch_order(split_idx: Array, split_mask: Array, batch_size: int, rng: Arra
 def _sampled_order(split_idx: Array, split_mask: Array, y: Array, num_classes: int, exponent: Array,
                    batch_size: int, rng: Array) -> tuple[Array, Array]:
     """Class-balanced sampling with replacement, as many draws as valid
-    training rows, reshaped like :func:`_batch_order`: draw ``j`` takes the
-    row where ``uniform(fold_in(rng, j)) * total`` falls in the cumulative
-    weights ``count(y_i) ** -exponent`` of the rows in index order (padding
-    weighs 0 and comes last, so padding changes no draw)."""
+    training rows, reshaped like :func:`_batch_order`: row ``i`` is drawn with
+    probability proportional to ``count(y_i) ** -exponent``, in two stages so
+    that rows of one class stay equally likely at any row count: draw ``j``
+    takes the class where ``uniform(k1) * total`` falls in the cumulative
+    class weights ``count_c ** (1 - exponent)``, then row ``randint(k2, 0,
+    count_c)`` of that class's valid rows in index order (``k1, k2 =
+    split(fold_in(rng, j))``). Padding is never drawn and changes no draw.
+    (Until 2026-12-04 one float32 cumulative sum over the rows made rows of
+    a class unequally likely past ~1e5 rows: 0.6 min/max at 2e6.)"""
     n = split_idx.shape[0]
     rows_y = y[split_idx]
-    counts = losses.class_counts(rows_y, num_classes, where=split_mask)
-    w = jnp.where(split_mask, jnp.maximum(counts[rows_y], 1.0) ** -exponent, 0.0)
-    cdf = jnp.cumsum(w)
-    u = jax.vmap(lambda j: jax.random.uniform(jax.random.fold_in(rng, j)))(jnp.arange(n)) * cdf[-1]
-    pos = jnp.minimum(jnp.searchsorted(cdf, u, side="right"), n - 1)
+    counts = losses.class_counts(rows_y, num_classes, where=split_mask).astype(jnp.int32)
+    class_w = jnp.where(counts > 0, jnp.maximum(counts, 1).astype(jnp.float32) ** (1.0 - exponent), 0.0)
+    class_cdf = jnp.cumsum(class_w)
+    by_class = jnp.argsort(jnp.where(split_mask, rows_y, num_classes), stable=True)  # each class's rows, index order
+    starts = jnp.cumsum(counts) - counts
+
+    def draw(j):
+        k1, k2 = jax.random.split(jax.random.fold_in(rng, j))
+        c = jnp.minimum(jnp.searchsorted(class_cdf, jax.random.uniform(k1) * class_cdf[-1], side="right"),
+                        num_classes - 1)
+        return by_class[jnp.minimum(starts[c] + jax.random.randint(k2, (), 0, jnp.maximum(counts[c], 1)), n - 1)]
+
+    pos = jax.vmap(draw)(jnp.arange(n))
     take = jnp.arange(n) < split_mask.sum()
     n_batches = max(1, -(-n // batch_size))
     pad = n_batches * batch_size - n
@@ -609,7 +633,7 @@ def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng:
         since_best = jnp.where(improved, 0, since_best + 1)
         if config.progress:
             jax.debug.callback(progress.epoch_tick, e - offset)
-        row = {"train_loss": jnp.where(stopped, jnp.nan, train_loss),
+        row = {"train_loss": jnp.where(stopped, jnp.nan, train_loss), "diverged": st.diverged,
                **{f"val_{k}": v for k, v in scores.items()}}
         if config.keep_val_probs and probs is not None:
             row["val_probs"] = probs
@@ -624,9 +648,10 @@ def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng:
         epoch, init, jnp.arange(config.epochs))
     if not sel.greater_is_better:
         best_score = -best_score
+    finite_epochs = jnp.sum(~history.pop("diverged")).astype(jnp.int32)  # diverged stays set once set
     return FitResult(params=state.params, best_params=best_params, best_epoch=best_epoch,
                      best_score=jnp.where(has_val, best_score, jnp.nan), diverged=state.diverged,
-                     scaler=scaler, class_weights=cw, history=history, state=state)
+                     scaler=scaler, class_weights=cw, history=history, state=state, finite_epochs=finite_epochs)
 
 
 # ---------------------------------------------------------------------------

@@ -73,6 +73,16 @@ def test_a_saved_member_without_the_probabilities_of_a_new_epoch_count_trains_ag
                                                                                      for r in again.rows]
 
 
+def test_a_saved_member_of_another_class_count_is_not_resumed(tmp_path):
+    # y implies 3 classes; a 5-class output layer is another model (until 2026-12-04 it resumed the 3-class rows)
+    members, _ = plan_members([CONFIGS[0]], len(FOLDS), [0])
+    three = _run(members, out_dir=tmp_path)
+    five = execute(X, L, Y, FOLDS, members, num_classes=5, record=RECORD, keep_val_probs=True, out_dir=tmp_path)
+    assert five.resumed == 0 and all(len(r["val_probs"]["4"][0]) == 5 for r in five.rows)
+    assert _run(members, out_dir=tmp_path).resumed == len(members)  # the 3-class rows still resume
+    assert all(len(r["val_probs"]["4"][0]) == 3 for r in three.rows)
+
+
 def test_epoch_counts_share_one_run_and_states_are_not_streamed(tmp_path):
     configs = [{**CONFIGS[0], "epochs": e} for e in (1, 3)] + [CONFIGS[1]]
     members, index = plan_members(configs, len(FOLDS), [0])

@@ -71,6 +71,20 @@ def test_small_scale_feature_is_scaled_like_sklearn_not_taken_for_constant():
     np.testing.assert_allclose(out.reshape(-1, 2), ref.transform(x.reshape(-1, 2)), rtol=1e-3, atol=1e-4)
 
 
+def test_feature_spread_over_a_few_rounding_steps_is_scaled_like_sklearn():
+    # latitude-like: 1e4 + 0.005 N(0, 1) in float32 holds ~35 distinct values,
+    # a real signal; until 2026-12-04 (std <= 1.2e-6 |mean| taken for constant)
+    # it was passed through at scale 1.
+    rng = np.random.default_rng(0)
+    x = np.stack([1e4 + 0.005 * rng.standard_normal((20, 10)), rng.normal(3, 1, (20, 10))], -1).astype(np.float32)
+    assert len(np.unique(x[..., 0])) > 10
+    lengths = np.full(20, 10)
+    stats = features.fit_standard_scaler(x, lengths)
+    np.testing.assert_allclose(1 / np.asarray(stats.scale), StandardScaler().fit(x.reshape(-1, 2)).scale_, rtol=1e-3)
+    mm = features.fit_minmax_scaler(x, lengths)
+    np.testing.assert_allclose(1 / np.asarray(mm.scale), np.ptp(x.reshape(-1, 2), axis=0), rtol=1e-6)
+
+
 def test_scalers_vmap_over_folds():
     x, lengths = _ragged(7)
     folds = jnp.asarray(np.stack([np.arange(len(x)) % 3 != k for k in range(3)]))

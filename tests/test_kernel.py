@@ -151,6 +151,12 @@ def test_auto_picks_the_kernel_on_cpu_and_the_scan_for_bfloat16(monkeypatch):
         ModelConfig(3, 2, lstm_impl="cudnn")
     with pytest.raises(ValueError, match="float32"):
         ModelConfig(3, 2, lstm_impl="kernel", matmul_dtype="bfloat16").use_kernel()
+    # the variable is process-wide: a model the kernel cannot compute takes the scan, as documented
+    # (until 2026-12-04 JAXLSTM_LSTM_IMPL=kernel made every bfloat16 fit raise)
+    monkeypatch.setenv("JAXLSTM_LSTM_IMPL", "kernel")
+    assert ModelConfig(3, 2).use_kernel()
+    assert not ModelConfig(3, 2, matmul_dtype="bfloat16").use_kernel()
+    assert not ModelConfig(3, 2, lstm_backward="autodiff").use_kernel()
 
 
 def test_without_the_extension_training_falls_back_to_the_scan_with_one_warning(tmp_path):

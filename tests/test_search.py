@@ -171,6 +171,13 @@ def test_bayes_batches_hold_no_near_duplicates():
         assert best > max(s for _, s in observed) - 0.05  # still where the optimum is
 
 
+def test_the_random_first_round_of_a_discrete_space_repeats_no_candidate():
+    # as ParameterSampler: 8 of a 16-point grid, none twice (seed 0 drew one twice until 2026-12-04)
+    tried, _ = bayes_search(lambda batch: np.zeros(len(batch)), {"a": [1, 2, 3, 4], "b": [16, 32, 64, 128]}, n_iter=8, batch_size=8, random_state=0,
+                            initial=[{"a": 1, "b": 16}])
+    assert len({tuple(sorted(p.items())) for p in tried}) == 8 and tried[0] == {"a": 1, "b": 16}
+
+
 @pytest.mark.filterwarnings("ignore:One or more of the test scores are non-finite")
 def test_ranks_follow_gridsearchcvs_rule_with_nan_last():
     """tabulate.rank_scores is scikit-learn's rule: GridSearchCV's own ranks for
@@ -207,6 +214,27 @@ def test_a_diverged_candidate_ranks_last_in_the_search_and_the_sweep_alike():
         assert list(res["status"]) == ["ok", "ok", "diverged"]
         assert res["rank_test_" + ("score" if res is search.cv_results_ else "accuracy")][2] == 3
     np.testing.assert_array_equal(search.cv_results_["rank_test_score"], sweep.cv_results_["rank_test_accuracy"])
+
+
+def test_a_shorter_candidate_is_not_marked_diverged_when_the_run_it_shares_diverges_later():
+    # epochs 1 and 3 of the same configuration share one run; at lr 7e17 it diverges in epoch 2 or 3. Until
+    # 2026-12-04 the epochs=1 candidate took the whole run's status ("diverged", ranked last) though the model
+    # it scores never diverged: the search and the sweep must score it as it scores alone.
+    from jaxlstm.sweep import run_sweep
+
+    x = np.random.default_rng(0).normal(size=(30, 6, 1)).astype(np.float32)
+    y = (x[:, :, 0].mean(1) > 0).astype(int)
+    base = LSTMClassifier(hidden_sizes=(4,), batch_size=8, random_state=0)
+    alone = LSTMSearchCV(base, {"epochs": [1], "learning_rate": [7e17, 1e-3]}, cv=3, scoring="accuracy").fit(x, y)
+    shared = LSTMSearchCV(base, {"epochs": [1, 3], "learning_rate": [7e17, 1e-3]}, cv=3, scoring="accuracy").fit(x, y)
+    assert list(alone.cv_results_["status"]) == ["ok", "ok"]
+    assert list(shared.cv_results_["status"]) == ["ok", "ok", "diverged", "ok"]
+    np.testing.assert_allclose(shared.cv_results_["mean_test_score"][:2], alone.cv_results_["mean_test_score"])
+    assert [m["status"] for m in shared.members_ if m["params"] == {"epochs": 1, "learning_rate": 7e17}] == ["ok"] * 3
+    space = {"hidden_sizes": [(4,)], "batch_size": [8], "epochs": [1, 3], "learning_rate": [7e17, 1e-3]}
+    sweep = run_sweep(x, y, space=space, cv=3, select="accuracy", scoring=["accuracy"]).cv_results_
+    status = {(p["epochs"], p["learning_rate"]): st for p, st in zip(sweep["params"], sweep["status"])}
+    assert status == {(1, 7e17): "ok", (1, 1e-3): "ok", (3, 7e17): "diverged", (3, 1e-3): "ok"}
 
 
 def test_post_hoc_offsets_are_fitted_on_the_best_candidates_out_of_fold_probabilities():
@@ -445,6 +473,18 @@ def test_bad_seeds_and_units_with_searched_hidden_sizes_are_named_before_trainin
         with pytest.raises(ValueError, match=match):
             LSTMSearchCV(clone(BASE).set_params(units=4) if "hidden_sizes" in str(kwargs) else BASE,
                          **{"param_grid": grid, **kwargs}, cv=3).fit(X, Y)
+    from jaxlstm.sweep import run_sweep  # the sweep's rule is the search's (it used to score split 0 twice)
+
+    with pytest.raises(ValueError, match=r"seeds must be distinct integers in \[0, 2\*\*32\), got \[0, 0\]"):
+        run_sweep(X, Y, configs=[{"hidden_sizes": (8,), "epochs": 1}], cv=3, seeds=[0, 0])
+
+
+def test_a_single_metric_with_refit_naming_it_ranks_by_score_as_gridsearchcv():
+    # GridSearchCV accepts scoring="accuracy", refit="accuracy" (a single metric is "score"); this was a KeyError
+    grid = {"learning_rate": [3e-3, 3e-2]}
+    ours = LSTMSearchCV(BASE, grid, cv=3, scoring="accuracy", refit="accuracy").fit(X, Y)
+    ref = GridSearchCV(BASE, grid, cv=3, scoring="accuracy", refit="accuracy").fit(X, Y)
+    _same(ref, ours, ["score"])
 
 
 def test_a_second_fit_keeps_nothing_of_the_first():
