@@ -21,6 +21,17 @@ def _checked(name: str, v, text: str):
     return v
 
 
+def _seed(text: str) -> int:
+    """``--seed``: a NumPy/scikit-learn seed, an integer in [0, 2**32 - 1]."""
+    try:
+        v = int(text)
+    except ValueError:
+        v = -1
+    if not 0 <= v < 2**32:
+        raise argparse.ArgumentTypeError(f"must be an integer in [0, 4294967295], got {text!r}")
+    return v
+
+
 def _param(name: str, parse):
     """An argparse ``type`` that parses a flag's text and checks it as parameter ``name``."""
     def convert(text: str):
@@ -309,12 +320,16 @@ def _sweep_config(args):
     return conf, re.sub(r"[^\w.-]+", "_", os.path.splitext(os.path.basename(target))[0] or target) + "-default"
 
 
-def _check_out_dir(out: str, conf) -> None:
+def _check_out_dir(out: str, conf, named: bool, write: bool = True) -> None:
     """An output folder not given by ``--out`` (``output.dir`` of a config,
     often copied from an example, or ``runs/<name>``, named after the file
     only) can be shared by two runs: the folder records what it ran
     (``run.json``), and a run of another config or data file stops before
-    it overwrites those results."""
+    it overwrites those results. A folder ``named`` by ``--out`` is the
+    user's choice: not checked, but its ``run.json`` is rewritten, so that a
+    later run without ``--out`` sees what it holds now. ``write=False``
+    only checks (before the data are read: a run that stops on bad data
+    leaves no folder)."""
     import json
     import os
 
@@ -326,9 +341,11 @@ def _check_out_dir(out: str, conf) -> None:
             before = json.load(f)
     except (OSError, ValueError):
         before = None
-    if isinstance(before, dict) and before != ran:
+    if not named and isinstance(before, dict) and before != ran:
         raise ValueError(f"{out}/ holds the results of another run ({before.get('source')}, data "
                          f"{before.get('train')}); pass --out DIR for this one, or delete {out}/ to replace them")
+    if not write:
+        return
     os.makedirs(out, exist_ok=True)
     with open(path, "w") as f:
         json.dump(ran, f, indent=1)
@@ -345,8 +362,7 @@ def _cmd_sweep(args) -> int:
     if conf is None:
         return 0
     out = args.out or conf.output["dir"] or os.path.join("runs", name)
-    if not args.out:  # a folder the user did not name on this command line: check what it holds
-        _check_out_dir(out, conf)
+    _check_out_dir(out, conf, named=bool(args.out), write=False)
     say = (lambda *a: None) if args.quiet else print
     seed = conf.search["seeds"][0]
     data = datasets.load(conf.data["train"])
@@ -358,6 +374,7 @@ def _cmd_sweep(args) -> int:
         search.estimator.set_params(max_length=int(max(np.max(train.lengths), np.max(test.lengths))))
     say(f"sweep {conf.source}: {strategy} search on {data.name} ({len(train.y)} train / {len(test.y)} test "
         f"sequences, {data.num_classes} classes), {conf.search['cv']}-fold CV, metric {metric}; output {out}/")
+    _check_out_dir(out, conf, named=bool(args.out))  # the data are read and valid: the folder is this run's
     search.fit(_sequences(train), labels[train.y])
     os.makedirs(out, exist_ok=True)
     cv = search.cv_results_
@@ -477,7 +494,7 @@ def _report(y_true, probs, names, pred) -> dict:
     except ValueError:
         rep["roc_auc_ovr"] = float("nan")
     rep["confusion_matrix"] = skm.confusion_matrix(y_true, pred, labels=labels).tolist()
-    rep["bootstrap_95"] = _bootstrap(y_true, pred, present)
+    rep["bootstrap_95"] = _bootstrap(y_true, pred, present, len(names))
     return rep
 
 
@@ -490,32 +507,33 @@ def _report_text(y_true, pred, names) -> str:
                                  digits=3, zero_division=0)
 
 
-def _resample_scores(y_true, pred, present, axis: int = -1) -> "np.ndarray":
-    """Accuracy, macro recall and macro F1 over the labels ``present``
-    (scikit-learn's, ``zero_division=0``) of each resample: ``y_true`` and
+def _resample_scores(y_true, pred, present, num_classes: int, axis: int = -1) -> "np.ndarray":
+    """Accuracy, macro recall over the labels ``present`` (scikit-learn's
+    balanced accuracy) and macro F1 over all ``num_classes`` (the report's
+    ``macro avg``; ``zero_division=0``) of each resample: ``y_true`` and
     ``pred`` are ``Int[..., rows]`` class indices; returns ``Float[3, ...]``.
     Counted from each resample's confusion matrix, one ``bincount`` for all of
     them (scikit-learn's functions cost ~3 ms a call in validation)."""
     import numpy as np
 
     t, p = np.moveaxis(np.asarray(y_true), axis, -1), np.moveaxis(np.asarray(pred), axis, -1)
-    lead, k = t.shape[:-1], int(max(t.max(initial=0), p.max(initial=0))) + 1
+    lead, k = t.shape[:-1], max(int(num_classes), int(max(t.max(initial=0), p.max(initial=0))) + 1)
     flat = np.arange(int(np.prod(lead, dtype=int)), dtype=np.int64).reshape(lead + (1,)) * (k * k)
     cm = np.bincount((flat + t * k + p).ravel(), minlength=int(np.prod(lead, dtype=int)) * k * k)
     cm = cm.reshape(lead + (k, k)).astype(np.float64)
     tp, support, predicted = np.diagonal(cm, axis1=-2, axis2=-1), cm.sum(-1), cm.sum(-2)
-    present = np.asarray(present)
-    tp, support, predicted = tp[..., present], support[..., present], predicted[..., present]
+    present, every = np.asarray(present), np.arange(int(num_classes))
     with np.errstate(divide="ignore", invalid="ignore"):
-        recall = np.where(support > 0, tp / support, 0.0)
-        f1 = np.where(support + predicted > 0, 2 * tp / (support + predicted), 0.0)
+        recall = np.where(support > 0, tp / support, 0.0)[..., present]
+        f1 = np.where(support + predicted > 0, 2 * tp / (support + predicted), 0.0)[..., every]
     accuracy = np.trace(cm, axis1=-2, axis2=-1) / t.shape[-1]
     return np.stack([accuracy, recall.mean(-1), f1.mean(-1)])
 
 
-def _bootstrap(y_true, pred, present, n_resamples: int = 1000, seed: int = 0) -> dict:
+def _bootstrap(y_true, pred, present, num_classes: int, n_resamples: int = 1000, seed: int = 0) -> dict:
     """95 % percentile bootstrap intervals (resampling test rows) of the
-    summary scores: how far a small test set lets them move."""
+    summary scores, each over the labels of its point estimate: how far a
+    small test set lets them move."""
     import numpy as np
     from scipy.stats import bootstrap
 
@@ -523,7 +541,7 @@ def _bootstrap(y_true, pred, present, n_resamples: int = 1000, seed: int = 0) ->
     if len(y_true) < 2:
         return out
     ci = bootstrap((np.asarray(y_true), np.asarray(pred)),
-                   lambda t, p, axis: _resample_scores(t, p, present, axis), paired=True, vectorized=True,
+                   lambda t, p, axis: _resample_scores(t, p, present, num_classes, axis), paired=True, vectorized=True,
                    n_resamples=n_resamples, method="percentile", random_state=seed).confidence_interval
     for i, name in enumerate(("accuracy", "balanced_accuracy", "macro_f1")):
         out[name] = [float(ci.low[i]), float(ci.high[i])]
@@ -716,7 +734,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--select", default="f1_macro", help="validation metric that picks the best epoch")
     t.add_argument("--test-size", type=float, default=0.25, help="share of the rows held out for the test report")
     t.add_argument("--val-size", type=float, default=0.15, help="share of the non-test rows for validation")
-    t.add_argument("--seed", type=int, default=0, help="seed of the splits and the training")
+    t.add_argument("--seed", type=_seed, default=0, help="seed of the splits and the training")
     t.add_argument("--json", action="store_true", help="print the report as JSON")
     t.add_argument("--quiet", action="store_true", help="print only the report")
     t.set_defaults(func=_cmd_train)

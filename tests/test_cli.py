@@ -54,6 +54,9 @@ def test_errors_exit_non_zero(capsys):
         except SystemExit as e:  # argparse rejects it
             rc = e.code
         assert rc != 0, bad
+    with pytest.raises(SystemExit):  # was scikit-learn's error naming train_test_split's random_state
+        main(["train", "--seed", "-1", "--quiet"])
+    assert "argument --seed: must be an integer in [0, 4294967295], got '-1'" in capsys.readouterr().err
 
 
 def test_console_entry_point_help():
@@ -512,11 +515,12 @@ def test_bootstrap_scores_of_a_batch_of_resamples_equal_sklearns():
     p = np.where(rng.random((40, 30)) < 0.6, t, rng.integers(0, 6, (40, 30)))
     t[t == 4], present = 0, [0, 1, 2, 3, 5]  # 5: a present class that some resamples lack
     t[:20, 0] = 5
-    got = _resample_scores(t, p, present)
+    # macro F1 over every class of a 7-class model, as the report's point estimate (class 6 never occurs: F1 0)
+    got = _resample_scores(t, p, present, 7)
     ref = [[accuracy_score(a, b), recall_score(a, b, labels=present, average="macro", zero_division=0),
-            f1_score(a, b, labels=present, average="macro", zero_division=0)] for a, b in zip(t, p, strict=True)]
+            f1_score(a, b, labels=range(7), average="macro", zero_division=0)] for a, b in zip(t, p, strict=True)]
     np.testing.assert_allclose(got.T, ref, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(_resample_scores(t.T, p.T, present, axis=0), got, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(_resample_scores(t.T, p.T, present, 7, axis=0), got, rtol=0, atol=1e-12)
 
 
 def test_test_report_has_support_per_class_and_bootstrap_intervals(small_model, tmp_path, capsys):
@@ -545,6 +549,17 @@ def test_test_report_has_support_per_class_and_bootstrap_intervals(small_model, 
     out = capsys.readouterr().out
     assert f"95% bootstrap {ci['macro_f1'][0]:.3f}-{ci['macro_f1'][1]:.3f}" in out
     assert classification_report(names[keep], pred, labels=list("0123"), digits=3, zero_division=0) in out
+    # a file without class "3": the interval is of the same macro F1 as the point (all the model's classes;
+    # until 2026-12-04 it averaged the present ones only and lay above the point, 0.37-0.48 around 0.25)
+    rest = np.flatnonzero(names != "3")
+    np.savez(tmp_path / "u.npz", X=x[rest], y=names[rest])
+    assert main(["evaluate", str(path), str(tmp_path / "u.npz"), "--json", "--quiet"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    lo, hi = report["bootstrap_95"]["macro_f1"]
+    assert lo <= report["macro avg"]["f1-score"] <= hi
+    assert report["macro avg"]["f1-score"] == pytest.approx(f1_score(names[rest], m.predict(list(x[rest])),
+                                                                     labels=list("0123"), average="macro",
+                                                                     zero_division=0))
 
 
 def test_datasets_lists_ucr_and_a_toml_sweeps_a_ucr_dataset_with_its_test_split(tmp_path, capsys):
@@ -695,9 +710,15 @@ def test_a_default_output_folder_is_not_overwritten_by_another_file_of_the_same_
     monkeypatch.chdir(tmp_path)
     first = SimpleNamespace(source=f"the default search on {tmp_path}/x/train.csv", data={"train": f"{tmp_path}/x/train.csv"})
     other = SimpleNamespace(source=f"the default search on {tmp_path}/y/train.csv", data={"train": f"{tmp_path}/y/train.csv"})
-    _check_out_dir("runs/train-default", first)
-    _check_out_dir("runs/train-default", first)  # the same run again: resumes
+    _check_out_dir("runs/train-default", first, named=False)
+    _check_out_dir("runs/train-default", first, named=False)  # the same run again: resumes
     with pytest.raises(ValueError, match=r"runs/train-default/ holds the results of another run \(the default search "
                                          r"on .*/x/train.csv.*pass --out DIR"):
-        _check_out_dir("runs/train-default", other)
+        _check_out_dir("runs/train-default", other, named=False)
     assert str(tmp_path / "x") in (tmp_path / "runs/train-default/run.json").read_text()
+    # --out runs/train-default names the folder: not checked, but its run.json now says what it holds, so the
+    # first file's run without --out stops instead of overwriting (until 2026-12-04 run.json kept naming x)
+    _check_out_dir("runs/train-default", other, named=True)
+    assert str(tmp_path / "y") in (tmp_path / "runs/train-default/run.json").read_text()
+    with pytest.raises(ValueError, match=r"holds the results of another run \(the default search on .*/y/train.csv"):
+        _check_out_dir("runs/train-default", first, named=False)
