@@ -52,12 +52,13 @@ def scores(y_true, pred) -> dict:
                 f1_macro=f1_score(y_true, pred, average="macro"))
 
 
-def method(kind: str, seed: int, budget_minutes: float, name: str, max_length: int):
+def method(kind: str, seed: int, budget_minutes: float, name: str, max_length: int,
+           metric: str = "balanced_accuracy"):
     if kind == "a":
         return LSTMClassifier(**BASE, random_state=seed)
     if kind == "b":
         return LSTMClassifier(**BASE, class_weight="balanced", random_state=seed)
-    search = config.preset(name, budget_minutes=budget_minutes).make_search()
+    search = config.preset(name, budget_minutes=budget_minutes, metric=metric).make_search()
     # Seed s trains its CV members and its refitted ensemble from seed s * n_ensemble (the ensemble takes
     # that seed and the next ones): seeds 0, 1, 2 refit disjoint ensembles (0-2, 3-5, 6-8), not ones sharing
     # two of three models. As `jaxlstm sweep` does, its "channels" candidates read up to the longest train
@@ -67,7 +68,8 @@ def method(kind: str, seed: int, budget_minutes: float, name: str, max_length: i
                              estimator__max_length=max_length)
 
 
-def run(name: str, seeds, kinds, budget_minutes: float, rows_path: str | None) -> list[dict]:
+def run(name: str, seeds, kinds, budget_minutes: float, rows_path: str | None,
+        metric: str = "balanced_accuracy") -> list[dict]:
     train, test = splits(name)
     counts = np.bincount(train.y, minlength=train.num_classes)
     print(f"\n{name}: {len(train.y)} train / {len(test.y)} test, length {train.x.shape[1]}, {train.num_features} "
@@ -78,7 +80,7 @@ def run(name: str, seeds, kinds, budget_minutes: float, rows_path: str | None) -
     out = []
     for kind in kinds:
         for seed in seeds:
-            est = method(kind, seed, budget_minutes, name, int(max(train.lengths.max(), test.lengths.max())))
+            est = method(kind, seed, budget_minutes, name, int(max(train.lengths.max(), test.lengths.max())), metric)
             t0 = time.perf_counter()
             pred = est.fit(sequences(train), names[train.y]).predict(sequences(test))
             seconds = time.perf_counter() - t0
@@ -87,7 +89,9 @@ def run(name: str, seeds, kinds, budget_minutes: float, rows_path: str | None) -
             if kind == "c":
                 row["best_params"] = {k: (v if isinstance(v, (int, float, str)) else str(v))
                                       for k, v in est.best_params_.items()}
-                row["cv_balanced_accuracy"] = float(est.best_score_)
+                row[f"cv_{metric}"] = float(est.best_score_)
+                if metric != "balanced_accuracy":
+                    row["metric"] = metric  # the search's ranking metric (rows without it: balanced accuracy)
                 row["budget_minutes"] = budget_minutes
                 # the search's executor: seconds compiling its programs and training them (the rest of `seconds`
                 # is the refit, the offsets and predict); compile time is cold unless a compilation cache is on
@@ -146,6 +150,8 @@ def main():
     def arguments(ap):
         ap.add_argument("--methods", default="a,b,c", help="a: unweighted, b: balanced weights, c: default search")
         ap.add_argument("--budget-minutes", type=float, default=2.0, help="(c)'s budget per fit")
+        ap.add_argument("--metric", default="balanced_accuracy",
+                        help="(c)'s ranking metric (the preset's metric: balanced_accuracy or f1_macro)")
         harness.add_arguments(ap)
 
     args = suite_args(__doc__, table, arguments)
@@ -156,7 +162,7 @@ def main():
     seeds = [int(s) for s in args.seeds.split(",")]
     kinds = args.methods.split(",")
     rows = [r for name in args.datasets.split(",") for r in run(name, seeds, kinds, args.budget_minutes,
-                                                                   args.rows or None)]
+                                                                   args.rows or None, args.metric)]
     print("\n" + table(rows))
     harness.save(__file__, args, header, {"rows": rows})
 
