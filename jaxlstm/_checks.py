@@ -43,6 +43,8 @@ def check_sequences(x, lengths=None, *, name: str = "x") -> tuple[np.ndarray, np
         la = np.asarray(lengths)
         if la.ndim != 1 or la.shape[0] != n:
             raise ValueError(f"lengths must have shape ({n},) to match {name}, got {la.shape}")
+        if la.dtype == bool:  # a mask given for lengths: every length would silently be 0 or 1
+            raise ValueError("lengths must be integers (the number of valid steps of each sequence), got booleans")
         if la.size and not np.issubdtype(la.dtype, np.integer):
             if not np.all(np.isfinite(la)) or not np.all(la == np.round(la)):
                 raise ValueError("lengths must be integers")

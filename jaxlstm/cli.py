@@ -235,6 +235,11 @@ def _split_test(data, conf, seed: int):
             raise ValueError(f"data.test has {test.num_features} features per step, data.train has "
                              f"{data.num_features}")
         _codes_by_name(_label_names(test), data.class_names, f"data.test ({conf.data['test']})")  # fail before training
+        if (test.x.shape == data.x.shape and np.array_equal(test.lengths, data.lengths)
+                and np.array_equal(test.x, data.x, equal_nan=True)):
+            raise ValueError(f"data.test ({conf.data['test']}) holds the same sequences as data.train: its report "
+                             "would score rows the models trained on; point it at other data, or set test = \"\" "
+                             "to hold out test_size of the training data")
         return data, test
     idx = np.arange(len(data.y))
     tr, te = train_test_split(idx, test_size=conf.data["test_size"], stratify=data.y, random_state=seed)
@@ -488,6 +493,9 @@ def _report(y_true, probs, names, pred) -> dict:
     try:
         if len(names) == 2:
             rep["roc_auc_ovr"] = float(skm.roc_auc_score(y_true, probs[:, 1]))
+        elif len(present) == 2:  # two of the model's classes in this file: scikit-learn scores it as binary
+            pair = probs[:, present]
+            rep["roc_auc_ovr"] = float(skm.roc_auc_score(y_true == present[1], pair[:, 1] / pair.sum(1)))
         else:
             rep["roc_auc_ovr"] = float(skm.roc_auc_score(y_true, probs[:, present] / probs[:, present].sum(1, keepdims=True),
                                                          multi_class="ovr", labels=present))

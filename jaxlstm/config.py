@@ -40,6 +40,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import math
 import os
 import tomllib
 from importlib import resources
@@ -49,7 +50,7 @@ from jaxlstm.estimator import LSTMClassifier
 from jaxlstm.features import as_temporal_features
 from jaxlstm.metrics import LABEL_SCORERS
 from jaxlstm.search import LSTMSearchCV
-from jaxlstm.params import check_param
+from jaxlstm.params import PARAMETER_RULES, check_param
 
 __all__ = ["SweepConfig", "load_config", "example_path", "example_text", "EXAMPLES"]
 
@@ -179,6 +180,7 @@ units = [32, 64]
 learning_rate = [3e-3, 1e-2]  # or { loguniform = [1e-3, 3e-2] }
 class_weight = ["none", "balanced"]
 # dropout = { uniform = [0.0, 0.5] }
+# (a list-valued key such as hidden_sizes lists choices that are lists: [[64], [64, 64]])
 # focal_gamma = [0.0, 2.0]    # imbalance remedies are dynamic: one compiled program
 # logit_adjust_tau = [0.0, 1.0]
 # features = [{}, { diff = true, rolling_std = [10] }]  # static: one compiled program per choice
@@ -250,6 +252,12 @@ plots = true
 """
 
 
+def _toml_str(v) -> str:
+    """A TOML basic string: JSON's escapes, but characters outside ASCII as
+    themselves (JSON writes U+1F600 as a surrogate pair, which TOML rejects)."""
+    return json.dumps(str(v), ensure_ascii=False)
+
+
 def preset_text(train: str = "digits_imbalanced", *, test: str = "", metric: str = "balanced_accuracy",
                 budget_minutes: float = 10) -> str:
     """The default search as a TOML config (what ``jaxlstm sweep FILE`` runs
@@ -260,7 +268,7 @@ def preset_text(train: str = "digits_imbalanced", *, test: str = "", metric: str
     fixed candidates (``initial_points``), within ``budget_minutes``; the best
     refitted as a soft-voting ensemble of the candidates that score best
     together out of fold (ensemble selection), each an ensemble of 3 seeds."""
-    return PRESET.format(train=json.dumps(str(train)), test=json.dumps(str(test)), metric=json.dumps(metric),
+    return PRESET.format(train=_toml_str(train), test=_toml_str(test), metric=_toml_str(metric),
                          budget=repr(float(budget_minutes)))
 
 
@@ -336,8 +344,9 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
     for k in ("n_iter", "batch_size", "cv"):
         _check(source, f"search.{k}", s[k], int, lambda v: v >= (2 if k == "cv" else 1),
                "an integer >= " + ("2" if k == "cv" else "1"))
-    _check(source, "search.seeds", s["seeds"], list, lambda v: v and all(isinstance(a, int) for a in v),
-           "a non-empty list of integers")
+    _check(source, "search.seeds", s["seeds"], list,
+           lambda v: v and all(type(a) is int and 0 <= a < 2**32 for a in v) and len(set(v)) == len(v),
+           "a non-empty list of distinct integers in [0, 2**32)")
     from sklearn.metrics import get_scorer_names
 
     _check(source, "search.metric", s["metric"], str, lambda v: v in get_scorer_names(),
@@ -441,18 +450,37 @@ def _space_value(source, key, v):
     if isinstance(v, list):
         if not v:
             raise ValueError(f"{source}: {where} is an empty list")
+        if key in _TUPLES and not all(isinstance(a, list) for a in v):
+            # [64, 128, 64] copied from [model] would be three one-layer choices, one of them twice
+            raise ValueError(f"{source}: {where} = {v!r}; each choice is a list of sizes: write "
+                             f"[{v!r}] for that one choice, or [[64], [128]] to choose among single sizes")
         return [_model_value(source, f"{where}[{i}]", key, a) for i, a in enumerate(v)]
     if isinstance(v, dict):
         if len(v) != 1 or next(iter(v)) not in DISTRIBUTIONS:
             raise ValueError(f"{source}: {where} = {v!r}; a distribution is one of "
                              + ", ".join(f"{{ {d} = [low, high] }}" for d in DISTRIBUTIONS))
         name, bounds = next(iter(v.items()))
-        if not (isinstance(bounds, list) and len(bounds) == 2 and all(isinstance(b, (int, float)) for b in bounds)
+        if not (isinstance(bounds, list) and len(bounds) == 2
+                and all(isinstance(b, (int, float)) and not isinstance(b, bool) and math.isfinite(b) for b in bounds)
                 and bounds[0] < bounds[1]):
-            raise ValueError(f"{source}: {where}.{name} = {bounds!r}; expected [low, high] with low < high")
+            raise ValueError(f"{source}: {where}.{name} = {bounds!r}; expected [low, high], finite numbers with "
+                             "low < high")
         from scipy import stats
 
         lo, hi = bounds
+        if name == "randint" and not all(isinstance(b, int) for b in bounds):
+            raise ValueError(f"{source}: {where}.randint = {bounds!r}; expected integer bounds")
+        # both ends must be values of the parameter (a half-open rule such as dropout's [0, 1): just below high)
+        ends = (lo, hi) if name == "randint" else (float(lo), math.nextafter(float(hi), -math.inf))
+        for end in ends:
+            try:
+                check_param(key, end, where=f"{source}: {where}.{name}: ")
+            except ValueError:
+                rule = PARAMETER_RULES.get(key)
+                if name != "randint" and rule and rule.ok(1) and not rule.ok(1.5):  # an integer parameter
+                    raise ValueError(f"{source}: {where}.{name}: {key} takes integers; write "
+                                     f"{{ randint = [{int(lo)}, {int(hi)}] }} (high included)") from None
+                raise
         if name == "loguniform":
             if lo <= 0:
                 raise ValueError(f"{source}: {where}.loguniform needs low > 0, got {lo}")

@@ -399,7 +399,17 @@ def load_ucr(name: str, split: str = "train", *, missing: str = "error") -> Data
 # Your files
 # ---------------------------------------------------------------------------
 
+# label texts that mean "missing" (pandas' default NA spellings that can stand for a class by accident)
+_MISSING_TEXT = ("nan", "na", "n/a", "null", "none", "<na>")
+
+
+def _text(a: np.ndarray) -> np.ndarray:
+    """Byte strings (``np.savez`` of Python 2-era or ``.astype("S")`` data) as text, not ``"b'cat'"``."""
+    return np.char.decode(a, "utf-8") if a.dtype.kind == "S" else a
+
+
 def _encode_labels(raw: np.ndarray, where: str, min_classes: int = 2) -> tuple[np.ndarray, tuple[str, ...]]:
+    raw = _text(raw)
     if raw.ndim != 1:
         raise ValueError(f"{where}: y must be 1-D, got shape {raw.shape}")
     missing = (np.isnan(raw) if np.issubdtype(raw.dtype, np.floating)
@@ -495,15 +505,17 @@ def load_npz(path: str | os.PathLike, *, labels: str = "required", min_classes: 
         if y.shape != (x.shape[0],):
             raise ValueError(f"{path}: y has shape {y.shape} but X has {x.shape[0]} sequences")
         if "class_names" in data:
-            names = tuple(str(c) for c in data["class_names"])
+            names = tuple(str(c) for c in _text(np.atleast_1d(data["class_names"])))
             if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= len(names):
                 raise ValueError(f"{path}: with class_names, y must hold indices in [0, {len(names)})")
+            if len(set(names)) != len(names):
+                raise ValueError(f"{path}: class_names must be distinct, got {list(names)}")
             yi = y.astype(np.int32)
         else:
             yi, names = _encode_labels(y, str(path), min_classes)
     fnames = None
     if "feature_names" in data:
-        fnames = tuple(str(n) for n in np.atleast_1d(data["feature_names"]))
+        fnames = tuple(str(n) for n in _text(np.atleast_1d(data["feature_names"])))
         if len(fnames) != x.shape[-1] or len(set(fnames)) != len(fnames):
             raise ValueError(f"{path}: feature_names must hold {x.shape[-1]} distinct names (one per feature of X), "
                              f"got {list(fnames)}")
@@ -567,13 +579,17 @@ def load_csv(path: str | os.PathLike, *, labels: str = "required", min_classes: 
                 bad = next(header[i] for i in [tid, *fcols] if not _is_float(row[i]))
                 raise ValueError(f"{path}, line {lineno}: column {bad!r} is not a number: "
                                  f"{row[header.index(bad)]!r}") from None
+            if not np.isfinite(t):
+                raise ValueError(f"{path}, line {lineno}: time is {row[tid].strip()!r}; it orders the steps, so it "
+                                 "must be a finite number")
             if not np.all(np.isfinite(vals)):
                 raise ValueError(f"{path}, line {lineno}: NaN or inf in a feature")
             if lid is not None:
                 lab = row[lid].strip()
-                if not lab:
-                    raise ValueError(f"{path}, line {lineno}: empty label (sequence {key!r}); every row of a "
-                                     "labelled file needs one (for prediction, load with labels='ignore')")
+                if not lab or lab.lower() in _MISSING_TEXT:
+                    raise ValueError(f"{path}, line {lineno}: {'empty label' if not lab else f'label {lab!r}'} "
+                                     f"(sequence {key!r}); every row of a labelled file needs one (for prediction, "
+                                     "load with labels='ignore')")
                 if labels_of.setdefault(key, lab) != lab:
                     raise ValueError(f"{path}, line {lineno}: sequence {key!r} changes label from "
                                      f"{labels_of[key]!r} to {lab!r}")

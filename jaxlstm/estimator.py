@@ -295,6 +295,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
             validate_data(self, X, reset=reset, dtype=np.float32)  # n_features_in_, feature names
         elif reset:
             self.n_features_in_ = x.shape[-1]
+            if hasattr(self, "feature_names_in_"):  # a table's column names do not describe sequences
+                del self.feature_names_in_
         if reset:
             self._input_ndim = ndim
         elif x.shape[-1] != self.model_config_.num_features:
@@ -325,7 +327,18 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
 
     # -- scikit-learn API ------------------------------------------------------
     def fit(self, X, y):
-        """Train on sequences ``X`` (see :func:`to_sequences`) and labels ``y``."""
+        """Train on sequences ``X`` (see :func:`to_sequences`) and labels ``y``.
+        A fit that raises (bad input, an interrupt) leaves the estimator as it
+        was: a fitted model stays whole, not new classes on old parameters."""
+        before = dict(self.__dict__)
+        try:
+            return self._fit(X, y)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    def _fit(self, X, y):
         self._validate_params()
         x, lengths = self._read_X(X, reset=True)
         yi = self._read_y(y, len(x))
@@ -413,8 +426,9 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         est_params = {k: dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v
                       for k, v in self.get_params().items()}  # a features spec as its fields
         if isinstance(self.class_weight, dict):  # JSON keys are strings: a label's text, typed again on load
-            est_params["class_weight"] = {"label_weights": [[str(c), float(w)]
-                                                            for c, w in self.class_weight.items()]}
+            # keyed by the fitted class each key equals (the key 1 of float labels 1.0, or of bool labels True)
+            est_params["class_weight"] = {"label_weights": [[str(c), float(self.class_weight[c])]
+                                                            for c in self.classes_.tolist() if c in self.class_weight]}
         meta = {"estimator_params": est_params,
                 "classes_kind": self.classes_.dtype.kind, "classes_dtype": self.classes_.dtype.str,
                 "input_ndim": self._input_ndim,
@@ -444,6 +458,10 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         cw = params.get("class_weight")
         if isinstance(cw, dict) and "label_weights" in cw:
             typed = {str(c): c.item() for c in classes}
+            unknown = [text for text, _ in cw["label_weights"] if text not in typed]
+            if unknown:
+                raise ValueError(f"the checkpoint's class_weight names label(s) {unknown} that are not classes of the model "
+                                 f"{sorted(typed)}; the file is damaged or was written by another tool")
             params["class_weight"] = {typed[text]: w for text, w in cw["label_weights"]}
         est = cls(**{k: v for k, v in params.items() if k in cls._get_param_names()})
         est.classes_ = classes

@@ -6,7 +6,7 @@ allowed, as a predicate and as the words a message uses. The estimator, the
 TOML config, the sweep's space and the CLI all call :func:`check_param`, so a
 bad value gives one message everywhere::
 
-    learning_rate must be a number >= 0, got -1
+    learning_rate must be a finite number >= 0, got -1
 
 with only a prefix saying where the value came from (``"bad.toml:
 model.learning_rate: "``, ``"argument --lr: "``, ``"space.dropout[1]: "``).
@@ -109,7 +109,7 @@ def _sizes(v, *, empty: bool) -> bool:
 def _class_weight(v) -> bool:
     if v is None or v == "balanced" or isinstance(v, Mapping):
         return True
-    return _is_number(v) and v >= 0
+    return _is_number(v) and 0 <= v < math.inf
 
 
 def _flag(v) -> bool:
@@ -134,16 +134,16 @@ PARAMETER_RULES: dict[str, Rule] = {
     "batch_size": integer(1),
     "epochs": integer(1),
     # dynamic hyperparameters (arrays in HParams; swept per member)
-    "learning_rate": number(0),
-    "l1": number(0),
-    "l2": number(0),
-    "weight_decay": number(0),
+    "learning_rate": number(0, finite=True),
+    "l1": number(0, finite=True),
+    "l2": number(0, finite=True),
+    "weight_decay": number(0, finite=True),
     "dropout": number(0, 1),
     "noise_std": number(0, finite=True),
     "grad_clip": or_none(number(0, closed="neither")),  # 0 would clip every update to nothing
     "class_weight": Rule(_class_weight, "None, 'balanced', a dict {label: weight} or an exponent >= 0 "
                                         "(weights balanced**e: 0 none, 1 balanced)"),
-    "class_weight_exponent": number(0),
+    "class_weight_exponent": number(0, finite=True),
     # imbalance remedies (jaxlstm.losses); _checks.LOSS_HPARAM_RULES names these rules
     "logit_adjust_tau": number(0, finite=True),  # logit-adjusted loss (Menon et al. 2021); 0 = off
     "focal_gamma": number(0, finite=True),  # focal loss (Lin et al. 2017); 0 = plain cross-entropy

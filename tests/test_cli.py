@@ -59,6 +59,14 @@ def test_errors_exit_non_zero(capsys):
     assert "argument --seed: must be an integer in [0, 4294967295], got '-1'" in capsys.readouterr().err
 
 
+def test_a_data_path_outside_ascii_makes_a_valid_default_config(tmp_path):
+    from jaxlstm import config
+
+    path = str(tmp_path / "données😀.csv")
+    assert config.preset(path).data["train"] == path  # JSON's surrogate pair \ud83d\ude00 is not TOML
+    assert "données😀.csv" in config.preset_text(path)
+
+
 def test_console_entry_point_help():
     out = subprocess.run([sys.executable, "-m", "jaxlstm", "train", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "--class-weight" in out.stdout
@@ -150,7 +158,28 @@ def test_config_errors_name_the_key(tmp_path, capsys):
                         ("[search]\nstrategy = 'random'\ninitial_points = [{ units = 0 }]\n[search.space]\nunits = [4]\n",
                          r"search.initial_points\[0\].units: units"),
                         ("[search]\nstrategy = 'random'\ninitial_points = 3\n[search.space]\nunits = [4]\n",
-                         "search.initial_points = 3; expected a list of tables")]:
+                         "search.initial_points = 3; expected a list of tables"),
+                        # until 2026-12-04 these passed `config check` and failed (or trained wrongly) later
+                        ("[search]\nseeds = [-1]\n", r"search.seeds = \[-1\]; expected a non-empty list of distinct"),
+                        ("[search]\nseeds = [true]\n", r"search.seeds = \[True\]"),
+                        ("[search]\nseeds = [0, 0]\n", r"search.seeds = \[0, 0\]"),
+                        ("[search]\nstrategy = 'random'\n[search.space]\nepochs = { uniform = [1, 3] }\n",
+                         r"search.space.epochs.uniform: epochs takes integers; write \{ randint = \[1, 3\] \}"),
+                        ("[search]\nstrategy = 'random'\n[search.space]\ndropout = { uniform = [0.5, 1.5] }\n",
+                         r"search.space.dropout.uniform: dropout must be a number in \[0, 1\)"),
+                        ("[search]\nstrategy = 'random'\n[search.space]\nunits = { randint = [0, 4] }\n",
+                         "search.space.units.randint: units must be"),
+                        ("[search]\nstrategy = 'random'\n[search.space]\nunits = { randint = [1.5, 3.7] }\n",
+                         "expected integer bounds"),
+                        ("[search]\nstrategy = 'random'\n[search.space]\nlstm_over = { uniform = [1, 5] }\n",
+                         "search.space.lstm_over.uniform: lstm_over must be one of"),
+                        ("[search]\nstrategy = 'random'\n[search.space]\nlearning_rate = { loguniform = [1e-3, inf] }\n",
+                         "finite numbers with low < high"),
+                        ("[search.space]\nconv_filters = [64, 128, 64]\n",
+                         r"search.space.conv_filters = \[64, 128, 64\]; each choice is a list of sizes: write "
+                         r"\[\[64, 128, 64\]\]"),
+                        ("[model]\nl2 = inf\n", "model.l2: l2 must be a finite number >= 0, got inf"),
+                        ("[model]\nclass_weight = inf\n", "model.class_weight")]:
         p = tmp_path / "bad.toml"
         p.write_text(text)
         with pytest.raises(ValueError, match=match):
@@ -376,6 +405,11 @@ def test_sweep_rejects_a_test_class_unseen_in_training_before_training(tmp_path,
     err = capsys.readouterr().err
     assert "data.test" in err and "['7']" in err
     assert not (tmp_path / "run").exists()  # nothing trained
+    # the training file as the test file: its "held-out" report would score training rows (was silent)
+    cfg.write_text(SWEEP_FILES.format(train=tmp_path / "train.npz", test=tmp_path / "train.npz"))
+    assert main(["sweep", str(cfg), "--out", str(tmp_path / "run"), "--quiet"]) == 2
+    assert "holds the same sequences as data.train" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
 
 
 def test_a_torn_last_line_of_members_jsonl_is_cut_and_tolerated(tmp_path, capsys):
@@ -482,7 +516,7 @@ def test_messages_name_the_parameter_without_numpy_reprs(small_model, capsys):
 
     x = np.random.default_rng(0).normal(size=(12, 4, 2)).astype(np.float32)
     y = np.array(["normal", "attack"] * 6)
-    with pytest.raises(ValueError, match=r"^learning_rate must be a number >= 0, got 'fast'$"):
+    with pytest.raises(ValueError, match=r"^learning_rate must be a finite number >= 0, got 'fast'$"):
         LSTMClassifier(learning_rate="fast", epochs=1).fit(x, y)
     with pytest.raises(ValueError, match=r"X must be \(n, T, F\) sequences.*4-D array of shape \(12, 4, 2, 1\)"):
         LSTMClassifier(epochs=1).fit(x[..., None], y)
@@ -526,7 +560,7 @@ def test_bootstrap_scores_of_a_batch_of_resamples_equal_sklearns():
 def test_test_report_has_support_per_class_and_bootstrap_intervals(small_model, tmp_path, capsys):
     import numpy as np
     from scipy.stats import bootstrap
-    from sklearn.metrics import classification_report, f1_score
+    from sklearn.metrics import classification_report, f1_score, roc_auc_score
 
     path, m, x, names = small_model
     keep = np.r_[np.flatnonzero(names != "3"), np.flatnonzero(names == "3")[:3]]  # 3 rows of class "3"
@@ -549,6 +583,14 @@ def test_test_report_has_support_per_class_and_bootstrap_intervals(small_model, 
     out = capsys.readouterr().out
     assert f"95% bootstrap {ci['macro_f1'][0]:.3f}-{ci['macro_f1'][1]:.3f}" in out
     assert classification_report(names[keep], pred, labels=list("0123"), digits=3, zero_division=0) in out
+    # two of the four classes in the file: ROC-AUC is the binary one of their renormalised probabilities
+    # (scikit-learn scores a two-label y_true as binary; this was NaN)
+    pair = np.flatnonzero(np.isin(names, ["0", "1"]))
+    np.savez(tmp_path / "p.npz", X=x[pair], y=names[pair])
+    assert main(["evaluate", str(path), str(tmp_path / "p.npz"), "--json", "--quiet"]) == 0
+    auc = json.loads(capsys.readouterr().out)["roc_auc_ovr"]
+    p = m.predict_proba(list(x[pair]))[:, :2]
+    assert auc == pytest.approx(roc_auc_score(names[pair] == "1", p[:, 1] / p.sum(1)))
     # a file without class "3": the interval is of the same macro F1 as the point (all the model's classes;
     # until 2026-12-04 it averaged the present ones only and lay above the point, 0.37-0.48 around 0.25)
     rest = np.flatnonzero(names != "3")

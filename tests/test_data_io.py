@@ -225,6 +225,33 @@ def test_everyday_file_faults_are_named_not_mangled(tmp_path):
     np.testing.assert_array_equal(datasets.load(str(tmp_path / "pad.npz")).lengths, [4, 2])
 
 
+def test_more_file_faults_are_named_not_mangled(tmp_path):
+    # a NaN time sorted the other steps out of order ([3, 99, 1, 2] for times 3, nan, 2, 1)
+    p = tmp_path / "t.csv"
+    p.write_text("sequence_id,time,a,label\na,3,3,x\na,nan,99,x\na,2,2,x\na,1,1,x\nb,0,0,y\n")
+    with pytest.raises(ValueError, match=r"line 3: time is 'nan'; it orders the steps, so it must be a finite number"):
+        datasets.load(str(p))
+    # "NaN" / "NA" label text is a missing label (pandas writes it so), not a class
+    p.write_text("sequence_id,time,a,label\na,0,1,x\nb,0,2,NaN\n")
+    with pytest.raises(ValueError, match=r"line 3: label 'NaN' \(sequence 'b'\)"):
+        datasets.load(str(p))
+    x = np.zeros((4, 3, 2), np.float32)
+    # byte-string labels and feature names are text ('cat', not "b'cat'")
+    np.savez(tmp_path / "b.npz", X=x, y=np.array([b"cat", b"dog", b"cat", b"dog"]), feature_names=np.array([b"u", b"v"]))
+    d = datasets.load(str(tmp_path / "b.npz"))
+    assert d.class_names == ("cat", "dog") and d.feature_names == ("u", "v")
+    np.savez(tmp_path / "c.npz", X=x, y=np.array([0, 1, 2, 0]), class_names=np.array([b"a", b"b", b"c"]))
+    assert datasets.load(str(tmp_path / "c.npz")).class_names == ("a", "b", "c")
+    # duplicate class_names would code two classes as one name
+    np.savez(tmp_path / "c.npz", X=x, y=np.array([0, 1, 2, 0]), class_names=np.array(["a", "a", "b"]))
+    with pytest.raises(ValueError, match=r"class_names must be distinct, got \['a', 'a', 'b'\]"):
+        datasets.load(str(tmp_path / "c.npz"))
+    # a boolean mask given as lengths made every length 0 or 1
+    np.savez(tmp_path / "l.npz", X=x, y=np.array([0, 1, 0, 1]), lengths=np.ones(4, bool))
+    with pytest.raises(ValueError, match="lengths must be integers .*got booleans"):
+        datasets.load(str(tmp_path / "l.npz"))
+
+
 def test_truncated_or_garbage_npz_says_it_is_not_a_readable_npz(tmp_path):
     d = datasets.make_intrusion(30)
     p = tmp_path / "d.npz"

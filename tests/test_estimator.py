@@ -130,6 +130,38 @@ def test_checkpoints_give_back_labels_of_every_dtype_and_class_weight_dicts(tmp_
     np.testing.assert_array_equal(again.predict(SEQS), est.predict(SEQS))
 
 
+def test_a_class_weight_key_spelled_unlike_its_label_survives_a_checkpoint(tmp_path):
+    # {1: 3.0} fits float labels 1.0 and bool labels True (1 == 1.0 == True); the file held "1", which no class
+    # reads as, and load raised KeyError (the model was lost). Now keyed by the class it weighs.
+    path = tmp_path / "m.jaxlstm"
+    for y in (np.where(Y > 0, 1.0, 0.0), Y > 0):
+        est = LSTMClassifier(**SMALL, class_weight={1: 3.0}).fit(SEQS, y)
+        est.save(path)
+        back = LSTMClassifier.load(path)
+        np.testing.assert_array_equal(back.predict_proba(SEQS), est.predict_proba(SEQS))
+        np.testing.assert_allclose(clone(back).fit(SEQS, y).class_weights_, est.class_weights_)
+
+
+def test_a_fit_that_raises_leaves_the_fitted_model_whole():
+    # until 2026-12-04 the failed refit had already set classes_ from the new y: the old 2-class model then
+    # predicted the new labels 5..8 silently
+    est = LSTMClassifier(**SMALL).fit(SEQS, Y)
+    before = est.predict_proba(SEQS)
+    with pytest.raises(ValueError, match="class_weight has labels not in y"):
+        est.set_params(class_weight={"zz": 2.0}).fit(SEQS, np.arange(len(Y)) % 4 + 5)
+    np.testing.assert_array_equal(est.classes_, np.unique(Y))
+    np.testing.assert_array_equal(est.predict_proba(SEQS), before)
+
+
+def test_a_refit_on_sequences_drops_an_earlier_tables_column_names():
+    pd = pytest.importorskip("pandas")
+    table = pd.DataFrame(np.random.default_rng(0).normal(size=(len(Y), 6)), columns=[f"t{i}" for i in range(6)])
+    est = LSTMClassifier(**SMALL).fit(table, Y)
+    assert list(est.feature_names_in_) == list(table.columns)
+    est.fit(SEQS, Y)
+    assert not hasattr(est, "feature_names_in_") and est.n_features_in_ == SEQS[0].shape[1]
+
+
 def test_random_state_out_of_the_seed_range_is_named():
     for bad, match in [(dict(random_state=-1), r"random_state must be an integer in \[0, 2\*\*32 - n_ensemble\]"),
                        (dict(random_state=2**32 - 1, n_ensemble=2), "n_ensemble=2 seeds from it")]:

@@ -10,7 +10,7 @@ from jaxlstm.train import make_hparams
 
 # parameter, bad value, the CLI's flag and text for it (None: no flag), and the one message
 BAD = [
-    ("learning_rate", -1, ("--lr", "-1"), "learning_rate must be a number >= 0, got -1"),
+    ("learning_rate", -1, ("--lr", "-1"), "learning_rate must be a finite number >= 0, got -1"),
     ("dropout", 1.5, ("--dropout", "1.5"), "dropout must be a number in [0, 1), got 1.5"),
     ("batch_size", 0, ("--batch-size", "0"), "batch_size must be a positive integer, got 0"),
     ("matmul_dtype", "fp8", None, "matmul_dtype must be one of 'float32', 'bfloat16', got 'fp8'"),
@@ -71,7 +71,7 @@ def test_per_member_values_are_checked_one_by_one_without_numpy_reprs():
     assert str(e.value) == "dropout[2]: dropout must be a number in [0, 1), got 1.5"
     with pytest.raises(ValueError) as e:
         make_hparams(2, learning_rate=np.float64(np.nan))
-    assert str(e.value) == "learning_rate must be a number >= 0, got nan"
+    assert str(e.value) == "learning_rate must be a finite number >= 0, got nan"
     with pytest.raises(ValueError) as e:
         run_sweep(X, Y, configs=[{"epochs": 1}, {"epochs": np.int64(0)}], cv=2)
     assert str(e.value) == "configs[1]: epochs must be a positive integer, got 0"
