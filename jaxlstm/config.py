@@ -471,13 +471,14 @@ def _space_value(source, key, v):
         if name == "randint" and not all(isinstance(b, int) for b in bounds):
             raise ValueError(f"{source}: {where}.randint = {bounds!r}; expected integer bounds")
         # both ends must be values of the parameter (a half-open rule such as dropout's [0, 1): just below high)
-        ends = (lo, hi) if name == "randint" else (float(lo), math.nextafter(float(hi), -math.inf))
+        ends = (lo, hi) if name == "randint" else (math.nextafter(float(lo), math.inf),
+                                                     math.nextafter(float(hi), -math.inf))
         for end in ends:
             try:
                 check_param(key, end, where=f"{source}: {where}.{name}: ")
             except ValueError:
                 rule = PARAMETER_RULES.get(key)
-                if name != "randint" and rule and rule.ok(1) and not rule.ok(1.5):  # an integer parameter
+                if name != "randint" and rule and rule.ok(1) and rule.ok(2) and not rule.ok(1.5):  # integers
                     raise ValueError(f"{source}: {where}.{name}: {key} takes integers; write "
                                      f"{{ randint = [{int(lo)}, {int(hi)}] }} (high included)") from None
                 raise

@@ -399,13 +399,18 @@ def load_ucr(name: str, split: str = "train", *, missing: str = "error") -> Data
 # Your files
 # ---------------------------------------------------------------------------
 
-# label texts that mean "missing" (pandas' default NA spellings that can stand for a class by accident)
-_MISSING_TEXT = ("nan", "na", "n/a", "null", "none", "<na>")
+# label text that means "missing": what str() of a float NaN writes (a class named "None" or "NA" is a class)
+_MISSING_TEXT = ("nan",)
 
 
 def _text(a: np.ndarray) -> np.ndarray:
     """Byte strings (``np.savez`` of Python 2-era or ``.astype("S")`` data) as text, not ``"b'cat'"``."""
-    return np.char.decode(a, "utf-8") if a.dtype.kind == "S" else a
+    if a.dtype.kind != "S":
+        return a
+    try:
+        return np.char.decode(a, "utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"byte-string labels or names that are not UTF-8 text ({e}); save them as str") from None
 
 
 def _encode_labels(raw: np.ndarray, where: str, min_classes: int = 2) -> tuple[np.ndarray, tuple[str, ...]]:

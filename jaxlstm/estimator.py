@@ -313,7 +313,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         elif ya.ndim == 2 and ya.shape[1] == 1:
             warnings.warn("A column-vector y was passed when a 1d array was expected. Please change "
                           "the shape of y to (n_samples,), for example using ravel().",
-                          DataConversionWarning, stacklevel=3)
+                          DataConversionWarning, stacklevel=4)  # the user's fit, through fit and _fit
             ya = ya.ravel()
         if ya.ndim != 1 or ya.shape[0] != n:
             raise ValueError(f"y must have shape ({n},) (or one-hot ({n}, classes)), got {ya.shape}")
@@ -376,7 +376,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         self.logit_offsets_ = self.channel_names_ = None
         if self.diverged_:
             warnings.warn("training diverged (NaN/inf loss); parameters are those before it. Lower the "
-                          "learning rate or add grad_clip.", RuntimeWarning, stacklevel=2)
+                          "learning rate or add grad_clip.", RuntimeWarning, stacklevel=3)
         return self
 
     def _keep_members(self, rows: list[dict], model: ModelConfig) -> None:
@@ -458,10 +458,16 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         cw = params.get("class_weight")
         if isinstance(cw, dict) and "label_weights" in cw:
             typed = {str(c): c.item() for c in classes}
+            for text, _ in cw["label_weights"]:  # files before 2026-12-04 kept the key's own text: "1" of 1.0 / True
+                if text not in typed and classes.dtype.kind in "biuf":
+                    try:
+                        typed[text] = next(c for c in classes.tolist() if c == float(text))
+                    except (ValueError, StopIteration):
+                        pass
             unknown = [text for text, _ in cw["label_weights"] if text not in typed]
             if unknown:
-                raise ValueError(f"the checkpoint's class_weight names label(s) {unknown} that are not classes of the model "
-                                 f"{sorted(typed)}; the file is damaged or was written by another tool")
+                raise ValueError(f"the checkpoint's class_weight names label(s) {unknown} that are not classes of "
+                                 f"the model {sorted(map(str, classes.tolist()))}")
             params["class_weight"] = {typed[text]: w for text, w in cw["label_weights"]}
         est = cls(**{k: v for k, v in params.items() if k in cls._get_param_names()})
         est.classes_ = classes

@@ -95,8 +95,9 @@ class ModelConfig:
         LSTM's input width); ``None`` with ``"time"``.
       lstm_impl: ``"scan"`` (:func:`lstm_scan`, any backend), ``"kernel"``
         (:func:`jaxlstm.kernel.lstm_layer`, the compiled whole-layer CPU
-        kernel; float32 with the fused backward only: set explicitly otherwise, a
-        ``ValueError``; set by ``JAXLSTM_LSTM_IMPL``, such models take the scan) or ``"auto"``: the kernel when the program is
+        kernel; float32 with the fused backward, traced for the CPU: set explicitly
+        otherwise, a ``ValueError``; set by ``JAXLSTM_LSTM_IMPL``, such models take
+        the scan) or ``"auto"``: the kernel when the program is
         traced for the CPU, the kernel is built, ``matmul_dtype`` is float32
         and ``lstm_backward`` is ``"fused"``; else the scan. The environment
         variable ``JAXLSTM_LSTM_IMPL=scan|kernel`` overrides ``"auto"``.
@@ -139,8 +140,8 @@ class ModelConfig:
             impl = os.environ.get("JAXLSTM_LSTM_IMPL", "auto")
             if impl not in LSTM_IMPLS:
                 raise ValueError(f"JAXLSTM_LSTM_IMPL must be one of {LSTM_IMPLS}, got {impl!r}")
-            if impl == "kernel" and not computable:
-                return False  # the variable is process-wide: models the kernel cannot compute take the scan
+            if impl == "kernel" and (not computable or jax.default_backend() != "cpu"):
+                return False  # the variable is process-wide: what the kernel cannot compute takes the scan
         if impl == "scan":
             return False
         if impl == "kernel":

@@ -399,7 +399,8 @@ def _sampled_order(split_idx: Array, split_mask: Array, y: Array, num_classes: i
     """Class-balanced sampling with replacement, as many draws as valid
     training rows, reshaped like :func:`_batch_order`: row ``i`` is drawn with
     probability proportional to ``count(y_i) ** -exponent``, in two stages so
-    that rows of one class stay equally likely at any row count: draw ``j``
+    that rows of one class stay equally likely at any row count (counted in
+    int32): draw ``j``
     takes the class where ``uniform(k1) * total`` falls in the cumulative
     class weights ``count_c ** (1 - exponent)``, then row ``randint(k2, 0,
     count_c)`` of that class's valid rows in index order (``k1, k2 =
@@ -408,7 +409,7 @@ def _sampled_order(split_idx: Array, split_mask: Array, y: Array, num_classes: i
     a class unequally likely past ~1e5 rows: 0.6 min/max at 2e6.)"""
     n = split_idx.shape[0]
     rows_y = y[split_idx]
-    counts = losses.class_counts(rows_y, num_classes, where=split_mask).astype(jnp.int32)
+    counts = jnp.zeros(num_classes, jnp.int32).at[rows_y].add(split_mask.astype(jnp.int32))  # exact past 2**24
     class_w = jnp.where(counts > 0, jnp.maximum(counts, 1).astype(jnp.float32) ** (1.0 - exponent), 0.0)
     class_cdf = jnp.cumsum(class_w)
     by_class = jnp.argsort(jnp.where(split_mask, rows_y, num_classes), stable=True)  # each class's rows, index order

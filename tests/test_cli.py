@@ -167,6 +167,8 @@ def test_config_errors_name_the_key(tmp_path, capsys):
                          r"search.space.epochs.uniform: epochs takes integers; write \{ randint = \[1, 3\] \}"),
                         ("[search]\nstrategy = 'random'\n[search.space]\ndropout = { uniform = [0.5, 1.5] }\n",
                          r"search.space.dropout.uniform: dropout must be a number in \[0, 1\)"),
+                        ("[search]\nstrategy = 'random'\n[search.space]\nsampling_exponent = { uniform = [0.0, 2.0] }\n",
+                         r"sampling_exponent.uniform: sampling_exponent must be a number in \[0, 1\]"),
                         ("[search]\nstrategy = 'random'\n[search.space]\nunits = { randint = [0, 4] }\n",
                          "search.space.units.randint: units must be"),
                         ("[search]\nstrategy = 'random'\n[search.space]\nunits = { randint = [1.5, 3.7] }\n",
@@ -187,6 +189,8 @@ def test_config_errors_name_the_key(tmp_path, capsys):
     p.write_text("[search]\nstrategi = 'grid'\n")
     assert main(["sweep", str(p), "--quiet"]) == 2
     assert "search.strategi" in capsys.readouterr().err
+    p.write_text("[search]\nstrategy = 'random'\n[search.space]\ngrad_clip = { uniform = [0.0, 1.0] }\n")
+    assert config.load_config(p).space["grad_clip"].support() == (0.0, 1.0)  # its open end 0: drawn never exactly
     for name in config.EXAMPLES:  # the shipped examples are valid
         assert config.load_config(config.example_path(name)).space
     p.write_text("[model]\nmatmul_dtype = 'bfloat16'\n[search.space]\nmatmul_dtype = ['float32', 'bfloat16']\n")

@@ -235,6 +235,8 @@ def test_more_file_faults_are_named_not_mangled(tmp_path):
     p.write_text("sequence_id,time,a,label\na,0,1,x\nb,0,2,NaN\n")
     with pytest.raises(ValueError, match=r"line 3: label 'NaN' \(sequence 'b'\)"):
         datasets.load(str(p))
+    p.write_text("sequence_id,time,a,label\na,0,1,None\nb,0,2,NA\n")  # classes that only look like missing
+    assert datasets.load(str(p)).class_names == ("NA", "None")
     x = np.zeros((4, 3, 2), np.float32)
     # byte-string labels and feature names are text ('cat', not "b'cat'")
     np.savez(tmp_path / "b.npz", X=x, y=np.array([b"cat", b"dog", b"cat", b"dog"]), feature_names=np.array([b"u", b"v"]))

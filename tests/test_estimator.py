@@ -140,6 +140,14 @@ def test_a_class_weight_key_spelled_unlike_its_label_survives_a_checkpoint(tmp_p
         back = LSTMClassifier.load(path)
         np.testing.assert_array_equal(back.predict_proba(SEQS), est.predict_proba(SEQS))
         np.testing.assert_allclose(clone(back).fit(SEQS, y).class_weights_, est.class_weights_)
+        # a file written before the fix kept the key's own text, "1": it loads, typed by the classes
+        from jaxlstm import checkpoint
+
+        ck = checkpoint.load(path)
+        ck.meta["estimator_params"]["class_weight"] = {"label_weights": [["1", 3.0]]}
+        old = LSTMClassifier._from_checkpoint(ck)
+        assert old.class_weight == {y.dtype.type(1).item(): 3.0}
+        np.testing.assert_array_equal(old.predict_proba(SEQS), est.predict_proba(SEQS))
 
 
 def test_a_fit_that_raises_leaves_the_fitted_model_whole():
