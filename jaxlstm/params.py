@@ -178,6 +178,18 @@ def check_param(name: str, value, *, where: str = "") -> None:
         raise ValueError(message(name, value, where))
 
 
+def check_seeds(seeds) -> tuple[int, ...]:
+    """Training seeds of a sweep or search: a repeated seed is the same member
+    twice (its split's scores duplicated, their std too small); members'
+    seeds are uint32."""
+    seeds = tuple(int(s) for s in seeds)
+    if not seeds:
+        raise ValueError("seeds is empty")
+    if len(set(seeds)) < len(seeds) or not all(0 <= s < 2**32 for s in seeds):
+        raise ValueError(f"seeds must be distinct integers in [0, 2**32), got {list(seeds)}")
+    return seeds
+
+
 def check_params(values: Mapping[str, Any], *, where: str = "") -> None:
     """:func:`check_param` for every item of ``values``."""
     for name, value in values.items():

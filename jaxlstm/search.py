@@ -30,7 +30,7 @@ from sklearn.utils.validation import check_is_fitted
 from jaxlstm import bayes, halving
 from jaxlstm.estimator import LSTMClassifier, LSTMEnsemble, encode_labels, estimator_to_config, to_sequences
 from jaxlstm.metrics import LABEL_SCORERS, SCORERS, ensemble_selection, fit_logit_offsets, offset_decisions
-from jaxlstm.params import check_param
+from jaxlstm.params import check_param, check_seeds
 from jaxlstm.plan import expand_space, normalise, plan_members
 from jaxlstm.sweep import execute
 from jaxlstm.tabulate import cv_results, mean_scores, score_table, status_at
@@ -408,12 +408,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if seeds is None:
             rs = base.random_state
             seeds = (int(rs) if isinstance(rs, numbers.Integral) else 0,)
-        seeds = tuple(int(s) for s in np.atleast_1d(seeds))
-        if not seeds:
-            raise ValueError("seeds is empty")
-        if len(set(seeds)) < len(seeds) or not all(0 <= s < 2**32 for s in seeds):
-            # a repeated seed is the same member twice (its split would score 0); members' seeds are uint32
-            raise ValueError(f"seeds must be distinct integers in [0, 2**32), got {list(seeds)}")
+        seeds = check_seeds(np.atleast_1d(seeds))
         # a single metric is "score" whatever refit names (GridSearchCV's rule; multi-metric refit names are checked)
         key = self.refit if isinstance(self.refit, str) and self.refit in scorers else next(iter(scorers))
         return dict(x=x, lengths=lengths, y=yi, classes=classes, folds=folds, seeds=seeds, base=base,

@@ -37,6 +37,7 @@ from jaxlstm import progress as progress_mod
 from jaxlstm._checks import check_labels, check_sequences
 from jaxlstm.cache import register_compiled, relieve_memory_maps
 from jaxlstm.model import ModelConfig
+from jaxlstm.params import check_seeds
 from jaxlstm.plan import (ALLOWED, DEFAULTS, DYNAMIC_KEYS, STATIC_KEYS, Member, expand_space,  # noqa: F401  (re-exported)
                           make_folds, normalise, pad_indices, plan_members)
 from jaxlstm.tabulate import curve_table, cv_results, param_columns  # noqa: F401  (param_columns: re-exported)
@@ -360,12 +361,7 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
     candidates = expand_space(space, configs, n_iter, random_state)
     norm = [normalise(cfg) for cfg in candidates]
     folds = make_folds(ya, cv, random_state, xa)
-    seeds = [int(s) for s in seeds]
-    if not seeds:
-        raise ValueError("seeds is empty")
-    if len(set(seeds)) < len(seeds) or not all(0 <= s < 2**32 for s in seeds):
-        # a repeated seed is the same member twice (its split's scores duplicated, std too small); seeds are uint32
-        raise ValueError(f"seeds must be distinct integers in [0, 2**32), got {seeds}")
+    seeds = list(check_seeds(seeds))
     members, index = plan_members(norm, len(folds), seeds)
     run = execute(xa, la, ya, folds, members, num_classes=int(num_classes or ya.max() + 1), select=select,
                   record=scoring, keep_val_probs=return_probs, keep_train_probs=return_train_probs,

@@ -111,9 +111,10 @@ def curve_table(candidates, epochs, members, scoring) -> tuple[list[dict], list[
             for m in scoring:
                 row["scores"][m][k] = member["history"][f"val_{m}"][e - 1]
             row["fit_time"][k] = member["fit_time"] * e / len(member["history"]["train_loss"])
-            if status_at(member, e) != "ok":
+            status = status_at(member, e)
+            if status != "ok":
                 row["status"] = "diverged"
-            tagged.append({"candidate": ci, "params": cand, **member, "status": status_at(member, e)})
+            tagged.append({"candidate": ci, "params": cand, **member, "status": status})
         table.append(row)
     return table, tagged
 

@@ -400,8 +400,7 @@ def _sampled_order(split_idx: Array, split_mask: Array, y: Array, num_classes: i
     training rows, reshaped like :func:`_batch_order`: row ``i`` is drawn with
     probability proportional to ``count(y_i) ** -exponent``, in two stages so
     that rows of one class stay equally likely at any row count (counted in
-    int32): draw ``j``
-    takes the class where ``uniform(k1) * total`` falls in the cumulative
+    int32): draw ``j`` takes the class where ``uniform(k1) * total`` falls in the cumulative
     class weights ``count_c ** (1 - exponent)``, then row ``randint(k2, 0,
     count_c)`` of that class's valid rows in index order (``k1, k2 =
     split(fold_in(rng, j))``). Padding is never drawn and changes no draw.
