@@ -48,7 +48,7 @@ from typing import Any
 
 from jaxlstm.estimator import LSTMClassifier
 from jaxlstm.features import as_temporal_features
-from jaxlstm.metrics import LABEL_SCORERS
+from jaxlstm.metrics import LABEL_SCORERS, check_scoring_name
 from jaxlstm.search import LSTMSearchCV
 from jaxlstm.params import PARAMETER_RULES, check_param
 
@@ -347,10 +347,10 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
     _check(source, "search.seeds", s["seeds"], list,
            lambda v: v and all(type(a) is int and 0 <= a < 2**32 for a in v) and len(set(v)) == len(v),
            "a non-empty list of distinct integers in [0, 2**32)")
-    from sklearn.metrics import get_scorer_names
-
-    _check(source, "search.metric", s["metric"], str, lambda v: v in get_scorer_names(),
-           "a scikit-learn scoring name such as f1_macro, balanced_accuracy, accuracy, roc_auc_ovr")
+    try:
+        check_scoring_name(s["metric"])
+    except ValueError as e:
+        raise ValueError(f"{source}: search.metric = {s['metric']!r}: {e}") from None
     _check(source, "search.budget_minutes", s["budget_minutes"], (int, float), lambda v: v >= 0, "minutes >= 0")
     _check(source, "search.post_hoc_offsets", s["post_hoc_offsets"], (bool, str), lambda v: v in (True, False, "always"),
            'true, false or "always"')

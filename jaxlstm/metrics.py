@@ -49,6 +49,7 @@ __all__ = [
     "Scorer",
     "SCORERS",
     "get_scorer",
+    "check_scoring_name",
 ]
 
 _AVERAGES = (None, "macro", "weighted", "micro")
@@ -477,3 +478,23 @@ def get_scorer(name: str) -> Scorer:
         return SCORERS[name]
     except KeyError:
         raise ValueError(f"unknown metric {name!r}; choose one of {sorted(SCORERS)}") from None
+
+
+def check_scoring_name(name: str) -> None:
+    """Raise a ``ValueError`` unless ``name`` is a scikit-learn scoring name
+    that scores a single-label classifier: a regression scorer (``"r2"``,
+    ``"neg_mean_squared_error"``) would score class indices as numbers and a
+    ``*_samples`` one needs multilabel targets, both only after training."""
+    from sklearn.metrics import get_scorer as sk_get_scorer
+    from sklearn.metrics import get_scorer_names
+
+    examples = "f1_macro, balanced_accuracy, accuracy, roc_auc_ovr"
+    if not isinstance(name, str) or name not in get_scorer_names():
+        raise ValueError(f"{name!r} is not a scikit-learn scoring name; use one such as {examples}")
+    module = getattr(getattr(sk_get_scorer(name), "_score_func", None), "__module__", "") or ""
+    if module.endswith("._regression"):
+        raise ValueError(f"{name!r} is a regression metric: it would score class indices as numbers; use a "
+                         f"classification metric such as {examples}")
+    if name.endswith("_samples"):
+        raise ValueError(f"{name!r} averages over the labels of multilabel targets; a sequence classifier predicts "
+                         f"one label per row: use {name.removesuffix('_samples')}_macro or another such as {examples}")

@@ -29,7 +29,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from jaxlstm import bayes, halving
 from jaxlstm.estimator import LSTMClassifier, LSTMEnsemble, encode_labels, estimator_to_config, to_sequences
-from jaxlstm.metrics import LABEL_SCORERS, SCORERS, ensemble_selection, fit_logit_offsets, offset_decisions
+from jaxlstm.metrics import (LABEL_SCORERS, SCORERS, check_scoring_name, ensemble_selection, fit_logit_offsets,
+                             offset_decisions)
 from jaxlstm.params import check_param, check_seeds
 from jaxlstm.plan import expand_space, normalise, plan_members
 from jaxlstm.sweep import execute
@@ -44,6 +45,7 @@ def _scorers(scoring, refit) -> tuple[dict[str, Any], bool]:
 
     def one(s):
         if isinstance(s, str):
+            check_scoring_name(s)
             return get_scorer(s)
         if callable(s):
             return s
@@ -119,7 +121,11 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         off by it stay in ``cv_results_`` with ``status`` ``"unfinished"``
         and NaN scores, ranked last. The refit comes after the budget.
       study: an Optuna study to continue (``search="optuna"``; default: a new
-        TPE study seeded with ``random_state``), kept as ``study_``.
+        TPE study seeded with ``random_state``), kept as ``study_``. Trials
+        without a score are told failed, their user attribute ``status``
+        ``"diverged"`` or ``"unfinished"``; ``max_time``'s unfinished ones
+        are enqueued again, so fitting again with ``study=search.study_``
+        trains them first.
       chunk_size, out_dir: passed to the member executor,
         :func:`jaxlstm.sweep.execute` (``out_dir``: grid, random, Bayesian
         and Optuna search; halving's continued members are not stored).
@@ -479,8 +485,9 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def _optuna(self, evaluate, key, deadline, initial=()) -> int:
         """Ask Optuna for ``batch_size`` trials (the ``initial`` points
         enqueued first), train them in one executor call, tell it the mean CV
-        scores (failed trials for diverged candidates); returns the number of
-        rounds."""
+        scores (failed trials, user attribute ``status``, for diverged
+        candidates and for those ``max_time`` cut off, which are enqueued
+        again); returns the number of rounds."""
         try:
             import optuna
         except ImportError:
@@ -500,11 +507,18 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         told, rounds = 0, 0
         while told < self.n_iter and not (told and deadline is not None and time.monotonic() >= deadline):
             trials = [study.ask(dists) for _ in range(min(self.batch_size, self.n_iter - told))]
-            for t, v in zip(trials, mean_scores(evaluate([dict(t.params) for t in trials]), key), strict=True):
+            rows = evaluate([dict(t.params) for t in trials])
+            for t, row, v in zip(trials, rows, mean_scores(rows, key), strict=True):
                 if np.isfinite(v):
                     study.tell(t, float(v))
-                else:
-                    study.tell(t, state=optuna.trial.TrialState.FAIL)
+                    continue
+                # not a score: diverged, or never trained (cut by max_time). Either way a
+                # failed trial for the sampler; the reason in its user attribute "status",
+                # and a cut one enqueued again, so that continuing study_ trains it first
+                t.set_user_attr("status", row["status"])
+                study.tell(t, state=optuna.trial.TrialState.FAIL)
+                if row["status"] == "unfinished":
+                    study.enqueue_trial(dict(t.params), skip_if_exists=False)
             told, rounds = told + len(trials), rounds + 1
         self.study_ = study
         return rounds

@@ -93,11 +93,27 @@ class SweepInterrupted(KeyboardInterrupt):
         self.saved, self.total, self.path = saved, total, path
 
 
+# The random-draw rule a member trained under, hashed only for the members whose
+# draws it changed: 2 = input noise and the dropout between stacked layers drawn
+# time-major, class-balanced sampling in two stages (2026-12-04). Rows saved under
+# rule 1 then do not resume such members (they train again, the old rows stay in
+# the file); every other member's hash, and so its resume, is unchanged.
+# Bump it, and widen _redrawn, when a change alters some members' draws.
+_DRAW_RULE = 2
+
+
+def _redrawn(dyn: dict, static: dict) -> bool:
+    """Whether a member's training draws changed with :data:`_DRAW_RULE`."""
+    between_layers = len(static.get("hidden_sizes") or ()) > 1 and dyn.get("dropout", 0.0) > 0
+    return dyn.get("noise_std", 0.0) > 0 or dyn.get("sampling_exponent", 0.0) > 0 or between_layers
+
+
 def _member_hash(m: Member, fingerprint: str) -> str:
     dyn = {k: v for k, v in m.dyn if not (k in _REMEDIES and v == 0.0)}
     static = {k: v for k, v in _plain(dict(m.static)).items() if not (k == "features" and v is None)}  # old runs resume
     payload = {"static": static, "dyn": dyn, "fold": m.fold, "seed": m.seed, "data": fingerprint,
-               "epochs": m.epochs, **({"offset": m.offset} if m.offset else {})}
+               "epochs": m.epochs, **({"offset": m.offset} if m.offset else {}),
+               **({"draws": _DRAW_RULE} if _redrawn(dict(m.dyn), static) else {})}
     return hashlib.sha256(jsonable.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
 
 

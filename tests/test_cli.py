@@ -139,6 +139,8 @@ def test_config_errors_name_the_key(tmp_path, capsys):
                         ("[search.space]\nlearning_rate = { lognormal = [1, 2] }\n", "a distribution is one of"),
                         ("[search.space]\ndropout = [1.5]\n", "search.space.dropout"),
                         ("[search]\nmetric = 'f2'\n", "search.metric"),
+                        ("[search]\nmetric = 'r2'\n", "search.metric = 'r2': 'r2' is a regression metric"),
+                        ("[search]\nmetric = 'recall_samples'\n", "search.metric = 'recall_samples': .* use recall_macro"),
                         ("[search.space]\nunits = { randint = [8, 64] }\n", "strategy = \"grid\" needs lists"),
                         ("[model]\nepochs = 0\n", "model.epochs"),
                         ("[model]\nmatmul_dtype = 'float16'\n", "model.matmul_dtype: matmul_dtype must be one of .*, got 'float16'"),

@@ -58,6 +58,14 @@ def test_search_errors_are_named():
         LSTMSearchCV(BASE, {"dropout": [0.0]}, scoring=["accuracy", "f1_macro"]).fit(X, Y)
     with pytest.raises(ValueError, match="exactly one"):
         LSTMSearchCV(BASE).fit(X, Y)
+    # a regression scorer would rank class indices read as numbers (r2 -1.02 on 3 random classes); a
+    # samplewise one fails only after training: both named before anything trains
+    with pytest.raises(ValueError, match="'r2' is a regression metric"):
+        LSTMSearchCV(BASE, {"dropout": [0.0]}, scoring="r2").fit(X, Y)
+    with pytest.raises(ValueError, match="'neg_mean_squared_error' is a regression metric"):
+        LSTMSearchCV(BASE, {"dropout": [0.0]}, scoring=["accuracy", "neg_mean_squared_error"], refit="accuracy").fit(X, Y)
+    with pytest.raises(ValueError, match="'f1_samples' averages over the labels of multilabel targets.*f1_macro"):
+        LSTMSearchCV(BASE, {"dropout": [0.0]}, scoring="f1_samples").fit(X, Y)
     with pytest.raises(ValueError, match="Invalid parameter"):
         LSTMSearchCV(BASE, {"no_such": [1]}, cv=3).fit(X, Y)
     with pytest.raises(ValueError, match="validation_fraction"):
@@ -496,3 +504,26 @@ def test_a_second_fit_keeps_nothing_of_the_first():
     assert len(s.cv_results_["params"]) == 1
     for name in ("best_index_", "best_params_", "best_score_", "best_estimator_", "refit_time_"):
         assert not hasattr(s, name), name
+
+
+def test_optuna_trials_cut_by_the_budget_are_marked_and_trained_first_when_the_study_continues():
+    """A trial max_time cut off was told FAIL like a diverged one, so that
+    continuing the study never trained it. Now its user attribute says
+    "unfinished" and it is enqueued again: the next fit trains it first,
+    with the scores a search without a budget gives it."""
+    optuna = pytest.importorskip("optuna")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    dists = {"learning_rate": optuna.distributions.FloatDistribution(1e-3, 1e-1, log=True)}
+    kw = dict(param_distributions=dists, search="optuna", n_iter=3, batch_size=3, cv=2, random_state=0,
+              refit=False, chunk_size=2)
+    cut = LSTMSearchCV(BASE, max_time=1e-9, **kw).fit(X, Y)
+    assert list(cut.cv_results_["status"]) == ["ok", "unfinished", "unfinished"]
+    states = [(t.state, t.user_attrs.get("status")) for t in cut.study_.trials]
+    fail, waiting = optuna.trial.TrialState.FAIL, optuna.trial.TrialState.WAITING
+    assert states[:3] == [(optuna.trial.TrialState.COMPLETE, None), (fail, "unfinished"), (fail, "unfinished")]
+    assert states[3:] == [(waiting, None), (waiting, None)]
+    again = LSTMSearchCV(BASE, study=cut.study_, **{**kw, "n_iter": 2}).fit(X, Y)
+    assert again.cv_results_["params"] == cut.cv_results_["params"][1:]
+    full = LSTMSearchCV(BASE, **kw).fit(X, Y)
+    np.testing.assert_allclose(again.cv_results_["mean_test_score"], full.cv_results_["mean_test_score"][1:],
+                               atol=1e-6)

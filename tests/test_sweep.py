@@ -360,3 +360,23 @@ def test_features_are_a_static_key_and_a_member_equals_its_run_alone():
             np.testing.assert_allclose(m["history"][k], alone.history[k], atol=1e-5, err_msg=k)
     with pytest.raises(ValueError, match=r"features\.rolling_mean window 9 is longer than the sequences \(5 steps\)"):
         run_sweep(X, Y, L, space={**space, "features": [{"rolling_mean": [9]}]}, cv=2, scoring=SCORING)
+
+
+def test_member_hashes_change_only_for_members_whose_random_draws_changed():
+    """Resume matches members.jsonl rows by hash. Members whose draws the
+    2026-12-04 rules changed (input noise, dropout between stacked layers,
+    class-balanced sampling) must not resume rows trained under the old
+    draws; every other member must keep the hash older folders saved. The
+    literals are the hashes the code before the change computed."""
+    from jaxlstm.plan import normalise, plan_members
+    from jaxlstm.sweep import _member_hash
+
+    cfgs = [{"hidden_sizes": (8,), "epochs": 3}, {"hidden_sizes": (8,), "epochs": 3, "noise_std": 0.1},
+            {"hidden_sizes": (8,), "epochs": 3, "sampling_exponent": 0.5},
+            {"hidden_sizes": (8, 8), "epochs": 3, "dropout": 0.2}, {"hidden_sizes": (8,), "epochs": 3, "dropout": 0.2}]
+    members, _ = plan_members([normalise(c) for c in cfgs], 1, [0])
+    old = ["5d707580ca538ba4c52c", "55b2a88d8c95af69e13d", "357c026a63335d8320b4", "6075bade6e2101ca2d50",
+           "e231c871952938a7112b"]
+    new = [_member_hash(m, "f" * 20) for m in members]
+    assert [a == b for a, b in zip(new, old)] == [True, False, False, False, True]
+    assert len(set(new)) == len(new)
