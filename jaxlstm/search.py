@@ -35,6 +35,7 @@ from jaxlstm.params import check_param, check_seeds
 from jaxlstm.plan import expand_space, normalise, plan_members
 from jaxlstm.sweep import execute
 from jaxlstm.tabulate import cv_results, mean_scores, score_table, status_at
+from jaxlstm.train import OPTIONAL_PARTS, parts_used
 
 __all__ = ["LSTMSearchCV", "estimator_to_config"]
 
@@ -71,6 +72,22 @@ def _scorers(scoring, refit) -> tuple[dict[str, Any], bool]:
     if isinstance(refit, str) and refit not in out:
         raise ValueError(f"refit={refit!r} is not a key of scoring {sorted(out)}")
     return out, True
+
+
+def _possible_parts(base, space, initial) -> frozenset:
+    """The optional parts of the training step (:data:`jaxlstm.train.OPTIONAL_PARTS`)
+    that some candidate may turn on: the base estimator's, those a searched
+    list holds a non-zero value for, every part a distribution searches, and
+    the initial points'. Every round's programs hold them all, so that a
+    later round reuses the first round's compiled programs."""
+    values: dict[str, list] = {}
+    for k in (k for keys in OPTIONAL_PARTS.values() for k in keys):
+        values[k] = [getattr(base, k, 0.0) or 0.0] + [p[k] for p in initial if k in p]
+    for d in (space if isinstance(space, (list, tuple)) else [space]):
+        for k, v in (d.items() if isinstance(d, Mapping) else ()):
+            if k in values:
+                values[k] += list(v) if isinstance(v, (list, tuple, np.ndarray)) else [np.inf]  # a distribution
+    return frozenset().union(*(parts_used({k: v}) for k, vs in values.items() for v in vs))
 
 
 def _estimator_score(estimator, X, y):
@@ -251,6 +268,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         scorers, multi = _scorers(self.scoring, self.refit)
         ctx = self._context(X, y, base, scorers)
         ctx["initial"] = self._initial_points(base, mode)
+        ctx["parts"] = _possible_parts(base, space, ctx["initial"])
         if self.max_time is not None and mode in ("bayes", "optuna"):
             ctx["deadline"] = time.monotonic() + float(self.max_time)
         self.compile_time_ = self.train_time_ = 0.0
@@ -468,7 +486,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                       record=self._record(), keep_val_probs=True, keep_train_probs=bool(self.return_train_score),
                       keep_state=epochs is not None, chunk_size=self.chunk_size,
                       out_dir=None if epochs is not None else self.out_dir, progress=bool(self.verbose),
-                      deadline=deadline, until_done=index[0] if deadline is not None and not ctx["finished"] else ())
+                      deadline=deadline, until_done=index[0] if deadline is not None and not ctx["finished"] else (),
+                      parts=ctx["parts"])
         self.compile_time_ += run.compile_s
         self.train_time_ += run.run_s
         split_rows = [[run.rows[i] for i in idx] for idx in index]

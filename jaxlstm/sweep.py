@@ -41,7 +41,7 @@ from jaxlstm.params import check_seeds
 from jaxlstm.plan import (ALLOWED, DEFAULTS, DYNAMIC_KEYS, STATIC_KEYS, Member, expand_space,  # noqa: F401  (re-exported)
                           make_folds, normalise, pad_indices, plan_members)
 from jaxlstm.tabulate import curve_table, cv_results, param_columns  # noqa: F401  (param_columns: re-exported)
-from jaxlstm.train import Split, TrainConfig, fit, make_hparams, tuned_jit
+from jaxlstm.train import Split, TrainConfig, fit, make_hparams, parts_used, tuned_jit
 
 __all__ = ["STATIC_KEYS", "DYNAMIC_KEYS", "Member", "Execution", "execute", "SweepResult", "SweepInterrupted",
            "run_sweep", "make_folds", "expand_space", "estimate_member_bytes", "even_chunk", "read_members",
@@ -232,7 +232,7 @@ def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int
             chunk_size: int | None = None, index_bucket: Callable[[int], int] | None = None,
             out_dir: str | os.PathLike | None = None, progress: bool = False,
             label: tuple[str, str] = ("sweep", "member-epochs"), deadline: float | None = None,
-            until_done: Sequence[int] = ()) -> Execution:
+            until_done: Sequence[int] = (), parts: frozenset | None = None) -> Execution:
     """Train ``members`` on ``x, lengths, y`` (checked arrays) with ``folds``
     (``(train_idx, test_idx)`` pairs): one compiled program per static group,
     epochs, offset and chunk size, members vmapped in chunks (``chunk_size``;
@@ -246,7 +246,11 @@ def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int
     ones are read back. ``progress``: a bar named and counted by ``label``.
     ``deadline`` (a :func:`time.monotonic` value): no chunk starts after it,
     except while a member of ``until_done`` (indices) is still untrained; the
-    members left have ``None`` rows (``skipped``). Chunks run in the order of
+    members left have ``None`` rows (``skipped``). ``parts``: the optional
+    parts of the training step (:data:`jaxlstm.train.OPTIONAL_PARTS`) every
+    program holds besides those its members use (``None``: only those), so
+    that the calls of a search whose later rounds may use a part compile
+    its programs once. Chunks run in the order of
     their first member, so under a deadline the members listed first (a
     search's ``initial_points``, in order) train first, whichever compiled
     program each needs. With several processes,
@@ -266,7 +270,8 @@ def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int
     resumed = sum(r is not None for r in rows)
     opts = dict(select=select, record=tuple(record), progress=progress, keep_val_probs=keep_val_probs,
                 keep_train_probs=keep_train_probs, patience=patience)
-    plan = _schedule(x, lengths, num_classes, members, [i for i, r in enumerate(rows) if r is None], opts, chunk_size)
+    plan = _schedule(x, lengths, num_classes, members, [i for i, r in enumerate(rows) if r is None], opts, chunk_size,
+                     frozenset() if parts is None else frozenset(parts))
     show = progress and jax.process_index() == 0
     if show and resumed:
         print(f"resumed {resumed}/{len(members)} members from {_members_path(out_dir)}; "
@@ -316,9 +321,11 @@ def _past(deadline: float) -> bool:
     return late
 
 
-def _schedule(x, lengths, c, members, todo, opts, chunk_size) -> list[tuple[TrainConfig, list[int], int]]:
+def _schedule(x, lengths, c, members, todo, opts, chunk_size, parts=frozenset()
+              ) -> list[tuple[TrainConfig, list[int], int]]:
     """The members still to train (indices), grouped by compiled program in
-    the order they first appear, each group with its ``TrainConfig`` and chunk size."""
+    the order they first appear, each group with its ``TrainConfig`` and chunk
+    size; a group's program holds ``parts`` and the optional parts its members use."""
     groups: dict[tuple, list[int]] = {}
     for i in todo:
         m = members[i]
@@ -327,7 +334,9 @@ def _schedule(x, lengths, c, members, todo, opts, chunk_size) -> list[tuple[Trai
     for (static, epochs, _, _), group in groups.items():
         st = dict(static)
         model = _model_config(x.shape[-1], c, st, lengths)
-        tcfg = TrainConfig(model, batch_size=st["batch_size"], epochs=epochs, normalize=st["normalize"], **opts)
+        used = parts.union(*(parts_used(dict(members[i].dyn)) for i in group))
+        tcfg = TrainConfig(model, batch_size=st["batch_size"], epochs=epochs, normalize=st["normalize"], parts=used,
+                           **opts)
         size = chunk_size or _default_chunk(len(group), tcfg, len(x), x.shape[1])
         ndev = jax.device_count()
         plan.append((tcfg, group, -(-max(int(size), 1) // ndev) * ndev))  # whole members on every device

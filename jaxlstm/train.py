@@ -17,6 +17,7 @@ import functools
 import math
 import os
 import time
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import jax
@@ -53,6 +54,8 @@ __all__ = [
     "augment",
     "fit",
     "compiler_options",
+    "OPTIONAL_PARTS",
+    "parts_used",
     "tuned_jit",
 ]
 
@@ -151,6 +154,28 @@ def make_hparams(num_classes: int, learning_rate=1e-3, l1=0.0, l2=0.0, weight_de
                    f(class_weight_beta), f(sampling_exponent), f(augment_scale), f(augment_warp), f(augment_slice))
 
 
+# The training step's optional parts, each with the hyperparameters that turn it on
+# (a non-zero value). Each is a ``lax.cond`` (or a select) that a model without it never
+# takes; :class:`TrainConfig` ``parts`` leaves the unused ones out of the program.
+OPTIONAL_PARTS = {
+    "input_noise": ("noise_std",),
+    "augmentation": ("augment_scale", "augment_warp", "augment_slice"),
+    "balanced_sampling": ("sampling_exponent",),
+    "loss_remedy": ("logit_adjust_tau", "focal_gamma"),
+}
+
+
+def parts_used(hparams) -> frozenset:
+    """The :data:`OPTIONAL_PARTS` that hyperparameters turn on: an
+    :class:`HParams` (a vmapped sweep's batched one counts a part if any
+    member uses it) or a mapping of names to values (absent names: off).
+    Host-side; any value other than 0 counts, NaN included, so a part is
+    only ever left out where the step's own test would skip it."""
+    get = hparams.get if isinstance(hparams, Mapping) else lambda k, d: getattr(hparams, k, d)
+    return frozenset(part for part, keys in OPTIONAL_PARTS.items()
+                     if any(np.any(np.asarray(get(k, 0.0), np.float64) != 0) for k in keys))
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     """Static training settings (hashable; a jit static argument).
@@ -173,6 +198,13 @@ class TrainConfig:
         ``(epochs, n_train, classes)``; scikit-learn's ``return_train_score``).
       progress: report each finished epoch to the active
         :class:`jaxlstm.progress.Progress` (a host callback per epoch).
+      parts: the optional parts of the training step (:data:`OPTIONAL_PARTS`)
+        the compiled program holds; default all. A part left out is one no
+        member's hyperparameters turn on (:func:`parts_used`): its branch would
+        never be taken, so the models are the same and the program smaller
+        (a small model's training program compiles in about two thirds of the
+        time without all four). A member that turns on a part left out trains
+        without it: callers pass at least ``parts_used(hparams)``.
     """
 
     model: ModelConfig
@@ -186,8 +218,13 @@ class TrainConfig:
     progress: bool = False
     keep_val_probs: bool = False
     keep_train_probs: bool = False
+    parts: frozenset = frozenset(OPTIONAL_PARTS)
 
     def __post_init__(self):
+        object.__setattr__(self, "parts", frozenset(self.parts))
+        if not self.parts <= set(OPTIONAL_PARTS):
+            raise ValueError(f"TrainConfig.parts: unknown {sorted(self.parts - set(OPTIONAL_PARTS))}; "
+                             f"the optional parts are {list(OPTIONAL_PARTS)}")
         check_params({"batch_size": self.batch_size, "epochs": self.epochs, "patience": self.patience,
                       "normalize": self.normalize})
         metrics.get_scorer(self.select)
@@ -317,28 +354,35 @@ def _time_major_normal(key: Array, v: Array) -> Array:
     return jnp.swapaxes(jax.random.normal(key, (v.shape[1], v.shape[0], *v.shape[2:]), v.dtype), 0, 1)
 
 
-def _loss_fn(params, model, batch, hparams, class_weights, rng, class_prior=None):
+def _loss_fn(params, model, batch, hparams, class_weights, rng, class_prior=None, parts=frozenset(OPTIONAL_PARTS)):
     # Input noise draws from its own key, so the dropout masks do not depend on it; the
     # cond skips the draw (0.3 ms of a ~20 ms W2 step) when there is none (a vmapped
-    # sweep evaluates both branches).
-    x = jax.lax.cond(
-        hparams.noise_std > 0,
-        lambda v: v + hparams.noise_std * _time_major_normal(jax.random.fold_in(rng, 1), v),
-        lambda v: v, batch["x"])
-    x = jax.lax.cond((hparams.augment_scale > 0) | (hparams.augment_warp > 0) | (hparams.augment_slice > 0),
-                     lambda v: augment(v, batch["lengths"], hparams, jax.random.fold_in(rng, 2)), lambda v: v, x)
+    # sweep evaluates both branches). A part not in ``parts`` is not traced at all.
+    x = batch["x"]
+    if "input_noise" in parts:
+        x = jax.lax.cond(
+            hparams.noise_std > 0,
+            lambda v: v + hparams.noise_std * _time_major_normal(jax.random.fold_in(rng, 1), v),
+            lambda v: v, x)
+    if "augmentation" in parts:
+        x = jax.lax.cond((hparams.augment_scale > 0) | (hparams.augment_warp > 0) | (hparams.augment_slice > 0),
+                         lambda v: augment(v, batch["lengths"], hparams, jax.random.fold_in(rng, 2)), lambda v: v, x)
     logits = LSTMClassifierNet(model).apply(
         {"params": params}, x, batch["lengths"], dropout_rate=hparams.dropout,
         deterministic=False, rngs={"dropout": rng})
     if class_prior is None:
         class_prior = jnp.full(logits.shape[-1], 1.0 / logits.shape[-1], jnp.float32)
-    ce = _data_loss(logits, batch["y"], batch["mask"], hparams, class_weights, class_prior)
+    if "loss_remedy" in parts:
+        ce = _data_loss(logits, batch["y"], batch["mask"], hparams, class_weights, class_prior)
+    else:
+        ce = losses.weighted_cross_entropy(logits, batch["y"], class_weights, where=batch["mask"])
     data_loss = losses.masked_mean(ce, batch["mask"])
     penalty = hparams.l1 * losses.l1_penalty(params) + hparams.l2 * losses.l2_penalty(params)
     return data_loss + penalty, data_loss
 
 
-def train_step(state: TrainState, batch: dict, hparams: HParams, rng: Array) -> tuple[TrainState, dict]:
+def train_step(state: TrainState, batch: dict, hparams: HParams, rng: Array,
+               parts: frozenset = frozenset(OPTIONAL_PARTS)) -> tuple[TrainState, dict]:
     """One optimizer step on a minibatch.
 
     Args:
@@ -347,6 +391,7 @@ def train_step(state: TrainState, batch: dict, hparams: HParams, rng: Array) -> 
         ``y: Int[batch]``, ``mask: Bool[batch]`` (false rows are padding).
       hparams: :class:`HParams`.
       rng: dropout key for this step.
+      parts: static; the optional parts to trace (see :class:`TrainConfig`).
     Returns:
       ``(state, metrics)`` with ``loss`` (data term + penalties),
       ``data_loss`` and ``count`` (valid rows).
@@ -356,7 +401,7 @@ def train_step(state: TrainState, batch: dict, hparams: HParams, rng: Array) -> 
     with no valid rows leaves the state unchanged.
     """
     (loss, data_loss), grads = jax.value_and_grad(_loss_fn, has_aux=True)(
-        state.params, state.model, batch, hparams, state.class_weights, rng, state.class_prior)
+        state.params, state.model, batch, hparams, state.class_weights, rng, state.class_prior, parts)
     updates, new_opt = make_optimizer(hparams).update(grads, state.opt_state, state.params)
     new_params = optax.apply_updates(state.params, updates)
     finite = jnp.isfinite(loss) & jnp.isfinite(optax.tree.norm(grads))
@@ -430,7 +475,7 @@ def _sampled_order(split_idx: Array, split_mask: Array, y: Array, num_classes: i
 
 
 def run_epoch(state: TrainState, data: dict, split: Split, hparams: HParams, rng: Array,
-              batch_size: int) -> tuple[TrainState, Array]:
+              batch_size: int, parts: frozenset = frozenset(OPTIONAL_PARTS)) -> tuple[TrainState, Array]:
     """One pass over the shuffled training rows as a ``lax.scan`` of steps.
 
     Args:
@@ -439,23 +484,25 @@ def run_epoch(state: TrainState, data: dict, split: Split, hparams: HParams, rng
       split: which rows train.
       rng: shuffling and dropout key for this epoch.
       batch_size: static.
+      parts: static; the optional parts to trace (see :class:`TrainConfig`).
     Returns:
       ``(state, mean training loss over the epoch's valid rows)``.
     """
     shuffle_rng, drop_rng = jax.random.split(rng)
     idx, mask = _batch_order(split.train_idx, split.train_mask, batch_size, shuffle_rng)
-    num_classes = state.class_weights.shape[-1]
-    balanced = hparams.sampling_exponent > 0  # selected, not branched: a vmapped sweep mixes both
-    s_idx, s_mask = _sampled_order(split.train_idx, split.train_mask, data["y"], num_classes,
-                                   hparams.sampling_exponent, batch_size, jax.random.fold_in(shuffle_rng, 1))
-    idx, mask = jnp.where(balanced, s_idx, idx), jnp.where(balanced, s_mask, mask)
+    if "balanced_sampling" in parts:
+        num_classes = state.class_weights.shape[-1]
+        balanced = hparams.sampling_exponent > 0  # selected, not branched: a vmapped sweep mixes both
+        s_idx, s_mask = _sampled_order(split.train_idx, split.train_mask, data["y"], num_classes,
+                                       hparams.sampling_exponent, batch_size, jax.random.fold_in(shuffle_rng, 1))
+        idx, mask = jnp.where(balanced, s_idx, idx), jnp.where(balanced, s_mask, mask)
 
     def body(carry, inputs):
         st, total, count = carry
         i, b_idx, b_mask = inputs
         batch = {"x": data["x"][b_idx], "lengths": data["lengths"][b_idx],
                  "y": data["y"][b_idx], "mask": b_mask}
-        st, m = train_step(st, batch, hparams, jax.random.fold_in(drop_rng, i))
+        st, m = train_step(st, batch, hparams, jax.random.fold_in(drop_rng, i), parts)
         return (st, total + m["data_loss"] * m["count"], count + m["count"]), None
 
     zero = jnp.zeros((), jnp.float32)
@@ -619,7 +666,7 @@ def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng:
         e = e + offset  # the global epoch index: keys continue where a previous call stopped
         stopped = jnp.asarray(False) if config.patience is None else since_best >= config.patience
         new_st, train_loss = run_epoch(st, data, split, hparams, jax.random.fold_in(data_rng, e),
-                                       config.batch_size)
+                                       config.batch_size, config.parts)
         st = _tree_where(stopped, st, new_st)
         scores, probs = evaluate(st.params)
         s = scores[config.select]
@@ -683,7 +730,7 @@ def train_single(x, y, lengths=None, *, config: TrainConfig, hparams: HParams | 
     Args:
       x: ``(n, T, F)``; ``y``: ``(n,)`` ints in ``[0, classes)``; ``lengths``:
         ``(n,)`` or ``None`` (full length).
-      config: :class:`TrainConfig`.
+      config: :class:`TrainConfig` (its ``parts`` narrowed to those ``hparams`` use).
       hparams: :class:`HParams` (default: :func:`make_hparams` defaults).
       train_idx, val_idx: row indices (default: all rows train, none validate).
       seed: PRNG seed.
@@ -708,6 +755,10 @@ def train_single(x, y, lengths=None, *, config: TrainConfig, hparams: HParams | 
         raise ValueError("train_idx selects no rows")
     check_labels(ya[tr], tr.size, model.num_classes)  # at least two classes to learn
     hp = make_hparams(model.num_classes) if hparams is None else hparams
+    used = parts_used(hp)
+    if used - config.parts:
+        raise ValueError(f"config.parts leaves out {sorted(used - config.parts)}, which hparams turn on")
+    config = dataclasses.replace(config, parts=used)  # the program holds what this run uses
     split = _full_split(tr, va)
     args = (jnp.asarray(xa), jnp.asarray(la), jnp.asarray(ya), split, hp, jax.random.key(seed))
     key = (config, xa.shape, tr.size, va.size)

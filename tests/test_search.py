@@ -214,7 +214,7 @@ def test_a_diverged_candidate_ranks_last_in_the_search_and_the_sweep_alike():
     from jaxlstm.sweep import run_sweep
 
     grid = [{"learning_rate": [1e-2, 3e-2]}, {"l2": [1e38]}]  # the last diverges
-    search = LSTMSearchCV(BASE, grid, cv=3, scoring="accuracy").fit(X, Y)
+    search = LSTMSearchCV(BASE, grid, cv=3, scoring="accuracy", refit=False).fit(X, Y)
     folds = list(StratifiedKFold(3).split(X[:, :, 0], Y))
     configs = [estimator_to_config(clone(BASE).set_params(**p), np.unique(Y)) for p in search.cv_results_["params"]]
     sweep = run_sweep(X, Y, None, configs=configs, cv=folds, seeds=(0,), scoring=("accuracy",), select="accuracy")
@@ -233,8 +233,10 @@ def test_a_shorter_candidate_is_not_marked_diverged_when_the_run_it_shares_diver
     x = np.random.default_rng(0).normal(size=(30, 6, 1)).astype(np.float32)
     y = (x[:, :, 0].mean(1) > 0).astype(int)
     base = LSTMClassifier(hidden_sizes=(4,), batch_size=8, random_state=0)
-    alone = LSTMSearchCV(base, {"epochs": [1], "learning_rate": [7e17, 1e-3]}, cv=3, scoring="accuracy").fit(x, y)
-    shared = LSTMSearchCV(base, {"epochs": [1, 3], "learning_rate": [7e17, 1e-3]}, cv=3, scoring="accuracy").fit(x, y)
+    alone = LSTMSearchCV(base, {"epochs": [1], "learning_rate": [7e17, 1e-3]}, cv=3, scoring="accuracy",
+                         refit=False).fit(x, y)
+    shared = LSTMSearchCV(base, {"epochs": [1, 3], "learning_rate": [7e17, 1e-3]}, cv=3, scoring="accuracy",
+                          refit=False).fit(x, y)
     assert list(alone.cv_results_["status"]) == ["ok", "ok"]
     assert list(shared.cv_results_["status"]) == ["ok", "ok", "diverged", "ok"]
     np.testing.assert_allclose(shared.cv_results_["mean_test_score"][:2], alone.cv_results_["mean_test_score"])
@@ -321,7 +323,7 @@ def test_the_time_budget_cuts_a_round_and_keeps_what_finished():
     others stay in cv_results_ as unfinished, NaN, ranked last."""
     kw = dict(param_distributions={"learning_rate": loguniform(1e-3, 1e-1)}, search="bayes", n_iter=3,
               batch_size=3, cv=2, scoring="balanced_accuracy", random_state=0, chunk_size=2)
-    full = LSTMSearchCV(BASE, **kw).fit(X, Y)
+    full = LSTMSearchCV(BASE, refit=False, **kw).fit(X, Y)
     cut = LSTMSearchCV(BASE, max_time=1e-9, **kw).fit(X, Y)
     assert list(cut.cv_results_["status"]) == ["ok", "unfinished", "unfinished"]
     assert cut.cv_results_["params"] == full.cv_results_["params"]
@@ -527,3 +529,29 @@ def test_optuna_trials_cut_by_the_budget_are_marked_and_trained_first_when_the_s
     full = LSTMSearchCV(BASE, **kw).fit(X, Y)
     np.testing.assert_allclose(again.cv_results_["mean_test_score"], full.cv_results_["mean_test_score"][1:],
                                atol=1e-6)
+
+
+def test_every_round_of_a_search_compiles_the_parts_any_candidate_may_use_once():
+    """Programs leave out the optional training parts no candidate can turn
+    on (smaller, faster to compile), but hold every part the space or the
+    initial points may turn on: a first round that happens not to use balanced
+    sampling compiles the program the second round reuses."""
+    from jaxlstm import sweep
+    from jaxlstm.search import _possible_parts
+
+    base = LSTMClassifier(hidden_sizes=(8,), epochs=2, batch_size=16, random_state=0, noise_std=0.1)
+    assert _possible_parts(base, {"sampling_exponent": uniform(0, 1), "focal_gamma": [0.0]}, []) == \
+        {"input_noise", "balanced_sampling"}
+    assert _possible_parts(BASE, [{"focal_gamma": [0.0, 2.0]}, {"dropout": [0.1]}], [{"augment_warp": 0.2}]) == \
+        {"loss_remedy", "augmentation"}
+    assert _possible_parts(BASE, {"learning_rate": [1e-2]}, []) == set()
+    before = len(sweep._compiled)
+    s = LSTMSearchCV(BASE, param_distributions={"sampling_exponent": uniform(0, 1), "learning_rate": [1e-2, 3e-2]},
+                     search="bayes", n_iter=4, batch_size=2, cv=2, random_state=0, refit=False, chunk_size=2,
+                     initial_points=[{"sampling_exponent": 0.0, "learning_rate": 3e-2},
+                                     {"sampling_exponent": 0.0, "learning_rate": 1e-2}]
+                     ).fit(X, Y)
+    assert s.rounds_ == 2 and s.cv_results_["params"][0]["sampling_exponent"] == 0.0
+    assert s.cv_results_["params"][2]["sampling_exponent"] > 0
+    assert len(sweep._compiled) == before + 1
+    assert [k[0].parts for k in list(sweep._compiled)[before:]] == [{"balanced_sampling"}]

@@ -411,3 +411,35 @@ def test_compiler_options_choose_the_faster_compiling_cpu_code_generator_and_tra
     assert not np.allclose(runs[0].history["train_loss"][0], runs[0].history["train_loss"][-1])  # it trained
     jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6), runs[0].params, runs[1].params)
     np.testing.assert_allclose(runs[0].history["val_accuracy"], runs[1].history["val_accuracy"])
+
+
+def test_a_program_without_the_optional_parts_its_run_leaves_off_trains_the_same_model():
+    """TrainConfig.parts leaves out of the compiled program the optional parts
+    (input noise, augmentation, balanced sampling, the remedied loss) that a
+    run's hyperparameters never turn on: the models must be those the full
+    program trains, with and without some parts on."""
+    import dataclasses
+
+    from jaxlstm.train import OPTIONAL_PARTS, parts_used
+
+    x, lengths, y = _toy()
+    split = Split(jnp.arange(30), jnp.ones(30, bool), jnp.arange(30, 40), jnp.ones(10, bool))
+    full = TrainConfig(MODEL, batch_size=8, epochs=3)
+    assert full.parts == set(OPTIONAL_PARTS)
+    args = (jnp.asarray(x), jnp.asarray(lengths), jnp.asarray(y), split)
+    for hp, used in ((make_hparams(3, learning_rate=1e-2, dropout=0.2), set()),
+                     (make_hparams(3, learning_rate=1e-2, noise_std=0.3, sampling_exponent=0.5),
+                      {"input_noise", "balanced_sampling"})):
+        assert parts_used(hp) == used
+        a = _fit_jit(*args, hp, jax.random.key(0), config=full)
+        b = _fit_jit(*args, hp, jax.random.key(0), config=dataclasses.replace(full, parts=used))
+        for u, v in zip(jax.tree.leaves(a.params), jax.tree.leaves(b.params), strict=True):
+            np.testing.assert_allclose(u, v, atol=1e-6)
+        np.testing.assert_allclose(a.history["train_loss"], b.history["train_loss"], rtol=1e-6)
+    assert parts_used({"augment_warp": 0.2, "focal_gamma": [0.0, 2.0]}) == {"augmentation", "loss_remedy"}
+    assert parts_used({"noise_std": np.nan}) == {"input_noise"}  # whatever the step would do with it, kept
+    with pytest.raises(ValueError, match=r"config.parts leaves out \['balanced_sampling'\]"):
+        train_single(x, y, lengths, config=dataclasses.replace(full, parts=()),
+                     hparams=make_hparams(3, sampling_exponent=1.0))
+    with pytest.raises(ValueError, match=r"TrainConfig.parts: unknown \['noise'\]"):
+        TrainConfig(MODEL, parts={"noise"})
