@@ -370,7 +370,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         run = execute(*_pad_rows(x, lengths, yi), [(rows, val)], members, num_classes=n_classes,
                       select=self.select, record=config.record, patience=config.patience, keep_model=True,
                       chunk_size=k, index_bucket=bucket, progress=bool(self.verbose),
-                      label=("fit", "epochs" if k == 1 else "member-epochs"))
+                      label=("fit", "epochs" if k == 1 else "member-epochs"),
+                      parts=getattr(self, "_program_parts", None))  # a search's refits: its parts
         self._keep_members(run.rows, config.model)
         self.compile_time_, self.train_time_ = run.compile_s, run.run_s
         self.logit_offsets_ = self.channel_names_ = None

@@ -87,7 +87,16 @@ def _possible_parts(base, space, initial) -> frozenset:
         for k, v in (d.items() if isinstance(d, Mapping) else ()):
             if k in values:
                 values[k] += list(v) if isinstance(v, (list, tuple, np.ndarray)) else [np.inf]  # a distribution
-    return frozenset().union(*(parts_used({k: v}) for k, vs in values.items() for v in vs))
+    return frozenset().union(*(_may_use(k, v) for k, vs in values.items() for v in vs))
+
+
+def _may_use(key: str, value) -> frozenset:
+    """The parts ``key = value`` turns on; a value that is not a number counts
+    as turning its part on, so that the candidate's own check names it."""
+    try:
+        return parts_used({key: value})
+    except (TypeError, ValueError):
+        return frozenset(p for p, keys in OPTIONAL_PARTS.items() if key in keys)
 
 
 def _estimator_score(estimator, X, y):
@@ -142,7 +151,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         without a score are told failed, their user attribute ``status``
         ``"diverged"`` or ``"unfinished"``; ``max_time``'s unfinished ones
         are enqueued again, so fitting again with ``study=search.study_``
-        trains them first.
+        trains them first (and ``initial_points`` the study already holds
+        are not enqueued twice).
       chunk_size, out_dir: passed to the member executor,
         :func:`jaxlstm.sweep.execute` (``out_dir``: grid, random, Bayesian
         and Optuna search; halving's continued members are not stored).
@@ -304,6 +314,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         est = clone(base).set_params(**params)
         if "random_state" not in params:
             est.set_params(random_state=ctx["seeds"][0])
+        est._program_parts = ctx["parts"]  # the search's: refits of one static group share a program
         return est.fit(X, y)
 
     def _select_ensemble(self, table, base, ctx, X, y) -> np.ndarray:
@@ -521,8 +532,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                                         sampler=optuna.samplers.TPESampler(seed=self.random_state))
         elif study.direction != optuna.study.StudyDirection.MAXIMIZE:
             raise ValueError("the Optuna study must maximise: scikit-learn scores are greater-is-better")
-        for point in initial:
-            study.enqueue_trial(point)
+        for point in initial:  # a continued study may hold them already (done, or cut and waiting)
+            study.enqueue_trial(point, skip_if_exists=self.study is not None)
         told, rounds = 0, 0
         while told < self.n_iter and not (told and deadline is not None and time.monotonic() >= deadline):
             trials = [study.ask(dists) for _ in range(min(self.batch_size, self.n_iter - told))]
@@ -534,7 +545,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 # not a score: diverged, or never trained (cut by max_time). Either way a
                 # failed trial for the sampler; the reason in its user attribute "status",
                 # and a cut one enqueued again, so that continuing study_ trains it first
-                t.set_user_attr("status", row["status"])
+                if row["status"] != "ok":  # else a scorer's NaN
+                    t.set_user_attr("status", row["status"])
                 study.tell(t, state=optuna.trial.TrialState.FAIL)
                 if row["status"] == "unfinished":
                     study.enqueue_trial(dict(t.params), skip_if_exists=False)

@@ -739,7 +739,8 @@ def train_single(x, y, lengths=None, *, config: TrainConfig, hparams: HParams | 
 
     Raises:
       ValueError: bad shapes or values (see :mod:`jaxlstm._checks`), a
-        training set with fewer than two classes, or indices out of range.
+        training set with fewer than two classes, indices out of range, or
+        ``config.parts`` leaving out a part that ``hparams`` turn on.
     """
     model = config.model
     xa, la = check_sequences(x, lengths)

@@ -524,10 +524,12 @@ def test_optuna_trials_cut_by_the_budget_are_marked_and_trained_first_when_the_s
     fail, waiting = optuna.trial.TrialState.FAIL, optuna.trial.TrialState.WAITING
     assert states[:3] == [(optuna.trial.TrialState.COMPLETE, None), (fail, "unfinished"), (fail, "unfinished")]
     assert states[3:] == [(waiting, None), (waiting, None)]
-    again = LSTMSearchCV(BASE, study=cut.study_, **{**kw, "n_iter": 2}).fit(X, Y)
-    assert again.cv_results_["params"] == cut.cv_results_["params"][1:]
+    # an initial point the continued study already holds (cut, waiting) is not enqueued a second time
+    again = LSTMSearchCV(BASE, study=cut.study_, initial_points=[cut.cv_results_["params"][1]], **kw).fit(X, Y)
+    assert again.cv_results_["params"][:2] == cut.cv_results_["params"][1:]
+    assert again.cv_results_["params"][2] not in cut.cv_results_["params"]
     full = LSTMSearchCV(BASE, **kw).fit(X, Y)
-    np.testing.assert_allclose(again.cv_results_["mean_test_score"], full.cv_results_["mean_test_score"][1:],
+    np.testing.assert_allclose(again.cv_results_["mean_test_score"][:2], full.cv_results_["mean_test_score"][1:],
                                atol=1e-6)
 
 
@@ -555,3 +557,11 @@ def test_every_round_of_a_search_compiles_the_parts_any_candidate_may_use_once()
     assert s.cv_results_["params"][2]["sampling_exponent"] > 0
     assert len(sweep._compiled) == before + 1
     assert [k[0].parts for k in list(sweep._compiled)[before:]] == [{"balanced_sampling"}]
+    # the refit takes the search's parts too, whichever candidate it trains (here the one without the
+    # remedy), so that refits of one static group (ensemble selection's picks) share a program
+    before = len(sweep._compiled)
+    s = LSTMSearchCV(BASE, {"logit_adjust_tau": [0.0, 1.0]}, cv=2, refit=lambda r: 0).fit(X, Y)
+    assert s.best_estimator_.logit_adjust_tau == 0.0
+    assert [k[0].parts for k in list(sweep._compiled)[before:]] == [{"loss_remedy"}] * 2  # CV, refit
+    with pytest.raises(ValueError, match="noise_std must be a finite number >= 0, got 'high'"):
+        LSTMSearchCV(BASE, {"noise_std": ["high"]}, cv=2).fit(X, Y)  # named, not numpy's conversion error

@@ -380,3 +380,27 @@ def test_member_hashes_change_only_for_members_whose_random_draws_changed():
     new = [_member_hash(m, "f" * 20) for m in members]
     assert [a == b for a, b in zip(new, old)] == [True, False, False, False, True]
     assert len(set(new)) == len(new)
+
+
+def test_a_vmapped_program_without_the_unused_optional_parts_trains_the_same_members():
+    """The executor's programs hold only the optional parts some member uses
+    (there both sides of a part's cond run and one is selected): members
+    without a part, in a chunk with one that uses it or alone, train what
+    the program holding every part trains; and a member that uses a part gets
+    it even where the caller asks for none."""
+    from jaxlstm.plan import normalise, plan_members
+    from jaxlstm.sweep import execute
+    from jaxlstm.train import OPTIONAL_PARTS
+
+    folds = make_folds(Y, cv=2)
+    cfgs = [{"hidden_sizes": (8,), "batch_size": 16, "epochs": 2, "learning_rate": 1e-2, **extra}
+            for extra in ({}, {"dropout": 0.2}, {"noise_std": 0.3, "sampling_exponent": 1.0})]
+    members, _ = plan_members([normalise(c) for c in cfgs], len(folds), [0])
+    kw = dict(num_classes=3, keep_val_probs=True, chunk_size=2)
+    probs = lambda run: [np.asarray(r["val_probs"]["2"]) for r in run.rows]
+    plain = [m for m in members if dict(m.dyn)["noise_std"] == 0]
+    for some in (plain, members):  # a program with no part; then one with noise and sampling
+        got = execute(X, L, Y, folds, some, parts=frozenset(), **kw)
+        want = execute(X, L, Y, folds, some, parts=OPTIONAL_PARTS, **kw)
+        for a, b in zip(probs(got), probs(want), strict=True):
+            np.testing.assert_allclose(a, b, atol=1e-6)
