@@ -326,19 +326,23 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         return yi.astype(np.int32)
 
     # -- scikit-learn API ------------------------------------------------------
-    def fit(self, X, y):
+    def fit(self, X, y, *, program_parts=None):
         """Train on sequences ``X`` (see :func:`to_sequences`) and labels ``y``.
         A fit that raises (bad input, an interrupt) leaves the estimator as it
-        was: a fitted model stays whole, not new classes on old parameters."""
+        was: a fitted model stays whole, not new classes on old parameters.
+        ``program_parts``: optional parts of the training step
+        (:data:`jaxlstm.train.OPTIONAL_PARTS`) the compiled program holds
+        besides those this model uses (the same model either way; a search
+        passes its own, so that its refits share compiled programs)."""
         before = dict(self.__dict__)
         try:
-            return self._fit(X, y)
+            return self._fit(X, y, program_parts)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
             raise
 
-    def _fit(self, X, y):
+    def _fit(self, X, y, program_parts=None):
         self._validate_params()
         x, lengths = self._read_X(X, reset=True)
         yi = self._read_y(y, len(x))
@@ -371,7 +375,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                       select=self.select, record=config.record, patience=config.patience, keep_model=True,
                       chunk_size=k, index_bucket=bucket, progress=bool(self.verbose),
                       label=("fit", "epochs" if k == 1 else "member-epochs"),
-                      parts=getattr(self, "_program_parts", None))  # a search's refits: its parts
+                      parts=program_parts)
         self._keep_members(run.rows, config.model)
         self.compile_time_, self.train_time_ = run.compile_s, run.run_s
         self.logit_offsets_ = self.channel_names_ = None

@@ -35,7 +35,7 @@ from jaxlstm.params import check_param, check_seeds
 from jaxlstm.plan import expand_space, normalise, plan_members
 from jaxlstm.sweep import execute
 from jaxlstm.tabulate import cv_results, mean_scores, score_table, status_at
-from jaxlstm.train import OPTIONAL_PARTS, parts_used
+from jaxlstm.train import OPTIONAL_PARTS
 
 __all__ = ["LSTMSearchCV", "estimator_to_config"]
 
@@ -80,23 +80,15 @@ def _possible_parts(base, space, initial) -> frozenset:
     list holds a non-zero value for, every part a distribution searches, and
     the initial points'. Every round's programs hold them all, so that a
     later round reuses the first round's compiled programs."""
-    values: dict[str, list] = {}
-    for k in (k for keys in OPTIONAL_PARTS.values() for k in keys):
-        values[k] = [getattr(base, k, 0.0) or 0.0] + [p[k] for p in initial if k in p]
+    values = {k: [getattr(base, k, 0.0)] + [p[k] for p in initial if k in p]
+              for keys in OPTIONAL_PARTS.values() for k in keys}
     for d in (space if isinstance(space, (list, tuple)) else [space]):
         for k, v in (d.items() if isinstance(d, Mapping) else ()):
             if k in values:
-                values[k] += list(v) if isinstance(v, (list, tuple, np.ndarray)) else [np.inf]  # a distribution
-    return frozenset().union(*(_may_use(k, v) for k, vs in values.items() for v in vs))
-
-
-def _may_use(key: str, value) -> frozenset:
-    """The parts ``key = value`` turns on; a value that is not a number counts
-    as turning its part on, so that the candidate's own check names it."""
-    try:
-        return parts_used({key: value})
-    except (TypeError, ValueError):
-        return frozenset(p for p, keys in OPTIONAL_PARTS.items() if key in keys)
+                values[k] += list(v) if isinstance(v, (list, tuple, np.ndarray)) else [v]  # a distribution
+    # off: a zero (or None); anything else -- a distribution, a value the candidate check will name -- may use it
+    off = lambda v: v is None or (isinstance(v, numbers.Real) and v == 0)  # noqa: E731
+    return frozenset(part for part, keys in OPTIONAL_PARTS.items() if not all(off(v) for k in keys for v in values[k]))
 
 
 def _estimator_score(estimator, X, y):
@@ -314,8 +306,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         est = clone(base).set_params(**params)
         if "random_state" not in params:
             est.set_params(random_state=ctx["seeds"][0])
-        est._program_parts = ctx["parts"]  # the search's: refits of one static group share a program
-        return est.fit(X, y)
+        return est.fit(X, y, program_parts=ctx["parts"])  # refits of one static group share a program
 
     def _select_ensemble(self, table, base, ctx, X, y) -> np.ndarray:
         """Ensemble selection over the finished candidates' out-of-fold

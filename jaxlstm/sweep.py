@@ -105,7 +105,7 @@ _DRAW_RULE = 2
 def _redrawn(dyn: dict, static: dict) -> bool:
     """Whether a member's training draws changed with :data:`_DRAW_RULE`."""
     between_layers = len(static.get("hidden_sizes") or ()) > 1 and dyn.get("dropout", 0.0) > 0
-    return dyn.get("noise_std", 0.0) > 0 or dyn.get("sampling_exponent", 0.0) > 0 or between_layers
+    return between_layers or bool(parts_used(dyn) & {"input_noise", "balanced_sampling"})
 
 
 def _member_hash(m: Member, fingerprint: str) -> str:
