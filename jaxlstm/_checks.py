@@ -7,9 +7,12 @@ is named here instead of surfacing as a NaN or a trace from deep inside JAX.
 
 from __future__ import annotations
 
+import sys
+import warnings
+
 import numpy as np
 
-__all__ = ["check_sequences", "check_labels"]
+__all__ = ["check_sequences", "check_labels", "warn_one_step"]
 
 
 def check_sequences(x, lengths=None, *, name: str = "x") -> tuple[np.ndarray, np.ndarray]:
@@ -61,12 +64,41 @@ def check_sequences(x, lengths=None, *, name: str = "x") -> tuple[np.ndarray, np
     if bad.size:
         i, step = (int(v) for v in bad[0])
         hint = ""
-        if lengths is None and not finite[i, step:].any():  # NaN to the end: padding, as the UCR archive writes it
+        if _nan_padded_last_axis(xa):
+            hint = (f"; the NaN run to the end of the last axis, as in aeon/sktime's (n_cases, n_channels, "
+                    f"n_timepoints) layout: jaxlstm reads (n, T, F), so transpose it (X.transpose(0, 2, 1))")
+        elif lengths is None and not finite[i, step:].any():  # NaN to the end: padding, as the UCR archive writes it
             hint = ("; if NaN marks padding after each sequence's end, pass lengths (the number of valid steps "
                     "of each sequence; in an .npz, a key 'lengths')")
         raise ValueError(f"{name} has NaN or inf in a valid step (sequence {i}, step {step}; "
                          f"{len(bad)} such steps){hint}")
     return xa, la
+
+
+def _nan_padded_last_axis(a: np.ndarray) -> bool:
+    """NaN only as a suffix of the last axis, the same for every channel of a
+    case: unequal lengths padded the way aeon/sktime store (n, channels, T)."""
+    nan = np.isnan(a)
+    if not nan.any():
+        return False
+    t = a.shape[-1]
+    end = np.where(nan.all(axis=-1), 0, t - np.argmax(~nan[..., ::-1], axis=-1))  # after the last non-NaN
+    return bool((nan.sum(axis=-1) == t - end).all() and (end == end[:, :1]).all())
+
+
+def warn_one_step(shape: tuple, name: str) -> None:
+    """Warn (at the first caller outside jaxlstm) when 3-D input ``(n, 1, F)``
+    makes every sequence one time step: most likely aeon/sktime's
+    ``(n_cases, n_channels, n_timepoints)`` layout of univariate series."""
+    if len(shape) != 3 or shape[1] != 1 or shape[2] <= 1:
+        return
+    frame, level = sys._getframe(1), 2  # stacklevel 2 = the frame that called this function
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == "jaxlstm":
+        frame, level = frame.f_back, level + 1
+    warnings.warn(f"{name} has shape {tuple(shape)}: every sequence is one time step of {shape[2]} features, so "
+                  f"the LSTM takes a single step. jaxlstm reads (n, T, F); if {name} is in aeon/sktime's "
+                  f"(n_cases, n_channels, n_timepoints) layout, transpose it (X.transpose(0, 2, 1))",
+                  UserWarning, stacklevel=level)
 
 
 def check_labels(y, n: int, num_classes: int | None = None, *, min_classes: int = 2) -> np.ndarray:

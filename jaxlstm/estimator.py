@@ -27,7 +27,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from jaxlstm import checkpoint, features, train
 from jaxlstm.metrics import offset_decisions
-from jaxlstm._checks import check_sequences
+from jaxlstm._checks import check_sequences, warn_one_step
 from jaxlstm.inference import PREDICT_CHUNK, bucket, predict_chunked  # noqa: F401  (PREDICT_CHUNK: re-exported)
 from jaxlstm.model import ModelConfig
 from jaxlstm.params import check_param, check_params
@@ -47,7 +47,11 @@ def to_sequences(X, *, name: str = "X") -> tuple[np.ndarray, np.ndarray, int]:
       - a 2-D array ``(n, T)``, read as univariate sequences (a table whose
         columns are time steps), validated as scikit-learn validates tables.
 
-    ``ndim`` is 2 for table input, 3 otherwise.
+    ``ndim`` is 2 for table input, 3 otherwise. aeon/sktime's own layout,
+    ``(n_cases, n_channels, n_timepoints)``, is not detected (a 3-D array
+    is always read as ``(n, T, F)``), but it is named: a ``UserWarning``
+    when every sequence would be one time step (``(n, 1, T)``), and the
+    transpose in the error when NaN padding runs along the last axis.
 
     Raises:
       ValueError: wrong ndim, empty input, a sequence of length zero,
@@ -77,6 +81,7 @@ def to_sequences(X, *, name: str = "X") -> tuple[np.ndarray, np.ndarray, int]:
         if empty.size:
             raise ValueError(f"{name}[{empty[0]}] has no valid step (all NaN): a sequence of length zero")
         x, lengths = check_sequences(a, lengths.astype(np.int32), name=name)
+        warn_one_step(a.shape, name)
         return x, lengths, 3
     if not scipy.sparse.issparse(X) and np.asarray(X).ndim > 3:
         a = np.asarray(X)

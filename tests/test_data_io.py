@@ -307,3 +307,20 @@ def test_one_json_helper_for_numpy_values():
     with pytest.raises(TypeError, match="not JSON serialisable"):
         jsonable.dumps({"f": object()})
     assert jsonable.dumps({"f": slice(1)}, strict=False) == '{"f": "slice(None, 1, None)"}'
+
+
+def test_npz_in_aeon_layout_is_named(tmp_path):
+    """X saved as aeon/sktime's (n, channels, T): a univariate (n, 1, T) warns
+    that each sequence is one step; NaN padding along T gets the transpose hint."""
+    rng = np.random.default_rng(0)
+    uni = tmp_path / "uni.npz"
+    np.savez(uni, X=rng.normal(size=(6, 1, 40)), y=[0, 1] * 3)
+    with pytest.warns(UserWarning, match=r"uni\.npz: X has shape \(6, 1, 40\): every sequence is one time step"):
+        datasets.load_npz(uni)
+    padded = rng.normal(size=(6, 3, 40))
+    padded[2, :, 31:] = np.nan
+    np.savez(tmp_path / "multi.npz", X=padded, y=[0, 1] * 3)
+    with pytest.raises(ValueError, match=r"sequence 2, step 0.*aeon/sktime.*transpose\(0, 2, 1\)"):
+        datasets.load_npz(tmp_path / "multi.npz")
+    np.savez(tmp_path / "ok.npz", X=padded.transpose(0, 2, 1), y=[0, 1] * 3, lengths=[40, 40, 31, 40, 40, 40])
+    assert datasets.load_npz(tmp_path / "ok.npz").lengths.tolist() == [40, 40, 31, 40, 40, 40]

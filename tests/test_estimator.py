@@ -2,6 +2,7 @@
 clone/pickle/Pipeline, and equality with the pure training function."""
 
 import pickle
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -56,6 +57,30 @@ def test_list_of_sequences_equals_nan_padded_array(fitted):
     assert ndim == 3
     other = LSTMClassifier(**SMALL).fit(padded, Y)
     np.testing.assert_allclose(other.predict_proba(padded), fitted.predict_proba(SEQS), atol=1e-6)
+
+
+def test_aeon_layout_is_named_not_misread():
+    """aeon/sktime store (n, channels, T): NaN padding along the last axis gets
+    the transpose hint; a univariate (n, 1, T) warns (one step of T features);
+    a stray NaN inside (n, T, F) gets no layout hint."""
+    rng = np.random.default_rng(0)
+    aeon = rng.normal(size=(4, 2, 30)).astype(np.float32)
+    aeon[1, :, 20:] = np.nan
+    with pytest.raises(ValueError, match=r"sequence 1, step 0.*aeon/sktime.*X\.transpose\(0, 2, 1\)"):
+        LSTMClassifier(**SMALL).fit(aeon, [0, 1, 0, 1])
+    x, lengths, _ = to_sequences(aeon.transpose(0, 2, 1))
+    np.testing.assert_array_equal(lengths, [30, 20, 30, 30])
+    stray = rng.normal(size=(4, 30, 2)).astype(np.float32)
+    stray[1, 10, 1] = np.nan  # the last feature of one step: a suffix of its row, but not of every channel
+    with pytest.raises(ValueError, match=r"sequence 1, step 10") as e:
+        to_sequences(stray)
+    assert "aeon" not in str(e.value)
+    with pytest.warns(UserWarning, match=r"shape \(4, 1, 30\): every sequence is one time step") as w:
+        to_sequences(np.ones((4, 1, 30)))
+    assert w[0].filename == __file__  # pointed at the caller, not at jaxlstm
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        to_sequences(np.ones((4, 30, 1)))  # (n, T, 1): no warning
 
 
 def test_estimator_equals_the_pure_fit_function(fitted):
