@@ -65,8 +65,9 @@ def check_sequences(x, lengths=None, *, name: str = "x") -> tuple[np.ndarray, np
         i, step = (int(v) for v in bad[0])
         hint = ""
         if _nan_padded_last_axis(xa):
-            hint = (f"; the NaN run to the end of the last axis, as in aeon/sktime's (n_cases, n_channels, "
-                    f"n_timepoints) layout: jaxlstm reads (n, T, F), so transpose it (X.transpose(0, 2, 1))")
+            hint = ("; jaxlstm reads (n, T, F), and these NaN pad the last axis as aeon/sktime pad their "
+                    "(n_cases, n_channels, n_timepoints) layout: if that is this array's layout, transpose it "
+                    "(X.transpose(0, 2, 1))")
         elif lengths is None and not finite[i, step:].any():  # NaN to the end: padding, as the UCR archive writes it
             hint = ("; if NaN marks padding after each sequence's end, pass lengths (the number of valid steps "
                     "of each sequence; in an .npz, a key 'lengths')")
@@ -76,29 +77,32 @@ def check_sequences(x, lengths=None, *, name: str = "x") -> tuple[np.ndarray, np
 
 
 def _nan_padded_last_axis(a: np.ndarray) -> bool:
-    """NaN only as a suffix of the last axis, the same for every channel of a
-    case: unequal lengths padded the way aeon/sktime store (n, channels, T)."""
+    """NaN padding the way aeon/sktime store unequal lengths in
+    ``(n, channels, T)``: NaN only as a suffix of the last axis, the same for
+    every channel of a case, some case unpadded (the longest), and the last
+    axis longer than the middle one (time points outnumber channels). A
+    feature missing from (n, T, F) data fails the last two."""
     nan = np.isnan(a)
-    if not nan.any():
+    if not nan.any() or a.shape[-1] <= a.shape[1]:
         return False
     t = a.shape[-1]
     end = np.where(nan.all(axis=-1), 0, t - np.argmax(~nan[..., ::-1], axis=-1))  # after the last non-NaN
-    return bool((nan.sum(axis=-1) == t - end).all() and (end == end[:, :1]).all())
+    return bool((nan.sum(axis=-1) == t - end).all() and (end == end[:, :1]).all() and (end == t).any())
 
 
 def warn_one_step(shape: tuple, name: str) -> None:
     """Warn (at the first caller outside jaxlstm) when 3-D input ``(n, 1, F)``
     makes every sequence one time step: most likely aeon/sktime's
-    ``(n_cases, n_channels, n_timepoints)`` layout of univariate series."""
+    ``(n_cases, n_channels, n_timepoints)`` layout of univariate series.
+    (Not for lists of one-step sequences, which say their layout.)"""
     if len(shape) != 3 or shape[1] != 1 or shape[2] <= 1:
         return
     frame, level = sys._getframe(1), 2  # stacklevel 2 = the frame that called this function
     while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == "jaxlstm":
         frame, level = frame.f_back, level + 1
-    warnings.warn(f"{name} has shape {tuple(shape)}: every sequence is one time step of {shape[2]} features, so "
-                  f"the LSTM takes a single step. jaxlstm reads (n, T, F); if {name} is in aeon/sktime's "
-                  f"(n_cases, n_channels, n_timepoints) layout, transpose it (X.transpose(0, 2, 1))",
-                  UserWarning, stacklevel=level)
+    warnings.warn(f"{name} has shape (n, 1, {shape[2]}): every sequence is one time step of {shape[2]} features. "
+                  f"jaxlstm reads (n, T, F); if {name} is in aeon/sktime's (n_cases, n_channels, n_timepoints) "
+                  f"layout, transpose it: {name}.transpose(0, 2, 1)", UserWarning, stacklevel=level)
 
 
 def check_labels(y, n: int, num_classes: int | None = None, *, min_classes: int = 2) -> np.ndarray:

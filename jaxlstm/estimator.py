@@ -42,16 +42,19 @@ def to_sequences(X, *, name: str = "X") -> tuple[np.ndarray, np.ndarray, int]:
 
     Accepted:
       - a 3-D array ``(n, T, F)``; trailing steps that are NaN in every
-        feature are padding (how aeon/sktime store unequal lengths);
+        feature are padding (as the UCR archive pads unequal lengths);
       - a list of 2-D ``(T_i, F)`` (or 1-D ``(T_i,)``) arrays of any lengths;
       - a 2-D array ``(n, T)``, read as univariate sequences (a table whose
         columns are time steps), validated as scikit-learn validates tables.
 
     ``ndim`` is 2 for table input, 3 otherwise. aeon/sktime's own layout,
-    ``(n_cases, n_channels, n_timepoints)``, is not detected (a 3-D array
-    is always read as ``(n, T, F)``), but it is named: a ``UserWarning``
-    when every sequence would be one time step (``(n, 1, T)``), and the
-    transpose in the error when NaN padding runs along the last axis.
+    ``(n_cases, n_channels, n_timepoints)``, is not detected: a 3-D array
+    is always read as ``(n, T, F)``. Two signs of it are named: a
+    ``UserWarning`` when every sequence would be one time step
+    (``(n, 1, T)``, a univariate series in that layout), and the transpose
+    in the error when NaN padding runs along the last axis. An equal-length
+    multivariate array in that layout, ``(n, C, T)``, cannot be told from
+    ``(n, T, F)`` and is read as ``C`` steps of ``T`` features.
 
     Raises:
       ValueError: wrong ndim, empty input, a sequence of length zero,

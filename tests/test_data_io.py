@@ -315,8 +315,9 @@ def test_npz_in_aeon_layout_is_named(tmp_path):
     rng = np.random.default_rng(0)
     uni = tmp_path / "uni.npz"
     np.savez(uni, X=rng.normal(size=(6, 1, 40)), y=[0, 1] * 3)
-    with pytest.warns(UserWarning, match=r"uni\.npz: X has shape \(6, 1, 40\): every sequence is one time step"):
+    with pytest.warns(UserWarning, match=r"uni\.npz: X has shape \(n, 1, 40\): every sequence is one time step") as w:
         datasets.load_npz(uni)
+    assert w[0].filename == __file__
     padded = rng.normal(size=(6, 3, 40))
     padded[2, :, 31:] = np.nan
     np.savez(tmp_path / "multi.npz", X=padded, y=[0, 1] * 3)

@@ -61,8 +61,9 @@ def test_list_of_sequences_equals_nan_padded_array(fitted):
 
 def test_aeon_layout_is_named_not_misread():
     """aeon/sktime store (n, channels, T): NaN padding along the last axis gets
-    the transpose hint; a univariate (n, 1, T) warns (one step of T features);
-    a stray NaN inside (n, T, F) gets no layout hint."""
+    the transpose hint; a univariate (n, 1, T) warns (one step of T features),
+    at the user's line; (n, T, F) data with a missing feature or a stray NaN
+    gets no layout hint."""
     rng = np.random.default_rng(0)
     aeon = rng.normal(size=(4, 2, 30)).astype(np.float32)
     aeon[1, :, 20:] = np.nan
@@ -70,17 +71,23 @@ def test_aeon_layout_is_named_not_misread():
         LSTMClassifier(**SMALL).fit(aeon, [0, 1, 0, 1])
     x, lengths, _ = to_sequences(aeon.transpose(0, 2, 1))
     np.testing.assert_array_equal(lengths, [30, 20, 30, 30])
-    stray = rng.normal(size=(4, 30, 2)).astype(np.float32)
-    stray[1, 10, 1] = np.nan  # the last feature of one step: a suffix of its row, but not of every channel
-    with pytest.raises(ValueError, match=r"sequence 1, step 10") as e:
-        to_sequences(stray)
-    assert "aeon" not in str(e.value)
-    with pytest.warns(UserWarning, match=r"shape \(4, 1, 30\): every sequence is one time step") as w:
-        to_sequences(np.ones((4, 1, 30)))
-    assert w[0].filename == __file__  # pointed at the caller, not at jaxlstm
+    for i, bad in enumerate([(1, 10, slice(1, 2)),          # a stray NaN in the last feature of one step
+                             (1, slice(None), slice(2, 3)),  # a sensor missing from one recording
+                             (slice(None), slice(None), slice(2, 3)),  # a column missing everywhere
+                             (2, slice(None), slice(None))]):          # a whole sequence NaN
+        x = rng.normal(size=(4, 30, 3)).astype(np.float32)
+        x[bad] = np.nan
+        with pytest.raises(ValueError, match="NaN") as e:
+            to_sequences(x)
+        assert "aeon" not in str(e.value), i
+    with pytest.warns(UserWarning, match=r"X has shape \(n, 1, 30\): every sequence is one time step") as w:
+        with pytest.raises(ValueError, match="one class"):  # warns, then stops before training
+            LSTMClassifier(**SMALL).fit(np.ones((4, 1, 30)), ["a"] * 4)
+    assert w[0].filename == __file__  # pointed at the user's line, not inside jaxlstm or scikit-learn
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         to_sequences(np.ones((4, 30, 1)))  # (n, T, 1): no warning
+        to_sequences([np.ones((1, 5))] * 4)  # a list of one-step sequences says its layout
 
 
 def test_estimator_equals_the_pure_fit_function(fitted):
