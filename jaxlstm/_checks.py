@@ -12,13 +12,16 @@ import warnings
 
 import numpy as np
 
-__all__ = ["check_sequences", "check_labels", "warn_one_step"]
+__all__ = ["check_sequences", "check_labels"]
 
 
-def check_sequences(x, lengths=None, *, name: str = "x") -> tuple[np.ndarray, np.ndarray]:
+def check_sequences(x, lengths=None, *, name: str = "x", one_step_warning: bool = True
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """Validate a right-padded batch; returns ``(x float32, lengths int32)``.
 
-    ``lengths=None`` means every sequence fills all ``T`` steps. Values in the
+    ``lengths=None`` means every sequence fills all ``T`` steps. An array
+    ``(n, 1, F)`` warns (:func:`warn_one_step`) unless ``one_step_warning``
+    is off (a caller that built it from sequences of one step each). Values in the
     padding are not inspected (NaN padding is allowed); valid steps must be
     finite.
 
@@ -73,6 +76,8 @@ def check_sequences(x, lengths=None, *, name: str = "x") -> tuple[np.ndarray, np
                     "of each sequence; in an .npz, a key 'lengths')")
         raise ValueError(f"{name} has NaN or inf in a valid step (sequence {i}, step {step}; "
                          f"{len(bad)} such steps){hint}")
+    if one_step_warning:
+        warn_one_step(xa.shape, name)
     return xa, la
 
 
@@ -102,7 +107,7 @@ def warn_one_step(shape: tuple, name: str) -> None:
         frame, level = frame.f_back, level + 1
     warnings.warn(f"{name} has shape (n, 1, {shape[2]}): every sequence is one time step of {shape[2]} features. "
                   f"jaxlstm reads (n, T, F); if {name} is in aeon/sktime's (n_cases, n_channels, n_timepoints) "
-                  f"layout, transpose it: {name}.transpose(0, 2, 1)", UserWarning, stacklevel=level)
+                  f"layout, transpose it (X.transpose(0, 2, 1))", UserWarning, stacklevel=level)
 
 
 def check_labels(y, n: int, num_classes: int | None = None, *, min_classes: int = 2) -> np.ndarray:

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from jaxlstm import features, jsonable
-from jaxlstm._checks import check_sequences, warn_one_step
+from jaxlstm._checks import check_sequences
 from jaxlstm.inference import predict_chunked
 from jaxlstm.model import ModelConfig
 
@@ -44,7 +44,6 @@ class Checkpoint:
     def predict_proba(self, x, lengths=None) -> np.ndarray:
         """Probabilities for raw ``(n, T, F)`` sequences (validated)."""
         xa, la = check_sequences(x, lengths)
-        warn_one_step(xa.shape, "x")
         if xa.shape[-1] != self.model.num_features:
             raise ValueError(f"the data has {xa.shape[-1]} features per step; the model expects "
                              f"{self.model.num_features}")

@@ -456,7 +456,7 @@ def load_npz(path: str | os.PathLike, *, labels: str = "required", min_classes: 
     import zipfile
     import zlib
 
-    from jaxlstm._checks import check_sequences, warn_one_step
+    from jaxlstm._checks import check_sequences
 
     _check_labels_arg(labels)
     try:
@@ -503,7 +503,6 @@ def load_npz(path: str | os.PathLike, *, labels: str = "required", min_classes: 
         if len(np.unique(ids)) != len(ids):
             raise ValueError(f"{path}: ids are not unique; they name the sequences in predictions")
     x, lengths = check_sequences(x, data.get("lengths"), name=f"{path}: X")
-    warn_one_step(x.shape, f"{path}: X")
     if labels == "ignore" or "y" not in data:
         yi, names = _unlabelled(x.shape[0])
     else:

@@ -27,7 +27,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from jaxlstm import checkpoint, features, train
 from jaxlstm.metrics import offset_decisions
-from jaxlstm._checks import check_sequences, warn_one_step
+from jaxlstm._checks import check_sequences
 from jaxlstm.inference import PREDICT_CHUNK, bucket, predict_chunked  # noqa: F401  (PREDICT_CHUNK: re-exported)
 from jaxlstm.model import ModelConfig
 from jaxlstm.params import check_param, check_params
@@ -72,7 +72,7 @@ def to_sequences(X, *, name: str = "X") -> tuple[np.ndarray, np.ndarray, int]:
         if len(f) > 1:
             raise ValueError(f"the sequences in {name} have different numbers of features: {sorted(f)}")
         x, lengths = features.pad_sequences(seqs)
-        x, lengths = check_sequences(x, lengths, name=name)
+        x, lengths = check_sequences(x, lengths, name=name, one_step_warning=False)  # one-step sequences given as such
         return x, lengths, 3
     if not scipy.sparse.issparse(X) and np.asarray(X).ndim == 3:
         a = check_array(np.asarray(X), allow_nd=True, dtype=np.float32, ensure_all_finite=False, input_name=name)
@@ -84,7 +84,6 @@ def to_sequences(X, *, name: str = "X") -> tuple[np.ndarray, np.ndarray, int]:
         if empty.size:
             raise ValueError(f"{name}[{empty[0]}] has no valid step (all NaN): a sequence of length zero")
         x, lengths = check_sequences(a, lengths.astype(np.int32), name=name)
-        warn_one_step(a.shape, name)
         return x, lengths, 3
     if not scipy.sparse.issparse(X) and np.asarray(X).ndim > 3:
         a = np.asarray(X)

@@ -34,7 +34,7 @@ import numpy as np
 
 from jaxlstm import jsonable
 from jaxlstm import progress as progress_mod
-from jaxlstm._checks import check_labels, check_sequences, warn_one_step
+from jaxlstm._checks import check_labels, check_sequences
 from jaxlstm.cache import register_compiled, relieve_memory_maps
 from jaxlstm.model import ModelConfig
 from jaxlstm.params import check_seeds
@@ -378,7 +378,6 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
       :class:`SweepResult`.
     """
     xa, la = check_sequences(x, lengths)
-    warn_one_step(xa.shape, "x")
     ya = check_labels(y, len(xa), num_classes)
     scoring = tuple(scoring or dict.fromkeys((select, "accuracy", "balanced_accuracy", "f1_macro",
                                                "roc_auc_ovr", "neg_log_loss")))

@@ -27,7 +27,7 @@ import optax
 from flax import struct
 
 from jaxlstm import features, losses, metrics, progress
-from jaxlstm._checks import check_labels, check_sequences, warn_one_step
+from jaxlstm._checks import check_labels, check_sequences
 from jaxlstm.cache import register_compiled, relieve_memory_maps
 from jaxlstm.params import check_each, check_params
 from jaxlstm.model import LSTMClassifierNet, ModelConfig, init_params
@@ -744,7 +744,6 @@ def train_single(x, y, lengths=None, *, config: TrainConfig, hparams: HParams | 
     """
     model = config.model
     xa, la = check_sequences(x, lengths)
-    warn_one_step(xa.shape, "x")
     check_inputs(xa, model)
     ya = check_labels(y, len(xa), model.num_classes, min_classes=1)
     n = len(xa)
@@ -782,7 +781,6 @@ def predict_proba(params, model: ModelConfig, scaler: features.ScalerStats, x, l
       ``(n, classes)`` float32 NumPy array.
     """
     xa, la = check_sequences(x, lengths)
-    warn_one_step(xa.shape, "x")
     if xa.shape[1] < min_length(model):
         xa = np.pad(xa, ((0, 0), (0, min_length(model) - xa.shape[1]), (0, 0)))
     check_inputs(xa, model)
