@@ -6,10 +6,10 @@ Modules, bottom to top: ``model``, ``losses``, ``metrics``, ``features``
 ``plan`` and ``tabulate`` (host: space -> members, members -> ``cv_results_``),
 ``sweep`` (the member executor, ``execute``, and ``run_sweep``: configurations
 x folds x seeds), ``bayes`` and ``halving`` (search strategies), ``estimator`` and ``search`` (scikit-learn interfaces),
-``datasets``, ``progress``, ``cli``.
+``datasets``, ``config`` (TOML sweeps and the default search, ``config.preset``), ``progress``, ``cli``.
 """
 
-from jaxlstm import bayes, cache, datasets, estimator, features, halving, losses, metrics, model, plan, progress, search, sweep, tabulate, train
+from jaxlstm import bayes, cache, config, datasets, estimator, features, halving, losses, metrics, model, plan, progress, search, sweep, tabulate, train
 from jaxlstm.estimator import LSTMClassifier, LSTMEnsemble, load_model
 from jaxlstm.search import LSTMSearchCV
 from jaxlstm.cache import enable_compilation_cache
@@ -28,6 +28,7 @@ __version__ = "0.1.0"
 __all__ = [
     "bayes",
     "cache",
+    "config",
     "enable_compilation_cache",
     "estimator",
     "halving",

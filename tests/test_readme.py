@@ -46,3 +46,20 @@ def test_readme_first_commands_are_what_ci_runs():
     for line in block:
         command = line.split("#")[0].strip()
         assert command in ci, command
+
+
+def test_every_jaxlstm_name_in_the_readme_exists_after_import_jaxlstm():
+    # a fresh interpreter: in this one the other tests have imported every submodule already. The README's
+    # `jaxlstm.config.preset(...)` failed after a plain `import jaxlstm` until 2026-12-04 (AttributeError)
+    import subprocess
+    import sys
+
+    names = sorted({m.group(0) for m in re.finditer(r"(?<![\w./-])jaxlstm(?:\.[A-Za-z_]\w*)+", README.read_text())})
+    assert "jaxlstm.config.preset" in names
+    opt_in = {"jaxlstm.cli", "jaxlstm.plots"}  # the command and the matplotlib plots: imported by name only
+    code = ("import functools, importlib, jaxlstm\n"
+            f"for n in {names!r}:\n"
+            f"    importlib.import_module(n) if n in {sorted(opt_in)!r} else "
+            "functools.reduce(getattr, n.split('.')[1:], jaxlstm)\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
