@@ -429,12 +429,14 @@ def _cmd_sweep(args) -> int:
         f"balanced accuracy {report['balanced_accuracy']:.4f}, macro F1 {report['macro avg']['f1-score']:.4f}"
         + (f" (95% bootstrap {ci['macro_f1'][0]:.3f}-{ci['macro_f1'][1]:.3f})" if "macro_f1" in ci else "")
         + f", ROC-AUC (ovr) {report['roc_auc_ovr']:.4f}")
-    supports = {c: report[c]["support"] for c in (str(c) for c in best.classes_)}
+    supports = {c: report[c]["support"] for c in (str(c) for c in best.classes_) if c in report}
     rare = min(supports, key=supports.get)
     say(f"per class (F1, test rows): " + ", ".join(f"{c} {report[c]['f1-score']:.2f} (n={int(n)})"
                                                     for c, n in supports.items())
         + (f"; the rarest class has {int(supports[rare])} test rows, so its scores move by a lot per row"
-           if supports[rare] < 20 else ""))
+           if supports[rare] < 20 else "")
+        + (f"; not in the test rows and never predicted (not scored): {', '.join(report['absent_classes'])}"
+           if report["absent_classes"] else ""))
     say("wrote " + ", ".join(os.path.join(out, w) for w in written))
     if args.json:
         print(jsonable.dumps({"out": out, "best_params": search.best_params_, "cv_score": search.best_score_,
@@ -484,9 +486,10 @@ def _report(y_true, probs, names, pred) -> dict:
     import numpy as np
     from sklearn import metrics as skm
 
-    labels = np.arange(len(names))
-    rep = skm.classification_report(y_true, pred, labels=labels, target_names=names, output_dict=True,
-                                    zero_division=0)
+    labels = _scored_labels(y_true, pred)
+    rep = skm.classification_report(y_true, pred, labels=labels, target_names=[names[i] for i in labels],
+                                    output_dict=True, zero_division=0)
+    rep["absent_classes"] = [names[i] for i in range(len(names)) if i not in set(labels)]
     rep["accuracy"] = float(skm.accuracy_score(y_true, pred))
     rep["balanced_accuracy"] = float(skm.balanced_accuracy_score(y_true, pred))
     present = np.unique(y_true)
@@ -501,47 +504,62 @@ def _report(y_true, probs, names, pred) -> dict:
                                                          multi_class="ovr", labels=present))
     except ValueError:
         rep["roc_auc_ovr"] = float("nan")
-    rep["confusion_matrix"] = skm.confusion_matrix(y_true, pred, labels=labels).tolist()
-    rep["bootstrap_95"] = _bootstrap(y_true, pred, present, len(names))
+    rep["confusion_matrix"] = skm.confusion_matrix(y_true, pred, labels=np.arange(len(names))).tolist()  # every class
+    rep["bootstrap_95"] = _bootstrap(y_true, pred)
     return rep
 
 
-def _report_text(y_true, pred, names) -> str:
-    """scikit-learn's text classification report over every class of the model."""
+def _scored_labels(y_true, pred) -> list[int]:
+    """The classes that the averages count: those in the file or predicted
+    (scikit-learn's default, and ``jaxlstm.metrics.classification_report``'s).
+    A class of the model that is neither is not scored: counting it as F1 0
+    lowered macro F1 of a perfect prediction to 0.9 while balanced accuracy
+    said 1.0 (until 2026-12-04)."""
     import numpy as np
+
+    return [int(c) for c in np.union1d(np.asarray(y_true), np.asarray(pred))]
+
+
+def _report_text(y_true, pred, names) -> str:
+    """scikit-learn's text classification report over the classes in the
+    file or predicted, and a line naming the model's other classes."""
     from sklearn.metrics import classification_report
 
-    return classification_report(y_true, pred, labels=np.arange(len(names)), target_names=[str(n) for n in names],
-                                 digits=3, zero_division=0)
+    labels = _scored_labels(y_true, pred)
+    absent = [str(n) for i, n in enumerate(names) if i not in set(labels)]
+    return classification_report(y_true, pred, labels=labels, target_names=[str(names[i]) for i in labels],
+                                 digits=3, zero_division=0) + \
+        (f"not in this file and never predicted (not scored): {', '.join(absent)}\n" if absent else "")
 
 
-def _resample_scores(y_true, pred, present, num_classes: int, axis: int = -1) -> "np.ndarray":
-    """Accuracy, macro recall over the labels ``present`` (scikit-learn's
-    balanced accuracy) and macro F1 over all ``num_classes`` (the report's
-    ``macro avg``; ``zero_division=0``) of each resample: ``y_true`` and
-    ``pred`` are ``Int[..., rows]`` class indices; returns ``Float[3, ...]``.
-    Counted from each resample's confusion matrix, one ``bincount`` for all of
-    them (scikit-learn's functions cost ~3 ms a call in validation)."""
+def _resample_scores(y_true, pred, axis: int = -1) -> "np.ndarray":
+    """Accuracy, balanced accuracy (macro recall over the classes in
+    ``y_true``) and macro F1 (over the classes in ``y_true`` or ``pred``,
+    ``zero_division=0``) of each resample, each over its own classes as
+    scikit-learn's defaults score one sample: ``y_true`` and ``pred`` are
+    ``Int[..., rows]`` class indices; returns ``Float[3, ...]``. Counted
+    from each resample's confusion matrix, one ``bincount`` for all of them
+    (scikit-learn's functions cost ~3 ms a call in validation)."""
     import numpy as np
 
     t, p = np.moveaxis(np.asarray(y_true), axis, -1), np.moveaxis(np.asarray(pred), axis, -1)
-    lead, k = t.shape[:-1], max(int(num_classes), int(max(t.max(initial=0), p.max(initial=0))) + 1)
+    lead, k = t.shape[:-1], int(max(t.max(initial=0), p.max(initial=0))) + 1
     flat = np.arange(int(np.prod(lead, dtype=int)), dtype=np.int64).reshape(lead + (1,)) * (k * k)
     cm = np.bincount((flat + t * k + p).ravel(), minlength=int(np.prod(lead, dtype=int)) * k * k)
     cm = cm.reshape(lead + (k, k)).astype(np.float64)
     tp, support, predicted = np.diagonal(cm, axis1=-2, axis2=-1), cm.sum(-1), cm.sum(-2)
-    present, every = np.asarray(present), np.arange(int(num_classes))
+    in_true, scored = support > 0, support + predicted > 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        recall = np.where(support > 0, tp / support, 0.0)[..., present]
-        f1 = np.where(support + predicted > 0, 2 * tp / (support + predicted), 0.0)[..., every]
+        recall = np.where(in_true, tp / support, 0.0).sum(-1) / in_true.sum(-1)
+        f1 = np.where(scored, 2 * tp / (support + predicted), 0.0).sum(-1) / scored.sum(-1)
     accuracy = np.trace(cm, axis1=-2, axis2=-1) / t.shape[-1]
-    return np.stack([accuracy, recall.mean(-1), f1.mean(-1)])
+    return np.stack([accuracy, recall, f1])
 
 
-def _bootstrap(y_true, pred, present, num_classes: int, n_resamples: int = 1000, seed: int = 0) -> dict:
+def _bootstrap(y_true, pred, n_resamples: int = 1000, seed: int = 0) -> dict:
     """95 % percentile bootstrap intervals (resampling test rows) of the
-    summary scores, each over the labels of its point estimate: how far a
-    small test set lets them move."""
+    summary scores, each computed on a resample as on the test rows: how far
+    a small test set lets them move."""
     import numpy as np
     from scipy.stats import bootstrap
 
@@ -549,7 +567,7 @@ def _bootstrap(y_true, pred, present, num_classes: int, n_resamples: int = 1000,
     if len(y_true) < 2:
         return out
     ci = bootstrap((np.asarray(y_true), np.asarray(pred)),
-                   lambda t, p, axis: _resample_scores(t, p, present, num_classes, axis), paired=True, vectorized=True,
+                   lambda t, p, axis: _resample_scores(t, p, axis), paired=True, vectorized=True,
                    n_resamples=n_resamples, method="percentile", random_state=seed).confidence_interval
     for i, name in enumerate(("accuracy", "balanced_accuracy", "macro_f1")):
         out[name] = [float(ci.low[i]), float(ci.high[i])]

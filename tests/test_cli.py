@@ -397,7 +397,9 @@ def test_sweep_scores_a_test_file_by_class_name(tmp_path, capsys):
     pred = best.predict(list(xt[keep]))
     assert report["accuracy"] == pytest.approx(accuracy_score(yt[keep], pred))
     assert report["confusion_matrix"] == confusion_matrix(yt[keep], pred, labels=["0", "1", "2", "3"]).tolist()
-    assert report["0"]["support"] == 0 and report["3"]["support"] == int((yt == "3").sum())
+    assert report["3"]["support"] == int((yt == "3").sum())
+    # "0", not in the file, is scored (support 0) if predicted, else named as not scored
+    assert (report["0"]["support"] == 0) if "0" in pred else (report["absent_classes"] == ["0"] and "0" not in report)
 
 
 def test_sweep_rejects_a_test_class_unseen_in_training_before_training(tmp_path, capsys):
@@ -546,21 +548,52 @@ def test_messages_name_the_parameter_without_numpy_reprs(small_model, capsys):
 
 def test_bootstrap_scores_of_a_batch_of_resamples_equal_sklearns():
     import numpy as np
-    from sklearn.metrics import accuracy_score, f1_score, recall_score
+    import warnings
+
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 
     from jaxlstm.cli import _resample_scores
 
     rng = np.random.default_rng(0)
     t = rng.integers(0, 5, (40, 30))  # 40 resamples of 30 rows; class 4 is predicted but absent from y_true
     p = np.where(rng.random((40, 30)) < 0.6, t, rng.integers(0, 6, (40, 30)))
-    t[t == 4], present = 0, [0, 1, 2, 3, 5]  # 5: a present class that some resamples lack
+    t[t == 4] = 0  # class 5: in y_true, but some resamples lack it
     t[:20, 0] = 5
-    # macro F1 over every class of a 7-class model, as the report's point estimate (class 6 never occurs: F1 0)
-    got = _resample_scores(t, p, present, 7)
-    ref = [[accuracy_score(a, b), recall_score(a, b, labels=present, average="macro", zero_division=0),
-            f1_score(a, b, labels=range(7), average="macro", zero_division=0)] for a, b in zip(t, p, strict=True)]
+    # each resample scored as scikit-learn's defaults score one sample: balanced accuracy over its classes in
+    # y_true, macro F1 over those in y_true or pred (a resample lacking class 5 does not count it as 0)
+    got = _resample_scores(t, p)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "y_pred contains classes not in y_true"
+        ref = [[accuracy_score(a, b), balanced_accuracy_score(a, b), f1_score(a, b, average="macro", zero_division=0)]
+               for a, b in zip(t, p, strict=True)]
     np.testing.assert_allclose(got.T, ref, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(_resample_scores(t.T, p.T, present, 7, axis=0), got, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(_resample_scores(t.T, p.T, axis=0), got, rtol=0, atol=1e-12)
+
+
+def test_a_class_neither_in_the_file_nor_predicted_is_not_scored():
+    # evaluate on a file without one of the model's classes, which the model never predicts: a perfect
+    # prediction has macro F1 1.0, as scikit-learn's default f1_score and balanced accuracy say (until
+    # 2026-12-04 the absent class counted as F1 0: macro F1 0.75 beside balanced accuracy 1.0)
+    import numpy as np
+    from sklearn.metrics import f1_score
+
+    from jaxlstm.cli import _report, _report_text
+
+    y = np.array([0, 0, 1, 1, 1, 2, 2, 0, 1, 2])
+    probs = np.eye(4)[y] * 0.7 + 0.075
+    names = ["a", "b", "c", "d"]
+    rep = _report(y, probs, names, y)
+    assert rep["macro avg"]["f1-score"] == f1_score(y, y, average="macro") == rep["balanced_accuracy"] == 1.0
+    assert rep["absent_classes"] == ["d"] and "d" not in rep and np.shape(rep["confusion_matrix"]) == (4, 4)
+    assert rep["bootstrap_95"]["macro_f1"] == [1.0, 1.0]
+    assert "not in this file and never predicted (not scored): d" in _report_text(y, y, names)
+    # a class predicted but not in the file is scored (F1 0), as scikit-learn does
+    pred = y.copy()
+    pred[0] = 3
+    rep = _report(y, probs, names, pred)
+    assert rep["absent_classes"] == [] and rep["d"]["f1-score"] == 0.0
+    assert rep["macro avg"]["f1-score"] == pytest.approx(f1_score(y, pred, average="macro"))
+    assert "not scored" not in _report_text(y, pred, names)
 
 
 def test_test_report_has_support_per_class_and_bootstrap_intervals(small_model, tmp_path, capsys):
@@ -578,8 +611,7 @@ def test_test_report_has_support_per_class_and_bootstrap_intervals(small_model, 
     macro = f1_score(names[keep], pred, average="macro")
     assert report["macro avg"]["f1-score"] == pytest.approx(macro)
     ci = report["bootstrap_95"]
-    ref = bootstrap((names[keep], pred), lambda t, p: f1_score(t, p, labels=list("0123"), average="macro",
-                                                                zero_division=0),
+    ref = bootstrap((names[keep], pred), lambda t, p: f1_score(t, p, average="macro", zero_division=0),
                     paired=True, vectorized=False, n_resamples=1000, method="percentile",
                     random_state=0).confidence_interval
     assert ci["macro_f1"] == pytest.approx([ref.low, ref.high]) and ci["rows"] == len(keep)
@@ -597,8 +629,9 @@ def test_test_report_has_support_per_class_and_bootstrap_intervals(small_model, 
     auc = json.loads(capsys.readouterr().out)["roc_auc_ovr"]
     p = m.predict_proba(list(x[pair]))[:, :2]
     assert auc == pytest.approx(roc_auc_score(names[pair] == "1", p[:, 1] / p.sum(1)))
-    # a file without class "3": the interval is of the same macro F1 as the point (all the model's classes;
-    # until 2026-12-04 it averaged the present ones only and lay above the point, 0.37-0.48 around 0.25)
+    # a file without class "3": the interval is of the same macro F1 as the point (over the classes in the file
+    # or predicted, scikit-learn's default; until 2026-12-04 the point counted every class of the model and the
+    # interval the present ones only, and it lay above the point, 0.37-0.48 around 0.25)
     rest = np.flatnonzero(names != "3")
     np.savez(tmp_path / "u.npz", X=x[rest], y=names[rest])
     assert main(["evaluate", str(path), str(tmp_path / "u.npz"), "--json", "--quiet"]) == 0
@@ -606,8 +639,7 @@ def test_test_report_has_support_per_class_and_bootstrap_intervals(small_model, 
     lo, hi = report["bootstrap_95"]["macro_f1"]
     assert lo <= report["macro avg"]["f1-score"] <= hi
     assert report["macro avg"]["f1-score"] == pytest.approx(f1_score(names[rest], m.predict(list(x[rest])),
-                                                                     labels=list("0123"), average="macro",
-                                                                     zero_division=0))
+                                                                     average="macro", zero_division=0))
 
 
 def test_datasets_lists_ucr_and_a_toml_sweeps_a_ucr_dataset_with_its_test_split(tmp_path, capsys):
