@@ -326,15 +326,15 @@ def _sweep_config(args):
 
 
 def _check_out_dir(out: str, conf, named: bool, write: bool = True) -> None:
-    """An output folder not given by ``--out`` (``output.dir`` of a config,
-    often copied from an example, or ``runs/<name>``, named after the file
-    only) can be shared by two runs: the folder records what it ran
+    """An output folder can be shared by two runs (``output.dir`` of a
+    config, often copied from an example; ``runs/<name>``, named after the
+    file only; an ``--out`` typed twice): the folder records what it ran
     (``run.json``), and a run of another config or data file stops before
-    it overwrites those results. A folder ``named`` by ``--out`` is the
-    user's choice: not checked, but its ``run.json`` is rewritten, so that a
-    later run without ``--out`` sees what it holds now. ``write=False``
-    only checks (before the data are read: a run that stops on bad data
-    leaves no folder)."""
+    it overwrites those results (``results.csv``, ``best_model.jaxlstm``,
+    ``test_report.json``), whether the folder was ``named`` by ``--out`` or
+    not (until 2026-12-04 ``--out`` skipped the check). The same run again
+    resumes. ``write=False`` only checks (before the data are read: a run
+    that stops on bad data leaves no folder)."""
     import json
     import os
 
@@ -346,9 +346,10 @@ def _check_out_dir(out: str, conf, named: bool, write: bool = True) -> None:
             before = json.load(f)
     except (OSError, ValueError):
         before = None
-    if not named and isinstance(before, dict) and before != ran:
+    if isinstance(before, dict) and before != ran:
         raise ValueError(f"{out}/ holds the results of another run ({before.get('source')}, data "
-                         f"{before.get('train')}); pass --out DIR for this one, or delete {out}/ to replace them")
+                         f"{before.get('train')}); " + ("choose another --out DIR" if named else "pass --out DIR")
+                         + f" for this one, or delete {out}/ to replace them")
     if not write:
         return
     os.makedirs(out, exist_ok=True)

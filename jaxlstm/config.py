@@ -120,7 +120,8 @@ class SweepConfig:
 EXAMPLE = """\
 # A jaxlstm sweep config (TOML). Run it with: jaxlstm sweep my.toml
 # Every key is optional; a line starting with # shows a key at its default.
-# Relative file paths are read from this file's folder.
+# Relative data paths (data.train, data.test) are read from this file's folder;
+# output.dir, like --out, is relative to the folder you run jaxlstm in.
 
 [data]
 train = "digits_imbalanced"   # a dataset name (jaxlstm datasets) or a .npz / .csv file
@@ -187,7 +188,7 @@ class_weight = ["none", "balanced"]
 # epochs = [10, 20]           # free: one run scored after 10 and 20 epochs
 
 [output]
-# dir = ""                    # "" = runs/<this file's name>
+# dir = ""                    # "" = runs/<this file's name>, under the folder you run jaxlstm in
 plots = true
 # heatmap = []                # the heat map's two axes, e.g. ["learning_rate", "units"]
 """

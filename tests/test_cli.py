@@ -796,9 +796,12 @@ def test_a_default_output_folder_is_not_overwritten_by_another_file_of_the_same_
                                          r"on .*/x/train.csv.*pass --out DIR"):
         _check_out_dir("runs/train-default", other, named=False)
     assert str(tmp_path / "x") in (tmp_path / "runs/train-default/run.json").read_text()
-    # --out runs/train-default names the folder: not checked, but its run.json now says what it holds, so the
-    # first file's run without --out stops instead of overwriting (until 2026-12-04 run.json kept naming x)
-    _check_out_dir("runs/train-default", other, named=True)
-    assert str(tmp_path / "y") in (tmp_path / "runs/train-default/run.json").read_text()
-    with pytest.raises(ValueError, match=r"holds the results of another run \(the default search on .*/y/train.csv"):
-        _check_out_dir("runs/train-default", first, named=False)
+    # --out runs/train-default names the folder: checked too (until 2026-12-04 --out skipped the check and the
+    # second run overwrote the first's results.csv, best_model.jaxlstm and test_report.json)
+    with pytest.raises(ValueError, match=r"holds the results of another run \(the default search on .*/x/train.csv.*"
+                                         r"choose another --out DIR for this one, or delete runs/train-default/"):
+        _check_out_dir("runs/train-default", other, named=True)
+    assert str(tmp_path / "x") in (tmp_path / "runs/train-default/run.json").read_text()
+    _check_out_dir("runs/train-default", first, named=True)  # the same run with --out: resumes
+    _check_out_dir("runs/other", other, named=True)
+    assert str(tmp_path / "y") in (tmp_path / "runs/other/run.json").read_text()
