@@ -406,15 +406,10 @@ def _cmd_sweep(args) -> int:
         written += _sweep_plots(out, search, metric, list(conf.space), conf.output["heatmap"], probs, pred, y_true,
                                 [str(c) for c in best.classes_], args.quiet)
     _leaderboard(cv, metric, say, top=args.top)
-    say(f"\nbest {jsonable.plain(search.best_params_)}: CV {metric} {search.best_score_:.4f}; refit on all training rows")
+    say(f"\nbest (candidate {search.best_index_}) {jsonable.plain(search.best_params_)}: CV {metric} {search.best_score_:.4f}; refit on all training rows")
     ens = getattr(search, "ensemble_", None)
-    if ens and len(ens["indices"]) > 1:
-        say(f"refitted as a soft-voting ensemble of candidates {ens['indices']} (ranks "
-            f"{[int(cv[f'rank_test_{metric}'][i]) for i in ens['indices']]}, weights {ens['weights']}): out-of-fold "
-            f"{metric} {ens['oof_score']['ensemble']:.4f} vs {ens['oof_score']['best']:.4f} for the best alone")
-    elif ens:
-        say("ensemble selection kept the best candidate alone (no other raised the out-of-fold "
-            f"{metric} averaged with it)")
+    if ens:
+        say(_ensemble_line(ens, cv, metric))
     if getattr(search, "oof_score_", None):
         o = search.oof_score_
         say(f"decision offsets {'kept' if o['kept'] else 'not kept (zeros)'}: out-of-fold {metric} {o['before']:.4f} "
@@ -445,6 +440,20 @@ def _cmd_sweep(args) -> int:
     return 0
 
 
+def _ensemble_line(ens: dict, cv: dict, metric: str) -> str:
+    """What ensemble selection kept (``LSTMSearchCV.ensemble_``), by the
+    candidate numbers of results.csv, and why when the scores tie."""
+    if len(ens["indices"]) == 1:
+        return ("ensemble selection kept the best candidate alone (no other raised the out-of-fold "
+                f"{metric} averaged with it)")
+    o = ens["oof_score"]
+    return (f"refitted as a soft-voting ensemble of candidates {ens['indices']} (column 'candidate' of results.csv; "
+            f"ranks {[int(cv[f'rank_test_{metric}'][i]) for i in ens['indices']]}, weights {ens['weights']}): "
+            f"out-of-fold {metric} {o['ensemble']:.4f} vs {o['best']:.4f} for the best alone"
+            + (f" (equal: kept for its lower out-of-fold log loss, {o['ensemble_log_loss']:.4f} vs "
+               f"{o['best_log_loss']:.4f})" if o["ensemble"] == o["best"] else ""))
+
+
 def _write_results(out, cv, scoring) -> None:
     import csv
     import os
@@ -454,18 +463,19 @@ def _write_results(out, cv, scoring) -> None:
     from jaxlstm import jsonable
 
     names = sorted({k for p in cv["params"] for k in p})
-    cols = [f"rank_test_{scoring[0]}"] + [f"{s}_test_{m}" for m in scoring for s in ("mean", "std")] + \
+    cols = [f"rank_test_{scoring[0]}", "candidate"] + [f"{s}_test_{m}" for m in scoring for s in ("mean", "std")] + \
         ["status", "mean_fit_time", "mean_score_time"] + [f"param_{n}" for n in names]
     order = np.argsort(cv[f"rank_test_{scoring[0]}"], kind="stable")
     with open(os.path.join(out, "results.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(cols)
         for i in order:
-            w.writerow([_cell(cv[c][i]) if not c.startswith("param_") else _cell(cv["params"][i].get(c[6:], ""))
-                        for c in cols])
+            w.writerow([int(i) if c == "candidate" else _cell(cv[c][i]) if not c.startswith("param_")
+                        else _cell(cv["params"][i].get(c[6:], "")) for c in cols])
     with open(os.path.join(out, "results.jsonl"), "w") as f:
-        for i in order:
-            row = {k: _cell(v[i]) for k, v in cv.items() if k != "params" and not k.startswith("param_")}
+        for i in order:  # "candidate": the index into cv_results_ (best_index_, the ensemble's indices)
+            row = {"candidate": int(i), **{k: _cell(v[i]) for k, v in cv.items()
+                                           if k != "params" and not k.startswith("param_")}}
             row["params"] = jsonable.plain(cv["params"][i])
             f.write(jsonable.dumps(row, strict=False) + "\n")
 
@@ -613,9 +623,9 @@ def _leaderboard(cv, metric, say, top=10) -> None:
     from jaxlstm import jsonable
 
     order = np.argsort(cv[f"rank_test_{metric}"], kind="stable")[:top]
-    say(f"\n{'rank':>4}  {metric + ' (mean ± std)':<26} {'status':<10} params")
+    say(f"\n{'rank':>4} {'candidate':>9}  {metric + ' (mean ± std)':<26} {'status':<10} params")
     for i in order:
-        say(f"{cv[f'rank_test_{metric}'][i]:>4}  {cv[f'mean_test_{metric}'][i]:.4f} ± {cv[f'std_test_{metric}'][i]:.4f}"
+        say(f"{cv[f'rank_test_{metric}'][i]:>4} {i:>9}  {cv[f'mean_test_{metric}'][i]:.4f} ± {cv[f'std_test_{metric}'][i]:.4f}"
             f"{'':<9} {cv['status'][i]:<10} {jsonable.plain(cv['params'][i])}")
 
 

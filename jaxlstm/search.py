@@ -30,7 +30,7 @@ from sklearn.utils.validation import check_is_fitted
 from jaxlstm import bayes, halving
 from jaxlstm.estimator import LSTMClassifier, LSTMEnsemble, encode_labels, estimator_to_config, to_sequences
 from jaxlstm.metrics import (LABEL_SCORERS, SCORERS, check_scoring_name, ensemble_selection, fit_logit_offsets,
-                             offset_decisions)
+                             log_loss, offset_decisions)
 from jaxlstm.params import check_param, check_seeds
 from jaxlstm.plan import expand_space, normalise, plan_members
 from jaxlstm.sweep import execute
@@ -173,8 +173,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         and weighted by how often it was picked: ``best_estimator_`` is then an
         :class:`~jaxlstm.estimator.LSTMEnsemble` (still the best candidate alone
         when only it was picked), ``ensemble_`` says which candidates (indices
-        into ``cv_results_``), their weights and the out-of-fold metric of the
-        best alone and of the ensemble, and ``post_hoc_offsets`` are fitted on
+        into ``cv_results_``), their weights and the out-of-fold metric and
+        log loss (the tie-break) of the best alone and of the ensemble, and ``post_hoc_offsets`` are fitted on
         the ensemble's out-of-fold probabilities.
       return_train_score: also score every member on its fold's training rows
         (``split<k>_train_<metric>``, ``mean_/std_train_<metric>``), from the
@@ -330,7 +330,10 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         score = SCORERS[key].fn
         self.ensemble_ = {"indices": [pool[j] for j in picked], "weights": counts[picked].tolist(),
                           "oof_score": {"best": float(score(ctx["y"], probs[picked[0]], n_classes, covered)),
-                                        "ensemble": float(score(ctx["y"], blend, n_classes, covered))}}
+                                        "ensemble": float(score(ctx["y"], blend, n_classes, covered)),
+                                        # the tie-break between equal scores (metrics.ensemble_selection)
+                                        "best_log_loss": float(log_loss(ctx["y"], probs[picked[0]], covered)),
+                                        "ensemble_log_loss": float(log_loss(ctx["y"], blend, covered))}}
         if len(picked) > 1:
             others = [self._refit_one(base, self.cv_results_["params"][pool[j]], ctx, X, y) for j in picked[1:]]
             self.best_estimator_ = LSTMEnsemble.from_fitted([self.best_estimator_, *others], counts[picked])

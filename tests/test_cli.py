@@ -112,6 +112,11 @@ def test_sweep_writes_results_model_plots_and_resumes(tmp_path, capsys):
         assert f in summary["files"]
     rows = list(csv.DictReader(open(out / "results.csv")))
     assert len(rows) == 2 and rows[0]["rank_test_balanced_accuracy"] == "1"
+    # 'candidate': the index into cv_results_ that best_index_ and the ensemble's indices use
+    assert sorted(r["candidate"] for r in rows) == ["0", "1"] and f"best (candidate {rows[0]['candidate']})" in text
+    lines = [json.loads(r) for r in (out / "results.jsonl").read_text().splitlines()]
+    assert [r["candidate"] for r in lines] == [int(r["candidate"]) for r in rows]
+    assert lines[0]["params"] == json.loads((out / "test_report.json").read_text())["best_params"]
     members = (out / "sweep" / "members.jsonl").read_text().splitlines()
     assert len(members) == 4  # 2 candidates x 2 folds
     assert main(["sweep", str(cfg), "--out", str(out), "--quiet", "--no-plots"]) == 0  # resume: nothing retrained
@@ -805,3 +810,19 @@ def test_a_default_output_folder_is_not_overwritten_by_another_file_of_the_same_
     _check_out_dir("runs/train-default", first, named=True)  # the same run with --out: resumes
     _check_out_dir("runs/other", other, named=True)
     assert str(tmp_path / "y") in (tmp_path / "runs/other/run.json").read_text()
+
+
+def test_the_ensemble_line_names_results_csv_candidates_and_the_log_loss_tie_break():
+    from jaxlstm.cli import _ensemble_line
+
+    cv = {"rank_test_balanced_accuracy": [3, 1, 2, 4, 5, 1]}
+    ens = {"indices": [1, 5], "weights": [1, 4], "oof_score": {"best": 0.9508, "ensemble": 0.9508,
+                                                              "best_log_loss": 0.31, "ensemble_log_loss": 0.27}}
+    line = _ensemble_line(ens, cv, "balanced_accuracy")
+    assert "candidates [1, 5] (column 'candidate' of results.csv; ranks [1, 1], weights [1, 4])" in line
+    assert "0.9508 vs 0.9508 for the best alone (equal: kept for its lower out-of-fold log loss, 0.2700 vs 0.3100)" \
+        in line
+    ens["oof_score"]["ensemble"] = 0.96
+    assert _ensemble_line(ens, cv, "balanced_accuracy").endswith("0.9600 vs 0.9508 for the best alone")
+    assert "kept the best candidate alone" in _ensemble_line({"indices": [1], "weights": [1], "oof_score": {}}, cv,
+                                                            "balanced_accuracy")
