@@ -106,7 +106,7 @@ def warn_one_step(shape: tuple, name: str) -> None:
     while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == "jaxlstm":
         frame, level = frame.f_back, level + 1
     warnings.warn(f"{name} has shape (n, 1, {shape[2]}): every sequence is one time step of {shape[2]} features. "
-                  f"jaxlstm reads (n, T, F); if {name} is in aeon/sktime's (n_cases, n_channels, n_timepoints) "
+                  f"jaxlstm reads (n, T, F); if it is in aeon/sktime's (n_cases, n_channels, n_timepoints) "
                   f"layout, transpose it (X.transpose(0, 2, 1))", UserWarning, stacklevel=level)
 
 

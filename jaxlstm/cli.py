@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 
 __all__ = ["main"]
 
@@ -58,8 +59,10 @@ def _class_weight(text: str) -> tuple[float, str]:
     try:
         e = float(t)
     except ValueError:
-        e = text
-    _checked("class_weight", e, text)  # > 1 weighs rare classes above balanced
+        e = float("nan")
+    if not 0 <= e < float("inf"):  # the flag's own forms in the message, not the parameter's (None, a dict)
+        raise argparse.ArgumentTypeError(f"must be 'balanced', 'none' or an exponent e >= 0 (weights balanced**e: "
+                                         f"0 none, 1 balanced; > 1 weighs rare classes above balanced), got {text!r}")
     return e, f"balanced**{e:g}"
 
 
@@ -856,14 +859,23 @@ def main(argv=None) -> int:
     from jaxlstm.cache import enable_compilation_cache
 
     enable_compilation_cache()
-    try:
-        return args.func(args)
-    except (ValueError, ImportError, OSError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt as e:  # a sweep's SweepInterrupted says what was saved
-        print(f"\n{e}" if str(e) else "\ninterrupted", file=sys.stderr)
-        return 130
+    with warnings.catch_warnings():  # restored on return: main() called from Python leaves them as they were
+        warnings.showwarning = _show_warning
+        try:
+            return args.func(args)
+        except (ValueError, ImportError, OSError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt as e:  # a sweep's SweepInterrupted says what was saved
+            print(f"\n{e}" if str(e) else "\ninterrupted", file=sys.stderr)
+            return 130
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as one line on stderr, as errors are: Python's format names
+    a file and line of jaxlstm's own entry point (the first frame outside the
+    library), which say nothing to someone who typed a command."""
+    print(f"warning: {message}", file=sys.stderr if file is None else file)
 
 
 if __name__ == "__main__":

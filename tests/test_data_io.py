@@ -79,7 +79,7 @@ def test_japanese_vowels_or_a_clear_install_hint(monkeypatch):
         assert tr.lengths.min() == 7 and te.lengths.max() == 29
         np.testing.assert_array_equal(np.bincount(tr.y), [30] * 9)
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(ImportError, match=r"pip install 'jaxlstm\[aeon\]'"):
+    with pytest.raises(ImportError, match=r'pip install -e "\.\[aeon\]" in a jaxlstm checkout, or pip install aeon'):
         datasets.load("japanese_vowels")
 
 
