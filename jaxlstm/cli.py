@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import warnings
 
@@ -409,7 +410,7 @@ def _cmd_sweep(args) -> int:
         written += _sweep_plots(out, search, metric, list(conf.space), conf.output["heatmap"], probs, pred, y_true,
                                 [str(c) for c in best.classes_], args.quiet)
     _leaderboard(cv, metric, say, top=args.top)
-    say(f"\nbest (candidate {search.best_index_}) {jsonable.plain(search.best_params_)}: CV {metric} {search.best_score_:.4f}; refit on all training rows")
+    say(f"\nbest (candidate {search.best_index_}) {_shown(search.best_params_)}: CV {metric} {search.best_score_:.4f}; refit on all training rows")
     ens = getattr(search, "ensemble_", None)
     if ens:
         say(_ensemble_line(ens, cv, metric))
@@ -474,7 +475,7 @@ def _write_results(out, cv, scoring) -> None:
         w.writerow(cols)
         for i in order:
             w.writerow([int(i) if c == "candidate" else _cell(cv[c][i]) if not c.startswith("param_")
-                        else _cell(cv["params"][i].get(c[6:], "")) for c in cols])
+                        else _cell(cv["params"][i].get(c[6:], ""), exact=True) for c in cols])
     with open(os.path.join(out, "results.jsonl"), "w") as f:
         for i in order:  # "candidate": the index into cv_results_ (best_index_, the ensemble's indices)
             row = {"candidate": int(i), **{k: _cell(v[i]) for k, v in cv.items()
@@ -483,13 +484,16 @@ def _write_results(out, cv, scoring) -> None:
             f.write(jsonable.dumps(row, strict=False) + "\n")
 
 
-def _cell(v):
+def _cell(v, exact: bool = False):
+    """A value for a CSV/JSON row: scores and times to 6 significant digits,
+    an ``exact`` one (a parameter, an id) as it is (``round(v, 6)`` wrote a
+    weight decay of 1e-7 as 0.0 until 2026-12-04)."""
     import numpy as np
 
     if isinstance(v, np.generic):
         v = v.item()
     if isinstance(v, float):
-        return round(v, 6)
+        return v if exact or not math.isfinite(v) else float(f"{v:.6g}")
     if isinstance(v, tuple):
         return ",".join(str(a) for a in v)
     return v
@@ -580,7 +584,10 @@ def _bootstrap(y_true, pred, n_resamples: int = 1000, seed: int = 0) -> dict:
     out = {"n_resamples": n_resamples, "method": "percentile", "rows": int(len(y_true))}
     if len(y_true) < 2:
         return out
-    ci = bootstrap((np.asarray(y_true), np.asarray(pred)),
+    y_true, pred = np.asarray(y_true), np.asarray(pred)
+    order = np.lexsort((pred, y_true))  # the scores depend on the (true, predicted) pairs only, so does the
+    y_true, pred = y_true[order], pred[order]  # interval: the same sequences in another row order, the same report
+    ci = bootstrap((y_true, pred),
                    lambda t, p, axis: _resample_scores(t, p, axis), paired=True, vectorized=True,
                    n_resamples=n_resamples, method="percentile", random_state=seed).confidence_interval
     for i, name in enumerate(("accuracy", "balanced_accuracy", "macro_f1")):
@@ -620,16 +627,27 @@ def _sweep_plots(out, search, metric, space_order, axes, probs, pred, y_true, na
     return written + ["plots/confusion_matrix.png", "plots/roc.png"]
 
 
+def _shown(params: dict) -> dict:
+    """Parameters to print: floats to 6 significant digits (a sampled
+    learning rate read 0.0010000000000000002); results.csv keeps them exact."""
+    from jaxlstm import jsonable
+
+    def short(v):
+        if isinstance(v, float):
+            return float(f"{v:.6g}")
+        return [short(a) for a in v] if isinstance(v, list) else v
+
+    return {k: short(v) for k, v in jsonable.plain(params).items()}
+
+
 def _leaderboard(cv, metric, say, top=10) -> None:
     import numpy as np
-
-    from jaxlstm import jsonable
 
     order = np.argsort(cv[f"rank_test_{metric}"], kind="stable")[:top]
     say(f"\n{'rank':>4} {'candidate':>9}  {metric + ' (mean ± std)':<26} {'status':<10} params")
     for i in order:
         say(f"{cv[f'rank_test_{metric}'][i]:>4} {i:>9}  {cv[f'mean_test_{metric}'][i]:.4f} ± {cv[f'std_test_{metric}'][i]:.4f}"
-            f"{'':<9} {cv['status'][i]:<10} {jsonable.plain(cv['params'][i])}")
+            f"{'':<9} {cv['status'][i]:<10} {_shown(cv['params'][i])}")
 
 
 def _load_model_and_data(args, labels: str):
@@ -690,7 +708,7 @@ def _cmd_predict(args) -> int:
         w = csv.writer(f)
         w.writerow([id_col, "predicted"] + [f"prob_{c}" for c in model.classes_])
         for i, p, row in zip(ids, pred, probs, strict=True):
-            w.writerow([_cell(i), p] + [f"{v:.6f}" for v in row])
+            w.writerow([_cell(i, exact=True), p] + [f"{v:.6f}" for v in row])
     if not args.quiet:
         print(f"wrote {len(pred)} predictions to {out}")
     return 0
@@ -806,7 +824,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--top", type=int, default=10, help="leaderboard rows to print")
     s.add_argument("--no-plots", action="store_true", help="skip the plots")
     s.add_argument("--json", action="store_true", help="also print a JSON summary")
-    s.add_argument("--quiet", action="store_true", help="no progress bar or leaderboard")
+    s.add_argument("--quiet", action="store_true",
+                   help="print nothing but errors and warnings (no config, progress bar, leaderboard or report: the "
+                        "results are in the output folder; --json still prints its summary)")
     s.set_defaults(func=_cmd_sweep)
 
     e = sub.add_parser("evaluate", help="score a saved model on labelled data",

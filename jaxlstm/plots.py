@@ -63,7 +63,7 @@ def learning_curves(members: Sequence[dict], metric: str = "val_f1_macro", *, be
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     a.set(xlabel="epoch", ylabel="training loss", title=f"training loss ({len(top) + len(rest)} members)")
     b.set(xlabel="epoch", ylabel=metric, title=f"validation {metric.removeprefix('val_')} per fold")
-    a.legend(fontsize=7, loc="upper right")
+    a.legend(fontsize=7, loc="best")
     fig.tight_layout()
     return fig
 

@@ -281,14 +281,21 @@ def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int
     idx = pad_indices([f[0] for f in folds], index_bucket) + pad_indices([f[1] for f in folds], index_bucket)
     total = sum(len(todo) * tcfg.epochs for tcfg, todo, _ in plan)
     out = Execution(rows, resumed=resumed)
+    # by first member, not group by group: a later group's first members must not wait behind an
+    # earlier group's last ones (a deadline would cut them off; the programs are compiled once either way)
+    chunks = sorted(((tcfg, todo[s : s + size], size) for tcfg, todo, size in plan
+                     for s in range(0, len(todo), size)), key=lambda t: t[1][0])
+
+    def stop() -> bool:
+        return deadline is not None and _past(deadline) and all(rows[i] is not None for i in until_done)
+
+    if chunks and stop():  # past the deadline already (a later round): no bar left behind at 0 %
+        out.skipped = sum(r is None for r in rows)
+        return out
     try:
         with progress_mod.Progress(total, *label, enabled=show and total > 0) as bar:
-            # by first member, not group by group: a later group's first members must not wait behind an
-            # earlier group's last ones (a deadline would cut them off; the programs are compiled once either way)
-            chunks = sorted(((tcfg, todo[s : s + size], size) for tcfg, todo, size in plan
-                             for s in range(0, len(todo), size)), key=lambda t: t[1][0])
-            for tcfg, chunk, size in chunks:
-                if deadline is not None and _past(deadline) and all(rows[i] is not None for i in until_done):
+            for k, (tcfg, chunk, size) in enumerate(chunks):
+                if k and stop():
                     out.skipped = sum(r is None for r in rows)
                     return out
                 bar.begin_step(len(chunk) * tcfg.epochs, tcfg.epochs)

@@ -604,6 +604,9 @@ def test_a_class_neither_in_the_file_nor_predicted_is_not_scored():
     assert rep["absent_classes"] == [] and rep["d"]["f1-score"] == 0.0
     assert rep["macro avg"]["f1-score"] == pytest.approx(f1_score(y, pred, average="macro"))
     assert "not scored" not in _report_text(y, pred, names)
+    # the interval is of the (true, predicted) pairs, not of the rows' order (it moved with a shuffled file)
+    perm = np.random.default_rng(1).permutation(len(y))
+    assert _report(y[perm], probs[perm], names, pred[perm])["bootstrap_95"] == rep["bootstrap_95"]
 
 
 def test_test_report_has_support_per_class_and_bootstrap_intervals(small_model, tmp_path, capsys):
@@ -621,7 +624,8 @@ def test_test_report_has_support_per_class_and_bootstrap_intervals(small_model, 
     macro = f1_score(names[keep], pred, average="macro")
     assert report["macro avg"]["f1-score"] == pytest.approx(macro)
     ci = report["bootstrap_95"]
-    ref = bootstrap((names[keep], pred), lambda t, p: f1_score(t, p, average="macro", zero_division=0),
+    o = np.lexsort((pred, names[keep]))  # the report resamples the (true, predicted) pairs in this order
+    ref = bootstrap((names[keep][o], pred[o]), lambda t, p: f1_score(t, p, average="macro", zero_division=0),
                     paired=True, vectorized=False, n_resamples=1000, method="percentile",
                     random_state=0).confidence_interval
     assert ci["macro_f1"] == pytest.approx([ref.low, ref.high]) and ci["rows"] == len(keep)
@@ -850,3 +854,27 @@ def test_a_warning_from_a_command_is_one_line_on_stderr(small_model, tmp_path, c
     assert f"warning: {tmp_path / 'one.npz'}: X has shape (n, 1, 8): every sequence is one time step" in err
     assert "if it is in aeon/sktime's" in err and "UserWarning" not in err and "sys.exit" not in err
     assert warnings.showwarning is shown  # main() from Python leaves the warnings machinery as it was
+
+
+def test_results_csv_keeps_parameters_exact_and_the_leaderboard_shows_them_short(tmp_path):
+    # round(v, 6) wrote a weight decay of 1e-7 as 0.0 in results.csv until 2026-12-04
+    import csv
+
+    import numpy as np
+
+    from jaxlstm.cli import _shown, _write_results
+
+    cv = {"rank_test_accuracy": np.array([2, 1]), "mean_test_accuracy": np.array([0.912345678, 0.95]),
+          "std_test_accuracy": np.array([1.23456789e-7, 0.01]), "status": np.array(["ok", "ok"]),
+          "mean_fit_time": np.array([1234.56789, 1.0]), "mean_score_time": np.array([0.0, 0.0]),
+          "params": [{"weight_decay": 1e-7, "learning_rate": 0.0010000000000000002}, {"weight_decay": 0.0,
+                                                                                        "learning_rate": 3e-3}]}
+    _write_results(str(tmp_path), cv, ["accuracy"])
+    rows = list(csv.DictReader(open(tmp_path / "results.csv")))
+    assert [r["candidate"] for r in rows] == ["1", "0"]
+    assert float(rows[1]["param_weight_decay"]) == 1e-7
+    assert float(rows[1]["param_learning_rate"]) == 0.0010000000000000002
+    assert rows[1]["mean_test_accuracy"] == "0.912346" and float(rows[1]["std_test_accuracy"]) == 1.23457e-7
+    assert rows[1]["mean_fit_time"] == "1234.57"
+    assert _shown(cv["params"][0]) == {"weight_decay": 1e-7, "learning_rate": 0.001}
+    assert _shown({"conv_filters": (64, 128), "lstm_over": "time"}) == {"conv_filters": [64, 128], "lstm_over": "time"}

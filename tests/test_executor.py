@@ -154,14 +154,16 @@ def test_continued_members_sharded_over_four_devices_equal_one_device(tmp_path):
         np.testing.assert_allclose(got, row["val_probs"]["4"], atol=1e-5)
 
 
-def test_past_its_deadline_the_executor_starts_no_chunk_but_finishes_until_done():
+def test_past_its_deadline_the_executor_starts_no_chunk_but_finishes_until_done(capsys):
     import time
 
     members, index = plan_members(CONFIGS, len(FOLDS), [0])  # 2 configurations x 2 folds, chunks of 2
     whole = _run(members)
     late = time.monotonic() - 1.0
-    none = _run(members, deadline=late)
+    none = _run(members, deadline=late, progress=True)
     assert none.skipped == 4 and none.rows == [None] * 4 and none.run_s == 0.0
+    # nothing started: no progress bar left on stderr at 0 % (a later round of a budgeted search, until 2026-12-04)
+    assert "member-epochs" not in capsys.readouterr().err
     first = _run(members, deadline=late, until_done=index[0])
     assert first.skipped == 2 and [r is None for r in first.rows] == [i not in index[0] for i in range(4)]
     for i in index[0]:
