@@ -25,7 +25,7 @@ from jaxlstm.model import ModelConfig
 from jaxlstm.params import check_param, check_params
 
 __all__ = ["STATIC_KEYS", "DYNAMIC_KEYS", "DEFAULTS", "ALLOWED", "Member", "expand_space", "normalise",
-           "make_folds", "pad_indices", "plan_members"]
+           "make_folds", "check_folds", "pad_indices", "plan_members"]
 
 STATIC_KEYS = ("hidden_sizes", "bidirectional", "head_size", "batch_size", "normalize", "matmul_dtype",
                "conv_filters", "conv_kernel_sizes", "lstm_over", "max_length", "features")
@@ -136,8 +136,42 @@ def make_folds(y: np.ndarray, cv=5, random_state: int | None = 0, x=None) -> lis
         cv = StratifiedKFold(cv, shuffle=True, random_state=random_state)
     if hasattr(cv, "split"):
         dummy = np.zeros((len(y), 1)) if x is None else x
-        return [(np.asarray(a), np.asarray(b)) for a, b in cv.split(dummy, y)]
-    return [(np.asarray(a), np.asarray(b)) for a, b in cv]
+        return check_folds(cv.split(dummy, y), len(y))
+    return check_folds(cv, len(y))
+
+
+def check_folds(folds, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(train_idx, test_idx)`` pairs of row indices in ``[0, n)`` (a
+    boolean mask of length ``n`` becomes its indices), each part non-empty.
+
+    Raises:
+      ValueError: naming the fold and the part: not integers, an index out of
+        range or negative (NumPy would wrap it: silently other rows), empty.
+    """
+    out = []
+    for k, fold in enumerate(folds):
+        try:
+            train, test = fold
+        except (TypeError, ValueError):
+            raise ValueError(f"cv: fold {k} is not a (train indices, test indices) pair") from None
+        pair = []
+        for part, idx in (("train", train), ("test", test)):
+            a = np.asarray(idx)
+            if a.dtype == bool and a.shape == (n,):
+                a = np.flatnonzero(a)
+            if a.ndim != 1 or not (a.size == 0 or np.issubdtype(a.dtype, np.integer)):
+                raise ValueError(f"cv: fold {k}'s {part} indices must be a 1-D array of row numbers (or a boolean mask "
+                                 f"of the {n} rows), got dtype {a.dtype} and shape {a.shape}")
+            if a.size == 0:
+                raise ValueError(f"cv: fold {k} has no {part} rows")
+            if a.min() < 0 or a.max() >= n:
+                bad = a[(a < 0) | (a >= n)]
+                raise ValueError(f"cv: fold {k}'s {part} indices must be in [0, {n - 1}] ({n} rows), got {bad[0]}")
+            pair.append(a.astype(np.int64))
+        out.append(tuple(pair))
+    if not out:
+        raise ValueError("cv gives no folds")
+    return out
 
 
 def pad_indices(idx_list: Sequence[np.ndarray], bucket: Callable[[int], int] | None = None

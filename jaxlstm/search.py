@@ -32,7 +32,7 @@ from jaxlstm.estimator import LSTMClassifier, LSTMEnsemble, encode_labels, estim
 from jaxlstm.metrics import (LABEL_SCORERS, SCORERS, check_scoring_name, ensemble_selection, fit_logit_offsets,
                              log_loss, offset_decisions)
 from jaxlstm.params import check_param, check_seeds
-from jaxlstm.plan import expand_space, normalise, plan_members
+from jaxlstm.plan import check_folds, expand_space, normalise, plan_members
 from jaxlstm.sweep import execute
 from jaxlstm.tabulate import cv_results, mean_scores, score_table, status_at
 from jaxlstm.train import OPTIONAL_PARTS
@@ -431,8 +431,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """The data, classes, folds, seeds and scorers every evaluation uses."""
         x, lengths, ndim = to_sequences(X)
         classes, yi = encode_labels(y, len(x))
-        folds = [(np.asarray(a), np.asarray(b)) for a, b in
-                 check_cv(self.cv, yi, classifier=True).split(np.zeros((len(yi), 1)), yi)]
+        folds = check_folds(check_cv(self.cv, yi, classifier=True).split(np.zeros((len(yi), 1)), yi), len(yi))
         seeds = self.seeds
         if seeds is None:
             rs = base.random_state

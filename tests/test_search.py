@@ -565,3 +565,25 @@ def test_every_round_of_a_search_compiles_the_parts_any_candidate_may_use_once()
     assert [k[0].parts for k in list(sweep._compiled)[before:]] == [{"loss_remedy"}] * 2  # CV, refit
     with pytest.raises(ValueError, match="noise_std must be a finite number >= 0, got 'high'"):
         LSTMSearchCV(BASE, {"noise_std": ["high"]}, cv=2).fit(X, Y)  # named, not numpy's conversion error
+
+
+@pytest.mark.parametrize("bad, message", [
+    ([(np.arange(12, 30), np.arange(12))], r"cv: fold 0's train indices must be in \[0, 23\] \(24 rows\), got 24"),
+    ([(np.arange(-6, 12), np.arange(12, 24))], r"fold 0's train indices must be in \[0, 23\].*got -6"),
+    ([(np.arange(12) + 0.5, np.arange(12, 24))], r"fold 0's train indices must be a 1-D array of row numbers"),
+    ([(np.arange(12), np.arange(12, 24)), (np.arange(24), np.array([], int))], r"cv: fold 1 has no test rows"),
+])
+def test_custom_folds_are_checked_before_training(bad, message):
+    # NumPy wraps a negative index and JAX clamps one out of range: these folds trained on other rows and got
+    # a score (best_score_ 0.583) until 2026-12-04, where GridSearchCV raises
+    from jaxlstm.plan import check_folds
+
+    r = np.random.default_rng(0)
+    x, y = r.normal(size=(24, 5, 2)).astype(np.float32), np.tile([0, 1], 12)
+    with pytest.raises(ValueError, match=message):
+        LSTMSearchCV(BASE, {"dropout": [0.1]}, cv=bad).fit(x, y)
+    # a boolean mask of the rows is its indices, as scikit-learn's indexing reads it
+    mask = np.arange(24) < 12
+    (tr, te), = check_folds([(mask, ~mask)], 24)
+    np.testing.assert_array_equal(tr, np.arange(12))
+    np.testing.assert_array_equal(te, np.arange(12, 24))
