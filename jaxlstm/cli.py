@@ -110,6 +110,8 @@ def _cmd_train(args) -> int:
 
     from jaxlstm import LSTMClassifier, datasets, metrics
 
+    if args.out:
+        _check_out_file(args.out, "checkpoint", {"the dataset": args.dataset})
     data = datasets.load(args.dataset)
     for name, v in (("--test-size", args.test_size), ("--val-size", args.val_size)):
         if not 0 < v < 1:
@@ -350,6 +352,13 @@ def _check_out_dir(out: str, conf, named: bool, write: bool = True) -> None:
             before = json.load(f)
     except (OSError, ValueError):
         before = None
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise ValueError(f"the output folder {out} is a file; " + ("choose another --out DIR" if named else
+                                                                   "pass --out DIR"))
+    if before is None and os.path.isdir(out) and os.listdir(out):  # the user's own files: results.csv, ...
+        raise ValueError(f"{out}/ holds files that no jaxlstm sweep wrote (it has no run.json); "
+                         + ("choose another --out DIR" if named else "pass --out DIR")
+                         + f", or empty {out}/ first")
     if isinstance(before, dict) and before != ran:
         raise ValueError(f"{out}/ holds the results of another run ({before.get('source')}, data "
                          f"{before.get('train')}); " + ("choose another --out DIR" if named else "pass --out DIR")
@@ -695,13 +704,42 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
+def _check_out_file(out: str, kind: str, inputs: dict) -> None:
+    """Before any work: ``out`` (a ``kind`` of file this command writes,
+    "checkpoint" or "predictions") may replace an earlier file of that kind
+    only, never one of the command's ``inputs`` ({what: path}) or any other
+    file (until 2026-12-04 ``predict m.jaxlstm data.csv --out data.csv``
+    replaced the data), and its folder must exist (not found after training)."""
+    import os
+
+    from jaxlstm.checkpoint import MAGIC
+
+    for what, path in inputs.items():
+        if path and os.path.exists(path) and os.path.exists(out) and os.path.samefile(out, path):
+            raise ValueError(f"--out {out} is {what} this command reads; write to another file")
+    if os.path.isdir(out):
+        raise ValueError(f"--out {out} is a folder; name a file")
+    folder = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(folder):
+        raise ValueError(f"--out {out}: folder {folder} does not exist")
+    if os.path.exists(out):
+        with open(out, "rb") as f:
+            head = f.read(64)
+        ours = head.startswith(MAGIC) if kind == "checkpoint" else \
+            head.startswith((b"sequence_id,predicted", b"row,predicted"))
+        if not ours:
+            raise ValueError(f"--out {out} exists and is not a jaxlstm {kind} file: it is not replaced; write to "
+                             "another file, or delete it first")
+
+
 def _cmd_predict(args) -> int:
     import csv
 
+    out = args.out or "predictions.csv"
+    _check_out_file(out, "predictions", {"the model": args.model, "the data": args.data})  # before the model runs
     model, data = _load_model_and_data(args, labels="ignore")
     probs = model.predict_proba(_sequences(data))
     pred = model.classes_[model.decide(probs)]
-    out = args.out or "predictions.csv"
     # the input's own ids, so the file joins back: a CSV's sequence_id, an .npz's ids, else its row number
     id_col, ids = ("sequence_id", data.ids) if data.ids is not None else ("row", range(len(pred)))
     with open(out, "w", newline="") as f:

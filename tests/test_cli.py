@@ -878,3 +878,47 @@ def test_results_csv_keeps_parameters_exact_and_the_leaderboard_shows_them_short
     assert rows[1]["mean_fit_time"] == "1234.57"
     assert _shown(cv["params"][0]) == {"weight_decay": 1e-7, "learning_rate": 0.001}
     assert _shown({"conv_filters": (64, 128), "lstm_over": "time"}) == {"conv_filters": [64, 128], "lstm_over": "time"}
+
+
+def test_outputs_never_replace_an_input_or_a_file_jaxlstm_did_not_write(small_model, tmp_path, capsys, monkeypatch):
+    # until 2026-12-04: predict --out the data file replaced it, train --out the dataset replaced it with a
+    # checkpoint, and a sweep wrote into a folder of the user's own results.csv; a missing folder failed after training
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from jaxlstm.cli import _check_out_dir
+
+    path, m, x, names = small_model
+    data = tmp_path / "new.npz"
+    np.savez(data, X=x[:5], y=names[:5])
+    before = data.read_bytes(), path.read_bytes()
+    for out, what in ((data, "the data"), (path, "the model")):
+        assert main(["predict", str(path), str(data), "--out", str(out), "--quiet"]) == 2
+        assert f"--out {out} is {what} this command reads" in capsys.readouterr().err
+    notes = tmp_path / "notes.csv"
+    notes.write_text("my,own\n1,2\n")
+    assert main(["predict", str(path), str(data), "--out", str(notes), "--quiet"]) == 2
+    assert "exists and is not a jaxlstm predictions file" in capsys.readouterr().err
+    assert main(["predict", str(path), str(data), "--out", str(tmp_path / "no" / "p.csv"), "--quiet"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert (data.read_bytes(), path.read_bytes()) == before and notes.read_text() == "my,own\n1,2\n"
+    p = tmp_path / "p.csv"  # an earlier predictions file is replaced
+    assert main(["predict", str(path), str(data), "--out", str(p), "--quiet"]) == 0
+    assert main(["predict", str(path), str(data), "--out", str(p), "--quiet"]) == 0
+    assert main(["train", "--dataset", str(data), "--out", str(data), "--quiet"]) == 2
+    assert f"--out {data} is the dataset this command reads" in capsys.readouterr().err
+    assert main(["train", "--dataset", "digits", "--out", str(notes), "--quiet"]) == 2
+    assert "exists and is not a jaxlstm checkpoint file" in capsys.readouterr().err
+    assert data.read_bytes() == before[0] and notes.read_text() == "my,own\n1,2\n"
+    # a sweep's output folder holding files no sweep wrote, or a file
+    monkeypatch.chdir(tmp_path)
+    conf = SimpleNamespace(source="my.toml", data={"train": "digits"})
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "results.csv").write_text("mine\n")
+    with pytest.raises(ValueError, match=r"mine/ holds files that no jaxlstm sweep wrote \(it has no run.json\)"):
+        _check_out_dir("mine", conf, named=True)
+    with pytest.raises(ValueError, match=r"the output folder notes.csv is a file"):
+        _check_out_dir("notes.csv", conf, named=True)
+    _check_out_dir("fresh", conf, named=False)
+    _check_out_dir("fresh", conf, named=False)  # its own run.json: the same run resumes
