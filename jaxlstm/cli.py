@@ -60,10 +60,8 @@ def _class_weight(text: str) -> tuple[float, str]:
     try:
         e = float(t)
     except ValueError:
-        e = float("nan")
-    if not 0 <= e < float("inf"):  # the flag's own forms in the message, not the parameter's (None, a dict)
-        raise argparse.ArgumentTypeError(f"must be 'balanced', 'none' or an exponent e >= 0 (weights balanced**e: "
-                                         f"0 none, 1 balanced; > 1 weighs rare classes above balanced), got {text!r}")
+        e = text
+    _checked("class_weight", e, text)  # > 1 weighs rare classes above balanced; the parameter's one message
     return e, f"balanced**{e:g}"
 
 

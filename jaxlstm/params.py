@@ -107,8 +107,10 @@ def _sizes(v, *, empty: bool) -> bool:
 
 
 def _class_weight(v) -> bool:
-    if v is None or v == "balanced" or isinstance(v, Mapping):
+    if v is None or v == "balanced":
         return True
+    if isinstance(v, Mapping):  # each weight a finite number >= 0 (a list or a string failed deep in training)
+        return all(_is_number(w) and 0 <= w < math.inf for w in v.values())
     return _is_number(v) and 0 <= v < math.inf
 
 
@@ -141,7 +143,7 @@ PARAMETER_RULES: dict[str, Rule] = {
     "dropout": number(0, 1),
     "noise_std": number(0, finite=True),
     "grad_clip": or_none(number(0, closed="neither")),  # 0 would clip every update to nothing
-    "class_weight": Rule(_class_weight, "None, 'balanced', a dict {label: weight} or an exponent >= 0 "
+    "class_weight": Rule(_class_weight, "None, 'balanced', a dict {label: weight >= 0} or an exponent >= 0 "
                                         "(weights balanced**e: 0 none, 1 balanced)"),
     "class_weight_exponent": number(0, finite=True),
     # imbalance remedies (jaxlstm.losses); _checks.LOSS_HPARAM_RULES names these rules

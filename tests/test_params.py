@@ -15,8 +15,11 @@ BAD = [
     ("batch_size", 0, ("--batch-size", "0"), "batch_size must be a positive integer, got 0"),
     ("matmul_dtype", "fp8", None, "matmul_dtype must be one of 'float32', 'bfloat16', got 'fp8'"),
     ("class_weight", -1, ("--class-weight", "-1"),
-     "class_weight must be None, 'balanced', a dict {label: weight} or an exponent >= 0 "
+     "class_weight must be None, 'balanced', a dict {label: weight >= 0} or an exponent >= 0 "
      "(weights balanced**e: 0 none, 1 balanced), got -1"),
+    ("class_weight", {"0": [1]}, None,  # a list as a weight failed deep in training until 2026-12-04
+     "class_weight must be None, 'balanced', a dict {label: weight >= 0} or an exponent >= 0 "
+     "(weights balanced**e: 0 none, 1 balanced), got {'0': [1]}"),
     ("units", 0, None, "units must be None or a positive integer, got 0"),
     ("logit_adjust_tau", -0.5, ("--logit-adjust", "-0.5"), "logit_adjust_tau must be a finite number >= 0, got -0.5"),
     ("focal_gamma", -1, ("--focal-gamma", "-1"), "focal_gamma must be a finite number >= 0, got -1"),
@@ -25,13 +28,15 @@ BAD = [
     ("hidden_sizes", [0], ("--hidden", "0"), "hidden_sizes must be a positive integer or a non-empty list of them, "
                                              "got [0]"),
 ]
-IDS = [b[0] for b in BAD]
+IDS = [b[0] + ("_dict" if isinstance(b[1], dict) else "") for b in BAD]
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(12, 4, 2)).astype(np.float32)
 Y = np.array([0, 1] * 6)
 
 
 def _toml(v) -> str:
+    if isinstance(v, dict):  # an inline table
+        return "{" + ", ".join(f'"{k}" = {_toml(w)}' for k, w in v.items()) + "}"
     return f'"{v}"' if isinstance(v, str) else str(v)
 
 
