@@ -324,8 +324,9 @@ def _from_pred(metric, **kw):
 
 def _binary_only(num_classes: int, name: str) -> None:
     if num_classes != 2:
-        raise ValueError(f"scorer {name!r} is for two classes, got {num_classes}; use {name}_macro "
-                         f"or {name}_weighted" + (" (or roc_auc_ovr)" if name == "roc_auc" else ""))
+        instead = ("roc_auc_ovr or roc_auc_ovr_weighted" if name == "roc_auc"  # scikit-learn's names: there is
+                   else f"{name}_macro or {name}_weighted")                       # no roc_auc_macro
+        raise ValueError(f"scorer {name!r} is for two classes, got {num_classes}; use {instead}")
 
 
 def _positive(metric, y, probs, num_classes, where):

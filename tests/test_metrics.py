@@ -1,6 +1,7 @@
 """Metrics equal scikit-learn on random labels and scores, with ties, absent
 classes and masks; jit and vmap give the same numbers."""
 
+import re
 import warnings
 
 import jax
@@ -346,3 +347,13 @@ def test_ensemble_selection_is_caruanas_greedy_selection(seed, n):
     for bad in (6, -1):
         with pytest.raises(ValueError, match=f"first must index one of the 6 models, got {bad}"):
             M.ensemble_selection(y, probs, 3, first=bad)
+
+
+@pytest.mark.parametrize("name", ["roc_auc", "f1", "precision", "recall"])
+def test_a_two_class_scorer_on_three_classes_names_scorers_that_exist(name):
+    # 'roc_auc' pointed at roc_auc_macro / roc_auc_weighted, which are not scorers, until 2026-12-04
+    y, p = jnp.array([0, 1, 2, 1]), jnp.full((4, 3), 1 / 3)
+    with pytest.raises(ValueError, match=f"scorer '{name}' is for two classes, got 3; use ") as e:
+        M.SCORERS[name].fn(y, p, 3, None)
+    for suggested in re.findall(r"use (\w+) or (\w+)", str(e.value))[0]:
+        assert suggested in M.SCORERS, suggested
