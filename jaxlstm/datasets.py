@@ -551,6 +551,15 @@ def load_csv(path: str | os.PathLike, *, labels: str = "required", min_classes: 
         f = open(path, newline="", encoding="utf-8-sig")  # -sig: Excel's "CSV UTF-8" starts with a byte-order mark
     except FileNotFoundError:
         raise ValueError(f"no such file: {path}") from None
+    try:
+        return _read_csv(f, path, labels, min_classes)
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: not UTF-8 text (byte {e.object[e.start]:#04x} at offset {e.start}); save it as "
+                         "UTF-8 (Excel: 'CSV UTF-8')") from None
+
+
+def _read_csv(f, path, labels: str, min_classes: int) -> Dataset:
+    """:func:`load_csv`'s reading of the open file ``f``."""
     with f:
         reader = csv.reader(f)
         try:
@@ -563,8 +572,13 @@ def load_csv(path: str | os.PathLike, *, labels: str = "required", min_classes: 
         need = ("sequence_id", "time", "label") if labels == "required" else ("sequence_id", "time")
         missing = [c for c in need if c not in header]
         if missing:
+            read = header if len(header) <= 6 else header[:5] + ["..."]
+            sep = next((c for c in (";", "\t", "|") if len(header) == 1 and c in header[0]), None)
+            hint = (f"; the file seems to separate columns by {sep!r}: jaxlstm reads comma-separated values" if sep
+                    else "; column names are case-sensitive" if all(c in [h.lower() for h in header] for c in missing)
+                    else "")
             raise ValueError(f"{path}: missing column(s) {missing}; the header must be "
-                             "sequence_id, time, <feature columns...>, label")
+                             f"sequence_id, time, <feature columns...>, label; it reads {read}{hint}")
         sid, tid = header.index("sequence_id"), header.index("time")
         lid = header.index("label") if "label" in header and labels != "ignore" else None
         fcols = [i for i, h in enumerate(header) if h not in ("sequence_id", "time", "label")]

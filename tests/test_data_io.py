@@ -325,3 +325,19 @@ def test_npz_in_aeon_layout_is_named(tmp_path):
         datasets.load_npz(tmp_path / "multi.npz")
     np.savez(tmp_path / "ok.npz", X=padded.transpose(0, 2, 1), y=[0, 1] * 3, lengths=[40, 40, 31, 40, 40, 40])
     assert datasets.load_npz(tmp_path / "ok.npz").lengths.tolist() == [40, 40, 31, 40, 40, 40]
+
+
+def test_csv_errors_show_the_header_read_and_name_the_encoding(tmp_path):
+    # a semicolon-separated or capitalised header said only "missing column(s)", and a Latin-1 file gave
+    # Python's bare "'utf-8' codec can't decode byte 0xe9 in position 36" without the file (until 2026-12-04)
+    (tmp_path / "semi.csv").write_text("sequence_id;time;a;label\n1;0;0.5;x\n")
+    with pytest.raises(ValueError, match=r"semi.csv: missing column\(s\) .*it reads \['sequence_id;time;a;label'\]; "
+                                         r"the file seems to separate columns by ';'"):
+        datasets.load_csv(tmp_path / "semi.csv")
+    (tmp_path / "upper.csv").write_text("Sequence_ID,Time,a,Label\n1,0,0.5,x\n")
+    with pytest.raises(ValueError, match=r"it reads \['Sequence_ID', 'Time', 'a', 'Label'\]; column names are "
+                                         r"case-sensitive"):
+        datasets.load_csv(tmp_path / "upper.csv")
+    (tmp_path / "latin.csv").write_bytes("sequence_id,time,a,label\n1,0,0.5,café\n2,0,1,b\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"latin.csv: not UTF-8 text \(byte 0xe9 at offset 36\); save it as UTF-8"):
+        datasets.load_csv(tmp_path / "latin.csv")
