@@ -324,8 +324,14 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
             ya = ya.ravel()
         if ya.ndim != 1 or ya.shape[0] != n:
             raise ValueError(f"y must have shape ({n},) (or one-hot ({n}, classes)), got {ya.shape}")
-        check_classification_targets(ya)
-        classes, yi = np.unique(ya, return_inverse=True)
+        try:
+            check_classification_targets(ya)
+            classes, yi = np.unique(ya, return_inverse=True)
+        except TypeError:  # NumPy's "'<' not supported between instances of 'NoneType' and 'str'"
+            kinds = sorted({type(v).__name__ for v in ya.tolist()})
+            missing = [i for i, v in enumerate(ya.tolist()) if v is None or (isinstance(v, float) and v != v)]
+            raise ValueError(f"y mixes labels of types {kinds} that cannot be sorted"
+                             + (f"; row {missing[0]} has no label ({ya[missing[0]]!r})" if missing else "")) from None
         if len(classes) < 2:
             one = classes[0].item() if isinstance(classes[0], np.generic) else classes[0]
             raise ValueError(f"y has one class ({one!r}): a classifier needs at least two classes")

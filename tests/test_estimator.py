@@ -345,3 +345,14 @@ def test_logit_offsets_change_predict_not_predict_proba_and_are_saved(tmp_path):
     back = LSTMClassifier.load(tmp_path / "m.jaxlstm")
     np.testing.assert_array_equal(back.logit_offsets_, clf.logit_offsets_)
     np.testing.assert_array_equal(back.predict(x), clf.predict(x))
+
+
+def test_labels_that_cannot_be_sorted_are_named():
+    # a None among string labels raised NumPy's "'<' not supported between instances of 'NoneType' and 'str'"
+    # from inside scikit-learn until 2026-12-04
+    X = np.zeros((24, 3, 2), np.float32)
+    with pytest.raises(ValueError, match=r"y mixes labels of types \['NoneType', 'str'\] that cannot be sorted; "
+                                         r"row 23 has no label \(None\)"):
+        LSTMClassifier(epochs=1).fit(X, np.array(["a", "b"] * 11 + ["a", None], dtype=object))
+    with pytest.raises(ValueError, match=r"y mixes labels of types \['int', 'str'\] that cannot be sorted$"):
+        LSTMClassifier(epochs=1).fit(X, np.array(["a", 1] * 12, dtype=object))
