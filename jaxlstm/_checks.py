@@ -15,6 +15,27 @@ import numpy as np
 __all__ = ["check_sequences", "check_labels"]
 
 
+MAX_ABS = 1e18  # the largest input magnitude: its square (a variance) stays within float32's 3.4e38
+
+
+def check_float32_range(x, name: str) -> None:
+    """A finite float64 value past ``MAX_ABS`` (which float32 would turn
+    into inf, or a variance of it into inf) named before the cast; ``where``
+    it is, as an index. Not an array of floats: nothing to check."""
+    a = np.asarray(x) if isinstance(x, np.ndarray) else None
+    if a is None or a.dtype.kind != "f" or a.dtype.itemsize <= 4:
+        return
+    with np.errstate(invalid="ignore"):
+        big = np.isfinite(a) & (np.abs(a) > MAX_ABS)
+    if big.any():
+        where = tuple(int(v) for v in np.argwhere(big)[0])
+        at = ", ".join(f"{k} {v}" for k, v in zip(("sequence", "step", "feature")[3 - a.ndim:], where)) \
+            if 1 <= a.ndim <= 3 else f"index {where}"
+        raise ValueError(f"{name} has a value beyond ±{MAX_ABS:.0e} ({at}: {float(a[where]):.3g}): jaxlstm trains in "
+                         "float32, where such values overflow when standardised; rescale the feature (e.g. log or "
+                         "divide by a constant)")
+
+
 def check_sequences(x, lengths=None, *, name: str = "x", one_step_warning: bool = True
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Validate a right-padded batch; returns ``(x float32, lengths int32)``.
@@ -30,6 +51,7 @@ def check_sequences(x, lengths=None, *, name: str = "x", one_step_warning: bool 
         non-numeric values, ``lengths`` of the wrong shape or outside
         ``[1, T]``, or NaN/inf in a valid step.
     """
+    check_float32_range(x, name)
     try:
         xa = np.asarray(x, dtype=np.float32)
     except (TypeError, ValueError) as e:
@@ -43,22 +65,23 @@ def check_sequences(x, lengths=None, *, name: str = "x", one_step_warning: bool 
         raise ValueError(f"{name} has zero time steps (shape {xa.shape})")
     if f == 0:
         raise ValueError(f"{name} has zero features (shape {xa.shape})")
+    lname = name[:-1] + "lengths" if name.endswith("X") else "lengths"  # "{path}: X" -> "{path}: lengths"
     if lengths is None:
         la = np.full(n, t, np.int32)
     else:
         la = np.asarray(lengths)
         if la.ndim != 1 or la.shape[0] != n:
-            raise ValueError(f"lengths must have shape ({n},) to match {name}, got {la.shape}")
+            raise ValueError(f"{lname} must have shape ({n},) to match {name}, got {la.shape}")
         if la.dtype == bool:  # a mask given for lengths: every length would silently be 0 or 1
-            raise ValueError("lengths must be integers (the number of valid steps of each sequence), got booleans")
+            raise ValueError(f"{lname} must be integers (the number of valid steps of each sequence), got booleans")
         if la.size and not np.issubdtype(la.dtype, np.integer):
             if not np.all(np.isfinite(la)) or not np.all(la == np.round(la)):
-                raise ValueError("lengths must be integers")
+                raise ValueError(f"{lname} must be integers")
         la = la.astype(np.int64)
         bad = np.flatnonzero((la < 1) | (la > t))
         if bad.size:
             i = int(bad[0])
-            raise ValueError(f"lengths must be in [1, {t}]; sequence {i} has length {la[i]}"
+            raise ValueError(f"{lname} must be in [1, {t}]; sequence {i} has length {la[i]}"
                              f" ({bad.size} out of range)")
         la = la.astype(np.int32)
     valid = np.arange(t)[None, :] < la[:, None]
@@ -76,6 +99,12 @@ def check_sequences(x, lengths=None, *, name: str = "x", one_step_warning: bool 
                     "of each sequence; in an .npz, a key 'lengths')")
         raise ValueError(f"{name} has NaN or inf in a valid step (sequence {i}, step {step}; "
                          f"{len(bad)} such steps){hint}")
+    big = np.argwhere(valid[..., None] & (np.abs(xa) > MAX_ABS))
+    if big.size:  # float32 training standardises features by their variance, whose squares overflow past ~1.8e19
+        i, step, feat = (int(v) for v in big[0])
+        raise ValueError(f"{name} has a value beyond ±{MAX_ABS:.0e} (sequence {i}, step {step}, feature {feat}: "
+                         f"{float(xa[i, step, feat]):.3g}): jaxlstm trains in float32, where such values "
+                         "overflow when standardised; rescale the feature (e.g. log or divide by a constant)")
     if one_step_warning:
         warn_one_step(xa.shape, name)
     return xa, la

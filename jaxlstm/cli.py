@@ -246,7 +246,17 @@ def _split_test(data, conf, seed: int):
                              "to hold out test_size of the training data")
         return data, test
     idx = np.arange(len(data.y))
-    tr, te = train_test_split(idx, test_size=conf.data["test_size"], stratify=data.y, random_state=seed)
+    counts = np.bincount(data.y, minlength=data.num_classes)
+    if counts.min() < 2:  # scikit-learn's error named class indices ("too few members are: [2]"), not the label
+        rare = [data.class_names[c] for c in np.flatnonzero(counts < 2)]
+        raise ValueError(f"{data.name}: class(es) {rare} have one sequence: a stratified hold-out of "
+                         f"data.test_size = {conf.data['test_size']:g} needs at least 2 per class (one to test, one "
+                         "to train); add sequences, or name a test file (data.test, --test)")
+    try:
+        tr, te = train_test_split(idx, test_size=conf.data["test_size"], stratify=data.y, random_state=seed)
+    except ValueError as e:  # a test_size too small or too large for the number of classes
+        raise ValueError(f"data.test_size = {conf.data['test_size']:g} of {len(idx)} sequences in "
+                         f"{data.num_classes} classes: {e}") from None
     return data.subset(np.sort(tr)), data.subset(np.sort(te))
 
 

@@ -423,6 +423,10 @@ def _encode_labels(raw: np.ndarray, where: str, min_classes: int = 2) -> tuple[n
     if missing.any():
         raise ValueError(f"{where}: y is missing (NaN or empty) for {int(missing.sum())} sequence(s), the first at "
                          f"index {int(np.argmax(missing))}; label them or leave them out")
+    if raw.dtype.kind == "f" and not np.all(raw == np.round(raw)):  # 20 rows of a measurement: 20 "classes"
+        frac = int(np.argmax(raw != np.round(raw)))
+        raise ValueError(f"{where}: y holds numbers that are not whole ({float(raw[frac])!r} at index {frac}): a continuous "
+                         "target, not class labels")
     classes, y = np.unique(raw, return_inverse=True)
     if len(classes) < min_classes:
         raise ValueError(f"{where}: y has one class ({str(classes[0])!r}); at least two are needed")

@@ -27,7 +27,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from jaxlstm import checkpoint, features, train
 from jaxlstm.metrics import offset_decisions
-from jaxlstm._checks import check_sequences
+from jaxlstm._checks import check_float32_range, check_sequences
 from jaxlstm.inference import PREDICT_CHUNK, bucket, predict_chunked  # noqa: F401  (PREDICT_CHUNK: re-exported)
 from jaxlstm.model import ModelConfig
 from jaxlstm.params import check_param, check_params
@@ -63,6 +63,7 @@ def to_sequences(X, *, name: str = "X") -> tuple[np.ndarray, np.ndarray, int]:
     if _is_sequence_list(X):
         seqs = []
         for i, s in enumerate(X):
+            check_float32_range(s, f"{name}[{i}]")
             a = np.asarray(s, dtype=np.float32)
             a = a[:, None] if a.ndim == 1 else a
             if a.shape[0] == 0:
@@ -75,6 +76,7 @@ def to_sequences(X, *, name: str = "X") -> tuple[np.ndarray, np.ndarray, int]:
         x, lengths = check_sequences(x, lengths, name=name, one_step_warning=False)  # one-step sequences given as such
         return x, lengths, 3
     if not scipy.sparse.issparse(X) and np.asarray(X).ndim == 3:
+        check_float32_range(X, name)
         a = check_array(np.asarray(X), allow_nd=True, dtype=np.float32, ensure_all_finite=False, input_name=name)
         if a.shape[1] == 0:
             raise ValueError(f"{name} has zero time steps (shape {a.shape})")
@@ -376,6 +378,12 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
 
             counts = np.bincount(yi)
             stratify = yi if counts.min() >= 2 else None
+            n_val = int(np.ceil(frac * len(rows)))
+            if n_val >= len(rows) - 1 or (stratify is not None and not len(counts) <= n_val <= len(rows) - len(counts)):
+                # scikit-learn's error named test_size and train_test_split, which the user never called
+                raise ValueError(f"validation_fraction={frac:g} of {len(rows)} sequences in {len(counts)} classes "
+                                 f"holds out {n_val}: a stratified split needs at least one per class on each side "
+                                 f"({len(counts)} to {len(rows) - len(counts)})")
             rows, val = train_test_split(rows, test_size=frac, stratify=stratify, random_state=self.seed_)
             rows, val = np.sort(rows), np.sort(val)
         if len(np.unique(yi[rows])) < 2:

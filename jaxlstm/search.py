@@ -247,6 +247,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                              f"metric of predicted labels ({', '.join(LABEL_SCORERS)}); got scoring="
                              f"{self.scoring!r}, refit={self.refit!r}")
         check_param("ensemble_selection", self.ensemble_selection)
+        if self.max_time is not None and not (isinstance(self.max_time, numbers.Real) and self.max_time >= 0):
+            raise ValueError(f"max_time must be None or seconds >= 0, got {self.max_time!r}")
         if self.ensemble_selection is not None and (not self.refit or self._ranking_metric() not in SCORERS):
             raise ValueError("ensemble_selection picks candidates by the ranking metric on their out-of-fold "
                              f"probabilities: it needs refit and a metric name from jaxlstm.metrics.SCORERS; got "

@@ -917,3 +917,15 @@ def test_outputs_never_replace_an_input_or_a_file_jaxlstm_did_not_write(small_mo
         _check_out_dir("notes.csv", conf, named=True)
     _check_out_dir("fresh", conf, named=False)
     _check_out_dir("fresh", conf, named=False)  # its own run.json: the same run resumes
+
+
+def test_a_class_of_one_sequence_is_named_for_the_held_out_split(tmp_path, capsys):
+    # scikit-learn's error named class indices ("The least populated classes in y have only 1 member ... [2]")
+    # and not data.test_size (until 2026-12-04)
+    rows = ["sequence_id,time,a,label"] + [f"{i},{t},{(i * 7 + t) % 5},{'ab'[i % 2]}" for i in range(20)
+                                           for t in range(3)] + ["99,0,1,rare", "99,1,2,rare"]
+    (tmp_path / "one.csv").write_text("\n".join(rows) + "\n")
+    assert main(["sweep", str(tmp_path / "one.csv"), "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "one.csv: class(es) ['rare'] have one sequence: a stratified hold-out of data.test_size = 0.2" in err
+    assert not (tmp_path / "o").exists()  # stopped before the folder was made

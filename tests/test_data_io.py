@@ -341,3 +341,17 @@ def test_csv_errors_show_the_header_read_and_name_the_encoding(tmp_path):
     (tmp_path / "latin.csv").write_bytes("sequence_id,time,a,label\n1,0,0.5,café\n2,0,1,b\n".encode("latin-1"))
     with pytest.raises(ValueError, match=r"latin.csv: not UTF-8 text \(byte 0xe9 at offset 36\); save it as UTF-8"):
         datasets.load_csv(tmp_path / "latin.csv")
+
+
+def test_npz_errors_name_the_file_and_a_continuous_target(tmp_path):
+    # a float y of measurements loaded as one class per row, and a bad length did not name the file (until 2026-12-04)
+    x = np.zeros((20, 6, 2), np.float32)
+    np.savez(tmp_path / "c.npz", X=x, y=np.linspace(0.05, 2.0, 20))
+    with pytest.raises(ValueError, match=r"c.npz.*y holds numbers that are not whole \(0.05 at index 0\): a "
+                                         r"continuous target"):
+        datasets.load_npz(tmp_path / "c.npz")
+    np.savez(tmp_path / "w.npz", X=x, y=np.tile([1.0, 2.0], 10))  # whole numbers as floats are labels
+    assert datasets.load_npz(tmp_path / "w.npz").class_names == ("1.0", "2.0")
+    np.savez(tmp_path / "l.npz", X=x, y=np.tile([0, 1], 10), lengths=np.full(20, 7))
+    with pytest.raises(ValueError, match=r"l.npz: lengths must be in \[1, 6\]; sequence 0 has length 7"):
+        datasets.load_npz(tmp_path / "l.npz")

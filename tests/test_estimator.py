@@ -356,3 +356,28 @@ def test_labels_that_cannot_be_sorted_are_named():
         LSTMClassifier(epochs=1).fit(X, np.array(["a", "b"] * 11 + ["a", None], dtype=object))
     with pytest.raises(ValueError, match=r"y mixes labels of types \['int', 'str'\] that cannot be sorted$"):
         LSTMClassifier(epochs=1).fit(X, np.array(["a", 1] * 12, dtype=object))
+
+
+def test_inputs_that_failed_silently_or_deep_are_named():
+    import jaxlstm
+
+    # until 2026-12-04: features of 1e19 trained to nothing (the scaler's variance overflowed float32: scale 0),
+    # float64 values past float32's range read as "NaN or inf" with a padding hint, validation_fraction=0.99 gave
+    # scikit-learn's train_test_split error, LSTMSearchCV(max_time=-1) was accepted
+    r = np.random.default_rng(0)
+    X, y = r.normal(size=(24, 3, 2)), np.tile([0, 1], 12)
+    big = X.copy()
+    big[5, 1, 0] = 1e19
+    with pytest.raises(ValueError, match=r"X has a value beyond ±1e\+18 \(sequence 5, step 1, feature 0: 1e\+19\)"):
+        LSTMClassifier(epochs=1).fit(big, y)
+    big[5, 1, 0] = 1e300
+    with pytest.raises(ValueError, match=r"X has a value beyond ±1e\+18 \(sequence 5, step 1, feature 0: 1e\+300\): jaxlstm trains in float32"):
+        LSTMClassifier(epochs=1).fit(big, y)
+    X[3, 2, 1] = 1e17  # large but within the limit: trains
+    LSTMClassifier(epochs=1, hidden_sizes=(4,)).fit(X, y)
+    for frac, held in ((0.99, 24), (0.01, 1)):
+        with pytest.raises(ValueError, match=rf"validation_fraction={frac:g} of 24 sequences in 2 classes holds out "
+                                             rf"{held}: a stratified split needs at least one per class on each side"):
+            LSTMClassifier(epochs=1, validation_fraction=frac).fit(X, y)
+    with pytest.raises(ValueError, match=r"max_time must be None or seconds >= 0, got -1"):
+        jaxlstm.LSTMSearchCV(LSTMClassifier(epochs=1), {"dropout": [0.1]}, max_time=-1).fit(X, y)
