@@ -318,6 +318,10 @@ def _sweep_config(args):
     def absolute(v):  # file paths as absolute paths: a config file's relative paths are read from its folder
         return os.path.abspath(v) if os.path.splitext(v)[1].lower() in (".csv", ".npz") else v
 
+    for path in (target, args.test):  # before the config is printed: a typo's error is not under 56 lines
+        if path and os.path.splitext(path)[1].lower() in (".csv", ".npz") and not os.path.exists(path):
+            raise ValueError(f"no such file: {path}")
+
     test = args.test
     if not test and target.startswith("ucr:"):  # a UCR train split: its standard test split, read the same way
         from jaxlstm.datasets import ucr_parts

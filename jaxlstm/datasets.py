@@ -570,6 +570,8 @@ def _read_csv(f, path, labels: str, min_classes: int) -> Dataset:
             header = [h.strip() for h in next(reader)]
         except StopIteration:
             raise ValueError(f"{path}: empty file") from None
+        if "" in header:  # read as a feature column named '' ("column '' is not a number")
+            raise ValueError(f"{path}: header column {header.index('') + 1} has no name (a trailing or doubled comma?)")
         dup = sorted({h for h in header if header.count(h) > 1})
         if dup:
             raise ValueError(f"{path}: column name(s) {dup} appear more than once in the header")

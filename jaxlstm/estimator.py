@@ -267,8 +267,10 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
             unknown = set(cw) - set(classes.tolist())
             if unknown:
                 raise ValueError(f"class_weight has labels not in y: {sorted(unknown, key=str)}")
-            return {"class_weight_exponent": 0.0,
-                    "class_weights": np.array([float(cw.get(c, 1.0)) for c in classes.tolist()])}
+            weights = np.array([float(cw.get(c, 1.0)) for c in classes.tolist()])
+            if not weights.any():  # the loss is 0 for every row: training would silently learn nothing
+                raise ValueError(f"class_weight gives every class weight 0 ({cw!r}): nothing would train")
+            return {"class_weight_exponent": 0.0, "class_weights": weights}
         return {"class_weight_exponent": float(cw)}
 
     def _hparams(self, classes: np.ndarray) -> train.HParams:

@@ -929,3 +929,20 @@ def test_a_class_of_one_sequence_is_named_for_the_held_out_split(tmp_path, capsy
     err = capsys.readouterr().err
     assert "one.csv: class(es) ['rare'] have one sequence: a stratified hold-out of data.test_size = 0.2" in err
     assert not (tmp_path / "o").exists()  # stopped before the folder was made
+
+
+def test_small_input_mistakes_stop_early_with_their_name(tmp_path, capsys):
+    # until 2026-12-04: a missing data file's error came after the 56-line default config, a header's trailing
+    # comma said "column '' is not a number", and class weights of 0 for every class trained on a zero loss
+    import numpy as np
+
+    from jaxlstm import LSTMClassifier, datasets
+
+    assert main(["sweep", str(tmp_path / "typo.csv")]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.strip() == f"error: no such file: {tmp_path / 'typo.csv'}"
+    (tmp_path / "t.csv").write_text("sequence_id,time,a,label,\n1,0,0.5,x,\n")
+    with pytest.raises(ValueError, match=r"t.csv: header column 5 has no name \(a trailing or doubled comma\?\)"):
+        datasets.load_csv(tmp_path / "t.csv")
+    with pytest.raises(ValueError, match=r"class_weight gives every class weight 0 \(\{'a': 0, 'b': 0\}\)"):
+        LSTMClassifier(epochs=1, class_weight={"a": 0, "b": 0}).fit(np.zeros((6, 2, 1)), list("ababab"))
