@@ -15,25 +15,46 @@ import numpy as np
 __all__ = ["check_sequences", "check_labels"]
 
 
-MAX_ABS = 1e18  # the largest input magnitude: its square (a variance) stays within float32's 3.4e38
+F32_MAX = float(np.finfo(np.float32).max)  # 3.4e38: jaxlstm trains in float32
+
+
+def _beyond(a: np.ndarray, where: tuple, name: str) -> ValueError:
+    dims = {1: ("step",), 2: ("step", "feature"), 3: ("sequence", "step", "feature")}.get(a.ndim)
+    at = ", ".join(f"{k} {v}" for k, v in zip(dims, where)) if dims else f"index {where}"
+    return ValueError(f"{name} has a value beyond float32's range ±{F32_MAX:.2g} ({at}: {float(a[where]):.3g}): "
+                      "jaxlstm trains in float32; rescale the feature (e.g. log or divide by a constant)")
 
 
 def check_float32_range(x, name: str) -> None:
-    """A finite float64 value past ``MAX_ABS`` (which float32 would turn
-    into inf, or a variance of it into inf) named before the cast; ``where``
-    it is, as an index. Not an array of floats: nothing to check."""
-    a = np.asarray(x) if isinstance(x, np.ndarray) else None
+    """A finite float64 value past float32's range (the cast would make it
+    inf, then "NaN or inf") named before the cast, with where it is. Only
+    for arrays of floats whose every value is data (no padding): a list's
+    sequence, an array whose padding is NaN; :func:`check_sequences` checks
+    valid steps only."""
+    a = x if isinstance(x, np.ndarray) else None
     if a is None or a.dtype.kind != "f" or a.dtype.itemsize <= 4:
         return
     with np.errstate(invalid="ignore"):
-        big = np.isfinite(a) & (np.abs(a) > MAX_ABS)
+        big = np.isfinite(a) & (np.abs(a) > F32_MAX)
     if big.any():
-        where = tuple(int(v) for v in np.argwhere(big)[0])
-        at = ", ".join(f"{k} {v}" for k, v in zip(("sequence", "step", "feature")[3 - a.ndim:], where)) \
-            if 1 <= a.ndim <= 3 else f"index {where}"
-        raise ValueError(f"{name} has a value beyond ±{MAX_ABS:.0e} ({at}: {float(a[where]):.3g}): jaxlstm trains in "
-                         "float32, where such values overflow when standardised; rescale the feature (e.g. log or "
-                         "divide by a constant)")
+        raise _beyond(a, tuple(int(v) for v in np.argwhere(big)[0]), name)
+
+
+def check_standardisable(x: np.ndarray, lengths: np.ndarray, name: str) -> None:
+    """``normalize="standard"`` divides by each feature's standard deviation,
+    computed in float32 as a sum of squared deviations over valid steps: past
+    float32's range it is inf and the feature silently scales to 0 (values of
+    1e19, or 9e17 over 1,000 steps). Raises naming the feature; summed here in
+    float64 over all rows (a fold's rows sum to less)."""
+    valid = (np.arange(x.shape[1])[None, :] < np.asarray(lengths)[:, None])[..., None]
+    xv = np.where(valid, np.asarray(x, np.float64), 0.0)
+    n = max(int(np.sum(lengths)), 1)
+    ss = np.sum(np.where(valid, np.square(xv - xv.sum((0, 1)) / n), 0.0), axis=(0, 1))
+    over = np.flatnonzero(ss > F32_MAX)
+    if over.size:
+        raise ValueError(f"{name}: feature {int(over[0])}'s squared deviations sum to {ss[over[0]]:.3g}, past float32's "
+                         f"range: normalize='standard' cannot scale it (it would train on zeros); rescale the feature "
+                         "(e.g. log or divide by a constant) or use normalize='minmax'")
 
 
 def check_sequences(x, lengths=None, *, name: str = "x", one_step_warning: bool = True
@@ -49,11 +70,12 @@ def check_sequences(x, lengths=None, *, name: str = "x", one_step_warning: bool 
     Raises:
       ValueError: ``x`` not 3-D, empty batch, zero time steps or features,
         non-numeric values, ``lengths`` of the wrong shape or outside
-        ``[1, T]``, or NaN/inf in a valid step.
+        ``[1, T]``, or NaN/inf (or a float64 value past float32's range) in a
+        valid step.
     """
-    check_float32_range(x, name)
     try:
-        xa = np.asarray(x, dtype=np.float32)
+        with np.errstate(over="ignore"):  # a float64 value past float32's range: named below if in a valid step
+            xa = np.asarray(x, dtype=np.float32)
     except (TypeError, ValueError) as e:
         raise ValueError(f"{name} must be a numeric array: {e}") from None
     if xa.ndim != 3:
@@ -89,6 +111,8 @@ def check_sequences(x, lengths=None, *, name: str = "x", one_step_warning: bool 
     bad = np.argwhere(valid & ~finite)
     if bad.size:
         i, step = (int(v) for v in bad[0])
+        if isinstance(x, np.ndarray) and x.dtype.kind == "f" and np.isfinite(x[i, step]).all():
+            raise _beyond(x, (i, step, int(np.argmax(~np.isfinite(xa[i, step])))), name)  # float64 past float32
         hint = ""
         if _nan_padded_last_axis(xa):
             hint = ("; jaxlstm reads (n, T, F), and these NaN pad the last axis as aeon/sktime pad their "
@@ -99,12 +123,6 @@ def check_sequences(x, lengths=None, *, name: str = "x", one_step_warning: bool 
                     "of each sequence; in an .npz, a key 'lengths')")
         raise ValueError(f"{name} has NaN or inf in a valid step (sequence {i}, step {step}; "
                          f"{len(bad)} such steps){hint}")
-    big = np.argwhere(valid[..., None] & (np.abs(xa) > MAX_ABS))
-    if big.size:  # float32 training standardises features by their variance, whose squares overflow past ~1.8e19
-        i, step, feat = (int(v) for v in big[0])
-        raise ValueError(f"{name} has a value beyond ±{MAX_ABS:.0e} (sequence {i}, step {step}, feature {feat}: "
-                         f"{float(xa[i, step, feat]):.3g}): jaxlstm trains in float32, where such values "
-                         "overflow when standardised; rescale the feature (e.g. log or divide by a constant)")
     if one_step_warning:
         warn_one_step(xa.shape, name)
     return xa, la

@@ -318,9 +318,6 @@ def _sweep_config(args):
     def absolute(v):  # file paths as absolute paths: a config file's relative paths are read from its folder
         return os.path.abspath(v) if os.path.splitext(v)[1].lower() in (".csv", ".npz") else v
 
-    for path in (target, args.test):  # before the config is printed: a typo's error is not under 56 lines
-        if path and os.path.splitext(path)[1].lower() in (".csv", ".npz") and not os.path.exists(path):
-            raise ValueError(f"no such file: {path}")
 
     test = args.test
     if not test and target.startswith("ucr:"):  # a UCR train split: its standard test split, read the same way
@@ -335,9 +332,12 @@ def _sweep_config(args):
         raise ValueError(f"--budget-minutes must be >= 0, got {args.budget_minutes:g}")
     conf = config.preset(absolute(target), **kw)
     text = config.preset_text(absolute(target), **kw)
-    if args.print_config:
+    if args.print_config:  # a config for files that may not be here yet
         print(text, end="")
         return None, ""
+    for path in (target, test):  # before the config is printed: a typo's error is not under 56 lines
+        if path and os.path.splitext(path)[1].lower() in (".csv", ".npz") and not os.path.exists(path):
+            raise ValueError(f"no such file: {path}")
     if not args.quiet:
         print(text)
     return conf, re.sub(r"[^\w.-]+", "_", os.path.splitext(os.path.basename(target))[0] or target) + "-default"
@@ -367,10 +367,10 @@ def _check_out_dir(out: str, conf, named: bool, write: bool = True) -> None:
     if os.path.exists(out) and not os.path.isdir(out):
         raise ValueError(f"the output folder {out} is a file; " + ("choose another --out DIR" if named else
                                                                    "pass --out DIR"))
-    if before is None and os.path.isdir(out) and os.listdir(out):  # the user's own files: results.csv, ...
-        raise ValueError(f"{out}/ holds files that no jaxlstm sweep wrote (it has no run.json); "
-                         + ("choose another --out DIR" if named else "pass --out DIR")
-                         + f", or empty {out}/ first")
+    if not os.path.exists(path) and os.path.isdir(out) and _foreign_files(out):  # the user's own results.csv, ...
+        raise ValueError(f"{out}/ holds files that no jaxlstm sweep wrote (it has no run.json, no sweep/members.jsonl, "
+                         "no best_model.jaxlstm); " + ("choose another --out DIR" if named else "pass --out DIR")
+                         + ", a new folder for this run's files")
     if isinstance(before, dict) and before != ran:
         raise ValueError(f"{out}/ holds the results of another run ({before.get('source')}, data "
                          f"{before.get('train')}); " + ("choose another --out DIR" if named else "pass --out DIR")
@@ -380,6 +380,19 @@ def _check_out_dir(out: str, conf, named: bool, write: bool = True) -> None:
     os.makedirs(out, exist_ok=True)
     with open(path, "w") as f:
         json.dump(ran, f, indent=1)
+
+
+def _foreign_files(out: str) -> bool:
+    """Whether folder ``out`` holds files and nothing that says a jaxlstm
+    sweep wrote it (a sweep of an older version wrote no run.json but its
+    sweep/members.jsonl or best_model.jaxlstm; dotfiles such as .DS_Store
+    do not count)."""
+    import os
+
+    if os.path.exists(os.path.join(out, "sweep", "members.jsonl")) or \
+            os.path.exists(os.path.join(out, "best_model.jaxlstm")):
+        return False
+    return any(not f.startswith(".") for f in os.listdir(out))
 
 
 def _cmd_sweep(args) -> int:
@@ -734,11 +747,11 @@ def _check_out_file(out: str, kind: str, inputs: dict) -> None:
     folder = os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(folder):
         raise ValueError(f"--out {out}: folder {folder} does not exist")
-    if os.path.exists(out):
+    if os.path.isfile(out):  # a regular file only: a pipe (/dev/stdout) or /dev/null is written to, not read
         with open(out, "rb") as f:
-            head = f.read(64)
+            head = f.read(64).removeprefix(b"\xef\xbb\xbf")  # a CSV re-saved by Excel starts with a byte-order mark
         ours = head.startswith(MAGIC) if kind == "checkpoint" else \
-            head.startswith((b"sequence_id,predicted", b"row,predicted"))
+            head.startswith((b"sequence_id,predicted", b"row,predicted", b"index,predicted"))  # index: before 2026-11
         if not ours:
             raise ValueError(f"--out {out} exists and is not a jaxlstm {kind} file: it is not replaced; write to "
                              "another file, or delete it first")
@@ -870,7 +883,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="default search: the ranking metric (default balanced_accuracy = macro recall; e.g. f1_macro)")
     s.add_argument("--print-config", action="store_true",
                    help="default search: print the config it would run (a TOML file to edit) and exit")
-    s.add_argument("--out", default="", help="output directory (default: output.dir of the config)")
+    s.add_argument("--out", default="", help="output directory (default: output.dir of the config, else runs/<config "
+                                              "name>, runs/<file name>-default for a data file); a folder holding "
+                                              "another run's results or files no sweep wrote is refused")
     s.add_argument("--top", type=int, default=10, help="leaderboard rows to print")
     s.add_argument("--no-plots", action="store_true", help="skip the plots")
     s.add_argument("--json", action="store_true", help="also print a JSON summary")

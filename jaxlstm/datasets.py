@@ -456,7 +456,8 @@ def load_npz(path: str | os.PathLike, *, labels: str = "required", min_classes: 
 
     Raises:
       ValueError: unreadable or truncated file, a missing key, or shapes that
-        do not match (the key is named).
+        do not match (the key is named); a ``y`` of fractional numbers (a
+        continuous target, not labels).
     """
     import zipfile
     import zlib
@@ -558,8 +559,8 @@ def load_csv(path: str | os.PathLike, *, labels: str = "required", min_classes: 
     try:
         return _read_csv(f, path, labels, min_classes)
     except UnicodeDecodeError as e:
-        raise ValueError(f"{path}: not UTF-8 text (byte {e.object[e.start]:#04x} at offset {e.start}); save it as "
-                         "UTF-8 (Excel: 'CSV UTF-8')") from None
+        raise ValueError(f"{path}: not UTF-8 text (a byte {e.object[e.start]:#04x}); save it as UTF-8 (Excel: "
+                         "'CSV UTF-8')") from None
 
 
 def _read_csv(f, path, labels: str, min_classes: int) -> Dataset:

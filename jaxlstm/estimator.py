@@ -27,7 +27,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from jaxlstm import checkpoint, features, train
 from jaxlstm.metrics import offset_decisions
-from jaxlstm._checks import check_float32_range, check_sequences
+from jaxlstm._checks import check_float32_range, check_sequences, check_standardisable
 from jaxlstm.inference import PREDICT_CHUNK, bucket, predict_chunked  # noqa: F401  (PREDICT_CHUNK: re-exported)
 from jaxlstm.model import ModelConfig
 from jaxlstm.params import check_param, check_params
@@ -363,6 +363,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         self._validate_params()
         x, lengths = self._read_X(X, reset=True)
         yi = self._read_y(y, len(x))
+        if self.normalize == "standard":
+            check_standardisable(x, lengths, "X")
         n_classes = len(self.classes_)
         config = self._config(x.shape[-1], n_classes, lengths)
         train.check_inputs(x, config.model)
@@ -381,11 +383,14 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
             counts = np.bincount(yi)
             stratify = yi if counts.min() >= 2 else None
             n_val = int(np.ceil(frac * len(rows)))
-            if n_val >= len(rows) - 1 or (stratify is not None and not len(counts) <= n_val <= len(rows) - len(counts)):
-                # scikit-learn's error named test_size and train_test_split, which the user never called
+            # scikit-learn's errors named test_size and train_test_split, which the user never called
+            if stratify is not None and not len(counts) <= n_val <= len(rows) - len(counts):
                 raise ValueError(f"validation_fraction={frac:g} of {len(rows)} sequences in {len(counts)} classes "
                                  f"holds out {n_val}: a stratified split needs at least one per class on each side "
                                  f"({len(counts)} to {len(rows) - len(counts)})")
+            if n_val > len(rows) - 2:  # a class of one sequence: not stratified, but 2 rows must train
+                raise ValueError(f"validation_fraction={frac:g} of {len(rows)} sequences holds out {n_val}, leaving "
+                                 f"fewer than 2 to train on")
             rows, val = train_test_split(rows, test_size=frac, stratify=stratify, random_state=self.seed_)
             rows, val = np.sort(rows), np.sort(val)
         if len(np.unique(yi[rows])) < 2:

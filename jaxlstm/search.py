@@ -28,6 +28,7 @@ from sklearn.model_selection import ParameterGrid, ParameterSampler, check_cv
 from sklearn.utils.validation import check_is_fitted
 
 from jaxlstm import bayes, halving
+from jaxlstm._checks import check_standardisable
 from jaxlstm.estimator import LSTMClassifier, LSTMEnsemble, encode_labels, estimator_to_config, to_sequences
 from jaxlstm.metrics import (LABEL_SCORERS, SCORERS, check_scoring_name, ensemble_selection, fit_logit_offsets,
                              log_loss, offset_decisions)
@@ -433,6 +434,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """The data, classes, folds, seeds and scorers every evaluation uses."""
         x, lengths, ndim = to_sequences(X)
         classes, yi = encode_labels(y, len(x))
+        if base.normalize == "standard":  # before any candidate trains on a feature scaled to zeros
+            check_standardisable(x, lengths, "X")
         folds = check_folds(check_cv(self.cv, yi, classifier=True).split(np.zeros((len(yi), 1)), yi), len(yi))
         seeds = self.seeds
         if seeds is None:

@@ -1,6 +1,7 @@
 """The command line: the main job prints a per-class report; bad arguments exit non-zero."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -845,10 +846,10 @@ def test_a_warning_from_a_command_is_one_line_on_stderr(small_model, tmp_path, c
     with warnings.catch_warnings():
         warnings.simplefilter("always")
         assert main(["evaluate", str(path), str(tmp_path / "one.npz"), "--json", "--quiet"]) == 0
+        assert warnings.showwarning is shown  # inside the block: main() restores it itself
     err = capsys.readouterr().err
     assert f"warning: {tmp_path / 'one.npz'}: X has shape (n, 1, 8): every sequence is one time step" in err
     assert "if it is in aeon/sktime's" in err and "UserWarning" not in err and "sys.exit" not in err
-    assert warnings.showwarning is shown  # main() from Python leaves the warnings machinery as it was
 
 
 def test_results_csv_keeps_parameters_exact_and_the_leaderboard_shows_them_short(tmp_path):
@@ -898,9 +899,11 @@ def test_outputs_never_replace_an_input_or_a_file_jaxlstm_did_not_write(small_mo
     assert main(["predict", str(path), str(data), "--out", str(tmp_path / "no" / "p.csv"), "--quiet"]) == 2
     assert "does not exist" in capsys.readouterr().err
     assert (data.read_bytes(), path.read_bytes()) == before and notes.read_text() == "my,own\n1,2\n"
-    p = tmp_path / "p.csv"  # an earlier predictions file is replaced
+    p = tmp_path / "p.csv"  # an earlier predictions file is replaced, also one re-saved by Excel (a byte-order mark)
     assert main(["predict", str(path), str(data), "--out", str(p), "--quiet"]) == 0
+    p.write_bytes(b"\xef\xbb\xbf" + p.read_bytes())
     assert main(["predict", str(path), str(data), "--out", str(p), "--quiet"]) == 0
+    assert main(["predict", str(path), str(data), "--out", os.devnull, "--quiet"]) == 0  # not a regular file: not read
     assert main(["train", "--dataset", str(data), "--out", str(data), "--quiet"]) == 2
     assert f"--out {data} is the dataset this command reads" in capsys.readouterr().err
     assert main(["train", "--dataset", "digits", "--out", str(notes), "--quiet"]) == 2
@@ -911,8 +914,17 @@ def test_outputs_never_replace_an_input_or_a_file_jaxlstm_did_not_write(small_mo
     conf = SimpleNamespace(source="my.toml", data={"train": "digits"})
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "results.csv").write_text("mine\n")
-    with pytest.raises(ValueError, match=r"mine/ holds files that no jaxlstm sweep wrote \(it has no run.json\)"):
+    with pytest.raises(ValueError, match=r"mine/ holds files that no jaxlstm sweep wrote \(it has no run.json, no "
+                                         r"sweep/members.jsonl, no best_model.jaxlstm\); choose another --out DIR, a new"):
         _check_out_dir("mine", conf, named=True)
+    (tmp_path / "dots").mkdir()  # a dotfile is not the user's data
+    (tmp_path / "dots" / ".DS_Store").write_text("")
+    _check_out_dir("dots", conf, named=True)
+    (tmp_path / "old" / "sweep").mkdir(parents=True)  # an older version's run: no run.json, but its members
+    (tmp_path / "old" / "sweep" / "members.jsonl").write_text("")
+    (tmp_path / "old" / "results.csv").write_text("rank\n")
+    _check_out_dir("old", conf, named=True)
+    assert (tmp_path / "old" / "run.json").exists()
     with pytest.raises(ValueError, match=r"the output folder notes.csv is a file"):
         _check_out_dir("notes.csv", conf, named=True)
     _check_out_dir("fresh", conf, named=False)

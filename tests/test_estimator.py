@@ -361,23 +361,51 @@ def test_labels_that_cannot_be_sorted_are_named():
 def test_inputs_that_failed_silently_or_deep_are_named():
     import jaxlstm
 
-    # until 2026-12-04: features of 1e19 trained to nothing (the scaler's variance overflowed float32: scale 0),
-    # float64 values past float32's range read as "NaN or inf" with a padding hint, validation_fraction=0.99 gave
-    # scikit-learn's train_test_split error, LSTMSearchCV(max_time=-1) was accepted
+    # until 2026-12-04: features whose float32 variance overflows (1e19, or 9e17 over 1,000 steps) trained to nothing
+    # (the scaler's scale 0, no warning), float64 values past float32's range read as "NaN or inf" with a padding
+    # hint, validation_fraction=0.99 gave scikit-learn's train_test_split error, LSTMSearchCV(max_time=-1) was
+    # accepted
+    from jaxlstm.features import fit_standard_scaler
+
     r = np.random.default_rng(0)
     X, y = r.normal(size=(24, 3, 2)), np.tile([0, 1], 12)
-    big = X.copy()
-    big[5, 1, 0] = 1e19
-    with pytest.raises(ValueError, match=r"X has a value beyond ±1e\+18 \(sequence 5, step 1, feature 0: 1e\+19\)"):
+    big = X * 1e19  # the audit's case: every value scaled by 1e19
+    assert float(fit_standard_scaler(big.astype(np.float32), np.full(24, 3)).scale[0]) == 0.0  # the silent failure
+    with pytest.raises(ValueError, match=r"X: feature 0's squared deviations sum to .*, past float32's range: "
+                                         r"normalize='standard' cannot scale it"):
         LSTMClassifier(epochs=1).fit(big, y)
+    wide = np.sign(r.normal(size=(20, 50, 1))) * 9e17  # every value below 1e18; their squares' sum is not
+    assert float(fit_standard_scaler(wide.astype(np.float32), np.full(20, 50)).scale[0]) == 0.0  # the silent failure
+    with pytest.raises(ValueError, match=r"feature 0's squared deviations sum to"):
+        LSTMClassifier(epochs=1).fit(wide, np.tile([0, 1], 10))
+    with pytest.raises(ValueError, match=r"feature 0's squared deviations sum to"):  # before any candidate trains
+        jaxlstm.LSTMSearchCV(LSTMClassifier(epochs=1), {"dropout": [0.1]}).fit(big, y)
+    LSTMClassifier(epochs=1, hidden_sizes=(4,), normalize="minmax").fit(big, y)  # minmax scales it: trains
+    ns = 1.7e18 + r.normal(size=(24, 3, 1)) * 1e9  # epoch nanoseconds: large values, a small spread, fine
+    LSTMClassifier(epochs=1, hidden_sizes=(4,)).fit(ns, y)
     big[5, 1, 0] = 1e300
-    with pytest.raises(ValueError, match=r"X has a value beyond ±1e\+18 \(sequence 5, step 1, feature 0: 1e\+300\): jaxlstm trains in float32"):
+    with pytest.raises(ValueError, match=r"X has a value beyond float32's range ±3.4e\+38 \(sequence 5, step 1, "
+                                         r"feature 0: 1e\+300\)"):
         LSTMClassifier(epochs=1).fit(big, y)
-    X[3, 2, 1] = 1e17  # large but within the limit: trains
-    LSTMClassifier(epochs=1, hidden_sizes=(4,)).fit(X, y)
+    with pytest.raises(ValueError, match=r"X\[0\] has a value beyond float32's range .*\(step 2: 1e\+300\)"):
+        LSTMClassifier(epochs=1).fit([np.array([0.0, 1.0, 1e300]), np.array([2.0, 3.0])] * 3, [0, 1] * 3)
+    # in check_sequences only valid steps count: a huge float64 value in the padding is not data
+    from jaxlstm._checks import check_sequences
+
+    pad = np.zeros((2, 4, 1))
+    pad[0, 3, 0] = 1e300
+    check_sequences(pad, [3, 4])
+    with pytest.raises(ValueError, match=r"x has a value beyond float32's range .*\(sequence 0, step 3, feature 0"):
+        check_sequences(pad, [4, 4])
     for frac, held in ((0.99, 24), (0.01, 1)):
         with pytest.raises(ValueError, match=rf"validation_fraction={frac:g} of 24 sequences in 2 classes holds out "
                                              rf"{held}: a stratified split needs at least one per class on each side"):
             LSTMClassifier(epochs=1, validation_fraction=frac).fit(X, y)
     with pytest.raises(ValueError, match=r"max_time must be None or seconds >= 0, got -1"):
         jaxlstm.LSTMSearchCV(LSTMClassifier(epochs=1), {"dropout": [0.1]}, max_time=-1).fit(X, y)
+
+
+def test_validation_fraction_of_a_class_of_one_sequence_is_not_called_stratified():
+    X = np.random.default_rng(0).normal(size=(10, 3, 2))
+    with pytest.raises(ValueError, match=r"validation_fraction=0.9 of 10 sequences holds out 9, leaving fewer than 2"):
+        LSTMClassifier(epochs=1, validation_fraction=0.9).fit(X, [0] * 9 + [1])
