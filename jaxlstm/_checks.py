@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["check_sequences", "check_labels"]
+__all__ = ["check_sequences", "check_labels", "check_float32_range", "check_standardisable"]
 
 
 F32_MAX = float(np.finfo(np.float32).max)  # 3.4e38: jaxlstm trains in float32

@@ -318,7 +318,6 @@ def _sweep_config(args):
     def absolute(v):  # file paths as absolute paths: a config file's relative paths are read from its folder
         return os.path.abspath(v) if os.path.splitext(v)[1].lower() in (".csv", ".npz") else v
 
-
     test = args.test
     if not test and target.startswith("ucr:"):  # a UCR train split: its standard test split, read the same way
         from jaxlstm.datasets import ucr_parts
@@ -444,7 +443,8 @@ def _cmd_sweep(args) -> int:
         written += _sweep_plots(out, search, metric, list(conf.space), conf.output["heatmap"], probs, pred, y_true,
                                 [str(c) for c in best.classes_], args.quiet)
     _leaderboard(cv, metric, say, top=args.top)
-    say(f"\nbest (candidate {search.best_index_}) {_shown(search.best_params_)}: CV {metric} {search.best_score_:.4f}; refit on all training rows")
+    say(f"\nbest (candidate {search.best_index_}) {_shown(search.best_params_)}: CV {metric} "
+        f"{search.best_score_:.4f}; refit on all training rows")
     ens = getattr(search, "ensemble_", None)
     if ens:
         say(_ensemble_line(ens, cv, metric))
@@ -538,10 +538,10 @@ def _report(y_true, probs, names, pred) -> dict:
     import numpy as np
     from sklearn import metrics as skm
 
-    labels = _scored_labels(y_true, pred)
+    labels, absent = _scored_labels(y_true, pred, names)
     rep = skm.classification_report(y_true, pred, labels=labels, target_names=[names[i] for i in labels],
                                     output_dict=True, zero_division=0)
-    rep["absent_classes"] = [names[i] for i in range(len(names)) if i not in set(labels)]
+    rep["absent_classes"] = absent
     rep["accuracy"] = float(skm.accuracy_score(y_true, pred))
     rep["balanced_accuracy"] = float(skm.balanced_accuracy_score(y_true, pred))
     present = np.unique(y_true)
@@ -561,15 +561,17 @@ def _report(y_true, probs, names, pred) -> dict:
     return rep
 
 
-def _scored_labels(y_true, pred) -> list[int]:
-    """The classes that the averages count: those in the file or predicted
-    (scikit-learn's default, and ``jaxlstm.metrics.classification_report``'s).
-    A class of the model that is neither is not scored: counting it as F1 0
-    lowered macro F1 of a perfect prediction to 0.9 while balanced accuracy
-    said 1.0 (until 2026-12-04)."""
-    import numpy as np
+def _scored_labels(y_true, pred, names) -> tuple[list[int], list[str]]:
+    """``(labels, absent)``: the classes that the averages count, those in
+    the file or predicted (scikit-learn's ``unique_labels``, its default, and
+    ``jaxlstm.metrics.classification_report``'s), and the names of the
+    model's other classes. Counting those as F1 0 lowered macro F1 of a
+    perfect prediction to 0.9 while balanced accuracy said 1.0 (until
+    2026-12-04)."""
+    from sklearn.utils.multiclass import unique_labels
 
-    return [int(c) for c in np.union1d(np.asarray(y_true), np.asarray(pred))]
+    labels = [int(c) for c in unique_labels(y_true, pred)]
+    return labels, [str(n) for i, n in enumerate(names) if i not in set(labels)]
 
 
 def _report_text(y_true, pred, names) -> str:
@@ -577,8 +579,7 @@ def _report_text(y_true, pred, names) -> str:
     file or predicted, and a line naming the model's other classes."""
     from sklearn.metrics import classification_report
 
-    labels = _scored_labels(y_true, pred)
-    absent = [str(n) for i, n in enumerate(names) if i not in set(labels)]
+    labels, absent = _scored_labels(y_true, pred, names)
     return classification_report(y_true, pred, labels=labels, target_names=[str(names[i]) for i in labels],
                                  digits=3, zero_division=0) + \
         (f"not in this file and never predicted (not scored): {', '.join(absent)}\n" if absent else "")
