@@ -50,6 +50,15 @@ def matmul(a: Array, b: Array, dtype: str = "float32") -> Array:
     return jnp.matmul(a.astype(dtype), b.astype(dtype), preferred_element_type=jnp.float32)
 
 
+def _project(x: Array, w: Array, b: Array, dtype: str = "float32") -> Array:
+    """``x @ w + b`` over the last axis as one 2-D matmul over the flattened
+    rows. Autodiff's weight gradient is then ``x^T dz`` on those rows; from a
+    3-D product XLA:CPU transposed ``dz`` (steps x batch x 4H) in every
+    training step, a quarter of the step's time outside the LSTM kernel with
+    its element-wise code generator (``benchmarks/RESULTS.md``)."""
+    return (matmul(x.reshape(-1, x.shape[-1]), w, dtype) + b).reshape(*x.shape[:-1], w.shape[-1])
+
+
 LSTM_IMPLS = ("auto", "kernel", "scan")
 
 
@@ -382,10 +391,10 @@ class LSTMLayer(nn.Module):
         x = jnp.where(mask[..., None], x, 0.0)
         if self.use_kernel and x.dtype == w_h.dtype == jnp.float32:  # float32 only; else the scan
             # the kernel walks time-major: transpose the narrow input, not x_proj
-            x_proj = jnp.swapaxes(x, 0, 1) @ w_x + b
+            x_proj = _project(jnp.swapaxes(x, 0, 1), w_x, b, "float32")
             ys, (_, h) = kernel.lstm_layer(x_proj, w_h, mask.T)
             return jnp.swapaxes(ys, 0, 1), h
-        x_proj = matmul(x, w_x, self.matmul_dtype) + b
+        x_proj = _project(x, w_x, b, self.matmul_dtype)
         ys, (_, h) = (lstm_scan if self.fused else lstm_scan_reference)(x_proj, w_h, mask, self.matmul_dtype)
         return ys, h
 
