@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["check_sequences", "check_labels", "check_float32_range", "check_standardisable"]
+__all__ = ["check_sequences", "check_labels", "check_float32_range", "check_standardisable", "row_indices"]
 
 
 F32_MAX = float(np.finfo(np.float32).max)  # 3.4e38: jaxlstm trains in float32
@@ -185,3 +185,24 @@ def check_labels(y, n: int, num_classes: int | None = None, *, min_classes: int 
     if k < min_classes:
         raise ValueError(f"y has {k} distinct class(es); at least {min_classes} are needed")
     return ya.astype(np.int32)
+
+
+def row_indices(idx, n: int, what: str) -> np.ndarray:
+    """``idx`` as int64 row numbers in ``[0, n)``; a boolean mask of the ``n``
+    rows becomes its indices (as NumPy indexing reads it).
+
+    Raises:
+      ValueError: naming ``what``: not a 1-D array of integers (fractional
+        numbers, a mask of another length), or a number out of range or
+        negative (NumPy would wrap it: silently other rows).
+    """
+    a = np.asarray(idx)
+    if a.dtype == bool and a.shape == (n,):
+        a = np.flatnonzero(a)
+    if a.ndim != 1 or not (a.size == 0 or np.issubdtype(a.dtype, np.integer)):
+        raise ValueError(f"{what} must be a 1-D array of row numbers (or a boolean mask of the {n} rows), "
+                         f"got dtype {a.dtype} and shape {a.shape}")
+    if a.size and (a.min() < 0 or a.max() >= n):
+        bad = a[(a < 0) | (a >= n)]
+        raise ValueError(f"{what} must be in [0, {n - 1}] ({n} rows), got {bad[0]}")
+    return a.astype(np.int64)

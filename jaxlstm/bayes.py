@@ -54,11 +54,15 @@ class Dimension:
         if self.kind == "categorical":
             return self.choices[int(np.argmax(u))]
         z = float(np.clip(u[0], 0.0, 1.0))
-        if self.kind == "loguniform":
-            return float(math.exp(math.log(self.low) + z * (math.log(self.high) - math.log(self.low))))
         if self.kind == "int":
             return int(min(self.high, self.low + math.floor(z * (self.high - self.low + 1))))
-        return float(self.low + z * (self.high - self.low))
+        if self.kind == "loguniform":  # the low end exactly (exp(log(1e-3)) is 0.0010000000000000002)
+            v = self.low if z == 0 else math.exp(math.log(self.low) + z * (math.log(self.high) - math.log(self.low)))
+        else:
+            v = self.low + z * (self.high - self.low)
+        # [low, high) as the distribution samples it: high itself may be outside the
+        # parameter's range (dropout's [0, 1)), and the cube's edge decoded to it exactly
+        return float(min(max(v, self.low), math.nextafter(self.high, -math.inf)))
 
 
 def _index(choices, v) -> int:

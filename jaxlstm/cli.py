@@ -187,7 +187,7 @@ def _cmd_config(args) -> int:
         return 0
     if args.name is None:
         raise ValueError("jaxlstm config check needs a TOML file")
-    conf = config.load_config(args.name)
+    conf = _load_config(args.name)
     print(f"{conf.source}: valid")
     for table in ("data", "model", "search", "output"):
         values = getattr(conf, table)
@@ -312,7 +312,7 @@ def _sweep_config(args):
         if given:
             raise ValueError(f"{', '.join(given)} set(s) the default search on a data file; with a TOML config, "
                              "set the same keys in the config")
-        conf = config.load_config(args.config)
+        conf = _load_config(args.config)
         return conf, os.path.splitext(os.path.basename(conf.source))[0]
 
     def absolute(v):  # file paths as absolute paths: a config file's relative paths are read from its folder
@@ -334,12 +334,40 @@ def _sweep_config(args):
     if args.print_config:  # a config for files that may not be here yet
         print(text, end="")
         return None, ""
+    from jaxlstm.datasets import check_name
+
     for path in (target, test):  # before the config is printed: a typo's error is not under 56 lines
+        if path:
+            check_name(path)
         if path and os.path.splitext(path)[1].lower() in (".csv", ".npz") and not os.path.exists(path):
             raise ValueError(f"no such file: {path}")
     if not args.quiet:
         print(text)
     return conf, re.sub(r"[^\w.-]+", "_", os.path.splitext(os.path.basename(target))[0] or target) + "-default"
+
+
+def _load_config(path):
+    """``config.load_config`` with the data names checked (an unknown one is
+    named now, not after `config check` said valid), and a name that is
+    neither a file nor a dataset (`jaxlstm sweep digit`) said as such."""
+    import os
+
+    from jaxlstm import config
+    from jaxlstm.datasets import check_name
+
+    if path is not None and not os.path.exists(path) and not os.path.splitext(str(path))[1]:
+        try:
+            check_name(path)
+        except ValueError as e:
+            raise ValueError(f"{path!r} is neither a config file nor a dataset: {e}") from None
+    conf = config.load_config(path)
+    for key in ("train", "test"):
+        if conf.data[key]:
+            try:
+                check_name(conf.data[key])
+            except ValueError as e:
+                raise ValueError(f"{conf.source}: data.{key}: {e}") from None
+    return conf
 
 
 def _check_out_dir(out: str, conf, named: bool, write: bool = True) -> None:

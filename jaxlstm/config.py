@@ -50,7 +50,7 @@ from jaxlstm.estimator import LSTMClassifier
 from jaxlstm.features import as_temporal_features
 from jaxlstm.metrics import LABEL_SCORERS, check_scoring_name
 from jaxlstm.search import LSTMSearchCV
-from jaxlstm.params import PARAMETER_RULES, check_param
+from jaxlstm.params import PARAMETER_RULES, check_param, message
 
 __all__ = ["SweepConfig", "load_config", "example_path", "example_text", "EXAMPLES"]
 
@@ -471,18 +471,17 @@ def _space_value(source, key, v):
         lo, hi = bounds
         if name == "randint" and not all(isinstance(b, int) for b in bounds):
             raise ValueError(f"{source}: {where}.randint = {bounds!r}; expected integer bounds")
-        # both ends must be values of the parameter (a half-open rule such as dropout's [0, 1): just below high)
-        ends = (lo, hi) if name == "randint" else (math.nextafter(float(lo), math.inf),
-                                                     math.nextafter(float(hi), -math.inf))
-        for end in ends:
-            try:
-                check_param(key, end, where=f"{source}: {where}.{name}: ")
-            except ValueError:
-                rule = PARAMETER_RULES.get(key)
-                if name != "randint" and rule and rule.ok(1) and rule.ok(2) and not rule.ok(1.5):  # integers
-                    raise ValueError(f"{source}: {where}.{name}: {key} takes integers; write "
-                                     f"{{ randint = [{int(lo)}, {int(hi)}] }} (high included)") from None
-                raise
+        # both ends must be values of the parameter: low itself (a Bayesian search proposes it), and high
+        # for randint (included), just below it for the others (sampled from [low, high): dropout's [0, 1) fits)
+        ends = (lo, hi) if name == "randint" else (float(lo), math.nextafter(float(hi), -math.inf))
+        for end, written in zip(ends, (lo, hi)):
+            rule = PARAMETER_RULES.get(key)
+            if rule is None or rule.ok(end):
+                continue
+            if name != "randint" and rule.ok(1) and rule.ok(2) and not rule.ok(1.5):  # integers
+                raise ValueError(f"{source}: {where}.{name}: {key} takes integers; write "
+                                 f"{{ randint = [{int(lo)}, {int(hi)}] }} (high included)")
+            raise ValueError(message(key, written, f"{source}: {where}.{name}: "))  # the bound as written
         if name == "loguniform":
             if lo <= 0:
                 raise ValueError(f"{source}: {where}.loguniform needs low > 0, got {lo}")

@@ -689,5 +689,32 @@ def load(name: str, *, labels: str = "required", min_classes: int = 2) -> Datase
             raise ValueError(f"no such file: {name}")
         read = load_npz if str(name).lower().endswith(".npz") else load_csv
         return read(name, labels=labels, min_classes=min_classes)
-    raise ValueError(f"unknown dataset {name!r}; give a path to a .npz or .csv file, 'ucr:NAME' (see "
-                     f"ucr_datasets()) or one of {sorted(DATASETS)}")
+    raise _unknown(name)
+
+
+def _unknown(name) -> ValueError:
+    import difflib
+
+    close = difflib.get_close_matches(str(name), list(DATASETS), n=3, cutoff=0.6)
+    return ValueError(f"unknown dataset {name!r}" + (f" (did you mean {', '.join(map(repr, close))}?)" if close else "")
+                      + f"; give a path to a .npz or .csv file, 'ucr:NAME' (see ucr_datasets()) or one of "
+                      f"{sorted(DATASETS)}")
+
+
+def check_name(name: str) -> None:
+    """Raise the ``ValueError`` :func:`load` would for a name it does not
+    know (a registry name, ``"ucr:NAME"`` of the installed archive, or a
+    ``.npz``/``.csv`` path), without reading any data: configs are checked
+    before anything trains. Files are not opened (they may not exist yet),
+    and ``ucr:`` names pass when the ``ucr`` extra is missing (loading says so)."""
+    if name in DATASETS or os.path.splitext(str(name))[1].lower() in (".npz", ".csv"):
+        return
+    if str(name).startswith("ucr:"):
+        ucr_name, _, _ = ucr_parts(str(name))
+        try:
+            ucr_datasets()
+        except ImportError:
+            return
+        _ucr_check_name(ucr_name)
+        return
+    raise _unknown(name)

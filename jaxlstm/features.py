@@ -185,7 +185,10 @@ def rolling_std(x: Array, lengths: Array, window: int, ddof: int = 0) -> Array:
     mean = jnp.sum(vals, 0) / jnp.maximum(n, 1)
     sq = jnp.sum(jnp.where(m, jnp.square(vals - mean), 0.0), 0)
     var = sq / jnp.maximum(n - ddof, 1)
-    return jnp.where(n > ddof, jnp.sqrt(var), 0.0)
+    # sqrt only of positive variances: sqrt's slope at 0 is inf, and a window of
+    # one step (every sequence's first) or of equal values made the gradient NaN
+    ok = (n > ddof) & (var > 0)
+    return jnp.where(ok, jnp.sqrt(jnp.where(ok, var, 1.0)), 0.0)
 
 
 def steps_since_event(indicator: Array, lengths: Array, no_event: float | None = None) -> Array:

@@ -42,6 +42,13 @@ __all__ = [
 ]
 
 
+def _mask_rows(logits: Array, where: Array | None) -> Array:
+    """Logits of rows outside ``where`` set to 0 before the softmax: their
+    loss is 0 either way, and a NaN or inf there (a padded row) would make
+    the gradient NaN through the final select (``0 * NaN``)."""
+    return logits if where is None else jnp.where(jnp.asarray(where)[..., None], logits, 0.0)
+
+
 def weighted_cross_entropy(logits: Array, labels: Array, class_weights: Array | None = None,
                            where: Array | None = None) -> Array:
     """Per-example softmax cross-entropy scaled by the weight of the true class.
@@ -62,6 +69,7 @@ def weighted_cross_entropy(logits: Array, labels: Array, class_weights: Array | 
     Example:
       >>> loss = masked_mean(weighted_cross_entropy(logits, y, w), where=mask)
     """
+    logits = _mask_rows(logits, where)
     log_probs = jax.nn.log_softmax(logits, axis=-1)
     nll = -jnp.take_along_axis(log_probs, labels[..., None].astype(jnp.int32), axis=-1)[..., 0]
     if class_weights is not None:
@@ -245,6 +253,7 @@ def focal_loss(logits: Array, labels: Array, gamma: Array | float = 2.0, alpha: 
     Returns:
       ``Float[batch]``, 0 where ``where`` is false.
     """
+    logits = _mask_rows(logits, where)
     log_probs = jax.nn.log_softmax(logits, axis=-1)
     log_pt = jnp.take_along_axis(log_probs, labels[..., None].astype(jnp.int32), axis=-1)[..., 0]
     one_minus_pt = jnp.maximum(-jnp.expm1(log_pt), jnp.finfo(log_pt.dtype).tiny)

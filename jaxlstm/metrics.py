@@ -56,7 +56,13 @@ _AVERAGES = (None, "macro", "weighted", "micro")
 
 
 def _valid(y_true: Array, where: Array | None) -> Array:
-    return jnp.ones(y_true.shape, bool) if where is None else jnp.asarray(where, bool)
+    if where is None:
+        return jnp.ones(y_true.shape, bool)
+    where = jnp.asarray(where, bool)
+    if where.shape != jnp.shape(y_true):  # shapes are static: this raises while tracing
+        raise ValueError(f"where must be a Bool mask of y_true's shape {tuple(jnp.shape(y_true))}, "
+                         f"got shape {tuple(where.shape)}")
+    return where
 
 
 def confusion_matrix(y_true: Array, y_pred: Array, num_classes: int,
@@ -76,8 +82,17 @@ def confusion_matrix(y_true: Array, y_pred: Array, num_classes: int,
     return counts.reshape(num_classes, num_classes)
 
 
-def accuracy_score(y_true: Array, y_pred: Array, where: Array | None = None) -> Array:
-    """Fraction of selected rows predicted correctly (0 if none selected)."""
+def _check_num_classes(num_classes) -> None:
+    # accuracy_score and log_loss took the mask third until 2026-12-04: a mask there now is an error, not ignored
+    if num_classes is not None and (isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer))):
+        raise TypeError(f"num_classes must be an int, got {type(num_classes).__name__}; pass a mask as where=")
+
+
+def accuracy_score(y_true: Array, y_pred: Array, num_classes: int | None = None, *,
+                   where: Array | None = None) -> Array:
+    """Fraction of selected rows predicted correctly (0 if none selected).
+    ``num_classes`` is accepted like every metric's, and not needed."""
+    _check_num_classes(num_classes)
     w = _valid(y_true, where)
     correct = jnp.sum(jnp.where(w, y_true == y_pred, False))
     return correct / jnp.maximum(jnp.sum(w), 1)
@@ -172,15 +187,20 @@ def matthews_corrcoef(y_true, y_pred, num_classes: int, where=None) -> Array:
     return jnp.where(den > 0, cov_tp / jnp.sqrt(jnp.where(den > 0, den, 1.0)), 0.0)
 
 
-def log_loss(y_true, y_prob, where=None) -> Array:
+def log_loss(y_true, y_prob, num_classes: int | None = None, *, where=None) -> Array:
     """Mean ``-log p[y]`` with ``p`` clipped to ``[eps, 1 - eps]`` as
     scikit-learn does (``eps`` of the dtype).
 
     Args:
       y_true: ``Int[batch]``.
       y_prob: ``Float[batch, classes]`` probabilities.
-      where: ``Bool[batch]`` or ``None``.
+      num_classes: accepted like every metric's (the classes are ``y_prob``'s
+        last axis); if given it must equal it.
+      where: ``Bool[batch]`` or ``None`` (keyword only).
     """
+    _check_num_classes(num_classes)
+    if num_classes is not None and num_classes != y_prob.shape[-1]:
+        raise ValueError(f"num_classes = {num_classes} but y_prob has {y_prob.shape[-1]} columns")
     eps = jnp.finfo(y_prob.dtype).eps
     p = jnp.take_along_axis(y_prob, y_true[:, None].astype(jnp.int32), axis=1)[:, 0]
     nll = -jnp.log(jnp.clip(p, eps, 1 - eps))
@@ -257,7 +277,9 @@ def roc_auc_score(y_true, y_score, num_classes: int, average: str | None = "macr
 
     Args:
       y_true: ``Int[batch]``.
-      y_score: ``Float[batch, classes]`` (probabilities or any monotone score).
+      y_score: ``Float[batch, classes]`` (probabilities or any monotone score;
+        finite, or ``-inf`` such as a log-probability of 0: ``+inf`` is the
+        internal fill value, and a row scored ``+inf`` counts it as a tie).
       num_classes: ``C`` (static).
       average: ``"macro"``, ``"weighted"`` (by support) or ``None``.
       where: ``Bool[batch]`` or ``None``.
@@ -343,7 +365,7 @@ def _ap_scorer(y, probs, num_classes, where):
 
 
 SCORERS: dict[str, Scorer] = {
-    "accuracy": Scorer(lambda y, p, c, w: accuracy_score(y, jnp.argmax(p, -1), w), True),
+    "accuracy": Scorer(lambda y, p, c, w: accuracy_score(y, jnp.argmax(p, -1), where=w), True),
     "balanced_accuracy": Scorer(_from_pred(balanced_accuracy_score), True),
     "f1_macro": Scorer(_from_pred(f1_score, average="macro"), True),
     "f1_weighted": Scorer(_from_pred(f1_score, average="weighted"), True),
@@ -361,7 +383,7 @@ SCORERS: dict[str, Scorer] = {
     "precision": Scorer(lambda y, p, c, w: _positive(precision_score, y, p, c, w), True),
     "recall": Scorer(lambda y, p, c, w: _positive(recall_score, y, p, c, w), True),
     "roc_auc": Scorer(lambda y, p, c, w: _binary_only(c, "roc_auc") or roc_auc_score(y, p, c, None, w)[1], True),
-    "neg_log_loss": Scorer(lambda y, p, c, w: -log_loss(y, p, w), True),
+    "neg_log_loss": Scorer(lambda y, p, c, w: -log_loss(y, p, where=w), True),
 }
 
 
@@ -454,7 +476,7 @@ def ensemble_selection(y_true: Array, y_probs: Array, num_classes: int, metric: 
         raise ValueError(f"first must index one of the {probs.shape[0]} models, got {first}")
 
     def quality(p):  # (metric, -log loss): compared lexicographically
-        return score(y_true, p, num_classes, where), -log_loss(y_true, p, where)
+        return score(y_true, p, num_classes, where), -log_loss(y_true, p, where=where)
 
     def better(a, b):
         return (a[0] > b[0]) | ((a[0] == b[0]) & (a[1] > b[1]))

@@ -20,6 +20,7 @@ from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
+from jaxlstm._checks import row_indices
 from jaxlstm.features import as_temporal_features
 from jaxlstm.model import ModelConfig
 from jaxlstm.params import check_param, check_params
@@ -127,13 +128,16 @@ def make_folds(y: np.ndarray, cv=5, random_state: int | None = 0, x=None) -> lis
     with ``random_state``); a scikit-learn splitter or a list of pairs is used as is."""
     from sklearn.model_selection import StratifiedKFold
 
-    if isinstance(cv, (int, np.integer)):
+    if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool):
         if cv < 2:
             raise ValueError(f"cv must be >= 2 folds, got {cv}")
-        counts = np.bincount(y)
-        if counts[counts > 0].min() < cv:
-            raise ValueError(f"the smallest class has {counts[counts > 0].min()} rows, fewer than cv={cv} folds")
+        counts = np.unique(np.asarray(y), return_counts=True)[1]  # any labels StratifiedKFold takes
+        if counts.min() < cv:
+            raise ValueError(f"the smallest class has {counts.min()} rows, fewer than cv={cv} folds")
         cv = StratifiedKFold(cv, shuffle=True, random_state=random_state)
+    if isinstance(cv, (str, bytes, float, bool)) or not hasattr(cv, "split") and not hasattr(cv, "__iter__"):
+        raise ValueError(f"cv must be a number of folds >= 2, a scikit-learn splitter or a list of "
+                         f"(train indices, test indices) pairs, got {cv!r}")
     if hasattr(cv, "split"):
         dummy = np.zeros((len(y), 1)) if x is None else x
         return check_folds(cv.split(dummy, y), len(y))
@@ -156,18 +160,10 @@ def check_folds(folds, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
             raise ValueError(f"cv: fold {k} is not a (train indices, test indices) pair") from None
         pair = []
         for part, idx in (("train", train), ("test", test)):
-            a = np.asarray(idx)
-            if a.dtype == bool and a.shape == (n,):
-                a = np.flatnonzero(a)
-            if a.ndim != 1 or not (a.size == 0 or np.issubdtype(a.dtype, np.integer)):
-                raise ValueError(f"cv: fold {k}'s {part} indices must be a 1-D array of row numbers (or a boolean mask "
-                                 f"of the {n} rows), got dtype {a.dtype} and shape {a.shape}")
+            a = row_indices(idx, n, f"cv: fold {k}'s {part} indices")
             if a.size == 0:
                 raise ValueError(f"cv: fold {k} has no {part} rows")
-            if a.min() < 0 or a.max() >= n:
-                bad = a[(a < 0) | (a >= n)]
-                raise ValueError(f"cv: fold {k}'s {part} indices must be in [0, {n - 1}] ({n} rows), got {bad[0]}")
-            pair.append(a.astype(np.int64))
+            pair.append(a)
         out.append(tuple(pair))
     if not out:
         raise ValueError("cv gives no folds")

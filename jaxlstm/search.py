@@ -15,6 +15,7 @@ told their scores.
 
 from __future__ import annotations
 
+import math
 import numbers
 import time
 import warnings
@@ -94,6 +95,26 @@ def _possible_parts(base, space, initial) -> frozenset:
 
 def _estimator_score(estimator, X, y):
     return estimator.score(X, y)
+
+
+def _check_distribution_ends(space) -> None:
+    """Each scipy distribution's lowest value and (just below) its highest
+    meet the parameter's rule, before anything trains: a Bayesian search
+    proposes the ends of a range (a random one rarely draws them), so a
+    range reaching past the rule (``class_weight_beta`` up to 1) failed only
+    when a later round drew it."""
+    for d in space if isinstance(space, (list, tuple)) else [space]:
+        if not isinstance(d, Mapping):
+            continue
+        for key, dist in d.items():
+            if not hasattr(dist, "support") or not hasattr(dist, "rvs"):
+                continue
+            lo, hi = (float(v) for v in dist.support())
+            discrete = getattr(getattr(dist, "dist", None), "name", "") == "randint"
+            for end, which in ((lo, "lowest"), (hi if discrete else math.nextafter(hi, -math.inf), "highest")):
+                if math.isfinite(end):
+                    check_param(key, int(end) if discrete else end,
+                                where=f"param_distributions[{key!r}] ({which} value of the distribution): ")
 
 
 class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
@@ -270,6 +291,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             raise ValueError(f"hidden_sizes is searched while units is {'searched' if 'units' in searched else 'set'}"
                              f" (units={base.units!r}); units replaces hidden_sizes, so every candidate would "
                              "train units: search one of them")
+        _check_distribution_ends(space)
         scorers, multi = _scorers(self.scoring, self.refit)
         ctx = self._context(X, y, base, scorers)
         ctx["initial"] = self._initial_points(base, mode)
@@ -335,8 +357,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                           "oof_score": {"best": float(score(ctx["y"], probs[picked[0]], n_classes, covered)),
                                         "ensemble": float(score(ctx["y"], blend, n_classes, covered)),
                                         # the tie-break between equal scores (metrics.ensemble_selection)
-                                        "best_log_loss": float(log_loss(ctx["y"], probs[picked[0]], covered)),
-                                        "ensemble_log_loss": float(log_loss(ctx["y"], blend, covered))}}
+                                        "best_log_loss": float(log_loss(ctx["y"], probs[picked[0]], where=covered)),
+                                        "ensemble_log_loss": float(log_loss(ctx["y"], blend, where=covered))}}
         if len(picked) > 1:
             others = [self._refit_one(base, self.cv_results_["params"][pool[j]], ctx, X, y) for j in picked[1:]]
             self.best_estimator_ = LSTMEnsemble.from_fitted([self.best_estimator_, *others], counts[picked])

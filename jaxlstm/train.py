@@ -27,7 +27,7 @@ import optax
 from flax import struct
 
 from jaxlstm import features, losses, metrics, progress
-from jaxlstm._checks import check_labels, check_sequences
+from jaxlstm._checks import check_labels, check_sequences, row_indices
 from jaxlstm.cache import register_compiled, relieve_memory_maps
 from jaxlstm.params import check_each, check_params
 from jaxlstm.model import LSTMClassifierNet, ModelConfig, init_params
@@ -130,7 +130,8 @@ def make_hparams(num_classes: int, learning_rate=1e-3, l1=0.0, l2=0.0, weight_de
     Raises:
       ValueError: a negative rate or penalty, dropout outside ``[0, 1)``, a
         negative ``logit_adjust_tau`` or ``focal_gamma``, ``class_weight_beta``
-        outside ``[0, 1)``, or ``class_weights`` of the wrong length.
+        outside ``[0, 1)``, or ``class_weights`` of the wrong length, negative,
+        or 0 for every class.
     """
     f = lambda v: jnp.asarray(v, jnp.float32)
     for name, v in (("learning_rate", learning_rate), ("l1", l1), ("l2", l2), ("weight_decay", weight_decay),
@@ -149,6 +150,8 @@ def make_hparams(num_classes: int, learning_rate=1e-3, l1=0.0, l2=0.0, weight_de
             raise ValueError(f"class_weights must have {num_classes} entries, got shape {cw.shape}")
         if not np.all(np.isfinite(np.asarray(cw))) or np.any(np.asarray(cw) < 0):
             raise ValueError("class_weights must be finite and >= 0")
+        if np.any(np.all(np.asarray(cw) == 0, axis=-1)):
+            raise ValueError("class_weights gives every class weight 0: the loss would be 0 and nothing learnt")
     return HParams(f(learning_rate), f(l1), f(l2), f(weight_decay), f(dropout), f(grad_clip),
                    f(class_weight_exponent), cw, f(noise_std), f(logit_adjust_tau), f(focal_gamma),
                    f(class_weight_beta), f(sampling_exponent), f(augment_scale), f(augment_warp), f(augment_slice))
@@ -647,7 +650,8 @@ def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng:
         state, offset = init_state(model, hparams, cw, init_rng, prior), jnp.int32(0)
     else:
         state, offset = start[0], jnp.asarray(start[1], jnp.int32)
-    has_val = split.val_idx.shape[0] > 0
+    has_val = split.val_idx.shape[0] > 0  # static: no validation rows at all, nothing to evaluate
+    any_val = jnp.any(split.val_mask) if has_val else jnp.asarray(False)  # traced: rows all masked out
     scorers = {name: metrics.get_scorer(name) for name in config.record}
     sel = metrics.get_scorer(config.select)
 
@@ -672,7 +676,7 @@ def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng:
         s = scores[config.select]
         s = s if sel.greater_is_better else -s
         s = jnp.where(jnp.isnan(s), -jnp.inf, s)
-        improved = (s > best_score) | first | (not has_val)
+        improved = (s > best_score) | first | ~any_val  # no validation row: the last epoch is kept
         improved = improved & ~stopped
         best_params = _tree_where(improved, st.params, best_params)
         best_epoch = jnp.where(improved, e, best_epoch)
@@ -697,7 +701,7 @@ def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng:
         best_score = -best_score
     finite_epochs = jnp.sum(~history.pop("diverged")).astype(jnp.int32)  # diverged stays set once set
     return FitResult(params=state.params, best_params=best_params, best_epoch=best_epoch,
-                     best_score=jnp.where(has_val, best_score, jnp.nan), diverged=state.diverged,
+                     best_score=jnp.where(any_val, best_score, jnp.nan), diverged=state.diverged,
                      scaler=scaler, class_weights=cw, history=history, state=state, finite_epochs=finite_epochs)
 
 
@@ -732,7 +736,8 @@ def train_single(x, y, lengths=None, *, config: TrainConfig, hparams: HParams | 
         ``(n,)`` or ``None`` (full length).
       config: :class:`TrainConfig` (its ``parts`` narrowed to those ``hparams`` use).
       hparams: :class:`HParams` (default: :func:`make_hparams` defaults).
-      train_idx, val_idx: row indices (default: all rows train, none validate).
+      train_idx, val_idx: row indices or boolean masks of the rows (default: all
+        rows train, none validate).
       seed: PRNG seed.
     Returns:
       ``(FitResult as NumPy arrays, Timing)``.
@@ -747,11 +752,8 @@ def train_single(x, y, lengths=None, *, config: TrainConfig, hparams: HParams | 
     check_inputs(xa, model)
     ya = check_labels(y, len(xa), model.num_classes, min_classes=1)
     n = len(xa)
-    tr = np.arange(n) if train_idx is None else np.asarray(train_idx)
-    va = np.zeros(0, np.int64) if val_idx is None else np.asarray(val_idx)
-    for nm, idx in (("train_idx", tr), ("val_idx", va)):
-        if idx.ndim != 1 or (idx.size and (idx.min() < 0 or idx.max() >= n)):
-            raise ValueError(f"{nm} must be a 1-D array of row indices in [0, {n})")
+    tr = np.arange(n) if train_idx is None else row_indices(train_idx, n, "train_idx")
+    va = np.zeros(0, np.int64) if val_idx is None else row_indices(val_idx, n, "val_idx")
     if tr.size == 0:
         raise ValueError("train_idx selects no rows")
     check_labels(ya[tr], tr.size, model.num_classes)  # at least two classes to learn
@@ -785,6 +787,13 @@ def predict_proba(params, model: ModelConfig, scaler: features.ScalerStats, x, l
         xa = np.pad(xa, ((0, 0), (0, min_length(model) - xa.shape[1]), (0, 0)))
     check_inputs(xa, model)
     model.check_lengths(la)
+    for name in ("offset", "scale"):
+        width = np.shape(getattr(scaler, name))
+        if width != (model.input_width,):
+            raise ValueError(f"scaler.{name} has shape {width}, but the model reads {model.input_width} channels "
+                             f"({model.num_features} features" + ("" if model.features is None else
+                             " and the temporal features built from them") + "): fit the scaler on "
+                             "model_inputs(x, lengths, model)")
     return np.asarray(probabilities(params, scaler, jnp.asarray(xa), jnp.asarray(la), model, batch_size))
 
 

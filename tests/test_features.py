@@ -114,6 +114,23 @@ def test_rolling_mean_and_std_respect_lengths(window, ddof):
     np.testing.assert_allclose(features.rolling_std(x, lengths, window, ddof), ref_std, rtol=1e-4, atol=1e-4)
 
 
+def test_rolling_std_gradient_is_finite_and_equals_float64_differences():
+    # Every sequence's first step is a one-value window (std 0): sqrt's infinite
+    # slope there made the whole input gradient NaN.
+    x, lengths = _ragged(3)
+    x[0, 2:5, 0] = 1.5  # a window of equal values inside a sequence too
+    fn = lambda v: jnp.sum(jnp.sin(features.rolling_std(v, lengths, 3, 1)))
+    grad = np.asarray(jax.grad(fn)(jnp.asarray(x)))
+    assert np.isfinite(grad).all()
+    b, f, eps = 1, 1, 1e-3  # central differences at steps where every window has spread
+    for t in range(1, lengths[b]):
+        up, down = x.astype(np.float64).copy(), x.astype(np.float64).copy()
+        up[b, t, f] += eps
+        down[b, t, f] -= eps
+        ref = lambda v: np.sum(np.sin(_loop_rolling(v, lengths, 3, 1)[1]))
+        assert grad[b, t, f] == pytest.approx((ref(up) - ref(down)) / (2 * eps), rel=1e-2, abs=1e-3)
+
+
 def test_steps_since_event():
     ind = np.array([[0, 1, 0, 0, 1, 0, 0], [1, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 0]], np.float32)
     lengths = np.array([7, 4, 5])
@@ -314,3 +331,35 @@ def test_window_slice_and_magnitude_warp_equal_numpy_interpolation_and_leave_pad
     same = features.window_slice(jnp.asarray(x), jnp.asarray(lengths), 1.0, jnp.asarray(start))
     np.testing.assert_array_equal(np.asarray(same), x)
     np.testing.assert_array_equal(np.asarray(features.magnitude_warp(jnp.asarray(x), jnp.asarray(lengths), ones)), x)
+
+
+@pytest.mark.parametrize("hp", [dict(augment_scale=0.3), dict(augment_warp=0.2), dict(augment_slice=0.4),
+                                dict(augment_scale=0.3, augment_warp=0.2, augment_slice=0.4)])
+def test_training_augmentation_equals_a_float64_reference_of_slice_then_scale_times_warp(hp):
+    """train.augment: window slicing to 1 - augment_slice of each row, then each
+    row times (1 + augment_scale * N) and a piecewise-linear warp through 4 knots
+    (1 + augment_warp * N); the draws are the step's own keys. Scaling alone had
+    no test that could fail (a test only asserted it changed the loss)."""
+    from jaxlstm.train import augment, make_hparams
+
+    x, lengths = _ragged(seed=5, n=5, t=10, f=2)
+    key = jax.random.key(3)
+    got = np.asarray(augment(jnp.asarray(x), jnp.asarray(lengths), make_hparams(3, **hp), key))
+    k_start, k_scale, k_warp = jax.random.split(key, 3)
+    start = np.asarray(jax.random.uniform(k_start, (5,)), np.float64)
+    scale = 1 + hp.get("augment_scale", 0) * np.asarray(jax.random.normal(k_scale, (5, 1)), np.float64)
+    knots = scale * (1 + hp.get("augment_warp", 0) * np.asarray(jax.random.normal(k_warp, (5, 4)), np.float64))
+    ratio = 1 - hp.get("augment_slice", 0)
+    for b in range(5):
+        n = int(lengths[b])
+        span, steps = n - 1, np.arange(n, dtype=np.float64)
+        pos = start[b] * (span - ratio * span) + steps * ratio
+        sliced = np.stack([np.interp(pos, np.arange(n), x[b, :n, c].astype(np.float64)) for c in range(2)], -1)
+        curve = np.interp(steps / max(span, 1) * 3, np.arange(4), knots[b])
+        np.testing.assert_allclose(got[b, :n], sliced * curve[:, None], rtol=1e-5, atol=1e-5)
+        np.testing.assert_array_equal(got[b, n:], x[b, n:])
+    if set(hp) == {"augment_scale"}:  # a scaling: one factor per row, not 1
+        factors = got[:, 0] / x[:, 0]
+        np.testing.assert_allclose(factors, scale.repeat(2, 1), rtol=1e-5)
+        assert np.abs(scale - 1).max() > 0.05
+

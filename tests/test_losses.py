@@ -33,6 +33,22 @@ def test_weighted_cross_entropy_equals_float64_numpy(jit):
     np.testing.assert_allclose(losses.masked_mean(got, mask), ref.sum() / mask.sum(), rtol=1e-5)
 
 
+@pytest.mark.parametrize("name", ["weighted_cross_entropy", "logit_adjusted_cross_entropy", "focal_loss"])
+def test_a_masked_row_with_non_finite_logits_has_loss_and_gradient_zero(name):
+    # The masked row's loss was 0 but its gradient NaN (0 * NaN through the
+    # final select), which marked a training member diverged.
+    logits = jnp.array([[1.0, 2.0, 3.0], [jnp.nan, jnp.inf, 0.0]])
+    y, mask = jnp.array([0, 0]), jnp.array([True, False])
+    extra = {"logit_adjusted_cross_entropy": (jnp.array([0.5, 0.3, 0.2]), 1.0), "focal_loss": (2.0,)}.get(name, ())
+    fn = getattr(losses, name)
+    value = fn(logits, y, *extra, where=mask)
+    alone = fn(logits[:1], y[:1], *extra)
+    np.testing.assert_allclose(value, [float(alone[0]), 0.0], rtol=1e-6)
+    grad = jax.grad(lambda z: losses.masked_mean(fn(z, y, *extra, where=mask), mask))(logits)
+    np.testing.assert_array_equal(grad[1], 0.0)
+    np.testing.assert_allclose(grad[0], jax.grad(lambda z: fn(z, y[:1], *extra)[0])(logits[:1])[0], rtol=1e-6)
+
+
 def test_matches_the_tutorials_keras_loss():
     # The seed's weighted_categorical_crossentropy: mean over rows of
     # sum(class_weights * -onehot * log(clip(softmax))).

@@ -165,7 +165,7 @@ def test_masked_equals_sklearn_on_unmasked_rows_and_vmap_equals_loop():
         "auc": lambda y, p, w: M.roc_auc_score(y, p, c, "macro", w),
         "ap": lambda y, p, w: M.average_precision_score(y, p, c, "weighted", w),
         "mcc": lambda y, p, w: M.matthews_corrcoef(y, jnp.argmax(p, -1), c, w),
-        "ll": lambda y, p, w: M.log_loss(y, p, w),
+        "ll": lambda y, p, w: M.log_loss(y, p, where=w),
     }
     for name, fn in funcs.items():
         batched = jax.jit(jax.vmap(fn))(yt, probs, where)
@@ -179,6 +179,26 @@ def test_masked_equals_sklearn_on_unmasked_rows_and_vmap_equals_loop():
         np.testing.assert_allclose(funcs["auc"](yt[i], probs[i], where[i]),
                                    skm.roc_auc_score(y_i, p_i / p_i.sum(1, keepdims=True), multi_class="ovr"),
                                    atol=1e-6)
+
+
+def test_every_metric_takes_num_classes_third_and_where_only_by_keyword():
+    # accuracy_score and log_loss took `where` third: accuracy_score(y, p, 3)
+    # returned the count correct (4.0) and log_loss(y, probs, 3) the sum.
+    yt, yp = jnp.array([0, 1, 2, 0, 1, 2]), jnp.array([0, 1, 2, 0, 0, 0])
+    probs = jnp.asarray(np.random.default_rng(0).dirichlet(np.ones(3), 6), jnp.float32)
+    assert float(M.accuracy_score(yt, yp, 3)) == pytest.approx(skm.accuracy_score(yt, yp))
+    assert float(M.log_loss(yt, probs, 3)) == pytest.approx(skm.log_loss(yt, np.asarray(probs, np.float64)), rel=1e-5)
+    keep = jnp.array([True, True, False, True, False, True])
+    assert float(M.accuracy_score(yt, yp, 3, where=keep)) == pytest.approx(skm.accuracy_score(yt[keep], yp[keep]))
+    with pytest.raises(TypeError):
+        M.accuracy_score(yt, yp, 3, keep)
+    for fn, second in ((M.accuracy_score, yp), (M.log_loss, probs)):  # the old call with the mask third
+        with pytest.raises(TypeError, match="num_classes must be an int, got ArrayImpl; pass a mask as where="):
+            fn(yt, second, keep)
+    with pytest.raises(ValueError, match="num_classes = 4 but y_prob has 3 columns"):
+        M.log_loss(yt, probs, 4)
+    with pytest.raises(ValueError, match=r"where must be a Bool mask of y_true's shape \(6,\), got shape \(\)"):
+        M.f1_score(yt, yp, 3, where=True)
 
 
 def test_absent_class_conventions():

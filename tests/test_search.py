@@ -587,3 +587,50 @@ def test_custom_folds_are_checked_before_training(bad, message):
     (tr, te), = check_folds([(mask, ~mask)], 24)
     np.testing.assert_array_equal(tr, np.arange(12))
     np.testing.assert_array_equal(te, np.arange(12, 24))
+
+
+def test_make_folds_takes_any_labels_stratifiedkfold_takes_and_names_a_bad_cv():
+    # np.bincount refused string labels (a TypeError about casting) and negative ones; a float cv failed
+    # with "'float' object is not iterable"
+    from sklearn.model_selection import StratifiedKFold
+
+    from jaxlstm.plan import make_folds
+
+    y = np.array(list("aaabbbcccaab"))
+    for labels in (y, np.searchsorted(np.unique(y), y) - 1):
+        ours = make_folds(labels, 3, random_state=0)
+        ref = StratifiedKFold(3, shuffle=True, random_state=0).split(np.zeros((12, 1)), labels)
+        for (tr, te), (rtr, rte) in zip(ours, ref, strict=True):
+            np.testing.assert_array_equal(tr, rtr)
+            np.testing.assert_array_equal(te, rte)
+    with pytest.raises(ValueError, match="the smallest class has 3 rows, fewer than cv=4 folds"):
+        make_folds(y, 4)
+    for bad in (3.0, "3", True):
+        with pytest.raises(ValueError, match="cv must be a number of folds >= 2, a scikit-learn splitter or a list"):
+            make_folds(y, bad)
+
+
+def test_bayes_never_proposes_a_half_open_ranges_excluded_end_and_bad_ranges_stop_before_training():
+    # The Gaussian process clipped to the unit cube and decoded its edge to the range's high end exactly:
+    # class_weight_beta from uniform(0, 1) was proposed as 1 in 14 of 40 proposals and the search stopped
+    # after training earlier rounds
+    dims = parse_space({"class_weight_beta": uniform(0, 1), "learning_rate": loguniform(1e-3, 1e-2),
+                        "epochs": randint(1, 4)})
+    top = {d.name: d.decode(np.ones(d.width)) for d in dims}
+    bottom = {d.name: d.decode(np.zeros(d.width)) for d in dims}
+    assert top == {"class_weight_beta": np.nextafter(1.0, 0.0), "learning_rate": np.nextafter(1e-2, 0.0), "epochs": 3}
+    assert bottom == {"class_weight_beta": 0.0, "learning_rate": 1e-3, "epochs": 1}
+    tried, _ = bayes_search(lambda cands: np.array([-(c["class_weight_beta"] - 1) ** 2 for c in cands]),
+                            {"class_weight_beta": uniform(0, 1)}, n_iter=24, batch_size=4, random_state=0)
+    assert 0.99 < max(c["class_weight_beta"] for c in tried) < 1.0  # pressed against the end, never on it
+    from jaxlstm import sweep
+
+    before = len(sweep._compiled)
+    for space, message in (({"class_weight_beta": uniform(0.5, 1.0)}, r"param_distributions\['class_weight_beta'\] "
+                            r"\(highest value of the distribution\): class_weight_beta must be a number in \[0, 1\)"),
+                           ({"dropout": uniform(-0.1, 0.5)}, r"\(lowest value of the distribution\): dropout must"),
+                           ({"units": randint(0, 3)}, r"param_distributions\['units'\] \(lowest value")):
+        for search in ("bayes", "random"):
+            with pytest.raises(ValueError, match=message):
+                LSTMSearchCV(BASE, param_distributions=space, search=search, n_iter=4, cv=2).fit(X, Y)
+    assert len(sweep._compiled) == before  # refused before anything compiled

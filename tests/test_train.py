@@ -147,6 +147,21 @@ def test_best_epoch_by_other_metrics(select):
     assert float(r.best_score) == pytest.approx(float(curve.max()))
 
 
+def test_validation_rows_all_masked_out_keep_the_last_epoch_as_no_validation_rows_do():
+    # with every validation row masked the F1 was 0 every epoch and the tie kept epoch 0, best_score 0.0
+    x, lengths, y = _toy(60)
+    cfg = TrainConfig(MODEL, batch_size=16, epochs=4, record=("f1_macro",))
+    run = jax.jit(fit, static_argnames="config")
+    hp, key = make_hparams(3, learning_rate=3e-2), jax.random.key(0)
+    none = run(x, lengths, y, Split(jnp.arange(40), jnp.ones(40, bool), jnp.arange(0), jnp.ones(0, bool)),
+               hp, key, config=cfg)
+    masked = run(x, lengths, y, Split(jnp.arange(40), jnp.ones(40, bool), jnp.arange(40, 50), jnp.zeros(10, bool)),
+                 hp, key, config=cfg)
+    assert int(none.best_epoch) == int(masked.best_epoch) == 3
+    assert np.isnan(float(masked.best_score)) and np.isnan(float(none.best_score))
+    np.testing.assert_array_equal(masked.best_params["logits"]["kernel"], none.best_params["logits"]["kernel"])
+
+
 def test_class_weights_are_fitted_on_training_rows_only():
     x, lengths, y = _toy(60)
     y = y.copy()
@@ -205,6 +220,23 @@ def test_nan_in_padding_is_allowed_and_harmless():
     np.testing.assert_array_equal(a.best_params["logits"]["kernel"], b.best_params["logits"]["kernel"])
 
 
+def test_train_single_reads_boolean_masks_as_rows_and_names_bad_indices():
+    # A boolean val_idx was read as row numbers 0 and 1 (40 rows of index 0/1
+    # scored), a boolean train_idx failed with a message about y's shape.
+    x, lengths, y = _toy()
+    cfg = TrainConfig(MODEL, epochs=2, record=("accuracy",), select="accuracy")
+    mask = np.arange(len(y)) < 30
+    a, _ = train_single(x, y, lengths, config=cfg, train_idx=np.flatnonzero(mask), val_idx=np.flatnonzero(~mask))
+    b, _ = train_single(x, y, lengths, config=cfg, train_idx=mask, val_idx=~mask)
+    np.testing.assert_array_equal(a.history["val_accuracy"], b.history["val_accuracy"])
+    np.testing.assert_array_equal(a.best_params["logits"]["kernel"], b.best_params["logits"]["kernel"])
+    for kw, message in ((dict(val_idx=np.arange(30, 40) + 0.5), "val_idx must be a 1-D array of row numbers"),
+                        (dict(val_idx=mask[:-1]), r"val_idx must be a 1-D array of row numbers .* shape \(39,\)"),
+                        (dict(train_idx=np.array([0, 1, -1])), r"train_idx must be in \[0, 39\] \(40 rows\), got -1")):
+        with pytest.raises(ValueError, match=message):
+            train_single(x, y, lengths, config=cfg, **kw)
+
+
 @pytest.mark.parametrize("hp", [dict(noise_std=0.5), dict(dropout=0.3), dict(dropout=0.3, noise_std=0.5)])
 def test_time_padding_does_not_change_training_with_noise_or_dropout_between_layers(hp):
     """A ragged subset pads to its own longest row, a sweep to the longest of
@@ -246,6 +278,11 @@ def test_input_noise_is_gaussian_noise_on_the_training_batch_only():
                            .params["logits"]["kernel"])
     p1 = predict_proba(a.params, MODEL, a.scaler, x, lengths)
     np.testing.assert_array_equal(p1, predict_proba(a.params, MODEL, a.scaler, x, lengths))
+    # a scaler of the wrong width failed with JAX's broadcasting error
+    from jaxlstm.features import identity_scaler
+
+    with pytest.raises(ValueError, match=r"scaler.offset has shape \(2,\), but the model reads 3 channels"):
+        predict_proba(a.params, MODEL, identity_scaler(2), x, lengths)
 
 
 def test_bad_hyperparameters():
@@ -259,6 +296,11 @@ def test_bad_hyperparameters():
         make_hparams(3, learning_rate=-1)
     with pytest.raises(ValueError, match="class_weights"):
         make_hparams(3, class_weights=[1.0, 2.0])
+    with pytest.raises(ValueError, match="class_weights gives every class weight 0"):
+        make_hparams(3, class_weights=[0.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="class_weights gives every class weight 0"):  # one member of a sweep
+        make_hparams(3, class_weights=[[1.0, 1.0, 2.0], [0.0, 0.0, 0.0]])
+    assert make_hparams(3, class_weights=[0.0, 1.0, 0.0]).class_weights.tolist() == [0.0, 1.0, 0.0]
     with pytest.raises(ValueError, match="unknown metric"):
         TrainConfig(MODEL, select="f2")
 
