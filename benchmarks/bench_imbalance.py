@@ -128,20 +128,60 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def suite_args(doc: str, table, add_arguments):
+# Best published accuracy on the standard split (benchmarks/RESULTS.md, first section: tsml-eval's bake-off
+# result files, column 0; JapaneseVowels: hfawaz/InceptionTime results-mts.csv)
+PUBLISHED = {"ChlorineConcentration": (0.876, "InceptionTime"), "DistalPhalanxTW": (0.719, "HIVE-COTE 2"),
+             "DistalPhalanxOutlineAgeGroup": (0.777, "ROCKET"), "Earthquakes": (0.748, "HIVE-COTE 2"),
+             "FacesUCR": (0.972, "InceptionTime"), "FiftyWords": (0.846, "InceptionTime"),
+             "japanese_vowels": (0.992, "InceptionTime")}
+
+
+def targets_table(rows: list[dict]) -> str:
+    """Markdown: the issue's targets per dataset -- macro recall of (a), (b),
+    (c) as mean ± sample std over seeds, bold where (c) is above both by more
+    than twice the standard error of the difference; (c)'s accuracy, macro F1,
+    finished candidates per seed and median seconds; the best published
+    accuracy and (c)'s distance to it."""
+    lines = ["| dataset | (a) | (b) | **(c)** | (c) accuracy | (c) macro F1 | (c) finished candidates | "
+             "(c) s (median) | best published accuracy | (c) accuracy - published |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for name in dict.fromkeys(r["dataset"] for r in rows):
+        by = {k: [r for r in rows if r["dataset"] == name and r["method"] == k] for k in "abc"}
+        if not by["c"]:
+            continue
+        recall = {k: np.array([r["balanced_accuracy"] for r in rs]) for k, rs in by.items()}
+        sd = {k: float(np.std(v, ddof=1)) if len(v) > 1 else float("nan") for k, v in recall.items()}
+        cell = lambda k: "" if not len(recall[k]) else f"{recall[k].mean():.3f} ± {sd[k]:.3f}"
+        wins = all(len(recall[k]) and recall["c"].mean() - recall[k].mean()
+                   > 2 * np.sqrt(sd["c"] ** 2 / len(recall["c"]) + sd[k] ** 2 / len(recall[k])) for k in "ab")
+        c = by["c"]
+        acc = float(np.mean([r["accuracy"] for r in c]))
+        finished = " / ".join(str(r.get("candidates", {}).get("ok", "?")) for r in c)
+        published = PUBLISHED.get(name, (float("nan"), ""))[0]
+        lines.append(f"| {name} | {cell('a')} | {cell('b')} | {f'**{cell(chr(99))}**' if wins else cell('c')} | "
+                     f"{acc:.3f} | {np.mean([r['f1_macro'] for r in c]):.3f} | {finished} | "
+                     f"{np.median([r['seconds'] for r in c]):.0f} | {published:.3f} | {acc - published:.3f} |")
+    return "\n".join(lines)
+
+
+def suite_args(doc: str, table, add_arguments, targets=None):
     """The development-suite scripts' command line: ``--datasets``, ``--seeds``,
     ``--rows FILE`` (JSON lines appended as rows finish) and ``--table-from
-    FILE`` (print ``table`` of such a file and return ``None``), plus what
-    ``add_arguments(ap)`` adds."""
+    FILE`` (print ``table`` of such a file and return ``None``; with
+    ``--targets``, ``targets`` of it), plus what ``add_arguments(ap)`` adds."""
     ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     ap.add_argument("--datasets", default=",".join(SUITE))
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--rows", default="", help="append each finished row to this JSON-lines file")
     ap.add_argument("--table-from", default="", help="only print the table of a --rows file")
+    if targets is not None:
+        ap.add_argument("--targets", action="store_true",
+                        help="with --table-from: the issue's targets table (RESULTS.md's table to cite)")
     add_arguments(ap)
     args = ap.parse_args()
     if args.table_from:
-        print(table([json.loads(line) for line in open(args.table_from)]))
+        rows = [json.loads(line) for line in open(args.table_from)]
+        print(targets(rows) if getattr(args, "targets", False) else table(rows))
         return None
     return args
 
@@ -154,7 +194,7 @@ def main():
                         help="(c)'s ranking metric (the preset's metric: balanced_accuracy or f1_macro)")
         harness.add_arguments(ap)
 
-    args = suite_args(__doc__, table, arguments)
+    args = suite_args(__doc__, table, arguments, targets_table)
     if args is None:
         return
     header = harness.machine_header()
