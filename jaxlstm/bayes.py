@@ -22,7 +22,15 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-__all__ = ["Dimension", "parse_space", "check_points", "bayes_search", "expected_improvement"]
+__all__ = ["Dimension", "below", "parse_space", "check_points", "bayes_search", "expected_improvement"]
+
+
+def below(high: float) -> float:
+    """The largest value under ``high`` that stays under it in float32 (the
+    training programs' precision): ``math.nextafter(1.0, 0)`` rounds to 1.0
+    there, which ``class_weight_beta``, ``dropout`` and ``augment_slice``
+    exclude. A continuous range's highest value searched or checked."""
+    return float(np.nextafter(np.float32(high), np.float32(-np.inf)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,7 +70,7 @@ class Dimension:
             v = self.low + z * (self.high - self.low)
         # [low, high) as the distribution samples it: high itself may be outside the
         # parameter's range (dropout's [0, 1)), and the cube's edge decoded to it exactly
-        return float(min(max(v, self.low), math.nextafter(self.high, -math.inf)))
+        return float(min(max(v, self.low), below(self.high)))
 
 
 def _index(choices, v) -> int:

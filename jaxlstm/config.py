@@ -46,6 +46,7 @@ import tomllib
 from importlib import resources
 from typing import Any
 
+from jaxlstm.bayes import below
 from jaxlstm.estimator import LSTMClassifier
 from jaxlstm.features import as_temporal_features
 from jaxlstm.metrics import LABEL_SCORERS, check_scoring_name
@@ -373,7 +374,7 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
         if k not in _MODEL_KEYS:
             raise ValueError(f"{source}: unknown key search.space.{k}; allowed: "
                              f"{sorted(set(_MODEL_KEYS) - {'n_ensemble'})}")
-        space[k] = _space_value(source, k, v)
+        space[k] = _space_value(source, k, v, bayes=s["strategy"] == "bayes")
     if not space:
         raise ValueError(f"{source}: [search.space] is empty; give at least one hyperparameter to search")
     s["space"] = space
@@ -446,7 +447,7 @@ def _model_value(source, where, key, v):
     return v
 
 
-def _space_value(source, key, v):
+def _space_value(source, key, v, bayes: bool = True):
     where = f"search.space.{key}"
     if isinstance(v, list):
         if not v:
@@ -471,9 +472,11 @@ def _space_value(source, key, v):
         lo, hi = bounds
         if name == "randint" and not all(isinstance(b, int) for b in bounds):
             raise ValueError(f"{source}: {where}.randint = {bounds!r}; expected integer bounds")
-        # both ends must be values of the parameter: low itself (a Bayesian search proposes it), and high
-        # for randint (included), just below it for the others (sampled from [low, high): dropout's [0, 1) fits)
-        ends = (lo, hi) if name == "randint" else (float(lo), math.nextafter(float(hi), -math.inf))
+        # both ends must be values of the parameter: high for randint (included), just below it for the others
+        # (sampled from [low, high): dropout's [0, 1) fits); low itself where a Bayesian search proposes it,
+        # just above it for random draws (which reach it with probability 2**-53)
+        low = float(lo) if bayes else math.nextafter(float(lo), math.inf)
+        ends = (lo, hi) if name == "randint" else (low, below(hi))
         for end, written in zip(ends, (lo, hi)):
             rule = PARAMETER_RULES.get(key)
             if rule is None or rule.ok(end):

