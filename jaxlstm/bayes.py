@@ -22,7 +22,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-__all__ = ["Dimension", "below", "parse_space", "check_points", "bayes_search", "expected_improvement"]
+__all__ = ["Dimension", "below", "range_ends", "parse_space", "check_points", "bayes_search", "expected_improvement"]
 
 
 def below(high: float) -> float:
@@ -31,6 +31,17 @@ def below(high: float) -> float:
     there, which ``class_weight_beta``, ``dropout`` and ``augment_slice``
     exclude. A continuous range's highest value searched or checked."""
     return float(np.nextafter(np.float32(high), np.float32(-np.inf)))
+
+
+def range_ends(low: float, high: float, *, discrete: bool, exact_low: bool) -> tuple[float, float]:
+    """The extreme values a search takes from a range, which must meet the
+    parameter's rule: a discrete range's two ends (high included); a
+    continuous one's low end (a Bayesian search proposes it; a random draw
+    reaches it with probability 2**-53, so then the value just above) and
+    :func:`below` its high end (sampled from [low, high))."""
+    if discrete:
+        return low, high
+    return (low if exact_low else math.nextafter(low, math.inf)), below(high)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -46,7 +46,7 @@ import tomllib
 from importlib import resources
 from typing import Any
 
-from jaxlstm.bayes import below
+from jaxlstm.bayes import range_ends
 from jaxlstm.estimator import LSTMClassifier
 from jaxlstm.features import as_temporal_features
 from jaxlstm.metrics import LABEL_SCORERS, check_scoring_name
@@ -472,11 +472,7 @@ def _space_value(source, key, v, bayes: bool = True):
         lo, hi = bounds
         if name == "randint" and not all(isinstance(b, int) for b in bounds):
             raise ValueError(f"{source}: {where}.randint = {bounds!r}; expected integer bounds")
-        # both ends must be values of the parameter: high for randint (included), just below it for the others
-        # (sampled from [low, high): dropout's [0, 1) fits); low itself where a Bayesian search proposes it,
-        # just above it for random draws (which reach it with probability 2**-53)
-        low = float(lo) if bayes else math.nextafter(float(lo), math.inf)
-        ends = (lo, hi) if name == "randint" else (low, below(hi))
+        ends = range_ends(lo, hi, discrete=name == "randint", exact_low=bayes)  # values the search can take
         for end, written in zip(ends, (lo, hi)):
             rule = PARAMETER_RULES.get(key)
             if rule is None or rule.ok(end):

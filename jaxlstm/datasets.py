@@ -308,6 +308,13 @@ def _ucr_class_order(labels) -> tuple[str, ...]:
         return tuple(sorted(names))
 
 
+def _ucr_check_parts(split: str, missing: str) -> None:
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    if missing not in ("error", "interpolate"):
+        raise ValueError(f"missing must be 'error' or 'interpolate', got {missing!r}")
+
+
 def _ucr_check_name(name: str) -> None:
     names = ucr_datasets()  # a listing, not os.path.exists: exact case, no paths
     if name in names:
@@ -350,10 +357,7 @@ def load_ucr(name: str, split: str = "train", *, missing: str = "error") -> Data
         or ``missing``, a test label the train split lacks, or (with
         ``missing="error"``) NaN inside a series.
     """
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    if missing not in ("error", "interpolate"):
-        raise ValueError(f"missing must be 'error' or 'interpolate', got {missing!r}")
+    _ucr_check_parts(split, missing)
     root = _ucr_dir()
     _ucr_check_name(name)
     train_path = os.path.join(root, f"{name}_TRAIN.tsv")
@@ -711,8 +715,11 @@ def check_name(name: str) -> None:
         return
     if str(name).startswith("ucr:"):
         ucr_name, split, missing = ucr_parts(str(name))
-        if split not in ("train", "test") or missing not in ("error", "interpolate"):
-            raise ValueError(f"{name!r}: expected ucr:NAME, ucr:NAME:test or ucr:NAME:train|test:interpolate")
+        try:
+            _ucr_check_parts(split, missing)
+        except ValueError as e:
+            raise ValueError(f"{name!r}: expected ucr:NAME, ucr:NAME:test or ucr:NAME:train|test:interpolate ({e})") \
+                from None
         try:
             ucr_datasets()
         except ImportError:

@@ -98,13 +98,10 @@ def _estimator_score(estimator, X, y):
 
 
 def _check_distribution_ends(space, exact_low: bool) -> None:
-    """Each scipy distribution's lowest value and its highest (for a
-    continuous one, the largest float32 below it: it is sampled from [low,
-    high)) meet the parameter's rule, before anything trains: a Bayesian
-    search proposes the ends of a range, so a range reaching past the rule
-    (``class_weight_beta`` up to 1) failed only when a later round drew it.
-    A random search reaches a continuous low end with probability 2**-53: it
-    is checked just above it there."""
+    """Each scipy distribution's extreme values (:func:`jaxlstm.bayes.range_ends`)
+    meet the parameter's rule, before anything trains: a Bayesian search
+    proposes the ends of a range, so a range reaching past the rule
+    (``class_weight_beta`` up to 1) failed only when a later round drew it."""
     from scipy import stats
 
     for d in space if isinstance(space, (list, tuple)) else [space]:
@@ -115,9 +112,8 @@ def _check_distribution_ends(space, exact_low: bool) -> None:
                 continue
             lo, hi = (float(v) for v in dist.support())
             discrete = isinstance(getattr(dist, "dist", None), stats.rv_discrete)
-            if not (discrete or exact_low):  # a Bayesian search proposes the low end itself
-                lo = math.nextafter(lo, math.inf)
-            for end, which in ((lo, "lowest"), (hi if discrete else bayes.below(hi), "highest")):
+            for end, which in zip(bayes.range_ends(lo, hi, discrete=discrete, exact_low=exact_low),
+                                  ("lowest", "highest")):
                 if math.isfinite(end):
                     check_param(key, int(end) if discrete else end,
                                 where=f"param_distributions[{key!r}] ({which} value of the distribution): ")
