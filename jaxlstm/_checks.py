@@ -46,10 +46,16 @@ def check_standardisable(x: np.ndarray, lengths: np.ndarray, name: str) -> None:
     float32's range it is inf and the feature silently scales to 0 (values of
     1e19, or 9e17 over 1,000 steps). Raises naming the feature; summed here in
     float64 over all rows (a fold's rows sum to less)."""
-    valid = (np.arange(x.shape[1])[None, :] < np.asarray(lengths)[:, None])[..., None]
-    xv = np.where(valid, np.asarray(x, np.float64), 0.0)
-    n = max(int(np.sum(lengths)), 1)
-    ss = np.sum(np.where(valid, np.square(xv - xv.sum((0, 1)) / n), 0.0), axis=(0, 1))
+    lengths = np.asarray(lengths)
+    rows = max(1, (1 << 22) // max(1, x.shape[1] * x.shape[2]))  # float64 copies of ~32 MB at a time, not of all X
+
+    def chunks():
+        for s in range(0, len(x), rows):
+            valid = (np.arange(x.shape[1])[None, :] < lengths[s : s + rows, None])[..., None]
+            yield valid, np.where(valid, np.asarray(x[s : s + rows], np.float64), 0.0)
+
+    mean = sum(xv.sum((0, 1)) for _, xv in chunks()) / max(int(np.sum(lengths)), 1)
+    ss = sum(np.sum(np.where(valid, np.square(xv - mean), 0.0), axis=(0, 1)) for valid, xv in chunks())
     over = np.flatnonzero(ss > F32_MAX)
     if over.size:
         raise ValueError(f"{name}: feature {int(over[0])}'s squared deviations sum to {ss[over[0]]:.3g}, past float32's "

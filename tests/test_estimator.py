@@ -2,6 +2,7 @@
 clone/pickle/Pipeline, and equality with the pure training function."""
 
 import pickle
+import re
 import warnings
 
 import jax
@@ -383,6 +384,19 @@ def test_inputs_that_failed_silently_or_deep_are_named():
     LSTMClassifier(epochs=1, hidden_sizes=(4,), normalize="minmax").fit(big, y)  # minmax scales it: trains
     ns = 1.7e18 + r.normal(size=(24, 3, 1)) * 1e9  # epoch nanoseconds: large values, a small spread, fine
     LSTMClassifier(epochs=1, hidden_sizes=(4,)).fit(ns, y)
+    # the check reads X a block of rows at a time (float64 copies of all X would double a large dataset's memory):
+    # the same verdicts over several blocks, with lengths, and the overflow's sum against float64 NumPy
+    from jaxlstm._checks import check_standardisable
+
+    long_ns = (1.7e18 + r.normal(size=(40, 2**17, 1)) * 1e9).astype(np.float64)  # 2 blocks of 32 rows
+    check_standardisable(long_ns, np.full(40, 2**17), "X")
+    long_wide = np.sign(r.normal(size=(40, 2**17, 1))) * 2e16
+    lens = r.integers(1, 2**17, 40)
+    valid = np.arange(2**17)[None, :] < lens[:, None]
+    ref = np.sum((long_wide[valid] - long_wide[valid].mean()) ** 2)
+    assert ref > 3.4e38
+    with pytest.raises(ValueError, match=re.escape(f"feature 0's squared deviations sum to {ref:.3g}")):
+        check_standardisable(long_wide, lens, "X")
     big[5, 1, 0] = 1e300
     with pytest.raises(ValueError, match=r"X has a value beyond float32's range ±3.4e\+38 \(sequence 5, step 1, "
                                          r"feature 0: 1e\+300\)"):
