@@ -76,22 +76,48 @@ def _windows(text: str) -> tuple[int, ...]:
     return out
 
 
-def _event(text: str) -> tuple[int, float]:
-    """``CHANNEL:THRESHOLD`` -> ``(channel, threshold)``."""
+def _event(text: str) -> tuple[str, float]:
+    """``CHANNEL:THRESHOLD`` -> ``(channel as written, threshold)``; the
+    channel (a column name or an index) is resolved against the data."""
+    channel, sep, threshold = text.rpartition(":")
     try:
-        channel, threshold = text.split(":")
-        return int(channel), float(threshold)
+        if not sep or not channel.strip():
+            raise ValueError
+        return channel, float(threshold)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected CHANNEL:THRESHOLD, e.g. 0:0.5; got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected CHANNEL:THRESHOLD (a column name or index), e.g. 0:0.5 or "
+                                         f"new_port:0.5; got {text!r}") from None
 
 
-def _features_spec(args):
-    """The train flags' temporal features as a spec (``None``: raw channels)."""
+def _event_channel(token: str, names) -> int | str:
+    """An ``--event`` channel as written: a column name of the data (its
+    index), else a non-negative integer (an index); a number that is also
+    another column's name is refused as ambiguous."""
+    names = None if names is None else [str(n) for n in names]
+    try:
+        index = int(token)
+    except ValueError:
+        index = None
+    if names is not None and token in names:
+        at = names.index(token)
+        if index is not None and index != at:
+            other = f"channel {index}, {names[index]!r}" if 0 <= index < len(names) else f"index {index}"
+            raise ValueError(f"--event {token}: ambiguous: {token!r} names channel {at} and reads as {other}; "
+                             f"write {at} for the column named {token!r}")
+        return at
+    return token if index is None else index  # a name not among the columns: the spec names it in its error
+
+
+def _features_spec(args, names=None):
+    """The train flags' temporal features as a spec (``None``: raw channels),
+    event channels named by column resolved against ``names``."""
     from jaxlstm.features import as_temporal_features
 
+    events = [(_event_channel(c, names), th) for c, th in args.event]
     given = {"rolling_mean": args.rolling_mean, "rolling_std": args.rolling_std, "diff": args.diff,
-             "events": args.event}
-    return as_temporal_features({k: v for k, v in given.items() if v})
+             "events": events}
+    spec = as_temporal_features({k: v for k, v in given.items() if v})
+    return None if spec is None else spec.with_channel_names(names)
 
 
 def _hidden(text: str) -> tuple[int, ...]:
@@ -125,7 +151,10 @@ def _cmd_train(args) -> int:
     trval, test = train_test_split(np.arange(len(data.y)), test_size=args.test_size, stratify=data.y,
                                    random_state=args.seed)
     exponent, cw_name = args.class_weight
-    spec = _features_spec(args)
+    try:
+        spec = _features_spec(args, data.feature_names)
+    except ValueError as e:
+        raise ValueError(str(e) if str(e).startswith("--") else f"--event: {e}") from None
     clf = LSTMClassifier(hidden_sizes=args.hidden, bidirectional=args.bidirectional, head_size=args.head or None,
                          dropout=args.dropout, noise_std=args.noise_std, l1=args.l1, l2=args.l2,
                          weight_decay=args.weight_decay, class_weight=exponent, logit_adjust_tau=args.logit_adjust,
@@ -437,6 +466,7 @@ def _cmd_sweep(args) -> int:
     say = (lambda *a: None) if args.quiet else print
     seed = conf.search["seeds"][0]
     data = datasets.load(conf.data["train"])
+    conf = conf.with_channel_names(data.feature_names)  # events named by column: indices in this data
     train, test = _split_test(data, conf, seed)
     labels = np.array(data.class_names)
     metric, scoring, strategy = conf.search["metric"], conf.scoring, conf.search["strategy"]
@@ -878,7 +908,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="add rolling standard deviations over these trailing windows")
     t.add_argument("--diff", action="store_true", help="add first differences of every channel")
     t.add_argument("--event", type=_event, action="append", default=[], metavar="CHANNEL:THRESHOLD",
-                   help="add steps since channel CHANNEL last exceeded THRESHOLD (repeatable)")
+                   help="add steps since channel CHANNEL (a column name, or an index from 0) last exceeded "
+                        "THRESHOLD (repeatable)")
     t.add_argument("--normalize", choices=["standard", "minmax", "none"], default="standard",
                    help="input scaling fitted on the training rows")
     t.add_argument("--select", default="f1_macro", help="validation metric that picks the best epoch")

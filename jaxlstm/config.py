@@ -101,6 +101,37 @@ class SweepConfig:
         """The ranking metric first, then accuracy, balanced accuracy and macro F1."""
         return list(dict.fromkeys([self.search["metric"], "accuracy", "balanced_accuracy", "f1_macro"]))
 
+    def with_channel_names(self, names) -> SweepConfig:
+        """This config with temporal features' event channels given by name
+        (``events = [["new_port", 0.5]]``) turned into indices in ``names``, the
+        training data's channel names -- in ``[model]``, ``[search.space]`` and
+        ``search.initial_points``.
+
+        Raises:
+          ValueError: naming the key (``model.features``,
+            ``search.space.features[i]``, ...) and the unknown channel.
+        """
+        def resolve(where, spec):
+            if spec is None or not spec.channel_names_needed:
+                return spec
+            try:
+                return spec.with_channel_names(names)
+            except ValueError as e:
+                raise ValueError(f"{self.source}: {where}: features.{e}") from None
+
+        model = dict(self.model)
+        if "features" in model:
+            model["features"] = resolve("model.features", model["features"])
+        search = dict(self.search)
+        space = dict(search["space"])
+        if isinstance(space.get("features"), list):
+            space["features"] = [resolve(f"search.space.features[{i}]", v) for i, v in enumerate(space["features"])]
+        search["space"] = space
+        search["initial_points"] = [
+            {k: resolve(f"search.initial_points[{i}].features", v) if k == "features" else v for k, v in p.items()}
+            for i, p in enumerate(search["initial_points"])]
+        return dataclasses.replace(self, model=model, search=search)
+
     def make_search(self, *, out_dir: str | None = None, verbose: int = 0) -> LSTMSearchCV:
         """The :class:`~jaxlstm.search.LSTMSearchCV` this config describes
         (unfitted): the ``[model]`` settings on every candidate, the
@@ -160,7 +191,8 @@ batch_size = 32
 #                             # training and test data); unused by "time" models
 # n_ensemble = 1              # the refitted best model as an ensemble of this many seeds
 # features = { rolling_mean = [5, 20], rolling_std = [20], diff = true, events = [[0, 0.5]] }
-#                             # temporal features the LSTM reads (events: steps since channel 0 > 0.5)
+#                             # temporal features the LSTM reads (events: steps since channel 0 > 0.5;
+#                             # a channel by name too, as the data file names it: [["new_port", 0.5]])
 
 [search]
 strategy = "grid"             # grid | random | bayes | halving

@@ -158,7 +158,9 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         "diff": True, "events": [(0, 0.5)]}`` (rolling means/stds over
         trailing windows, first differences, steps since channel 0 last
         exceeded 0.5; the input channels are kept unless
-        ``include_input=False``). Computed inside the compiled program and
+        ``include_input=False``). Event channels are indices here; one named
+        by a data file's column becomes its index with
+        ``TemporalFeatures.with_channel_names(data.feature_names)``. Computed inside the compiled program and
         then scaled with statistics of the training rows; saved with the
         model. ``None``: the raw channels.
       n_ensemble: train this many models with seeds ``seed_, seed_ + 1, ...``

@@ -251,12 +251,17 @@ class TemporalFeatures:
       rolling_std: trailing windows for rolling (population) standard deviations.
       diff: add first differences of every channel.
       events: ``(channel, threshold)`` pairs: steps since ``x[..., channel] >
-        threshold`` last held (see :func:`steps_since_event`).
+        threshold`` last held (see :func:`steps_since_event`). A channel is an
+        index, or a name (a CSV column, an ``.npz``'s ``feature_names``) that
+        :meth:`with_channel_names` turns into its index before training; the
+        CLI and TOML sweeps do that against the data file's names.
       include_input: keep the input channels first in the output.
 
     Example:
       >>> spec = TemporalFeatures(rolling_mean=(5,), rolling_std=(5,), diff=True, events=((4, 0.5),))
       >>> z = temporal_features(x, lengths, spec)   # (batch, time, spec.num_outputs(F))
+      >>> data = jaxlstm.datasets.load("sessions.csv")   # columns named, e.g. "bytes", "new_port"
+      >>> spec = TemporalFeatures(events=(("new_port", 0.5),)).with_channel_names(data.feature_names)
     """
 
     rolling_mean: tuple[int, ...] = ()
@@ -274,7 +279,13 @@ class TemporalFeatures:
                 channel, threshold = ev
             except (TypeError, ValueError):
                 raise ValueError(f"events must hold (channel, threshold) pairs, got {ev!r}") from None
-            (channel,) = _int_tuple("events channel", (channel,), 0)
+            if isinstance(channel, np.str_):
+                channel = str(channel)
+            if isinstance(channel, str):
+                if not channel.strip():
+                    raise ValueError(f"events channel must be an index >= 0 or a channel's name, got {channel!r}")
+            else:
+                (channel,) = _int_tuple("events channel", (channel,), 0)
             try:
                 threshold = float(threshold)
             except (TypeError, ValueError):
@@ -289,6 +300,40 @@ class TemporalFeatures:
                 raise ValueError(f"{flag} must be True or False, got {v!r}")
             object.__setattr__(self, flag, bool(v))
 
+    @property
+    def channel_names_needed(self) -> tuple[str, ...]:
+        """The event channels given by name (resolved by :meth:`with_channel_names`)."""
+        return tuple(c for c, _ in self.events if isinstance(c, str))
+
+    def with_channel_names(self, names: Sequence[str] | None) -> TemporalFeatures:
+        """This spec with every event channel given by name replaced by its
+        index in ``names`` (the input's channel names, in order); indices stay.
+
+        Raises:
+          ValueError: naming ``events channel`` for a name not in ``names``
+            (with close matches), or for names when ``names`` is ``None``.
+        """
+        if not self.channel_names_needed:
+            return self
+        if names is None:
+            raise ValueError(f"events channel {self.channel_names_needed[0]!r} is a name, but the data's channels "
+                             "have no names (a CSV's feature columns or an .npz's feature_names give them): give "
+                             "its index instead")
+        names = [str(n) for n in names]
+        events = []
+        for c, th in self.events:
+            if isinstance(c, str):
+                if c not in names:
+                    import difflib
+
+                    close = difflib.get_close_matches(c, names, n=3)
+                    hint = f"; did you mean {', '.join(map(repr, close))}" if close else ""
+                    shown = ", ".join(map(repr, names[:20])) + (", ..." if len(names) > 20 else "")
+                    raise ValueError(f"events channel {c!r} is unknown: the data's channels are {shown}{hint}")
+                c = names.index(c)
+            events.append((c, th))
+        return dataclasses.replace(self, events=tuple(events))
+
     def num_outputs(self, num_features: int) -> int:
         """Output channels for ``num_features`` input channels."""
         per_channel = int(self.include_input) + len(self.rolling_mean) + len(self.rolling_std) + int(self.diff)
@@ -300,7 +345,7 @@ class TemporalFeatures:
         out += [f"rolling_mean{w}({n})" for w in self.rolling_mean for n in names]
         out += [f"rolling_std{w}({n})" for w in self.rolling_std for n in names]
         out += [f"diff({n})" for n in names] if self.diff else []
-        out += [f"steps_since({names[c]}>{th:g})" for c, th in self.events]
+        out += [f"steps_since({c if isinstance(c, str) else names[c]}>{th:g})" for c, th in self.events]
         return tuple(out)
 
     def min_length(self) -> int:
@@ -311,13 +356,17 @@ class TemporalFeatures:
 
     def check(self, num_features: int, max_length: int) -> None:
         """Raise ``ValueError`` naming the parameter if a window is longer than
-        the sequences (``max_length`` steps) or an event channel is not among
-        the ``num_features`` channels."""
+        the sequences (``max_length`` steps), or an event channel is not among
+        the ``num_features`` channels or is still a name."""
         for name in ("rolling_mean", "rolling_std"):
             for w in getattr(self, name):
                 if w > max_length:
                     raise ValueError(f"{name} window {w} is longer than the sequences ({max_length} steps)")
         for c, _ in self.events:
+            if isinstance(c, str):
+                raise ValueError(f"events channel {c!r} is a name: the model reads channels by index; turn names "
+                                 "into indices with TemporalFeatures.with_channel_names(data.feature_names) (the "
+                                 "CLI and TOML sweeps do this against the data file's column names)")
             if c >= num_features:
                 raise ValueError(f"events channel {c} is unknown: the input has {num_features} channels "
                                  f"(0..{num_features - 1})")

@@ -722,6 +722,52 @@ def test_temporal_features_from_train_flags_and_a_toml_sweep(tmp_path, capsys):
     assert "model.features: features has unknown key(s) 'windows'" in capsys.readouterr().err
 
 
+def test_event_channels_by_column_name_in_train_flags_and_a_toml_sweep(tmp_path, capsys):
+    # "steps since the last event of a named channel": a CSV column's name, resolved against the data file
+    import numpy as np
+
+    from jaxlstm import checkpoint
+    from jaxlstm.features import TemporalFeatures
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(36, 6, 3)).round(2)
+    labels = ["a" if i % 3 else "b" for i in range(36)]
+    data = tmp_path / "named.csv"
+    _long_csv(data, x, [f"s{i}" for i in range(36)], labels, names=["bytes", "new_port", "2"])
+    path = tmp_path / "m.jaxlstm"
+    assert main(["train", "--dataset", str(data), "--epochs", "1", "--hidden", "4", "--quiet", "--test-size", "0.25",
+                 "--event", "new_port:0.5", "--event", "1:0", "--event", "2:-1", "--out", str(path)]) == 0
+    ck = checkpoint.load(path)  # a name, or an index ("2" names column 2 too)
+    assert ck.model.features == TemporalFeatures(events=((1, 0.5), (1, 0.0), (2, -1.0)))
+    assert ck.model.features.output_names(["bytes", "new_port", "2"])[-3:] == (
+        "steps_since(new_port>0.5)", "steps_since(new_port>0)", "steps_since(2>-1)")
+    capsys.readouterr()
+    assert main(["train", "--dataset", str(data), "--quiet", "--event", "new_prot:0.5"]) == 2
+    assert ("--event: events channel 'new_prot' is unknown: the data's channels are 'bytes', 'new_port', '2'; "
+            "did you mean 'new_port'") in capsys.readouterr().err
+    _long_csv(data, x, [f"s{i}" for i in range(36)], labels, names=["bytes", "0", "1"])
+    assert main(["train", "--dataset", str(data), "--quiet", "--event", "1:0.5"]) == 2
+    assert "--event 1: ambiguous: '1' names channel 2 and reads as channel 1, '0'; write 2" in capsys.readouterr().err
+    assert main(["train", "--quiet", "--event", "new_port:0.5"]) == 2  # the embedded digits have unnamed channels
+    assert "events channel 'new_port' is a name, but the data's channels have no names" in capsys.readouterr().err
+
+    _long_csv(data, x, [f"s{i}" for i in range(36)], labels, names=["bytes", "new_port", "2"])
+    cfg = tmp_path / "f.toml"
+    toml = TINY.replace('train = "digits_imbalanced"', f'train = "{data}"').replace(
+        "learning_rate = [1e-2, 3e-2]", 'learning_rate = [3e-2]\nfeatures = [{ events = [["new_port", 0.5]] }]')
+    cfg.write_text(toml)
+    out = tmp_path / "run"
+    assert main(["sweep", str(cfg), "--out", str(out), "--quiet", "--no-plots"]) == 0
+    members = [json.loads(line) for line in (out / "sweep" / "members.jsonl").read_text().splitlines()]
+    assert [m["static"]["features"]["events"] for m in members] == [[[1, 0.5]], [[1, 0.5]]]
+    assert checkpoint.load(out / "best_model.jaxlstm").model.features == TemporalFeatures(events=((1, 0.5),))
+    cfg.write_text(toml.replace("new_port", "port"))
+    assert main(["sweep", str(cfg), "--out", str(tmp_path / "run2"), "--quiet", "--no-plots"]) == 2
+    assert (f"{cfg}: search.space.features[0]: features.events channel 'port' is unknown: the data's channels are "
+            "'bytes', 'new_port', '2'; did you mean 'new_port'") in capsys.readouterr().err
+    assert not (tmp_path / "run2").exists()  # refused before anything trained or was written
+
+
 def test_print_config_writes_a_data_file_as_an_absolute_path(tmp_path, monkeypatch, capsys):
     # a config's relative paths are read from its own folder: `sweep data/my.csv --print-config > cfg/my.toml`
     # must not make cfg/my.toml look for cfg/data/my.csv

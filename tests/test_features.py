@@ -246,6 +246,31 @@ def test_temporal_features_spec_is_hashable_and_checked():
             features.TemporalFeatures(**kw)
 
 
+def test_event_channels_by_name_become_indices_of_the_data_channels():
+    names = ["bytes", "fail", "port"]
+    spec = features.TemporalFeatures(rolling_mean=[2], events=[("port", 0.5), (0, 1.0), (np.str_("fail"), 0.0)])
+    assert spec.channel_names_needed == ("port", "fail") and hash(spec)
+    resolved = spec.with_channel_names(names)
+    assert resolved == features.TemporalFeatures(rolling_mean=(2,), events=((2, 0.5), (0, 1.0), (1, 0.0)))
+    assert resolved.with_channel_names(None) is resolved and not resolved.channel_names_needed
+    assert spec.output_names(names) == resolved.output_names(names)
+    x, lengths = _ragged(5, t=4, f=3)
+    np.testing.assert_array_equal(features.temporal_features(x, lengths, resolved),
+                                  features.temporal_features(x, lengths, features.TemporalFeatures(
+                                      rolling_mean=(2,), events=((2, 0.5), (0, 1.0), (1, 0.0)))))
+    for call, match in [(lambda: spec.with_channel_names(["bytes", "fail", "prt"]),
+                         r"events channel 'port' is unknown: the data's channels are 'bytes', 'fail', 'prt'; "
+                         r"did you mean 'prt'"),
+                        (lambda: spec.with_channel_names(None), r"events channel 'port' is a name, but the data's "
+                                                                r"channels have no names"),
+                        (lambda: features.temporal_features(x, lengths, spec), r"events channel 'port' is a name: "
+                                                                               r"the model reads channels by index"),
+                        (lambda: features.TemporalFeatures(events=((" ", 0.0),)), r"events channel must be an "
+                                                                                  r"index >= 0 or a channel's name")]:
+        with pytest.raises(ValueError, match=match):
+            call()
+
+
 # -- temporal features as an estimator/checkpoint option (issue 16 item 3) ------------------------------
 
 _SPEC = {"rolling_mean": [3], "rolling_std": [4], "diff": True, "events": [[1, 0.0]]}
