@@ -83,7 +83,7 @@ def _event(text: str) -> tuple[str, float]:
     try:
         if not sep or not channel.strip():
             raise ValueError
-        return channel, float(threshold)
+        return channel.strip(), float(threshold)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected CHANNEL:THRESHOLD (a column name or index), e.g. 0:0.5 or "
                                          f"new_port:0.5; got {text!r}") from None
@@ -91,19 +91,17 @@ def _event(text: str) -> tuple[str, float]:
 
 def _event_channel(token: str, names) -> int | str:
     """An ``--event`` channel as written: a column name of the data (its
-    index), else a non-negative integer (an index); a number that is also
-    another column's name is refused as ambiguous."""
+    index), else digits (an index); digits that name one column and index
+    another are refused as ambiguous."""
+    import re
+
     names = None if names is None else [str(n) for n in names]
-    try:
-        index = int(token)
-    except ValueError:
-        index = None
+    index = int(token) if re.fullmatch(r"[0-9]+", token) else None  # not int(): "1_0", "+1", "٣" are names
     if names is not None and token in names:
         at = names.index(token)
-        if index is not None and index != at:
-            other = f"channel {index}, {names[index]!r}" if 0 <= index < len(names) else f"index {index}"
-            raise ValueError(f"--event {token}: ambiguous: {token!r} names channel {at} and reads as {other}; "
-                             f"write {at} for the column named {token!r}")
+        if index is not None and index != at and index < len(names):
+            raise ValueError(f"--event {token}: ambiguous: {token!r} names channel {at} and is the index of "
+                             f"channel {index}, {names[index]!r}; write {at} for the column named {token!r}")
         return at
     return token if index is None else index  # a name not among the columns: the spec names it in its error
 
@@ -217,6 +215,18 @@ def _cmd_config(args) -> int:
     if args.name is None:
         raise ValueError("jaxlstm config check needs a TOML file")
     conf = _load_config(args.name)
+    named = conf.channel_names_needed
+    if named:  # event channels named by column: checked against the training data's names when it is here
+        import os
+
+        from jaxlstm import datasets
+
+        train = conf.data["train"]
+        if not train.startswith("ucr:") and train not in datasets.DATASETS and not os.path.exists(train):
+            print(f"note: event channel(s) {', '.join(map(repr, named))} are checked against data.train's "
+                  f"columns when the sweep reads {train}, which is not here")
+        else:
+            conf = conf.with_channel_names(datasets.load(train).feature_names)
     print(f"{conf.source}: valid")
     for table in ("data", "model", "search", "output"):
         values = getattr(conf, table)

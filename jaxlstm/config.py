@@ -101,6 +101,14 @@ class SweepConfig:
         """The ranking metric first, then accuracy, balanced accuracy and macro F1."""
         return list(dict.fromkeys([self.search["metric"], "accuracy", "balanced_accuracy", "f1_macro"]))
 
+    @property
+    def channel_names_needed(self) -> tuple[str, ...]:
+        """Event channels named (not indexed) anywhere in the config."""
+        specs = [self.model.get("features")]
+        specs += self.space["features"] if isinstance(self.space.get("features"), list) else []
+        specs += [p.get("features") for p in self.search["initial_points"]]
+        return tuple(dict.fromkeys(n for s in specs if s is not None for n in s.channel_names_needed))
+
     def with_channel_names(self, names) -> SweepConfig:
         """This config with temporal features' event channels given by name
         (``events = [["new_port", 0.5]]``) turned into indices in ``names``, the
@@ -109,7 +117,8 @@ class SweepConfig:
 
         Raises:
           ValueError: naming the key (``model.features``,
-            ``search.space.features[i]``, ...) and the unknown channel.
+            ``search.space.features[i]``, ...) and the unknown channel, or two
+            choices of ``search.space.features`` that become the same.
         """
         def resolve(where, spec):
             if spec is None or not spec.channel_names_needed:
@@ -126,6 +135,11 @@ class SweepConfig:
         space = dict(search["space"])
         if isinstance(space.get("features"), list):
             space["features"] = [resolve(f"search.space.features[{i}]", v) for i, v in enumerate(space["features"])]
+            for j, v in enumerate(space["features"]):
+                if v in space["features"][:j]:
+                    i = space["features"].index(v)
+                    raise ValueError(f"{self.source}: search.space.features[{i}] and [{j}] are the same features "
+                                     "once channel names are indices in this data: keep one of them")
         search["space"] = space
         search["initial_points"] = [
             {k: resolve(f"search.initial_points[{i}].features", v) if k == "features" else v for k, v in p.items()}
@@ -135,7 +149,9 @@ class SweepConfig:
     def make_search(self, *, out_dir: str | None = None, verbose: int = 0) -> LSTMSearchCV:
         """The :class:`~jaxlstm.search.LSTMSearchCV` this config describes
         (unfitted): the ``[model]`` settings on every candidate, the
-        ``[search]`` strategy over ``[search.space]``, refitted by the metric."""
+        ``[search]`` strategy over ``[search.space]``, refitted by the metric.
+        Event channels named by column must be indices first: call it on
+        ``conf.with_channel_names(data.feature_names)``."""
         s = self.search
         seed = s["seeds"][0]
         grid_like = self.grid_like

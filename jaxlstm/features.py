@@ -365,8 +365,9 @@ class TemporalFeatures:
         for c, _ in self.events:
             if isinstance(c, str):
                 raise ValueError(f"events channel {c!r} is a name: the model reads channels by index; turn names "
-                                 "into indices with TemporalFeatures.with_channel_names(data.feature_names) (the "
-                                 "CLI and TOML sweeps do this against the data file's column names)")
+                                 "into indices with as_temporal_features(spec).with_channel_names("
+                                 "data.feature_names), or SweepConfig.with_channel_names for a TOML config (the CLI "
+                                 "does this against the data file's column names)")
             if c >= num_features:
                 raise ValueError(f"events channel {c} is unknown: the input has {num_features} channels "
                                  f"(0..{num_features - 1})")

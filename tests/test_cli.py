@@ -747,7 +747,8 @@ def test_event_channels_by_column_name_in_train_flags_and_a_toml_sweep(tmp_path,
             "did you mean 'new_port'") in capsys.readouterr().err
     _long_csv(data, x, [f"s{i}" for i in range(36)], labels, names=["bytes", "0", "1"])
     assert main(["train", "--dataset", str(data), "--quiet", "--event", "1:0.5"]) == 2
-    assert "--event 1: ambiguous: '1' names channel 2 and reads as channel 1, '0'; write 2" in capsys.readouterr().err
+    assert "--event 1: ambiguous: '1' names channel 2 and is the index of channel 1, '0'; write 2" in \
+        capsys.readouterr().err
     assert main(["train", "--quiet", "--event", "new_port:0.5"]) == 2  # the embedded digits have unnamed channels
     assert "events channel 'new_port' is a name, but the data's channels have no names" in capsys.readouterr().err
 
@@ -766,6 +767,25 @@ def test_event_channels_by_column_name_in_train_flags_and_a_toml_sweep(tmp_path,
     assert (f"{cfg}: search.space.features[0]: features.events channel 'port' is unknown: the data's channels are "
             "'bytes', 'new_port', '2'; did you mean 'new_port'") in capsys.readouterr().err
     assert not (tmp_path / "run2").exists()  # refused before anything trained or was written
+    assert main(["config", "check", str(cfg)]) == 2  # config check reads the data file's column names too
+    assert "search.space.features[0]: features.events channel 'port' is unknown" in capsys.readouterr().err
+    cfg.write_text(toml.replace('[{ events = [["new_port", 0.5]] }]',
+                                '[{ events = [["new_port", 0.5]] }, { events = [[1, 0.5]] }]'))
+    assert main(["config", "check", str(cfg)]) == 2
+    assert "search.space.features[0] and [1] are the same features once channel names are indices" in \
+        capsys.readouterr().err
+    cfg.write_text(toml)
+    assert main(["config", "check", str(cfg)]) == 0 and f"{cfg}: valid" in capsys.readouterr().out
+    cfg.write_text(toml.replace(str(data), str(tmp_path / "later.csv")))
+    assert main(["config", "check", str(cfg)]) == 0
+    assert "event channel(s) 'new_port' are checked against data.train's columns when the sweep reads" in \
+        capsys.readouterr().out
+
+    # digits that name no column at that index are a name ("2024"), as are "1_0" and " new_port " (stripped)
+    _long_csv(data, x, [f"s{i}" for i in range(36)], labels, names=["bytes", "2024", "1_0"])
+    assert main(["train", "--dataset", str(data), "--epochs", "1", "--hidden", "4", "--quiet", "--event",
+                 "2024:0.5", "--event", "1_0:0", "--event", " bytes :1", "--out", str(path)]) == 0
+    assert checkpoint.load(path).model.features == TemporalFeatures(events=((1, 0.5), (2, 0.0), (0, 1.0)))
 
 
 def test_print_config_writes_a_data_file_as_an_absolute_path(tmp_path, monkeypatch, capsys):
