@@ -12,7 +12,8 @@ import warnings
 
 import numpy as np
 
-__all__ = ["check_sequences", "check_labels", "check_float32_range", "check_standardisable", "row_indices"]
+__all__ = ["check_sequences", "check_labels", "check_sample_weight", "check_float32_range", "check_standardisable",
+           "row_indices"]
 
 
 F32_MAX = float(np.finfo(np.float32).max)  # 3.4e38: jaxlstm trains in float32
@@ -191,6 +192,41 @@ def check_labels(y, n: int, num_classes: int | None = None, *, min_classes: int 
     if k < min_classes:
         raise ValueError(f"y has {k} distinct class(es); at least {min_classes} are needed")
     return ya.astype(np.int32)
+
+
+def check_sample_weight(sample_weight, n: int, train_rows=None, folds=None) -> np.ndarray | None:
+    """``sample_weight`` (``None``, or one number per row, as scikit-learn's
+    estimators take it) as float32 ``(n,)``; ``None`` stays ``None``.
+
+    Raises:
+      ValueError: naming ``sample_weight`` and the first bad row for a wrong
+        shape, a non-number, a negative, non-finite or float32-overflowing
+        weight, or weights that are 0 on every row of ``train_rows``
+        (default: all rows) or of a fold's training rows (``folds``:
+        ``(train, test)`` index pairs): the loss would be 0 and nothing learnt.
+    """
+    if sample_weight is None:
+        return None
+    try:
+        w = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"sample_weight must hold numbers, one per sequence; got {sample_weight!r:.80}") from None
+    if w.ndim == 0:  # scikit-learn's convention: a scalar is every row's weight
+        w = np.full(n, float(w))
+    if w.shape != (n,):
+        raise ValueError(f"sample_weight must have shape ({n},), one weight per sequence, got {w.shape}")
+    bad = np.flatnonzero(~np.isfinite(w) | (w < 0) | (w > np.finfo(np.float32).max))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"sample_weight must be finite, >= 0 and within float32's range; row {i} has "
+                         f"{float(w[i])!r}")
+    parts = [("", slice(None) if train_rows is None else np.asarray(train_rows))]
+    parts += [(f" of fold {k}", np.asarray(tr)) for k, (tr, _) in enumerate(folds or ())]
+    for where, rows in parts:
+        if w.size and not np.any(w[rows] > 0):
+            raise ValueError(f"sample_weight is zero on every training row{where}: the loss would be 0 and nothing "
+                             "learnt")
+    return w.astype(np.float32)
 
 
 def row_indices(idx, n: int, what: str) -> np.ndarray:

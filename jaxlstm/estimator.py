@@ -27,7 +27,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from jaxlstm import checkpoint, features, train
 from jaxlstm.metrics import offset_decisions
-from jaxlstm._checks import check_float32_range, check_sequences, check_standardisable
+from jaxlstm._checks import check_float32_range, check_sample_weight, check_sequences, check_standardisable
 from jaxlstm.inference import PREDICT_CHUNK, bucket, predict_chunked  # noqa: F401  (PREDICT_CHUNK: re-exported)
 from jaxlstm.model import ModelConfig
 from jaxlstm.params import check_param, check_params
@@ -345,23 +345,28 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         return yi.astype(np.int32)
 
     # -- scikit-learn API ------------------------------------------------------
-    def fit(self, X, y, *, program_parts=None):
+    def fit(self, X, y, sample_weight=None, *, program_parts=None):
         """Train on sequences ``X`` (see :func:`to_sequences`) and labels ``y``.
-        A fit that raises (bad input, an interrupt) leaves the estimator as it
-        was: a fitted model stays whole, not new classes on old parameters.
+        ``sample_weight`` (one number >= 0 per sequence, or ``None``) multiplies
+        each sequence's training loss, with its class weight, as Keras's
+        ``fit(sample_weight=...)``: the loss stays divided by the batch's rows,
+        and the scaler, "balanced" class weights, balanced sampling and the
+        validation score that picks the epoch are unweighted. A fit that
+        raises (bad input, an interrupt) leaves the estimator as it was: a
+        fitted model stays whole, not new classes on old parameters.
         ``program_parts``: optional parts of the training step
         (:data:`jaxlstm.train.OPTIONAL_PARTS`) the compiled program holds
         besides those this model uses (the same model either way; a search
         passes its own, so that its refits share compiled programs)."""
         before = dict(self.__dict__)
         try:
-            return self._fit(X, y, program_parts)
+            return self._fit(X, y, program_parts, sample_weight)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
             raise
 
-    def _fit(self, X, y, program_parts=None):
+    def _fit(self, X, y, program_parts=None, sample_weight=None):
         self._validate_params()
         x, lengths = self._read_X(X, reset=True)
         yi = self._read_y(y, len(x))
@@ -397,11 +402,14 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
             rows, val = np.sort(rows), np.sort(val)
         if len(np.unique(yi[rows])) < 2:
             raise ValueError("the training rows hold one class: a classifier needs at least two classes")
+        w = check_sample_weight(sample_weight, len(x), rows)
 
         k = int(self.n_ensemble)  # seeds seed_, seed_ + 1, ...: one executor call, one vmapped program
         members, _ = plan_members([normalise(_sweep_config(self, self.classes_))], 1,
                                   [self.seed_ + i for i in range(k)])
-        run = execute(*_pad_rows(x, lengths, yi), [(rows, val)], members, num_classes=n_classes,
+        xp, lp, yp = _pad_rows(x, lengths, yi)
+        run = execute(xp, lp, yp, [(rows, val)], members, num_classes=n_classes,
+                      sample_weight=None if w is None else np.pad(w, (0, len(xp) - len(w))),
                       select=self.select, record=config.record, patience=config.patience, keep_model=True,
                       chunk_size=k, index_bucket=bucket, progress=bool(self.verbose),
                       label=("fit", "epochs" if k == 1 else "member-epochs"),
@@ -550,10 +558,10 @@ class LSTMEnsemble(ClassifierMixin, BaseEstimator):
         self.estimators = estimators
         self.weights = weights
 
-    def fit(self, X, y):
-        """Train a clone of every estimator on ``X, y``."""
+    def fit(self, X, y, sample_weight=None):
+        """Train a clone of every estimator on ``X, y`` (and ``sample_weight``)."""
         self._weights()
-        return self._set_fitted([clone(e).fit(X, y) for e in self.estimators])
+        return self._set_fitted([clone(e).fit(X, y, sample_weight) for e in self.estimators])
 
     @classmethod
     def from_fitted(cls, estimators, weights=None) -> LSTMEnsemble:

@@ -29,14 +29,14 @@ from sklearn.model_selection import ParameterGrid, ParameterSampler, check_cv
 from sklearn.utils.validation import check_is_fitted
 
 from jaxlstm import bayes, halving
-from jaxlstm._checks import check_standardisable
+from jaxlstm._checks import check_sample_weight, check_standardisable
 from jaxlstm.estimator import LSTMClassifier, LSTMEnsemble, encode_labels, estimator_to_config, to_sequences
 from jaxlstm.metrics import (LABEL_SCORERS, SCORERS, check_scoring_name, ensemble_selection, fit_logit_offsets,
                              log_loss, offset_decisions)
 from jaxlstm.params import check_param, check_seeds
 from jaxlstm.plan import check_folds, expand_space, normalise, plan_members
 from jaxlstm.sweep import execute
-from jaxlstm.tabulate import cv_results, mean_scores, score_table, status_at
+from jaxlstm.tabulate import accepts_sample_weight, cv_results, mean_scores, score_table, status_at
 from jaxlstm.train import OPTIONAL_PARTS
 
 __all__ = ["LSTMSearchCV", "estimator_to_config"]
@@ -259,8 +259,14 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             raise ValueError(f"search={mode!r} needs {allowed[mode]}")
         return mode
 
-    def fit(self, X, y):
-        """Run the search; then refit the best candidate on all of ``X, y``."""
+    def fit(self, X, y, sample_weight=None):
+        """Run the search; then refit the best candidate on all of ``X, y``.
+        ``sample_weight`` (one number >= 0 per sequence) weighs the rows'
+        training losses in every fold and the refit (see
+        :meth:`LSTMClassifier.fit`) and the held-out scores of every scorer
+        that takes it, as scikit-learn's ``GridSearchCV.fit(X, y,
+        sample_weight=...)`` does; ``ensemble_selection`` and
+        ``post_hoc_offsets`` still fit on unweighted out-of-fold scores."""
         mode = self._mode()
         for name in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
             delattr(self, name)  # a previous fit's results (best_index_, ensemble_, offsets, ...) must not leak in
@@ -295,7 +301,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                              "train units: search one of them")
         _check_distribution_ends(space, exact_low=mode == "bayes")
         scorers, multi = _scorers(self.scoring, self.refit)
-        ctx = self._context(X, y, base, scorers)
+        ctx = self._context(X, y, base, scorers, sample_weight)
         ctx["initial"] = self._initial_points(base, mode)
         ctx["parts"] = _possible_parts(base, space, ctx["initial"])
         if self.max_time is not None and mode in ("bayes", "optuna"):
@@ -333,7 +339,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         est = clone(base).set_params(**params)
         if "random_state" not in params:
             est.set_params(random_state=ctx["seeds"][0])
-        return est.fit(X, y, program_parts=ctx["parts"])  # refits of one static group share a program
+        # refits of one static group share a program
+        return est.fit(X, y, ctx["sample_weight"], program_parts=ctx["parts"])
 
     def _select_ensemble(self, table, base, ctx, X, y) -> np.ndarray:
         """Ensemble selection over the finished candidates' out-of-fold
@@ -454,8 +461,10 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                                                           factor=int(self.factor), min_epochs=self.min_epochs,
                                                           key=ctx["key"])
 
-    def _context(self, X, y, base, scorers) -> dict:
-        """The data, classes, folds, seeds and scorers every evaluation uses."""
+    def _context(self, X, y, base, scorers, sample_weight=None) -> dict:
+        """The data, classes, folds, seeds, scorers and sample weights
+        (checked: ``w``; as given, for refits: ``sample_weight``) every
+        evaluation uses."""
         x, lengths, ndim = to_sequences(X)
         classes, yi = encode_labels(y, len(x))
         if base.normalize == "standard":  # before any candidate trains on a feature scaled to zeros
@@ -468,7 +477,17 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         seeds = check_seeds(np.atleast_1d(seeds))
         # a single metric is "score" whatever refit names (GridSearchCV's rule; multi-metric refit names are checked)
         key = self.refit if isinstance(self.refit, str) and self.refit in scorers else next(iter(scorers))
-        return dict(x=x, lengths=lengths, y=yi, classes=classes, folds=folds, seeds=seeds, base=base,
+        w = check_sample_weight(sample_weight, len(yi), folds=folds)
+        score_weight = None
+        if w is not None:  # held-out scores weighted as GridSearchCV weighs them (float64, as given)
+            score_weight = np.broadcast_to(np.asarray(sample_weight, np.float64), (len(yi),))
+            for name, scorer in scorers.items():
+                if not accepts_sample_weight(scorer):
+                    warnings.warn(f"the scoring {name}={scorer} does not take sample_weight: its held-out scores "
+                                  "are unweighted while training is weighted", UserWarning, stacklevel=3)
+        return dict(x=x, lengths=lengths, y=yi, w=w, score_weight=score_weight, sample_weight=sample_weight,
+                    classes=classes, folds=folds,
+                    seeds=seeds, base=base,
                     scorers=scorers, key=key, n_features_in=x.shape[1] if ndim == 2 else x.shape[-1],
                     deadline=None, finished=0)
 
@@ -520,7 +539,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                       keep_state=epochs is not None, chunk_size=self.chunk_size,
                       out_dir=None if epochs is not None else self.out_dir, progress=bool(self.verbose),
                       deadline=deadline, until_done=index[0] if deadline is not None and not ctx["finished"] else (),
-                      parts=ctx["parts"])
+                      parts=ctx["parts"], sample_weight=ctx["w"])
         self.compile_time_ += run.compile_s
         self.train_time_ += run.run_s
         split_rows = [[run.rows[i] for i in idx] for idx in index]

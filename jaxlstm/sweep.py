@@ -34,7 +34,7 @@ import numpy as np
 
 from jaxlstm import jsonable
 from jaxlstm import progress as progress_mod
-from jaxlstm._checks import check_labels, check_sequences
+from jaxlstm._checks import check_labels, check_sample_weight, check_sequences
 from jaxlstm.cache import register_compiled, relieve_memory_maps
 from jaxlstm.model import ModelConfig
 from jaxlstm.params import check_seeds
@@ -117,10 +117,12 @@ def _member_hash(m: Member, fingerprint: str) -> str:
     return hashlib.sha256(jsonable.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
 
 
-def _fingerprint(x, lengths, y, folds, scoring, num_classes: int) -> str:
+def _fingerprint(x, lengths, y, folds, scoring, num_classes: int, sample_weight=None) -> str:
     h = hashlib.sha256()
     for a in (x, lengths, y):
         h.update(np.ascontiguousarray(a).tobytes())
+    if sample_weight is not None:  # hashed only when given: unweighted folders saved before still resume
+        h.update(b"sample_weight" + np.ascontiguousarray(sample_weight, np.float32).tobytes())
     if len(y) and num_classes != int(np.max(y)) + 1:
         # the output width is part of the data's meaning; hashed only when y does
         # not imply it, so folders saved before it was hashed still resume
@@ -132,17 +134,18 @@ def _fingerprint(x, lengths, y, folds, scoring, num_classes: int) -> str:
     return h.hexdigest()[:20]
 
 
-def _fit_member(x, lengths, y, split, hparams, seed, config):
-    return fit(x, lengths, y, split, hparams, jax.random.key(seed), config)
+# w: the rows' sample weights, or None (an empty pytree: the program traced without them)
+def _fit_member(x, lengths, y, w, split, hparams, seed, config):
+    return fit(x, lengths, y, split, hparams, jax.random.key(seed), config, sample_weight=w)
 
 
-def _fit_continue(x, lengths, y, split, hparams, seed, state, offset, config):
-    return fit(x, lengths, y, split, hparams, jax.random.key(seed), config, start=(state, offset))
+def _fit_continue(x, lengths, y, w, split, hparams, seed, state, offset, config):
+    return fit(x, lengths, y, split, hparams, jax.random.key(seed), config, start=(state, offset), sample_weight=w)
 
 
-_vfit = tuned_jit(jax.vmap(_fit_member, in_axes=(None, None, None, 0, 0, 0, None)), static_argnums=6)
-_vfit_continue = tuned_jit(jax.vmap(_fit_continue, in_axes=(None, None, None, 0, 0, 0, 0, None, None)),
-                           static_argnums=8)
+_vfit = tuned_jit(jax.vmap(_fit_member, in_axes=(None, None, None, None, 0, 0, 0, None)), static_argnums=7)
+_vfit_continue = tuned_jit(jax.vmap(_fit_continue, in_axes=(None, None, None, None, 0, 0, 0, 0, None, None)),
+                           static_argnums=9)
 _compiled: dict = register_compiled({})  # one executable per (static group, chunk size, shapes, continued)
 
 
@@ -232,7 +235,8 @@ def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int
             chunk_size: int | None = None, index_bucket: Callable[[int], int] | None = None,
             out_dir: str | os.PathLike | None = None, progress: bool = False,
             label: tuple[str, str] = ("sweep", "member-epochs"), deadline: float | None = None,
-            until_done: Sequence[int] = (), parts: frozenset | None = None) -> Execution:
+            until_done: Sequence[int] = (), parts: frozenset | None = None,
+            sample_weight: np.ndarray | None = None) -> Execution:
     """Train ``members`` on ``x, lengths, y`` (checked arrays) with ``folds``
     (``(train_idx, test_idx)`` pairs): one compiled program per static group,
     epochs, offset and chunk size, members vmapped in chunks (``chunk_size``;
@@ -250,7 +254,8 @@ def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int
     parts of the training step (:data:`jaxlstm.train.OPTIONAL_PARTS`) every
     program holds besides those its members use (``None``: only those), so
     that the calls of a search whose later rounds may use a part compile
-    its programs once. Chunks run in the order of
+    its programs once. ``sample_weight``: float32 ``(n,)`` weights of the
+    rows' training losses (checked), or ``None``. Chunks run in the order of
     their first member, so under a deadline the members listed first (a
     search's ``initial_points``, in order) train first, whichever compiled
     program each needs. With several processes,
@@ -262,7 +267,7 @@ def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int
     if out_dir is not None and (keep_state or keep_model or any(m.start is not None for m in members)):
         raise ValueError("out_dir keeps members trained from scratch; continued members and states are not stored")
     fingerprint = _fingerprint(x, lengths, y, folds, tuple(record) + (("probs",) if keep_val_probs else ())
-                               + (("train_probs",) if keep_train_probs else ()), num_classes)
+                               + (("train_probs",) if keep_train_probs else ()), num_classes, sample_weight)
     hashes = [_member_hash(m, fingerprint) for m in members]
     done = _load_done(out_dir, fingerprint)
     _check_same_done(done)
@@ -278,6 +283,7 @@ def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int
               f"{len(members) - resumed} to train", file=sys.stderr, flush=True)
     mesh = _mesh()
     data = tuple(_global(a, mesh) for a in (x, lengths, y))  # on the devices once, not per chunk
+    data += (None if sample_weight is None else _global(np.asarray(sample_weight, np.float32), mesh),)
     idx = pad_indices([f[0] for f in folds], index_bucket) + pad_indices([f[1] for f in folds], index_bucket)
     total = sum(len(todo) * tcfg.epochs for tcfg, todo, _ in plan)
     out = Execution(rows, resumed=resumed)
@@ -354,7 +360,7 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
               select: str = "f1_macro", scoring: Sequence[str] | None = None,
               out_dir: str | os.PathLike | None = None, chunk_size: int | None = None,
               random_state: int | None = 0, num_classes: int | None = None, progress: bool = False,
-              return_probs: bool = False, return_train_probs: bool = False) -> SweepResult:
+              return_probs: bool = False, return_train_probs: bool = False, sample_weight=None) -> SweepResult:
     """Train every (configuration, fold, seed) member and tabulate the results.
 
     Args:
@@ -381,6 +387,10 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
         (``train_probs``), for ``return_train_score``.
       progress: show a progress bar over member-epochs with an ETA (on
         stderr; on process 0 only when several processes run the sweep).
+      sample_weight: ``(n,)`` non-negative weights of the rows' training
+        losses (see :func:`jaxlstm.train.fit`), or ``None``; the held-out
+        scores here are the program's, unweighted (``LSTMSearchCV`` weighs
+        its scikit-learn scorers as ``GridSearchCV`` does).
     Returns:
       :class:`SweepResult`.
     """
@@ -393,11 +403,12 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
     candidates = expand_space(space, configs, n_iter, random_state)
     norm = [normalise(cfg) for cfg in candidates]
     folds = make_folds(ya, cv, random_state, xa)
+    w = check_sample_weight(sample_weight, len(ya), folds=folds)
     seeds = list(check_seeds(seeds))
     members, index = plan_members(norm, len(folds), seeds)
     run = execute(xa, la, ya, folds, members, num_classes=int(num_classes or ya.max() + 1), select=select,
                   record=scoring, keep_val_probs=return_probs, keep_train_probs=return_train_probs,
-                  chunk_size=chunk_size, out_dir=out_dir, progress=progress)
+                  chunk_size=chunk_size, out_dir=out_dir, progress=progress, sample_weight=w)
     table, tagged = curve_table(candidates, [cfg["epochs"] for cfg in norm],
                                 [[run.rows[i] for i in idx] for idx in index], scoring)
     res = cv_results(table, scoring, len(folds) * len(seeds))
@@ -446,7 +457,8 @@ def _chunk_args(data, mesh, c, tcfg, chunk, size, idx) -> tuple[tuple, tuple]:
     hp, split, seeds, state = jax.tree.map(lambda a: _global(a, mesh, member_axis=True),
                                            (jax.tree.map(stack, *hps), split, seeds, state))
     offset = (_global(np.int32(chunk[0].offset), mesh),) if state else ()
-    key = (tcfg, size, data[0].shape, split.train_idx.shape, split.val_idx.shape, mesh is not None, bool(state))
+    key = (tcfg, size, data[0].shape, split.train_idx.shape, split.val_idx.shape, mesh is not None, data[3] is None,
+           bool(state))
     return (*data, split, hp, seeds, *state, *offset), key
 
 

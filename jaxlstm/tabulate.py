@@ -14,7 +14,8 @@ import numpy as np
 from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-__all__ = ["score_table", "curve_table", "mean_scores", "cv_results", "rank_scores", "param_columns"]
+__all__ = ["score_table", "curve_table", "mean_scores", "cv_results", "rank_scores", "param_columns",
+           "accepts_sample_weight"]
 
 
 class _Held(ClassifierMixin, BaseEstimator):
@@ -126,13 +127,31 @@ def mean_scores(rows, key: str) -> np.ndarray:
     return np.where(np.array([r["status"] for r in rows]) == "ok", means, np.nan)
 
 
+def accepts_sample_weight(scorer) -> bool:
+    """Whether scikit-learn passes ``sample_weight`` to ``scorer`` in a
+    search fitted with sample weights (its rule without metadata routing)."""
+    if hasattr(scorer, "_accept_sample_weight"):
+        return bool(scorer._accept_sample_weight())
+    import inspect
+
+    try:
+        return "sample_weight" in inspect.signature(scorer).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def _score_probs(ctx, probs, rows) -> dict[str, float]:
-    """Every scorer on a member's probabilities for ``rows`` of the data."""
+    """Every scorer on a member's probabilities for ``rows`` of the data,
+    with those rows' ``ctx["score_weight"]`` (when set) for the scorers that
+    take sample weights, as ``GridSearchCV.fit(X, y, sample_weight=...)``."""
     p = np.asarray(probs, np.float64)
     held = _Held(ctx["classes"], p / p.sum(axis=1, keepdims=True))  # as predict_proba renormalises
     y_true = ctx["classes"][ctx["y"][rows]]
     dummy = np.zeros((len(rows), 1))
-    return {name: scorer(held, dummy, y_true) for name, scorer in ctx["scorers"].items()}
+    sw = ctx.get("score_weight")
+    return {name: scorer(held, dummy, y_true, **({"sample_weight": sw[rows]} if sw is not None
+                                                 and accepts_sample_weight(scorer) else {}))
+            for name, scorer in ctx["scorers"].items()}
 
 
 def param_columns(candidates: Sequence[Mapping]) -> dict[str, np.ma.MaskedArray]:

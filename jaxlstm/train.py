@@ -27,7 +27,7 @@ import optax
 from flax import struct
 
 from jaxlstm import features, losses, metrics, progress
-from jaxlstm._checks import check_labels, check_sequences, row_indices
+from jaxlstm._checks import check_labels, check_sample_weight, check_sequences, row_indices
 from jaxlstm.cache import register_compiled, relieve_memory_maps
 from jaxlstm.params import check_each, check_params
 from jaxlstm.model import LSTMClassifierNet, ModelConfig, init_params
@@ -381,6 +381,8 @@ def _loss_fn(params, model, batch, hparams, class_weights, rng, class_prior=None
         ce = _data_loss(logits, batch["y"], batch["mask"], hparams, class_weights, class_prior)
     else:
         ce = losses.weighted_cross_entropy(logits, batch["y"], class_weights, where=batch["mask"])
+    if "w" in batch:  # sample weights multiply each row's loss (and its class weight), Keras's sample_weight
+        ce = ce * batch["w"]
     data_loss = losses.masked_mean(ce, batch["mask"])
     penalty = hparams.l1 * losses.l1_penalty(params) + hparams.l2 * losses.l2_penalty(params)
     return data_loss + penalty, data_loss
@@ -393,7 +395,9 @@ def train_step(state: TrainState, batch: dict, hparams: HParams, rng: Array,
     Args:
       state: :class:`TrainState`.
       batch: ``x: Float[batch, time, feature]``, ``lengths: Int[batch]``,
-        ``y: Int[batch]``, ``mask: Bool[batch]`` (false rows are padding).
+        ``y: Int[batch]``, ``mask: Bool[batch]`` (false rows are padding),
+        optionally ``w: Float[batch]``, sample weights multiplying each row's
+        loss (the data loss stays divided by the number of valid rows).
       hparams: :class:`HParams`.
       rng: dropout key for this step.
       parts: static; the optional parts to trace (see :class:`TrainConfig`).
@@ -485,7 +489,7 @@ def run_epoch(state: TrainState, data: dict, split: Split, hparams: HParams, rng
 
     Args:
       data: ``x: Float[n, time, feature]`` (already scaled), ``lengths: Int[n]``,
-        ``y: Int[n]``, resident on the device.
+        ``y: Int[n]``, optionally ``w: Float[n]`` (sample weights), resident on the device.
       split: which rows train.
       rng: shuffling and dropout key for this epoch.
       batch_size: static.
@@ -506,7 +510,7 @@ def run_epoch(state: TrainState, data: dict, split: Split, hparams: HParams, rng
         st, total, count = carry
         i, b_idx, b_mask = inputs
         batch = {"x": data["x"][b_idx], "lengths": data["lengths"][b_idx],
-                 "y": data["y"][b_idx], "mask": b_mask}
+                 "y": data["y"][b_idx], "mask": b_mask, **({"w": data["w"][b_idx]} if "w" in data else {})}
         st, m = train_step(st, batch, hparams, jax.random.fold_in(drop_rng, i), parts)
         return (st, total + m["data_loss"] * m["count"], count + m["count"]), None
 
@@ -608,7 +612,8 @@ def _tree_where(cond, a, b):
 
 
 def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng: Array,
-        config: TrainConfig, start: tuple[TrainState, Array] | None = None) -> FitResult:
+        config: TrainConfig, start: tuple[TrainState, Array] | None = None,
+        sample_weight: Array | None = None) -> FitResult:
     """Train one model from scratch; pure, so ``jit`` it (``config`` static)
     and ``vmap`` it over ``split``/``hparams``/``rng`` for a sweep.
 
@@ -631,6 +636,12 @@ def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng:
         and hyperparameters, training 5 epochs and continuing for 5 equals
         training 10 (each epoch's shuffling and dropout keys depend only on
         the epoch index). The best epoch is tracked within this call.
+      sample_weight: ``Float[n]`` (>= 0) or ``None``: each training row's loss
+        is multiplied by its weight (and its class's weight), the sum divided
+        by the batch's valid rows as without weights -- Keras's
+        ``sample_weight``. Scaler statistics, class weights, the class prior,
+        balanced sampling and validation scores do not use them. ``None``
+        traces the program without them (not a vector of ones).
     Returns:
       :class:`FitResult`.
     """
@@ -639,6 +650,8 @@ def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng:
     tr_x, tr_len = x[split.train_idx], lengths[split.train_idx]
     scaler = features.fit_scaler(config.normalize, tr_x, tr_len, where=split.train_mask)
     data = {"x": features.apply_scaler(x, lengths, scaler), "lengths": lengths, "y": y}
+    if sample_weight is not None:
+        data["w"] = jnp.asarray(sample_weight, jnp.float32)
     tr_y = y[split.train_idx]
     cw = losses.class_weights(tr_y, model.num_classes, hparams.class_weight_exponent,
                               hparams.class_weights, where=split.train_mask)
@@ -730,7 +743,7 @@ def _full_split(train_idx, val_idx) -> Split:
 
 
 def train_single(x, y, lengths=None, *, config: TrainConfig, hparams: HParams | None = None,
-                 train_idx=None, val_idx=None, seed: int = 0) -> tuple[FitResult, Timing]:
+                 train_idx=None, val_idx=None, seed: int = 0, sample_weight=None) -> tuple[FitResult, Timing]:
     """Validate, compile (once per shape and config) and run :func:`fit`.
 
     Args:
@@ -741,6 +754,8 @@ def train_single(x, y, lengths=None, *, config: TrainConfig, hparams: HParams | 
       train_idx, val_idx: row indices or boolean masks of the rows (default: all
         rows train, none validate).
       seed: PRNG seed.
+      sample_weight: ``(n,)`` non-negative weights of the rows' losses, or
+        ``None`` (see :func:`fit`).
     Returns:
       ``(FitResult as NumPy arrays, Timing)``.
 
@@ -759,6 +774,7 @@ def train_single(x, y, lengths=None, *, config: TrainConfig, hparams: HParams | 
     if tr.size == 0:
         raise ValueError("train_idx selects no rows")
     check_labels(ya[tr], tr.size, model.num_classes)  # at least two classes to learn
+    w = check_sample_weight(sample_weight, n, tr)
     hp = make_hparams(model.num_classes) if hparams is None else hparams
     used = parts_used(hp)
     if used - config.parts:
@@ -766,13 +782,14 @@ def train_single(x, y, lengths=None, *, config: TrainConfig, hparams: HParams | 
     config = dataclasses.replace(config, parts=used)  # the program holds what this run uses
     split = _full_split(tr, va)
     args = (jnp.asarray(xa), jnp.asarray(la), jnp.asarray(ya), split, hp, jax.random.key(seed))
-    key = (config, xa.shape, tr.size, va.size)
+    kw = {} if w is None else {"sample_weight": jnp.asarray(w)}
+    key = (config, xa.shape, tr.size, va.size, w is None)
     t0 = time.perf_counter()
     if key not in _compiled:
         relieve_memory_maps()
-        _compiled[key] = _fit_jit.lower(*args, config=config).compile()
+        _compiled[key] = _fit_jit.lower(*args, config=config, **kw).compile()
     t1 = time.perf_counter()
-    result = jax.block_until_ready(_compiled[key](*args))
+    result = jax.block_until_ready(_compiled[key](*args, **kw))
     t2 = time.perf_counter()
     return jax.tree.map(np.asarray, result), Timing(t1 - t0, t2 - t1)
 

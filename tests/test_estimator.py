@@ -20,7 +20,11 @@ from jaxlstm.model import ModelConfig
 from jaxlstm.train import Split, TrainConfig, fit, make_hparams
 
 
-@parametrize_with_checks([LSTMClassifier(hidden_sizes=(16,), epochs=30, learning_rate=0.03, random_state=0)])
+@parametrize_with_checks(
+    [LSTMClassifier(hidden_sizes=(16,), epochs=30, learning_rate=0.03, random_state=0)],
+    expected_failed_checks=lambda est: {
+        "check_sample_weight_equivalence_on_dense_data": "minibatch training: a weight of 2 is not a repeated row "
+        "(the batches and the number of steps differ), as for scikit-learn's SGDClassifier"})
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
 
@@ -423,3 +427,37 @@ def test_validation_fraction_of_a_class_of_one_sequence_is_not_called_stratified
     X = np.random.default_rng(0).normal(size=(10, 3, 2))
     with pytest.raises(ValueError, match=r"validation_fraction=0.9 of 10 sequences holds out 9, leaving fewer than 2"):
         LSTMClassifier(epochs=1, validation_fraction=0.9).fit(X, [0] * 9 + [1])
+
+
+def test_sample_weight_weighs_the_training_loss_and_is_checked_with_the_row_named():
+    from sklearn.model_selection import cross_val_score
+
+    from jaxlstm.estimator import LSTMEnsemble
+
+    base = LSTMClassifier(**SMALL)
+    plain = clone(base).fit(SEQS, Y)
+    ones = clone(base).fit(SEQS, Y, sample_weight=np.ones(len(Y)))
+    np.testing.assert_array_equal(ones.predict_proba(SEQS), plain.predict_proba(SEQS))  # the same program values
+    scalar = clone(base).fit(SEQS, Y, sample_weight=1.0)  # scikit-learn's convention: every row's weight
+    np.testing.assert_array_equal(scalar.predict_proba(SEQS), plain.predict_proba(SEQS))
+    w = np.where(Y == 0, 4.0, 0.5)
+    heavy = clone(base).fit(SEQS, Y, sample_weight=w)
+    assert (heavy.predict(SEQS) == 0).sum() > (plain.predict(SEQS) == 0).sum()  # class 0 weighs 8x the others
+    # scikit-learn passes it through cross_val_score and an ensemble to each fit
+    scores = cross_val_score(clone(base), SEQS, Y, cv=2, params={"sample_weight": w})
+    assert not np.allclose(scores, cross_val_score(clone(base), SEQS, Y, cv=2))
+    ens = LSTMEnsemble([clone(base)]).fit(SEQS, Y, sample_weight=w)
+    np.testing.assert_allclose(ens.predict_proba(SEQS), heavy.predict_proba(SEQS), atol=1e-6)
+    before = heavy.predict_proba(SEQS)
+    for bad, match in [(np.ones(3), r"sample_weight must have shape \(48,\), one weight per sequence"),
+                       (np.r_[np.ones(47), np.inf], "row 47 has inf"),
+                       (-w, f"row 0 has {-w[0]}"),
+                       (np.zeros(48), "sample_weight is zero on every training row")]:
+        with pytest.raises(ValueError, match=match):
+            heavy.fit(SEQS, Y, sample_weight=bad)
+    np.testing.assert_array_equal(heavy.predict_proba(SEQS), before)  # a failed fit leaves the model as it was
+    from sklearn.model_selection import train_test_split
+
+    held = train_test_split(np.arange(48), test_size=0.25, stratify=Y, random_state=0)[1]  # fit's own split
+    with pytest.raises(ValueError, match="sample_weight is zero on every training row"):  # only validation rows
+        clone(base).set_params(validation_fraction=0.25).fit(SEQS, Y, sample_weight=np.isin(np.arange(48), held))

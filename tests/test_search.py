@@ -650,3 +650,28 @@ def test_bayes_never_proposes_a_half_open_ranges_excluded_end_and_bad_ranges_sto
                              exact_low=False)
     with pytest.raises(ValueError, match=r"param_distributions\['grad_clip'\] \(lowest value.*got 0"):
         _check_distribution_ends({"grad_clip": uniform(0, 5)}, exact_low=True)
+
+
+def test_sample_weights_train_every_fold_and_refit_as_gridsearchcv_passes_them():
+    # scikit-learn's GridSearchCV slices sample_weight to each fold's training rows for LSTMClassifier.fit
+    # alone and to its held-out rows for the scorers; the vmapped sweep must train and score the same, and refit
+
+    w = np.where(Y == 2, 3.0, 1.0) * rng.uniform(0.5, 1.5, len(Y))
+    grid = {"learning_rate": [1e-2, 3e-2], "class_weight": [None, "balanced"]}
+    ref = GridSearchCV(BASE, grid, cv=3, scoring=["accuracy", "balanced_accuracy"],
+                       refit="balanced_accuracy").fit(X, Y, sample_weight=w)
+    ours = LSTMSearchCV(BASE, grid, cv=3, scoring=["accuracy", "balanced_accuracy"],
+                        refit="balanced_accuracy").fit(X, Y, sample_weight=w)
+    _same(ref, ours, ["accuracy", "balanced_accuracy"])
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-6)
+    plain = LSTMSearchCV(BASE, grid, cv=3, scoring="balanced_accuracy").fit(X, Y)
+    assert not np.allclose(plain.cv_results_["mean_test_score"], ours.cv_results_["mean_test_balanced_accuracy"])
+    from sklearn.model_selection import KFold
+
+    with pytest.raises(ValueError, match="sample_weight is zero on every training row of fold 2"):  # rows 0..59
+        LSTMSearchCV(BASE, grid, cv=KFold(3), scoring="accuracy").fit(X, Y, sample_weight=np.where(
+            np.arange(len(Y)) < 60, 0.0, 1.0))
+    with pytest.raises(ValueError, match=r"sample_weight must have shape \(90,\)"):
+        LSTMSearchCV(BASE, grid, cv=3).fit(X, Y, sample_weight=w[:10])
+    with pytest.warns(UserWarning, match="does not take sample_weight: its held-out scores are unweighted"):
+        LSTMSearchCV(BASE, {"learning_rate": [1e-2]}, cv=2, scoring=lambda est, x, y: 0.0).fit(X, Y, sample_weight=w)

@@ -36,6 +36,8 @@ SPACE = {"hidden_sizes": [(8,)], "batch_size": [16], "learning_rate": [1e-2, 3e-
          "dropout": [0.0, 0.2], "epochs": [2, 4],
          "noise_std": [0.1]}
 SCORING = ("f1_macro", "accuracy")
+W = np.random.default_rng(1).uniform(0, 2, len(Y))  # sample weights
+W_SPACE = {"hidden_sizes": [(8,)], "batch_size": [16], "learning_rate": [1e-2, 3e-2], "epochs": [2]}
 
 
 @pytest.fixture(scope="module")
@@ -185,10 +187,12 @@ FOUR = textwrap.dedent("""
     sys.path.insert(0, {root!r})
     import jax
     assert len(jax.devices()) == 4, jax.devices()
-    from tests.test_sweep import X, L, Y, SPACE, SCORING
+    from tests.test_sweep import X, L, Y, SPACE, SCORING, W, W_SPACE
     from jaxlstm.sweep import run_sweep
     r = run_sweep(X, Y, L, space=SPACE, cv=3, seeds=(0, 1), scoring=SCORING, chunk_size=8)
-    json.dump({{"scores": [float(v) for v in r.cv_results_["mean_test_f1_macro"]]}}, open(sys.argv[1], "w"))
+    w = run_sweep(X, Y, L, space=W_SPACE, cv=2, scoring=SCORING, chunk_size=4, sample_weight=W)
+    json.dump({{"scores": [float(v) for v in r.cv_results_["mean_test_f1_macro"]],
+               "weighted": [float(v) for v in w.cv_results_["mean_test_f1_macro"]]}}, open(sys.argv[1], "w"))
 """)
 
 
@@ -201,8 +205,10 @@ def test_four_simulated_devices_give_the_same_results(grid, tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
     subprocess.run([sys.executable, str(script), str(out)], env={**env, "JAX_PLATFORMS": "cpu"},
                    check=True, timeout=300)
-    four = json.loads(out.read_text())["scores"]
-    np.testing.assert_allclose(four, grid.cv_results_["mean_test_f1_macro"], atol=1e-5)
+    four = json.loads(out.read_text())
+    np.testing.assert_allclose(four["scores"], grid.cv_results_["mean_test_f1_macro"], atol=1e-5)
+    one = run_sweep(X, Y, L, space=W_SPACE, cv=2, scoring=SCORING, chunk_size=4, sample_weight=W)
+    np.testing.assert_allclose(four["weighted"], one.cv_results_["mean_test_f1_macro"], atol=1e-5)
 
 
 TWO_HOSTS = textwrap.dedent("""
@@ -404,3 +410,28 @@ def test_a_vmapped_program_without_the_unused_optional_parts_trains_the_same_mem
         want = execute(X, L, Y, folds, some, parts=OPTIONAL_PARTS, **kw)
         for a, b in zip(probs(got), probs(want), strict=True):
             np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_sample_weights_train_each_member_as_alone_and_never_resume_an_unweighted_run(tmp_path):
+    # a weighted member equals the same fit alone with the same weights; the weights are part of the data a
+    # run's folder is keyed by, so a weighted run neither reads an unweighted run's members nor they its
+    r = run_sweep(X, Y, L, space=W_SPACE, cv=2, scoring=SCORING, chunk_size=4, sample_weight=W,
+                  out_dir=tmp_path)
+    folds = make_folds(Y, 2, 0, X)
+    cfg = TrainConfig(ModelConfig(3, 3, (8,)), batch_size=16, epochs=2, record=SCORING, select="f1_macro")
+    for k, (tr, te) in enumerate(folds):
+        split = Split(jnp.asarray(tr), jnp.ones(len(tr), bool), jnp.asarray(te), jnp.ones(len(te), bool))
+        alone = _fit_jit(X, L, Y, split, make_hparams(3, learning_rate=1e-2), jax.random.key(0), config=cfg,
+                         sample_weight=jnp.asarray(W, jnp.float32))
+        assert r.cv_results_[f"split{k}_test_f1_macro"][0] == pytest.approx(float(alone.history["val_f1_macro"][-1]),
+                                                                           abs=1e-6)
+    plain = run_sweep(X, Y, L, space=W_SPACE, cv=2, scoring=SCORING, chunk_size=4, out_dir=tmp_path)
+    assert plain.resumed == 0 and not np.allclose(plain.cv_results_["mean_test_f1_macro"],
+                                                  r.cv_results_["mean_test_f1_macro"])
+    again = run_sweep(X, Y, L, space=W_SPACE, cv=2, scoring=SCORING, chunk_size=4, sample_weight=W,
+                      out_dir=tmp_path)
+    assert again.resumed == 4
+    np.testing.assert_array_equal(again.cv_results_["mean_test_f1_macro"], r.cv_results_["mean_test_f1_macro"])
+    with pytest.raises(ValueError, match="sample_weight is zero on every training row of fold 1"):
+        run_sweep(X, Y, L, space=W_SPACE, cv=[(np.arange(30), np.arange(30, 60)), (np.arange(30, 60), np.arange(30))],
+                  sample_weight=np.r_[np.ones(30), np.zeros(30)])

@@ -485,3 +485,53 @@ def test_a_program_without_the_optional_parts_its_run_leaves_off_trains_the_same
                      hparams=make_hparams(3, sampling_exponent=1.0))
     with pytest.raises(ValueError, match=r"TrainConfig.parts: unknown \['noise'\]"):
         TrainConfig(MODEL, parts={"noise"})
+
+
+def test_sample_weights_multiply_each_rows_loss_as_kerass_sample_weight():
+    """The training loss with sample weights is sum(w_b * cw[y_b] * nll_b) /
+    valid rows (float64 reference); a zero weight removes the row's gradient;
+    weights of ones train bit-identically to none; fit uses them."""
+    from jaxlstm.model import LSTMClassifierNet
+
+    x, lengths, y = _toy(n=30)
+    rng = np.random.default_rng(3)
+    w = rng.uniform(0, 3, 30).astype(np.float32)
+    w[[2, 7]] = 0.0
+    cw = jnp.asarray([1.0, 2.0, 0.5])
+    params = init_state(MODEL, make_hparams(3), cw, jax.random.key(0)).params
+    hp = make_hparams(3, class_weights=[1.0, 2.0, 0.5])
+    batch = {**_batch(x, lengths, y), "w": jnp.asarray(w)}
+    loss, data_loss = _loss_fn(params, MODEL, batch, hp, cw, jax.random.key(1))
+    logits = np.asarray(LSTMClassifierNet(MODEL).apply({"params": params}, jnp.asarray(x), jnp.asarray(lengths)),
+                        np.float64)
+    logp = logits - logits.max(1, keepdims=True)
+    logp = logp - np.log(np.exp(logp).sum(1, keepdims=True))
+    ref = np.sum(w * np.asarray(cw, np.float64)[y] * -logp[np.arange(30), y]) / 30
+    np.testing.assert_allclose(data_loss, ref, rtol=2e-6)
+    # a zero weight is the row left out of the sum, not out of the count: its gradient times 30/28 is the
+    # gradient with the two rows masked (their weights are 0; the others' the same)
+    keep = w > 0
+    g_w = jax.grad(lambda p: _loss_fn(p, MODEL, batch, hp, cw, jax.random.key(1))[1])(params)
+    masked = {**_batch(x, lengths, y, keep), "w": jnp.asarray(w)}
+    g_m = jax.grad(lambda p: _loss_fn(p, MODEL, masked, hp, cw, jax.random.key(1))[1])(params)
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a * 30 / 28, b, rtol=2e-5, atol=1e-7), g_w, g_m)
+
+    cfg = TrainConfig(MODEL, batch_size=8, epochs=2, record=("accuracy",), select="accuracy")
+    a, _ = train_single(x, y, lengths, config=cfg, hparams=hp)
+    b, _ = train_single(x, y, lengths, config=cfg, hparams=hp, sample_weight=np.ones(30))
+    jax.tree.map(np.testing.assert_array_equal, a.params, b.params)
+    c, _ = train_single(x, y, lengths, config=cfg, hparams=hp, sample_weight=w)
+    assert not np.array_equal(a.params["logits"]["kernel"], c.params["logits"]["kernel"])
+    d, _ = train_single(x, y, lengths, config=cfg, hparams=hp, sample_weight=2 * w)  # the loss doubles, Adam
+    jax.tree.map(lambda p, q: np.testing.assert_allclose(p, q, atol=2e-5), c.params, d.params)  # barely moves
+    for bad, match in [(np.ones(29), r"sample_weight must have shape \(30,\)"),
+                       (np.r_[np.ones(29), -1.0], "sample_weight must be finite, >= 0 .*; row 29 has -1.0"),
+                       (np.r_[np.nan, np.ones(29)], "row 0 has nan"),
+                       (np.r_[np.ones(29), 1e39], "within float32's range; row 29"),
+                       (["a"] * 30, "sample_weight must hold numbers"),
+                       (np.zeros(30), "sample_weight is zero on every training row")]:
+        with pytest.raises(ValueError, match=match):
+            train_single(x, y, lengths, config=cfg, hparams=hp, sample_weight=bad)
+    with pytest.raises(ValueError, match="sample_weight is zero on every training row"):  # rows 0..9 train
+        train_single(x, y, lengths, config=cfg, hparams=hp, sample_weight=np.r_[np.zeros(10), np.ones(20)],
+                     train_idx=np.arange(10), val_idx=np.arange(10, 30))
