@@ -80,7 +80,10 @@ class ModelConfig:
         (``Dense(64, relu)`` in the Keras tutorial); ``None`` for none.
       lstm_backward: ``"fused"`` (:func:`lstm_scan`, hand-written backward;
         1.3x faster measured) or ``"autodiff"`` (:func:`lstm_scan_reference`).
-        Same values either way; a performance choice.
+        Same values and gradients either way; a performance choice, except
+        that the fused backward (and the CPU kernel) are ``custom_vjp``:
+        forward-mode autodiff (``jax.jvp``, ``jax.jacfwd``, ``jax.hessian``)
+        through the network needs ``"autodiff"``.
       matmul_dtype: ``"float32"``, or ``"bfloat16"`` for mixed precision: the
         LSTM's matmul operands (input projection, recurrent step and their
         gradients) are rounded to bfloat16 and accumulated in float32; states,
