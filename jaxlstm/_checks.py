@@ -201,7 +201,9 @@ def check_sample_weight(sample_weight, n: int, train_rows=None, folds=None) -> n
     Raises:
       ValueError: naming ``sample_weight`` and the first bad row for a wrong
         shape, a non-number, a negative, non-finite or float32-overflowing
-        weight, or weights that are 0 on every row of ``train_rows``
+        weight (a weight near float32's largest may still overflow the
+        weighted loss: the run then stops as diverged), or weights that
+        are 0 in float32 on every row of ``train_rows``
         (default: all rows) or of a fold's training rows (``folds``:
         ``(train, test)`` index pairs): the loss would be 0 and nothing learnt.
     """
@@ -220,13 +222,14 @@ def check_sample_weight(sample_weight, n: int, train_rows=None, folds=None) -> n
         i = int(bad[0])
         raise ValueError(f"sample_weight must be finite, >= 0 and within float32's range; row {i} has "
                          f"{float(w[i])!r}")
+    w = w.astype(np.float32)  # as the program holds them: 1e-46 is 0 there
     parts = [("", slice(None) if train_rows is None else np.asarray(train_rows))]
     parts += [(f" of fold {k}", np.asarray(tr)) for k, (tr, _) in enumerate(folds or ())]
     for where, rows in parts:
         if w.size and not np.any(w[rows] > 0):
-            raise ValueError(f"sample_weight is zero on every training row{where}: the loss would be 0 and nothing "
-                             "learnt")
-    return w.astype(np.float32)
+            raise ValueError(f"sample_weight is zero on every training row{where} (in float32): the loss would be 0 "
+                             "and nothing learnt")
+    return w
 
 
 def row_indices(idx, n: int, what: str) -> np.ndarray:

@@ -93,8 +93,8 @@ def _possible_parts(base, space, initial) -> frozenset:
     return frozenset(part for part, keys in OPTIONAL_PARTS.items() if not all(off(v) for k in keys for v in values[k]))
 
 
-def _estimator_score(estimator, X, y):
-    return estimator.score(X, y)
+def _estimator_score(estimator, X, y, sample_weight=None):  # GridSearchCV's scoring=None passes weights too
+    return estimator.score(X, y, sample_weight=sample_weight)
 
 
 def _check_distribution_ends(space, exact_low: bool) -> None:
@@ -485,6 +485,11 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 if not accepts_sample_weight(scorer):
                     warnings.warn(f"the scoring {name}={scorer} does not take sample_weight: its held-out scores "
                                   "are unweighted while training is weighted", UserWarning, stacklevel=3)
+            if any(accepts_sample_weight(s) for s in scorers.values()):
+                for k, (_, te) in enumerate(folds):  # found now, not by the scorer after every member trained
+                    if not np.any(score_weight[te] > 0):
+                        raise ValueError(f"sample_weight is zero on every held-out row of fold {k}: its weighted "
+                                         "scores would be undefined")
         return dict(x=x, lengths=lengths, y=yi, w=w, score_weight=score_weight, sample_weight=sample_weight,
                     classes=classes, folds=folds,
                     seeds=seeds, base=base,

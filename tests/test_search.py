@@ -664,6 +664,12 @@ def test_sample_weights_train_every_fold_and_refit_as_gridsearchcv_passes_them()
                         refit="balanced_accuracy").fit(X, Y, sample_weight=w)
     _same(ref, ours, ["accuracy", "balanced_accuracy"])
     np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-6)
+    # scoring=None: the estimator's score (accuracy), weighted as GridSearchCV's passthrough scorer weighs it;
+    # train scores too
+    ref1 = GridSearchCV(BASE, {"learning_rate": [1e-2]}, cv=3, return_train_score=True).fit(X, Y, sample_weight=w)
+    ours1 = LSTMSearchCV(BASE, {"learning_rate": [1e-2]}, cv=3, return_train_score=True).fit(X, Y, sample_weight=w)
+    for key in [k for k in ref1.cv_results_ if k.startswith("split")]:
+        np.testing.assert_allclose(ours1.cv_results_[key], ref1.cv_results_[key], atol=1e-6, err_msg=key)
     plain = LSTMSearchCV(BASE, grid, cv=3, scoring="balanced_accuracy").fit(X, Y)
     assert not np.allclose(plain.cv_results_["mean_test_score"], ours.cv_results_["mean_test_balanced_accuracy"])
     from sklearn.model_selection import KFold
@@ -671,6 +677,9 @@ def test_sample_weights_train_every_fold_and_refit_as_gridsearchcv_passes_them()
     with pytest.raises(ValueError, match="sample_weight is zero on every training row of fold 2"):  # rows 0..59
         LSTMSearchCV(BASE, grid, cv=KFold(3), scoring="accuracy").fit(X, Y, sample_weight=np.where(
             np.arange(len(Y)) < 60, 0.0, 1.0))
+    with pytest.raises(ValueError, match="sample_weight is zero on every held-out row of fold 0"):
+        LSTMSearchCV(BASE, grid, cv=KFold(3), scoring="accuracy").fit(X, Y, sample_weight=np.where(
+            np.arange(len(Y)) < 30, 0.0, 1.0))
     with pytest.raises(ValueError, match=r"sample_weight must have shape \(90,\)"):
         LSTMSearchCV(BASE, grid, cv=3).fit(X, Y, sample_weight=w[:10])
     with pytest.warns(UserWarning, match="does not take sample_weight: its held-out scores are unweighted"):
