@@ -118,6 +118,24 @@ def _features_spec(args, names=None):
     return None if spec is None else spec.with_channel_names(names)
 
 
+def _check_windows(specs, data, train_lengths, held_out: str) -> None:
+    """Each features spec's windows against the longest training sequence,
+    saying when a longer one of ``data`` is among the held-out rows (the
+    random split decides what trains)."""
+    import numpy as np
+
+    longest = int(np.max(train_lengths))
+    for spec in specs:
+        if spec is None:
+            continue
+        try:
+            spec.check(data.num_features, longest)
+        except ValueError as e:
+            also = (f"; {data.name}'s longest ({int(np.max(data.lengths))} steps) is among the {held_out} rows"
+                    if longest < np.max(data.lengths) else "")
+            raise ValueError(f"features.{e}{also}") from None
+
+
 def _hidden(text: str) -> tuple[int, ...]:
     try:
         sizes = tuple(int(v) for v in text.split(","))
@@ -153,6 +171,7 @@ def _cmd_train(args) -> int:
         spec = _features_spec(args, data.feature_names)
     except ValueError as e:
         raise ValueError(str(e) if str(e).startswith("--") else f"--event: {e}") from None
+    _check_windows([spec], data, data.lengths[trval], "--test-size")
     clf = LSTMClassifier(hidden_sizes=args.hidden, bidirectional=args.bidirectional, head_size=args.head or None,
                          dropout=args.dropout, noise_std=args.noise_std, l1=args.l1, l2=args.l2,
                          weight_decay=args.weight_decay, class_weight=exponent, logit_adjust_tau=args.logit_adjust,
@@ -332,8 +351,9 @@ _PRESET_FLAGS = (("--data", "data", ""), ("--test", "test", ""), ("--budget-minu
 
 
 def _sweep_config(args):
-    """``(SweepConfig, default output name)`` for ``jaxlstm sweep``: a TOML
-    config, or the default search on a data file (printed); ``(None, _)``
+    """``(SweepConfig, default output name, text to print)`` for ``jaxlstm
+    sweep``: a TOML config (no text), or the default search on a data file
+    (its config as text, printed once the data are read); ``(None, _, _)``
     after ``--print-config``."""
     import os
     import re
@@ -352,7 +372,7 @@ def _sweep_config(args):
             raise ValueError(f"{', '.join(given)} set(s) the default search on a data file; with a TOML config, "
                              "set the same keys in the config")
         conf = _load_config(args.config)
-        return conf, os.path.splitext(os.path.basename(conf.source))[0]
+        return conf, os.path.splitext(os.path.basename(conf.source))[0], ""
 
     def absolute(v):  # file paths as absolute paths: a config file's relative paths are read from its folder
         return os.path.abspath(v) if os.path.splitext(v)[1].lower() in (".csv", ".npz") else v
@@ -372,17 +392,16 @@ def _sweep_config(args):
     text = config.preset_text(absolute(target), **kw)
     if args.print_config:  # a config for files that may not be here yet
         print(text, end="")
-        return None, ""
+        return None, "", ""
     from jaxlstm.datasets import check_name
 
-    for path in (target, test):  # before the config is printed: a typo's error is not under 56 lines
+    for path in (target, test):  # before any data are read: a typo's error comes first
         if path:
             check_name(path)
         if path and os.path.splitext(path)[1].lower() in (".csv", ".npz") and not os.path.exists(path):
             raise ValueError(f"no such file: {path}")
-    if not args.quiet:
-        print(text)
-    return conf, re.sub(r"[^\w.-]+", "_", os.path.splitext(os.path.basename(target))[0] or target) + "-default"
+    name = re.sub(r"[^\w.-]+", "_", os.path.splitext(os.path.basename(target))[0] or target) + "-default"
+    return conf, name, text
 
 
 def _load_config(path):
@@ -468,7 +487,7 @@ def _cmd_sweep(args) -> int:
 
     from jaxlstm import datasets, jsonable
 
-    conf, name = _sweep_config(args)
+    conf, name, text = _sweep_config(args)
     if conf is None:
         return 0
     out = args.out or conf.output["dir"] or os.path.join("runs", name)
@@ -478,6 +497,11 @@ def _cmd_sweep(args) -> int:
     data = datasets.load(conf.data["train"])
     conf = conf.with_channel_names(data.feature_names)  # events named by column: indices in this data
     train, test = _split_test(data, conf, seed)
+    specs = [conf.model.get("features"), *(conf.space["features"] if isinstance(conf.space.get("features"), list)
+                                           else [])]
+    _check_windows(specs, data, train.lengths, "data.test_size")
+    if text:  # the default search's config, once its data are read and split (a bad file's error comes first)
+        say(text)
     labels = np.array(data.class_names)
     metric, scoring, strategy = conf.search["metric"], conf.scoring, conf.search["strategy"]
     search = conf.make_search(out_dir=os.path.join(out, "sweep"), verbose=0 if args.quiet else 1)
@@ -948,9 +972,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--test", default="", help="default search: held-out test data (default: hold out 20%%, stratified)")
     s.add_argument("--budget-minutes", type=float, default=10.0,
                    help="default search: its time budget: no new round or chunk of members starts after this many "
-                        "minutes, then the best is refitted (default 10; 0 = no limit: all n_iter candidates)")
+                        "minutes; the refit of the best (an ensemble, several minutes on long series) comes after "
+                        "it (default 10; 0 = no limit: all n_iter candidates)")
     s.add_argument("--metric", default="balanced_accuracy",
-                   help="default search: the ranking metric (default balanced_accuracy = macro recall; e.g. f1_macro)")
+                   help="default search: the ranking metric (default balanced_accuracy = macro recall; e.g. f1_macro; "
+                        "a probability metric such as roc_auc or neg_log_loss turns decision offsets off)")
     s.add_argument("--print-config", action="store_true",
                    help="default search: print the config it would run (a TOML file to edit) and exit")
     s.add_argument("--out", default="", help="output directory (default: output.dir of the config, else runs/<config "

@@ -49,7 +49,7 @@ from typing import Any
 from jaxlstm.bayes import range_ends
 from jaxlstm.estimator import LSTMClassifier
 from jaxlstm.features import as_temporal_features
-from jaxlstm.metrics import LABEL_SCORERS, check_scoring_name
+from jaxlstm.metrics import LABEL_SCORERS, SCORERS, check_scoring_name
 from jaxlstm.search import LSTMSearchCV
 from jaxlstm.params import PARAMETER_RULES, check_param, message
 
@@ -265,8 +265,8 @@ cv = 3
 seeds = [0]
 metric = {metric}   # minority-aware: each class counts the same
 budget_minutes = {budget}          # no new round or chunk of members starts after this (0 = no limit); then the refit
-post_hoc_offsets = true       # per-class decision offsets fitted on the out-of-fold probabilities, kept if they win cross-fitted
-ensemble_selection = 5        # refit the candidates that score best averaged out of fold (5 greedy picks from the best)
+{offsets}
+{ensemble}
 
 # Tried first, in order, so that a budget which cuts the search short has trained them: LSTM-FCN with
 # the logit-adjusted loss twice -- its LSTM over channels (the published "dimension shuffle": each step a
@@ -318,8 +318,16 @@ def preset_text(train: str = "digits_imbalanced", *, test: str = "", metric: str
     fixed candidates (``initial_points``), within ``budget_minutes``; the best
     refitted as a soft-voting ensemble of the candidates that score best
     together out of fold (ensemble selection), each an ensemble of 3 seeds."""
+    offsets = ("post_hoc_offsets = true       # per-class decision offsets fitted on the out-of-fold probabilities, "
+               "kept if they win cross-fitted" if metric in LABEL_SCORERS else
+               f"post_hoc_offsets = false      # decision offsets maximise a metric of predicted labels; "
+               f"{metric} is not")
+    ensemble = ("ensemble_selection = 5        # refit the candidates that score best averaged out of fold (5 greedy "
+                "picks from the best)" if metric in SCORERS else
+                f"# ensemble_selection = 5      # needs a metric of jaxlstm.metrics.SCORERS; {metric} is not: the "
+                "best candidate is refitted")
     return PRESET.format(train=_toml_str(train), test=_toml_str(test), metric=_toml_str(metric),
-                         budget=repr(float(budget_minutes)))
+                         budget=repr(float(budget_minutes)), offsets=offsets, ensemble=ensemble)
 
 
 def preset(train: str = "digits_imbalanced", *, test: str = "", metric: str = "balanced_accuracy",
@@ -373,6 +381,13 @@ def load_config(path: str | os.PathLike | None = None) -> SweepConfig:
     return conf
 
 
+def _did_you_mean(key: str, allowed) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, list(allowed), n=2)
+    return f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
+
+
 def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
     """Validate a config dict (as TOML gives it)."""
     cfg = copy.deepcopy(_DEFAULTS)
@@ -384,7 +399,8 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
         for key, v in values.items():
             allowed = _MODEL_KEYS if table == "model" else tuple(cfg[table])
             if key not in allowed:
-                raise ValueError(f"{source}: unknown key {table}.{key}; allowed: {sorted(allowed)}")
+                raise ValueError(f"{source}: unknown key {table}.{key}{_did_you_mean(key, allowed)}; allowed: "
+                                 f"{sorted(allowed)}")
             cfg[table][key] = v
     d, s, o = cfg["data"], cfg["search"], cfg["output"]
     _check(source, "data.train", d["train"], str, lambda v: bool(v), "a dataset name or a file path")
@@ -420,7 +436,7 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
             raise ValueError(f"{source}: search.space.n_ensemble cannot be searched (candidates are scored "
                              "as single models); set model.n_ensemble for the refitted best model")
         if k not in _MODEL_KEYS:
-            raise ValueError(f"{source}: unknown key search.space.{k}; allowed: "
+            raise ValueError(f"{source}: unknown key search.space.{k}{_did_you_mean(k, _MODEL_KEYS)}; allowed: "
                              f"{sorted(set(_MODEL_KEYS) - {'n_ensemble'})}")
         space[k] = _space_value(source, k, v, bayes=s["strategy"] == "bayes")
     if not space:

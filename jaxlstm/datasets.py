@@ -614,7 +614,10 @@ def _read_csv(f, path, labels: str, min_classes: int) -> Dataset:
                 raise ValueError(f"{path}, line {lineno}: time is {row[tid].strip()!r}; it orders the steps, so it "
                                  "must be a finite number")
             if not np.all(np.isfinite(vals)):
-                raise ValueError(f"{path}, line {lineno}: NaN or inf in a feature")
+                bad = header[fcols[int(np.flatnonzero(~np.isfinite(vals))[0])]]
+                raise ValueError(f"{path}, line {lineno}: column {bad!r} is {row[header.index(bad)].strip()!r}; "
+                                 "features must be finite numbers (a sequence's steps end where its rows end: "
+                                 "there is no missing-value padding in a CSV)")
             if lid is not None:
                 lab = row[lid].strip()
                 if not lab or lab.lower() in _MISSING_TEXT:

@@ -361,7 +361,7 @@ class TemporalFeatures:
         for name in ("rolling_mean", "rolling_std"):
             for w in getattr(self, name):
                 if w > max_length:
-                    raise ValueError(f"{name} window {w} is longer than the sequences ({max_length} steps)")
+                    raise ValueError(f"{name} window {w} is longer than the longest sequence ({max_length} steps)")
         for c, _ in self.events:
             if isinstance(c, str):
                 raise ValueError(f"events channel {c!r} is a name: the model reads channels by index; turn names "

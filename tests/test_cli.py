@@ -141,7 +141,10 @@ def test_sweep_writes_results_model_plots_and_resumes(tmp_path, capsys):
 def test_config_errors_name_the_key(tmp_path, capsys):
     from jaxlstm import config
 
-    for text, match in [("[search]\nstrategi = 'grid'\n", "unknown key search.strategi"),
+    for text, match in [("[search]\nstrategi = 'grid'\n", r"unknown key search.strategi \(did you mean 'strategy'\?\)"),
+                        ("[model]\nunit = 16\n", r"unknown key model.unit \(did you mean 'units'\?\); allowed"),
+                        ("[search.space]\nlearning_rat = [1e-3]\n", r"search.space.learning_rat \(did you mean "
+                                                                     r"'learning_rate'\?\)"),
                         ("[nope]\n", "unknown table"),
                         ("[search.space]\nlearning_rate = { lognormal = [1, 2] }\n", "a distribution is one of"),
                         ("[search.space]\ndropout = [1.5]\n", "search.space.dropout"),
@@ -701,7 +704,7 @@ def test_temporal_features_from_train_flags_and_a_toml_sweep(tmp_path, capsys):
     assert ck.meta["estimator_params"]["features"]["rolling_std"] == [2, 4]
     capsys.readouterr()
     assert main(["train", "--quiet", "--rolling-mean", "500"]) == 2
-    assert "features.rolling_mean window 500 is longer than the sequences (8 steps)" in capsys.readouterr().err
+    assert "features.rolling_mean window 500 is longer than the longest sequence (8 steps)" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["train", "--event", "zero"])
     assert "CHANNEL:THRESHOLD" in capsys.readouterr().err
@@ -788,6 +791,24 @@ def test_event_channels_by_column_name_in_train_flags_and_a_toml_sweep(tmp_path,
     assert checkpoint.load(path).model.features == TemporalFeatures(events=((1, 0.5), (2, 0.0), (0, 1.0)))
 
 
+def test_a_window_longer_than_the_training_sequences_says_where_the_longest_went():
+    # the random split decides which rows train: a window that fits the file may not fit its training rows
+    import numpy as np
+
+    from jaxlstm.cli import _check_windows
+    from jaxlstm.datasets import Dataset
+    from jaxlstm.features import TemporalFeatures
+
+    data = Dataset(np.zeros((3, 50, 2), np.float32), np.array([50, 39, 20]), np.array([0, 1, 0]), ("a", "b"), "my.csv")
+    spec = TemporalFeatures(rolling_mean=(50,))
+    _check_windows([None, spec], data, data.lengths, "--test-size")  # 50 steps train: fine
+    with pytest.raises(ValueError, match=r"features.rolling_mean window 50 is longer than the longest sequence "
+                                         r"\(39 steps\); my.csv's longest \(50 steps\) is among the --test-size rows"):
+        _check_windows([spec], data, data.lengths[1:], "--test-size")
+    with pytest.raises(ValueError, match=r"window 51 is longer than the longest sequence \(50 steps\)$"):
+        _check_windows([TemporalFeatures(rolling_std=(51,))], data, data.lengths, "--test-size")
+
+
 def test_print_config_writes_a_data_file_as_an_absolute_path(tmp_path, monkeypatch, capsys):
     # a config's relative paths are read from its own folder: `sweep data/my.csv --print-config > cfg/my.toml`
     # must not make cfg/my.toml look for cfg/data/my.csv
@@ -839,6 +860,15 @@ def test_the_default_search_on_a_data_file_prints_its_config_and_runs_it(tmp_pat
                       (["sweep", "a.npz", "--metric", "recall_minority"], "search.metric = 'recall_minority'")):
         assert main(argv) == 2
         assert msg in capsys.readouterr().err
+    # a probability metric: no decision offsets (they maximise a metric of labels), ensemble selection kept
+    for metric, ensemble in (("roc_auc", 5), ("neg_log_loss", 5), ("jaccard_macro", None)):
+        ranked = config.preset("ucr:Coffee", metric=metric)
+        assert (ranked.search["post_hoc_offsets"], ranked.search["ensemble_selection"]) == (False, ensemble)
+    # a data file that cannot be read: its error, and no 56-line config printed before it
+    (tmp_path / "broken.csv").write_text("sequence_id,time,a,label\ns1,0,oops,x\n")
+    assert main(["sweep", str(tmp_path / "broken.csv")]) == 2
+    captured = capsys.readouterr()
+    assert "line 2: column 'a' is not a number" in captured.err and "[search]" not in captured.out
 
     # run it, made small: one Bayesian round of 2 candidates, 2 epochs
     small = (config.PRESET.replace("epochs = 60", "epochs = 2").replace("[20, 40, 60, 100, 200]", "[1, 2]")

@@ -230,7 +230,7 @@ def test_temporal_features_spec_is_hashable_and_checked():
     x, lengths = _ragged(6, t=4, f=2)
     for bad, match in [(features.TemporalFeatures(rolling_mean=(5,)), "rolling_mean window 5 is longer than"),
                        (features.TemporalFeatures(rolling_std=(9,)), r"rolling_std window 9 is longer than the "
-                                                                     r"sequences \(4 steps\)"),
+                                                                     r"longest sequence \(4 steps\)"),
                        (features.TemporalFeatures(events=((2, 0.0),)), r"events channel 2 is unknown: the input "
                                                                        r"has 2 channels")]:
         with pytest.raises(ValueError, match=match):
@@ -315,7 +315,7 @@ def test_estimator_features_equal_training_on_the_precomputed_features(tmp_path)
 
 
 @pytest.mark.parametrize("value, match", [
-    ({"rolling_mean": [30]}, r"features\.rolling_mean window 30 is longer than the sequences \(12 steps\)"),
+    ({"rolling_mean": [30]}, r"features\.rolling_mean window 30 is longer than the longest sequence \(12 steps\)"),
     ({"events": [[5, 0.5]]}, r"features\.events channel 5 is unknown: the input has 2 channels"),
     ({"rolling_mean": [0]}, r"features\.rolling_mean must hold integers >= 1, got 0"),
     ({"windows": [3]}, r"features has unknown key\(s\) 'windows'; known: rolling_mean"),

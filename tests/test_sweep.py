@@ -364,7 +364,8 @@ def test_features_are_a_static_key_and_a_member_equals_its_run_alone():
         alone = _fit_jit(X, L, Y, split, make_hparams(3), jax.random.key(0), config=cfg)
         for k in ("train_loss", "val_f1_macro"):
             np.testing.assert_allclose(m["history"][k], alone.history[k], atol=1e-5, err_msg=k)
-    with pytest.raises(ValueError, match=r"features\.rolling_mean window 9 is longer than the sequences \(5 steps\)"):
+    with pytest.raises(ValueError, match=r"features\.rolling_mean window 9 is longer than the longest "
+                                         r"sequence \(5 steps\)"):
         run_sweep(X, Y, L, space={**space, "features": [{"rolling_mean": [9]}]}, cv=2, scoring=SCORING)
 
 
