@@ -25,7 +25,7 @@ from jaxlstm._checks import check_sequences
 from jaxlstm.inference import predict_chunked
 from jaxlstm.model import ModelConfig
 
-__all__ = ["Checkpoint", "save", "save_parts", "load", "load_parts"]
+__all__ = ["Checkpoint", "save", "save_parts", "load", "load_parts", "row_fingerprints"]
 
 MAGIC = b"JAXLSTM1"
 
@@ -40,6 +40,7 @@ class Checkpoint:
     class_names: tuple[str, ...]
     meta: dict
     members: int = 1  # > 1: an ensemble, each params leaf with a leading member axis
+    seen: np.ndarray | None = None  # row_fingerprints of the sequences it trained on (None: not recorded)
 
     def predict_proba(self, x, lengths=None) -> np.ndarray:
         """Probabilities for raw ``(n, T, F)`` sequences (validated)."""
@@ -52,10 +53,12 @@ class Checkpoint:
 
 
 def save(path: str | os.PathLike, params, model: ModelConfig, scaler: features.ScalerStats,
-         class_names, meta: dict | None = None, members: int = 1) -> None:
+         class_names, meta: dict | None = None, members: int = 1, seen=None) -> None:
     """Write a checkpoint (atomically: a temporary file renamed into place);
-    ``members > 1``: ``params`` is an ensemble with a leading member axis."""
-    _write(path, _tree(params, model, scaler, class_names, meta, members))
+    ``members > 1``: ``params`` is an ensemble with a leading member axis;
+    ``seen``: :func:`row_fingerprints` of the sequences it trained on (so
+    that scoring them again can be said to be no held-out score)."""
+    _write(path, _tree(params, model, scaler, class_names, meta, members, seen))
 
 
 def save_parts(path: str | os.PathLike, parts: list[dict], meta: dict | None = None) -> None:
@@ -98,7 +101,7 @@ def load_parts(path: str | os.PathLike) -> tuple[list[Checkpoint], dict]:
 
 
 def _tree(params, model: ModelConfig, scaler: features.ScalerStats, class_names, meta: dict | None = None,
-          members: int = 1) -> dict:
+          members: int = 1, seen=None) -> dict:
     if len(class_names) != model.num_classes:
         raise ValueError(f"{len(class_names)} class names for a model with {model.num_classes} classes")
     return {
@@ -114,6 +117,7 @@ def _tree(params, model: ModelConfig, scaler: features.ScalerStats, class_names,
         "class_names": json.dumps([str(c) for c in class_names]),
         "meta": jsonable.dumps(meta or {}, strict=False),
         "members": int(members),
+        **({} if seen is None else {"seen": np.asarray(seen, np.uint64)}),
     }
 
 
@@ -168,9 +172,36 @@ def _checkpoint(tree: dict, path) -> Checkpoint:
         meta = json.loads(tree["meta"])
         params = tree["params"]
         members = int(tree.get("members", 1))
+        seen = None if tree.get("seen") is None else np.asarray(tree["seen"], np.uint64)  # older files: none
     except (KeyError, TypeError, ValueError) as e:
         raise ValueError(f"{path}: checkpoint is missing or has malformed fields ({e!r})") from None
-    return Checkpoint(params, model, scaler, names, meta, members)
+    return Checkpoint(params, model, scaler, names, meta, members, seen)
+
+
+def _splitmix64(z: np.ndarray) -> np.ndarray:
+    z = z + np.uint64(0x9E3779B97F4A7C15)  # uint64 arithmetic wraps, as the mixer wants
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def row_fingerprints(x, lengths) -> np.ndarray:
+    """One 64-bit fingerprint per sequence of ``(n, T, F)`` ``x`` (its valid
+    steps' float32 values and its length; padding, and how far ``x`` is
+    padded, do not count), so that rows read again from a file can be matched
+    to the rows a model trained on. Read ~32 MB of rows at a time."""
+    x = np.asarray(x, np.float32)
+    lengths = np.asarray(lengths, np.int64)
+    n, t, f = x.shape
+    mult = _splitmix64(np.arange(t * f, dtype=np.uint64)) | np.uint64(1)  # by (step, feature): not by T
+    out = np.empty(n, np.uint64)
+    step = max(1, (4 << 20) // max(1, t * f))
+    for s in range(0, n, step):
+        block, ln = x[s : s + step], lengths[s : s + step]
+        valid = np.arange(t)[None, :, None] < ln[:, None, None]
+        bits = np.where(valid, block, np.float32(0)).view(np.uint32).reshape(len(block), -1).astype(np.uint64)
+        out[s : s + step] = (bits * mult).sum(axis=1, dtype=np.uint64) ^ _splitmix64(ln.astype(np.uint64))
+    return out
 
 
 def _to_numpy(tree):

@@ -796,8 +796,19 @@ def _load_model_and_data(args, labels: str):
 def _cmd_evaluate(args) -> int:
     from jaxlstm.datasets import DATASETS
 
+    import numpy as np
+
+    from jaxlstm.checkpoint import row_fingerprints
+
     model, data = _load_model_and_data(args, labels="required")
-    if args.data in DATASETS:
+    seen = [getattr(m, "seen_rows_", None) for m in getattr(model, "estimators_", [model])]
+    if all(s is not None for s in seen):  # the model says which rows it trained on
+        trained = int(np.isin(row_fingerprints(data.x, data.lengths), np.concatenate(seen)).sum())
+        if trained:
+            print(f"warning: {trained} of {len(data.y)} sequences in {args.data} are sequences the model trained on "
+                  "(or validated on): the scores below are not held-out scores; evaluate on rows it never saw",
+                  file=sys.stderr)
+    elif args.data in DATASETS:
         print(f"warning: {args.data} is a built-in dataset, scored whole: if the model was trained on it, its "
               "training rows count too and this is not a held-out score; evaluate on a file the model never saw",
               file=sys.stderr)

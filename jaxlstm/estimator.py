@@ -192,6 +192,10 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
       best_epoch_: the kept epoch (0-based).
       diverged_: the loss became NaN/inf and training stopped there.
       seed_: the seed actually used.
+      seen_rows_: :func:`jaxlstm.checkpoint.row_fingerprints` of the
+        sequences ``fit`` read (training and validation rows), saved with the
+        model, so that ``jaxlstm evaluate`` can say when it scores rows the
+        model trained on (``None`` for checkpoints written before 2026-12-04).
       compile_time_, train_time_: seconds ``fit`` spent compiling and running
         the training program (argument building and prediction apart).
       logit_offsets_: per-class decision offsets ``predict`` adds to the
@@ -415,6 +419,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                       label=("fit", "epochs" if k == 1 else "member-epochs"),
                       parts=program_parts)
         self._keep_members(run.rows, config.model)
+        self.seen_rows_ = checkpoint.row_fingerprints(x, lengths)  # saved: `evaluate` names data it trained on
         self.compile_time_, self.train_time_ = run.compile_s, run.run_s
         self.logit_offsets_ = self.channel_names_ = None
         if self.diverged_:
@@ -483,7 +488,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                 else np.asarray(self.logit_offsets_, np.float32).tolist(),
                 "history": {k: np.asarray(v).tolist() for k, v in self.history_.items()}}
         return dict(params=self.params_, model=self.model_config_, scaler=self.scaler_,
-                    class_names=[str(c) for c in self.classes_], meta=meta, members=self.n_members_)
+                    class_names=[str(c) for c in self.classes_], meta=meta, members=self.n_members_,
+                    seen=getattr(self, "seen_rows_", None))
 
     @classmethod
     def load(cls, path) -> LSTMClassifier:
@@ -526,6 +532,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         est.class_weights_ = np.asarray(meta.get("class_weights", np.ones(ck.model.num_classes)))
         est.history_ = {k: np.asarray(v) for k, v in meta.get("history", {}).items()}
         est.logit_offsets_ = _offsets(meta)
+        est.seen_rows_ = ck.seen
         return est
 
     def __sklearn_tags__(self):

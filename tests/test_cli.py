@@ -338,6 +338,32 @@ def test_evaluate_maps_a_second_files_labels_by_name(small_model, tmp_path, caps
     assert "'seven'" in capsys.readouterr().err
 
 
+def test_evaluate_says_when_it_scores_sequences_the_model_trained_on(small_model, tmp_path, capsys):
+    import numpy as np
+
+    from jaxlstm import datasets
+    from jaxlstm.estimator import LSTMEnsemble
+
+    path, m, x, names = small_model
+    np.savez(tmp_path / "held.npz", X=x, y=names)  # rows the model never saw: no warning
+    assert main(["evaluate", str(path), str(tmp_path / "held.npz"), "--quiet"]) == 0
+    assert "trained on" not in capsys.readouterr().err
+    d = datasets.load_digits()
+    fit = np.flatnonzero(d.y < 4)[:300]  # the fixture's training rows: 40 of them, in another order, with the held
+    mixed = np.concatenate([d.x[fit[::-1][:40]], x])
+    np.savez(tmp_path / "mixed.npz", X=mixed, y=np.r_[np.array(d.class_names)[d.y[fit[::-1][:40]]], names])
+    assert main(["evaluate", str(path), str(tmp_path / "mixed.npz"), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: 40 of {40 + len(x)} sequences in {tmp_path / 'mixed.npz'} are sequences the model " \
+           "trained on" in err
+    # an ensemble: the rows any member trained on
+    ens = LSTMEnsemble.from_fitted([m, type(m)(hidden_sizes=(4,), epochs=1, random_state=0).fit(list(x[:10]),
+                                                                                                names[:10])])
+    ens.save(tmp_path / "ens.jaxlstm")
+    assert main(["evaluate", str(tmp_path / "ens.jaxlstm"), str(tmp_path / "mixed.npz"), "--quiet"]) == 0
+    assert f"warning: 50 of {40 + len(x)} sequences" in capsys.readouterr().err
+
+
 def test_evaluate_and_predict_read_an_ensemble_checkpoint(small_model, tmp_path, capsys):
     """An LSTMEnsemble's file (what the default search writes when ensemble
     selection picks several candidates): evaluate scores its weighted soft

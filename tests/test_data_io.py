@@ -86,6 +86,30 @@ def test_japanese_vowels_or_a_clear_install_hint(monkeypatch):
         datasets.load("japanese_vowels")
 
 
+def test_row_fingerprints_match_rows_whatever_their_padding_and_tell_rows_apart():
+    from jaxlstm.checkpoint import row_fingerprints
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50, 7, 3)).astype(np.float32)
+    lengths = rng.integers(1, 8, 50)
+    fp = row_fingerprints(x, lengths)
+    assert fp.dtype == np.uint64 and len(set(fp.tolist())) == 50
+    wider = np.full((50, 12, 3), np.nan, np.float32)  # padded further, with NaN, rows reversed
+    for i in range(50):
+        wider[49 - i, : lengths[i]] = x[i, : lengths[i]]
+    np.testing.assert_array_equal(row_fingerprints(wider, lengths[::-1]), fp[::-1])
+    changed = x.copy()
+    changed[3, 0, 1] = np.nextafter(changed[3, 0, 1], np.float32(np.inf))  # one float32 step in a valid step
+    assert (row_fingerprints(changed, lengths) != fp).tolist() == [i == 3 for i in range(50)]
+    shorter = np.maximum(lengths - 1, 1)
+    assert ((row_fingerprints(x, shorter) != fp) == (shorter != lengths)).all()
+    long = rng.normal(size=(10, 400, 30)).astype(np.float32)  # 12,000 values a row: blocks of 349 rows
+    long_lengths = rng.integers(1, 401, 10)
+    big = np.tile(long, (100, 1, 1))  # 1,000 rows in 3 blocks: the same fingerprint wherever a row falls
+    np.testing.assert_array_equal(row_fingerprints(big, np.tile(long_lengths, 100)).reshape(100, 10),
+                                  np.tile(row_fingerprints(long, long_lengths), (100, 1)))
+
+
 def test_checkpoint_round_trip_and_corruption(tmp_path):
     d = datasets.make_intrusion(120)
     seqs = [d.x[i, : d.lengths[i]] for i in range(len(d.y))]

@@ -15,6 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from jaxlstm.checkpoint import row_fingerprints
 from jaxlstm.estimator import LSTMClassifier, bucket, to_sequences
 from jaxlstm.model import ModelConfig
 from jaxlstm.train import Split, TrainConfig, fit, make_hparams
@@ -162,6 +163,9 @@ def test_checkpoints_give_back_labels_of_every_dtype_and_class_weight_dicts(tmp_
         np.testing.assert_array_equal(back.predict(SEQS), est.predict(SEQS))
         assert back.score(SEQS, y) == est.score(SEQS, y)
         assert back.class_weight == cw and {type(k) for k in back.class_weight} <= {bool, float, int}
+        x, lengths, _ = to_sequences(SEQS)  # the rows fit read, fingerprinted for `jaxlstm evaluate`
+        np.testing.assert_array_equal(est.seen_rows_, row_fingerprints(x, lengths))
+        np.testing.assert_array_equal(back.seen_rows_, est.seen_rows_)
     again = clone(back).fit(SEQS, y)  # the loaded dict's keys are labels again, not their text
     np.testing.assert_allclose(again.class_weights_, [1.0, 2.0, 3.0])
     np.testing.assert_array_equal(again.predict(SEQS), est.predict(SEQS))
