@@ -118,6 +118,17 @@ def _features_spec(args, names=None):
     return None if spec is None else spec.with_channel_names(names)
 
 
+def _metric_name(text: str) -> str:
+    """An argparse ``type``: a name of :data:`jaxlstm.metrics.SCORERS`, checked before anything is read."""
+    from jaxlstm.metrics import get_scorer
+
+    try:
+        get_scorer(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return text
+
+
 def _check_windows(specs, data, train_lengths, held_out: str) -> None:
     """Each features spec's windows against the longest training sequence,
     saying when a longer one of ``data`` is among the held-out rows (the
@@ -957,7 +968,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "THRESHOLD (repeatable)")
     t.add_argument("--normalize", choices=["standard", "minmax", "none"], default="standard",
                    help="input scaling fitted on the training rows")
-    t.add_argument("--select", default="f1_macro", help="validation metric that picks the best epoch")
+    t.add_argument("--select", type=_metric_name, default="f1_macro",
+                   help="validation metric that picks the best epoch")
     t.add_argument("--test-size", type=float, default=0.25, help="share of the rows held out for the test report")
     t.add_argument("--val-size", type=float, default=0.15, help="share of the non-test rows for validation")
     t.add_argument("--seed", type=_seed, default=0, help="seed of the splits and the training")

@@ -499,8 +499,12 @@ def get_scorer(name: str) -> Scorer:
     """Look up a scorer by scikit-learn scoring name (e.g. ``"f1_macro"``)."""
     try:
         return SCORERS[name]
-    except KeyError:
-        raise ValueError(f"unknown metric {name!r}; choose one of {sorted(SCORERS)}") from None
+    except (KeyError, TypeError):
+        import difflib
+
+        close = difflib.get_close_matches(str(name), list(SCORERS), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"unknown metric {name!r}{hint}; choose one of {sorted(SCORERS)}") from None
 
 
 def check_scoring_name(name: str) -> None:

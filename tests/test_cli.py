@@ -734,6 +734,10 @@ def test_temporal_features_from_train_flags_and_a_toml_sweep(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["train", "--event", "zero"])
     assert "CHANNEL:THRESHOLD" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # refused before the data are read and the run described
+        main(["train", "--select", "f1-macro"])
+    captured = capsys.readouterr()
+    assert "unknown metric 'f1-macro' (did you mean 'f1_macro'?)" in captured.err and captured.out == ""
 
     cfg = tmp_path / "f.toml"
     cfg.write_text(TINY.replace("learning_rate = [1e-2, 3e-2]",
