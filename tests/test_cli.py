@@ -563,7 +563,7 @@ def test_version_help_and_a_commented_example_config_with_every_key(capsys, tmp_
     assert "--quiet no progress bar" in helps["predict"]
 
 
-def test_messages_name_the_parameter_without_numpy_reprs(small_model, capsys):
+def test_messages_name_the_parameter_without_numpy_reprs(small_model, tmp_path, capsys):
     import numpy as np
 
     from jaxlstm import LSTMClassifier
@@ -589,8 +589,13 @@ def test_messages_name_the_parameter_without_numpy_reprs(small_model, capsys):
     path, *_ = small_model
     assert main(["evaluate", str(path), "digits", "--json", "--quiet"]) == 2  # the model knows digits 0-3 only
     err = capsys.readouterr().err
-    assert "warning: digits is a built-in dataset" in err
+    assert "warning: 300 of 1797 sequences in digits are sequences the model trained on" in err  # its 300 rows
     assert "digits has class(es) ['4', '5', '6', '7', '8', '9'] that the training data does not have" in err
+    old = LSTMClassifier.load(path)
+    old.seen_rows_ = None  # a checkpoint written before fingerprints: the built-in dataset's general warning
+    old.save(tmp_path / "old.jaxlstm")
+    assert main(["evaluate", str(tmp_path / "old.jaxlstm"), "digits", "--json", "--quiet"]) == 2
+    assert "warning: digits is a built-in dataset" in capsys.readouterr().err
 
 
 def test_bootstrap_scores_of_a_batch_of_resamples_equal_sklearns():
