@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 __all__ = ["check_sequences", "check_labels", "check_sample_weight", "check_float32_range", "check_standardisable",
-           "row_indices"]
+           "row_indices", "did_you_mean"]
 
 
 F32_MAX = float(np.finfo(np.float32).max)  # 3.4e38: jaxlstm trains in float32
@@ -194,6 +194,15 @@ def check_labels(y, n: int, num_classes: int | None = None, *, min_classes: int 
     return ya.astype(np.int32)
 
 
+def did_you_mean(word, options, n: int = 1) -> str:
+    """`` (did you mean 'x'?)`` for the ``n`` closest of ``options`` to a
+    mistyped ``word`` (``difflib``), or ``""`` when none is close."""
+    import difflib
+
+    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=n)
+    return f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
+
+
 def check_sample_weight(sample_weight, n: int, train_rows=None, folds=None) -> np.ndarray | None:
     """``sample_weight`` (``None``, or one number per row, as scikit-learn's
     estimators take it) as float32 ``(n,)``; ``None`` stays ``None``.
@@ -203,7 +212,8 @@ def check_sample_weight(sample_weight, n: int, train_rows=None, folds=None) -> n
         shape, a non-number, a negative, non-finite or float32-overflowing
         weight (a weight near float32's largest may still overflow the
         weighted loss: the run then stops as diverged), or weights that
-        are 0 in float32 on every row of ``train_rows``
+        are 0 in float32 (or subnormal: the CPU program flushes those to 0)
+        on every row of ``train_rows``
         (default: all rows) or of a fold's training rows (``folds``:
         ``(train, test)`` index pairs): the loss would be 0 and nothing learnt.
     """
@@ -222,13 +232,13 @@ def check_sample_weight(sample_weight, n: int, train_rows=None, folds=None) -> n
         i = int(bad[0])
         raise ValueError(f"sample_weight must be finite, >= 0 and within float32's range; row {i} has "
                          f"{float(w[i])!r}")
-    w = w.astype(np.float32)  # as the program holds them: 1e-46 is 0 there
+    w = w.astype(np.float32)  # as the program holds them: 1e-46 is 0 there, and XLA:CPU flushes 1e-40 to 0
     parts = [("", slice(None) if train_rows is None else np.asarray(train_rows))]
     parts += [(f" of fold {k}", np.asarray(tr)) for k, (tr, _) in enumerate(folds or ())]
     for where, rows in parts:
-        if w.size and not np.any(w[rows] > 0):
-            raise ValueError(f"sample_weight is zero on every training row{where} (in float32): the loss would be 0 "
-                             "and nothing learnt")
+        if w.size and not np.any(w[rows] >= np.finfo(np.float32).tiny):
+            raise ValueError(f"sample_weight is zero on every training row{where} (in float32, below "
+                             f"{np.finfo(np.float32).tiny:.3g} counts as 0): the loss would be 0 and nothing learnt")
     return w
 
 

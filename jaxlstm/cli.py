@@ -130,21 +130,25 @@ def _metric_name(text: str) -> str:
 
 
 def _check_windows(specs, data, train_lengths, held_out: str) -> None:
-    """Each features spec's windows against the longest training sequence,
-    saying when a longer one of ``data`` is among the held-out rows (the
-    random split decides what trains)."""
+    """Each features spec against ``data`` (its channels; windows no longer
+    than its longest sequence), then its windows against the longest
+    training sequence, saying that ``data``'s longest is among the held-out
+    rows (the random split decides what trains)."""
     import numpy as np
 
-    longest = int(np.max(train_lengths))
     for spec in specs:
         if spec is None:
             continue
+        longest = int(np.max(data.lengths))
         try:
-            spec.check(data.num_features, longest)
+            spec.check(data.num_features, longest, f"the longest sequence in {data.name}")
         except ValueError as e:
-            also = (f"; {data.name}'s longest ({int(np.max(data.lengths))} steps) is among the {held_out} rows"
-                    if longest < np.max(data.lengths) else "")
-            raise ValueError(f"features.{e}{also}") from None
+            raise ValueError(f"features.{e}") from None
+        try:
+            spec.check(data.num_features, int(np.max(train_lengths)), "the longest training sequence")
+        except ValueError as e:  # only a window between the two lengths: the split held out the longer rows
+            raise ValueError(f"features.{e}; {data.name}'s longest ({longest} steps) is among the {held_out} "
+                             "rows") from None
 
 
 def _hidden(text: str) -> tuple[int, ...]:
@@ -256,7 +260,13 @@ def _cmd_config(args) -> int:
             print(f"note: event channel(s) {', '.join(map(repr, named))} are checked against data.train's "
                   f"columns when the sweep reads {train}, which is not here")
         else:
-            conf = conf.with_channel_names(datasets.load(train).feature_names)
+            try:
+                names = datasets.load(train).feature_names
+            except ImportError as e:  # ucr: without its extra: the sweep says so; the config itself is fine
+                print(f"note: event channel(s) {', '.join(map(repr, named))} are checked against data.train's "
+                      f"columns when the sweep reads {train} ({e})")
+            else:
+                conf = conf.with_channel_names(names)
     print(f"{conf.source}: valid")
     for table in ("data", "model", "search", "output"):
         values = getattr(conf, table)

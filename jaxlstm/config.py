@@ -46,6 +46,7 @@ import tomllib
 from importlib import resources
 from typing import Any
 
+from jaxlstm._checks import did_you_mean
 from jaxlstm.bayes import range_ends
 from jaxlstm.estimator import LSTMClassifier
 from jaxlstm.features import as_temporal_features
@@ -120,6 +121,9 @@ class SweepConfig:
             ``search.space.features[i]``, ...) and the unknown channel, or two
             choices of ``search.space.features`` that become the same.
         """
+        if not self.channel_names_needed:
+            return self
+
         def resolve(where, spec):
             if spec is None or not spec.channel_names_needed:
                 return spec
@@ -134,10 +138,11 @@ class SweepConfig:
         search = dict(self.search)
         space = dict(search["space"])
         if isinstance(space.get("features"), list):
-            space["features"] = [resolve(f"search.space.features[{i}]", v) for i, v in enumerate(space["features"])]
+            written = space["features"]
+            space["features"] = [resolve(f"search.space.features[{i}]", v) for i, v in enumerate(written)]
             for j, v in enumerate(space["features"]):
-                if v in space["features"][:j]:
-                    i = space["features"].index(v)
+                i = space["features"].index(v)
+                if i < j and written[i] != written[j]:  # equal as written: the config's own choice
                     raise ValueError(f"{self.source}: search.space.features[{i}] and [{j}] are the same features "
                                      "once channel names are indices in this data: keep one of them")
         search["space"] = space
@@ -320,7 +325,7 @@ def preset_text(train: str = "digits_imbalanced", *, test: str = "", metric: str
     together out of fold (ensemble selection), each an ensemble of 3 seeds."""
     offsets = ("post_hoc_offsets = true       # per-class decision offsets fitted on the out-of-fold probabilities, "
                "kept if they win cross-fitted" if metric in LABEL_SCORERS else
-               f"post_hoc_offsets = false      # decision offsets maximise a metric of predicted labels; "
+               f"post_hoc_offsets = false      # decision offsets maximise one of jaxlstm.metrics.LABEL_SCORERS; "
                f"{metric} is not")
     ensemble = ("ensemble_selection = 5        # refit the candidates that score best averaged out of fold (5 greedy "
                 "picks from the best)" if metric in SCORERS else
@@ -381,13 +386,6 @@ def load_config(path: str | os.PathLike | None = None) -> SweepConfig:
     return conf
 
 
-def _did_you_mean(key: str, allowed) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(key, list(allowed), n=2)
-    return f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
-
-
 def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
     """Validate a config dict (as TOML gives it)."""
     cfg = copy.deepcopy(_DEFAULTS)
@@ -399,7 +397,7 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
         for key, v in values.items():
             allowed = _MODEL_KEYS if table == "model" else tuple(cfg[table])
             if key not in allowed:
-                raise ValueError(f"{source}: unknown key {table}.{key}{_did_you_mean(key, allowed)}; allowed: "
+                raise ValueError(f"{source}: unknown key {table}.{key}{did_you_mean(key, allowed, 2)}; allowed: "
                                  f"{sorted(allowed)}")
             cfg[table][key] = v
     d, s, o = cfg["data"], cfg["search"], cfg["output"]
@@ -436,7 +434,7 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
             raise ValueError(f"{source}: search.space.n_ensemble cannot be searched (candidates are scored "
                              "as single models); set model.n_ensemble for the refitted best model")
         if k not in _MODEL_KEYS:
-            raise ValueError(f"{source}: unknown key search.space.{k}{_did_you_mean(k, _MODEL_KEYS)}; allowed: "
+            raise ValueError(f"{source}: unknown key search.space.{k}{did_you_mean(k, _MODEL_KEYS, 2)}; allowed: "
                              f"{sorted(set(_MODEL_KEYS) - {'n_ensemble'})}")
         space[k] = _space_value(source, k, v, bayes=s["strategy"] == "bayes")
     if not space:

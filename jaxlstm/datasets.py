@@ -28,6 +28,8 @@ import os
 
 import numpy as np
 
+from jaxlstm._checks import did_you_mean
+
 __all__ = ["Dataset", "load_digits", "load_digits_imbalanced", "make_intrusion", "load_japanese_vowels",
            "load_ucr", "ucr_datasets", "ucr_parts", "load_npz", "load_csv", "read_ts", "load", "DATASETS"]
 
@@ -700,12 +702,8 @@ def load(name: str, *, labels: str = "required", min_classes: int = 2) -> Datase
 
 
 def _unknown(name) -> ValueError:
-    import difflib
-
-    close = difflib.get_close_matches(str(name), list(DATASETS), n=3, cutoff=0.6)
-    return ValueError(f"unknown dataset {name!r}" + (f" (did you mean {', '.join(map(repr, close))}?)" if close else "")
-                      + f"; give a path to a .npz or .csv file, 'ucr:NAME' (see ucr_datasets()) or one of "
-                      f"{sorted(DATASETS)}")
+    return ValueError(f"unknown dataset {name!r}{did_you_mean(name, DATASETS, 3)}; give a path to a .npz or .csv "
+                      f"file, 'ucr:NAME' (see ucr_datasets()) or one of {sorted(DATASETS)}")
 
 
 def check_name(name: str) -> None:

@@ -378,7 +378,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
             check_standardisable(x, lengths, "X")
         n_classes = len(self.classes_)
         config = self._config(x.shape[-1], n_classes, lengths)
-        train.check_inputs(x, config.model)
+        train.check_inputs(x, config.model, lengths)
         self._hparams(self.classes_)  # its values' checks, before anything compiles
         self.seed_ = int(check_random_state(self.random_state).randint(2**31 - 1)) \
             if not isinstance(self.random_state, numbers.Integral) else int(self.random_state)

@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxlstm._checks import did_you_mean
 from jaxlstm.model import sequence_mask
 
 Array = jax.Array
@@ -324,12 +325,9 @@ class TemporalFeatures:
         for c, th in self.events:
             if isinstance(c, str):
                 if c not in names:
-                    import difflib
-
-                    close = difflib.get_close_matches(c, names, n=3)
-                    hint = f"; did you mean {', '.join(map(repr, close))}" if close else ""
                     shown = ", ".join(map(repr, names[:20])) + (", ..." if len(names) > 20 else "")
-                    raise ValueError(f"events channel {c!r} is unknown: the data's channels are {shown}{hint}")
+                    raise ValueError(f"events channel {c!r} is unknown{did_you_mean(c, names, 3)}: the data's "
+                                     f"channels are {shown}")
                 c = names.index(c)
             events.append((c, th))
         return dataclasses.replace(self, events=tuple(events))
@@ -354,14 +352,15 @@ class TemporalFeatures:
         pads time up to it, which changes no valid step."""
         return max((*self.rolling_mean, *self.rolling_std, 1))
 
-    def check(self, num_features: int, max_length: int) -> None:
+    def check(self, num_features: int, max_length: int, what: str = "the sequences") -> None:
         """Raise ``ValueError`` naming the parameter if a window is longer than
-        the sequences (``max_length`` steps), or an event channel is not among
-        the ``num_features`` channels or is still a name."""
+        ``what`` (``max_length`` steps: the padded time axis, or the longest
+        sequence when the caller knows the lengths), or an event channel is
+        not among the ``num_features`` channels or is still a name."""
         for name in ("rolling_mean", "rolling_std"):
             for w in getattr(self, name):
                 if w > max_length:
-                    raise ValueError(f"{name} window {w} is longer than the longest sequence ({max_length} steps)")
+                    raise ValueError(f"{name} window {w} is longer than {what} ({max_length} steps)")
         for c, _ in self.events:
             if isinstance(c, str):
                 raise ValueError(f"events channel {c!r} is a name: the model reads channels by index; turn names "

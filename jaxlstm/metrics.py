@@ -27,6 +27,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxlstm._checks import did_you_mean
+
 Array = jax.Array
 
 __all__ = [
@@ -500,11 +502,8 @@ def get_scorer(name: str) -> Scorer:
     try:
         return SCORERS[name]
     except (KeyError, TypeError):
-        import difflib
-
-        close = difflib.get_close_matches(str(name), list(SCORERS), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ValueError(f"unknown metric {name!r}{hint}; choose one of {sorted(SCORERS)}") from None
+        raise ValueError(f"unknown metric {name!r}{did_you_mean(name, SCORERS)}; choose one of "
+                         f"{sorted(SCORERS)}") from None
 
 
 def check_scoring_name(name: str) -> None:

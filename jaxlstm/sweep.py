@@ -429,7 +429,7 @@ def _model_config(num_features: int, num_classes: int, st: dict, lengths: np.nda
     model.check_lengths(lengths)
     if model.features is not None:
         try:
-            model.features.check(num_features, int(np.max(lengths)))
+            model.features.check(num_features, int(np.max(lengths)), "the longest sequence")
         except ValueError as e:
             raise ValueError(f"features.{e}") from None
     return model

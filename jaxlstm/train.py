@@ -766,7 +766,7 @@ def train_single(x, y, lengths=None, *, config: TrainConfig, hparams: HParams | 
     """
     model = config.model
     xa, la = check_sequences(x, lengths)
-    check_inputs(xa, model)
+    check_inputs(xa, model, la)
     ya = check_labels(y, len(xa), model.num_classes, min_classes=1)
     n = len(xa)
     tr = np.arange(n) if train_idx is None else row_indices(train_idx, n, "train_idx")
@@ -829,10 +829,10 @@ def min_length(model: ModelConfig) -> int:
     return 1 if model.features is None else model.features.min_length()
 
 
-def check_inputs(xa: np.ndarray, model: ModelConfig) -> None:
+def check_inputs(xa: np.ndarray, model: ModelConfig, lengths: np.ndarray | None = None) -> None:
     """Host-side: ``xa`` (``(n, T, F)``) has the model's channels and suits
-    its temporal features (windows no longer than ``T``, event channels
-    among ``F``).
+    its temporal features (windows no longer than the longest of ``lengths``,
+    else ``T``; event channels among ``F``).
 
     Raises:
       ValueError: naming the mismatch, or ``features.<parameter>``.
@@ -841,7 +841,10 @@ def check_inputs(xa: np.ndarray, model: ModelConfig) -> None:
         raise ValueError(f"x has {xa.shape[-1]} features but the model expects {model.num_features}")
     if model.features is not None:
         try:
-            model.features.check(model.num_features, xa.shape[1])
+            if lengths is None:
+                model.features.check(model.num_features, xa.shape[1])
+            else:
+                model.features.check(model.num_features, int(np.max(lengths)), "the longest sequence")
         except ValueError as e:
             raise ValueError(f"features.{e}") from None
 

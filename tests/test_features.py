@@ -230,7 +230,7 @@ def test_temporal_features_spec_is_hashable_and_checked():
     x, lengths = _ragged(6, t=4, f=2)
     for bad, match in [(features.TemporalFeatures(rolling_mean=(5,)), "rolling_mean window 5 is longer than"),
                        (features.TemporalFeatures(rolling_std=(9,)), r"rolling_std window 9 is longer than the "
-                                                                     r"longest sequence \(4 steps\)"),
+                                                                     r"sequences \(4 steps\)"),
                        (features.TemporalFeatures(events=((2, 0.0),)), r"events channel 2 is unknown: the input "
                                                                        r"has 2 channels")]:
         with pytest.raises(ValueError, match=match):
@@ -259,8 +259,8 @@ def test_event_channels_by_name_become_indices_of_the_data_channels():
                                   features.temporal_features(x, lengths, features.TemporalFeatures(
                                       rolling_mean=(2,), events=((2, 0.5), (0, 1.0), (1, 0.0)))))
     for call, match in [(lambda: spec.with_channel_names(["bytes", "fail", "prt"]),
-                         r"events channel 'port' is unknown: the data's channels are 'bytes', 'fail', 'prt'; "
-                         r"did you mean 'prt'"),
+                         r"events channel 'port' is unknown \(did you mean 'prt'\?\): the data's channels are "
+                         r"'bytes', 'fail', 'prt'"),
                         (lambda: spec.with_channel_names(None), r"events channel 'port' is a name, but the data's "
                                                                 r"channels have no names"),
                         (lambda: features.temporal_features(x, lengths, spec), r"events channel 'port' is a name: "
