@@ -518,9 +518,7 @@ def _cmd_sweep(args) -> int:
     data = datasets.load(conf.data["train"])
     conf = conf.with_channel_names(data.feature_names)  # events named by column: indices in this data
     train, test = _split_test(data, conf, seed)
-    specs = [conf.model.get("features"), *(conf.space["features"] if isinstance(conf.space.get("features"), list)
-                                           else [])]
-    _check_windows(specs, data, train.lengths, "data.test_size")
+    _check_windows(conf.feature_specs, data, train.lengths, "data.test_size")
     if text:  # the default search's config, once its data are read and split (a bad file's error comes first)
         say(text)
     labels = np.array(data.class_names)

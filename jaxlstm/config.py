@@ -103,12 +103,18 @@ class SweepConfig:
         return list(dict.fromkeys([self.search["metric"], "accuracy", "balanced_accuracy", "f1_macro"]))
 
     @property
-    def channel_names_needed(self) -> tuple[str, ...]:
-        """Event channels named (not indexed) anywhere in the config."""
+    def feature_specs(self) -> list:
+        """Every temporal-features spec in the config (``[model]``, each
+        ``[search.space]`` choice, ``initial_points``), ``None`` ones left out."""
         specs = [self.model.get("features")]
         specs += self.space["features"] if isinstance(self.space.get("features"), list) else []
         specs += [p.get("features") for p in self.search["initial_points"]]
-        return tuple(dict.fromkeys(n for s in specs if s is not None for n in s.channel_names_needed))
+        return [s for s in specs if s is not None]
+
+    @property
+    def channel_names_needed(self) -> tuple[str, ...]:
+        """Event channels named (not indexed) anywhere in the config."""
+        return tuple(dict.fromkeys(n for s in self.feature_specs for n in s.channel_names_needed))
 
     def with_channel_names(self, names) -> SweepConfig:
         """This config with temporal features' event channels given by name

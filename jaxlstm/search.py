@@ -340,7 +340,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if "random_state" not in params:
             est.set_params(random_state=ctx["seeds"][0])
         # refits of one static group share a program
-        return est.fit(X, y, ctx["sample_weight"], program_parts=ctx["parts"])
+        return est.fit(X, y, ctx["score_weight"], program_parts=ctx["parts"])
 
     def _select_ensemble(self, table, base, ctx, X, y) -> np.ndarray:
         """Ensemble selection over the finished candidates' out-of-fold
@@ -462,9 +462,9 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                                                           key=ctx["key"])
 
     def _context(self, X, y, base, scorers, sample_weight=None) -> dict:
-        """The data, classes, folds, seeds, scorers and sample weights
-        (checked: ``w``; as given, for refits: ``sample_weight``) every
-        evaluation uses."""
+        """The data, classes, folds, seeds, scorers and sample weights (the
+        program's float32 ``w``; ``score_weight`` in float64 for the refits
+        and the scorers named in ``weighted``) every evaluation uses."""
         x, lengths, ndim = to_sequences(X)
         classes, yi = encode_labels(y, len(x))
         if base.normalize == "standard":  # before any candidate trains on a feature scaled to zeros
@@ -478,21 +478,20 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         # a single metric is "score" whatever refit names (GridSearchCV's rule; multi-metric refit names are checked)
         key = self.refit if isinstance(self.refit, str) and self.refit in scorers else next(iter(scorers))
         w = check_sample_weight(sample_weight, len(yi), folds=folds)
-        score_weight = None
+        score_weight, weighted = None, frozenset()
         if w is not None:  # held-out scores weighted as GridSearchCV weighs them (float64, as given)
             score_weight = np.broadcast_to(np.asarray(sample_weight, np.float64), (len(yi),))
-            for name, scorer in scorers.items():
-                if not accepts_sample_weight(scorer):
-                    warnings.warn(f"the scoring {name}={scorer} does not take sample_weight: its held-out scores "
-                                  "are unweighted while training is weighted", UserWarning, stacklevel=3)
-            if any(accepts_sample_weight(s) for s in scorers.values()):
+            weighted = frozenset(name for name, scorer in scorers.items() if accepts_sample_weight(scorer))
+            for name in scorers.keys() - weighted:
+                warnings.warn(f"the scoring {name}={scorers[name]} does not take sample_weight: its held-out scores "
+                              "are unweighted while training is weighted", UserWarning, stacklevel=3)
+            if weighted:
                 for k, (_, te) in enumerate(folds):  # found now, not by the scorer after every member trained
                     if not np.any(score_weight[te] > 0):
                         raise ValueError(f"sample_weight is zero on every held-out row of fold {k}: its weighted "
                                          "scores would be undefined")
-        return dict(x=x, lengths=lengths, y=yi, w=w, score_weight=score_weight, sample_weight=sample_weight,
-                    classes=classes, folds=folds,
-                    seeds=seeds, base=base,
+        return dict(x=x, lengths=lengths, y=yi, w=w, score_weight=score_weight, weighted=weighted,
+                    classes=classes, folds=folds, seeds=seeds, base=base,
                     scorers=scorers, key=key, n_features_in=x.shape[1] if ndim == 2 else x.shape[-1],
                     deadline=None, finished=0)
 

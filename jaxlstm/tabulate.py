@@ -142,15 +142,15 @@ def accepts_sample_weight(scorer) -> bool:
 
 def _score_probs(ctx, probs, rows) -> dict[str, float]:
     """Every scorer on a member's probabilities for ``rows`` of the data,
-    with those rows' ``ctx["score_weight"]`` (when set) for the scorers that
-    take sample weights, as ``GridSearchCV.fit(X, y, sample_weight=...)``."""
+    with those rows' ``ctx["score_weight"]`` for the scorers named in
+    ``ctx["weighted"]`` (those that take sample weights), as
+    ``GridSearchCV.fit(X, y, sample_weight=...)``."""
     p = np.asarray(probs, np.float64)
     held = _Held(ctx["classes"], p / p.sum(axis=1, keepdims=True))  # as predict_proba renormalises
     y_true = ctx["classes"][ctx["y"][rows]]
     dummy = np.zeros((len(rows), 1))
-    sw = ctx.get("score_weight")
-    return {name: scorer(held, dummy, y_true, **({"sample_weight": sw[rows]} if sw is not None
-                                                 and accepts_sample_weight(scorer) else {}))
+    weighted, sw = ctx.get("weighted", ()), ctx.get("score_weight")
+    return {name: scorer(held, dummy, y_true, **({"sample_weight": sw[rows]} if name in weighted else {}))
             for name, scorer in ctx["scorers"].items()}
 
 
