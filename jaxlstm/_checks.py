@@ -261,3 +261,28 @@ def row_indices(idx, n: int, what: str) -> np.ndarray:
         bad = a[(a < 0) | (a >= n)]
         raise ValueError(f"{what} must be in [0, {n - 1}] ({n} rows), got {bad[0]}")
     return a.astype(np.int64)
+
+
+CSV_COLUMNS = {"id_column": "sequence_id", "time_column": "time", "label_column": "label"}
+
+
+def check_csv_columns(columns: dict, where: str = "") -> dict:
+    """``columns`` ({``"id_column"``, ``"time_column"``, ``"label_column"``:
+    a name}, any of them) completed with :data:`CSV_COLUMNS`'s defaults.
+
+    Raises:
+      ValueError: an unknown key, a name that is not a non-empty string, or
+        two roles given the same column (the parameters named).
+    """
+    for k, v in columns.items():
+        if k not in CSV_COLUMNS:
+            raise ValueError(f"{where}unknown CSV column role {k!r}{did_you_mean(k, CSV_COLUMNS, 2)}; "
+                             f"allowed: {list(CSV_COLUMNS)}")
+        if not isinstance(v, str) or not v.strip():
+            raise ValueError(f"{where}{k} must be a column name (a non-empty string), got {v!r}")
+    cols = {**CSV_COLUMNS, **{k: v.strip() for k, v in columns.items()}}
+    same = [k for k in cols if list(cols.values()).count(cols[k]) > 1]
+    if same:
+        raise ValueError(f"{where}{' and '.join(same)} name the same column {cols[same[0]]!r}; each role needs "
+                         "its own column")
+    return cols

@@ -167,7 +167,8 @@ def _cmd_train(args) -> int:
 
     if args.out:
         _check_out_file(args.out, "checkpoint", {"the dataset": args.dataset})
-    data = datasets.load(args.dataset)
+    columns = _columns(args, args.dataset)
+    data = datasets.load(args.dataset, columns=columns)
     for name, v in (("--test-size", args.test_size), ("--val-size", args.val_size)):
         if not 0 < v < 1:
             raise ValueError(f"{name} must be a fraction in (0, 1), got {v:g}")
@@ -212,6 +213,7 @@ def _cmd_train(args) -> int:
     clf.fit(_sequences(data.subset(trval)), data.y[trval])
     clf.classes_ = np.asarray(data.class_names)
     clf.channel_names_ = data.feature_names  # saved: predict and evaluate read a file's columns by these
+    clf.csv_columns_ = columns
     if clf.diverged_:
         print("error: training diverged (non-finite loss); lower the learning rate", file=sys.stderr)
         return 1
@@ -248,20 +250,23 @@ def _cmd_config(args) -> int:
         return 0
     if args.name is None:
         raise ValueError("jaxlstm config check needs a TOML file")
+    import os
+
+    from jaxlstm import datasets
+
     conf = _load_config(args.name)
+    for which in ("train", "test"):  # a CSV file that is here: read as the sweep will (its column names checked)
+        if datasets.is_csv(conf.data[which]) and os.path.exists(conf.data[which]):
+            _load_data(conf, which, min_classes=1 if which == "test" else 2)
     named = conf.channel_names_needed
     if named:  # event channels named by column: checked against the training data's names when it is here
-        import os
-
-        from jaxlstm import datasets
-
         train = conf.data["train"]
         if not train.startswith("ucr:") and train not in datasets.DATASETS and not os.path.exists(train):
             print(f"note: event channel(s) {', '.join(map(repr, named))} are checked against data.train's "
                   f"columns when the sweep reads {train}, which is not here")
         else:
             try:
-                names = datasets.load(train).feature_names
+                names = _load_data(conf, "train").feature_names
             except ImportError as e:  # ucr: without its extra: the sweep says so; the config itself is fine
                 print(f"note: event channel(s) {', '.join(map(repr, named))} are checked against data.train's "
                       f"columns when the sweep reads {train} ({e})")
@@ -313,7 +318,7 @@ def _split_test(data, conf, seed: int):
     from jaxlstm import datasets
 
     if conf.data["test"]:
-        test = datasets.load(conf.data["test"], min_classes=1).select_features(data.feature_names, "data.train's")
+        test = _load_data(conf, "test", min_classes=1).select_features(data.feature_names, "data.train's")
         if test.num_features != data.num_features:
             raise ValueError(f"data.test has {test.num_features} features per step, data.train has "
                              f"{data.num_features}")
@@ -367,8 +372,23 @@ def _codes_by_name(names, classes, where: str):
     return np.array([index[str(n)] for n in names], np.int64)
 
 
+def _load_data(conf, which: str, **kw):
+    """A config's ``data.train`` or ``data.test`` read by ``datasets.load``
+    (``kw``: its ``labels``, ``min_classes``), a CSV file's columns named by
+    ``data.id_column``, ``time_column`` and ``label_column``."""
+    from jaxlstm import datasets
+
+    name = conf.data[which]
+    return datasets.load(name, columns=conf.csv_columns if datasets.is_csv(name) else None, **kw)
+
+
+_COLUMN_FLAGS = (("--id-column", "id_column", "sequence id"), ("--time-column", "time_column", "step's time"),
+                 ("--label-column", "label_column", "label"))
+
+
 _PRESET_FLAGS = (("--data", "data", ""), ("--test", "test", ""), ("--budget-minutes", "budget_minutes", 10.0),
-                 ("--metric", "metric", "balanced_accuracy"), ("--print-config", "print_config", False))
+                 ("--metric", "metric", "balanced_accuracy"), ("--print-config", "print_config", False),
+                 *((flag, role, None) for flag, role, _ in _COLUMN_FLAGS))
 
 
 def _sweep_config(args):
@@ -379,7 +399,7 @@ def _sweep_config(args):
     import os
     import re
 
-    from jaxlstm import config
+    from jaxlstm import config, datasets
     from jaxlstm.datasets import DATASETS
 
     target = args.data or args.config
@@ -406,7 +426,12 @@ def _sweep_config(args):
         if split == "train":
             test = f"ucr:{ucr_name}:test" + ("" if missing == "error" else f":{missing}")
 
-    kw = dict(test=absolute(test), metric=args.metric, budget_minutes=args.budget_minutes)  # ucr: its test split
+    columns = {role: getattr(args, role) for _, role, _ in _COLUMN_FLAGS if getattr(args, role) is not None}
+    if columns and not any(datasets.is_csv(p) for p in (target, test)):
+        raise ValueError(f"{next(f for f, r, _ in _COLUMN_FLAGS if r in columns)} names a CSV file's column; "
+                         f"{target} is not a .csv file")
+    kw = dict(test=absolute(test), metric=args.metric, budget_minutes=args.budget_minutes,  # ucr: its test split
+              columns=columns)
     if args.budget_minutes < 0:
         raise ValueError(f"--budget-minutes must be >= 0, got {args.budget_minutes:g}")
     conf = config.preset(absolute(target), **kw)
@@ -515,7 +540,7 @@ def _cmd_sweep(args) -> int:
     _check_out_dir(out, conf, named=bool(args.out), write=False)
     say = (lambda *a: None) if args.quiet else print
     seed = conf.search["seeds"][0]
-    data = datasets.load(conf.data["train"])
+    data = _load_data(conf, "train")
     conf = conf.with_channel_names(data.feature_names)  # events named by column: indices in this data
     train, test = _split_test(data, conf, seed)
     _check_windows(conf.feature_specs, data, train.lengths, "data.test_size")
@@ -536,6 +561,7 @@ def _cmd_sweep(args) -> int:
     best = search.best_estimator_
     for part in getattr(best, "estimators_", [best]):
         part.channel_names_ = data.feature_names  # saved: predict and evaluate read a file's columns by these
+        part.csv_columns_ = conf.csv_columns or None
     best.save(os.path.join(out, "best_model.jaxlstm"))
     xt = _sequences(test)
     probs = best.predict_proba(xt)
@@ -804,12 +830,13 @@ def _load_model_and_data(args, labels: str):
     parts = getattr(model, "estimators_", [model])  # an LSTMEnsemble's members, or the one LSTMClassifier
     for m in parts:
         m.set_params(verbose=0 if getattr(args, "quiet", False) else 1)  # progress over the sequences
-    data = datasets.load(args.data, labels=labels, min_classes=1).select_features(
+    columns = _columns(args, args.data, getattr(parts[0], "csv_columns_", None))
+    data = datasets.load(args.data, labels=labels, min_classes=1, columns=columns).select_features(
         getattr(parts[0], "channel_names_", None), f"those {args.model} was trained on")
     expected = parts[0].model_config_.num_features
     if data.num_features != expected:
         raise ValueError(f"{args.data} has {data.num_features} features per step; the model expects {expected}")
-    return model, data
+    return model, data, columns or {}
 
 
 def _cmd_evaluate(args) -> int:
@@ -819,7 +846,7 @@ def _cmd_evaluate(args) -> int:
 
     from jaxlstm.checkpoint import row_fingerprints
 
-    model, data = _load_model_and_data(args, labels="required")
+    model, data, _ = _load_model_and_data(args, labels="required")
     seen = [getattr(m, "seen_rows_", None) for m in getattr(model, "estimators_", [model])]
     if all(s is not None for s in seen):  # the model says which rows it trained on
         trained = int(np.isin(row_fingerprints(data.x, data.lengths), np.concatenate(seen)).sum())
@@ -874,7 +901,7 @@ def _check_out_file(out: str, kind: str, inputs: dict) -> None:
         with open(out, "rb") as f:
             head = f.read(64).removeprefix(b"\xef\xbb\xbf")  # a CSV re-saved by Excel starts with a byte-order mark
         ours = head.startswith(MAGIC) if kind == "checkpoint" else \
-            head.startswith((b"sequence_id,predicted", b"row,predicted", b"index,predicted"))  # index: before 2026-11
+            head.split(b"\n")[0].split(b",")[1:2] == [b"predicted"]  # <id column>,predicted,prob_...
         if not ours:
             raise ValueError(f"--out {out} exists and is not a jaxlstm {kind} file: it is not replaced; write to "
                              "another file, or delete it first")
@@ -885,11 +912,12 @@ def _cmd_predict(args) -> int:
 
     out = args.out or "predictions.csv"
     _check_out_file(out, "predictions", {"the model": args.model, "the data": args.data})  # before the model runs
-    model, data = _load_model_and_data(args, labels="ignore")
+    model, data, columns = _load_model_and_data(args, labels="ignore")
     probs = model.predict_proba(_sequences(data))
     pred = model.classes_[model.decide(probs)]
-    # the input's own ids, so the file joins back: a CSV's sequence_id, an .npz's ids, else its row number
-    id_col, ids = ("sequence_id", data.ids) if data.ids is not None else ("row", range(len(pred)))
+    # the input's own ids, so the file joins back: a CSV's id column, an .npz's ids, else its row number
+    id_col, ids = ((columns.get("id_column", "sequence_id"), data.ids) if data.ids is not None
+                   else ("row", range(len(pred))))
     with open(out, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow([id_col, "predicted"] + [f"prob_{c}" for c in model.classes_])
@@ -922,6 +950,42 @@ def _model_and_data_args(p: argparse.ArgumentParser, data_help: str) -> None:
     p.add_argument("data", help=data_help)
 
 
+def _column_args(p: argparse.ArgumentParser, default_from: str = "") -> None:
+    """The three flags naming a CSV file's sequence id, time and label columns."""
+    from jaxlstm.datasets import CSV_COLUMNS
+
+    for flag, role, what in _COLUMN_FLAGS:
+        p.add_argument(flag, default=None, metavar="NAME",
+                       help=f"a CSV file's column holding the {what} (default {default_from}{CSV_COLUMNS[role]})")
+
+
+def _columns(args, data: str, stored: dict | None = None) -> dict | None:
+    """The CSV column names for reading ``data``: ``stored`` (a model's, from
+    the file it trained on) overridden by the flags; ``None`` when ``data`` is
+    not a CSV file (the flags, if given, are an error) or nothing is renamed.
+
+    Raises:
+      ValueError: a flag given for data that is not a CSV file, or a bad name (the flag named).
+    """
+    from jaxlstm import datasets
+
+    given = {role: getattr(args, role) for _, role, _ in _COLUMN_FLAGS if getattr(args, role, None) is not None}
+    if given and not datasets.is_csv(data):
+        flag = next(f for f, role, _ in _COLUMN_FLAGS if role in given)
+        raise ValueError(f"{flag} names a CSV file's column; {data} is not a .csv file")
+    if not datasets.is_csv(data):
+        return None
+    cols = {**(stored or {}), **given}
+    try:
+        datasets.check_csv_columns(cols)
+    except ValueError as e:
+        msg = str(e)
+        for flag, role, _ in _COLUMN_FLAGS:
+            msg = msg.replace(role, flag)
+        raise ValueError(msg) from None
+    return cols or None
+
+
 def build_parser() -> argparse.ArgumentParser:
     from jaxlstm import __version__
 
@@ -935,6 +999,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "print per-class precision, recall and F1 on a held-out test split.",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     t.add_argument("--dataset", default="digits_imbalanced", help="dataset name (see `jaxlstm datasets`)")
+    _column_args(t)
     t.add_argument("--hidden", type=_hidden, default="128", help="LSTM sizes, e.g. 128 or 64,64")
     t.add_argument("--bidirectional", action="store_true", help="bidirectional LSTM layers")
     t.add_argument("--head", type=_param("head_size", lambda t: int(t) or None), default=0, help="hidden ReLU dense layer size (0 = none)")
@@ -1008,6 +1073,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--metric", default="balanced_accuracy",
                    help="default search: the ranking metric (default balanced_accuracy = macro recall; e.g. f1_macro; "
                         "a probability metric such as roc_auc or neg_log_loss turns decision offsets off)")
+    _column_args(s)
     s.add_argument("--print-config", action="store_true",
                    help="default search: print the config it would run (a TOML file to edit) and exit")
     s.add_argument("--out", default="", help="output directory (default: output.dir of the config, else runs/<config "
@@ -1025,17 +1091,19 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Load a checkpoint written by `jaxlstm train --out` or `jaxlstm sweep` and "
                                    "print per-class precision/recall/F1, balanced accuracy and ROC-AUC on DATA.")
     _model_and_data_args(e, "a dataset name or a .npz / .csv file with labels")
+    _column_args(e, "the model's training file's, else ")
     e.add_argument("--json", action="store_true", help="print the report as JSON")
     e.add_argument("--quiet", action="store_true", help="no progress bar")
     e.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("predict", help="write predictions and class probabilities for DATA",
                        description="Load a checkpoint and write one CSV row per sequence of DATA: its id (a "
-                                   "CSV's sequence_id, an .npz's ids key, else the .npz row number as 'row'), "
-                                   "the predicted class and the probability of every class. DATA needs no "
-                                   "labels; a label column or y key, if any, is ignored.")
+                                   "CSV's id column, under its name; an .npz's ids key, else the .npz row number "
+                                   "as 'row'), the predicted class and the probability of every class. DATA needs "
+                                   "no labels; a label column or y key, if any, is ignored.")
     _model_and_data_args(p, "a dataset name, a .npz (X, optional lengths and ids) or a long .csv "
                             "(sequence_id, time, features...); labels, if any, are ignored")
+    _column_args(p, "the model's training file's, else ")
     p.add_argument("--out", default="", help="CSV to write (default predictions.csv)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary line")
     p.set_defaults(func=_cmd_predict)

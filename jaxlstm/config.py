@@ -46,7 +46,7 @@ import tomllib
 from importlib import resources
 from typing import Any
 
-from jaxlstm._checks import did_you_mean
+from jaxlstm._checks import CSV_COLUMNS, check_csv_columns, did_you_mean
 from jaxlstm.bayes import range_ends
 from jaxlstm.estimator import LSTMClassifier
 from jaxlstm.features import as_temporal_features
@@ -61,7 +61,7 @@ DISTRIBUTIONS = ("loguniform", "uniform", "randint")
 STRATEGIES = ("grid", "random", "bayes", "halving")
 
 _DEFAULTS: dict[str, dict[str, Any]] = {
-    "data": {"train": "digits_imbalanced", "test": "", "test_size": 0.2},
+    "data": {"train": "digits_imbalanced", "test": "", "test_size": 0.2, **CSV_COLUMNS},
     "model": {},
     "search": {"strategy": "grid", "n_iter": 20, "batch_size": 8, "cv": 3, "seeds": [0], "metric": "f1_macro",
                "budget_minutes": 0, "post_hoc_offsets": False, "ensemble_selection": None, "initial_points": [],
@@ -157,6 +157,12 @@ class SweepConfig:
             for i, p in enumerate(search["initial_points"])]
         return dataclasses.replace(self, model=model, search=search)
 
+    @property
+    def csv_columns(self) -> dict:
+        """``data.id_column``, ``time_column``, ``label_column`` where they are
+        not the default names (``{}``: ``sequence_id``, ``time``, ``label``)."""
+        return {k: self.data[k] for k in CSV_COLUMNS if self.data[k] != CSV_COLUMNS[k]}
+
     def make_search(self, *, out_dir: str | None = None, verbose: int = 0) -> LSTMSearchCV:
         """The :class:`~jaxlstm.search.LSTMSearchCV` this config describes
         (unfitted): the ``[model]`` settings on every candidate, the
@@ -186,6 +192,9 @@ EXAMPLE = """\
 train = "digits_imbalanced"   # a dataset name (jaxlstm datasets) or a .npz / .csv file
 # test = ""                   # held-out test data for the best model; "" = hold out test_size
 test_size = 0.2               # share of train held out (stratified) when test = ""
+# id_column = "sequence_id"   # a CSV file's column names for the sequence id, the step's time and the label
+# time_column = "time"        # (every other column is a feature)
+# label_column = "label"
 
 [model]                       # LSTMClassifier settings shared by every candidate
 epochs = 20
@@ -261,7 +270,7 @@ PRESET = """\
 train = {train}
 test = {test}                   # "" = hold out test_size (stratified)
 test_size = 0.2
-
+{columns}
 [model]
 hidden_sizes = [64]
 batch_size = 32
@@ -320,7 +329,7 @@ def _toml_str(v) -> str:
 
 
 def preset_text(train: str = "digits_imbalanced", *, test: str = "", metric: str = "balanced_accuracy",
-                budget_minutes: float = 10) -> str:
+                budget_minutes: float = 10, columns: dict | None = None) -> str:
     """The default search as a TOML config (what ``jaxlstm sweep FILE`` runs
     and prints): Bayesian search over the LSTM with and without LSTM-FCN's
     convolutional branch, over time steps or over channels (``lstm_over``),
@@ -337,22 +346,28 @@ def preset_text(train: str = "digits_imbalanced", *, test: str = "", metric: str
                 "picks from the best)" if metric in SCORERS else
                 f"# ensemble_selection = 5      # needs a metric of jaxlstm.metrics.SCORERS; {metric} is not: the "
                 "best candidate is refitted")
+    if columns:
+        check_csv_columns(columns)  # before it becomes TOML text (which would turn any value into a string)
+    cols = "".join(f"{k} = {_toml_str(v)}\n" for k, v in (columns or {}).items())
     return PRESET.format(train=_toml_str(train), test=_toml_str(test), metric=_toml_str(metric),
-                         budget=repr(float(budget_minutes)), offsets=offsets, ensemble=ensemble)
+                         budget=repr(float(budget_minutes)), offsets=offsets, ensemble=ensemble, columns=cols)
 
 
 def preset(train: str = "digits_imbalanced", *, test: str = "", metric: str = "balanced_accuracy",
-           budget_minutes: float = 10) -> SweepConfig:
+           budget_minutes: float = 10, columns: dict | None = None) -> SweepConfig:
     """:func:`preset_text` validated; run it with :meth:`SweepConfig.make_search`::
 
         conf = preset(budget_minutes=5)
         search = conf.make_search().fit(X, y)      # an LSTMSearchCV
 
+    ``columns`` (``{"label_column": "target"}``): a CSV file's column names,
+    as ``data.id_column``, ``time_column``, ``label_column``.
+
     Raises:
-      ValueError: a metric that is not a scoring name, a negative budget.
+      ValueError: a metric that is not a scoring name, a negative budget, a bad column name.
     """
-    return parse_config(tomllib.loads(preset_text(train, test=test, metric=metric, budget_minutes=budget_minutes)),
-                        f"the default search on {train}")
+    return parse_config(tomllib.loads(preset_text(train, test=test, metric=metric, budget_minutes=budget_minutes,
+                                                  columns=columns)), f"the default search on {train}")
 
 
 def example_text() -> str:
@@ -410,6 +425,11 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
     _check(source, "data.train", d["train"], str, lambda v: bool(v), "a dataset name or a file path")
     _check(source, "data.test", d["test"], str, lambda v: True, "a dataset name, a path, or \"\"")
     _check(source, "data.test_size", d["test_size"], (int, float), lambda v: 0 < v < 1, "a fraction in (0, 1)")
+    d.update(check_csv_columns({k: d[k] for k in CSV_COLUMNS}, f"{source}: data."))
+    renamed = [k for k in CSV_COLUMNS if d[k] != CSV_COLUMNS[k]]
+    if renamed and not any(os.path.splitext(d[k])[1].lower() == ".csv" for k in ("train", "test")):
+        raise ValueError(f"{source}: data.{renamed[0]} names a CSV file's column, but neither data.train "
+                         f"({d['train']!r}) nor data.test ({d['test']!r}) is a .csv file")
     _check(source, "search.strategy", s["strategy"], str, lambda v: v in STRATEGIES, f"one of {list(STRATEGIES)}")
     for k in ("n_iter", "batch_size", "cv"):
         _check(source, f"search.{k}", s[k], int, lambda v: v >= (2 if k == "cv" else 1),

@@ -28,10 +28,11 @@ import os
 
 import numpy as np
 
-from jaxlstm._checks import did_you_mean
+from jaxlstm._checks import CSV_COLUMNS, check_csv_columns, did_you_mean
 
 __all__ = ["Dataset", "load_digits", "load_digits_imbalanced", "make_intrusion", "load_japanese_vowels",
-           "load_ucr", "ucr_datasets", "ucr_parts", "load_npz", "load_csv", "read_ts", "load", "DATASETS"]
+           "load_ucr", "ucr_datasets", "ucr_parts", "load_npz", "load_csv", "read_ts", "load", "DATASETS",
+           "CSV_COLUMNS", "check_csv_columns", "is_csv"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -540,36 +541,41 @@ def load_npz(path: str | os.PathLike, *, labels: str = "required", min_classes: 
                    feature_names=fnames)
 
 
-def load_csv(path: str | os.PathLike, *, labels: str = "required", min_classes: int = 2) -> Dataset:
+def load_csv(path: str | os.PathLike, *, labels: str = "required", min_classes: int = 2,
+             id_column: str = "sequence_id", time_column: str = "time", label_column: str = "label") -> Dataset:
     """Long-format CSV: a header ``sequence_id, time, <features...>, label``
-    and one row per time step. Rows of a sequence may come in any order
-    (sorted by ``time``); sequences get different lengths. Sequences keep
-    the order of their first row; ``Dataset.ids`` holds their
-    ``sequence_id``.
+    (in any order, the three names changed by ``id_column``, ``time_column``
+    and ``label_column``) and one row per time step; every other column is a
+    feature. Rows of a sequence may come in any order (sorted by the time
+    column); sequences get different lengths. Sequences keep the order of
+    their first row; ``Dataset.ids`` holds their ids.
 
     Args:
-      labels: ``"required"``; ``"optional"``: a file without a ``label``
+      labels: ``"required"``; ``"optional"``: a file without a label
         column loads with ``y = -1`` and no class names; ``"ignore"``: a
-        ``label`` column, if any, is not read (for prediction).
+        label column, if any, is not read (for prediction).
       min_classes: how many distinct labels the file must hold.
+      id_column, time_column, label_column: the header's names for the
+        sequence id, the step's time and the label (exact, case-sensitive).
 
     Raises:
       ValueError: missing columns, a non-numeric feature or time (the line is
         named), a sequence whose label changes, or repeated times.
     """
     _check_labels_arg(labels)
+    cols = check_csv_columns({"id_column": id_column, "time_column": time_column, "label_column": label_column})
     try:
         f = open(path, newline="", encoding="utf-8-sig")  # -sig: Excel's "CSV UTF-8" starts with a byte-order mark
     except FileNotFoundError:
         raise ValueError(f"no such file: {path}") from None
     try:
-        return _read_csv(f, path, labels, min_classes)
+        return _read_csv(f, path, labels, min_classes, cols)
     except UnicodeDecodeError as e:
         raise ValueError(f"{path}: not UTF-8 text (a byte {e.object[e.start]:#04x}); save it as UTF-8 (Excel: "
                          "'CSV UTF-8')") from None
 
 
-def _read_csv(f, path, labels: str, min_classes: int) -> Dataset:
+def _read_csv(f, path, labels: str, min_classes: int, cols: dict) -> Dataset:
     """:func:`load_csv`'s reading of the open file ``f``."""
     with f:
         reader = csv.reader(f)
@@ -582,21 +588,27 @@ def _read_csv(f, path, labels: str, min_classes: int) -> Dataset:
         dup = sorted({h for h in header if header.count(h) > 1})
         if dup:
             raise ValueError(f"{path}: column name(s) {dup} appear more than once in the header")
-        need = ("sequence_id", "time", "label") if labels == "required" else ("sequence_id", "time")
-        missing = [c for c in need if c not in header]
+        id_name, time_name, label_name = cols["id_column"], cols["time_column"], cols["label_column"]
+        roles = [r for r in CSV_COLUMNS if labels == "required" or r != "label_column"]
+        missing = [r for r in roles if cols[r] not in header]
         if missing:
             read = header if len(header) <= 6 else header[:5] + ["..."]
             sep = next((c for c in (";", "\t", "|") if len(header) == 1 and c in header[0]), None)
+            names = [cols[r] for r in missing]
+            unnamed = [r for r in missing if cols[r] == CSV_COLUMNS[r]]  # the defaults: say how to name others
             hint = (f"; the file seems to separate columns by {sep!r}: jaxlstm reads comma-separated values" if sep
-                    else "; column names are case-sensitive" if all(c in [h.lower() for h in header] for c in missing)
-                    else "")
-            raise ValueError(f"{path}: missing column(s) {missing}; the header must be "
-                             f"sequence_id, time, <feature columns...>, label; it reads {read}{hint}")
-        sid, tid = header.index("sequence_id"), header.index("time")
-        lid = header.index("label") if "label" in header and labels != "ignore" else None
-        fcols = [i for i, h in enumerate(header) if h not in ("sequence_id", "time", "label")]
+                    else "; column names are case-sensitive" if all(c in [h.lower() for h in header] for c in names)
+                    else "; if the file names them otherwise, say which column is which: " + ", ".join(
+                        f"--{r.replace('_', '-')}" for r in unnamed) + " (TOML " + ", ".join(
+                        f"data.{r}" for r in unnamed) + "; Python " + ", ".join(f"{r}=" for r in unnamed) + ")"
+                    if unnamed else "")
+            raise ValueError(f"{path}: missing column(s) {names}; the header must be {id_name}, {time_name}, "
+                             f"<feature columns...>, {label_name}; it reads {read}{hint}")
+        sid, tid = header.index(id_name), header.index(time_name)
+        lid = header.index(label_name) if label_name in header and labels != "ignore" else None
+        fcols = [i for i, h in enumerate(header) if h not in (id_name, time_name, label_name)]
         if not fcols:
-            raise ValueError(f"{path}: no feature columns besides sequence_id, time and label")
+            raise ValueError(f"{path}: no feature columns besides {id_name}, {time_name} and {label_name}")
         steps: dict[str, list] = {}
         labels_of: dict[str, str] = {}
         for lineno, row in enumerate(reader, 2):
@@ -613,8 +625,8 @@ def _read_csv(f, path, labels: str, min_classes: int) -> Dataset:
                 raise ValueError(f"{path}, line {lineno}: column {bad!r} is not a number: "
                                  f"{row[header.index(bad)]!r}") from None
             if not np.isfinite(t):
-                raise ValueError(f"{path}, line {lineno}: time is {row[tid].strip()!r}; it orders the steps, so it "
-                                 "must be a finite number")
+                raise ValueError(f"{path}, line {lineno}: {time_name} is {row[tid].strip()!r}; it orders the steps, "
+                                 "so it must be a finite number")
             if not np.all(np.isfinite(vals)):
                 bad = header[fcols[int(np.flatnonzero(~np.isfinite(vals))[0])]]
                 raise ValueError(f"{path}, line {lineno}: column {bad!r} is {row[header.index(bad)].strip()!r}; "
@@ -682,12 +694,24 @@ def ucr_parts(spec: str) -> tuple[str, str, str]:
     return name, (rest[0] if rest and rest[0] else "train"), (rest[1] if len(rest) > 1 else "error")
 
 
-def load(name: str, *, labels: str = "required", min_classes: int = 2) -> Dataset:
+def is_csv(name) -> bool:
+    """Whether :func:`load` reads ``name`` as a CSV file (its column roles apply)."""
+    return str(name) not in DATASETS and os.path.splitext(str(name))[1].lower() == ".csv"
+
+
+def load(name: str, *, labels: str = "required", min_classes: int = 2, columns: dict | None = None) -> Dataset:
     """A dataset by registry name (see ``DATASETS``), ``"ucr:NAME"`` (a UCR
     dataset's train split; ``"ucr:NAME:test"`` its test split;
     ``"ucr:NAME:train:interpolate"`` fills missing values, see
     :func:`load_ucr`) or a path to a ``.npz`` or ``.csv`` file (``labels`` and
-    ``min_classes`` apply to files: see :func:`load_csv`)."""
+    ``min_classes`` apply to files: see :func:`load_csv`; ``columns``, e.g.
+    ``{"label_column": "target"}``, to CSV files: :func:`load_csv`'s column names).
+
+    Raises:
+      ValueError: an unknown name, or ``columns`` for a dataset that is not a CSV file.
+    """
+    if columns and not is_csv(name):
+        raise ValueError(f"{next(iter(columns))} names a CSV file's column; {name!r} is not a .csv file")
     if name in DATASETS:
         return DATASETS[name][0]()
     if str(name).startswith("ucr:"):
@@ -696,8 +720,9 @@ def load(name: str, *, labels: str = "required", min_classes: int = 2) -> Datase
     if os.path.splitext(str(name))[1].lower() in (".npz", ".csv"):
         if not os.path.exists(name):
             raise ValueError(f"no such file: {name}")
-        read = load_npz if str(name).lower().endswith(".npz") else load_csv
-        return read(name, labels=labels, min_classes=min_classes)
+        if str(name).lower().endswith(".npz"):
+            return load_npz(name, labels=labels, min_classes=min_classes)
+        return load_csv(name, labels=labels, min_classes=min_classes, **check_csv_columns(columns or {}))
     raise _unknown(name)
 
 

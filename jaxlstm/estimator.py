@@ -204,6 +204,10 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         the model. ``predict_proba`` ignores them: it stays calibrated.
       channel_names_: the training file's feature names (``None``: unnamed),
         saved with the model; the CLI reads a new file's columns by them.
+      csv_columns_: the training CSV's names for the sequence id, time and
+        label columns where they were not the defaults (``{"label_column":
+        "target"}``; ``None``: defaults), saved with the model; the CLI's
+        ``predict`` and ``evaluate`` read a CSV by them unless told otherwise.
     """
 
     def __init__(self, hidden_sizes=(64,), *, units=None, bidirectional=False, head_size=None,
@@ -421,7 +425,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         self._keep_members(run.rows, config.model)
         self.seen_rows_ = checkpoint.row_fingerprints(x, lengths)  # saved: `evaluate` names data it trained on
         self.compile_time_, self.train_time_ = run.compile_s, run.run_s
-        self.logit_offsets_ = self.channel_names_ = None
+        self.logit_offsets_ = self.channel_names_ = self.csv_columns_ = None
         if self.diverged_:
             warnings.warn("training diverged (NaN/inf loss); parameters are those before it. Lower the "
                           "learning rate or add grad_clip.", RuntimeWarning, stacklevel=3)
@@ -484,6 +488,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                 "diverged": self.diverged_, "class_weights": np.asarray(self.class_weights_).tolist(),
                 "channel_names": None if getattr(self, "channel_names_", None) is None
                 else [str(n) for n in self.channel_names_],
+                "csv_columns": getattr(self, "csv_columns_", None) or None,
                 "logit_offsets": None if getattr(self, "logit_offsets_", None) is None
                 else np.asarray(self.logit_offsets_, np.float32).tolist(),
                 "history": {k: np.asarray(v).tolist() for k, v in self.history_.items()}}
@@ -528,6 +533,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         est.best_epoch_ = meta.get("best_epoch")
         names = meta.get("channel_names")
         est.channel_names_ = None if names is None else tuple(names)
+        est.csv_columns_ = meta.get("csv_columns")
         est.diverged_ = bool(meta.get("diverged", False))
         est.class_weights_ = np.asarray(meta.get("class_weights", np.ones(ck.model.num_classes)))
         est.history_ = {k: np.asarray(v) for k, v in meta.get("history", {}).items()}

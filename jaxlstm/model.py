@@ -482,7 +482,7 @@ class LSTMClassifierNet(nn.Module):
         for k, (filters, width) in enumerate(zip(self.config.conv_filters, self.config.conv_kernel_sizes,
                                                  strict=True)):
             h = jnp.where(m, nn.relu(_Conv1D(filters, width, name=f"conv_{k}")(h)), 0.0)
-        return jnp.sum(h, axis=1) / lengths[:, None].astype(h.dtype)
+        return jnp.sum(h, axis=1) / jnp.maximum(lengths, 1)[:, None].astype(h.dtype)  # length 0: zeros, not NaN
 
 
 class _Conv1D(nn.Module):

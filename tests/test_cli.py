@@ -1137,3 +1137,71 @@ def test_an_unknown_dataset_name_is_named_by_config_check_and_before_the_preset_
     err = capsys.readouterr().err
     assert "'digit' is neither a config file nor a dataset: unknown dataset 'digit' (did you mean 'digits'" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_csv_with_its_own_column_names_trains_sweeps_predicts_and_evaluates(tmp_path, capsys):
+    # a file whose id, time and label columns had other names than sequence_id, time, label had to be renamed by
+    # hand (until 2026-12-05); now flags / TOML keys name them, and a model keeps them for predict and evaluate
+    import csv
+
+    import numpy as np
+    from sklearn.metrics import balanced_accuracy_score
+
+    from jaxlstm import LSTMClassifier, datasets
+
+    d = datasets.load_digits()
+    keep = np.flatnonzero(d.y < 3)[:120]
+    x, names = d.x[keep], np.array(d.class_names)[d.y[keep]]
+    ids = [f"u{k}" for k in range(len(x))]
+    _long_csv(tmp_path / "std.csv", x, ids, labels=names)
+    head, body = (tmp_path / "std.csv").read_text().split("\n", 1)
+    assert head.startswith("sequence_id,time,") and head.endswith(",label")
+    own = tmp_path / "own.csv"
+    own.write_text("session,ts," + head[len("sequence_id,time,"):-len(",label")] + ",target\n" + body)
+    flags = ["--id-column", "session", "--time-column", "ts", "--label-column", "target"]
+    model = tmp_path / "m.jaxlstm"
+    assert main(["train", "--dataset", str(own), *flags, "--epochs", "2", "--hidden", "8", "--quiet",
+                 "--out", str(model)]) == 0
+    m = LSTMClassifier.load(model)
+    assert m.csv_columns_ == {"id_column": "session", "time_column": "ts", "label_column": "target"}
+    want = m.predict_proba(list(x))
+    for _ in range(2):  # the second run replaces the first's predictions (their header starts "session,")
+        assert main(["predict", str(model), str(own), "--out", str(tmp_path / "p.csv"), "--quiet"]) == 0
+    rows = list(csv.DictReader(open(tmp_path / "p.csv")))
+    assert list(rows[0])[:2] == ["session", "predicted"]  # the model's names: no flags needed
+    got = {r["session"]: [float(r[f"prob_{c}"]) for c in m.classes_] for r in rows}
+    np.testing.assert_allclose([got[i] for i in ids], want, atol=2e-6)
+    assert main(["predict", str(model), str(tmp_path / "std.csv"), "--out", str(tmp_path / "q.csv"), "--quiet",
+                 "--id-column", "sequence_id", "--time-column", "time", "--label-column", "label"]) == 0
+    assert list(csv.DictReader(open(tmp_path / "q.csv")))[0]["sequence_id"] == rows[0]["session"]  # flags override
+    capsys.readouterr()
+    assert main(["evaluate", str(model), str(own), "--json", "--quiet"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["balanced_accuracy"] == pytest.approx(balanced_accuracy_score(names, m.predict(list(x))))
+
+    assert main(["predict", str(model), "digits", "--id-column", "u"]) == 2
+    assert "--id-column names a CSV file's column; digits is not a .csv file" in capsys.readouterr().err
+    assert main(["train", "--dataset", str(own), "--id-column", "ts", "--time-column", "ts", "--quiet"]) == 2
+    assert "--id-column and --time-column name the same column 'ts'" in capsys.readouterr().err
+    assert main(["train", "--dataset", str(own), "--quiet"]) == 2
+    assert "say which column is which: --id-column, --time-column, --label-column" in capsys.readouterr().err
+
+    # the default search prints the names in its config; a TOML sweep reads them and its model keeps them
+    assert main(["sweep", str(own), *flags, "--print-config"]) == 0
+    assert 'id_column = "session"\ntime_column = "ts"\nlabel_column = "target"\n' in capsys.readouterr().out
+    cfg = tmp_path / "c.toml"
+    toml = TINY.replace('train = "digits_imbalanced"', f'train = "{own}"\nid_column = "session"\n'
+                                                       'time_column = "ts"\nlabel_column = "target"')
+    cfg.write_text(toml)
+    assert main(["sweep", str(cfg), "--out", str(tmp_path / "run"), "--quiet", "--no-plots"]) == 0
+    best = LSTMClassifier.load(tmp_path / "run" / "best_model.jaxlstm")
+    assert best.csv_columns_ == m.csv_columns_
+    assert main(["sweep", str(cfg), "--label-column", "target"]) == 2
+    assert "--label-column set(s) the default search on a data file" in capsys.readouterr().err
+    cfg.write_text(toml.replace('label_column = "target"', 'label_column = "targt"'))
+    assert main(["config", "check", str(cfg)]) == 2  # the file is here: read with the config's names
+    assert "missing column(s) ['targt']" in capsys.readouterr().err
+    cfg.write_text(TINY.replace('test_size = 0.25', 'test_size = 0.25\nlabel_column = "target"'))
+    assert main(["config", "check", str(cfg)]) == 2
+    assert ("data.label_column names a CSV file's column, but neither data.train ('digits_imbalanced') nor data.test "
+            "('') is a .csv file") in capsys.readouterr().err

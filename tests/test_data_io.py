@@ -370,6 +370,40 @@ def test_csv_errors_show_the_header_read_and_name_the_encoding(tmp_path):
         datasets.load_csv(tmp_path / "latin.csv")
 
 
+def test_csv_columns_under_other_names_read_as_the_default_names(tmp_path):
+    # a file with session/ts/target had to be renamed by hand: the error said only "missing column(s)" (until 2026-12-05)
+    body = "s1,1,0.5,1,attack\ns1,0,0.1,2,attack\ns2,0,3,4,normal\ns1,2,0.7,0,attack\n"
+    (tmp_path / "std.csv").write_text("sequence_id,time,a,b,label\n" + body)
+    (tmp_path / "own.csv").write_text("session,ts,a,b,target\n" + body)
+    want = datasets.load_csv(tmp_path / "std.csv")
+    cols = {"id_column": "session", "time_column": "ts", "label_column": "target"}
+    for got in (datasets.load_csv(tmp_path / "own.csv", **cols), datasets.load(str(tmp_path / "own.csv"), columns=cols)):
+        np.testing.assert_array_equal(got.x, want.x)
+        np.testing.assert_array_equal(got.lengths, want.lengths)
+        np.testing.assert_array_equal(got.y, want.y)
+        np.testing.assert_array_equal(got.ids, want.ids)
+        assert got.class_names == want.class_names and got.feature_names == ("a", "b")
+    unlabelled = datasets.load_csv(tmp_path / "own.csv", labels="ignore", id_column="session", time_column="ts",
+                                   label_column="target")  # the label column is not read as a feature
+    assert unlabelled.feature_names == ("a", "b") and (unlabelled.y == -1).all()
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['sequence_id', 'time', 'label'\].*say which column "
+                                         r"is which: --id-column, --time-column, --label-column \(TOML data.id_column, "
+                                         r"data.time_column, data.label_column; Python id_column=, time_column=, "
+                                         r"label_column=\)"):
+        datasets.load_csv(tmp_path / "own.csv")
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['targt'\]; the header must be session, ts, "
+                                         r"<feature columns...>, targt; it reads \['session', 'ts', 'a', 'b', 'target'\]$"):
+        datasets.load_csv(tmp_path / "own.csv", **{**cols, "label_column": "targt"})  # no hint: it was named
+    with pytest.raises(ValueError, match="id_column and time_column name the same column 'ts'"):
+        datasets.load_csv(tmp_path / "own.csv", id_column="ts", time_column="ts")
+    with pytest.raises(ValueError, match="label_column must be a column name"):
+        datasets.load_csv(tmp_path / "own.csv", label_column=" ")
+    with pytest.raises(ValueError, match=r"unknown CSV column role 'label'; allowed: \['id_column', 'time_column', 'label_column'\]"):
+        datasets.load(str(tmp_path / "own.csv"), columns={"label": "target"})
+    with pytest.raises(ValueError, match="id_column names a CSV file's column; 'digits' is not a .csv file"):
+        datasets.load("digits", columns={"id_column": "session"})
+
+
 def test_npz_errors_name_the_file_and_a_continuous_target(tmp_path):
     # a float y of measurements loaded as one class per row, and a bad length did not name the file (until 2026-12-04)
     x = np.zeros((20, 6, 2), np.float32)

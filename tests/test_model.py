@@ -310,6 +310,15 @@ def test_conv_branch_equals_a_numpy_reference_and_ignores_padding():
     longer = np.concatenate([x, np.full((3, 4, 3), np.inf, np.float32)], axis=1)
     np.testing.assert_allclose(net.apply({"params": params}, jnp.asarray(longer), jnp.asarray(lengths)), got,
                                atol=1e-6)
+    # a row of length 0 (a batch's padding row) reads as all-zero features: finite, not 0/0, gradients too
+    zero = net.apply({"params": params}, jnp.asarray(x), jnp.asarray([9, 4, 0]))
+    np.testing.assert_allclose(zero[:2], got[:2], atol=1e-6)
+    bias_only = {**params, "logits": {"kernel": params["logits"]["kernel"].at[5:].set(0.0),
+                                      "bias": params["logits"]["bias"]}}
+    np.testing.assert_allclose(zero[2], net.apply({"params": bias_only}, jnp.asarray(x), jnp.asarray([9, 4, 0]))[2],
+                               atol=1e-6)
+    grads = jax.grad(lambda p: net.apply({"params": p}, jnp.asarray(x), jnp.asarray([9, 4, 0])).sum())(params)
+    assert all(np.isfinite(np.asarray(g)).all() for g in jax.tree.leaves(grads))
     with pytest.raises(ValueError, match="one width per conv block"):
         ModelConfig(3, 4, conv_filters=(4, 4), conv_kernel_sizes=(3,))
 
