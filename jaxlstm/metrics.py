@@ -4,6 +4,9 @@ Every function takes integer labels in ``[0, num_classes)``, ``num_classes``
 explicitly (static: it fixes array shapes) and an optional sample mask
 ``where=`` (``Bool[batch]``) so the same compiled code scores padded batches,
 held-out folds and vmapped sweep members. All are jit-able and vmappable.
+``where`` may instead be ``Float[batch]`` sample weights (``>= 0``; a zero
+leaves its row out): each row then counts its weight, as scikit-learn's
+``sample_weight`` (a boolean mask is the same as weights 0 and 1).
 
 Conventions (each equal to scikit-learn's defaults):
 
@@ -17,6 +20,8 @@ Conventions (each equal to scikit-learn's defaults):
   negative row among the selected rows has no defined score and is left out of
   the average (``average=None`` gives NaN for it). If no class qualifies the
   result is NaN.
+* With weights, a class all of whose rows weigh 0 counts as absent (scikit-
+  learn's macro averages of precision, recall and F1 would count it, as 0).
 """
 
 from __future__ import annotations
@@ -57,14 +62,23 @@ __all__ = [
 _AVERAGES = (None, "macro", "weighted", "micro")
 
 
+def _weighted(where) -> bool:
+    """``where`` holds sample weights (a float array), not a mask (static: the dtype)."""
+    return where is not None and jnp.issubdtype(jnp.result_type(where), jnp.floating)
+
+
+def _row_weights(y_true: Array, where: Array | None) -> Array:
+    """``where`` as ``Float32[batch]`` weights: a mask's 0/1, or the weights."""
+    return jnp.asarray(where, jnp.float32) if _weighted(where) else _valid(y_true, where).astype(jnp.float32)
+
+
 def _valid(y_true: Array, where: Array | None) -> Array:
     if where is None:
         return jnp.ones(y_true.shape, bool)
-    where = jnp.asarray(where, bool)
-    if where.shape != jnp.shape(y_true):  # shapes are static: this raises while tracing
-        raise ValueError(f"where must be a Bool mask of y_true's shape {tuple(jnp.shape(y_true))}, "
-                         f"got shape {tuple(where.shape)}")
-    return where
+    if jnp.shape(where) != jnp.shape(y_true):  # shapes are static: this raises while tracing
+        raise ValueError(f"where must be a Bool mask or Float weights of y_true's shape "
+                         f"{tuple(jnp.shape(y_true))}, got shape {tuple(jnp.shape(where))}")
+    return jnp.asarray(where) > 0 if _weighted(where) else jnp.asarray(where, bool)
 
 
 def confusion_matrix(y_true: Array, y_pred: Array, num_classes: int,
@@ -74,11 +88,12 @@ def confusion_matrix(y_true: Array, y_pred: Array, num_classes: int,
     Args:
       y_true, y_pred: ``Int[batch]``.
       num_classes: ``C`` (static).
-      where: ``Bool[batch]`` or ``None``.
+      where: ``Bool[batch]``, ``Float[batch]`` weights (each row counts its weight) or ``None``.
     Returns:
       ``Float[classes, classes]`` (float so it can be averaged over members).
     """
-    w = _valid(y_true, where).astype(jnp.float32)
+    _valid(y_true, where)  # the shape check
+    w = _row_weights(y_true, where)
     flat = y_true.astype(jnp.int32) * num_classes + y_pred.astype(jnp.int32)
     counts = jnp.zeros(num_classes * num_classes, jnp.float32).at[flat].add(w)
     return counts.reshape(num_classes, num_classes)
@@ -96,6 +111,9 @@ def accuracy_score(y_true: Array, y_pred: Array, num_classes: int | None = None,
     ``num_classes`` is accepted like every metric's, and not needed."""
     _check_num_classes(num_classes)
     w = _valid(y_true, where)
+    if _weighted(where):
+        v = _row_weights(y_true, where)
+        return _safe_div(jnp.sum(jnp.where(y_true == y_pred, v, 0.0)), jnp.sum(v))
     correct = jnp.sum(jnp.where(w, y_true == y_pred, False))
     return correct / jnp.maximum(jnp.sum(w), 1)
 
@@ -198,7 +216,7 @@ def log_loss(y_true, y_prob, num_classes: int | None = None, *, where=None) -> A
       y_prob: ``Float[batch, classes]`` probabilities.
       num_classes: accepted like every metric's (the classes are ``y_prob``'s
         last axis); if given it must equal it.
-      where: ``Bool[batch]`` or ``None`` (keyword only).
+      where: ``Bool[batch]``, ``Float[batch]`` weights or ``None`` (keyword only).
     """
     _check_num_classes(num_classes)
     if num_classes is not None and num_classes != y_prob.shape[-1]:
@@ -207,6 +225,9 @@ def log_loss(y_true, y_prob, num_classes: int | None = None, *, where=None) -> A
     p = jnp.take_along_axis(y_prob, y_true[:, None].astype(jnp.int32), axis=1)[:, 0]
     nll = -jnp.log(jnp.clip(p, eps, 1 - eps))
     w = _valid(y_true, where)
+    if _weighted(where):
+        v = _row_weights(y_true, where)
+        return _safe_div(jnp.sum(jnp.where(w, nll * v, 0.0)), jnp.sum(v))
     return jnp.sum(jnp.where(w, nll, 0.0)) / jnp.maximum(jnp.sum(w), 1)
 
 
@@ -232,6 +253,40 @@ def _binary_auc(score: Array, pos: Array, neg: Array) -> Array:
     return jnp.where(defined, auc, jnp.nan)
 
 
+def _weight_below(score: Array, weight: Array, s: Array) -> tuple[Array, Array]:
+    """Total ``weight`` of the entries of ``score`` strictly below / equal to each of ``s``."""
+    order = jnp.argsort(score)
+    sorted_vals = score[order]
+    cum = jnp.concatenate([jnp.zeros(1, weight.dtype), jnp.cumsum(weight[order])])
+    lo = jnp.searchsorted(sorted_vals, s, side="left")
+    hi = jnp.searchsorted(sorted_vals, s, side="right")
+    return cum[lo], cum[hi] - cum[lo]
+
+
+def _binary_auc_weighted(score: Array, pos: Array, neg: Array) -> Array:
+    # _binary_auc with each row counting its weight (pos, neg: Float weights,
+    # 0 off the class): sum_i wp_i (W_neg below s_i + W_neg tied / 2) / (W_pos W_neg),
+    # the trapezoidal area under scikit-learn's weighted ROC curve.
+    below, ties = _weight_below(jnp.where(neg > 0, score, jnp.inf), neg, score)
+    w_pos, w_neg = jnp.sum(pos), jnp.sum(neg)
+    share = (below + 0.5 * ties) / jnp.where(w_neg > 0, w_neg, 1.0)
+    auc = jnp.sum(pos * share) / jnp.where(w_pos > 0, w_pos, 1.0)
+    return jnp.where((w_pos > 0) & (w_neg > 0), auc, jnp.nan)
+
+
+def _binary_ap_weighted(score: Array, pos: Array, valid: Array) -> Array:
+    # _binary_ap with weights (pos, valid: Float weights): each positive adds
+    # its weight / W_pos times the weighted precision at its score.
+    key = jnp.where(valid > 0, -score, jnp.inf)  # descending scores: "at least s" is "below or equal" in -s
+    below_all, tied_all = _weight_below(key, valid, -score)
+    below_pos, tied_pos = _weight_below(jnp.where(pos > 0, -score, jnp.inf), pos, -score)
+    ge_all, ge_pos = below_all + tied_all, below_pos + tied_pos
+    prec = ge_pos / jnp.where(ge_all > 0, ge_all, 1.0)
+    w_pos, w_neg = jnp.sum(pos), jnp.sum(valid - pos)
+    ap = jnp.sum(pos * prec) / jnp.where(w_pos > 0, w_pos, 1.0)
+    return jnp.where((w_pos > 0) & (w_neg > 0), ap, jnp.nan)
+
+
 def _binary_ap(score: Array, pos: Array, valid: Array) -> Array:
     # AP = sum over thresholds of delta-recall * precision. Every positive j
     # adds 1/P times the precision at threshold s_j, counting all rows with
@@ -253,11 +308,18 @@ def _ovr(binary: Callable, y_true, y_score, num_classes: int, average, where, ne
         raise ValueError(f"average must be None, 'macro' or 'weighted', got {average!r}")
     valid = _valid(y_true, where)
     classes = jnp.arange(num_classes)
+    if _weighted(where):  # the same formulas with each row counting its weight
+        v = jnp.where(valid, _row_weights(y_true, where), 0.0)
+        binary = {_binary_auc: _binary_auc_weighted, _binary_ap: _binary_ap_weighted}[binary]
 
-    def one(c, s):
-        pos = valid & (y_true == c)
-        other = valid & (y_true != c) if needs_neg else valid
-        return binary(s, pos, other)
+        def one(c, s):
+            pos = jnp.where(y_true == c, v, 0.0)
+            return binary(s, pos, v - pos if needs_neg else v)
+    else:
+        def one(c, s):
+            pos = valid & (y_true == c)
+            other = valid & (y_true != c) if needs_neg else valid
+            return binary(s, pos, other)
 
     per_class = jax.vmap(one, in_axes=(0, 1))(classes, y_score)
     if average is None:
@@ -267,7 +329,8 @@ def _ovr(binary: Callable, y_true, y_score, num_classes: int, average, where, ne
     if average == "macro":
         w = defined.astype(vals.dtype)
     else:
-        support = jnp.zeros(num_classes).at[y_true].add(valid.astype(jnp.float32))
+        support = jnp.zeros(num_classes).at[y_true].add(
+            jnp.where(valid, _row_weights(y_true, where), 0.0) if _weighted(where) else valid.astype(jnp.float32))
         w = jnp.where(defined, support, 0.0)
     total = jnp.sum(w)
     return jnp.where(total > 0, jnp.sum(vals * w) / jnp.where(total > 0, total, 1.0), jnp.nan)

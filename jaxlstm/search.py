@@ -266,7 +266,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         :meth:`LSTMClassifier.fit`) and the held-out scores of every scorer
         that takes it, as scikit-learn's ``GridSearchCV.fit(X, y,
         sample_weight=...)`` does; ``ensemble_selection`` and
-        ``post_hoc_offsets`` still fit on unweighted out-of-fold scores."""
+        ``post_hoc_offsets`` fit on the weighted out-of-fold scores too."""
         mode = self._mode()
         for name in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
             delattr(self, name)  # a previous fit's results (best_index_, ensemble_, offsets, ...) must not leak in
@@ -349,6 +349,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         ``ensemble_`` and returns the ensemble's out-of-fold probabilities."""
         key, n_classes, best = self._ranking_metric(), len(ctx["classes"]), self.best_index_
         covered = np.isfinite(table[best]["oof_probs"]).all(1)
+        where = _oof_where(covered, ctx)
         last = self.cv_results_["iter"] == self.cv_results_["iter"].max() if "iter" in self.cv_results_ else \
             np.ones(len(table), bool)  # halving: the last rung's, trained the epochs a refit trains
         pool = [i for i, r in enumerate(table)
@@ -358,16 +359,16 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             return table[best]["oof_probs"]
         probs = np.stack([np.where(covered[:, None], table[i]["oof_probs"], 1.0 / n_classes) for i in pool])
         counts = np.asarray(_ensemble_selection_jit(ctx["y"], probs.astype(np.float32), n_classes, key,
-                                                    int(self.ensemble_selection), pool.index(best), where=covered))
+                                                    int(self.ensemble_selection), pool.index(best), where=where))
         picked = [pool.index(best)] + [j for j in np.flatnonzero(counts) if pool[j] != best]
         blend = np.tensordot(counts[picked] / counts.sum(), probs[picked], axes=1)
         score = SCORERS[key].fn
         self.ensemble_ = {"indices": [pool[j] for j in picked], "weights": counts[picked].tolist(),
-                          "oof_score": {"best": float(score(ctx["y"], probs[picked[0]], n_classes, covered)),
-                                        "ensemble": float(score(ctx["y"], blend, n_classes, covered)),
+                          "oof_score": {"best": float(score(ctx["y"], probs[picked[0]], n_classes, where)),
+                                        "ensemble": float(score(ctx["y"], blend, n_classes, where)),
                                         # the tie-break between equal scores (metrics.ensemble_selection)
-                                        "best_log_loss": float(log_loss(ctx["y"], probs[picked[0]], where=covered)),
-                                        "ensemble_log_loss": float(log_loss(ctx["y"], blend, where=covered))}}
+                                        "best_log_loss": float(log_loss(ctx["y"], probs[picked[0]], where=where)),
+                                        "ensemble_log_loss": float(log_loss(ctx["y"], blend, where=where))}}
         if len(picked) > 1:
             others = [self._refit_one(base, self.cv_results_["params"][pool[j]], ctx, X, y) for j in picked[1:]]
             self.best_estimator_ = LSTMEnsemble.from_fitted([self.best_estimator_, *others], counts[picked])
@@ -398,16 +399,17 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         in-sample, optimistic), cross-fitted (``cross_fitted``), and ``kept``."""
         key, n_classes = self._ranking_metric(), len(ctx["classes"])
         covered = np.isfinite(oof).all(1)
+        where = _oof_where(covered, ctx)
         probs = np.where(covered[:, None], oof, 1.0 / n_classes).astype(np.float32)
-        offsets = np.asarray(_fit_offsets_jit(ctx["y"], probs, n_classes, key, where=covered))
+        offsets = np.asarray(_fit_offsets_jit(ctx["y"], probs, n_classes, key, where=where))
         score = SCORERS[key].fn
         onehot = np.eye(n_classes, dtype=np.float32)
-        crossed = _cross_fitted_labels(ctx["y"], probs, n_classes, key, covered)
+        crossed = _cross_fitted_labels(ctx["y"], probs, n_classes, key, covered, where)
         self.oof_score_ = {
-            "before": float(score(ctx["y"], probs, n_classes, covered)),
-            "after": float(score(ctx["y"], onehot[np.asarray(offset_decisions(probs, offsets))], n_classes, covered)),
+            "before": float(score(ctx["y"], probs, n_classes, where)),
+            "after": float(score(ctx["y"], onehot[np.asarray(offset_decisions(probs, offsets))], n_classes, where)),
             "cross_fitted": float("nan") if crossed is None else float(score(ctx["y"], onehot[crossed], n_classes,
-                                                                              covered))}
+                                                                              where))}
         kept = self.post_hoc_offsets == "always" or self.oof_score_["cross_fitted"] > self.oof_score_["before"]
         self.oof_score_["kept"] = bool(kept)
         self.logit_offsets_ = self.best_estimator_.logit_offsets_ = offsets if kept else np.zeros_like(offsets)
@@ -620,11 +622,20 @@ _fit_offsets_jit = jax.jit(fit_logit_offsets, static_argnames=("num_classes", "m
 _ensemble_selection_jit = jax.jit(ensemble_selection, static_argnames=("num_classes", "metric", "picks"))
 
 
-def _cross_fitted_labels(y, probs, n_classes: int, key: str, covered, k: int = 3) -> np.ndarray | None:
+def _oof_where(covered: np.ndarray, ctx) -> np.ndarray:
+    """The ``where`` of out-of-fold scores: the covered rows, weighted by the
+    fit's ``sample_weight`` if it had one (float32, as the metrics take it)."""
+    if ctx["score_weight"] is None:
+        return covered
+    return np.where(covered, ctx["score_weight"], 0.0).astype(np.float32)
+
+
+def _cross_fitted_labels(y, probs, n_classes: int, key: str, covered, where, k: int = 3) -> np.ndarray | None:
     """Each covered row's label under offsets fitted (for ``key``) on the
-    other covered rows: ``k`` stratified folds, shuffled with seed 0 -- what
-    the offsets do on rows they were not fitted on. ``None`` when there are
-    fewer than ``2 * k`` covered rows."""
+    other covered rows (weighted as ``where``: :func:`_oof_where`): ``k``
+    stratified folds, shuffled with seed 0 -- what the offsets do on rows
+    they were not fitted on. ``None`` when there are fewer than ``2 * k``
+    covered rows."""
     from sklearn.model_selection import StratifiedKFold
 
     rows = np.flatnonzero(covered)
@@ -634,9 +645,9 @@ def _cross_fitted_labels(y, probs, n_classes: int, key: str, covered, k: int = 3
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # classes with fewer rows than folds
         for fit_rows, held in StratifiedKFold(k, shuffle=True, random_state=0).split(rows, y[rows]):
-            where = np.zeros(len(y), bool)
-            where[rows[fit_rows]] = True
-            offsets = np.asarray(_fit_offsets_jit(y, probs, n_classes, key, where=where))
+            fit = np.zeros_like(where)
+            fit[rows[fit_rows]] = where[rows[fit_rows]]
+            offsets = np.asarray(_fit_offsets_jit(y, probs, n_classes, key, where=fit))
             labels[rows[held]] = np.asarray(offset_decisions(probs[rows[held]], offsets))
     return labels
 

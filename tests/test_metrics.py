@@ -197,8 +197,57 @@ def test_every_metric_takes_num_classes_third_and_where_only_by_keyword():
             fn(yt, second, keep)
     with pytest.raises(ValueError, match="num_classes = 4 but y_prob has 3 columns"):
         M.log_loss(yt, probs, 4)
-    with pytest.raises(ValueError, match=r"where must be a Bool mask of y_true's shape \(6,\), got shape \(\)"):
+    with pytest.raises(ValueError, match=r"where must be a Bool mask or Float weights of y_true's shape \(6,\), got "
+                                         r"shape \(\)"):
         M.f1_score(yt, yp, 3, where=True)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_weights_as_where_equal_sklearn_sample_weight(seed):
+    """``where`` as float weights: every scorer equals scikit-learn's with
+    ``sample_weight`` (ties in the scores included), a zero weight leaves its
+    row out, and 0/1 weights equal the boolean mask."""
+    rng = np.random.default_rng(seed)
+    n, c = (40, 2) if seed % 2 else (60, 4)
+    y = rng.integers(0, c, n)
+    y[:c] = np.arange(c)
+    probs = rng.dirichlet(np.ones(c), n)
+    if seed % 3 == 0:  # coarse scores: many ties
+        probs = np.round(probs, 1) + 1e-3
+        probs /= probs.sum(1, keepdims=True)
+    probs = probs.astype(np.float32)
+    w = rng.uniform(0.1, 3.0, n).astype(np.float32)
+    w[c + rng.choice(n - c, 5, replace=False)] = 0.0
+    pred = probs.argmax(1)
+    sw, p64 = w.astype(np.float64), probs.astype(np.float64)
+    pos = w > 0  # scikit-learn's macro averages count a class present only in zero-weight rows (see conventions)
+    want = {
+        "accuracy": skm.accuracy_score(y, pred, sample_weight=sw),
+        "balanced_accuracy": skm.balanced_accuracy_score(y, pred, sample_weight=sw),
+        "f1_macro": skm.f1_score(y[pos], pred[pos], average="macro", sample_weight=sw[pos], zero_division=0),
+        "f1_weighted": skm.f1_score(y, pred, average="weighted", sample_weight=sw, zero_division=0),
+        "precision_macro": skm.precision_score(y[pos], pred[pos], average="macro", sample_weight=sw[pos],
+                                               zero_division=0),
+        "recall_weighted": skm.recall_score(y, pred, average="weighted", sample_weight=sw, zero_division=0),
+        "matthews_corrcoef": skm.matthews_corrcoef(y, pred, sample_weight=sw),
+        "neg_log_loss": -skm.log_loss(y, p64, sample_weight=sw, labels=range(c)),
+    }
+    if c == 2:
+        want["roc_auc"] = skm.roc_auc_score(y, p64[:, 1], sample_weight=sw)
+        want["average_precision"] = skm.average_precision_score(y, p64[:, 1], sample_weight=sw)
+    else:
+        want["roc_auc_ovr"] = skm.roc_auc_score(y, p64, multi_class="ovr", sample_weight=sw)
+        want["roc_auc_ovr_weighted"] = skm.roc_auc_score(y, p64, multi_class="ovr", average="weighted",
+                                                         sample_weight=sw)
+        want["average_precision"] = skm.average_precision_score(np.eye(c)[y], p64, sample_weight=sw)
+    for name, value in want.items():
+        got = M.SCORERS[name].fn(jnp.asarray(y), jnp.asarray(probs), c, jnp.asarray(w))
+        assert float(got) == pytest.approx(value, abs=2e-5), name
+        ones = M.SCORERS[name].fn(jnp.asarray(y), jnp.asarray(probs), c, jnp.asarray(pos, jnp.float32))
+        mask = M.SCORERS[name].fn(jnp.asarray(y), jnp.asarray(probs), c, jnp.asarray(pos))
+        assert float(ones) == pytest.approx(float(mask), abs=1e-6), name
+    np.testing.assert_allclose(M.confusion_matrix(jnp.asarray(y), jnp.asarray(pred), c, where=jnp.asarray(w)),
+                               skm.confusion_matrix(y, pred, labels=range(c), sample_weight=sw), rtol=1e-6)
 
 
 def test_absent_class_conventions():

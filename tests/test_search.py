@@ -295,7 +295,7 @@ def test_post_hoc_offsets_are_kept_only_if_they_win_cross_fitted(case):
     probs = (np.exp(logits) / np.exp(logits).sum(1, keepdims=True)).astype(np.float32)
     s = LSTMSearchCV(BASE, {"learning_rate": [1e-2]}, scoring="balanced_accuracy", post_hoc_offsets=True)
     s.best_estimator_ = LSTMClassifier()
-    s._fit_offsets(probs, {"classes": np.arange(3), "y": y})
+    s._fit_offsets(probs, {"classes": np.arange(3), "y": y, "score_weight": None})
     crossed = np.log(probs).argmax(1)
     for fit_rows, held in StratifiedKFold(3, shuffle=True, random_state=0).split(probs, y):
         where = np.zeros(300, bool)
@@ -684,3 +684,33 @@ def test_sample_weights_train_every_fold_and_refit_as_gridsearchcv_passes_them()
         LSTMSearchCV(BASE, grid, cv=3).fit(X, Y, sample_weight=w[:10])
     with pytest.warns(UserWarning, match="does not take sample_weight: its held-out scores are unweighted"):
         LSTMSearchCV(BASE, {"learning_rate": [1e-2]}, cv=2, scoring=lambda est, x, y: 0.0).fit(X, Y, sample_weight=w)
+
+
+def test_sample_weights_weigh_ensemble_selection_and_decision_offsets():
+    # both fitted on unweighted out-of-fold scores while the rest of the search was weighted (until 2026-12-05)
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedKFold
+
+    from jaxlstm.metrics import ensemble_selection, fit_logit_offsets
+
+    from sklearn.metrics import balanced_accuracy_score
+
+    w = np.random.default_rng(2).exponential(1.0, len(Y)) ** 2  # heavy-tailed: the weighted offsets differ
+    grid = {"learning_rate": [1e-2, 3e-2], "conv_filters": [(), (8,)]}
+    s = LSTMSearchCV(BASE, grid, scoring="balanced_accuracy", cv=3, ensemble_selection=4,
+                     post_hoc_offsets="always").fit(X, Y, sample_weight=w)
+    params, w32 = s.cv_results_["params"], w.astype(np.float32)
+    oof = np.zeros((len(params), len(Y), 3), np.float32)
+    for tr, te in StratifiedKFold(3).split(X, Y):
+        for i, p in enumerate(params):
+            oof[i, te] = clone(BASE).set_params(**p).fit(X[tr], Y[tr], sample_weight=w[tr]).predict_proba(X[te])
+    counts = np.asarray(ensemble_selection(Y, oof, 3, "balanced_accuracy", 4, s.best_index_, where=w32))
+    picked = [s.best_index_] + [i for i in np.flatnonzero(counts) if i != s.best_index_]
+    assert s.ensemble_["indices"] == picked and s.ensemble_["weights"] == counts[picked].tolist()
+    blend = np.tensordot(counts[picked] / counts.sum(), oof[picked], axes=1)
+    np.testing.assert_allclose(s.logit_offsets_, fit_logit_offsets(Y, blend, 3, "balanced_accuracy", where=w32),
+                               atol=1e-6)
+    assert s.oof_score_["before"] == pytest.approx(balanced_accuracy_score(Y, blend.argmax(1), sample_weight=w),
+                                                   abs=1e-5)
+    unweighted = np.asarray(fit_logit_offsets(Y, blend, 3, "balanced_accuracy"))
+    assert not np.allclose(unweighted, s.logit_offsets_)  # the data is chosen so that the weights matter
