@@ -256,7 +256,10 @@ def _cmd_config(args) -> int:
 
     conf = _load_config(args.name)
     for which in ("train", "test"):  # a CSV file that is here: read as the sweep will (its column names checked)
-        if datasets.is_csv(conf.data[which]) and os.path.exists(conf.data[which]):
+        path = conf.data[which]
+        if os.path.splitext(path)[1].lower() in (".csv", ".npz") and not os.path.exists(path):
+            print(f"note: data.{which} {path} is not here; the sweep reads it when it runs")
+        elif datasets.is_csv(path):
             _load_data(conf, which, min_classes=1 if which == "test" else 2)
     named = conf.channel_names_needed
     if named:  # event channels named by column: checked against the training data's names when it is here
@@ -323,17 +326,24 @@ def _split_test(data, conf, seed: int):
             raise ValueError(f"data.test has {test.num_features} features per step, data.train has "
                              f"{data.num_features}")
         _codes_by_name(_label_names(test), data.class_names, f"data.test ({conf.data['test']})")  # fail before training
-        if (test.x.shape == data.x.shape and np.array_equal(test.lengths, data.lengths)
-                and np.array_equal(test.x, data.x, equal_nan=True)):
-            raise ValueError(f"data.test ({conf.data['test']}) holds the same sequences as data.train: its report "
-                             "would score rows the models trained on; point it at other data, or set test = \"\" "
-                             "to hold out test_size of the training data")
+        from jaxlstm.checkpoint import row_fingerprints
+
+        # matched by content (checkpoint fingerprints): a shuffled copy or a subset is the training data too
+        trained = np.isin(row_fingerprints(test.x, test.lengths), row_fingerprints(data.x, data.lengths))
+        if trained.all():
+            raise ValueError(f"data.test ({conf.data['test']}) holds the same sequences as data.train (all "
+                             f"{len(trained)}, in any order): its report would score rows the models trained on; "
+                             "point it at other data, or set test = \"\" to hold out test_size of the training data")
+        if trained.any():
+            print(f"warning: {int(trained.sum())} of {len(trained)} sequences in data.test ({conf.data['test']}) are "
+                  "also in data.train: the test report scores them after training on them", file=sys.stderr)
         return data, test
     idx = np.arange(len(data.y))
     counts = np.bincount(data.y, minlength=data.num_classes)
     if counts.min() < 2:  # scikit-learn's error named class indices ("too few members are: [2]"), not the label
         rare = [data.class_names[c] for c in np.flatnonzero(counts < 2)]
-        raise ValueError(f"{data.name}: class(es) {rare} have one sequence: a stratified hold-out of "
+        have = "one sequence" if counts.min() == 1 else "no sequence or one" if 1 in counts else "no sequence"
+        raise ValueError(f"{data.name}: class(es) {rare} have {have}: a stratified hold-out of "
                          f"data.test_size = {conf.data['test_size']:g} needs at least 2 per class (one to test, one "
                          "to train); add sequences, or name a test file (data.test, --test)")
     try:
@@ -355,9 +365,19 @@ def _label_names(d):
     return np.array(d.class_names, dtype=object)[d.y]
 
 
+def _number(text: str) -> float | None:
+    """``text`` as a finite number, else ``None``."""
+    try:
+        v = float(text)
+    except ValueError:
+        return None
+    return v if math.isfinite(v) else None
+
+
 def _codes_by_name(names, classes, where: str):
     """``names`` as indices into ``classes``, matched by name (a second file
-    codes its labels by its own class list, so its codes mean nothing here).
+    codes its labels by its own class list, so its codes mean nothing here);
+    a number matches the class of the same value (``"1"`` is ``"1.0"``).
 
     Raises:
       ValueError: a name that is not one of ``classes`` (listed, with ``where``).
@@ -366,6 +386,16 @@ def _codes_by_name(names, classes, where: str):
 
     index = {str(c): i for i, c in enumerate(classes)}
     unseen = sorted({str(n) for n in names} - set(index))
+    by_value = {}  # labels that are numbers match by value: '1' and '1.0' (pandas writes whole floats so)
+    for i, c in enumerate(classes):
+        v = _number(str(c))
+        if v is not None:
+            by_value.setdefault(v, []).append(i)
+    for name in list(unseen):
+        matches = by_value.get(_number(name), [])
+        if len(matches) == 1:
+            index[name] = matches[0]
+            unseen.remove(name)
     if unseen:
         raise ValueError(f"{where} has class(es) {unseen[:10]} that the training data does not have; "
                          f"training classes: {list(index)}")
@@ -500,9 +530,11 @@ def _check_out_dir(out: str, conf, named: bool, write: bool = True) -> None:
                                                                    "pass --out DIR"))
     if not os.path.exists(path) and os.path.isdir(out) and _foreign_files(out):  # the user's own results.csv, ...
         raise ValueError(f"{out}/ holds files that no jaxlstm sweep wrote (it has no run.json, no sweep/members.jsonl, "
-                         "no best_model.jaxlstm); " + ("choose another --out DIR" if named else "pass --out DIR")
+                         "no best_model.jaxlstm beside a test_report.json); " + ("choose another --out DIR" if named else "pass --out DIR")
                          + ", a new folder for this run's files")
-    if isinstance(before, dict) and before != ran:
+    results = ("results.csv", "best_model.jaxlstm", "test_report.json", os.path.join("sweep", "members.jsonl"))
+    if isinstance(before, dict) and before != ran and any(os.path.exists(os.path.join(out, f)) for f in results):
+        # (a run that stopped before any result, e.g. on bad data inside fit, left only its run.json: replaced)
         raise ValueError(f"{out}/ holds the results of another run ({before.get('source')}, data "
                          f"{before.get('train')}); " + ("choose another --out DIR" if named else "pass --out DIR")
                          + f" for this one, or delete {out}/ to replace them")
@@ -516,12 +548,13 @@ def _check_out_dir(out: str, conf, named: bool, write: bool = True) -> None:
 def _foreign_files(out: str) -> bool:
     """Whether folder ``out`` holds files and nothing that says a jaxlstm
     sweep wrote it (a sweep of an older version wrote no run.json but its
-    sweep/members.jsonl or best_model.jaxlstm; dotfiles such as .DS_Store
-    do not count)."""
+    sweep/members.jsonl, or best_model.jaxlstm with test_report.json -- a
+    best_model.jaxlstm alone may be the user's `train --out`; dotfiles such
+    as .DS_Store do not count)."""
     import os
 
-    if os.path.exists(os.path.join(out, "sweep", "members.jsonl")) or \
-            os.path.exists(os.path.join(out, "best_model.jaxlstm")):
+    if os.path.exists(os.path.join(out, "sweep", "members.jsonl")) or all(
+            os.path.exists(os.path.join(out, f)) for f in ("best_model.jaxlstm", "test_report.json")):
         return False
     return any(not f.startswith(".") for f in os.listdir(out))
 
@@ -831,8 +864,13 @@ def _load_model_and_data(args, labels: str):
     for m in parts:
         m.set_params(verbose=0 if getattr(args, "quiet", False) else 1)  # progress over the sequences
     columns = _columns(args, args.data, getattr(parts[0], "csv_columns_", None))
-    data = datasets.load(args.data, labels=labels, min_classes=1, columns=columns).select_features(
-        getattr(parts[0], "channel_names_", None), f"those {args.model} was trained on")
+    data = datasets.load(args.data, labels=labels, min_classes=1, columns=columns)
+    trained_names = getattr(parts[0], "channel_names_", None)
+    if trained_names is None and data.feature_names is not None:
+        print(f"warning: {args.model} does not know its training data's column names (it was trained on an .npz "
+              f"without feature_names, a built-in dataset or arrays): {args.data}'s columns are read in the file's "
+              f"order, {list(data.feature_names)}", file=sys.stderr)
+    data = data.select_features(trained_names, f"those {args.model} was trained on")
     expected = parts[0].model_config_.num_features
     if data.num_features != expected:
         raise ValueError(f"{args.data} has {data.num_features} features per step; the model expects {expected}")
@@ -894,6 +932,10 @@ def _check_out_file(out: str, kind: str, inputs: dict) -> None:
             raise ValueError(f"--out {out} is {what} this command reads; write to another file")
     if os.path.isdir(out):
         raise ValueError(f"--out {out} is a folder; name a file")
+    if kind == "checkpoint" and os.path.basename(out) == "best_model.jaxlstm" and \
+            os.path.exists(os.path.join(os.path.dirname(out), "run.json")):
+        raise ValueError(f"--out {out} is the best model of the sweep in {os.path.dirname(out) or '.'}/ (its "
+                         "run.json and test_report.json describe it); write the checkpoint to another file")
     folder = os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(folder):
         raise ValueError(f"--out {out}: folder {folder} does not exist")
@@ -1143,6 +1185,14 @@ def main(argv=None) -> int:
         warnings.showwarning = _show_warning
         try:
             return args.func(args)
+        except BrokenPipeError:  # `jaxlstm datasets | head`: the reader stopped reading; not an error of ours
+            try:  # Python's own flush of stdout at exit would fail again and print a traceback
+                import os
+
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            except (OSError, ValueError):  # a stdout without a file descriptor (captured, in a notebook)
+                pass
+            return 141  # a shell's status for a command ended by SIGPIPE
         except (ValueError, ImportError, OSError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 2

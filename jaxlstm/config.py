@@ -385,7 +385,7 @@ def example_path(name: str = "digits_imbalanced") -> str:
 def load_config(path: str | os.PathLike | None = None) -> SweepConfig:
     """Read and validate a TOML file (``None``: the digits_imbalanced example).
     ``data.train`` and ``data.test`` paths that are relative are read from
-    the TOML file's folder, wherever the command runs."""
+    the TOML file's folder, wherever the command runs (``~`` is the home folder)."""
     path = example_path() if path is None else path
     if os.path.splitext(str(path))[1].lower() in (".csv", ".npz"):
         raise ValueError(f"{path} is a data file, not a config: for the default search on it use "
@@ -393,15 +393,19 @@ def load_config(path: str | os.PathLike | None = None) -> SweepConfig:
                          f"example > my.toml` and set data.train = \"{os.path.basename(str(path))}\"")
     try:
         with open(path, "rb") as f:
-            raw = tomllib.load(f)
+            raw = tomllib.loads(f.read().decode("utf-8-sig"))  # -sig: Windows editors start with a byte-order mark
     except OSError as e:
         raise ValueError(f"cannot read config {path}: {e}") from None
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: not UTF-8 text (a byte {e.object[e.start]:#04x}); save it as UTF-8") from None
     except tomllib.TOMLDecodeError as e:
         raise ValueError(f"{path}: not valid TOML: {e}") from None
     conf = parse_config(raw, str(path))
     here = os.path.dirname(os.path.abspath(path))
     for key in ("train", "test"):
         v = conf.data[key]
+        if os.path.splitext(v)[1].lower() in (".csv", ".npz"):
+            v = conf.data[key] = os.path.expanduser(v)
         if os.path.splitext(v)[1].lower() in (".csv", ".npz") and not os.path.isabs(v):
             conf.data[key] = os.path.normpath(os.path.join(here, v))
     return conf

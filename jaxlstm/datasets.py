@@ -510,7 +510,7 @@ def load_npz(path: str | os.PathLike, *, labels: str = "required", min_classes: 
         raise ValueError(f"{path}: X must be (n, T, F), got shape {x.shape}")
     ids = None
     if "ids" in data:
-        ids = data["ids"]
+        ids = _text(data["ids"])  # byte strings as text: predictions must join back onto the input's ids
         if ids.shape != (x.shape[0],):
             raise ValueError(f"{path}: ids has shape {ids.shape} but X has {x.shape[0]} sequences")
         if len(np.unique(ids)) != len(ids):
@@ -584,7 +584,9 @@ def _read_csv(f, path, labels: str, min_classes: int, cols: dict) -> Dataset:
         except StopIteration:
             raise ValueError(f"{path}: empty file") from None
         if "" in header:  # read as a feature column named '' ("column '' is not a number")
-            raise ValueError(f"{path}: header column {header.index('') + 1} has no name (a trailing or doubled comma?)")
+            hint = ("a pandas index column? write the file with to_csv(..., index=False)" if header[0] == ""
+                    else "a trailing or doubled comma?")
+            raise ValueError(f"{path}: header column {header.index('') + 1} has no name ({hint})")
         dup = sorted({h for h in header if header.count(h) > 1})
         if dup:
             raise ValueError(f"{path}: column name(s) {dup} appear more than once in the header")
@@ -617,14 +619,16 @@ def _read_csv(f, path, labels: str, min_classes: int, cols: dict) -> Dataset:
             if len(row) != len(header):
                 raise ValueError(f"{path}, line {lineno}: {len(row)} fields, the header has {len(header)}")
             key = row[sid].strip()
+            if not key:  # would merge every such row into one sequence named ''
+                raise ValueError(f"{path}, line {lineno}: empty {id_name}; every row names its sequence")
             try:
-                t = float(row[tid])
+                t = _time(row[tid])
                 vals = [float(row[i]) for i in fcols]
             except ValueError:
                 bad = next(header[i] for i in [tid, *fcols] if not _is_float(row[i]))
                 raise ValueError(f"{path}, line {lineno}: column {bad!r} is not a number: "
                                  f"{row[header.index(bad)]!r}") from None
-            if not np.isfinite(t):
+            if isinstance(t, float) and not np.isfinite(t):
                 raise ValueError(f"{path}, line {lineno}: {time_name} is {row[tid].strip()!r}; it orders the steps, "
                                  "so it must be a finite number")
             if not np.all(np.isfinite(vals)):
@@ -632,6 +636,11 @@ def _read_csv(f, path, labels: str, min_classes: int, cols: dict) -> Dataset:
                 raise ValueError(f"{path}, line {lineno}: column {bad!r} is {row[header.index(bad)].strip()!r}; "
                                  "features must be finite numbers (a sequence's steps end where its rows end: "
                                  "there is no missing-value padding in a CSV)")
+            if max(map(abs, vals)) > _F32_MAX:  # float32 (what the model reads) would turn it into inf
+                bad = header[fcols[int(np.argmax(np.abs(vals)))]]
+                raise ValueError(f"{path}, line {lineno}: column {bad!r} is {row[header.index(bad)].strip()!r}, "
+                                 f"beyond float32's range (+-{_F32_MAX:.4g}), the precision jaxlstm computes in; "
+                                 "rescale the column")
             if lid is not None:
                 lab = row[lid].strip()
                 if not lab or lab.lower() in _MISSING_TEXT:
@@ -641,7 +650,7 @@ def _read_csv(f, path, labels: str, min_classes: int, cols: dict) -> Dataset:
                 if labels_of.setdefault(key, lab) != lab:
                     raise ValueError(f"{path}, line {lineno}: sequence {key!r} changes label from "
                                      f"{labels_of[key]!r} to {lab!r}")
-            steps.setdefault(key, []).append((t, vals))
+            steps.setdefault(key, []).append((t, vals, lineno))
     if not steps:
         raise ValueError(f"{path}: no data rows")
     from jaxlstm.features import pad_sequences
@@ -649,9 +658,11 @@ def _read_csv(f, path, labels: str, min_classes: int, cols: dict) -> Dataset:
     seqs = []
     for key, rows in steps.items():
         rows.sort(key=lambda r: r[0])
-        times = [r[0] for r in rows]
-        if len(set(times)) != len(times):
-            raise ValueError(f"{path}: sequence {key!r} has two rows with the same time")
+        same = next((k for k in range(1, len(rows)) if rows[k][0] == rows[k - 1][0]), None)
+        if same is not None:
+            a, b = sorted((rows[same - 1][2], rows[same][2]))
+            raise ValueError(f"{path}, lines {a} and {b}: sequence {key!r} has two rows with the same {time_name} "
+                             f"({rows[same][0]!r})")
         seqs.append(np.array([r[1] for r in rows], np.float32))
     x, lengths = pad_sequences(seqs)
     if lid is None:
@@ -661,6 +672,18 @@ def _read_csv(f, path, labels: str, min_classes: int, cols: dict) -> Dataset:
     return Dataset(x=np.asarray(x, np.float32), lengths=np.asarray(lengths, np.int32), y=y, class_names=names,
                    name=os.path.basename(str(path)), ids=np.array(list(steps)),
                    feature_names=tuple(header[i] for i in fcols))
+
+
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _time(s: str) -> int | float:
+    """A time cell: a whole number exactly (nanosecond timestamps are past
+    float64's 2**53, where neighbouring values would compare equal), else a float."""
+    try:
+        return int(s)
+    except ValueError:
+        return float(s)
 
 
 def _is_float(s: str) -> bool:

@@ -465,6 +465,17 @@ def test_sweep_rejects_a_test_class_unseen_in_training_before_training(tmp_path,
     assert main(["sweep", str(cfg), "--out", str(tmp_path / "run"), "--quiet"]) == 2
     assert "holds the same sequences as data.train" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+    # shuffled, or a subset: matched by content (a shuffled copy passed, until 2026-12-05)
+    d = np.load(tmp_path / "train.npz")
+    order = np.random.default_rng(0).permutation(len(d["y"]))
+    np.savez(tmp_path / "shuffled.npz", X=d["X"][order], y=d["y"][order])
+    cfg.write_text(SWEEP_FILES.format(train=tmp_path / "train.npz", test=tmp_path / "shuffled.npz"))
+    assert main(["sweep", str(cfg), "--out", str(tmp_path / "run"), "--quiet"]) == 2
+    assert "holds the same sequences as data.train (all 240, in any order)" in capsys.readouterr().err
+    np.savez(tmp_path / "mixed.npz", X=np.concatenate([xt, d["X"][order[:7]]]), y=np.concatenate([yt, d["y"][order[:7]]]))
+    cfg.write_text(SWEEP_FILES.format(train=tmp_path / "train.npz", test=tmp_path / "mixed.npz"))
+    assert main(["sweep", str(cfg), "--out", str(tmp_path / "run"), "--quiet", "--no-plots"]) == 0
+    assert f"warning: 7 of {len(yt) + 7} sequences in data.test" in capsys.readouterr().err
 
 
 def test_a_torn_last_line_of_members_jsonl_is_cut_and_tolerated(tmp_path, capsys):
@@ -955,6 +966,7 @@ def test_a_default_output_folder_is_not_overwritten_by_another_file_of_the_same_
     other = SimpleNamespace(source=f"the default search on {tmp_path}/y/train.csv", data={"train": f"{tmp_path}/y/train.csv"})
     _check_out_dir("runs/train-default", first, named=False)
     _check_out_dir("runs/train-default", first, named=False)  # the same run again: resumes
+    (tmp_path / "runs/train-default/results.csv").write_text("rank\n")  # its results
     with pytest.raises(ValueError, match=r"runs/train-default/ holds the results of another run \(the default search "
                                          r"on .*/x/train.csv.*pass --out DIR"):
         _check_out_dir("runs/train-default", other, named=False)
@@ -1068,7 +1080,11 @@ def test_outputs_never_replace_an_input_or_a_file_jaxlstm_did_not_write(small_mo
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "results.csv").write_text("mine\n")
     with pytest.raises(ValueError, match=r"mine/ holds files that no jaxlstm sweep wrote \(it has no run.json, no "
-                                         r"sweep/members.jsonl, no best_model.jaxlstm\); choose another --out DIR, a new"):
+                                         r"sweep/members.jsonl, no best_model.jaxlstm beside a test_report.json\); "
+                                         r"choose another --out DIR, a new"):
+        _check_out_dir("mine", conf, named=True)
+    (tmp_path / "mine" / "best_model.jaxlstm").write_text("")  # `train --out mine/best_model.jaxlstm`: still theirs
+    with pytest.raises(ValueError, match="mine/ holds files that no jaxlstm sweep wrote"):  # (was replaced, 2026-12-05)
         _check_out_dir("mine", conf, named=True)
     (tmp_path / "dots").mkdir()  # a dotfile is not the user's data
     (tmp_path / "dots" / ".DS_Store").write_text("")
@@ -1082,6 +1098,11 @@ def test_outputs_never_replace_an_input_or_a_file_jaxlstm_did_not_write(small_mo
         _check_out_dir("notes.csv", conf, named=True)
     _check_out_dir("fresh", conf, named=False)
     _check_out_dir("fresh", conf, named=False)  # its own run.json: the same run resumes
+    fixed = SimpleNamespace(source="my.toml", data={"train": "other.csv"})
+    _check_out_dir("fresh", fixed, named=False)  # a run that stopped before any result: the corrected one may start
+    (tmp_path / "fresh" / "results.csv").write_text("rank\n")
+    with pytest.raises(ValueError, match=r"fresh/ holds the results of another run"):
+        _check_out_dir("fresh", conf, named=False)
 
 
 def test_a_class_of_one_sequence_is_named_for_the_held_out_split(tmp_path, capsys):
@@ -1205,3 +1226,49 @@ def test_a_csv_with_its_own_column_names_trains_sweeps_predicts_and_evaluates(tm
     assert main(["config", "check", str(cfg)]) == 2
     assert ("data.label_column names a CSV file's column, but neither data.train ('digits_imbalanced') nor data.test "
             "('') is a .csv file") in capsys.readouterr().err
+
+
+def test_review_2026_12_05_input_mistakes(small_model, tmp_path, capsys):
+    """A read-only review's findings: an unnamed model reading a named file by position, said; `train --out`
+    onto a sweep's best model, refused; labels '1' and '1.0', the same class; an unused class named as such;
+    a config saved with a byte-order mark, and '~' in its data paths; `jaxlstm datasets | head`, no error."""
+    import shutil
+
+    import numpy as np
+
+    path, m, x, names = small_model
+    _long_csv(tmp_path / "named.csv", x, [f"s{i}" for i in range(len(x))], labels=names)
+    assert main(["evaluate", str(path), str(tmp_path / "named.csv"), "--quiet"]) == 0
+    assert ("does not know its training data's column names (it was trained on an .npz without feature_names, a "
+            "built-in dataset or arrays): " + str(tmp_path / "named.csv") + "'s columns are read in the file's "
+            "order, ['f0', 'f1'") in capsys.readouterr().err
+    (tmp_path / "sweep").mkdir()
+    (tmp_path / "sweep" / "run.json").write_text("{}")
+    shutil.copy(path, tmp_path / "sweep" / "best_model.jaxlstm")
+    assert main(["train", "--epochs", "1", "--hidden", "4", "--quiet", "--out",
+                 str(tmp_path / "sweep" / "best_model.jaxlstm")]) == 2
+    assert "is the best model of the sweep in" in capsys.readouterr().err
+    assert (tmp_path / "sweep" / "best_model.jaxlstm").read_bytes() == path.read_bytes()
+
+    floats = np.array([f"{float(n):.1f}" for n in names])  # what pandas writes for a label column with a NaN
+    np.savez(tmp_path / "f.npz", X=x, y=floats)
+    assert main(["evaluate", str(path), str(tmp_path / "f.npz"), "--json", "--quiet"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["accuracy"] == pytest.approx(float(np.mean(m.predict(list(x)) == names)))
+    np.savez(tmp_path / "unused.npz", X=x, y=np.searchsorted(["0", "1", "2", "3"], names),
+             class_names=["0", "1", "2", "3", "unused"])
+    assert main(["sweep", str(tmp_path / "unused.npz"), "--out", str(tmp_path / "u"), "--quiet"]) == 2
+    assert "class(es) ['unused'] have no sequence: a stratified hold-out" in capsys.readouterr().err
+
+    cfg = tmp_path / "bom.toml"
+    cfg.write_bytes(b"\xef\xbb\xbf" + TINY.replace('train = "digits_imbalanced"', 'train = "~/d.npz"').encode())
+    from jaxlstm.config import load_config
+    import os
+
+    assert load_config(cfg).data["train"] == os.path.join(os.path.expanduser("~"), "d.npz")
+    assert main(["config", "check", str(cfg)]) == 0
+    out = capsys.readouterr().out
+    assert f"note: data.train {os.path.expanduser('~')}/d.npz is not here" in out and f"{cfg}: valid" in out
+    done = subprocess.run(f"{sys.executable} -m jaxlstm datasets | head -1", shell=True, capture_output=True,
+                          text=True)
+    assert done.stdout.startswith("digits ") and "Broken pipe" not in done.stderr and "Error" not in done.stderr

@@ -404,6 +404,30 @@ def test_csv_columns_under_other_names_read_as_the_default_names(tmp_path):
         datasets.load("digits", columns={"id_column": "session"})
 
 
+def test_csv_rows_that_would_be_read_wrong_are_errors_naming_the_line(tmp_path):
+    # a read-only review (2026-12-05): blank ids merged into one sequence '', nanosecond times compared equal,
+    # 1e39 became inf in float32 ("X has NaN or inf"), a pandas index column was "a trailing comma"
+    p = tmp_path / "d.csv"
+    p.write_text("sequence_id,time,a,label\n1,1700000000000000002,1,x\n1,1700000000000000001,2,x\n2,0,1,y\n2,1.5,3,y\n")
+    d = datasets.load_csv(p)
+    np.testing.assert_array_equal(d.x[..., 0], [[2, 1], [1, 3]])  # ordered by the exact integer times
+    p.write_text("sequence_id,time,a,label\n1,5,1,x\n2,0,1,y\n1,5.0,2,x\n")
+    with pytest.raises(ValueError, match=r"d.csv, lines 2 and 4: sequence '1' has two rows with the same time"):
+        datasets.load_csv(p)
+    p.write_text("sequence_id,time,a,packets,label\n1,5,1,2,x\n2,0,1,-1e39,y\n")
+    with pytest.raises(ValueError, match=r"d.csv, line 3: column 'packets' is '-1e39', beyond float32's range"):
+        datasets.load_csv(p)
+    p.write_text("sequence_id,time,a,label\n1,5,1,x\n ,0,1,y\n")
+    with pytest.raises(ValueError, match=r"d.csv, line 3: empty sequence_id; every row names its sequence"):
+        datasets.load_csv(p)
+    p.write_text(",sequence_id,time,a,label\n0,1,5,1,x\n")
+    with pytest.raises(ValueError, match=r"header column 1 has no name \(a pandas index column\? write the file with "
+                                         r"to_csv\(..., index=False\)\)"):
+        datasets.load_csv(p)
+    np.savez(tmp_path / "b.npz", X=np.zeros((2, 3, 1)), y=[0, 1], ids=np.array(["s1", "s2"]).astype("S"))
+    assert datasets.load_npz(tmp_path / "b.npz").ids.tolist() == ["s1", "s2"]  # not "b's1'"
+
+
 def test_npz_errors_name_the_file_and_a_continuous_target(tmp_path):
     # a float y of measurements loaded as one class per row, and a bad length did not name the file (until 2026-12-04)
     x = np.zeros((20, 6, 2), np.float32)
