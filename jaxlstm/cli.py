@@ -856,6 +856,8 @@ def _leaderboard(cv, metric, say, top=10) -> None:
 
 
 def _load_model_and_data(args, labels: str):
+    import numpy as np
+
     from jaxlstm import datasets
     from jaxlstm.estimator import load_model
 
@@ -871,6 +873,14 @@ def _load_model_and_data(args, labels: str):
               f"without feature_names, a built-in dataset or arrays): {args.data}'s columns are read in the file's "
               f"order, {list(data.feature_names)}", file=sys.stderr)
     data = data.select_features(trained_names, f"those {args.model} was trained on")
+    limit = parts[0].model_config_.max_length if parts[0].model_config_.lstm_over == "channels" else None
+    if limit is not None and len(data.lengths) and int(data.lengths.max()) > limit:
+        i = int(np.argmax(data.lengths > limit))
+        raise ValueError(f"{args.data}: sequence {repr(str(data.ids[i])) if data.ids is not None else f'at row {i}'} has "
+                         f"{int(data.lengths[i])} steps ({int((data.lengths > limit).sum())} of {len(data.lengths)} "
+                         f"sequences are longer than {limit}); {args.model} reads each channel's series as one LSTM "
+                         f"input of max_length={limit} steps (lstm_over='channels'), so it cannot read them: train "
+                         "with max_length set to the longest sequence expected")
     expected = parts[0].model_config_.num_features
     if data.num_features != expected:
         raise ValueError(f"{args.data} has {data.num_features} features per step; the model expects {expected}")

@@ -181,9 +181,11 @@ class ModelConfig:
           ValueError: naming the longest length and the limit.
         """
         if self.lstm_over == "channels" and np.size(lengths) and int(np.max(lengths)) > self.max_length:
-            raise ValueError(f"a sequence has {int(np.max(lengths))} steps but this lstm_over='channels' model "
-                             f"reads at most max_length={self.max_length}; set max_length to the longest "
-                             "sequence expected when training")
+            over = np.flatnonzero(np.asarray(lengths).ravel() > self.max_length)
+            raise ValueError(f"sequence {int(over[0])} has {int(np.ravel(lengths)[over[0]])} steps"
+                             f"{f' ({len(over)} sequences are longer)' if len(over) > 1 else ''} but this "
+                             f"lstm_over='channels' model reads at most max_length={self.max_length}; set max_length "
+                             "to the longest sequence expected when training")
 
     def __post_init__(self):
         # the rules users meet everywhere (jaxlstm.params), so a bad value reads the same here

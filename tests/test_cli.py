@@ -1269,6 +1269,17 @@ def test_review_2026_12_05_input_mistakes(small_model, tmp_path, capsys):
     assert main(["config", "check", str(cfg)]) == 0
     out = capsys.readouterr().out
     assert f"note: data.train {os.path.expanduser('~')}/d.npz is not here" in out and f"{cfg}: valid" in out
+    from jaxlstm import LSTMClassifier
+
+    channels = LSTMClassifier(hidden_sizes=(4,), lstm_over="channels", max_length=8, epochs=1, random_state=0)
+    channels.fit(list(x), names).save(tmp_path / "ch.jaxlstm")
+    longer = np.concatenate([x[:3], np.ones((3, 2, x.shape[2]), np.float32)], axis=1)
+    lines = ["sequence_id,time," + ",".join(f"f{j}" for j in range(x.shape[2]))]
+    lines += [f"id{i},{t}," + ",".join(f"{v:g}" for v in longer[i, t]) for i in range(3) for t in range(10 - 2 * (i == 0))]
+    (tmp_path / "long.csv").write_text("\n".join(lines) + "\n")
+    assert main(["predict", str(tmp_path / "ch.jaxlstm"), str(tmp_path / "long.csv"), "--quiet"]) == 2
+    assert (f"long.csv: sequence 'id1' has 10 steps (2 of 3 sequences are longer than 8); {tmp_path / 'ch.jaxlstm'} "
+            "reads each channel's series as one LSTM input of max_length=8 steps") in capsys.readouterr().err
     done = subprocess.run(f"{sys.executable} -m jaxlstm datasets | head -1", shell=True, capture_output=True,
                           text=True)
     assert done.stdout.startswith("digits ") and "Broken pipe" not in done.stderr and "Error" not in done.stderr

@@ -344,7 +344,8 @@ def test_lstm_over_channels_is_the_time_lstm_on_the_transposed_series():
     longer = np.concatenate([x, np.full((3, 5, 3), np.nan, np.float32)], axis=1)  # 11 > max_length steps
     np.testing.assert_allclose(LSTMClassifierNet(cfg).apply({"params": params}, jnp.asarray(longer),
                                                             jnp.asarray(lengths)), got, atol=1e-6)
-    with pytest.raises(ValueError, match="max_length=8"):
+    with pytest.raises(ValueError, match=r"sequence 1 has 9 steps but this lstm_over='channels' model reads at most "
+                                         r"max_length=8"):
         cfg.check_lengths(np.array([3, 9]))
     with pytest.raises(ValueError, match="needs max_length"):
         ModelConfig(3, 4, lstm_over="channels")
