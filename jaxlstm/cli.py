@@ -1192,7 +1192,15 @@ def main(argv=None) -> int:
 
     enable_compilation_cache()
     with warnings.catch_warnings():  # restored on return: main() called from Python leaves them as they were
-        warnings.showwarning = _show_warning
+        shown: set[str] = set()
+
+        def show_once(message, category, filename, lineno, file=None, line=None):
+            # one line per distinct warning: scikit-learn's "y_pred contains classes not in y_true" came once per fold
+            if str(message) not in shown:
+                shown.add(str(message))
+                _show_warning(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show_once
         try:
             return args.func(args)
         except BrokenPipeError:  # `jaxlstm datasets | head`: the reader stopped reading; not an error of ours

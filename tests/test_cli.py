@@ -1228,6 +1228,23 @@ def test_a_csv_with_its_own_column_names_trains_sweeps_predicts_and_evaluates(tm
             "('') is a .csv file") in capsys.readouterr().err
 
 
+def test_a_warning_repeated_within_a_command_is_shown_once(monkeypatch, capsys):
+    # scikit-learn's "y_pred contains classes not in y_true" came once per fold (ten lines for cv=10)
+    import warnings
+
+    from jaxlstm import datasets
+
+    def twice():
+        for _ in range(2):
+            warnings.warn("y_pred contains classes not in y_true", UserWarning)
+        warnings.warn("another", UserWarning)
+        return ["Adiac"]
+
+    monkeypatch.setattr(datasets, "ucr_datasets", twice)
+    assert main(["datasets"]) == 0
+    assert capsys.readouterr().err == "warning: y_pred contains classes not in y_true\nwarning: another\n"
+
+
 def test_review_2026_12_05_input_mistakes(small_model, tmp_path, capsys):
     """A read-only review's findings: an unnamed model reading a named file by position, said; `train --out`
     onto a sweep's best model, refused; labels '1' and '1.0', the same class; an unused class named as such;
