@@ -365,19 +365,22 @@ def _label_names(d):
     return np.array(d.class_names, dtype=object)[d.y]
 
 
-def _number(text: str) -> float | None:
-    """``text`` as a finite number, else ``None``."""
-    try:
-        v = float(text)
-    except ValueError:
-        return None
-    return v if math.isfinite(v) else None
+def _number(text: str):
+    """``text`` as an exact decimal number (``Decimal``) when it is a plain
+    ASCII decimal literal (``1``, ``-2.50``), else ``None``: no exponents,
+    underscores or other digits, and no float rounding (``2**53 + 1`` is not
+    ``2**53``)."""
+    import re
+    from decimal import Decimal
+
+    return Decimal(text) if re.fullmatch(r"[+-]?[0-9]+(\.[0-9]*)?", text) else None
 
 
 def _codes_by_name(names, classes, where: str):
     """``names`` as indices into ``classes``, matched by name (a second file
     codes its labels by its own class list, so its codes mean nothing here);
-    a number matches the class of the same value (``"1"`` is ``"1.0"``).
+    a plain decimal number matches the class of exactly the same value
+    (``"1"`` is ``"1.0"``, as pandas writes whole floats).
 
     Raises:
       ValueError: a name that is not one of ``classes`` (listed, with ``where``).
@@ -392,7 +395,8 @@ def _codes_by_name(names, classes, where: str):
         if v is not None:
             by_value.setdefault(v, []).append(i)
     for name in list(unseen):
-        matches = by_value.get(_number(name), [])
+        v = _number(name)
+        matches = by_value.get(v, []) if v is not None else []
         if len(matches) == 1:
             index[name] = matches[0]
             unseen.remove(name)
@@ -865,15 +869,26 @@ def _load_model_and_data(args, labels: str):
     parts = getattr(model, "estimators_", [model])  # an LSTMEnsemble's members, or the one LSTMClassifier
     for m in parts:
         m.set_params(verbose=0 if getattr(args, "quiet", False) else 1)  # progress over the sequences
-    columns = _columns(args, args.data, getattr(parts[0], "csv_columns_", None))
-    data = datasets.load(args.data, labels=labels, min_classes=1, columns=columns)
+    stored = getattr(parts[0], "csv_columns_", None)
+    columns = _columns(args, args.data, stored)
+    try:
+        data = datasets.load(args.data, labels=labels, min_classes=1, columns=columns)
+    except ValueError as e:
+        given = any(getattr(args, role, None) is not None for _, role, _ in _COLUMN_FLAGS)
+        if stored and not given and "missing column" in str(e):  # the names came from the model, not the user
+            flags = " ".join(f"{flag} NAME" for flag, role, _ in _COLUMN_FLAGS if role in stored)
+            raise ValueError(f"{e} ({args.model} was trained on a CSV naming its columns "
+                             f"{', '.join(stored.values())}, and reads new files by those names; for this file say "
+                             f"which column is which: {flags})") from None
+        raise
     trained_names = getattr(parts[0], "channel_names_", None)
     if trained_names is None and data.feature_names is not None:
         print(f"warning: {args.model} does not know its training data's column names (it was trained on an .npz "
               f"without feature_names, a built-in dataset or arrays): {args.data}'s columns are read in the file's "
               f"order, {list(data.feature_names)}", file=sys.stderr)
     data = data.select_features(trained_names, f"those {args.model} was trained on")
-    limit = parts[0].model_config_.max_length if parts[0].model_config_.lstm_over == "channels" else None
+    limits = [m.model_config_.max_length for m in parts if m.model_config_.lstm_over == "channels"]
+    limit = min(limits) if limits else None  # an ensemble may hold time and channels members
     if limit is not None and len(data.lengths) and int(data.lengths.max()) > limit:
         i = int(np.argmax(data.lengths > limit))
         raise ValueError(f"{args.data}: sequence {repr(str(data.ids[i])) if data.ids is not None else f'at row {i}'} has "
@@ -952,11 +967,23 @@ def _check_out_file(out: str, kind: str, inputs: dict) -> None:
     if os.path.isfile(out):  # a regular file only: a pipe (/dev/stdout) or /dev/null is written to, not read
         with open(out, "rb") as f:
             head = f.read(64).removeprefix(b"\xef\xbb\xbf")  # a CSV re-saved by Excel starts with a byte-order mark
-        ours = head.startswith(MAGIC) if kind == "checkpoint" else \
-            head.split(b"\n")[0].split(b",")[1:2] == [b"predicted"]  # <id column>,predicted,prob_...
+        ours = head.startswith(MAGIC) if kind == "checkpoint" else _is_predictions_header(out)
         if not ours:
             raise ValueError(f"--out {out} exists and is not a jaxlstm {kind} file: it is not replaced; write to "
                              "another file, or delete it first")
+
+
+def _is_predictions_header(path: str) -> bool:
+    """Whether CSV ``path`` starts with the header ``predict`` writes: an id
+    column, ``predicted``, then only ``prob_<class>`` columns."""
+    import csv
+
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            head = next(csv.reader(f), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return False
+    return len(head) >= 3 and head[1] == "predicted" and all(h.startswith("prob_") for h in head[2:])
 
 
 def _cmd_predict(args) -> int:
@@ -1013,8 +1040,10 @@ def _column_args(p: argparse.ArgumentParser, default_from: str = "") -> None:
 
 def _columns(args, data: str, stored: dict | None = None) -> dict | None:
     """The CSV column names for reading ``data``: ``stored`` (a model's, from
-    the file it trained on) overridden by the flags; ``None`` when ``data`` is
-    not a CSV file (the flags, if given, are an error) or nothing is renamed.
+    the file it trained on) when no flag is given, else the flags (they
+    describe this file; a role without a flag takes its default name);
+    ``None`` when ``data`` is not a CSV file (the flags, if given, are an
+    error) or nothing is renamed.
 
     Raises:
       ValueError: a flag given for data that is not a CSV file, or a bad name (the flag named).
@@ -1027,7 +1056,7 @@ def _columns(args, data: str, stored: dict | None = None) -> dict | None:
         raise ValueError(f"{flag} names a CSV file's column; {data} is not a .csv file")
     if not datasets.is_csv(data):
         return None
-    cols = {**(stored or {}), **given}
+    cols = given or dict(stored or {})
     try:
         datasets.check_csv_columns(cols)
     except ValueError as e:
@@ -1036,6 +1065,13 @@ def _columns(args, data: str, stored: dict | None = None) -> dict | None:
             msg = msg.replace(role, flag)
         raise ValueError(msg) from None
     return cols or None
+
+
+class _DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
+    """Defaults shown, except ``None`` (a flag whose help says its default itself)."""
+
+    def _get_help_string(self, action):
+        return action.help if action.default is None else super()._get_help_string(action)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -1049,7 +1085,7 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train one model and report per-class metrics on a held-out split",
                        description="Train one LSTM classifier on a dataset with a class-weighted loss and "
                                    "print per-class precision, recall and F1 on a held-out test split.",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=_DefaultsHelp)
     t.add_argument("--dataset", default="digits_imbalanced", help="dataset name (see `jaxlstm datasets`)")
     _column_args(t)
     t.add_argument("--hidden", type=_hidden, default="128", help="LSTM sizes, e.g. 128 or 64,64")
@@ -1143,7 +1179,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Load a checkpoint written by `jaxlstm train --out` or `jaxlstm sweep` and "
                                    "print per-class precision/recall/F1, balanced accuracy and ROC-AUC on DATA.")
     _model_and_data_args(e, "a dataset name or a .npz / .csv file with labels")
-    _column_args(e, "the model's training file's, else ")
+    _column_args(e, "the name in the model's training file when no column flag is given, else ")
     e.add_argument("--json", action="store_true", help="print the report as JSON")
     e.add_argument("--quiet", action="store_true", help="no progress bar")
     e.set_defaults(func=_cmd_evaluate)
@@ -1155,7 +1191,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "no labels; a label column or y key, if any, is ignored.")
     _model_and_data_args(p, "a dataset name, a .npz (X, optional lengths and ids) or a long .csv "
                             "(sequence_id, time, features...); labels, if any, are ignored")
-    _column_args(p, "the model's training file's, else ")
+    _column_args(p, "the name in the model's training file when no column flag is given, else ")
     p.add_argument("--out", default="", help="CSV to write (default predictions.csv)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary line")
     p.set_defaults(func=_cmd_predict)

@@ -4,9 +4,9 @@ Every function takes integer labels in ``[0, num_classes)``, ``num_classes``
 explicitly (static: it fixes array shapes) and an optional sample mask
 ``where=`` (``Bool[batch]``) so the same compiled code scores padded batches,
 held-out folds and vmapped sweep members. All are jit-able and vmappable.
-``where`` may instead be ``Float[batch]`` sample weights (``>= 0``; a zero
-leaves its row out): each row then counts its weight, as scikit-learn's
-``sample_weight`` (a boolean mask is the same as weights 0 and 1).
+``where`` may instead be sample weights (``Float[batch]`` or integers,
+``>= 0``; a zero leaves its row out): each row then counts its weight, as
+scikit-learn's ``sample_weight`` (a boolean mask is the same as weights 0 and 1).
 
 Conventions (each equal to scikit-learn's defaults):
 
@@ -63,8 +63,8 @@ _AVERAGES = (None, "macro", "weighted", "micro")
 
 
 def _weighted(where) -> bool:
-    """``where`` holds sample weights (a float array), not a mask (static: the dtype)."""
-    return where is not None and jnp.issubdtype(jnp.result_type(where), jnp.floating)
+    """``where`` holds sample weights (numbers), not a ``Bool`` mask (static: the dtype)."""
+    return where is not None and jnp.asarray(where).dtype != jnp.bool_
 
 
 def _row_weights(y_true: Array, where: Array | None) -> Array:
@@ -78,7 +78,7 @@ def _valid(y_true: Array, where: Array | None) -> Array:
     if jnp.shape(where) != jnp.shape(y_true):  # shapes are static: this raises while tracing
         raise ValueError(f"where must be a Bool mask or Float weights of y_true's shape "
                          f"{tuple(jnp.shape(y_true))}, got shape {tuple(jnp.shape(where))}")
-    return jnp.asarray(where) > 0 if _weighted(where) else jnp.asarray(where, bool)
+    return jnp.asarray(where) > 0 if _weighted(where) else jnp.asarray(where, bool)  # a list: as an array
 
 
 def confusion_matrix(y_true: Array, y_pred: Array, num_classes: int,

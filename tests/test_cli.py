@@ -1200,6 +1200,18 @@ def test_a_csv_with_its_own_column_names_trains_sweeps_predicts_and_evaluates(tm
     report = json.loads(capsys.readouterr().out)
     assert report["balanced_accuracy"] == pytest.approx(balanced_accuracy_score(names, m.predict(list(x))))
 
+    # the model's names apply to a file without flags; any flag describes this file (other roles: the defaults)
+    assert main(["predict", str(model), str(tmp_path / "std.csv"), "--out", str(tmp_path / "q.csv"), "--quiet"]) == 2
+    assert ("(" + str(model) + " was trained on a CSV naming its columns session, ts, target, and reads new files by "
+            "those names; for this file say which column is which: --id-column NAME --time-column NAME "
+            "--label-column NAME)") in capsys.readouterr().err
+    assert main(["predict", str(model), str(tmp_path / "std.csv"), "--out", str(tmp_path / "q.csv"), "--quiet",
+                 "--id-column", "sequence_id"]) == 0  # its label column is not read as a feature
+    mine = tmp_path / "forecast.csv"  # a CSV of the user's whose second column happens to be "predicted"
+    mine.write_text("patient,predicted,actual\np1,a,b\n")
+    assert main(["predict", str(model), str(own), "--out", str(mine), "--quiet"]) == 2
+    assert "exists and is not a jaxlstm predictions file" in capsys.readouterr().err
+    assert mine.read_text() == "patient,predicted,actual\np1,a,b\n"
     assert main(["predict", str(model), "digits", "--id-column", "u"]) == 2
     assert "--id-column names a CSV file's column; digits is not a .csv file" in capsys.readouterr().err
     assert main(["train", "--dataset", str(own), "--id-column", "ts", "--time-column", "ts", "--quiet"]) == 2
@@ -1267,6 +1279,12 @@ def test_review_2026_12_05_input_mistakes(small_model, tmp_path, capsys):
     assert "is the best model of the sweep in" in capsys.readouterr().err
     assert (tmp_path / "sweep" / "best_model.jaxlstm").read_bytes() == path.read_bytes()
 
+    from jaxlstm.cli import _codes_by_name
+
+    assert _codes_by_name(["1.0", "2", "+3.00"], ["1", "2", "3"], "t").tolist() == [0, 1, 2]
+    for other in ("9007199254740993", "1_0", "\uff11", "1e0", "nan"):  # not the same number, or not a plain one
+        with pytest.raises(ValueError, match="that the training data does not have"):
+            _codes_by_name([other], ["9007199254740992", "10", "1"], "t")
     floats = np.array([f"{float(n):.1f}" for n in names])  # what pandas writes for a label column with a NaN
     np.savez(tmp_path / "f.npz", X=x, y=floats)
     assert main(["evaluate", str(path), str(tmp_path / "f.npz"), "--json", "--quiet"]) == 0
@@ -1294,9 +1312,14 @@ def test_review_2026_12_05_input_mistakes(small_model, tmp_path, capsys):
     lines = ["sequence_id,time," + ",".join(f"f{j}" for j in range(x.shape[2]))]
     lines += [f"id{i},{t}," + ",".join(f"{v:g}" for v in longer[i, t]) for i in range(3) for t in range(10 - 2 * (i == 0))]
     (tmp_path / "long.csv").write_text("\n".join(lines) + "\n")
-    assert main(["predict", str(tmp_path / "ch.jaxlstm"), str(tmp_path / "long.csv"), "--quiet"]) == 2
-    assert (f"long.csv: sequence 'id1' has 10 steps (2 of 3 sequences are longer than 8); {tmp_path / 'ch.jaxlstm'} "
-            "reads each channel's series as one LSTM input of max_length=8 steps") in capsys.readouterr().err
+    from jaxlstm.estimator import LSTMEnsemble
+
+    LSTMEnsemble.from_fitted([LSTMClassifier.load(path), channels]).save(tmp_path / "mixed.jaxlstm")
+    for name in ("ch", "mixed"):  # an ensemble whose first member reads time steps: checked too
+        assert main(["predict", str(tmp_path / f"{name}.jaxlstm"), str(tmp_path / "long.csv"), "--quiet"]) == 2
+        assert (f"long.csv: sequence 'id1' has 10 steps (2 of 3 sequences are longer than 8); "
+                f"{tmp_path / f'{name}.jaxlstm'} reads each channel's series as one LSTM input of max_length=8 "
+                "steps") in capsys.readouterr().err
     done = subprocess.run(f"{sys.executable} -m jaxlstm datasets | head -1", shell=True, capture_output=True,
                           text=True)
     assert done.stdout.startswith("digits ") and "Broken pipe" not in done.stderr and "Error" not in done.stderr

@@ -248,6 +248,11 @@ def test_weights_as_where_equal_sklearn_sample_weight(seed):
         assert float(ones) == pytest.approx(float(mask), abs=1e-6), name
     np.testing.assert_allclose(M.confusion_matrix(jnp.asarray(y), jnp.asarray(pred), c, where=jnp.asarray(w)),
                                skm.confusion_matrix(y, pred, labels=range(c), sample_weight=sw), rtol=1e-6)
+    counts = np.where(w > 0, 1 + np.arange(n) % 3, 0)  # integer weights are weights too, not a 0/1 mask
+    assert float(M.f1_score(jnp.asarray(y), jnp.asarray(pred), c, "weighted", where=counts)) == pytest.approx(
+        skm.f1_score(y, pred, average="weighted", sample_weight=counts, zero_division=0), abs=2e-5)
+    assert float(M.accuracy_score(jnp.asarray(y), jnp.asarray(pred), where=list(pos))) == pytest.approx(
+        skm.accuracy_score(y[pos], pred[pos]))  # a list mask (a TypeError for one state of this change)
 
 
 def test_absent_class_conventions():
