@@ -534,7 +534,8 @@ def _check_out_dir(out: str, conf, named: bool, write: bool = True) -> None:
                                                                    "pass --out DIR"))
     if not os.path.exists(path) and os.path.isdir(out) and _foreign_files(out):  # the user's own results.csv, ...
         raise ValueError(f"{out}/ holds files that no jaxlstm sweep wrote (it has no run.json, no sweep/members.jsonl, "
-                         "no best_model.jaxlstm beside a test_report.json); " + ("choose another --out DIR" if named else "pass --out DIR")
+                         "no best_model.jaxlstm beside a test_report.json); "
+                         + ("choose another --out DIR" if named else "pass --out DIR")
                          + ", a new folder for this run's files")
     results = ("results.csv", "best_model.jaxlstm", "test_report.json", os.path.join("sweep", "members.jsonl"))
     if isinstance(before, dict) and before != ran and any(os.path.exists(os.path.join(out, f)) for f in results):
@@ -891,7 +892,8 @@ def _load_model_and_data(args, labels: str):
     limit = min(limits) if limits else None  # an ensemble may hold time and channels members
     if limit is not None and len(data.lengths) and int(data.lengths.max()) > limit:
         i = int(np.argmax(data.lengths > limit))
-        raise ValueError(f"{args.data}: sequence {repr(str(data.ids[i])) if data.ids is not None else f'at row {i}'} has "
+        which = repr(str(data.ids[i])) if data.ids is not None else f"at row {i}"
+        raise ValueError(f"{args.data}: sequence {which} has "
                          f"{int(data.lengths[i])} steps ({int((data.lengths > limit).sum())} of {len(data.lengths)} "
                          f"sequences are longer than {limit}); {args.model} reads each channel's series as one LSTM "
                          f"input of max_length={limit} steps (lstm_over='channels'), so it cannot read them: train "

@@ -472,7 +472,8 @@ def test_sweep_rejects_a_test_class_unseen_in_training_before_training(tmp_path,
     cfg.write_text(SWEEP_FILES.format(train=tmp_path / "train.npz", test=tmp_path / "shuffled.npz"))
     assert main(["sweep", str(cfg), "--out", str(tmp_path / "run"), "--quiet"]) == 2
     assert "holds the same sequences as data.train (all 240, in any order)" in capsys.readouterr().err
-    np.savez(tmp_path / "mixed.npz", X=np.concatenate([xt, d["X"][order[:7]]]), y=np.concatenate([yt, d["y"][order[:7]]]))
+    np.savez(tmp_path / "mixed.npz", X=np.concatenate([xt, d["X"][order[:7]]]),
+             y=np.concatenate([yt, d["y"][order[:7]]]))
     cfg.write_text(SWEEP_FILES.format(train=tmp_path / "train.npz", test=tmp_path / "mixed.npz"))
     assert main(["sweep", str(cfg), "--out", str(tmp_path / "run"), "--quiet", "--no-plots"]) == 0
     assert f"warning: 7 of {len(yt) + 7} sequences in data.test" in capsys.readouterr().err
@@ -1310,7 +1311,8 @@ def test_review_2026_12_05_input_mistakes(small_model, tmp_path, capsys):
     channels.fit(list(x), names).save(tmp_path / "ch.jaxlstm")
     longer = np.concatenate([x[:3], np.ones((3, 2, x.shape[2]), np.float32)], axis=1)
     lines = ["sequence_id,time," + ",".join(f"f{j}" for j in range(x.shape[2]))]
-    lines += [f"id{i},{t}," + ",".join(f"{v:g}" for v in longer[i, t]) for i in range(3) for t in range(10 - 2 * (i == 0))]
+    lines += [f"id{i},{t}," + ",".join(f"{v:g}" for v in longer[i, t])
+              for i in range(3) for t in range(10 - 2 * (i == 0))]
     (tmp_path / "long.csv").write_text("\n".join(lines) + "\n")
     from jaxlstm.estimator import LSTMEnsemble
 

@@ -371,13 +371,15 @@ def test_csv_errors_show_the_header_read_and_name_the_encoding(tmp_path):
 
 
 def test_csv_columns_under_other_names_read_as_the_default_names(tmp_path):
-    # a file with session/ts/target had to be renamed by hand: the error said only "missing column(s)" (until 2026-12-05)
+    # a file with session/ts/target had to be renamed by hand: the error said only "missing column(s)"
+    # (until 2026-12-05)
     body = "s1,1,0.5,1,attack\ns1,0,0.1,2,attack\ns2,0,3,4,normal\ns1,2,0.7,0,attack\n"
     (tmp_path / "std.csv").write_text("sequence_id,time,a,b,label\n" + body)
     (tmp_path / "own.csv").write_text("session,ts,a,b,target\n" + body)
     want = datasets.load_csv(tmp_path / "std.csv")
     cols = {"id_column": "session", "time_column": "ts", "label_column": "target"}
-    for got in (datasets.load_csv(tmp_path / "own.csv", **cols), datasets.load(str(tmp_path / "own.csv"), columns=cols)):
+    for got in (datasets.load_csv(tmp_path / "own.csv", **cols),
+                datasets.load(str(tmp_path / "own.csv"), columns=cols)):
         np.testing.assert_array_equal(got.x, want.x)
         np.testing.assert_array_equal(got.lengths, want.lengths)
         np.testing.assert_array_equal(got.y, want.y)
@@ -392,13 +394,15 @@ def test_csv_columns_under_other_names_read_as_the_default_names(tmp_path):
                                          r"label_column=\)"):
         datasets.load_csv(tmp_path / "own.csv")
     with pytest.raises(ValueError, match=r"missing column\(s\) \['targt'\]; the header must be session, ts, "
-                                         r"<feature columns...>, targt; it reads \['session', 'ts', 'a', 'b', 'target'\]$"):
+                                         r"<feature columns...>, targt; it reads "
+                                         r"\['session', 'ts', 'a', 'b', 'target'\]$"):
         datasets.load_csv(tmp_path / "own.csv", **{**cols, "label_column": "targt"})  # no hint: it was named
     with pytest.raises(ValueError, match="id_column and time_column name the same column 'ts'"):
         datasets.load_csv(tmp_path / "own.csv", id_column="ts", time_column="ts")
     with pytest.raises(ValueError, match="label_column must be a column name"):
         datasets.load_csv(tmp_path / "own.csv", label_column=" ")
-    with pytest.raises(ValueError, match=r"unknown CSV column role 'label'; allowed: \['id_column', 'time_column', 'label_column'\]"):
+    with pytest.raises(ValueError, match=r"unknown CSV column role 'label'; allowed: "
+                                         r"\['id_column', 'time_column', 'label_column'\]"):
         datasets.load(str(tmp_path / "own.csv"), columns={"label": "target"})
     with pytest.raises(ValueError, match="id_column names a CSV file's column; 'digits' is not a .csv file"):
         datasets.load("digits", columns={"id_column": "session"})
