@@ -255,12 +255,13 @@ def _cmd_config(args) -> int:
     from jaxlstm import datasets
 
     conf = _load_config(args.name)
+    read = {}
     for which in ("train", "test"):  # a CSV file that is here: read as the sweep will (its column names checked)
         path = conf.data[which]
         if os.path.splitext(path)[1].lower() in (".csv", ".npz") and not os.path.exists(path):
             print(f"note: data.{which} {path} is not here; the sweep reads it when it runs")
         elif datasets.is_csv(path):
-            _load_data(conf, which, min_classes=1 if which == "test" else 2)
+            read[which] = _load_data(conf, which, min_classes=1 if which == "test" else 2)
     named = conf.channel_names_needed
     if named:  # event channels named by column: checked against the training data's names when it is here
         train = conf.data["train"]
@@ -269,7 +270,7 @@ def _cmd_config(args) -> int:
                   f"columns when the sweep reads {train}, which is not here")
         else:
             try:
-                names = _load_data(conf, "train").feature_names
+                names = (read.get("train") or _load_data(conf, "train")).feature_names
             except ImportError as e:  # ucr: without its extra: the sweep says so; the config itself is fine
                 print(f"note: event channel(s) {', '.join(map(repr, named))} are checked against data.train's "
                       f"columns when the sweep reads {train} ({e})")
@@ -460,7 +461,7 @@ def _sweep_config(args):
         if split == "train":
             test = f"ucr:{ucr_name}:test" + ("" if missing == "error" else f":{missing}")
 
-    columns = {role: getattr(args, role) for _, role, _ in _COLUMN_FLAGS if getattr(args, role) is not None}
+    columns = _given_columns(args)
     if columns and not any(datasets.is_csv(p) for p in (target, test)):
         raise ValueError(f"{next(f for f, r, _ in _COLUMN_FLAGS if r in columns)} names a CSV file's column; "
                          f"{target} is not a .csv file")
@@ -875,8 +876,7 @@ def _load_model_and_data(args, labels: str):
     try:
         data = datasets.load(args.data, labels=labels, min_classes=1, columns=columns)
     except ValueError as e:
-        given = any(getattr(args, role, None) is not None for _, role, _ in _COLUMN_FLAGS)
-        if stored and not given and "missing column" in str(e):  # the names came from the model, not the user
+        if stored and not _given_columns(args) and "missing column" in str(e):  # the names came from the model, not the user
             flags = " ".join(f"{flag} NAME" for flag, role, _ in _COLUMN_FLAGS if role in stored)
             raise ValueError(f"{e} ({args.model} was trained on a CSV naming its columns "
                              f"{', '.join(stored.values())}, and reads new files by those names; for this file say "
@@ -1040,6 +1040,11 @@ def _column_args(p: argparse.ArgumentParser, default_from: str = "") -> None:
                        help=f"a CSV file's column holding the {what} (default {default_from}{CSV_COLUMNS[role]})")
 
 
+def _given_columns(args) -> dict:
+    """The column flags given on the command line, ``{role: name}``."""
+    return {role: getattr(args, role) for _, role, _ in _COLUMN_FLAGS if getattr(args, role, None) is not None}
+
+
 def _columns(args, data: str, stored: dict | None = None) -> dict | None:
     """The CSV column names for reading ``data``: ``stored`` (a model's, from
     the file it trained on) when no flag is given, else the flags (they
@@ -1052,7 +1057,7 @@ def _columns(args, data: str, stored: dict | None = None) -> dict | None:
     """
     from jaxlstm import datasets
 
-    given = {role: getattr(args, role) for _, role, _ in _COLUMN_FLAGS if getattr(args, role, None) is not None}
+    given = _given_columns(args)
     if given and not datasets.is_csv(data):
         flag = next(f for f, role, _ in _COLUMN_FLAGS if role in given)
         raise ValueError(f"{flag} names a CSV file's column; {data} is not a .csv file")

@@ -68,8 +68,9 @@ def _weighted(where) -> bool:
 
 
 def _row_weights(y_true: Array, where: Array | None) -> Array:
-    """``where`` as ``Float32[batch]`` weights: a mask's 0/1, or the weights."""
-    return jnp.asarray(where, jnp.float32) if _weighted(where) else _valid(y_true, where).astype(jnp.float32)
+    """``where`` as ``Float32[batch]`` weights: a mask's 0/1, or the weights (shape checked)."""
+    valid = _valid(y_true, where)
+    return jnp.asarray(where, jnp.float32) if _weighted(where) else valid.astype(jnp.float32)
 
 
 def _valid(y_true: Array, where: Array | None) -> Array:
@@ -92,7 +93,6 @@ def confusion_matrix(y_true: Array, y_pred: Array, num_classes: int,
     Returns:
       ``Float[classes, classes]`` (float so it can be averaged over members).
     """
-    _valid(y_true, where)  # the shape check
     w = _row_weights(y_true, where)
     flat = y_true.astype(jnp.int32) * num_classes + y_pred.astype(jnp.int32)
     counts = jnp.zeros(num_classes * num_classes, jnp.float32).at[flat].add(w)
@@ -329,8 +329,7 @@ def _ovr(binary: Callable, y_true, y_score, num_classes: int, average, where, ne
     if average == "macro":
         w = defined.astype(vals.dtype)
     else:
-        support = jnp.zeros(num_classes).at[y_true].add(
-            jnp.where(valid, _row_weights(y_true, where), 0.0) if _weighted(where) else valid.astype(jnp.float32))
+        support = jnp.zeros(num_classes).at[y_true].add(v if _weighted(where) else valid.astype(jnp.float32))
         w = jnp.where(defined, support, 0.0)
     total = jnp.sum(w)
     return jnp.where(total > 0, jnp.sum(vals * w) / jnp.where(total > 0, total, 1.0), jnp.nan)
