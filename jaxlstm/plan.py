@@ -26,7 +26,7 @@ from jaxlstm.model import ModelConfig
 from jaxlstm.params import check_param, check_params
 
 __all__ = ["STATIC_KEYS", "DYNAMIC_KEYS", "DEFAULTS", "ALLOWED", "Member", "expand_space", "normalise",
-           "make_folds", "check_folds", "pad_indices", "plan_members"]
+           "make_folds", "check_folds", "absent_classes", "pad_indices", "plan_members"]
 
 STATIC_KEYS = ("hidden_sizes", "bidirectional", "head_size", "batch_size", "normalize", "matmul_dtype",
                "conv_filters", "conv_kernel_sizes", "lstm_over", "max_length", "features")
@@ -167,6 +167,18 @@ def check_folds(folds, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
         out.append(tuple(pair))
     if not out:
         raise ValueError("cv gives no folds")
+    return out
+
+
+def absent_classes(folds, y: np.ndarray, n_classes: int) -> dict[int, np.ndarray]:
+    """``{fold: class indices}`` for the folds whose training rows lack a
+    class of ``y`` (``Int[n]`` in ``[0, n_classes)``); folds with every class
+    are left out."""
+    out = {}
+    for k, (train, _) in enumerate(folds):
+        missing = np.setdiff1d(np.arange(n_classes), np.asarray(y)[train])
+        if missing.size:
+            out[k] = missing
     return out
 
 

@@ -34,7 +34,7 @@ from jaxlstm.estimator import LSTMClassifier, LSTMEnsemble, encode_labels, estim
 from jaxlstm.metrics import (LABEL_SCORERS, SCORERS, check_scoring_name, ensemble_selection, fit_logit_offsets,
                              log_loss, offset_decisions)
 from jaxlstm.params import check_param, check_seeds
-from jaxlstm.plan import check_folds, expand_space, normalise, plan_members
+from jaxlstm.plan import absent_classes, check_folds, expand_space, normalise, plan_members
 from jaxlstm.sweep import execute
 from jaxlstm.tabulate import accepts_sample_weight, cv_results, mean_scores, score_table, status_at
 from jaxlstm.train import OPTIONAL_PARTS
@@ -135,13 +135,21 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         round asks ``batch_size`` trials and trains them in one sweep).
       n_iter: candidates for random and Bayesian search.
       scoring: ``None`` (accuracy, the estimator's ``score``), a metric name,
-        a list or a dict ``{name: metric}``; names from
-        :data:`jaxlstm.metrics.SCORERS` (scikit-learn's strings). Callables
-        are not accepted: scoring happens inside the compiled program.
+        a callable ``scorer(estimator, X, y)``, a list of names or a dict
+        ``{name: name or callable}``, as ``GridSearchCV`` takes them
+        (scikit-learn's scoring names for classifiers). Each scorer is called
+        as ``GridSearchCV`` calls it, with a fitted stand-in estimator that
+        serves the member's held-out probabilities; the per-epoch learning
+        curves (``members_``) are computed in the program for the names in
+        :data:`jaxlstm.metrics.SCORERS`.
       refit: ``True``, a scoring key, a callable ``cv_results_ -> index``, or
         ``False``.
       cv: int (``StratifiedKFold`` without shuffling, as ``GridSearchCV``), a
-        splitter, or an iterable of ``(train, test)`` pairs.
+        splitter, or an iterable of ``(train, test)`` pairs. A fold whose
+        training rows lack a class is warned about: its members still have
+        that class's output (untrained, rarely predicted), where
+        ``GridSearchCV``'s fold model knows only the classes it saw, so its
+        scores can differ from ``GridSearchCV``'s.
       seeds: training seeds per candidate and fold (splits ``fold * len(seeds)
         + seed``); default: the estimator's ``random_state`` (0 if ``None``).
       random_state: seeds the sampling of candidates (random, Bayesian).
@@ -472,6 +480,13 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if base.normalize == "standard":  # before any candidate trains on a feature scaled to zeros
             check_standardisable(x, lengths, "X")
         folds = check_folds(check_cv(self.cv, yi, classifier=True).split(np.zeros((len(yi), 1)), yi), len(yi))
+        absent = absent_classes(folds, yi, len(classes))
+        if absent:
+            said = "; ".join(f"fold {k}: {', '.join(repr(c) for c in classes[m].tolist())}" for k, m in absent.items())
+            warnings.warn(f"cv: the training rows of {len(absent)} fold(s) have no sequence of a class ({said}). "
+                          "The search's members still have an output for every class (untrained for the missing "
+                          "one, so rarely predicted); GridSearchCV's fold model would know only the classes it saw, "
+                          "so these folds' scores can differ from GridSearchCV's", UserWarning, stacklevel=3)
         seeds = self.seeds
         if seeds is None:
             rs = base.random_state

@@ -714,3 +714,18 @@ def test_sample_weights_weigh_ensemble_selection_and_decision_offsets():
                                                    abs=1e-5)
     unweighted = np.asarray(fit_logit_offsets(Y, blend, 3, "balanced_accuracy"))
     assert not np.allclose(unweighted, s.logit_offsets_)  # the data is chosen so that the weights matter
+
+
+def test_a_fold_whose_training_rows_lack_a_class_is_named():
+    # the search's members keep an output for every class, GridSearchCV's fold model knows only the classes it saw:
+    # their scores differ on such a fold, which went unsaid until 2026-12-05
+    from jaxlstm.plan import absent_classes
+
+    r = np.random.default_rng(1)
+    x = r.normal(size=(30, 5, 2)).astype(np.float32)
+    y = np.array(["a", "b"] * 14 + ["c", "c"])
+    folds = [(np.arange(28), np.arange(28, 30)), (np.arange(2, 30), np.arange(2))]
+    found = absent_classes(folds, np.searchsorted(np.unique(y), y), 3)
+    assert list(found) == [0] and found[0].tolist() == [2]
+    with pytest.warns(UserWarning, match=r"training rows of 1 fold\(s\) have no sequence of a class \(fold 0: 'c'\)"):
+        LSTMSearchCV(clone(BASE).set_params(epochs=1), {"dropout": [0.1]}, cv=folds).fit(x, y)
