@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["check_sequences", "check_labels", "check_sample_weight", "check_float32_range", "check_standardisable",
+__all__ = ["check_sequences", "nan_padded_lengths", "warn_zero_padding", "check_labels", "check_sample_weight", "check_float32_range", "check_standardisable",
            "row_indices", "did_you_mean"]
 
 
@@ -125,6 +125,10 @@ def check_sequences(x, lengths=None, *, name: str = "x", one_step_warning: bool 
             hint = ("; jaxlstm reads (n, T, F), and these NaN pad the last axis as aeon/sktime pad their "
                     "(n_cases, n_channels, n_timepoints) layout: if that is this array's layout, transpose it "
                     "(X.transpose(0, 2, 1))")
+        elif np.isnan(xa[i, step]).all() and finite[i, step:].any():  # padding before the sequence (Keras' 'pre')
+            hint = ("; only steps after a sequence's end that are NaN in every feature are padding, and this NaN "
+                    "step comes before valid ones: pad after each sequence's end (Keras' pad_sequences(..., "
+                    "padding='post', value=np.nan, dtype='float32')) or pass a list of arrays of their own lengths")
         elif lengths is None and not finite[i, step:].any():  # NaN to the end: padding, as the UCR archive writes it
             hint = ("; if NaN marks padding after each sequence's end, pass lengths (the number of valid steps "
                     "of each sequence; in an .npz, a key 'lengths')")
@@ -133,6 +137,49 @@ def check_sequences(x, lengths=None, *, name: str = "x", one_step_warning: bool 
     if one_step_warning:
         warn_one_step(xa.shape, name)
     return xa, la
+
+
+def nan_padded_lengths(a: np.ndarray, name: str) -> np.ndarray:
+    """Each sequence's length in a 3-D array ``(n, T, F)`` whose trailing
+    steps that are NaN in every feature are padding (as the UCR archive pads
+    unequal lengths); raises naming a sequence that has no other step."""
+    finite_step = ~np.isnan(a).all(axis=-1)
+    lengths = np.where(finite_step.any(1), a.shape[1] - np.argmax(finite_step[:, ::-1], axis=1), 0)
+    empty = np.flatnonzero(lengths == 0)
+    if empty.size:
+        raise ValueError(f"{name}[{empty[0]}] has no valid step (all NaN): a sequence of length zero")
+    return lengths.astype(np.int32)
+
+
+def warn_zero_padding(x: np.ndarray, lengths: np.ndarray, name: str) -> None:
+    """Warn (at the first caller outside jaxlstm) when sequences start or end
+    with runs of steps that are 0 in every feature, of different lengths, as
+    Keras' ``pad_sequences`` pads them: jaxlstm reads those steps as data
+    (only trailing all-NaN steps, or ``lengths``, mark padding)."""
+    t = x.shape[1]
+    valid = np.arange(t)[None, :] < np.asarray(lengths)[:, None]
+    zero = np.all(x == 0, axis=-1) & valid
+    lead = np.cumprod(zero, axis=1).sum(1)
+    trail = np.cumprod((zero | ~valid)[:, ::-1], axis=1).sum(1) - (t - np.asarray(lengths))
+    for where, run in (("end", trail), ("start", lead)):
+        if run.max() < 2 or len(np.unique(run)) < 2:  # padding to one length leaves runs of different lengths
+            continue
+        fix = ("mark them NaN (only trailing steps NaN in every feature are padding)" if where == "end" else
+               "pad after each sequence's end with NaN instead (only trailing all-NaN steps are padding)")
+        warnings.warn(f"{name}: {int(np.sum(run > 0))} of {len(run)} sequences {where} with steps that are 0 in every "
+                      f"feature (up to {int(run.max())} steps), as Keras' pad_sequences pads: jaxlstm reads these "
+                      f"steps as data. If they are padding, {fix}: pad_sequences(..., padding='post', value=np.nan, "
+                      "dtype='float32'), or pass a list of arrays of their own lengths; if they are data, ignore "
+                      "this warning", UserWarning, stacklevel=_user_level())
+        return
+
+
+def _user_level() -> int:
+    """The ``stacklevel`` of the first frame outside jaxlstm, seen from the caller of the caller of this."""
+    frame, level = sys._getframe(2), 2  # stacklevel 2 = the frame that called the warning function
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == "jaxlstm":
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _nan_padded_last_axis(a: np.ndarray) -> bool:
@@ -156,12 +203,9 @@ def warn_one_step(shape: tuple, name: str) -> None:
     (Not for lists of one-step sequences, which say their layout.)"""
     if len(shape) != 3 or shape[1] != 1 or shape[2] <= 1:
         return
-    frame, level = sys._getframe(1), 2  # stacklevel 2 = the frame that called this function
-    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == "jaxlstm":
-        frame, level = frame.f_back, level + 1
     warnings.warn(f"{name} has shape (n, 1, {shape[2]}): every sequence is one time step of {shape[2]} features. "
                   f"jaxlstm reads (n, T, F); if it is in aeon/sktime's (n_cases, n_channels, n_timepoints) "
-                  f"layout, transpose it (X.transpose(0, 2, 1))", UserWarning, stacklevel=level)
+                  f"layout, transpose it (X.transpose(0, 2, 1))", UserWarning, stacklevel=_user_level())
 
 
 def check_labels(y, n: int, num_classes: int | None = None, *, min_classes: int = 2) -> np.ndarray:

@@ -28,7 +28,7 @@ import os
 
 import numpy as np
 
-from jaxlstm._checks import CSV_COLUMNS, check_csv_columns, did_you_mean
+from jaxlstm._checks import CSV_COLUMNS, check_csv_columns, did_you_mean, nan_padded_lengths, warn_zero_padding
 
 __all__ = ["Dataset", "load_digits", "load_digits_imbalanced", "make_intrusion", "load_japanese_vowels",
            "load_ucr", "ucr_datasets", "ucr_parts", "load_npz", "load_csv", "read_ts", "load", "DATASETS",
@@ -453,6 +453,10 @@ def load_npz(path: str | os.PathLike, *, labels: str = "required", min_classes: 
     """``.npz`` with ``X`` ``(n, T, F)``, ``y`` ``(n,)`` (any labels), optional
     ``lengths`` ``(n,)``, ``class_names`` (then ``y`` holds indices into it)
     and ``ids`` ``(n,)`` (unique sequence ids, kept as ``Dataset.ids``).
+    Without ``lengths``, trailing steps that are NaN in every feature are
+    padding (as :class:`~jaxlstm.estimator.LSTMClassifier` reads an array);
+    runs of all-zero steps of different lengths at either end warn (Keras'
+    zero padding would be read as data).
 
     Args:
       labels: ``"required"``; ``"optional"``: a file without ``y`` loads with
@@ -515,7 +519,10 @@ def load_npz(path: str | os.PathLike, *, labels: str = "required", min_classes: 
             raise ValueError(f"{path}: ids has shape {ids.shape} but X has {x.shape[0]} sequences")
         if len(np.unique(ids)) != len(ids):
             raise ValueError(f"{path}: ids are not unique; they name the sequences in predictions")
-    x, lengths = check_sequences(x, data.get("lengths"), name=f"{path}: X")
+    given = data.get("lengths")
+    if given is None and x.dtype.kind == "f":  # trailing all-NaN steps are padding, as the estimator reads an array
+        given = nan_padded_lengths(x, f"{path}: X")
+    x, lengths = check_sequences(x, given, name=f"{path}: X")
     if labels == "ignore" or "y" not in data:
         yi, names = _unlabelled(x.shape[0])
     else:
@@ -537,6 +544,8 @@ def load_npz(path: str | os.PathLike, *, labels: str = "required", min_classes: 
         if len(fnames) != x.shape[-1] or len(set(fnames)) != len(fnames):
             raise ValueError(f"{path}: feature_names must hold {x.shape[-1]} distinct names (one per feature of X), "
                              f"got {list(fnames)}")
+    if "lengths" not in data:  # once the file is known to be readable
+        warn_zero_padding(x, lengths, f"{path}: X")
     return Dataset(x=x, lengths=lengths, y=yi, class_names=names, name=os.path.basename(str(path)), ids=ids,
                    feature_names=fnames)
 

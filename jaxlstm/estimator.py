@@ -27,7 +27,8 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from jaxlstm import checkpoint, features, train
 from jaxlstm.metrics import offset_decisions
-from jaxlstm._checks import check_float32_range, check_sample_weight, check_sequences, check_standardisable
+from jaxlstm._checks import (check_float32_range, check_sample_weight, check_sequences, check_standardisable,
+                             nan_padded_lengths, warn_zero_padding)
 from jaxlstm.inference import PREDICT_CHUNK, bucket, predict_chunked  # noqa: F401  (PREDICT_CHUNK: re-exported)
 from jaxlstm.model import ModelConfig
 from jaxlstm.params import check_param, check_params
@@ -43,9 +44,14 @@ def to_sequences(X, *, name: str = "X") -> tuple[np.ndarray, np.ndarray, int]:
     Accepted:
       - a 3-D array ``(n, T, F)``; trailing steps that are NaN in every
         feature are padding (as the UCR archive pads unequal lengths);
-      - a list of 2-D ``(T_i, F)`` (or 1-D ``(T_i,)``) arrays of any lengths;
+      - a list (or a 1-D object array) of 2-D ``(T_i, F)`` (or 1-D
+        ``(T_i,)``) arrays of any lengths;
       - a 2-D array ``(n, T)``, read as univariate sequences (a table whose
-        columns are time steps), validated as scikit-learn validates tables.
+        columns are time steps), validated as scikit-learn validates tables
+        (NaN is an error there, with the hint ``X[..., None]``).
+
+    Zeros are data: runs of all-zero steps of different lengths at either
+    end (Keras' ``pad_sequences``) warn that they are read so.
 
     ``ndim`` is 2 for table input, 3 otherwise. aeon/sktime's own layout,
     ``(n_cases, n_channels, n_timepoints)``, is not detected: a 3-D array
@@ -58,8 +64,13 @@ def to_sequences(X, *, name: str = "X") -> tuple[np.ndarray, np.ndarray, int]:
 
     Raises:
       ValueError: wrong ndim, empty input, a sequence of length zero,
-        channels that differ between sequences, or NaN/inf inside a sequence.
+        channels that differ between sequences, or NaN/inf inside a sequence
+        (NaN padding before a sequence's steps is named so).
     """
+    if isinstance(X, (list, tuple)) and not X or isinstance(X, np.ndarray) and X.ndim and not X.shape[0]:
+        raise ValueError(f"{name} is empty: no sequences")
+    if isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 1:  # a ragged array of sequences
+        X = list(X)
     if _is_sequence_list(X):
         seqs = []
         for i, s in enumerate(X):
@@ -80,17 +91,18 @@ def to_sequences(X, *, name: str = "X") -> tuple[np.ndarray, np.ndarray, int]:
         a = check_array(np.asarray(X), allow_nd=True, dtype=np.float32, ensure_all_finite=False, input_name=name)
         if a.shape[1] == 0:
             raise ValueError(f"{name} has zero time steps (shape {a.shape})")
-        finite_step = ~np.isnan(a).all(axis=-1)
-        lengths = np.where(finite_step.any(1), a.shape[1] - np.argmax(finite_step[:, ::-1], axis=1), 0)
-        empty = np.flatnonzero(lengths == 0)
-        if empty.size:
-            raise ValueError(f"{name}[{empty[0]}] has no valid step (all NaN): a sequence of length zero")
-        x, lengths = check_sequences(a, lengths.astype(np.int32), name=name)
+        x, lengths = check_sequences(a, nan_padded_lengths(a, name), name=name)
+        warn_zero_padding(x, lengths, name)
         return x, lengths, 3
     if not scipy.sparse.issparse(X) and np.asarray(X).ndim > 3:
         a = np.asarray(X)
         raise ValueError(f"{name} must be (n, T, F) sequences, a list of (T_i, F) arrays or an (n, T) table; "
                          f"got a {a.ndim}-D array of shape {a.shape}")
+    if not scipy.sparse.issparse(X) and np.asarray(X).ndim == 2 and np.asarray(X).dtype.kind == "f" \
+            and np.isnan(np.asarray(X)).any():
+        raise ValueError(f"{name} contains NaN: a 2-D array is read as a table of univariate sequences (n, T), where "
+                         f"NaN is not padding; for NaN-padded univariate sequences pass {name}[..., None], shape "
+                         "(n, T, 1), whose trailing all-NaN steps are padding")
     a = check_array(X, dtype=np.float32, input_name=name)  # 2-D tables: scikit-learn's own errors
     return a[:, :, None], np.full(a.shape[0], a.shape[1], np.int32), 2
 

@@ -32,6 +32,11 @@ def test_npz_round_trip_and_errors(tmp_path):
     np.savez(tmp_path / "nox.npz", y=d.y)
     with pytest.raises(ValueError, match="missing key 'X'"):
         datasets.load_npz(tmp_path / "nox.npz")
+    # saved without lengths, make_intrusion's zero padding is read as data: said once the file reads
+    np.savez(tmp_path / "nolengths.npz", X=d.x, y=d.y)
+    with pytest.warns(UserWarning, match=r"nolengths.npz: X: \d+ of 50 sequences end with steps that are 0 in every "
+                                         r"feature"):
+        np.testing.assert_array_equal(datasets.load(str(tmp_path / "nolengths.npz")).lengths, 60)
     np.savez(tmp_path / "bad.npz", X=d.x, y=d.y[:-1])
     with pytest.raises(ValueError, match="y has shape"):
         datasets.load_npz(tmp_path / "bad.npz")
@@ -242,12 +247,23 @@ def test_everyday_file_faults_are_named_not_mangled(tmp_path):
     np.savez(tmp_path / "o.npz", X=x, y=np.array(["a", "b", "a", "b"], dtype=object))
     with pytest.raises(ValueError, match=r"array 'y' has dtype object.*y.astype\(str\)"):
         datasets.load(str(tmp_path / "o.npz"))
-    # NaN padding without lengths: the error says to pass lengths
+    # NaN padding without lengths is padding, as LSTMClassifier reads the same array (the CLI refused it until
+    # 2026-12-05); NaN before valid steps is named, with where padding goes
+    xn = np.ones((3, 4, 1), np.float32)
+    xn[1, 2:] = np.nan
+    np.savez(tmp_path / "pad.npz", X=xn, y=np.array([0, 1, 0]))
+    np.testing.assert_array_equal(datasets.load(str(tmp_path / "pad.npz")).lengths, [4, 2, 4])
+    xn[2, :2] = np.nan
+    np.savez(tmp_path / "pad.npz", X=xn, y=np.array([0, 1, 0]))
+    with pytest.raises(ValueError, match=r"sequence 2, step 0; 2 such steps\); only steps after a sequence's end "
+                                         r"that are NaN in every feature are padding.*padding='post'"):
+        datasets.load(str(tmp_path / "pad.npz"))
+    xn[2, :] = np.nan
+    np.savez(tmp_path / "pad.npz", X=xn, y=np.array([0, 1, 0]))
+    with pytest.raises(ValueError, match=r"pad.npz: X\[2\] has no valid step \(all NaN\)"):
+        datasets.load(str(tmp_path / "pad.npz"))
     xn = np.ones((2, 4, 1), np.float32)
     xn[1, 2:] = np.nan
-    np.savez(tmp_path / "pad.npz", X=xn, y=np.array([0, 1]))
-    with pytest.raises(ValueError, match=r"sequence 1, step 2.*pass lengths"):
-        datasets.load(str(tmp_path / "pad.npz"))
     np.savez(tmp_path / "pad.npz", X=xn, y=np.array([0, 1]), lengths=np.array([4, 2]))
     np.testing.assert_array_equal(datasets.load(str(tmp_path / "pad.npz")).lengths, [4, 2])
 

@@ -96,6 +96,46 @@ def test_aeon_layout_is_named_not_misread():
         to_sequences([np.ones((1, 5))] * 4)  # a list of one-step sequences says its layout
 
 
+def test_padding_and_empty_input_are_named_with_the_fix():
+    """Only trailing all-NaN steps are padding: Keras-style zero padding warns
+    (at the user's line) that it is read as data, NaN padding before a
+    sequence says where padding goes, a NaN-padded 2-D table points to
+    ``X[..., None]``, empty input says so, and a ragged object array is a
+    list of sequences. Until 2026-12-05 these were read silently or raised
+    NumPy's and scikit-learn's generic messages."""
+    rng = np.random.default_rng(3)
+    seqs = [rng.normal(size=(n, 2)).astype(np.float32) for n in (6, 3, 5, 6)]
+    post = np.zeros((4, 6, 2), np.float32)  # Keras' pad_sequences(padding="post")
+    pre = np.zeros((4, 6, 2), np.float32)  # its default, padding="pre"
+    for i, s in enumerate(seqs):
+        post[i, : len(s)], pre[i, 6 - len(s):] = s, s
+    for x, where in ((post, "end"), (pre, "start")):
+        with pytest.warns(UserWarning, match=rf"X: 2 of 4 sequences {where} with steps that are 0 in every feature "
+                                             r"\(up to 3 steps\).*reads these steps as data.*value=np.nan") as w:
+            _, lengths, _ = to_sequences(x)
+        assert w[0].filename == __file__
+        np.testing.assert_array_equal(lengths, [6, 6, 6, 6])  # still read as data: a warning, not a guess
+    nan_post = np.where(post == 0, np.nan, post)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, lengths, _ = to_sequences(nan_post)  # the fix the warning gives
+        to_sequences(np.zeros((4, 6, 2)))  # zeros everywhere (one run length): data, no warning
+        ragged, ragged_lengths, _ = to_sequences(np.array(seqs, dtype=object))  # ragged: NumPy's error until now
+    np.testing.assert_array_equal(lengths, [6, 3, 5, 6])
+    np.testing.assert_array_equal(ragged_lengths, [6, 3, 5, 6])
+    np.testing.assert_array_equal(ragged, np.nan_to_num(nan_post))
+    with pytest.raises(ValueError, match=r"sequence 1, step 0; 4 such steps\); only steps after a sequence's end"):
+        to_sequences(np.where(pre == 0, np.nan, pre))
+    table = rng.normal(size=(4, 6))
+    table[1, 4:] = np.nan
+    with pytest.raises(ValueError, match=r"X contains NaN: a 2-D array is read as a table.*pass X\[\.\.\., None\]"):
+        LSTMClassifier(**SMALL).fit(table, [0, 1, 0, 1])
+    np.testing.assert_array_equal(to_sequences(table[..., None])[1], [6, 4, 6, 6])
+    for empty in ([], np.zeros((0, 5, 2)), np.zeros((0, 5))):
+        with pytest.raises(ValueError, match=r"^X is empty: no sequences$"):
+            LSTMClassifier(**SMALL).fit(empty, [])
+
+
 def test_estimator_equals_the_pure_fit_function(fitted):
     """Shape buckets and masking do not change what is trained."""
     x, lengths, _ = to_sequences(SEQS)
