@@ -8,8 +8,17 @@ held-out folds and vmapped sweep members. All are jit-able and vmappable.
 ``>= 0``; a zero leaves its row out): each row then counts its weight, as
 scikit-learn's ``sample_weight`` (a boolean mask is the same as weights 0 and 1).
 
-Conventions (each equal to scikit-learn's defaults):
+Conventions (scikit-learn's, except the default ``average``):
 
+* Precision, recall and F1 default to ``average="macro"`` for any number of
+  classes, as multi-class code needs; scikit-learn's default,
+  ``"binary"`` (class 1's score, two classes only), is ``average="binary"``.
+  A 1-D ``y_score`` (two classes, the score of class 1) is scikit-learn's
+  binary form: ROC-AUC and average precision then return class 1's score.
+* Called with concrete arrays (not under ``jit``/``vmap``), labels outside
+  ``[0, num_classes)`` (among the selected rows) are a ``ValueError``, and
+  ``log_loss`` warns, as scikit-learn does, when probabilities do not sum
+  to 1; traced code cannot check values and is not checked.
 * ``average="macro"`` averages over the classes that occur in ``y_true`` or
   ``y_pred`` among the selected rows, as scikit-learn does with
   ``labels=None``. ``average=None`` returns all ``num_classes`` entries
@@ -59,7 +68,33 @@ __all__ = [
     "check_scoring_name",
 ]
 
-_AVERAGES = (None, "macro", "weighted", "micro")
+_AVERAGES = (None, "macro", "weighted", "micro", "binary")
+
+
+def _concrete(x) -> np.ndarray | None:
+    """``x`` as a NumPy array, or ``None`` while tracing (values unknown)."""
+    return None if isinstance(x, jax.core.Tracer) else np.asarray(x)
+
+
+def _check_labels(y, num_classes: int, name: str, where=None) -> None:
+    """Concrete labels (among the rows ``where`` selects) must be class
+    indices in ``[0, num_classes)``: out of range they would be dropped
+    from the counts (or clamped) silently."""
+    a, w = _concrete(y), None if where is None else _concrete(where)
+    if a is None or (where is not None and w is None):
+        return
+    if w is not None and w.shape == a.shape:
+        a = a[w > 0] if w.dtype != bool else a[w]
+    if a.size == 0:
+        return
+    if a.dtype.kind not in "iub" and not np.all(np.isfinite(a) & (a == np.round(a))):
+        raise ValueError(f"{name} must be class indices (integers in [0, {num_classes})); got values such as "
+                         f"{a[~(np.isfinite(a) & (a == np.round(a)))][0].item()!r}")
+    bad = (a < 0) | (a >= num_classes)
+    if bad.any():
+        raise ValueError(f"{name} must be class indices in [0, {num_classes}) for num_classes={num_classes}; got "
+                         f"{a[bad][0].item()!r} ({int(bad.sum())} out of range): encode labels first, e.g. "
+                         "np.unique(y, return_inverse=True)")
 
 
 def _weighted(where) -> bool:
@@ -93,6 +128,8 @@ def confusion_matrix(y_true: Array, y_pred: Array, num_classes: int,
     Returns:
       ``Float[classes, classes]`` (float so it can be averaged over members).
     """
+    _check_labels(y_true, num_classes, "y_true", where)
+    _check_labels(y_pred, num_classes, "y_pred", where)
     w = _row_weights(y_true, where)
     flat = y_true.astype(jnp.int32) * num_classes + y_pred.astype(jnp.int32)
     counts = jnp.zeros(num_classes * num_classes, jnp.float32).at[flat].add(w)
@@ -142,7 +179,8 @@ def precision_recall_fscore_support(y_true: Array, y_pred: Array, num_classes: i
     Args:
       y_true, y_pred: ``Int[batch]``.
       num_classes: ``C`` (static).
-      average: ``None`` (per class), ``"macro"``, ``"weighted"`` or ``"micro"``.
+      average: ``None`` (per class), ``"macro"``, ``"weighted"``, ``"micro"``
+        or ``"binary"`` (class 1's, two classes only: scikit-learn's default).
       where: ``Bool[batch]`` or ``None``.
     Returns:
       ``(precision, recall, f1, support)``; ``Float[classes]`` each for
@@ -150,6 +188,9 @@ def precision_recall_fscore_support(y_true: Array, y_pred: Array, num_classes: i
     """
     if average not in _AVERAGES:
         raise ValueError(f"average must be one of {_AVERAGES}, got {average!r}")
+    if average == "binary" and num_classes != 2:
+        raise ValueError(f"average='binary' scores class 1 of two classes; num_classes is {num_classes}: use "
+                         "'macro', 'weighted', 'micro' or None")
     cm = confusion_matrix(y_true, y_pred, num_classes, where)
     tp = jnp.diag(cm)
     pred = cm.sum(axis=0)
@@ -163,6 +204,8 @@ def precision_recall_fscore_support(y_true: Array, y_pred: Array, num_classes: i
     f = _safe_div(2 * tp, pred + true)
     if average is None:
         return p, r, f, true
+    if average == "binary":
+        return p[1], r[1], f[1], true.sum()
     return _average(p, cm, average), _average(r, cm, average), _average(f, cm, average), true.sum()
 
 
@@ -213,14 +256,26 @@ def log_loss(y_true, y_prob, num_classes: int | None = None, *, where=None) -> A
 
     Args:
       y_true: ``Int[batch]``.
-      y_prob: ``Float[batch, classes]`` probabilities.
+      y_prob: ``Float[batch, classes]`` probabilities (or ``Float[batch]``,
+        class 1's of two).
       num_classes: accepted like every metric's (the classes are ``y_prob``'s
         last axis); if given it must equal it.
       where: ``Bool[batch]``, ``Float[batch]`` weights or ``None`` (keyword only).
     """
     _check_num_classes(num_classes)
+    y_prob = jnp.asarray(y_prob)
+    if y_prob.ndim == 1:  # scikit-learn's binary form: the probability of class 1
+        y_prob = jnp.stack([1.0 - y_prob, y_prob], axis=1)
     if num_classes is not None and num_classes != y_prob.shape[-1]:
         raise ValueError(f"num_classes = {num_classes} but y_prob has {y_prob.shape[-1]} columns")
+    _check_labels(y_true, y_prob.shape[-1], "y_true", where)
+    p_host = _concrete(y_prob)
+    if p_host is not None and p_host.size and not np.allclose(p_host.sum(-1), 1.0, rtol=0,
+                                                              atol=np.sqrt(np.finfo(p_host.dtype).eps)):
+        import warnings
+
+        warnings.warn("The y_prob values do not sum to one. Make sure to pass probabilities.", UserWarning,
+                      stacklevel=2)  # scikit-learn's warning, word for word
     eps = jnp.finfo(y_prob.dtype).eps
     p = jnp.take_along_axis(y_prob, y_true[:, None].astype(jnp.int32), axis=1)[:, 0]
     nll = -jnp.log(jnp.clip(p, eps, 1 - eps))
@@ -306,6 +361,16 @@ def _binary_ap(score: Array, pos: Array, valid: Array) -> Array:
 def _ovr(binary: Callable, y_true, y_score, num_classes: int, average, where, needs_neg: bool):
     if average not in (None, "macro", "weighted"):
         raise ValueError(f"average must be None, 'macro' or 'weighted', got {average!r}")
+    y_score = jnp.asarray(y_score)
+    if y_score.ndim == 1:  # scikit-learn's binary form: the score of class 1; its result is class 1's
+        if num_classes != 2:
+            raise ValueError(f"y_score is 1-D, scikit-learn's binary form (the score of class 1), but num_classes is "
+                             f"{num_classes}: pass Float[batch, {num_classes}] scores")
+        return _ovr(binary, y_true, jnp.stack([-y_score, y_score], axis=1), 2, None, where, needs_neg)[1]
+    if y_score.ndim != 2 or y_score.shape != (jnp.shape(y_true)[0], num_classes):
+        raise ValueError(f"y_score must be Float[batch, num_classes] = ({jnp.shape(y_true)[0]}, {num_classes}) "
+                         f"scores, got shape {tuple(y_score.shape)}")
+    _check_labels(y_true, num_classes, "y_true", where)
     valid = _valid(y_true, where)
     classes = jnp.arange(num_classes)
     if _weighted(where):  # the same formulas with each row counting its weight
@@ -342,6 +407,7 @@ def roc_auc_score(y_true, y_score, num_classes: int, average: str | None = "macr
     Args:
       y_true: ``Int[batch]``.
       y_score: ``Float[batch, classes]`` (probabilities or any monotone score;
+        or ``Float[batch]``, class 1's of two, whose result is class 1's;
         finite, or ``-inf`` such as a log-probability of 0: ``+inf`` is the
         internal fill value, and a row scored ``+inf`` counts it as a tie).
       num_classes: ``C`` (static).

@@ -284,7 +284,7 @@ def test_roc_auc_on_more_rows_than_an_int32_pair_count_holds():
 
 def test_scorers_registry():
     y = jnp.array([0, 1, 2, 2])
-    p = jnp.eye(3)[jnp.array([0, 1, 2, 1])] * 0.9 + 0.05
+    p = jnp.eye(3)[jnp.array([0, 1, 2, 1])] * 0.85 + 0.05
     assert float(M.get_scorer("accuracy").fn(y, p, 3, None)) == 0.75
     assert float(M.get_scorer("neg_log_loss").fn(y, p, 3, None)) < 0
     with pytest.raises(ValueError, match="unknown metric"):
@@ -431,3 +431,48 @@ def test_a_two_class_scorer_on_three_classes_names_scorers_that_exist(name):
         M.SCORERS[name].fn(y, p, 3, None)
     for suggested in re.findall(r"use (\w+) or (\w+)", str(e.value))[0]:
         assert suggested in M.SCORERS, suggested
+
+
+def test_scikit_learns_binary_forms_and_label_checks():
+    """``average="binary"`` and a 1-D score or probability are scikit-learn's
+    binary defaults (class 1's score); out-of-range labels and unnormalised
+    probabilities are named in concrete calls. Until 2026-12-05 binary F1
+    was macro while the docs said scikit-learn's defaults, a 1-D score raised
+    from inside vmap, and a label of 3 with 3 classes dropped out of the counts."""
+    rng = np.random.default_rng(7)
+    y = rng.integers(0, 2, 50)
+    s = np.clip(0.3 * y + rng.uniform(0, 0.7, 50), 0, 1).round(2).astype(np.float32)  # ties included
+    pred = (s > 0.5).astype(int)
+    for ours, theirs in ((M.f1_score, skm.f1_score), (M.precision_score, skm.precision_score),
+                         (M.recall_score, skm.recall_score)):
+        assert float(ours(jnp.asarray(y), jnp.asarray(pred), 2, average="binary")) == pytest.approx(
+            theirs(y, pred), abs=1e-6)
+        assert float(ours(jnp.asarray(y), jnp.asarray(pred), 2)) == pytest.approx(
+            theirs(y, pred, average="macro"), abs=1e-6)  # the default stays macro, as documented
+    assert float(M.roc_auc_score(jnp.asarray(y), s, 2)) == pytest.approx(skm.roc_auc_score(y, s), abs=1e-6)
+    ap = float(M.average_precision_score(jnp.asarray(y), s, 2))
+    assert ap == pytest.approx(skm.average_precision_score(y, s), abs=1e-6)
+    assert ap != pytest.approx(float(M.average_precision_score(jnp.asarray(y), np.stack([1 - s, s], 1), 2)),
+                               abs=1e-3)  # 2-D scores average both classes: the 1-D form really is class 1's
+    assert float(M.log_loss(jnp.asarray(y), s * 0.98 + 0.01)) == pytest.approx(
+        skm.log_loss(y, s.astype(np.float64) * 0.98 + 0.01), rel=1e-5)
+    with pytest.raises(ValueError, match=r"average='binary' scores class 1 of two classes; num_classes is 3"):
+        M.f1_score(jnp.array([0, 1, 2]), jnp.array([0, 1, 2]), 3, average="binary")
+    with pytest.raises(ValueError, match=r"y_score is 1-D.*num_classes is 3: pass Float\[batch, 3\]"):
+        M.roc_auc_score(jnp.array([0, 1, 2]), jnp.array([0.1, 0.5, 0.9]), 3)
+    with pytest.raises(ValueError, match=r"y_score must be Float\[batch, num_classes\] = \(3, 3\).*got shape \(3, 2\)"):
+        M.roc_auc_score(jnp.array([0, 1, 2]), jnp.ones((3, 2)), 3)
+    with pytest.raises(ValueError, match=r"y_true must be class indices in \[0, 3\) for num_classes=3; got 3 \(1 out"):
+        M.balanced_accuracy_score(jnp.array([0, 1, 3]), jnp.array([0, 1, 2]), 3)
+    with pytest.raises(ValueError, match=r"y_pred must be class indices in \[0, 2\).*got -1"):
+        M.f1_score(jnp.array([0, 1, 1]), jnp.array([0, -1, 1]), 2)
+    with pytest.raises(ValueError, match=r"y_true must be class indices in \[0, 2\).*got 2"):
+        M.roc_auc_score(jnp.array([0, 1, 2]), jnp.ones((3, 2)) / 2, 2)
+    # rows left out by where are not checked (padding may hold any label); traced code is not checked
+    assert float(M.accuracy_score(jnp.array([0, 1, 5]), jnp.array([0, 1, 5]), 2)) == 1.0
+    assert float(M.f1_score(jnp.array([0, 1, -1]), jnp.array([0, 1, 0]), 2, where=jnp.array([True, True, False]))) \
+        == 1.0
+    assert np.isfinite(float(jax.jit(M.balanced_accuracy_score, static_argnums=2)(
+        jnp.array([0, 1, 3]), jnp.array([0, 1, 2]), 3)))
+    with pytest.warns(UserWarning, match="The y_prob values do not sum to one"):
+        M.log_loss(jnp.array([0, 1]), jnp.array([[0.2, 0.3], [0.1, 0.6]]))
