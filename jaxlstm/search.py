@@ -307,6 +307,14 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             raise ValueError(f"hidden_sizes is searched while units is {'searched' if 'units' in searched else 'set'}"
                              f" (units={base.units!r}); units replaces hidden_sizes, so every candidate would "
                              "train units: search one of them")
+        if self.param_grid is not None:
+            for d in (space if isinstance(space, (list, tuple)) else [space]):
+                for k, v in (d.items() if isinstance(d, Mapping) else ()):
+                    if hasattr(v, "rvs") or type(v).__module__.split(".")[0] == "optuna":
+                        raise ValueError(f"param_grid[{k!r}] is a distribution ({type(v).__name__}), which a grid "
+                                         "cannot list: pass it as param_distributions= (LSTMSearchCV's second "
+                                         "positional argument is param_grid, as GridSearchCV's; RandomizedSearchCV's "
+                                         "is param_distributions)")
         _check_distribution_ends(space, exact_low=mode == "bayes")
         scorers, multi = _scorers(self.scoring, self.refit)
         ctx = self._context(X, y, base, scorers, sample_weight)

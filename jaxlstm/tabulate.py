@@ -155,16 +155,26 @@ def _score_probs(ctx, probs, rows) -> dict[str, float]:
 
 
 def param_columns(candidates: Sequence[Mapping]) -> dict[str, np.ma.MaskedArray]:
-    """scikit-learn's ``param_<name>`` columns: one masked object array per
-    name, masked where a candidate does not set it. Filled element by element,
+    """scikit-learn's ``param_<name>`` columns (1.9, ``_yield_masked_array_for_each_param``):
+    one masked array per name, masked where a candidate does not set it, of
+    the values' NumPy dtype (float for learning rates, int for epochs), or
+    object for strings, mixed values and sequences. Filled element by element,
     so equal-length tuples (``conv_filters``) stay one tuple per candidate
     instead of becoming a 2-D array."""
     out = {}
     for k in sorted({k for cfg in candidates for k in cfg}):
-        values = np.empty(len(candidates), dtype=object)
+        given = [cfg[k] for cfg in candidates if k in cfg]
+        try:
+            arr = np.array(given)
+        except ValueError:  # sequences of different lengths
+            dtype = np.dtype(object)
+        else:
+            dtype = arr.dtype if arr.dtype.kind != "U" and arr.ndim == 1 else np.dtype(object)
+        column = np.ma.masked_array(np.empty(len(candidates), dtype=dtype), mask=True)
         for i, cfg in enumerate(candidates):
-            values[i] = cfg.get(k)
-        out[f"param_{k}"] = np.ma.masked_array(values, mask=[k not in cfg for cfg in candidates])
+            if k in cfg:
+                column[i] = cfg[k]
+        out[f"param_{k}"] = column
     return out
 
 

@@ -28,6 +28,11 @@ def _same(ref, ours, names):
             else:
                 np.testing.assert_allclose(ours.cv_results_[key], ref.cv_results_[key], atol=1e-4, err_msg=key)
     assert [p for p in ours.cv_results_["params"]] == [p for p in ref.cv_results_["params"]]
+    for key in [k for k in ref.cv_results_ if k.startswith("param_")]:  # object dtype everywhere until 2026-12-05
+        a, b = ours.cv_results_[key], ref.cv_results_[key]
+        assert a.dtype == b.dtype, key
+        np.testing.assert_array_equal(np.ma.getmaskarray(a), np.ma.getmaskarray(b), err_msg=key)
+        assert a.compressed().tolist() == b.compressed().tolist(), key
     assert ours.best_index_ == ref.best_index_ and ours.best_params_ == ref.best_params_
 
 
@@ -729,3 +734,11 @@ def test_a_fold_whose_training_rows_lack_a_class_is_named():
     assert list(found) == [0] and found[0].tolist() == [2]
     with pytest.warns(UserWarning, match=r"training rows of 1 fold\(s\) have no sequence of a class \(fold 0: 'c'\)"):
         LSTMSearchCV(clone(BASE).set_params(epochs=1), {"dropout": [0.1]}, cv=folds).fit(x, y)
+
+
+def test_a_distribution_given_as_the_grid_says_to_use_param_distributions():
+    # RandomizedSearchCV(est, {"lr": loguniform(...)}) passes distributions second; here that is param_grid, and
+    # scikit-learn's ParameterGrid said only "needs to be a list or a numpy array"
+    with pytest.raises(ValueError, match=r"param_grid\['learning_rate'\] is a distribution \(rv_continuous_frozen\).*"
+                                         r"pass it as param_distributions="):
+        LSTMSearchCV(BASE, {"learning_rate": loguniform(1e-3, 1e-1), "dropout": [0.0]}, n_iter=2).fit(X, Y)
