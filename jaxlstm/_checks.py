@@ -12,8 +12,9 @@ import warnings
 
 import numpy as np
 
-__all__ = ["check_sequences", "nan_padded_lengths", "warn_zero_padding", "check_labels", "check_sample_weight", "check_float32_range", "check_standardisable",
-           "row_indices", "did_you_mean"]
+__all__ = ["plain_decimal", "check_sequences", "nan_padded_lengths", "warn_zero_padding", "check_labels",
+           "check_sample_weight", "check_float32_range", "check_standardisable", "row_indices", "did_you_mean",
+           "user_stacklevel"]
 
 
 F32_MAX = float(np.finfo(np.float32).max)  # 3.4e38: jaxlstm trains in float32
@@ -24,6 +25,18 @@ def _beyond(a: np.ndarray, where: tuple, name: str) -> ValueError:
     at = ", ".join(f"{k} {v}" for k, v in zip(dims, where)) if dims else f"index {where}"
     return ValueError(f"{name} has a value beyond float32's range ±{F32_MAX:.2g} ({at}: {float(a[where]):.3g}): "
                       "jaxlstm trains in float32; rescale the feature (e.g. log or divide by a constant)")
+
+
+def plain_decimal(text: str):
+    """``text`` as an exact decimal number (``Decimal``) when it is a plain
+    ASCII decimal literal (``1``, ``-2.50``), else ``None``: no exponents,
+    underscores or other digits, and no float rounding (``2**53 + 1`` is not
+    ``2**53``). Labels that read so are matched by value (``"1"`` is
+    ``"1.0"``, as pandas writes whole floats)."""
+    import re
+    from decimal import Decimal
+
+    return Decimal(text) if re.fullmatch(r"[+-]?[0-9]+(\.[0-9]*)?", text) else None
 
 
 def check_float32_range(x, name: str) -> None:
@@ -170,12 +183,13 @@ def warn_zero_padding(x: np.ndarray, lengths: np.ndarray, name: str) -> None:
                       f"feature (up to {int(run.max())} steps), as Keras' pad_sequences pads: jaxlstm reads these "
                       f"steps as data. If they are padding, {fix}: pad_sequences(..., padding='post', value=np.nan, "
                       "dtype='float32'), or pass a list of arrays of their own lengths; if they are data, ignore "
-                      "this warning", UserWarning, stacklevel=_user_level())
+                      "this warning", UserWarning, stacklevel=user_stacklevel())
         return
 
 
-def _user_level() -> int:
-    """The ``stacklevel`` of the first frame outside jaxlstm, seen from the caller of the caller of this."""
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning raised by the caller of this
+    function at the first frame outside jaxlstm (the user's line)."""
     frame, level = sys._getframe(2), 2  # stacklevel 2 = the frame that called the warning function
     while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == "jaxlstm":
         frame, level = frame.f_back, level + 1
@@ -205,7 +219,7 @@ def warn_one_step(shape: tuple, name: str) -> None:
         return
     warnings.warn(f"{name} has shape (n, 1, {shape[2]}): every sequence is one time step of {shape[2]} features. "
                   f"jaxlstm reads (n, T, F); if it is in aeon/sktime's (n_cases, n_channels, n_timepoints) "
-                  f"layout, transpose it (X.transpose(0, 2, 1))", UserWarning, stacklevel=_user_level())
+                  f"layout, transpose it (X.transpose(0, 2, 1))", UserWarning, stacklevel=user_stacklevel())
 
 
 def check_labels(y, n: int, num_classes: int | None = None, *, min_classes: int = 2) -> np.ndarray:

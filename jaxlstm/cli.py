@@ -366,17 +366,6 @@ def _label_names(d):
     return np.array(d.class_names, dtype=object)[d.y]
 
 
-def _number(text: str):
-    """``text`` as an exact decimal number (``Decimal``) when it is a plain
-    ASCII decimal literal (``1``, ``-2.50``), else ``None``: no exponents,
-    underscores or other digits, and no float rounding (``2**53 + 1`` is not
-    ``2**53``)."""
-    import re
-    from decimal import Decimal
-
-    return Decimal(text) if re.fullmatch(r"[+-]?[0-9]+(\.[0-9]*)?", text) else None
-
-
 def _codes_by_name(names, classes, where: str):
     """``names`` as indices into ``classes``, matched by name (a second file
     codes its labels by its own class list, so its codes mean nothing here);
@@ -388,15 +377,17 @@ def _codes_by_name(names, classes, where: str):
     """
     import numpy as np
 
+    from jaxlstm._checks import plain_decimal
+
     index = {str(c): i for i, c in enumerate(classes)}
     unseen = sorted({str(n) for n in names} - set(index))
     by_value = {}  # labels that are numbers match by value: '1' and '1.0' (pandas writes whole floats so)
     for i, c in enumerate(classes):
-        v = _number(str(c))
+        v = plain_decimal(str(c))
         if v is not None:
             by_value.setdefault(v, []).append(i)
     for name in list(unseen):
-        v = _number(name)
+        v = plain_decimal(name)
         matches = by_value.get(v, []) if v is not None else []
         if len(matches) == 1:
             index[name] = matches[0]

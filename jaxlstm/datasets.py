@@ -25,10 +25,12 @@ import csv
 import dataclasses
 import importlib.util
 import os
+import warnings
 
 import numpy as np
 
-from jaxlstm._checks import CSV_COLUMNS, check_csv_columns, did_you_mean, nan_padded_lengths, warn_zero_padding
+from jaxlstm._checks import (CSV_COLUMNS, check_csv_columns, did_you_mean, nan_padded_lengths, plain_decimal,
+                             user_stacklevel, warn_zero_padding)
 
 __all__ = ["Dataset", "load_digits", "load_digits_imbalanced", "make_intrusion", "load_japanese_vowels",
            "load_ucr", "ucr_datasets", "ucr_parts", "load_npz", "load_csv", "read_ts", "load", "DATASETS",
@@ -435,6 +437,17 @@ def _encode_labels(raw: np.ndarray, where: str, min_classes: int = 2) -> tuple[n
         raise ValueError(f"{where}: y holds numbers that are not whole ({float(raw[frac])!r} at index {frac}): a continuous "
                          "target, not class labels")
     classes, y = np.unique(raw, return_inverse=True)
+    if classes.dtype.kind in "US":  # text labels: '1' and '1.0' are one number written two ways
+        by_value = {}
+        for c in classes.tolist():
+            v = plain_decimal(str(c))
+            if v is not None:
+                by_value.setdefault(v, []).append(str(c))
+        same = [names for names in by_value.values() if len(names) > 1]
+        if same:
+            warnings.warn(f"{where}: labels {' and '.join(repr(n) for n in same[0])} are the same number written two "
+                          f"ways ({len(same)} such group(s)) and are read as {len(same[0])} classes; write each class "
+                          "one way if they are one", UserWarning, stacklevel=user_stacklevel())
     if len(classes) < min_classes:
         raise ValueError(f"{where}: y has one class ({str(classes[0])!r}); at least two are needed")
     return y.astype(np.int32), tuple(str(c) for c in classes)

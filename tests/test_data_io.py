@@ -2,6 +2,7 @@
 errors that name the fault, the JapaneseVowels loader, and checkpoints."""
 
 import importlib.util
+import warnings
 
 import numpy as np
 import pytest
@@ -266,6 +267,21 @@ def test_everyday_file_faults_are_named_not_mangled(tmp_path):
     xn[1, 2:] = np.nan
     np.savez(tmp_path / "pad.npz", X=xn, y=np.array([0, 1]), lengths=np.array([4, 2]))
     np.testing.assert_array_equal(datasets.load(str(tmp_path / "pad.npz")).lengths, [4, 2])
+
+
+def test_one_number_written_two_ways_as_labels_warns(tmp_path):
+    # '1' and '1.0' in one training file were two classes, silently (predict and evaluate match them by value)
+    p = tmp_path / "mixed.csv"
+    p.write_text("sequence_id,time,a,label\ns1,0,1,1\ns2,0,2,1.0\ns3,0,3,2\ns4,0,4,01\n")
+    with pytest.warns(UserWarning, match=r"mixed.csv: labels '01' and '1' and '1.0' are the same number written two "
+                                         r"ways \(1 such group\(s\)\) and are read as 3 classes") as w:
+        d = datasets.load(str(p))
+    assert w[0].filename == __file__
+    assert d.class_names == ("01", "1", "1.0", "2")  # kept as written: nothing merged behind the user's back
+    p.write_text("sequence_id,time,a,label\ns1,0,1,1\ns2,0,2,1e0\ns3,0,3,x\n")  # not plain decimals: no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert datasets.load(str(p)).class_names == ("1", "1e0", "x")
 
 
 def test_more_file_faults_are_named_not_mangled(tmp_path):
