@@ -111,9 +111,9 @@ def _row_weights(y_true: Array, where: Array | None) -> Array:
 def _valid(y_true: Array, where: Array | None) -> Array:
     if where is None:
         return jnp.ones(y_true.shape, bool)
-    if jnp.shape(where) != jnp.shape(y_true):  # shapes are static: this raises while tracing
+    if np.shape(where) != np.shape(y_true):  # shapes are static: this raises while tracing
         raise ValueError(f"where must be a Bool mask or Float weights of y_true's shape "
-                         f"{tuple(jnp.shape(y_true))}, got shape {tuple(jnp.shape(where))}")
+                         f"{tuple(np.shape(y_true))}, got shape {tuple(np.shape(where))}")
     return jnp.asarray(where) > 0 if _weighted(where) else jnp.asarray(where, bool)  # a list: as an array
 
 
@@ -269,9 +269,11 @@ def log_loss(y_true, y_prob, num_classes: int | None = None, *, where=None) -> A
     if num_classes is not None and num_classes != y_prob.shape[-1]:
         raise ValueError(f"num_classes = {num_classes} but y_prob has {y_prob.shape[-1]} columns")
     _check_labels(y_true, y_prob.shape[-1], "y_true", where)
-    p_host = _concrete(y_prob)
-    if p_host is not None and p_host.size and not np.allclose(p_host.sum(-1), 1.0, rtol=0,
-                                                              atol=np.sqrt(np.finfo(p_host.dtype).eps)):
+    p_host, w_host = _concrete(y_prob), None if where is None else _concrete(where)
+    if p_host is not None and w_host is not None and w_host.shape == p_host.shape[:1]:
+        p_host = p_host[w_host > 0] if w_host.dtype != bool else p_host[w_host]  # padding rows may hold anything
+    if p_host is not None and (where is None or w_host is not None) and p_host.size and \
+            not np.allclose(p_host.sum(-1), 1.0, rtol=0, atol=np.sqrt(np.finfo(p_host.dtype).eps)):
         import warnings
 
         warnings.warn("The y_prob values do not sum to one. Make sure to pass probabilities.", UserWarning,
@@ -367,8 +369,8 @@ def _ovr(binary: Callable, y_true, y_score, num_classes: int, average, where, ne
             raise ValueError(f"y_score is 1-D, scikit-learn's binary form (the score of class 1), but num_classes is "
                              f"{num_classes}: pass Float[batch, {num_classes}] scores")
         return _ovr(binary, y_true, jnp.stack([-y_score, y_score], axis=1), 2, None, where, needs_neg)[1]
-    if y_score.ndim != 2 or y_score.shape != (jnp.shape(y_true)[0], num_classes):
-        raise ValueError(f"y_score must be Float[batch, num_classes] = ({jnp.shape(y_true)[0]}, {num_classes}) "
+    if y_score.ndim != 2 or y_score.shape != (np.shape(y_true)[0], num_classes):
+        raise ValueError(f"y_score must be Float[batch, num_classes] = ({np.shape(y_true)[0]}, {num_classes}) "
                          f"scores, got shape {tuple(y_score.shape)}")
     _check_labels(y_true, num_classes, "y_true", where)
     valid = _valid(y_true, where)

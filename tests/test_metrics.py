@@ -476,3 +476,6 @@ def test_scikit_learns_binary_forms_and_label_checks():
         jnp.array([0, 1, 3]), jnp.array([0, 1, 2]), 3)))
     with pytest.warns(UserWarning, match="The y_prob values do not sum to one"):
         M.log_loss(jnp.array([0, 1]), jnp.array([[0.2, 0.3], [0.1, 0.6]]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a padding row left out by where is not checked
+        M.log_loss(jnp.array([0, 1]), jnp.array([[0.4, 0.6], [0.0, 0.0]]), where=jnp.array([True, False]))
