@@ -138,10 +138,13 @@ def check_sequences(x, lengths=None, *, name: str = "x", one_step_warning: bool 
             hint = ("; jaxlstm reads (n, T, F), and these NaN pad the last axis as aeon/sktime pad their "
                     "(n_cases, n_channels, n_timepoints) layout: if that is this array's layout, transpose it "
                     "(X.transpose(0, 2, 1))")
-        elif np.isnan(xa[i, step]).all() and finite[i, step:].any():  # padding before the sequence (Keras' 'pre')
+        elif step == 0 and np.isnan(xa[i, 0]).all() and finite[i].any():  # padding before the sequence (Keras' 'pre')
             hint = ("; only steps after a sequence's end that are NaN in every feature are padding, and this NaN "
                     "step comes before valid ones: pad after each sequence's end (Keras' pad_sequences(..., "
                     "padding='post', value=np.nan, dtype='float32')) or pass a list of arrays of their own lengths")
+        elif np.isnan(xa[i, step]).all() and finite[i, step:].any():  # a gap between valid steps
+            hint = ("; a step NaN in every feature between valid ones is a missing value, not padding: fill it "
+                    "(e.g. interpolate) or leave the sequence out")
         elif lengths is None and not finite[i, step:].any():  # NaN to the end: padding, as the UCR archive writes it
             hint = ("; if NaN marks padding after each sequence's end, pass lengths (the number of valid steps "
                     "of each sequence; in an .npz, a key 'lengths')")
@@ -175,6 +178,10 @@ def warn_zero_padding(x: np.ndarray, lengths: np.ndarray, name: str) -> None:
     zero = np.all(x == 0, axis=-1) & valid
     lead = np.cumprod(zero, axis=1).sum(1)
     trail = np.cumprod((zero | ~valid)[:, ::-1], axis=1).sum(1) - (t - np.asarray(lengths))
+    # an all-zero step between a sequence's first and last nonzero steps is data (digits with pixel columns as
+    # steps, event counts), so zeros at the edges are likely data too
+    if np.any(zero.sum(1) - np.where(lead == np.asarray(lengths), lead, lead + trail) > 0):
+        return
     for where, run in (("end", trail), ("start", lead)):
         # padding to one length leaves runs of different lengths in many sequences; a few sequences of real data
         # that end at 0 (3 of 7,200 in the UCR archive's Crop) are not padding
@@ -185,8 +192,8 @@ def warn_zero_padding(x: np.ndarray, lengths: np.ndarray, name: str) -> None:
         warnings.warn(f"{name}: {int(np.sum(run > 0))} of {len(run)} sequences {where} with steps that are 0 in every "
                       f"feature (up to {int(run.max())} steps), as Keras' pad_sequences pads: jaxlstm reads these "
                       f"steps as data. If they are padding, {fix}: pad_sequences(..., padding='post', value=np.nan, "
-                      "dtype='float32'), or pass a list of arrays of their own lengths; if they are data, ignore "
-                      "this warning", UserWarning, stacklevel=user_stacklevel())
+                      "dtype='float32'), or pass a list of arrays of their own lengths (an .npz: a key 'lengths'); "
+                      "if they are data, ignore this warning", UserWarning, stacklevel=user_stacklevel())
         return
 
 

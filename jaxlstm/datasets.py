@@ -533,7 +533,7 @@ def load_npz(path: str | os.PathLike, *, labels: str = "required", min_classes: 
         if len(np.unique(ids)) != len(ids):
             raise ValueError(f"{path}: ids are not unique; they name the sequences in predictions")
     given = data.get("lengths")
-    if given is None and x.dtype.kind == "f":  # trailing all-NaN steps are padding, as the estimator reads an array
+    if given is None and x.dtype.kind == "f" and x.size:  # trailing all-NaN steps are padding, as in the estimator
         given = nan_padded_lengths(x, f"{path}: X")
     x, lengths = check_sequences(x, given, name=f"{path}: X")
     if labels == "ignore" or "y" not in data:

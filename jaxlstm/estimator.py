@@ -48,7 +48,7 @@ def to_sequences(X, *, name: str = "X") -> tuple[np.ndarray, np.ndarray, int]:
         ``(T_i,)``) arrays of any lengths;
       - a 2-D array ``(n, T)``, read as univariate sequences (a table whose
         columns are time steps), validated as scikit-learn validates tables
-        (NaN is an error there, with the hint ``X[..., None]``).
+        (NaN is an error there, with the hint ``np.asarray(X)[..., None]``).
 
     Zeros are data: runs of all-zero steps of different lengths at either
     end (Keras' ``pad_sequences``) warn that they are read so.
@@ -94,15 +94,15 @@ def to_sequences(X, *, name: str = "X") -> tuple[np.ndarray, np.ndarray, int]:
         x, lengths = check_sequences(a, nan_padded_lengths(a, name), name=name)
         warn_zero_padding(x, lengths, name)
         return x, lengths, 3
-    if not scipy.sparse.issparse(X) and np.asarray(X).ndim > 3:
-        a = np.asarray(X)
+    table = None if scipy.sparse.issparse(X) else np.asarray(X)
+    if table is not None and table.ndim > 3:
         raise ValueError(f"{name} must be (n, T, F) sequences, a list of (T_i, F) arrays or an (n, T) table; "
-                         f"got a {a.ndim}-D array of shape {a.shape}")
-    if not scipy.sparse.issparse(X) and np.asarray(X).ndim == 2 and np.asarray(X).dtype.kind == "f" \
-            and np.isnan(np.asarray(X)).any():
+                         f"got a {table.ndim}-D array of shape {table.shape}")
+    if table is not None and table.ndim == 2 and table.dtype.kind == "f" and np.isnan(table).any():
         raise ValueError(f"{name} contains NaN: a 2-D array is read as a table of univariate sequences (n, T), where "
-                         f"NaN is not padding; for NaN-padded univariate sequences pass {name}[..., None], shape "
-                         "(n, T, 1), whose trailing all-NaN steps are padding")
+                         f"NaN is not padding; for NaN-padded univariate sequences pass np.asarray({name})[..., None] "
+                         "(also for a DataFrame or a list of rows), shape (n, T, 1), whose trailing all-NaN steps are "
+                         "padding")
     a = check_array(X, dtype=np.float32, input_name=name)  # 2-D tables: scikit-learn's own errors
     return a[:, :, None], np.full(a.shape[0], a.shape[1], np.int32), 2
 

@@ -16,9 +16,14 @@ Conventions (scikit-learn's, except the default ``average``):
   A 1-D ``y_score`` (two classes, the score of class 1) is scikit-learn's
   binary form: ROC-AUC and average precision then return class 1's score.
 * Called with concrete arrays (not under ``jit``/``vmap``), labels outside
-  ``[0, num_classes)`` (among the selected rows) are a ``ValueError``, and
-  ``log_loss`` warns, as scikit-learn does, when probabilities do not sum
-  to 1; traced code cannot check values and is not checked.
+  ``[0, num_classes)`` (among the selected rows) are a ``ValueError`` in the
+  metrics that take ``num_classes`` (``accuracy_score`` compares labels and
+  does not check them); ``log_loss`` raises, as scikit-learn does, on
+  probabilities outside ``[0, 1]`` and warns when they do not sum to 1.
+  Traced code cannot check values and is not checked.
+* Metrics compute in float32 (float64 inputs are cast unless JAX's x64 is
+  on): they equal scikit-learn's up to float32 rounding, and ``log_loss``
+  clips probabilities at float32's ``eps``.
 * ``average="macro"`` averages over the classes that occur in ``y_true`` or
   ``y_pred`` among the selected rows, as scikit-learn does with
   ``labels=None``. ``average=None`` returns all ``num_classes`` entries
@@ -35,6 +40,7 @@ Conventions (scikit-learn's, except the default ``average``):
 
 from __future__ import annotations
 
+import warnings
 from typing import Callable, NamedTuple
 
 import jax
@@ -76,16 +82,23 @@ def _concrete(x) -> np.ndarray | None:
     return None if isinstance(x, jax.core.Tracer) else np.asarray(x)
 
 
+def _selected(x, where) -> np.ndarray | None:
+    """The rows of concrete ``x`` that ``where`` selects (padding rows may
+    hold anything), or ``None`` while either is traced."""
+    a, w = _concrete(x), None if where is None else _concrete(where)
+    if a is None or (where is not None and w is None):
+        return None
+    if w is not None and w.shape == a.shape[:1]:
+        a = a[w > 0] if w.dtype != bool else a[w]
+    return a
+
+
 def _check_labels(y, num_classes: int, name: str, where=None) -> None:
     """Concrete labels (among the rows ``where`` selects) must be class
     indices in ``[0, num_classes)``: out of range they would be dropped
     from the counts (or clamped) silently."""
-    a, w = _concrete(y), None if where is None else _concrete(where)
-    if a is None or (where is not None and w is None):
-        return
-    if w is not None and w.shape == a.shape:
-        a = a[w > 0] if w.dtype != bool else a[w]
-    if a.size == 0:
+    a = _selected(y, where)
+    if a is None or a.size == 0:
         return
     if a.dtype.kind not in "iub" and not np.all(np.isfinite(a) & (a == np.round(a))):
         raise ValueError(f"{name} must be class indices (integers in [0, {num_classes})); got values such as "
@@ -263,21 +276,21 @@ def log_loss(y_true, y_prob, num_classes: int | None = None, *, where=None) -> A
       where: ``Bool[batch]``, ``Float[batch]`` weights or ``None`` (keyword only).
     """
     _check_num_classes(num_classes)
+    p_host = _selected(y_prob, where)  # as given, before the binary form's stacking and float32
     y_prob = jnp.asarray(y_prob)
     if y_prob.ndim == 1:  # scikit-learn's binary form: the probability of class 1
         y_prob = jnp.stack([1.0 - y_prob, y_prob], axis=1)
     if num_classes is not None and num_classes != y_prob.shape[-1]:
         raise ValueError(f"num_classes = {num_classes} but y_prob has {y_prob.shape[-1]} columns")
     _check_labels(y_true, y_prob.shape[-1], "y_true", where)
-    p_host, w_host = _concrete(y_prob), None if where is None else _concrete(where)
-    if p_host is not None and w_host is not None and w_host.shape == p_host.shape[:1]:
-        p_host = p_host[w_host > 0] if w_host.dtype != bool else p_host[w_host]  # padding rows may hold anything
-    if p_host is not None and (where is None or w_host is not None) and p_host.size and \
-            not np.allclose(p_host.sum(-1), 1.0, rtol=0, atol=np.sqrt(np.finfo(p_host.dtype).eps)):
-        import warnings
-
-        warnings.warn("The y_prob values do not sum to one. Make sure to pass probabilities.", UserWarning,
-                      stacklevel=2)  # scikit-learn's warning, word for word
+    if p_host is not None and p_host.size:
+        out = p_host[~((p_host >= 0) & (p_host <= 1))]
+        if out.size:  # scikit-learn raises too
+            raise ValueError(f"y_prob must be probabilities in [0, 1]; got {out[0].item()!r} ({out.size} outside)")
+        if p_host.ndim > 1 and not np.allclose(p_host.sum(-1), 1.0, rtol=0,
+                                               atol=np.sqrt(np.finfo(np.float32).eps)):
+            warnings.warn("The y_prob values do not sum to one. Make sure to pass probabilities.", UserWarning,
+                          stacklevel=2)  # scikit-learn's warning, word for word
     eps = jnp.finfo(y_prob.dtype).eps
     p = jnp.take_along_axis(y_prob, y_true[:, None].astype(jnp.int32), axis=1)[:, 0]
     nll = -jnp.log(jnp.clip(p, eps, 1 - eps))

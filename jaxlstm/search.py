@@ -264,7 +264,9 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if mode not in allowed:
             raise ValueError(f"search must be one of {sorted(allowed)}, got {mode!r}")
         if allowed[mode] and getattr(self, allowed[mode]) is None:
-            raise ValueError(f"search={mode!r} needs {allowed[mode]}")
+            raise ValueError(f"search={mode!r} needs {allowed[mode]}" + (
+                "= (LSTMSearchCV's second positional argument is param_grid, as GridSearchCV's; "
+                "RandomizedSearchCV's is param_distributions)" if allowed[mode] == "param_distributions" else ""))
         return mode
 
     def fit(self, X, y, sample_weight=None):

@@ -46,6 +46,15 @@ def test_npz_round_trip_and_errors(tmp_path):
         datasets.load_npz(tmp_path / "junk.npz")
 
 
+@pytest.mark.parametrize("shape, message", [((3, 0, 2), r"X has zero time steps \(shape \(3, 0, 2\)\)"),
+                                            ((3, 4, 0), r"X has zero features \(shape \(3, 4, 0\)\)")])
+def test_npz_with_an_empty_axis_is_named(tmp_path, shape, message):
+    # until 2026-12-05 the trailing-NaN padding check ran first: NumPy's argmax error or "no valid step"
+    np.savez(tmp_path / "e.npz", X=np.zeros(shape, np.float32), y=np.arange(3) % 2)
+    with pytest.raises(ValueError, match=message):
+        datasets.load_npz(tmp_path / "e.npz")
+
+
 def test_csv_long_format(tmp_path):
     p = tmp_path / "s.csv"
     p.write_text("sequence_id,time,a,b,label\n"

@@ -128,12 +128,36 @@ def test_padding_and_empty_input_are_named_with_the_fix():
         to_sequences(np.where(pre == 0, np.nan, pre))
     table = rng.normal(size=(4, 6))
     table[1, 4:] = np.nan
-    with pytest.raises(ValueError, match=r"X contains NaN: a 2-D array is read as a table.*pass X\[\.\.\., None\]"):
+    with pytest.raises(ValueError, match=r"X contains NaN: a 2-D array is read as a table.*"
+                                         r"pass np.asarray\(X\)\[\.\.\., None\] \(also for a DataFrame"):
         LSTMClassifier(**SMALL).fit(table, [0, 1, 0, 1])
     np.testing.assert_array_equal(to_sequences(table[..., None])[1], [6, 4, 6, 6])
     for empty in ([], np.zeros((0, 5, 2)), np.zeros((0, 5))):
         with pytest.raises(ValueError, match=r"^X is empty: no sequences$"):
             LSTMClassifier(**SMALL).fit(empty, [])
+
+
+def test_zeros_inside_sequences_are_data_and_a_missing_value_is_not_padding():
+    """Zeros between a sequence's nonzero steps mean zeros are data (digits
+    with pixel columns as steps, event counts): zeros at its edges are then
+    not called padding. An all-NaN step between valid ones is a missing
+    value, not padding before the sequence (both said otherwise until
+    2026-12-05)."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(4, 6, 2)).astype(np.float32)
+    x[0, 4:] = x[1, 5:] = x[2, 3:] = 0  # trailing zero runs of different lengths, as padding would leave
+    x[3, 2] = 0  # but one sequence has an all-zero step inside it
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(to_sequences(x)[1], [6, 6, 6, 6])
+    x[3, 2] = 1
+    with pytest.warns(UserWarning, match=r"X: 3 of 4 sequences end with steps that are 0"):
+        to_sequences(x)
+    gap = rng.normal(size=(3, 5, 2))
+    gap[1, 2] = np.nan
+    with pytest.raises(ValueError, match=r"sequence 1, step 2; 1 such steps\); a step NaN in every feature between "
+                                         r"valid ones is a missing value, not padding: fill it"):
+        to_sequences(gap)
 
 
 def test_estimator_equals_the_pure_fit_function(fitted):

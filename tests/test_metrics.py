@@ -479,3 +479,9 @@ def test_scikit_learns_binary_forms_and_label_checks():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a padding row left out by where is not checked
         M.log_loss(jnp.array([0, 1]), jnp.array([[0.4, 0.6], [0.0, 0.0]]), where=jnp.array([True, False]))
+        M.log_loss(jnp.array([0, 1]), jnp.array([[0.4, 0.6], [-1.0, 2.0]]), where=jnp.array([True, False]))
+    # probabilities outside [0, 1] are an error, as scikit-learn's (a 1-D 1.3 was read as [-0.3, 1.3] until 2026-12-05)
+    with pytest.raises(ValueError, match=r"y_prob must be probabilities in \[0, 1\]; got 1.3 \(1 outside\)"):
+        M.log_loss(jnp.array([0, 1]), np.array([0.2, 1.3]))
+    with pytest.raises(ValueError, match=r"y_prob must be probabilities in \[0, 1\]; got -1.0 \(2 outside\)"):
+        M.log_loss(jnp.array([0, 1]), np.array([[0.8, 0.2], [-1.0, 2.0]]))

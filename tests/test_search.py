@@ -742,3 +742,6 @@ def test_a_distribution_given_as_the_grid_says_to_use_param_distributions():
     with pytest.raises(ValueError, match=r"param_grid\['learning_rate'\] is a distribution \(rv_continuous_frozen\).*"
                                          r"pass it as param_distributions="):
         LSTMSearchCV(BASE, {"learning_rate": loguniform(1e-3, 1e-1), "dropout": [0.0]}, n_iter=2).fit(X, Y)
+    with pytest.raises(ValueError, match=r"search='random' needs param_distributions= \(LSTMSearchCV's second "
+                                         r"positional argument is param_grid"):
+        LSTMSearchCV(BASE, {"learning_rate": loguniform(1e-3, 1e-1)}, search="random", n_iter=2).fit(X, Y)
