@@ -23,7 +23,7 @@ Conventions (scikit-learn's, except the default ``average``):
   Traced code cannot check values and is not checked.
 * Metrics compute in float32 (float64 inputs are cast unless JAX's x64 is
   on): they equal scikit-learn's up to float32 rounding, and ``log_loss``
-  clips probabilities at float32's ``eps``.
+  clips probabilities at the ``eps`` of the dtype it computes in.
 * ``average="macro"`` averages over the classes that occur in ``y_true`` or
   ``y_pred`` among the selected rows, as scikit-learn does with
   ``labels=None``. ``average=None`` returns all ``num_classes`` entries
@@ -88,7 +88,9 @@ def _selected(x, where) -> np.ndarray | None:
     a, w = _concrete(x), None if where is None else _concrete(where)
     if a is None or (where is not None and w is None):
         return None
-    if w is not None and w.shape == a.shape[:1]:
+    if w is not None and w.shape != a.shape[:1]:
+        return None  # a wrong shape is _valid's error, not a value's
+    if w is not None:
         a = a[w > 0] if w.dtype != bool else a[w]
     return a
 
@@ -284,7 +286,8 @@ def log_loss(y_true, y_prob, num_classes: int | None = None, *, where=None) -> A
         raise ValueError(f"num_classes = {num_classes} but y_prob has {y_prob.shape[-1]} columns")
     _check_labels(y_true, y_prob.shape[-1], "y_true", where)
     if p_host is not None and p_host.size:
-        out = p_host[~((p_host >= 0) & (p_host <= 1))]
+        tol = np.finfo(np.float32).eps  # a float64 blend of float32 probabilities may sum a row to 1 + 2e-16
+        out = p_host[~((p_host >= -tol) & (p_host <= 1 + tol))]
         if out.size:  # scikit-learn raises too
             raise ValueError(f"y_prob must be probabilities in [0, 1]; got {out[0].item()!r} ({out.size} outside)")
         if p_host.ndim > 1 and not np.allclose(p_host.sum(-1), 1.0, rtol=0,

@@ -158,6 +158,8 @@ def test_zeros_inside_sequences_are_data_and_a_missing_value_is_not_padding():
     with pytest.raises(ValueError, match=r"sequence 1, step 2; 1 such steps\); a step NaN in every feature between "
                                          r"valid ones is a missing value, not padding: fill it"):
         to_sequences(gap)
+    with pytest.raises(ValueError, match=r"sequence 0, step 2; 1 such steps\)$"):  # NaN at a short sequence's end
+        to_sequences([np.array([1.0, 2.0, np.nan]), np.arange(5.0)])
 
 
 def test_estimator_equals_the_pure_fit_function(fitted):

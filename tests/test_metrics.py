@@ -485,3 +485,7 @@ def test_scikit_learns_binary_forms_and_label_checks():
         M.log_loss(jnp.array([0, 1]), np.array([0.2, 1.3]))
     with pytest.raises(ValueError, match=r"y_prob must be probabilities in \[0, 1\]; got -1.0 \(2 outside\)"):
         M.log_loss(jnp.array([0, 1]), np.array([[0.8, 0.2], [-1.0, 2.0]]))
+    w = np.array([1, 5, 1, 1, 1]) / 9  # ensemble selection's float64 blend of saturated float32 rows: 1 + 2e-16
+    assert float(M.log_loss(np.ones(4, int), np.tensordot(w, np.tile([0.0, 1.0], (5, 4, 1)), axes=1))) < 1e-6
+    with pytest.raises(ValueError, match=r"where must be a Bool mask.*got shape \(2, 1\)"):
+        M.log_loss(jnp.array([0, 1]), np.array([[0.8, 0.2], [-1.0, 2.0]]), where=np.array([[True], [False]]))
