@@ -138,7 +138,7 @@ def check_sequences(x, lengths=None, *, name: str = "x", one_step_warning: bool 
             hint = ("; jaxlstm reads (n, T, F), and these NaN pad the last axis as aeon/sktime pad their "
                     "(n_cases, n_channels, n_timepoints) layout: if that is this array's layout, transpose it "
                     "(X.transpose(0, 2, 1))")
-        elif step == 0 and np.isnan(xa[i, 0]).all() and (finite & valid)[i].any():  # padding before the sequence (Keras' 'pre')
+        elif step == 0 and np.isnan(xa[i, 0]).all() and (finite & valid)[i].any():  # padding before it (Keras' 'pre')
             hint = ("; only steps after a sequence's end that are NaN in every feature are padding, and this NaN "
                     "step comes before valid ones: pad after each sequence's end (Keras' pad_sequences(..., "
                     "padding='post', value=np.nan, dtype='float32')) or pass a list of arrays of their own lengths")
