@@ -173,14 +173,14 @@ def warn_zero_padding(x: np.ndarray, lengths: np.ndarray, name: str) -> None:
     different lengths, as Keras' ``pad_sequences`` pads them: jaxlstm reads
     those steps as data (only trailing all-NaN steps, or ``lengths``, mark
     padding)."""
-    t = x.shape[1]
-    valid = np.arange(t)[None, :] < np.asarray(lengths)[:, None]
+    t, lengths = x.shape[1], np.asarray(lengths)
+    valid = np.arange(t)[None, :] < lengths[:, None]
     zero = np.all(x == 0, axis=-1) & valid
     lead = np.cumprod(zero, axis=1).sum(1)
-    trail = np.cumprod((zero | ~valid)[:, ::-1], axis=1).sum(1) - (t - np.asarray(lengths))
+    trail = np.cumprod((zero | ~valid)[:, ::-1], axis=1).sum(1) - (t - lengths)
     # an all-zero step between a sequence's first and last nonzero steps is data (digits with pixel columns as
-    # steps, event counts), so zeros at the edges are likely data too
-    if np.any(zero.sum(1) - np.where(lead == np.asarray(lengths), lead, lead + trail) > 0):
+    # steps, event counts), so zeros at the edges are likely data too (an all-zero sequence: lead = trail = length)
+    if np.any(zero.sum(1) > np.minimum(lead + trail, lengths)):
         return
     for where, run in (("end", trail), ("start", lead)):
         # padding to one length leaves runs of different lengths in many sequences; a few sequences of real data
