@@ -271,8 +271,8 @@ def log_loss(y_true, y_prob, num_classes: int | None = None, *, where=None) -> A
 
     Args:
       y_true: ``Int[batch]``.
-      y_prob: ``Float[batch, classes]`` probabilities (or ``Float[batch]``,
-        class 1's of two).
+      y_prob: ``Float[batch, classes]`` probabilities (or ``Float[batch]``
+        or ``Float[batch, 1]``, class 1's of two).
       num_classes: accepted like every metric's (the classes are ``y_prob``'s
         last axis); if given it must equal it.
       where: ``Bool[batch]``, ``Float[batch]`` weights or ``None`` (keyword only).
@@ -280,6 +280,10 @@ def log_loss(y_true, y_prob, num_classes: int | None = None, *, where=None) -> A
     _check_num_classes(num_classes)
     p_host = _selected(y_prob, where)  # as given, before the binary form's stacking and float32
     y_prob = jnp.asarray(y_prob)
+    if not jnp.issubdtype(y_prob.dtype, jnp.inexact):  # 0/1 integers or booleans, as scikit-learn accepts
+        y_prob = y_prob.astype(jnp.float32)
+    if y_prob.ndim == 2 and y_prob.shape[1] == 1:  # scikit-learn reads one column as class 1's probability too
+        y_prob = y_prob[:, 0]
     if y_prob.ndim == 1:  # scikit-learn's binary form: the probability of class 1
         y_prob = jnp.stack([1.0 - y_prob, y_prob], axis=1)
     if num_classes is not None and num_classes != y_prob.shape[-1]:
@@ -290,7 +294,7 @@ def log_loss(y_true, y_prob, num_classes: int | None = None, *, where=None) -> A
         out = p_host[~((p_host >= -tol) & (p_host <= 1 + tol))]
         if out.size:  # scikit-learn raises too
             raise ValueError(f"y_prob must be probabilities in [0, 1]; got {out[0].item()!r} ({out.size} outside)")
-        if p_host.ndim > 1 and not np.allclose(p_host.sum(-1), 1.0, rtol=0,
+        if p_host.ndim > 1 and p_host.shape[1] > 1 and not np.allclose(p_host.sum(-1), 1.0, rtol=0,
                                                atol=np.sqrt(np.finfo(np.float32).eps)):
             warnings.warn("The y_prob values do not sum to one. Make sure to pass probabilities.", UserWarning,
                           stacklevel=2)  # scikit-learn's warning, word for word

@@ -489,3 +489,17 @@ def test_scikit_learns_binary_forms_and_label_checks():
     assert float(M.log_loss(np.ones(4, int), np.tensordot(w, np.tile([0.0, 1.0], (5, 4, 1)), axes=1))) < 1e-6
     with pytest.raises(ValueError, match=r"where must be a Bool mask.*got shape \(2, 1\)"):
         M.log_loss(jnp.array([0, 1]), np.array([[0.8, 0.2], [-1.0, 2.0]]), where=np.array([[True], [False]]))
+
+
+def test_log_loss_takes_the_probability_forms_scikit_learn_takes():
+    # one column is class 1's probability, as a 1-D array is; 0/1 integers and booleans are probabilities too
+    # (until 2026-12-05 one column raised "y_true must be class indices in [0, 1)" and integers a dtype error);
+    # scikit-learn clips at the eps of float32 input as jaxlstm does, so a wrong hard 0 costs the same
+    y = np.array([0, 1, 1, 0, 1])
+    p1 = np.array([0.2, 0.7, 0.9, 0.1, 0.4])
+    hard = np.eye(2, dtype=int)[[0, 1, 0, 0, 1]]
+    for given, ref in ((p1[:, None], p1), (hard, hard), (hard.astype(bool), hard), (hard[:, 1], hard[:, 1])):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # one column does not "sum to one" and is not warned about
+            got = float(M.log_loss(y, given))
+        assert got == pytest.approx(skm.log_loss(y, np.asarray(ref, np.float32)), rel=1e-4), given.dtype
