@@ -654,7 +654,8 @@ def _ensemble_line(ens: dict, cv: dict, metric: str) -> str:
     o = ens["oof_score"]
     return (f"refitted as a soft-voting ensemble of candidates {ens['indices']} (column 'candidate' of results.csv; "
             f"ranks {[int(cv[f'rank_test_{metric}'][i]) for i in ens['indices']]}, weights {ens['weights']}): "
-            f"out-of-fold {metric} {o['ensemble']:.4f} vs {o['best']:.4f} for the best alone"
+            f"out-of-fold {metric} (the folds' predictions pooled, not the CV score's mean over folds) "
+            f"{o['ensemble']:.4f} vs {o['best']:.4f} for the best alone"
             + (f" (equal: kept for its lower out-of-fold log loss, {o['ensemble_log_loss']:.4f} vs "
                f"{o['best_log_loss']:.4f})" if o["ensemble"] == o["best"] else ""))
 

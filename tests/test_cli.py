@@ -994,7 +994,9 @@ def test_the_ensemble_line_names_results_csv_candidates_and_the_log_loss_tie_bre
     assert "0.9508 vs 0.9508 for the best alone (equal: kept for its lower out-of-fold log loss, 0.2700 vs 0.3100)" \
         in line
     ens["oof_score"]["ensemble"] = 0.96
-    assert _ensemble_line(ens, cv, "balanced_accuracy").endswith("0.9600 vs 0.9508 for the best alone")
+    assert _ensemble_line(ens, cv, "balanced_accuracy").endswith(
+        "out-of-fold balanced_accuracy (the folds' predictions pooled, not the CV score's mean over folds) 0.9600 vs "
+        "0.9508 for the best alone")  # the best's CV score (a mean over folds) differs from its pooled score
     assert "kept the best candidate alone" in _ensemble_line({"indices": [1], "weights": [1], "oof_score": {}}, cv,
                                                             "balanced_accuracy")
 
