@@ -272,7 +272,8 @@ def log_loss(y_true, y_prob, num_classes: int | None = None, *, where=None) -> A
     Args:
       y_true: ``Int[batch]``.
       y_prob: ``Float[batch, classes]`` probabilities (or ``Float[batch]``
-        or ``Float[batch, 1]``, class 1's of two).
+        or ``Float[batch, 1]``, class 1's of two); 0/1 integers and booleans
+        are read as float32 probabilities (clipped at float32's eps).
       num_classes: accepted like every metric's (the classes are ``y_prob``'s
         last axis); if given it must equal it.
       where: ``Bool[batch]``, ``Float[batch]`` weights or ``None`` (keyword only).
