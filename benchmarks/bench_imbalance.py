@@ -68,6 +68,13 @@ def method(kind: str, seed: int, budget_minutes: float, name: str, max_length: i
                              estimator__max_length=max_length)
 
 
+def append_rows(rows_path: str | None, rows: list[dict]) -> None:
+    """Append ``rows`` to the JSON-lines file ``rows_path`` (``--rows``; nothing when empty or ``None``)."""
+    if rows_path:
+        with open(rows_path, "a") as f:
+            f.writelines(json.dumps(row) + "\n" for row in rows)
+
+
 def run(name: str, seeds, kinds, budget_minutes: float, rows_path: str | None,
         metric: str = "balanced_accuracy") -> list[dict]:
     train, test = splits(name)
@@ -105,9 +112,7 @@ def run(name: str, seeds, kinds, budget_minutes: float, rows_path: str | None,
                                                                                             "unfinished")}
             print(f"  ({kind}) seed {seed}: accuracy {row['accuracy']:.3f}  balanced {row['balanced_accuracy']:.3f}  "
                   f"macro F1 {row['f1_macro']:.3f}  {seconds:.0f} s", flush=True)
-            if rows_path:
-                with open(rows_path, "a") as f:
-                    f.write(json.dumps(row) + "\n")
+            append_rows(rows_path, [row])
             out.append(row)
     return out
 

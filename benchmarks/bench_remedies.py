@@ -22,7 +22,6 @@ FILE`` prints the tables of such a file.
 
 from __future__ import annotations
 
-import json
 import time
 
 import bench_imbalance
@@ -88,10 +87,7 @@ def run(name: str, seeds, epochs: int, rows_path: str | None) -> list[dict]:
     print(f"  {len(out)} fits on the train split in {fits_s:.0f} s", flush=True)
     for row in out:
         row.update(oof_seconds=oof_s, fits_seconds=fits_s)
-    if rows_path:
-        with open(rows_path, "a") as f:
-            for row in out:
-                f.write(json.dumps(row) + "\n")
+    bench_imbalance.append_rows(rows_path, out)
     print(table(out), flush=True)
     return out
 

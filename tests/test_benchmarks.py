@@ -274,3 +274,37 @@ def test_the_table_to_cite_is_what_bench_imbalance_prints_from_its_rows(bench):
     rows = [json.loads(line) for line in open(BENCHMARKS / "results" / rows_file)]
     printed = [line for line in bench_imbalance.targets_table(rows).splitlines() if "±" in line]
     assert len(cited) == 7 and sorted(printed) == sorted(cited)
+
+
+def test_bench_minirocket_features_are_the_papers_formula(bench):
+    """The MiniRocket probe's vectorised transform against a direct loop:
+    the convolution with weights -1 and three 2s at dilation d, zero outside
+    the row, the proportion of positions above each bias, over the whole row
+    ("same" padding) on even kernel + dilation indices and over the positions
+    whose window lies inside the row on odd ones; values past a row's length
+    are never read."""
+    mr = bench("bench_minirocket")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, 40, 2))
+    lengths = np.array([40, 33, 40])
+    p = mr.fit(x, lengths, num_features=840, seed=1)
+    features = mr.transform(p, x, lengths)
+    junk = x.copy()
+    junk[1, 33:] = 1e6
+    np.testing.assert_array_equal(mr.transform(p, junk, lengths), features)
+    assert len(mr.KERNELS) == 84 and list(p["dilations"]) == [1, 2, 3, 4]  # up to (33 - 1) / 8
+    column = 0
+    for di, d in enumerate(p["dilations"]):
+        for k in range(84):
+            w = np.full(9, -1.0)
+            w[list(mr.KERNELS[k])] = 2.0
+            biases = p["biases"][di * 84 + k]
+            for i, n in enumerate(lengths):
+                row = x[i, :n, p["channels"][di * 84 + k]].sum(0)  # the kernel's channels, summed
+                conv = np.array([sum(w[j] * row[t + (j - 4) * d] for j in range(9) if 0 <= t + (j - 4) * d < n)
+                                 for t in range(n)])
+                ts = range(n) if (di + k) % 2 == 0 else range(4 * d, n - 4 * d)
+                expected = [np.mean([conv[t] > b for t in ts]) for b in biases]
+                np.testing.assert_allclose(features[i, column:column + len(biases)], expected, err_msg=f"{d} {k}")
+            column += len(biases)
+    assert column == features.shape[1] == 840
