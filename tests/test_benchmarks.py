@@ -308,3 +308,5 @@ def test_bench_minirocket_features_are_the_papers_formula(bench):
                 np.testing.assert_allclose(features[i, column:column + len(biases)], expected, err_msg=f"{d} {k}")
             column += len(biases)
     assert column == features.shape[1] == 840
+    short = mr.fit(x, np.array([40, 7, 40]), num_features=840, seed=1)  # a row shorter than a kernel
+    assert list(short["dilations"]) == [1]  # not [0, 1]: dilation 0 convolves to rounding noise
