@@ -98,8 +98,7 @@ def fit(x, lengths, num_features: int = 10_000, max_dilations: int = 32, seed: i
 
 def transform(p: dict, x, lengths) -> np.ndarray:
     """Proportion of positive values of each convolution minus each bias: ``(n, features)``."""
-    n, T, C = x.shape
-    t = np.arange(T)[None, :]
+    t = np.arange(x.shape[1])[None, :]
     out = []
     for di, d in enumerate(p["dilations"]):
         S = shifted(x, lengths, d)
