@@ -1,7 +1,7 @@
 """jaxlstm: LSTM sequence classifiers in JAX, and whole hyperparameter sweeps
 trained as one jit-compiled, vmapped program.
 
-Modules, bottom to top: ``model``, ``losses``, ``metrics``, ``features``
+Modules, bottom to top: ``rocket`` (MiniRocket's transform), ``model``, ``losses``, ``metrics``, ``features``
 (pure functions), ``train`` (pure training loop plus a validated wrapper),
 ``plan`` and ``tabulate`` (host: space -> members, members -> ``cv_results_``),
 ``sweep`` (the member executor, ``execute``, and ``run_sweep``: configurations
@@ -9,7 +9,8 @@ x folds x seeds), ``bayes`` and ``halving`` (search strategies), ``estimator`` a
 ``datasets``, ``config`` (TOML sweeps and the default search, ``config.preset``), ``progress``, ``cli``.
 """
 
-from jaxlstm import bayes, cache, config, datasets, estimator, features, halving, losses, metrics, model, plan, progress, search, sweep, tabulate, train
+from jaxlstm import (bayes, cache, config, datasets, estimator, features, halving, losses, metrics, model, plan,
+                     progress, rocket, search, sweep, tabulate, train)
 from jaxlstm.estimator import LSTMClassifier, LSTMEnsemble, load_model
 from jaxlstm.search import LSTMSearchCV
 from jaxlstm.cache import enable_compilation_cache
@@ -44,6 +45,7 @@ __all__ = [
     "metrics",
     "model",
     "plan",
+    "rocket",
     "sweep",
     "tabulate",
     "train",

@@ -111,7 +111,9 @@ def _tree(params, model: ModelConfig, scaler: features.ScalerStats, class_names,
                   "matmul_dtype": model.matmul_dtype, "conv_filters": list(model.conv_filters),
                   "conv_kernel_sizes": list(model.conv_kernel_sizes), "lstm_over": model.lstm_over,
                   "max_length": -1 if model.max_length is None else model.max_length,
-                  "features": "" if model.features is None else json.dumps(dataclasses.asdict(model.features))},
+                  "features": "" if model.features is None else json.dumps(dataclasses.asdict(model.features)),
+                  "minirocket_features": model.minirocket_features,
+                  "minirocket_length": -1 if model.minirocket_length is None else model.minirocket_length},
         "params": _to_numpy(params),
         "scaler": {"offset": np.asarray(scaler.offset), "scale": np.asarray(scaler.scale)},
         "class_names": json.dumps([str(c) for c in class_names]),
@@ -166,7 +168,9 @@ def _checkpoint(tree: dict, path) -> Checkpoint:
                             lstm_over=str(m.get("lstm_over", "time")),
                             max_length=None if int(m.get("max_length", -1)) < 0 else int(m["max_length"]),
                             features=features.TemporalFeatures(**json.loads(m["features"])) if m.get("features")
-                            else None)
+                            else None, minirocket_features=int(m.get("minirocket_features", 0)),
+                            minirocket_length=None if int(m.get("minirocket_length", -1)) < 0
+                            else int(m["minirocket_length"]))
         scaler = features.ScalerStats(np.asarray(tree["scaler"]["offset"]), np.asarray(tree["scaler"]["scale"]))
         names = tuple(json.loads(tree["class_names"]))
         meta = json.loads(tree["meta"])

@@ -152,6 +152,8 @@ def _check_windows(specs, data, train_lengths, held_out: str) -> None:
 
 
 def _hidden(text: str) -> tuple[int, ...]:
+    if text.strip().lower() == "none":
+        return ()  # no LSTM: the model must have another branch (--minirocket)
     try:
         sizes = tuple(int(v) for v in text.split(","))
     except ValueError:
@@ -196,14 +198,17 @@ def _cmd_train(args) -> int:
                          augment_warp=args.augment_warp, augment_slice=args.augment_slice, learning_rate=args.lr,
                          batch_size=args.batch_size, epochs=args.epochs,
                          normalize=None if args.normalize == "none" else args.normalize, features=spec,
-                         validation_fraction=args.val_size, select=args.select, random_state=args.seed,
+                         minirocket_features=args.minirocket, validation_fraction=args.val_size, select=args.select,
+                         random_state=args.seed,
                          verbose=0 if args.quiet else 1)
     say = (lambda *a: None) if args.quiet else print
     n_val = int(np.ceil(args.val_size * len(trval)))
     say(f"dataset {data.name}: {len(data.y)} sequences x {data.x.shape[1]} steps x "
         f"{data.num_features} features, {data.num_classes} classes (counts {counts.min()}..{counts.max()})")
     say(f"split: {len(trval) - n_val} train / {n_val} validation / {len(test)} test (stratified, seed {args.seed})")
-    say(f"model: LSTM{list(args.hidden)}{' bidirectional' if args.bidirectional else ''}"
+    branches = [f"LSTM{list(args.hidden)}{' bidirectional' if args.bidirectional else ''}"] if args.hidden else []
+    branches += [f"MiniRocket({args.minirocket})"] if args.minirocket else []
+    say(f"model: {' + '.join(branches)}"
         f"{f' -> Dense({args.head}, relu)' if args.head else ''} -> {data.num_classes} logits; "
         f"{'temporal features; ' if spec else ''}"
         f"class weights {f'effective-number beta={args.cb_beta:g}' if args.cb_beta > 0 else cw_name}"
@@ -1087,7 +1092,11 @@ def build_parser() -> argparse.ArgumentParser:
                        formatter_class=_DefaultsHelp)
     t.add_argument("--dataset", default="digits_imbalanced", help="dataset name (see `jaxlstm datasets`)")
     _column_args(t)
-    t.add_argument("--hidden", type=_hidden, default="128", help="LSTM sizes, e.g. 128 or 64,64")
+    t.add_argument("--hidden", type=_hidden, default="128",
+                   help="LSTM sizes, e.g. 128 or 64,64; 'none' for no LSTM (with --minirocket)")
+    t.add_argument("--minirocket", type=_param("minirocket_features", int), default=0, metavar="N",
+                   help="a MiniRocket branch of N features (Dempster et al. 2021; e.g. 10000) beside the LSTM, "
+                        "fitted on the training rows; 0 = none")
     t.add_argument("--bidirectional", action="store_true", help="bidirectional LSTM layers")
     t.add_argument("--head", type=_param("head_size", lambda t: int(t) or None), default=0, help="hidden ReLU dense layer size (0 = none)")
     t.add_argument("--epochs", type=_param("epochs", int), default=30, help="training epochs")

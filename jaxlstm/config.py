@@ -223,6 +223,8 @@ batch_size = 32
 # conv_filters = []           # an LSTM-FCN branch, e.g. [128, 256, 128]
 # conv_kernel_sizes = []      # e.g. [8, 5, 3]
 # lstm_over = "time"          # or "channels" (MLSTM-FCN)
+# minirocket_features = 0     # a MiniRocket branch (Dempster et al. 2021) of this many features, e.g. 10000;
+#                             # with hidden_sizes = [] the model is MiniRocket + a linear classifier
 # max_length = 100            # longest sequence a "channels" model reads (omit: the longest of the
 #                             # training and test data); unused by "time" models
 # n_ensemble = 1              # the refitted best model as an ensemble of this many seeds
@@ -294,10 +296,14 @@ budget_minutes = {budget}          # no new round or chunk of members starts aft
 # LSTM-FCN over channels trained long (one 200-epoch run, scored after 100 and 200: the convolutional
 # branch is still learning at 60 on some series), then the plain LSTM, LSTM-FCN with balanced
 # minibatches, the LSTM with the logit-adjusted loss (benchmarks/RESULTS.md: the remedies that won
-# somewhere on the UCR suite; either LSTM-FCN wins where the other loses, and CV chooses).
+# somewhere on the UCR suite; either LSTM-FCN wins where the other loses, and CV chooses). Third: the LSTM
+# over channels beside a MiniRocket branch (Dempster et al. 2021), the family that was strong where
+# LSTM-FCN was weakest (FacesUCR, FiftyWords in benchmarks/RESULTS.md); cheap, 100 and 200 epochs.
 initial_points = [
   {{ conv_filters = [64, 128, 64], lstm_over = "channels", learning_rate = 3e-3, dropout = 0.0, class_weight = 0.0, logit_adjust_tau = 1.0, sampling_exponent = 0.0, epochs = 60 }},
   {{ conv_filters = [64, 128, 64], lstm_over = "time", learning_rate = 3e-3, dropout = 0.0, class_weight = 0.0, logit_adjust_tau = 1.0, sampling_exponent = 0.0, epochs = 60 }},
+  {{ conv_filters = [], lstm_over = "channels", minirocket_features = 9996, learning_rate = 1e-3, dropout = 0.0, class_weight = 0.0, logit_adjust_tau = 1.0, sampling_exponent = 0.0, epochs = 200 }},
+  {{ conv_filters = [], lstm_over = "channels", minirocket_features = 9996, learning_rate = 1e-3, dropout = 0.0, class_weight = 0.0, logit_adjust_tau = 1.0, sampling_exponent = 0.0, epochs = 100 }},
   {{ conv_filters = [64, 128, 64], lstm_over = "channels", learning_rate = 3e-3, dropout = 0.0, class_weight = 0.0, logit_adjust_tau = 0.0, sampling_exponent = 0.0, epochs = 200 }},
   {{ conv_filters = [64, 128, 64], lstm_over = "channels", learning_rate = 3e-3, dropout = 0.0, class_weight = 0.0, logit_adjust_tau = 0.0, sampling_exponent = 0.0, epochs = 100 }},
   {{ conv_filters = [], lstm_over = "time", learning_rate = 3e-3, dropout = 0.0, class_weight = 0.0, logit_adjust_tau = 0.0, sampling_exponent = 0.0, epochs = 40 }},
@@ -308,6 +314,7 @@ initial_points = [
 [search.space]
 lstm_over = ["time", "channels"]              # one LSTM step per time step, or per channel (dimension shuffle)
 conv_filters = [[], [64, 128, 64]]            # the LSTM alone, or with LSTM-FCN's convolutional branch
+minirocket_features = [0, 9996]               # and/or a MiniRocket branch (84 kernels x 119 biases)
 learning_rate = {{ loguniform = [1e-3, 1e-2] }}
 dropout = {{ uniform = [0.0, 0.4] }}
 class_weight = {{ uniform = [0.0, 1.0] }}       # weights balanced**e: 0 none .. 1 balanced
@@ -332,9 +339,9 @@ def preset_text(train: str = "digits_imbalanced", *, test: str = "", metric: str
                 budget_minutes: float = 10, columns: dict | None = None) -> str:
     """The default search as a TOML config (what ``jaxlstm sweep FILE`` runs
     and prints): Bayesian search over the LSTM with and without LSTM-FCN's
-    convolutional branch, over time steps or over channels (``lstm_over``),
+    convolutional branch and/or a MiniRocket branch, over time steps or over channels (``lstm_over``),
     learning rate, dropout, class-weight exponent, logit adjustment, balanced
-    sampling and epochs, 3-fold CV ranked by ``metric``, starting from seven
+    sampling and epochs, 3-fold CV ranked by ``metric``, starting from nine
     fixed candidates (``initial_points``), within ``budget_minutes``; the best
     refitted as a soft-voting ensemble of the candidates that score best
     together out of fold (ensemble selection), each an ensemble of 3 seeds."""

@@ -175,6 +175,11 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         ``TemporalFeatures.with_channel_names(data.feature_names)``. Computed inside the compiled program and
         then scaled with statistics of the training rows; saved with the
         model. ``None``: the raw channels.
+      minirocket_features: a MiniRocket branch (Dempster et al. 2021) of
+        this many features (e.g. 10000; 0: none), fitted on the training rows
+        and concatenated with the other branches before the head. With
+        ``hidden_sizes=()`` the model is MiniRocket plus a linear classifier
+        trained with the losses above; see :class:`~jaxlstm.model.ModelConfig`.
       n_ensemble: train this many models with seeds ``seed_, seed_ + 1, ...``
         as one vmapped program and average their class probabilities (a deep
         ensemble; InceptionTime is one of 5). In :class:`LSTMSearchCV` the
@@ -228,7 +233,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                  augment_scale=0.0, augment_warp=0.0, augment_slice=0.0,
                  learning_rate=1e-3, batch_size=32, epochs=20, grad_clip=None, normalize="standard",
                  matmul_dtype="float32", conv_filters=None, conv_kernel_sizes=None, lstm_over="time",
-                 max_length=None, features=None, n_ensemble=1,
+                 max_length=None, features=None, minirocket_features=0, n_ensemble=1,
                  validation_fraction=None, patience=None, select="f1_macro", random_state=None,
                  verbose=0):
         self.hidden_sizes = hidden_sizes
@@ -259,6 +264,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         self.lstm_over = lstm_over
         self.max_length = max_length
         self.features = features
+        self.minirocket_features = minirocket_features
         self.n_ensemble = n_ensemble
         self.validation_fraction = validation_fraction
         self.patience = patience
@@ -310,7 +316,9 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                             None if self.head_size is None else int(self.head_size), matmul_dtype=self.matmul_dtype,
                             conv_filters=self.conv_filters, conv_kernel_sizes=self.conv_kernel_sizes,
                             lstm_over=self.lstm_over, max_length=self._max_length(lengths),
-                            features=features.as_temporal_features(self.features))
+                            features=features.as_temporal_features(self.features),
+                            minirocket_features=self.minirocket_features,
+                            minirocket_length=int(np.min(lengths)) if self.minirocket_features else None)
         model.check_lengths(lengths)
         return train.TrainConfig(model, batch_size=int(self.batch_size), epochs=int(self.epochs),
                                  select=self.select, normalize=self.normalize,
@@ -729,7 +737,8 @@ def _pad_rows(x, lengths, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 # LSTMClassifier parameters that become sweep configuration keys as they are.
 _DIRECT = ("bidirectional", "head_size", "batch_size", "normalize", "matmul_dtype", "conv_filters",
            "conv_kernel_sizes", "lstm_over", "max_length", "epochs", "learning_rate", "l1", "l2",
-           "weight_decay", "dropout", "noise_std", "logit_adjust_tau", "focal_gamma", "class_weight_beta", "sampling_exponent", "augment_scale", "augment_warp", "augment_slice", "features")
+           "weight_decay", "dropout", "noise_std", "logit_adjust_tau", "focal_gamma", "class_weight_beta",
+           "sampling_exponent", "augment_scale", "augment_warp", "augment_slice", "features", "minirocket_features")
 
 
 def estimator_to_config(est: LSTMClassifier, classes: np.ndarray) -> dict:

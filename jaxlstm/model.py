@@ -27,7 +27,7 @@ import numpy as np
 import flax.linen as nn
 from flax.linen.recurrent import flip_sequences
 
-from jaxlstm import kernel
+from jaxlstm import kernel, rocket
 from jaxlstm.params import LSTM_OVER, MATMUL_DTYPES, check_param, check_params  # noqa: F401  (re-exported)
 
 Array = jax.Array
@@ -121,6 +121,19 @@ class ModelConfig:
         predict functions; ``None`` for the raw channels. ``num_features``
         stays the raw input's channel count; the network reads
         :attr:`input_width` channels.
+      minirocket_features: ``0`` for none, else a MiniRocket branch
+        (:mod:`jaxlstm.rocket`; Dempster et al. 2021) of this many features
+        (rounded down to a multiple of 84; the paper's default 10,000 gives
+        9,996), standardised and concatenated with the LSTM's final state and
+        the convolutional branch before the head. With ``hidden_sizes=()`` and
+        no convolutional branch the model is MiniRocket with a linear (or
+        ``head_size``) classifier trained by the same losses. Its channel
+        subsets, biases and standardisation are parameters that
+        :func:`jaxlstm.train.fit` fits on the training rows and training
+        leaves fixed; training reads the features computed once (input noise
+        and augmentation reach the LSTM and convolutional branches only).
+      minirocket_length: the reference length its dilations are spaced
+        from (the shortest training row; callers fill it in from the data).
     """
 
     num_features: int
@@ -136,12 +149,20 @@ class ModelConfig:
     max_length: int | None = None
     lstm_impl: str = "auto"
     features: Any = None
+    minirocket_features: int = 0
+    minirocket_length: int | None = None
 
     @property
     def input_width(self) -> int:
         """Channels the network reads: ``num_features``, or what ``features``
         builds from them."""
         return self.num_features if self.features is None else self.features.num_outputs(self.num_features)
+
+    @property
+    def minirocket_plan(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """``(dilations, biases per kernel at each)`` of the MiniRocket branch
+        (:func:`jaxlstm.rocket.minirocket_plan`)."""
+        return rocket.minirocket_plan(self.minirocket_features, self.minirocket_length)
 
     def use_kernel(self) -> bool:
         """Trace-time choice between the compiled kernel and the scan (see
@@ -221,6 +242,17 @@ class ModelConfig:
             hs = self.hidden_sizes
         if self.num_features < 1:
             raise ValueError(f"num_features must be >= 1, got {self.num_features}")
+        check_params({"minirocket_features": self.minirocket_features})
+        object.__setattr__(self, "minirocket_features", int(self.minirocket_features))
+        if self.minirocket_features:
+            if self.minirocket_length is None or int(self.minirocket_length) < 1:
+                raise ValueError("minirocket_features needs minirocket_length >= 1 (the shortest training row), "
+                                 f"got {self.minirocket_length!r}")
+            object.__setattr__(self, "minirocket_length", int(self.minirocket_length))
+        elif self.minirocket_length is not None:
+            raise ValueError("minirocket_length is only used with minirocket_features")
+        if not hs and not self.conv_filters and not self.minirocket_features:
+            raise ValueError("hidden_sizes=() needs another branch: conv_filters or minirocket_features")
         if self.num_classes < 2:
             raise ValueError(f"num_classes must be >= 2, got {self.num_classes}")
         if self.features is not None:
@@ -417,7 +449,7 @@ class LSTMClassifierNet(nn.Module):
 
     @nn.compact
     def __call__(self, x: Array, lengths: Array, dropout_rate: Array | float = 0.0,
-                 deterministic: bool = True) -> Array:
+                 deterministic: bool = True, minirocket: Array | None = None) -> Array:
         """Logits of a right-padded batch.
 
         Args:
@@ -425,6 +457,9 @@ class LSTMClassifierNet(nn.Module):
           lengths: ``Int[batch]``, each in ``[1, time]``.
           dropout_rate: scalar, may be traced.
           deterministic: if false, draws dropout masks from the ``"dropout"`` rng.
+          minirocket: ``Float[batch, features]``: the MiniRocket branch's
+            standardised features already computed (training computes them
+            once); ``None`` computes them from ``x``.
         Returns:
           ``Float[batch, classes]`` logits.
         """
@@ -467,9 +502,13 @@ class LSTMClassifierNet(nn.Module):
                 finals = jnp.concatenate([fwd_h, bwd_h], axis=-1)
             else:
                 seq, finals = fwd_seq, fwd_h
+        branches = [] if finals is None else [finals]
         if cfg.conv_filters:
-            finals = jnp.concatenate([finals, self._conv_branch(x, mask, lengths)], axis=-1)
-        z = drop(finals)
+            branches.append(self._conv_branch(x, mask, lengths))
+        if cfg.minirocket_features:
+            branch = MiniRocketBranch(cfg.minirocket_plan, name="minirocket")
+            branches.append(branch(x, lengths) if minirocket is None else minirocket)
+        z = drop(jnp.concatenate(branches, axis=-1))
         if cfg.head_size is not None:
             z = nn.relu(nn.Dense(cfg.head_size, name="head")(z))
             z = drop(z)
@@ -485,6 +524,29 @@ class LSTMClassifierNet(nn.Module):
                                                  strict=True)):
             h = jnp.where(m, nn.relu(_Conv1D(filters, width, name=f"conv_{k}")(h)), 0.0)
         return jnp.sum(h, axis=1) / jnp.maximum(lengths, 1)[:, None].astype(h.dtype)  # length 0: zeros, not NaN
+
+
+class MiniRocketBranch(nn.Module):
+    """Standardised MiniRocket features, ``Float[batch, features]``. Its
+    parameters (``channels``, ``biases``, ``mean``, ``scale``) are fitted, not
+    trained: :func:`jaxlstm.train.fit` sets them from the training rows, the
+    branch passes no gradient to them (none is a kernel, so no penalty or
+    weight decay reaches them either). Initialised to a placeholder (all
+    channels, zero biases)."""
+
+    plan: tuple
+
+    @nn.compact
+    def __call__(self, x: Array, lengths: Array) -> Array:
+        dilations, per = self.plan
+        width = 84 * sum(per)
+        channels = self.param("channels", nn.initializers.ones_init(), (84 * len(dilations), x.shape[-1]))
+        biases = self.param("biases", nn.initializers.zeros_init(), (width,))
+        mean = self.param("mean", nn.initializers.zeros_init(), (width,))
+        scale = self.param("scale", nn.initializers.ones_init(), (width,))
+        fitted = jax.lax.stop_gradient(rocket.MiniRocketParams(channels, biases))
+        f = rocket.minirocket(x, lengths, fitted, dilations, per)
+        return (f - jax.lax.stop_gradient(mean)) / jax.lax.stop_gradient(scale)
 
 
 class _Conv1D(nn.Module):

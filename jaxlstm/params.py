@@ -121,13 +121,15 @@ def _flag(v) -> bool:
 PARAMETER_RULES: dict[str, Rule] = {
     # architecture (static: one compiled program per distinct value)
     "units": or_none(integer(1)),
-    "hidden_sizes": Rule(lambda v: _sizes(v, empty=False), "a positive integer or a non-empty list of them"),
+    "hidden_sizes": Rule(lambda v: _sizes(v, empty=True), "a positive integer or a list of them ([]: no LSTM, "
+                                                           "with conv_filters or minirocket_features)"),
     "bidirectional": Rule(_flag, "True or False"),
     "head_size": or_none(integer(1)),
     "conv_filters": Rule(lambda v: v is None or _sizes(v, empty=True), "None or a list of positive integers"),
     "conv_kernel_sizes": Rule(lambda v: v is None or _sizes(v, empty=True), "None or a list of positive integers"),
     "lstm_over": options(*LSTM_OVER),
     "max_length": or_none(integer(1)),
+    "minirocket_features": Rule(lambda v: _is_int(v) and (v == 0 or v >= 84), "0 (none) or an integer >= 84"),
     "matmul_dtype": options(*MATMUL_DTYPES),
     "normalize": options(*NORMALIZE),
     "features": Rule(lambda v: v is None or isinstance(v, Mapping) or callable(getattr(v, "num_outputs", None)),

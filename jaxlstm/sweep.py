@@ -156,14 +156,17 @@ def estimate_member_bytes(train_cfg: TrainConfig, n: int, t: int) -> int:
     evaluation batch, and parameters with gradients, Adam moments and the best
     copy. ``benchmarks/bench_memory.py`` checks it against measured peaks
     (98.5 MiB per member measured against 113 MiB estimated on CPU;
-    ``benchmarks/RESULTS.md``)."""
+    ``benchmarks/RESULTS.md``). With a MiniRocket branch, also its features
+    of every row, one 64-row chunk's convolutions and its head (not measured)."""
     m = train_cfg.model
     hidden = sum(m.hidden_sizes) * (2 if m.bidirectional else 1)
     eval_rows = min(train_cfg.eval_batch_size, n)
     return 4 * (2 * n * t * m.input_width                         # scaled data, gathered rows
                 + 12 * train_cfg.batch_size * t * 4 * hidden      # activations kept for backprop
                 + 2 * eval_rows * t * 5 * hidden                  # evaluation forward pass
-                + 12 * (m.input_width + hidden) * 4 * hidden)     # params, grads, Adam, best
+                + 12 * (m.input_width + hidden) * 4 * hidden      # params, grads, Adam, best
+                + (2 * n * m.minirocket_features + 64 * t * 84 * 8 + 12 * m.minirocket_features * m.num_classes
+                   if m.minirocket_features else 0))  # features, convolutions of 64 rows, their head
 
 
 def _auto_chunk(n_members: int, train_cfg: TrainConfig, n: int, t: int, memory_fraction=0.25) -> int:
@@ -275,7 +278,9 @@ def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int
     resumed = sum(r is not None for r in rows)
     opts = dict(select=select, record=tuple(record), progress=progress, keep_val_probs=keep_val_probs,
                 keep_train_probs=keep_train_probs, patience=patience)
-    plan = _schedule(x, lengths, num_classes, members, [i for i, r in enumerate(rows) if r is None], opts, chunk_size,
+    used = np.unique(np.concatenate([np.asarray(i, np.int64).ravel() for f in folds for i in f[:2]]))
+    plan = _schedule(x, np.asarray(lengths)[used] if used.size else np.asarray(lengths), num_classes, members,
+                     [i for i, r in enumerate(rows) if r is None], opts, chunk_size,
                      frozenset() if parts is None else frozenset(parts))
     show = progress and jax.process_index() == 0
     if show and resumed:
@@ -338,7 +343,8 @@ def _schedule(x, lengths, c, members, todo, opts, chunk_size, parts=frozenset()
               ) -> list[tuple[TrainConfig, list[int], int]]:
     """The members still to train (indices), grouped by compiled program in
     the order they first appear, each group with its ``TrainConfig`` and chunk
-    size; a group's program holds ``parts`` and the optional parts its members use."""
+    size; a group's program holds ``parts`` and the optional parts its members use.
+    ``lengths``: those of the rows the folds use (not shape-bucket padding)."""
     groups: dict[tuple, list[int]] = {}
     for i in todo:
         m = members[i]
@@ -425,7 +431,9 @@ def _model_config(num_features: int, num_classes: int, st: dict, lengths: np.nda
     model = ModelConfig(num_features, num_classes, tuple(st["hidden_sizes"]), st["bidirectional"], st["head_size"],
                         matmul_dtype=st["matmul_dtype"], conv_filters=st["conv_filters"],
                         conv_kernel_sizes=st["conv_kernel_sizes"], lstm_over=st["lstm_over"],
-                        max_length=max_length if channels else None, features=st.get("features"))
+                        max_length=max_length if channels else None, features=st.get("features"),
+                        minirocket_features=st.get("minirocket_features", 0),
+                        minirocket_length=int(np.min(lengths)) if st.get("minirocket_features", 0) else None)
     model.check_lengths(lengths)
     if model.features is not None:
         try:

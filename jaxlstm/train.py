@@ -26,7 +26,7 @@ import numpy as np
 import optax
 from flax import struct
 
-from jaxlstm import features, losses, metrics, progress
+from jaxlstm import features, losses, metrics, progress, rocket
 from jaxlstm._checks import check_labels, check_sample_weight, check_sequences, row_indices
 from jaxlstm.cache import register_compiled, relieve_memory_maps
 from jaxlstm.params import check_each, check_params
@@ -374,7 +374,7 @@ def _loss_fn(params, model, batch, hparams, class_weights, rng, class_prior=None
                          lambda v: augment(v, batch["lengths"], hparams, jax.random.fold_in(rng, 2)), lambda v: v, x)
     logits = LSTMClassifierNet(model).apply(
         {"params": params}, x, batch["lengths"], dropout_rate=hparams.dropout,
-        deterministic=False, rngs={"dropout": rng})
+        deterministic=False, rngs={"dropout": rng}, minirocket=batch.get("r"))
     if class_prior is None:
         class_prior = jnp.full(logits.shape[-1], 1.0 / logits.shape[-1], jnp.float32)
     if "loss_remedy" in parts:
@@ -489,7 +489,8 @@ def run_epoch(state: TrainState, data: dict, split: Split, hparams: HParams, rng
 
     Args:
       data: ``x: Float[n, time, feature]`` (already scaled), ``lengths: Int[n]``,
-        ``y: Int[n]``, optionally ``w: Float[n]`` (sample weights), resident on the device.
+        ``y: Int[n]``, optionally ``w: Float[n]`` (sample weights) and ``r:
+        Float[n, features]`` (the MiniRocket branch's features), resident on the device.
       split: which rows train.
       rng: shuffling and dropout key for this epoch.
       batch_size: static.
@@ -510,7 +511,7 @@ def run_epoch(state: TrainState, data: dict, split: Split, hparams: HParams, rng
         st, total, count = carry
         i, b_idx, b_mask = inputs
         batch = {"x": data["x"][b_idx], "lengths": data["lengths"][b_idx],
-                 "y": data["y"][b_idx], "mask": b_mask, **({"w": data["w"][b_idx]} if "w" in data else {})}
+                 "y": data["y"][b_idx], "mask": b_mask, **{k: data[k][b_idx] for k in ("w", "r") if k in data}}
         st, m = train_step(st, batch, hparams, jax.random.fold_in(drop_rng, i), parts)
         return (st, total + m["data_loss"] * m["count"], count + m["count"]), None
 
@@ -521,7 +522,7 @@ def run_epoch(state: TrainState, data: dict, split: Split, hparams: HParams, rng
 
 
 def predict_logits(params, model: ModelConfig, x: Array, lengths: Array,
-                   batch_size: int = 512) -> Array:
+                   batch_size: int = 512, minirocket: Array | None = None) -> Array:
     """Deterministic logits, ``batch_size`` rows per forward pass.
 
     Rows are scored as real batches (the last one padded with length-1 rows
@@ -533,6 +534,8 @@ def predict_logits(params, model: ModelConfig, x: Array, lengths: Array,
     Args:
       x: ``Float[n, time, feature]`` (scaled as in training).
       lengths: ``Int[n]``.
+      minirocket: ``Float[n, features]``, the MiniRocket branch's features
+        already computed, or ``None`` (computed from ``x``).
     Returns:
       ``Float[n, classes]``.
     """
@@ -545,6 +548,10 @@ def predict_logits(params, model: ModelConfig, x: Array, lengths: Array,
     pad = chunks * size - n
     xs = jnp.pad(x, ((0, pad), (0, 0), (0, 0))).reshape(chunks, size, *x.shape[1:])
     ls = jnp.pad(lengths, (0, pad), constant_values=1).reshape(chunks, size)
+    if minirocket is not None:
+        rs = jnp.pad(minirocket, ((0, pad), (0, 0))).reshape(chunks, size, -1)
+        out = jax.lax.map(lambda c: net.apply({"params": params}, c[0], c[1], minirocket=c[2]), (xs, ls, rs))
+        return out.reshape(chunks * size, -1)[:n]
     out = jax.lax.map(lambda c: net.apply({"params": params}, c[0], c[1]), (xs, ls))
     return out.reshape(chunks * size, -1)[:n]
 
@@ -611,6 +618,35 @@ def _tree_where(cond, a, b):
     return jax.tree.map(lambda u, v: jnp.where(cond, u, v), a, b)
 
 
+def _rows(data: dict, idx: Array) -> Array | None:
+    return data["r"][idx] if "r" in data else None
+
+
+def _fit_minirocket(state: TrainState, data: dict, split: Split, rng: Array, model: ModelConfig, refit: bool,
+                    batch_size: int) -> tuple[TrainState, Array]:
+    """The MiniRocket branch's channel subsets, biases and standardisation
+    from the training rows (``refit``; else those already in ``state``), and
+    every row's standardised features, computed once: ``(state, Float[n, features])``."""
+    dilations, per = model.minirocket_plan
+    x, lengths = data["x"], data["lengths"]
+    fitted = state.params["minirocket"]
+    train_rows = jnp.zeros(x.shape[0], bool).at[split.train_idx].max(split.train_mask)
+    if refit:
+        p = rocket.fit_minirocket(x, lengths, train_rows, rng, dilations, per)
+        fitted = dict(fitted, channels=p.channels, biases=p.biases)
+    p = rocket.MiniRocketParams(fitted["channels"], fitted["biases"])
+    feats = jax.lax.map(lambda row: rocket.minirocket(row[0][None], row[1][None], p, dilations, per)[0],
+                        (x, lengths), batch_size=min(64, batch_size))
+    if refit:
+        w = train_rows.astype(feats.dtype)[:, None]
+        count = jnp.maximum(jnp.sum(w), 1.0)
+        mean = jnp.sum(feats * w, axis=0) / count
+        std = jnp.sqrt(jnp.sum(jnp.square(feats - mean) * w, axis=0) / count)
+        fitted = dict(fitted, mean=mean, scale=jnp.where(std > 0, std, 1.0))  # constant features: as StandardScaler
+        state = state.replace(params={**state.params, "minirocket": fitted})
+    return state, (feats - fitted["mean"]) / fitted["scale"]
+
+
 def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng: Array,
         config: TrainConfig, start: tuple[TrainState, Array] | None = None,
         sample_weight: Array | None = None) -> FitResult:
@@ -665,6 +701,9 @@ def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng:
         state, offset = init_state(model, hparams, cw, init_rng, prior), jnp.int32(0)
     else:
         state, offset = start[0], jnp.asarray(start[1], jnp.int32)
+    if model.minirocket_features:
+        state, data["r"] = _fit_minirocket(state, data, split, jax.random.fold_in(init_rng, 1), model,
+                                           refit=start is None, batch_size=config.eval_batch_size)
     has_val = split.val_idx.shape[0] > 0  # static: no validation rows at all, nothing to evaluate
     any_val = jnp.any(split.val_mask) if has_val else jnp.asarray(False)  # traced: rows all masked out
     scorers = {name: metrics.get_scorer(name) for name in config.record}
@@ -674,7 +713,7 @@ def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng:
         if not has_val:
             return {name: jnp.float32(jnp.nan) for name in scorers}, None
         vi = split.val_idx
-        logits = predict_logits(params, model, data["x"][vi], lengths[vi], config.eval_batch_size)
+        logits = predict_logits(params, model, data["x"][vi], lengths[vi], config.eval_batch_size, _rows(data, vi))
         probs = jax.nn.softmax(logits, axis=-1)
         scores = {name: s.fn(y[vi], probs, model.num_classes, split.val_mask) for name, s in scorers.items()}
         return scores, probs
@@ -706,7 +745,8 @@ def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng:
         if config.keep_train_probs:
             ti = split.train_idx
             row["train_probs"] = jax.nn.softmax(
-                predict_logits(st.params, model, data["x"][ti], lengths[ti], config.eval_batch_size), axis=-1)
+                predict_logits(st.params, model, data["x"][ti], lengths[ti], config.eval_batch_size, _rows(data, ti)),
+                axis=-1)
         return (st, best_params, best_score, best_epoch, since_best), row
 
     init = (state, state.params, jnp.float32(-jnp.inf), jnp.int32(0), jnp.int32(0))

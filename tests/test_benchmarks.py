@@ -310,3 +310,60 @@ def test_bench_minirocket_features_are_the_papers_formula(bench):
     assert column == features.shape[1] == 840
     short = mr.fit(x, np.array([40, 7, 40]), num_features=840, seed=1)  # a row shorter than a kernel
     assert list(short["dilations"]) == [1]  # not [0, 1]: dilation 0 convolves to rounding noise
+
+
+def _reference_params(p, dilations, per_dilation) -> dict:
+    """jaxlstm.rocket's fitted arrays in the probe's form (index lists, one bias vector per kernel/dilation)."""
+    channels, biases = np.asarray(p.channels), np.asarray(p.biases, np.float64)
+    per = [nb for nb in per_dilation for _ in range(84)]
+    return dict(dilations=np.array(dilations), channels=[np.flatnonzero(r) for r in channels],
+                biases=np.split(biases, np.cumsum(per)[:-1]))
+
+
+def test_jaxlstm_minirocket_equals_the_float64_reference(bench):
+    """jaxlstm.rocket (JAX, float32, vectorised) against the probe's float64
+    NumPy transform (itself checked against a direct loop above): same
+    dilations, and the same features given the same channel subsets and
+    biases -- multivariate, variable lengths, several dilations. Integer
+    inputs make every convolution exact in float32, so comparisons with the
+    biases cannot round differently."""
+    import jax
+    import jax.numpy as jnp
+
+    from jaxlstm import rocket
+    mr = bench("bench_minirocket")
+    for length in (5, 7, 9, 33, 131, 512):
+        x = np.zeros((1, length, 1))
+        assert rocket.minirocket_plan(9996, length)[0] == tuple(mr.fit(x, np.array([length]))["dilations"])
+    rng = np.random.default_rng(0)
+    n, t, c = 10, 48, 3
+    x = rng.integers(-4, 5, (n, t, c)).astype(np.float32)
+    lengths = np.array([48, 40, 33, 48, 45, 36, 48, 41, 47, 48], np.int32)
+    dilations, per = rocket.minirocket_plan(1000, int(lengths.min()))
+    assert dilations == (1, 2, 3, 4) and 84 * sum(per) == 924  # up to (33 - 1) / 8
+    train = np.arange(n) < 7
+    p = rocket.fit_minirocket(jnp.asarray(x), jnp.asarray(lengths), jnp.asarray(train), jax.random.key(3),
+                              dilations, per)
+    got = np.asarray(rocket.minirocket(jnp.asarray(x), jnp.asarray(lengths), p, dilations, per))
+    ref = _reference_params(p, dilations, per)
+    np.testing.assert_allclose(got, mr.transform(ref, x.astype(np.float64), lengths), atol=1e-6)
+    assert len({tuple(ch) for ch in ref["channels"]}) > 1  # subsets differ between kernels
+    assert all(1 <= len(ch) <= c for ch in ref["channels"])
+    # each kernel/dilation's biases: np.quantile of its convolution of one training row, at the
+    # paper's low-discrepancy quantiles, and never a held-out row's
+    q = (np.arange(1, 925) * ((np.sqrt(5) + 1) / 2)) % 1
+    f = 0
+    for di, (d, nb) in enumerate(zip(dilations, per)):
+        for k in range(84):
+            chans = ref["channels"][di * 84 + k]
+            convs = [mr.convolve(mr.shifted(x[i:i + 1].astype(np.float64), lengths[i:i + 1], d)[..., chans], k)
+                     [0, :lengths[i]] for i in range(n)]
+            match = [i for i in range(n) if np.allclose(np.quantile(convs[i], q[f:f + nb]), ref["biases"][di * 84 + k],
+                                                       atol=1e-4)]
+            assert any(train[i] for i in match), (d, k, match)  # integer rows may tie with a held-out one
+            f += nb
+    junk = x.copy()
+    junk[~train] = rng.normal(size=junk[~train].shape) * 1e3  # held-out rows: nothing fitted reads them
+    again = rocket.fit_minirocket(jnp.asarray(junk), jnp.asarray(lengths), jnp.asarray(train), jax.random.key(3),
+                                  dilations, per)
+    np.testing.assert_array_equal(np.asarray(again.biases), np.asarray(p.biases))

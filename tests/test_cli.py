@@ -905,9 +905,14 @@ def test_the_default_search_on_a_data_file_prints_its_config_and_runs_it(tmp_pat
     assert first[0] == {"conv_filters": (64, 128, 64), "lstm_over": "channels", "learning_rate": 3e-3, "dropout": 0.0,
                         "class_weight": 0.0, "logit_adjust_tau": 1.0, "sampling_exponent": 0.0, "epochs": 60}
     assert first[1] == {**first[0], "lstm_over": "time"} and conf.space["lstm_over"] == ["time", "channels"]
+    # then the LSTM over channels beside a MiniRocket branch, one 200-epoch run scored after 100 too
+    assert conf.space["minirocket_features"] == [0, 9996]
+    assert first[2] == {**first[0], "conv_filters": (), "minirocket_features": 9996, "learning_rate": 1e-3,
+                        "epochs": 200} and first[3] == {**first[2], "epochs": 100}
     # then LSTM-FCN over channels trained long: one 200-epoch run, scored after 100 and 200 too
-    assert first[2] == {**first[0], "logit_adjust_tau": 0.0, "epochs": 200} and first[3] == {**first[2], "epochs": 100}
-    assert first[4]["conv_filters"] == () and first[4]["logit_adjust_tau"] == 0 and len(first) == 7  # (a)'s LSTM
+    assert first[4] == {**first[0], "logit_adjust_tau": 0.0, "epochs": 200} and first[5] == {**first[4], "epochs": 100}
+    assert first[6]["conv_filters"] == () and first[6]["logit_adjust_tau"] == 0 and len(first) == 9  # (a)'s LSTM
+    assert all(p.get("minirocket_features", 0) == 0 for p in first[:2] + first[4:])
     assert conf.space["epochs"] == [20, 40, 60, 100, 200]
     search = conf.make_search()
     assert search.refit == "balanced_accuracy" and search.max_time == 180 and search.estimator.n_ensemble == 3
@@ -931,7 +936,7 @@ def test_the_default_search_on_a_data_file_prints_its_config_and_runs_it(tmp_pat
     small = (config.PRESET.replace("epochs = 60", "epochs = 2").replace("[20, 40, 60, 100, 200]", "[1, 2]")
              .replace("[64, 128, 64]", "[4, 4]").replace("hidden_sizes = [64]", "hidden_sizes = [4]")
              .replace("batch_size = 8", "batch_size = 2").replace("epochs = 40", "epochs = 1")
-             .replace("epochs = 200", "epochs = 2").replace("epochs = 100", "epochs = 1"))
+             .replace("epochs = 200", "epochs = 2").replace("epochs = 100", "epochs = 1").replace("9996", "168"))
     monkeypatch.setattr(config, "PRESET", small)
     d = datasets.load_digits_imbalanced()
     rows = np.r_[np.where(d.y == 0)[0][:24], np.where(d.y == 1)[0][:9], np.where(d.y == 2)[0][:15]]

@@ -531,3 +531,54 @@ def test_sample_weight_weighs_the_training_loss_and_is_checked_with_the_row_name
     held = train_test_split(np.arange(48), test_size=0.25, stratify=Y, random_state=0)[1]  # fit's own split
     with pytest.raises(ValueError, match="sample_weight is zero on every training row"):  # only validation rows
         clone(base).set_params(validation_fraction=0.25).fit(SEQS, Y, sample_weight=np.isin(np.arange(48), held))
+
+
+def test_a_minirocket_branch_is_fitted_on_training_rows_and_predicts_as_it_trained(tmp_path):
+    """``minirocket_features``: the branch's biases and standardisation come
+    from the training rows only (changing a validation row changes none of
+    them), training's features computed once equal those the network computes
+    from the raw rows (the validation probabilities recorded in training equal
+    ``predict_logits`` on the same rows), the training rows' features are
+    standardised (mean 0, std 1, as scikit-learn's StandardScaler), and a
+    checkpoint gives back the same model, with or without an LSTM beside it."""
+    from jaxlstm import train
+    rng = np.random.default_rng(0)
+    n, t = 40, 30
+    y = rng.integers(0, 3, n)
+    lengths = rng.integers(12, t + 1, n).astype(np.int32)
+    x = (rng.normal(size=(n, t, 2)) + 0.5 * y[:, None, None]).astype(np.float32)
+    x[np.arange(t)[None, :] >= lengths[:, None]] = 0.0
+    model = ModelConfig(2, 3, hidden_sizes=(), minirocket_features=336, minirocket_length=int(lengths.min()))
+    cfg = TrainConfig(model, batch_size=8, epochs=3, keep_val_probs=True)
+    tr, va = np.arange(30), np.arange(30, 40)
+    split = Split(jnp.asarray(tr, jnp.int32), jnp.ones(30, bool), jnp.asarray(va, jnp.int32), jnp.ones(10, bool))
+    run = jax.jit(fit, static_argnames="config")
+    args = (jnp.asarray(lengths), jnp.asarray(y), split, make_hparams(3, learning_rate=1e-2), jax.random.key(0))
+    res = run(jnp.asarray(x), *args, config=cfg)
+    moved = x.copy()
+    moved[va] = moved[va] * 3 + 1
+    again = run(jnp.asarray(moved), *args, config=cfg)
+    for name in ("channels", "biases", "mean", "scale"):
+        np.testing.assert_array_equal(res.params["minirocket"][name], again.params["minirocket"][name])
+    assert np.unique(np.asarray(res.params["minirocket"]["biases"])).size > 100  # fitted, not the placeholder
+    xs = train.features.apply_scaler(jnp.asarray(x), jnp.asarray(lengths), res.scaler)
+    last = jax.nn.softmax(train.predict_logits(res.params, model, xs[va], jnp.asarray(lengths[va])), axis=-1)
+    np.testing.assert_allclose(res.history["val_probs"][-1], last, atol=1e-5)
+    from jaxlstm import rocket
+    dil, per = model.minirocket_plan
+    mp = res.params["minirocket"]
+    f = rocket.minirocket(xs[tr], jnp.asarray(lengths[tr]), rocket.MiniRocketParams(mp["channels"], mp["biases"]),
+                          dil, per)
+    z = np.asarray((f - mp["mean"]) / mp["scale"])
+    varying = np.asarray(f).std(0) > 0
+    np.testing.assert_allclose(z.mean(0), 0, atol=1e-5)
+    np.testing.assert_allclose(z[:, varying].std(0), 1, rtol=1e-4)
+    for hidden in ((), (4,)):
+        clf = LSTMClassifier(hidden_sizes=hidden, minirocket_features=168, epochs=2, batch_size=8,
+                             random_state=0).fit(SEQS, Y)
+        clf.save(tmp_path / "m.jaxlstm")
+        back = LSTMClassifier.load(tmp_path / "m.jaxlstm")
+        assert back.model_config_ == clf.model_config_ and back.get_params()["minirocket_features"] == 168
+        np.testing.assert_array_equal(back.predict_proba(SEQS), clf.predict_proba(SEQS))
+    with pytest.raises(ValueError, match="hidden_sizes=\\(\\) needs another branch"):
+        LSTMClassifier(hidden_sizes=(), epochs=1).fit(SEQS, Y)

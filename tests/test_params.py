@@ -25,8 +25,10 @@ BAD = [
     ("focal_gamma", -1, ("--focal-gamma", "-1"), "focal_gamma must be a finite number >= 0, got -1"),
     ("class_weight_beta", 1, ("--cb-beta", "1"), "class_weight_beta must be a number in [0, 1), got 1"),
     ("grad_clip", 0, None, "grad_clip must be None or a number > 0, got 0"),
-    ("hidden_sizes", [0], ("--hidden", "0"), "hidden_sizes must be a positive integer or a non-empty list of them, "
-                                             "got [0]"),
+    ("hidden_sizes", [0], ("--hidden", "0"), "hidden_sizes must be a positive integer or a list of them ([]: no "
+                                             "LSTM, with conv_filters or minirocket_features), got [0]"),
+    ("minirocket_features", 50, ("--minirocket", "50"), "minirocket_features must be 0 (none) or an integer >= 84, "
+                                                        "got 50"),
 ]
 IDS = [b[0] + ("_dict" if isinstance(b[1], dict) else "") for b in BAD]
 RNG = np.random.default_rng(0)
