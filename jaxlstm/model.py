@@ -133,7 +133,9 @@ class ModelConfig:
         leaves fixed; training reads the features computed once (input noise
         and augmentation reach the LSTM and convolutional branches only).
       minirocket_length: the reference length its dilations are spaced
-        from (the shortest training row; callers fill it in from the data).
+        from: callers fill in the shortest row the folds read (training and
+        validation rows: a length, no label; one value for every fold, as
+        shapes must be).
     """
 
     num_features: int
@@ -545,8 +547,18 @@ class MiniRocketBranch(nn.Module):
         mean = self.param("mean", nn.initializers.zeros_init(), (width,))
         scale = self.param("scale", nn.initializers.ones_init(), (width,))
         fitted = jax.lax.stop_gradient(rocket.MiniRocketParams(channels, biases))
-        f = rocket.minirocket(x, lengths, fitted, dilations, per)
+        f = minirocket_rows(x, lengths, fitted, self.plan)
         return (f - jax.lax.stop_gradient(mean)) / jax.lax.stop_gradient(scale)
+
+
+def minirocket_rows(x: Array, lengths: Array, params: rocket.MiniRocketParams, plan: tuple,
+                    chunk: int = 64) -> Array:
+    """:func:`jaxlstm.rocket.minirocket` over ``chunk`` rows at a time
+    (``lax.map``), so its convolutions at one dilation, ``Float[chunk, time,
+    84]``, are all that is held at once."""
+    dilations, per = plan
+    return jax.lax.map(lambda row: rocket.minirocket(row[0][None], row[1][None], params, dilations, per)[0],
+                       (x, lengths), batch_size=min(chunk, max(x.shape[0], 1)))
 
 
 class _Conv1D(nn.Module):

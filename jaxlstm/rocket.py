@@ -76,15 +76,27 @@ def minirocket_plan(num_features: int, length: int, max_dilations: int = 32) -> 
     return tuple(int(d) for d in dilations), tuple(int(c) for c in per_dilation)
 
 
+def _dilated(s: Array, d: int, w: Array) -> Array:
+    """``sum_j w[j] * s[:, t + (j - 4) d]``, zero outside the array: ``s:
+    Float[n, time, k]``, ``w[j]`` broadcastable to it."""
+    t = s.shape[1]
+    padded = jnp.pad(s, ((0, 0), (4 * d, 4 * d), (0, 0)))
+    return sum(padded[:, j * d: j * d + t] * w[j] for j in range(9))
+
+
+def _channel_sums(x: Array, lengths: Array, channels: Array, subscripts: str) -> Array:
+    """Sums of the channels each kernel reads, zero past each row's length,
+    in full float32 (a TF32 or bfloat16 matmul on an accelerator would move
+    convolutions across the biases)."""
+    valid = jnp.arange(x.shape[1])[None, :] < lengths[:, None]
+    return jnp.einsum(subscripts, jnp.where(valid[..., None], x, 0.0), channels.astype(x.dtype),
+                      precision=jax.lax.Precision.HIGHEST)
+
+
 def _convolutions(x: Array, lengths: Array, d: int, channels: Array) -> Array:
     """The 84 kernels at dilation ``d``, kernel ``k`` over the sum of the
     channels in ``channels[k]``: ``Float[n, time, 84]`` (zero past each row's length)."""
-    t = x.shape[1]
-    valid = jnp.arange(t)[None, :] < lengths[:, None]
-    s = jnp.where(valid[..., None], x, 0.0) @ channels.T.astype(x.dtype)  # (n, t, 84)
-    padded = jnp.pad(s, ((0, 0), (4 * d, 4 * d), (0, 0)))
-    w = jnp.asarray(_WEIGHTS, x.dtype)
-    return sum(padded[:, j * d: j * d + t] * w[j] for j in range(9))
+    return _dilated(_channel_sums(x, lengths, channels, "ntc,kc->ntk"), d, jnp.asarray(_WEIGHTS, x.dtype))
 
 
 def _counted(lengths: Array, t: int, d: int, first: int) -> Array:
@@ -118,8 +130,8 @@ def fit_minirocket(x: Array, lengths: Array, where: Array, rng: Array, dilations
     Args:
       x: ``Float[n, time, channels]``.
       lengths: ``Int[n]``, each >= 1.
-      where: ``Bool[n]``: the rows the biases may come from (training rows);
-        each kernel/dilation pair draws one of them uniformly.
+      where: ``Bool[n]``: the rows the biases may come from (training rows;
+        at least one); each kernel/dilation pair draws one of them uniformly.
       rng: PRNG key.
       dilations, per_dilation: from :func:`minirocket_plan` (static).
     Returns:
@@ -136,9 +148,9 @@ def fit_minirocket(x: Array, lengths: Array, where: Array, rng: Array, dilations
     rows = jax.random.choice(k_rows, n, (pairs,), p=p / jnp.maximum(jnp.sum(p), 1.0))
     biases, f = [], 0
     for di, (d, nb) in enumerate(zip(dilations, per_dilation)):
-        r = rows[di * 84:(di + 1) * 84]
-        conv = _convolutions(x[r], lengths[r], d, channels[di * 84:(di + 1) * 84])  # (84 rows, t, 84)
-        own = conv[jnp.arange(84), :, jnp.arange(84)]  # kernel k on its own row: (84, t)
+        r = rows[di * 84:(di + 1) * 84]  # kernel k's row
+        s = _channel_sums(x[r], lengths[r], channels[di * 84:(di + 1) * 84], "ktc,kc->kt")
+        own = _dilated(s[..., None], d, jnp.asarray(_WEIGHTS, x.dtype)[:, :, None, None])[..., 0]  # (84, t)
         q = (np.arange(f + 1, f + 84 * nb + 1) * _PHI % 1).reshape(84, nb)
         biases.append(_quantiles(own, lengths[r], jnp.asarray(q, x.dtype)).reshape(-1))
         f += 84 * nb

@@ -110,7 +110,8 @@ def _redrawn(dyn: dict, static: dict) -> bool:
 
 def _member_hash(m: Member, fingerprint: str) -> str:
     dyn = {k: v for k, v in m.dyn if not (k in _REMEDIES and v == 0.0)}
-    static = {k: v for k, v in _plain(dict(m.static)).items() if not (k == "features" and v is None)}  # old runs resume
+    static = {k: v for k, v in _plain(dict(m.static)).items()  # keys at their "off" value left out: old runs resume
+              if not (k == "features" and v is None) and not (k == "minirocket_features" and v == 0)}
     payload = {"static": static, "dyn": dyn, "fold": m.fold, "seed": m.seed, "data": fingerprint,
                "epochs": m.epochs, **({"offset": m.offset} if m.offset else {}),
                **({"draws": _DRAW_RULE} if _redrawn(dict(m.dyn), static) else {})}
@@ -278,7 +279,8 @@ def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int
     resumed = sum(r is not None for r in rows)
     opts = dict(select=select, record=tuple(record), progress=progress, keep_val_probs=keep_val_probs,
                 keep_train_probs=keep_train_probs, patience=patience)
-    used = np.unique(np.concatenate([np.asarray(i, np.int64).ravel() for f in folds for i in f[:2]]))
+    used = np.unique(np.concatenate([np.asarray(i, np.int64).ravel() for f in folds for i in f[:2]]
+                                    or [np.zeros(0, np.int64)]))
     plan = _schedule(x, np.asarray(lengths)[used] if used.size else np.asarray(lengths), num_classes, members,
                      [i for i, r in enumerate(rows) if r is None], opts, chunk_size,
                      frozenset() if parts is None else frozenset(parts))

@@ -30,7 +30,7 @@ from jaxlstm import features, losses, metrics, progress, rocket
 from jaxlstm._checks import check_labels, check_sample_weight, check_sequences, row_indices
 from jaxlstm.cache import register_compiled, relieve_memory_maps
 from jaxlstm.params import check_each, check_params
-from jaxlstm.model import LSTMClassifierNet, ModelConfig, init_params
+from jaxlstm.model import LSTMClassifierNet, ModelConfig, init_params, minirocket_rows
 
 Array = jax.Array
 
@@ -626,7 +626,9 @@ def _fit_minirocket(state: TrainState, data: dict, split: Split, rng: Array, mod
                     batch_size: int) -> tuple[TrainState, Array]:
     """The MiniRocket branch's channel subsets, biases and standardisation
     from the training rows (``refit``; else those already in ``state``), and
-    every row's standardised features, computed once: ``(state, Float[n, features])``."""
+    every row's standardised features, computed once: ``(state, Float[n, features])``.
+    Like the scaler, they read every training row, sample weights aside (a row
+    of weight 0 may still give a bias)."""
     dilations, per = model.minirocket_plan
     x, lengths = data["x"], data["lengths"]
     fitted = state.params["minirocket"]
@@ -634,9 +636,8 @@ def _fit_minirocket(state: TrainState, data: dict, split: Split, rng: Array, mod
     if refit:
         p = rocket.fit_minirocket(x, lengths, train_rows, rng, dilations, per)
         fitted = dict(fitted, channels=p.channels, biases=p.biases)
-    p = rocket.MiniRocketParams(fitted["channels"], fitted["biases"])
-    feats = jax.lax.map(lambda row: rocket.minirocket(row[0][None], row[1][None], p, dilations, per)[0],
-                        (x, lengths), batch_size=min(64, batch_size))
+    feats = minirocket_rows(x, lengths, rocket.MiniRocketParams(fitted["channels"], fitted["biases"]),
+                            model.minirocket_plan, min(64, batch_size))
     if refit:
         w = train_rows.astype(feats.dtype)[:, None]
         count = jnp.maximum(jnp.sum(w), 1.0)

@@ -901,18 +901,22 @@ def test_the_default_search_on_a_data_file_prints_its_config_and_runs_it(tmp_pat
     assert conf.search["metric"] == "balanced_accuracy" and conf.space["conv_filters"] == [(), (64, 128, 64)]
     assert {"learning_rate", "dropout", "class_weight", "logit_adjust_tau", "sampling_exponent", "epochs"} < set(conf.space)
     assert "focal_gamma" not in conf.space  # dominated by the first candidates' remedies (RESULTS.md)
-    first = conf.search["initial_points"]  # tried first: LSTM-FCN + logit adjustment over channels, then over time
-    assert first[0] == {"conv_filters": (64, 128, 64), "lstm_over": "channels", "learning_rate": 3e-3, "dropout": 0.0,
-                        "class_weight": 0.0, "logit_adjust_tau": 1.0, "sampling_exponent": 0.0, "epochs": 60}
-    assert first[1] == {**first[0], "lstm_over": "time"} and conf.space["lstm_over"] == ["time", "channels"]
-    # then the LSTM over channels beside a MiniRocket branch, one 200-epoch run scored after 100 too
+    first = conf.search["initial_points"]  # tried first, one round of 8 (search.batch_size)
+    assert len(first) == conf.search["batch_size"] == 8
+    # the LSTM over channels beside a MiniRocket branch (cheap; a budget cut short has trained it)
     assert conf.space["minirocket_features"] == [0, 9996]
-    assert first[2] == {**first[0], "conv_filters": (), "minirocket_features": 9996, "learning_rate": 1e-3,
-                        "epochs": 200} and first[3] == {**first[2], "epochs": 100}
+    assert first[0] == {"conv_filters": (), "lstm_over": "channels", "minirocket_features": 9996, "learning_rate": 1e-3,
+                        "dropout": 0.0, "class_weight": 0.0, "logit_adjust_tau": 1.0, "sampling_exponent": 0.0,
+                        "epochs": 200}
+    # then LSTM-FCN + logit adjustment over channels, then over time
+    fcn = {**first[0], "conv_filters": (64, 128, 64), "learning_rate": 3e-3, "epochs": 60}
+    del fcn["minirocket_features"]
+    assert first[1] == fcn and first[2] == {**fcn, "lstm_over": "time"}
+    assert conf.space["lstm_over"] == ["time", "channels"]
     # then LSTM-FCN over channels trained long: one 200-epoch run, scored after 100 and 200 too
-    assert first[4] == {**first[0], "logit_adjust_tau": 0.0, "epochs": 200} and first[5] == {**first[4], "epochs": 100}
-    assert first[6]["conv_filters"] == () and first[6]["logit_adjust_tau"] == 0 and len(first) == 9  # (a)'s LSTM
-    assert all(p.get("minirocket_features", 0) == 0 for p in first[:2] + first[4:])
+    assert first[3] == {**fcn, "logit_adjust_tau": 0.0, "epochs": 200} and first[4] == {**first[3], "epochs": 100}
+    assert first[5]["conv_filters"] == () and first[5]["logit_adjust_tau"] == 0  # (a)'s LSTM
+    assert all("minirocket_features" not in p for p in first[1:])
     assert conf.space["epochs"] == [20, 40, 60, 100, 200]
     search = conf.make_search()
     assert search.refit == "balanced_accuracy" and search.max_time == 180 and search.estimator.n_ensemble == 3
