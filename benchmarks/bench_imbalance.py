@@ -171,6 +171,30 @@ def targets_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def paired_table(before: list[dict], after: list[dict], method: str = "c") -> str:
+    """Markdown: one method's rows of two runs (e.g. two commits) side by side
+    on the datasets and seeds both have: macro recall, accuracy, finished
+    candidates and the winning candidate's branches, per dataset and seed,
+    and the accuracy's distance to the best published."""
+    lines = ["| dataset | seed | macro recall before | after | accuracy before | after | after - published | "
+             "finished before / after | after's best candidate |", "|---|---|---|---|---|---|---|---|---|"]
+    old = {(r["dataset"], r["seed"]): r for r in before if r["method"] == method}
+    for r in after:
+        b = old.get((r["dataset"], r["seed"]))
+        if r["method"] != method or b is None:
+            continue
+        best = r.get("best_params") or {}
+        parts = [p for p, on in (("LSTM over " + str(best.get("lstm_over", "time")), True),
+                                 ("FCN", best.get("conv_filters", "()") not in ("()", "[]", ())),
+                                 ("MiniRocket", best.get("minirocket_features", 0))) if on]
+        ok = lambda row: row.get("candidates", {}).get("ok", "?")
+        published = PUBLISHED.get(r["dataset"], (float("nan"), ""))[0]
+        lines.append(f"| {r['dataset']} | {r['seed']} | {b['balanced_accuracy']:.3f} | {r['balanced_accuracy']:.3f} | "
+                     f"{b['accuracy']:.3f} | {r['accuracy']:.3f} | {r['accuracy'] - published:+.3f} | "
+                     f"{ok(b)} / {ok(r)} | {' + '.join(parts)} |")
+    return "\n".join(lines)
+
+
 def suite_args(doc: str, table, add_arguments, targets=None):
     """The development-suite scripts' command line: ``--datasets``, ``--seeds``,
     ``--rows FILE`` (JSON lines appended as rows finish) and ``--table-from
@@ -184,11 +208,16 @@ def suite_args(doc: str, table, add_arguments, targets=None):
     if targets is not None:
         ap.add_argument("--targets", action="store_true",
                         help="with --table-from: the issue's targets table (RESULTS.md's table to cite)")
+        ap.add_argument("--paired-with", default="", metavar="BEFORE",
+                        help="with --table-from: its (c) rows beside those of the rows file BEFORE")
     add_arguments(ap)
     args = ap.parse_args()
     if args.table_from:
         rows = [json.loads(line) for line in open(args.table_from)]
-        print(targets(rows) if getattr(args, "targets", False) else table(rows))
+        if getattr(args, "paired_with", ""):
+            print(paired_table([json.loads(line) for line in open(args.paired_with)], rows))
+        else:
+            print(targets(rows) if getattr(args, "targets", False) else table(rows))
         return None
     return args
 

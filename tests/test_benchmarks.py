@@ -367,3 +367,20 @@ def test_jaxlstm_minirocket_equals_the_float64_reference(bench):
     again = rocket.fit_minirocket(jnp.asarray(junk), jnp.asarray(lengths), jnp.asarray(train), jax.random.key(3),
                                   dilations, per)
     np.testing.assert_array_equal(np.asarray(again.biases), np.asarray(p.biases))
+
+
+def test_the_minirocket_branch_table_is_what_bench_imbalance_prints_from_its_rows(bench):
+    """RESULTS.md's table of the default search with the MiniRocket branch is
+    ``--table-from ROWS --paired-with HEAD_ROWS`` of the files it names, row for row."""
+    bench_imbalance = bench("bench_imbalance")
+    text = (BENCHMARKS / "RESULTS.md").read_text()
+    section = text[text.index("### The MiniRocket branch in the default search"):]
+    section = section[:section.index("\n## ")]
+    after = "bench_imbalance-rows-minirocket-2026-12-05.jsonl"
+    load = lambda name: [json.loads(line) for line in open(BENCHMARKS / "results" / name)]
+    for before, n in (("bench_imbalance-rows-head-2026-12-04.jsonl", 7),
+                      ("bench_imbalance-rows-heldout-2026-12-05.jsonl", 2)):
+        assert after in section and before in section
+        printed = bench_imbalance.paired_table(load(before), load(after)).splitlines()[2:]
+        cited = [line for line in section.splitlines() if line.startswith("| ") and line in printed]
+        assert len(printed) == n and cited == printed, before
