@@ -378,7 +378,7 @@ def test_the_minirocket_branch_table_is_what_bench_imbalance_prints_from_its_row
     section = section[:section.index("\n## ")]
     after = "bench_imbalance-rows-minirocket-2026-12-05.jsonl"
     load = lambda name: [json.loads(line) for line in open(BENCHMARKS / "results" / name)]
-    for before, n in (("bench_imbalance-rows-head-2026-12-04.jsonl", 7),
+    for before, n in (("bench_imbalance-rows-head-2026-12-04.jsonl", 11),
                       ("bench_imbalance-rows-heldout-2026-12-05.jsonl", 2)):
         assert after in section and before in section
         printed = bench_imbalance.paired_table(load(before), load(after)).splitlines()[2:]
