@@ -548,11 +548,8 @@ def predict_logits(params, model: ModelConfig, x: Array, lengths: Array,
     pad = chunks * size - n
     xs = jnp.pad(x, ((0, pad), (0, 0), (0, 0))).reshape(chunks, size, *x.shape[1:])
     ls = jnp.pad(lengths, (0, pad), constant_values=1).reshape(chunks, size)
-    if minirocket is not None:
-        rs = jnp.pad(minirocket, ((0, pad), (0, 0))).reshape(chunks, size, -1)
-        out = jax.lax.map(lambda c: net.apply({"params": params}, c[0], c[1], minirocket=c[2]), (xs, ls, rs))
-        return out.reshape(chunks * size, -1)[:n]
-    out = jax.lax.map(lambda c: net.apply({"params": params}, c[0], c[1]), (xs, ls))
+    rs = None if minirocket is None else jnp.pad(minirocket, ((0, pad), (0, 0))).reshape(chunks, size, -1)
+    out = jax.lax.map(lambda c: net.apply({"params": params}, c[0], c[1], minirocket=c[2]), (xs, ls, rs))
     return out.reshape(chunks * size, -1)[:n]
 
 
