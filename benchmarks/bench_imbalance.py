@@ -187,6 +187,8 @@ def paired_table(before: list[dict], after: list[dict], method: str = "c") -> st
         parts = [p for p, on in (("LSTM over " + str(best.get("lstm_over", "time")), True),
                                  ("FCN", best.get("conv_filters", "()") not in ("()", "[]", ())),
                                  ("MiniRocket", best.get("minirocket_features", 0))) if on]
+        if best.get("classifier") == "minirocket":  # no network: MiniRocket and its ridge classifier
+            parts = [f"MiniRocket + ridge{' (balanced weights)' if best.get('class_weight') else ''}"]
         ok = lambda row: row.get("candidates", {}).get("ok", "?")
         published = PUBLISHED.get(r["dataset"], (float("nan"), ""))[0]
         lines.append(f"| {r['dataset']} | {r['seed']} | {b['balanced_accuracy']:.3f} | {r['balanced_accuracy']:.3f} | "

@@ -1,7 +1,7 @@
 """jaxlstm: LSTM sequence classifiers in JAX, and whole hyperparameter sweeps
 trained as one jit-compiled, vmapped program.
 
-Modules, bottom to top: ``rocket`` (MiniRocket's transform), ``model``, ``losses``, ``metrics``, ``features``
+Modules, bottom to top: ``rocket`` (MiniRocket's transform), ``ridge`` (its classifier), ``model``, ``losses``, ``metrics``, ``features``
 (pure functions), ``train`` (pure training loop plus a validated wrapper),
 ``plan`` and ``tabulate`` (host: space -> members, members -> ``cv_results_``),
 ``sweep`` (the member executor, ``execute``, and ``run_sweep``: configurations
@@ -10,7 +10,7 @@ x folds x seeds), ``bayes`` and ``halving`` (search strategies), ``estimator`` a
 """
 
 from jaxlstm import (bayes, cache, config, datasets, estimator, features, halving, losses, metrics, model, plan,
-                     progress, rocket, search, sweep, tabulate, train)
+                     progress, ridge, rocket, search, sweep, tabulate, train)
 from jaxlstm.estimator import LSTMClassifier, LSTMEnsemble, load_model
 from jaxlstm.search import LSTMSearchCV
 from jaxlstm.cache import enable_compilation_cache
@@ -45,6 +45,7 @@ __all__ = [
     "metrics",
     "model",
     "plan",
+    "ridge",
     "rocket",
     "sweep",
     "tabulate",

@@ -113,7 +113,8 @@ def _tree(params, model: ModelConfig, scaler: features.ScalerStats, class_names,
                   "max_length": -1 if model.max_length is None else model.max_length,
                   "features": "" if model.features is None else json.dumps(dataclasses.asdict(model.features)),
                   "minirocket_features": model.minirocket_features,
-                  "minirocket_length": -1 if model.minirocket_length is None else model.minirocket_length},
+                  "minirocket_length": -1 if model.minirocket_length is None else model.minirocket_length,
+                  "classifier": model.classifier},
         "params": _to_numpy(params),
         "scaler": {"offset": np.asarray(scaler.offset), "scale": np.asarray(scaler.scale)},
         "class_names": json.dumps([str(c) for c in class_names]),
@@ -170,7 +171,7 @@ def _checkpoint(tree: dict, path) -> Checkpoint:
                             features=features.TemporalFeatures(**json.loads(m["features"])) if m.get("features")
                             else None, minirocket_features=int(m.get("minirocket_features", 0)),
                             minirocket_length=None if int(m.get("minirocket_length", -1)) < 0
-                            else int(m["minirocket_length"]))
+                            else int(m["minirocket_length"]), classifier=str(m.get("classifier", "network")))
         scaler = features.ScalerStats(np.asarray(tree["scaler"]["offset"]), np.asarray(tree["scaler"]["scale"]))
         names = tuple(json.loads(tree["class_names"]))
         meta = json.loads(tree["meta"])

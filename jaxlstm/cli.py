@@ -198,7 +198,8 @@ def _cmd_train(args) -> int:
                          augment_warp=args.augment_warp, augment_slice=args.augment_slice, learning_rate=args.lr,
                          batch_size=args.batch_size, epochs=args.epochs,
                          normalize=None if args.normalize == "none" else args.normalize, features=spec,
-                         minirocket_features=args.minirocket, validation_fraction=args.val_size, select=args.select,
+                         minirocket_features=args.minirocket, classifier=args.classifier,
+                         validation_fraction=args.val_size, select=args.select,
                          random_state=args.seed,
                          verbose=0 if args.quiet else 1)
     say = (lambda *a: None) if args.quiet else print
@@ -1097,6 +1098,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--minirocket", type=_param("minirocket_features", int), default=0, metavar="N",
                    help="a MiniRocket branch of N features (Dempster et al. 2021; e.g. 10000) beside the LSTM, "
                         "fitted on the training rows; 0 = none")
+    t.add_argument("--classifier", type=_param("classifier", str), default="network",
+                   help="'network' (the LSTM and its branches, trained) or 'minirocket': MiniRocket's features "
+                        "(--minirocket N, default 9996) and a ridge classifier fitted in closed form (seconds; the "
+                        "network's and the loss's options do not apply, class weights do)")
     t.add_argument("--bidirectional", action="store_true", help="bidirectional LSTM layers")
     t.add_argument("--head", type=_param("head_size", lambda t: int(t) or None), default=0, help="hidden ReLU dense layer size (0 = none)")
     t.add_argument("--epochs", type=_param("epochs", int), default=30, help="training epochs")

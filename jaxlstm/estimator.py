@@ -180,6 +180,13 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         and concatenated with the other branches before the head. With
         ``hidden_sizes=()`` the model is MiniRocket plus a linear classifier
         trained with the losses above; see :class:`~jaxlstm.model.ModelConfig`.
+      classifier: ``"network"`` (the LSTM and branches above) or
+        ``"minirocket"``: MiniRocket as published, its features
+        (``minirocket_features``; 0: 9,996) and a ridge classifier fitted in
+        closed form, penalty by leave-one-out error, rows weighted by
+        ``class_weight`` and ``sample_weight``; no gradient training, so the
+        network's keys, the learning rate and the other loss remedies do not
+        apply (see :class:`~jaxlstm.model.ModelConfig`). Seconds per fit.
       n_ensemble: train this many models with seeds ``seed_, seed_ + 1, ...``
         as one vmapped program and average their class probabilities (a deep
         ensemble; InceptionTime is one of 5). In :class:`LSTMSearchCV` the
@@ -233,7 +240,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                  augment_scale=0.0, augment_warp=0.0, augment_slice=0.0,
                  learning_rate=1e-3, batch_size=32, epochs=20, grad_clip=None, normalize="standard",
                  matmul_dtype="float32", conv_filters=None, conv_kernel_sizes=None, lstm_over="time",
-                 max_length=None, features=None, minirocket_features=0, n_ensemble=1,
+                 max_length=None, features=None, minirocket_features=0, classifier="network", n_ensemble=1,
                  validation_fraction=None, patience=None, select="f1_macro", random_state=None,
                  verbose=0):
         self.hidden_sizes = hidden_sizes
@@ -265,6 +272,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         self.max_length = max_length
         self.features = features
         self.minirocket_features = minirocket_features
+        self.classifier = classifier
         self.n_ensemble = n_ensemble
         self.validation_fraction = validation_fraction
         self.patience = patience
@@ -318,7 +326,9 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                             lstm_over=self.lstm_over, max_length=self._max_length(lengths),
                             features=features.as_temporal_features(self.features),
                             minirocket_features=self.minirocket_features,
-                            minirocket_length=int(np.min(lengths)) if self.minirocket_features else None)
+                            minirocket_length=int(np.min(lengths))
+                            if self.minirocket_features or self.classifier == "minirocket" else None,
+                            classifier=self.classifier)
         model.check_lengths(lengths)
         return train.TrainConfig(model, batch_size=int(self.batch_size), epochs=int(self.epochs),
                                  select=self.select, normalize=self.normalize,
@@ -738,7 +748,8 @@ def _pad_rows(x, lengths, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 _DIRECT = ("bidirectional", "head_size", "batch_size", "normalize", "matmul_dtype", "conv_filters",
            "conv_kernel_sizes", "lstm_over", "max_length", "epochs", "learning_rate", "l1", "l2",
            "weight_decay", "dropout", "noise_std", "logit_adjust_tau", "focal_gamma", "class_weight_beta",
-           "sampling_exponent", "augment_scale", "augment_warp", "augment_slice", "features", "minirocket_features")
+           "sampling_exponent", "augment_scale", "augment_warp", "augment_slice", "features", "minirocket_features",
+           "classifier")
 
 
 def estimator_to_config(est: LSTMClassifier, classes: np.ndarray) -> dict:

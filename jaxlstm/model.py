@@ -60,6 +60,9 @@ def _project(x: Array, w: Array, b: Array, dtype: str = "float32") -> Array:
 
 
 LSTM_IMPLS = ("auto", "kernel", "scan")
+# classifier="minirocket": the network's keys, set to none
+MINIROCKET_CLASSIFIER = {"hidden_sizes": (), "bidirectional": False, "head_size": None, "conv_filters": (),
+                         "conv_kernel_sizes": (), "lstm_over": "time", "max_length": None}
 
 
 def _ints(v) -> tuple[int, ...]:
@@ -136,6 +139,18 @@ class ModelConfig:
         from: callers fill in the shortest row the folds read (training and
         validation rows: a length, no label; one value for every fold, as
         shapes must be).
+      classifier: ``"network"`` (the LSTM and the branches above, trained by
+        the loss) or ``"minirocket"``: MiniRocket as published -- its features
+        (``minirocket_features``, 0 meaning the default 9,996) and a ridge
+        classifier fitted in closed form on the training rows, its penalty
+        chosen by leave-one-out error (:mod:`jaxlstm.ridge`), weighted by the
+        class and sample weights, scores scaled by a temperature fitted on
+        the leave-one-out scores so ``softmax`` gives probabilities. No
+        gradient step: the learning rate, the other loss remedies, dropout,
+        noise, augmentation and balanced sampling do not apply, nor do the
+        network's keys (``hidden_sizes``, ``conv_filters``, ``lstm_over``,
+        ``head_size``, ...), which are set to none; each epoch scores the
+        same fit. Seconds where a network takes minutes.
     """
 
     num_features: int
@@ -153,6 +168,7 @@ class ModelConfig:
     features: Any = None
     minirocket_features: int = 0
     minirocket_length: int | None = None
+    classifier: str = "network"
 
     @property
     def input_width(self) -> int:
@@ -212,6 +228,11 @@ class ModelConfig:
 
     def __post_init__(self):
         # the rules users meet everywhere (jaxlstm.params), so a bad value reads the same here
+        check_params({"classifier": self.classifier})
+        if self.classifier == "minirocket":  # the published MiniRocket: no network
+            for key, value in MINIROCKET_CLASSIFIER.items():
+                object.__setattr__(self, key, value)
+            object.__setattr__(self, "minirocket_features", int(self.minirocket_features) or 9996)
         check_params({"lstm_over": self.lstm_over, "matmul_dtype": self.matmul_dtype, "head_size": self.head_size,
                       "hidden_sizes": self.hidden_sizes})
         if self.lstm_over == "channels":

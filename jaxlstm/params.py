@@ -27,13 +27,14 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-__all__ = ["Rule", "PARAMETER_RULES", "MATMUL_DTYPES", "LSTM_OVER", "NORMALIZE", "check_param", "check_params",
+__all__ = ["Rule", "PARAMETER_RULES", "MATMUL_DTYPES", "LSTM_OVER", "NORMALIZE", "CLASSIFIERS", "check_param", "check_params",
            "check_each", "show", "LOSS_HPARAM_RULES", "check_loss_hparams"]
 
 # the choices of the string parameters (jaxlstm.model keeps the same tuples; tests/test_params.py checks)
 MATMUL_DTYPES = ("float32", "bfloat16")
 LSTM_OVER = ("time", "channels")
 NORMALIZE = ("standard", "minmax", None)
+CLASSIFIERS = ("network", "minirocket")
 
 
 def show(v) -> str:
@@ -130,6 +131,7 @@ PARAMETER_RULES: dict[str, Rule] = {
     "lstm_over": options(*LSTM_OVER),
     "max_length": or_none(integer(1)),
     "minirocket_features": Rule(lambda v: _is_int(v) and (v == 0 or v >= 84), "0 (none) or an integer >= 84"),
+    "classifier": options(*CLASSIFIERS),
     "matmul_dtype": options(*MATMUL_DTYPES),
     "normalize": options(*NORMALIZE),
     "features": Rule(lambda v: v is None or isinstance(v, Mapping) or callable(getattr(v, "num_outputs", None)),

@@ -22,20 +22,21 @@ import numpy as np
 
 from jaxlstm._checks import row_indices
 from jaxlstm.features import as_temporal_features
-from jaxlstm.model import ModelConfig
+from jaxlstm.model import MINIROCKET_CLASSIFIER, ModelConfig
 from jaxlstm.params import check_param, check_params
 
 __all__ = ["STATIC_KEYS", "DYNAMIC_KEYS", "DEFAULTS", "ALLOWED", "Member", "expand_space", "normalise",
            "make_folds", "check_folds", "absent_classes", "pad_indices", "plan_members"]
 
 STATIC_KEYS = ("hidden_sizes", "bidirectional", "head_size", "batch_size", "normalize", "matmul_dtype",
-               "conv_filters", "conv_kernel_sizes", "lstm_over", "max_length", "features", "minirocket_features")
+               "conv_filters", "conv_kernel_sizes", "lstm_over", "max_length", "features", "minirocket_features",
+               "classifier")
 DYNAMIC_KEYS = ("learning_rate", "l1", "l2", "weight_decay", "dropout", "noise_std", "grad_clip",
                 "class_weight_exponent", "class_weights", "logit_adjust_tau", "focal_gamma", "class_weight_beta",
                 "sampling_exponent", "augment_scale", "augment_warp", "augment_slice")
 DEFAULTS = {"hidden_sizes": (128,), "bidirectional": False, "head_size": None, "batch_size": 32,
             "normalize": "standard", "matmul_dtype": "float32", "conv_filters": (), "conv_kernel_sizes": (), "lstm_over": "time", "max_length": None,
-            "features": None, "minirocket_features": 0,
+            "features": None, "minirocket_features": 0, "classifier": "network",
             "epochs": 10, "learning_rate": 1e-3, "l1": 0.0, "l2": 0.0, "weight_decay": 0.0, "dropout": 0.0, "noise_std": 0.0, "grad_clip": math.inf,
             "class_weight_exponent": 0.0, "class_weights": None, "logit_adjust_tau": 0.0, "focal_gamma": 0.0,
             "class_weight_beta": 0.0, "sampling_exponent": 0.0, "augment_scale": 0.0, "augment_warp": 0.0,
@@ -116,6 +117,8 @@ def normalise(cfg: Mapping) -> dict:
     probe = ModelConfig(1, 2, conv_filters=c["conv_filters"], conv_kernel_sizes=c["conv_kernel_sizes"])
     c["conv_filters"], c["conv_kernel_sizes"] = probe.conv_filters, probe.conv_kernel_sizes  # hashable, filled in
     c["features"] = as_temporal_features(c["features"])  # hashable: a static key
+    if c["classifier"] == "minirocket":  # no network: its keys would only split groups of equal programs
+        c.update(MINIROCKET_CLASSIFIER, minirocket_features=int(c["minirocket_features"]) or 9996)
     if c["lstm_over"] != "channels":
         c["max_length"] = None  # unused over time: neither a group of its own nor another member hash
     c["epochs"] = int(c["epochs"])

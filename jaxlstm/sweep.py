@@ -111,7 +111,8 @@ def _redrawn(dyn: dict, static: dict) -> bool:
 def _member_hash(m: Member, fingerprint: str) -> str:
     dyn = {k: v for k, v in m.dyn if not (k in _REMEDIES and v == 0.0)}
     static = {k: v for k, v in _plain(dict(m.static)).items()  # keys at their "off" value left out: old runs resume
-              if not (k == "features" and v is None) and not (k == "minirocket_features" and v == 0)}
+              if not (k == "features" and v is None) and not (k == "minirocket_features" and v == 0)
+              and not (k == "classifier" and v == "network")}
     payload = {"static": static, "dyn": dyn, "fold": m.fold, "seed": m.seed, "data": fingerprint,
                "epochs": m.epochs, **({"offset": m.offset} if m.offset else {}),
                **({"draws": _DRAW_RULE} if _redrawn(dict(m.dyn), static) else {})}
@@ -158,7 +159,9 @@ def estimate_member_bytes(train_cfg: TrainConfig, n: int, t: int) -> int:
     copy. ``benchmarks/bench_memory.py`` checks it against measured peaks
     (98.5 MiB per member measured against 113 MiB estimated on CPU;
     ``benchmarks/RESULTS.md``). With a MiniRocket branch, also its features
-    of every row, one 64-row chunk's convolutions and its head (not measured)."""
+    of every row, one 64-row chunk's convolutions and its head; with
+    ``classifier="minirocket"`` the ridge's Gram matrix, its eigenvectors and
+    centred rows (not measured)."""
     m = train_cfg.model
     hidden = sum(m.hidden_sizes) * (2 if m.bidirectional else 1)
     eval_rows = min(train_cfg.eval_batch_size, n)
@@ -167,7 +170,8 @@ def estimate_member_bytes(train_cfg: TrainConfig, n: int, t: int) -> int:
                 + 2 * eval_rows * t * 5 * hidden                  # evaluation forward pass
                 + 12 * (m.input_width + hidden) * 4 * hidden      # params, grads, Adam, best
                 + (2 * n * m.minirocket_features + 64 * t * 84 * 8 + 12 * m.minirocket_features * m.num_classes
-                   if m.minirocket_features else 0))  # features, convolutions of 64 rows, their head
+                   if m.minirocket_features else 0)  # features, convolutions of 64 rows, their head
+                + (4 * n * n + 2 * n * m.minirocket_features if m.classifier == "minirocket" else 0))  # ridge
 
 
 def _auto_chunk(n_members: int, train_cfg: TrainConfig, n: int, t: int, memory_fraction=0.25) -> int:
@@ -435,7 +439,9 @@ def _model_config(num_features: int, num_classes: int, st: dict, lengths: np.nda
                         conv_kernel_sizes=st["conv_kernel_sizes"], lstm_over=st["lstm_over"],
                         max_length=max_length if channels else None, features=st.get("features"),
                         minirocket_features=st.get("minirocket_features", 0),
-                        minirocket_length=int(np.min(lengths)) if st.get("minirocket_features", 0) else None)
+                        minirocket_length=int(np.min(lengths))
+                        if st.get("minirocket_features", 0) or st.get("classifier") == "minirocket" else None,
+                        classifier=st.get("classifier", "network"))
     model.check_lengths(lengths)
     if model.features is not None:
         try:

@@ -26,7 +26,7 @@ import numpy as np
 import optax
 from flax import struct
 
-from jaxlstm import features, losses, metrics, progress, rocket
+from jaxlstm import features, losses, metrics, progress, ridge, rocket
 from jaxlstm._checks import check_labels, check_sample_weight, check_sequences, row_indices
 from jaxlstm.cache import register_compiled, relieve_memory_maps
 from jaxlstm.params import check_each, check_params
@@ -645,6 +645,31 @@ def _fit_minirocket(state: TrainState, data: dict, split: Split, rng: Array, mod
     return state, (feats - fitted["mean"]) / fitted["scale"]
 
 
+RIDGE_MAX_ROWS = 8192  # classifier="minirocket": an n x n float32 Gram matrix (256 MiB) and its eigh per member
+
+
+def _fit_ridge(state: TrainState, data: dict, split: Split, class_weights: Array, model: ModelConfig) -> TrainState:
+    """``classifier="minirocket"``: the logits layer fitted in closed form on
+    the training rows' MiniRocket features (:func:`jaxlstm.ridge.fit_ridge_classifier`),
+    each row weighted by its class's weight and its sample weight."""
+    ti = split.train_idx
+    y = data["y"][ti]
+    w = split.train_mask * class_weights[y] * (data["w"][ti] if "w" in data else 1.0)
+    if ti.shape[0] > RIDGE_MAX_ROWS:
+        raise ValueError(f"classifier='minirocket' solves an n x n system of the training rows; {ti.shape[0]} rows "
+                         f"is more than {RIDGE_MAX_ROWS}: use classifier='network' with minirocket_features")
+    r = ridge.fit_ridge_classifier(data["r"][ti], y, model.num_classes, w)
+    return state.replace(params={**state.params, "logits": {"kernel": r.kernel, "bias": r.bias}})
+
+
+def _ridge_train_loss(params: dict, data: dict, split: Split) -> Array:
+    """Mean cross-entropy of the closed-form classifier on the training rows."""
+    ti = split.train_idx
+    logp = jax.nn.log_softmax(data["r"][ti] @ params["logits"]["kernel"] + params["logits"]["bias"], axis=-1)
+    nll = -jnp.take_along_axis(logp, data["y"][ti][:, None], axis=-1)[:, 0]
+    return jnp.sum(nll * split.train_mask) / jnp.maximum(jnp.sum(split.train_mask), 1)
+
+
 def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng: Array,
         config: TrainConfig, start: tuple[TrainState, Array] | None = None,
         sample_weight: Array | None = None) -> FitResult:
@@ -702,6 +727,8 @@ def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng:
     if model.minirocket_features:
         state, data["r"] = _fit_minirocket(state, data, split, jax.random.fold_in(init_rng, 1), model,
                                            refit=start is None, batch_size=config.eval_batch_size)
+    if model.classifier == "minirocket" and start is None:
+        state = _fit_ridge(state, data, split, cw, model)
     has_val = split.val_idx.shape[0] > 0  # static: no validation rows at all, nothing to evaluate
     any_val = jnp.any(split.val_mask) if has_val else jnp.asarray(False)  # traced: rows all masked out
     scorers = {name: metrics.get_scorer(name) for name in config.record}
@@ -721,8 +748,11 @@ def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng:
         first = e == 0
         e = e + offset  # the global epoch index: keys continue where a previous call stopped
         stopped = jnp.asarray(False) if config.patience is None else since_best >= config.patience
-        new_st, train_loss = run_epoch(st, data, split, hparams, jax.random.fold_in(data_rng, e),
-                                       config.batch_size, config.parts)
+        if model.classifier == "minirocket":  # fitted in closed form: each epoch scores the same fit
+            new_st, train_loss = st, _ridge_train_loss(st.params, data, split)
+        else:
+            new_st, train_loss = run_epoch(st, data, split, hparams, jax.random.fold_in(data_rng, e),
+                                           config.batch_size, config.parts)
         st = _tree_where(stopped, st, new_st)
         scores, probs = evaluate(st.params)
         s = scores[config.select]

@@ -901,22 +901,22 @@ def test_the_default_search_on_a_data_file_prints_its_config_and_runs_it(tmp_pat
     assert conf.search["metric"] == "balanced_accuracy" and conf.space["conv_filters"] == [(), (64, 128, 64)]
     assert {"learning_rate", "dropout", "class_weight", "logit_adjust_tau", "sampling_exponent", "epochs"} < set(conf.space)
     assert "focal_gamma" not in conf.space  # dominated by the first candidates' remedies (RESULTS.md)
-    first = conf.search["initial_points"]  # tried first, one round of 8 (search.batch_size)
-    assert len(first) == conf.search["batch_size"] == 8
-    # the LSTM over channels beside a MiniRocket branch (cheap; a budget cut short has trained it)
-    assert conf.space["minirocket_features"] == [0, 9996]
-    assert first[0] == {"conv_filters": (), "lstm_over": "channels", "minirocket_features": 9996, "learning_rate": 1e-3,
-                        "dropout": 0.0, "class_weight": 0.0, "logit_adjust_tau": 1.0, "sampling_exponent": 0.0,
-                        "epochs": 200}
+    first = conf.search["initial_points"]  # tried first, one round of 9 (search.batch_size)
+    assert len(first) == conf.search["batch_size"] == 9
+    # MiniRocket as published, unweighted and balanced (seconds: a budget cut short has trained them)
+    assert conf.space["minirocket_features"] == [0, 9996] and conf.space["classifier"] == ["network", "minirocket"]
+    assert first[0] == {"classifier": "minirocket", "minirocket_features": 9996, "conv_filters": (), "class_weight": 0.0,
+                        "epochs": 20}  # conv_filters: a value in the space (unused without a network)
+    assert first[1] == {**first[0], "class_weight": 1.0}
     # then LSTM-FCN + logit adjustment over channels, then over time
-    fcn = {**first[0], "conv_filters": (64, 128, 64), "learning_rate": 3e-3, "epochs": 60}
-    del fcn["minirocket_features"]
-    assert first[1] == fcn and first[2] == {**fcn, "lstm_over": "time"}
+    fcn = {"conv_filters": (64, 128, 64), "lstm_over": "channels", "learning_rate": 3e-3, "dropout": 0.0,
+           "class_weight": 0.0, "logit_adjust_tau": 1.0, "sampling_exponent": 0.0, "epochs": 60}
+    assert first[2] == fcn and first[3] == {**fcn, "lstm_over": "time"}
     assert conf.space["lstm_over"] == ["time", "channels"]
     # then LSTM-FCN over channels trained long: one 200-epoch run, scored after 100 and 200 too
-    assert first[3] == {**fcn, "logit_adjust_tau": 0.0, "epochs": 200} and first[4] == {**first[3], "epochs": 100}
-    assert first[5]["conv_filters"] == () and first[5]["logit_adjust_tau"] == 0  # (a)'s LSTM
-    assert all("minirocket_features" not in p for p in first[1:])
+    assert first[4] == {**fcn, "logit_adjust_tau": 0.0, "epochs": 200} and first[5] == {**first[4], "epochs": 100}
+    assert first[6]["conv_filters"] == () and first[6]["logit_adjust_tau"] == 0  # (a)'s LSTM
+    assert all("minirocket_features" not in p and "classifier" not in p for p in first[2:])
     assert conf.space["epochs"] == [20, 40, 60, 100, 200]
     search = conf.make_search()
     assert search.refit == "balanced_accuracy" and search.max_time == 180 and search.estimator.n_ensemble == 3
@@ -939,7 +939,8 @@ def test_the_default_search_on_a_data_file_prints_its_config_and_runs_it(tmp_pat
     # run it, made small: one Bayesian round of 2 candidates, 2 epochs
     small = (config.PRESET.replace("epochs = 60", "epochs = 2").replace("[20, 40, 60, 100, 200]", "[1, 2]")
              .replace("[64, 128, 64]", "[4, 4]").replace("hidden_sizes = [64]", "hidden_sizes = [4]")
-             .replace("batch_size = 8", "batch_size = 2").replace("epochs = 40", "epochs = 1")
+             .replace("batch_size = 9", "batch_size = 2").replace("epochs = 40", "epochs = 1")
+             .replace("epochs = 20 }", "epochs = 1 }")
              .replace("epochs = 200", "epochs = 2").replace("epochs = 100", "epochs = 1").replace("9996", "168"))
     monkeypatch.setattr(config, "PRESET", small)
     d = datasets.load_digits_imbalanced()

@@ -582,3 +582,45 @@ def test_a_minirocket_branch_is_fitted_on_training_rows_and_predicts_as_it_train
         np.testing.assert_array_equal(back.predict_proba(SEQS), clf.predict_proba(SEQS))
     with pytest.raises(ValueError, match="hidden_sizes=\\(\\) needs another branch"):
         LSTMClassifier(hidden_sizes=(), epochs=1).fit(SEQS, Y)
+
+
+def test_the_minirocket_classifier_is_scikit_learns_ridge_on_its_own_features(tmp_path):
+    """``classifier="minirocket"``: the network's keys are set to none, and
+    the model's decisions are ``RidgeClassifierCV(alphas).fit(features, y,
+    sample_weight=balanced weights)``'s on the fitted branch's standardised
+    features (float64 scikit-learn), its logits that classifier's scores times
+    one temperature; epochs score the same fit; a checkpoint gives it back;
+    in a search, candidates that differ only in the network's keys are one
+    program and score the same."""
+    from sklearn.linear_model import RidgeClassifierCV
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    from jaxlstm import LSTMSearchCV, features, plan, ridge, rocket
+    clf = LSTMClassifier(classifier="minirocket", hidden_sizes=(64,), lstm_over="channels", conv_filters=[8],
+                         minirocket_features=0, class_weight="balanced", epochs=3, random_state=0).fit(SEQS, Y)
+    m = clf.model_config_
+    assert (m.hidden_sizes, m.conv_filters, m.lstm_over, m.minirocket_features) == ((), (), "time", 9996)
+    x, lengths, _ = to_sequences(SEQS)
+    xs = features.apply_scaler(jnp.asarray(x), jnp.asarray(lengths), clf.scaler_)
+    mp = clf.params_["minirocket"]
+    f = rocket.minirocket(xs, jnp.asarray(lengths), rocket.MiniRocketParams(mp["channels"], mp["biases"]),
+                          *m.minirocket_plan)
+    z = np.asarray((f - mp["mean"]) / mp["scale"], np.float64)
+    ref = RidgeClassifierCV(alphas=ridge.ALPHAS).fit(z, Y, sample_weight=compute_sample_weight("balanced", Y))
+    np.testing.assert_array_equal(clf.predict(SEQS), ref.predict(z))
+    logp, d = np.log(clf.predict_proba(SEQS)), ref.decision_function(z)
+    logp, d = logp - logp.mean(1, keepdims=True), d - d.mean(1, keepdims=True)
+    temp = np.sum(logp * d) / np.sum(d * d)
+    assert temp > 0 and float(temp) == pytest.approx(min(ridge.TEMPERATURES, key=lambda t: abs(t - temp)), rel=1e-3)
+    np.testing.assert_allclose(logp, temp * d, atol=2e-3 * np.abs(temp * d).max())
+    assert len(clf.history_["train_loss"]) == 3 and np.ptp(clf.history_["train_loss"]) == 0
+    clf.save(tmp_path / "r.jaxlstm")
+    back = LSTMClassifier.load(tmp_path / "r.jaxlstm")
+    assert back.model_config_ == m and back.get_params()["classifier"] == "minirocket"
+    np.testing.assert_array_equal(back.predict_proba(SEQS), clf.predict_proba(SEQS))
+    search = LSTMSearchCV(LSTMClassifier(classifier="minirocket", minirocket_features=168, epochs=1, random_state=0),
+                          {"lstm_over": ["time", "channels"], "hidden_sizes": [(8,), (16,)]}, cv=2).fit(SEQS, Y)
+    assert len(set(search.cv_results_["mean_test_score"].tolist())) == 1
+    one = plan.normalise({"classifier": "minirocket", "lstm_over": "channels", "hidden_sizes": (16,), "conv_filters": [8]})
+    assert {k: one[k] for k in plan.STATIC_KEYS} == {k: plan.normalise({"classifier": "minirocket"})[k]
+                                                     for k in plan.STATIC_KEYS}

@@ -29,6 +29,7 @@ BAD = [
                                              "LSTM, with conv_filters or minirocket_features), got [0]"),
     ("minirocket_features", 50, ("--minirocket", "50"), "minirocket_features must be 0 (none) or an integer >= 84, "
                                                         "got 50"),
+    ("classifier", "ridge", ("--classifier", "ridge"), "classifier must be one of 'network', 'minirocket', got 'ridge'"),
 ]
 IDS = [b[0] + ("_dict" if isinstance(b[1], dict) else "") for b in BAD]
 RNG = np.random.default_rng(0)

@@ -1,0 +1,70 @@
+"""The closed-form ridge classifier (``classifier="minirocket"``) against
+scikit-learn's ``RidgeClassifierCV`` in float64 and a brute-force
+leave-one-out loop."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from sklearn.linear_model import Ridge, RidgeClassifierCV
+
+from jaxlstm import ridge
+
+
+def _data(seed, n, f, k, signal):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % k
+    x = rng.normal(size=(n, f)) + signal * rng.normal(size=(k, f))[y]
+    w = rng.uniform(0.2, 3.0, n)
+    w[rng.choice(n, 6, replace=False)] = 0.0  # rows left out (a fold's padding): garbage must not matter
+    x[w == 0] = 1e3
+    return x.astype(np.float32), y, w.astype(np.float32)
+
+
+@pytest.mark.parametrize("seed,n,f,k,signal", [(1, 46, 120, 3, 0.2), (1, 46, 120, 2, 0.1), (0, 60, 30, 4, 0.4)])
+def test_the_ridge_classifier_equals_scikit_learns_and_its_leave_one_out_scores_a_refit_loop(seed, n, f, k, signal):
+    """Weighted rows, rows of weight 0 left out, an unpenalised intercept:
+    the penalty chosen, the coefficients and the intercept equal
+    ``RidgeClassifierCV(alphas).fit(x, y, sample_weight)`` in float64 (two
+    classes: its one column is the second, the first its negation), fewer
+    rows than features (MiniRocket's case) and more; the
+    temperature is the grid's argmin of the cross-entropy of the
+    leave-one-out scores, here from an actual refit without each row."""
+    x, y, w = _data(seed, n, f, k, signal)
+    got = jax.jit(ridge.fit_ridge_classifier, static_argnums=2)(jnp.asarray(x), jnp.asarray(y), k, jnp.asarray(w))
+    used = w > 0
+    xu, yu, wu = x[used].astype(np.float64), y[used], w[used].astype(np.float64)
+    ref = RidgeClassifierCV(alphas=ridge.ALPHAS, store_cv_results=True).fit(xu, yu, sample_weight=wu)
+    errors = ref.cv_results_.reshape(len(yu), -1, len(ridge.ALPHAS)).mean(axis=(0, 1))
+    assert np.sort(errors)[1] > 1.001 * errors.min()  # the choice is not a rounding tie
+    assert float(got.alpha) == pytest.approx(ref.alpha_, rel=1e-6)
+    assert float(got.loo_error) == pytest.approx(-ref.best_score_, rel=1e-3)
+    temp = float(got.temperature)
+    coef, intercept = ref.coef_.T, ref.intercept_
+    if k == 2:
+        coef, intercept = np.stack([-coef.ravel(), coef.ravel()], 1), np.array([-intercept[0], intercept[0]])
+    scale = np.abs(coef).max()
+    np.testing.assert_allclose(np.asarray(got.kernel) / temp, coef, atol=2e-3 * scale)
+    np.testing.assert_allclose(np.asarray(got.bias) / temp, intercept, atol=2e-3 * max(1.0, np.abs(intercept).max()))
+    # leave-one-out scores from refitting without each row, then the temperature grid's best cross-entropy
+    t = 2.0 * np.eye(k)[yu] - 1.0
+    loo = np.stack([Ridge(alpha=ref.alpha_).fit(np.delete(xu, i, 0), np.delete(t, i, 0),
+                                                sample_weight=np.delete(wu, i)).predict(xu[i:i + 1])[0]
+                    for i in range(len(yu))])
+
+    def cross_entropy(tau):
+        z = tau * loo
+        z = z - z.max(1, keepdims=True)
+        return -np.mean(z[np.arange(len(yu)), yu] - np.log(np.exp(z).sum(1)))
+
+    ces = np.array([cross_entropy(tau) for tau in ridge.TEMPERATURES])
+    assert temp == pytest.approx(ridge.TEMPERATURES[int(np.argmin(ces))], rel=1e-6)
+    assert np.sort(ces)[1] > ces.min() + 1e-4  # not a tie either
+
+
+def test_all_weights_zero_or_one_row_per_class_is_finite():
+    """Degenerate folds (one row per class, identical rows) give finite
+    coefficients, not NaN."""
+    x = np.ones((4, 10), np.float32)
+    got = ridge.fit_ridge_classifier(jnp.asarray(x), jnp.asarray([0, 1, 0, 1]), 2, jnp.asarray([1.0, 1.0, 0.0, 0.0]))
+    assert all(np.isfinite(np.asarray(v)).all() for v in got)
