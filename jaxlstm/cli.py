@@ -209,12 +209,17 @@ def _cmd_train(args) -> int:
     say(f"split: {len(trval) - n_val} train / {n_val} validation / {len(test)} test (stratified, seed {args.seed})")
     branches = [f"LSTM{list(args.hidden)}{' bidirectional' if args.bidirectional else ''}"] if args.hidden else []
     branches += [f"MiniRocket({args.minirocket})"] if args.minirocket else []
-    say(f"model: {' + '.join(branches)}"
-        f"{f' -> Dense({args.head}, relu)' if args.head else ''} -> {data.num_classes} logits; "
-        f"{'temporal features; ' if spec else ''}"
-        f"class weights {f'effective-number beta={args.cb_beta:g}' if args.cb_beta > 0 else cw_name}"
-        f"{f'; logit adjustment tau={args.logit_adjust:g}' if args.logit_adjust else ''}"
-        f"{f'; focal gamma={args.focal_gamma:g}' if args.focal_gamma else ''}; {args.epochs} epochs, batch {args.batch_size}, lr {args.lr:g}")
+    weights = f"class weights {f'effective-number beta={args.cb_beta:g}' if args.cb_beta > 0 else cw_name}"
+    if args.classifier == "minirocket":
+        say(f"model: MiniRocket({args.minirocket or 9996}) -> ridge classifier (closed form, penalty by "
+            f"leave-one-out) -> {data.num_classes} logits; {'temporal features; ' if spec else ''}{weights}")
+    else:
+        say(f"model: {' + '.join(branches)}"
+            f"{f' -> Dense({args.head}, relu)' if args.head else ''} -> {data.num_classes} logits; "
+            f"{'temporal features; ' if spec else ''}{weights}"
+            f"{f'; logit adjustment tau={args.logit_adjust:g}' if args.logit_adjust else ''}"
+            f"{f'; focal gamma={args.focal_gamma:g}' if args.focal_gamma else ''}; {args.epochs} epochs, "
+            f"batch {args.batch_size}, lr {args.lr:g}")
     # labels are the data's class codes (every class is in the stratified training rows), named after fitting
     clf.fit(_sequences(data.subset(trval)), data.y[trval])
     clf.classes_ = np.asarray(data.class_names)

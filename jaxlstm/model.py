@@ -535,7 +535,8 @@ class LSTMClassifierNet(nn.Module):
         if cfg.head_size is not None:
             z = nn.relu(nn.Dense(cfg.head_size, name="head")(z))
             z = drop(z)
-        return nn.Dense(cfg.num_classes, name="logits")(z)
+        exact = jax.lax.Precision.HIGHEST if cfg.classifier == "minirocket" else None  # as fitted, not TF32
+        return nn.Dense(cfg.num_classes, precision=exact, name="logits")(z)
 
     def _conv_branch(self, x: Array, mask: Array, lengths: Array) -> Array:
         """LSTM-FCN's convolutional branch: ``Float[batch, conv_filters[-1]]``.

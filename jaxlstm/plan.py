@@ -41,6 +41,10 @@ DEFAULTS = {"hidden_sizes": (128,), "bidirectional": False, "head_size": None, "
             "class_weight_exponent": 0.0, "class_weights": None, "logit_adjust_tau": 0.0, "focal_gamma": 0.0,
             "class_weight_beta": 0.0, "sampling_exponent": 0.0, "augment_scale": 0.0, "augment_warp": 0.0,
             "augment_slice": 0.0}
+# what classifier="minirocket" does not use (its ridge reads the class weights, class_weight_beta's too)
+_NOT_RIDGE = ("batch_size", "matmul_dtype", "learning_rate", "l1", "l2", "weight_decay", "dropout", "noise_std",
+              "grad_clip", "logit_adjust_tau", "focal_gamma", "sampling_exponent", "augment_scale", "augment_warp",
+              "augment_slice")
 ALLOWED = set(DEFAULTS) | {"units", "class_weight"}  # LSTMClassifier's names, turned into the keys above
 
 
@@ -112,13 +116,14 @@ def normalise(cfg: Mapping) -> dict:
             raise ValueError("a sweep takes class_weight as None, 'balanced' or an exponent; per-class "
                              "weights go in class_weights, in class index order")
         c["class_weight_exponent"] = 0.0 if cw is None else 1.0 if cw == "balanced" else float(cw)
+    if c["classifier"] == "minirocket":  # no network, no gradient steps: their keys would only split groups
+        c.update(MINIROCKET_CLASSIFIER, minirocket_features=int(c["minirocket_features"]) or 9996)  # of equal members
+        c.update({k: DEFAULTS[k] for k in _NOT_RIDGE})
     hs = c["hidden_sizes"]
     c["hidden_sizes"] = (int(hs),) if np.isscalar(hs) else tuple(int(h) for h in hs)
     probe = ModelConfig(1, 2, conv_filters=c["conv_filters"], conv_kernel_sizes=c["conv_kernel_sizes"])
     c["conv_filters"], c["conv_kernel_sizes"] = probe.conv_filters, probe.conv_kernel_sizes  # hashable, filled in
     c["features"] = as_temporal_features(c["features"])  # hashable: a static key
-    if c["classifier"] == "minirocket":  # no network: its keys would only split groups of equal programs
-        c.update(MINIROCKET_CLASSIFIER, minirocket_features=int(c["minirocket_features"]) or 9996)
     if c["lstm_over"] != "channels":
         c["max_length"] = None  # unused over time: neither a group of its own nor another member hash
     c["epochs"] = int(c["epochs"])

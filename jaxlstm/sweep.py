@@ -160,8 +160,8 @@ def estimate_member_bytes(train_cfg: TrainConfig, n: int, t: int) -> int:
     (98.5 MiB per member measured against 113 MiB estimated on CPU;
     ``benchmarks/RESULTS.md``). With a MiniRocket branch, also its features
     of every row, one 64-row chunk's convolutions and its head; with
-    ``classifier="minirocket"`` the ridge's Gram matrix, its eigenvectors and
-    centred rows (not measured)."""
+    ``classifier="minirocket"`` the ridge's Gram (or covariance) matrix, its
+    eigenvectors and centred rows (not measured)."""
     m = train_cfg.model
     hidden = sum(m.hidden_sizes) * (2 if m.bidirectional else 1)
     eval_rows = min(train_cfg.eval_batch_size, n)
@@ -171,7 +171,8 @@ def estimate_member_bytes(train_cfg: TrainConfig, n: int, t: int) -> int:
                 + 12 * (m.input_width + hidden) * 4 * hidden      # params, grads, Adam, best
                 + (2 * n * m.minirocket_features + 64 * t * 84 * 8 + 12 * m.minirocket_features * m.num_classes
                    if m.minirocket_features else 0)  # features, convolutions of 64 rows, their head
-                + (4 * n * n + 2 * n * m.minirocket_features if m.classifier == "minirocket" else 0))  # ridge
+                + (6 * min(n, m.minirocket_features) ** 2 + 2 * n * m.minirocket_features
+                   if m.classifier == "minirocket" else 0))  # ridge: decomposed matrix, eigenvectors, centred rows
 
 
 def _auto_chunk(n_members: int, train_cfg: TrainConfig, n: int, t: int, memory_fraction=0.25) -> int:

@@ -645,21 +645,18 @@ def _fit_minirocket(state: TrainState, data: dict, split: Split, rng: Array, mod
     return state, (feats - fitted["mean"]) / fitted["scale"]
 
 
-RIDGE_MAX_ROWS = 8192  # classifier="minirocket": an n x n float32 Gram matrix (256 MiB) and its eigh per member
-
-
 def _fit_ridge(state: TrainState, data: dict, split: Split, class_weights: Array, model: ModelConfig) -> TrainState:
     """``classifier="minirocket"``: the logits layer fitted in closed form on
     the training rows' MiniRocket features (:func:`jaxlstm.ridge.fit_ridge_classifier`),
-    each row weighted by its class's weight and its sample weight."""
+    each row weighted by its class's weight and its sample weight (an
+    ``n x n`` or ``features x features`` decomposition, the smaller)."""
     ti = split.train_idx
     y = data["y"][ti]
     w = split.train_mask * class_weights[y] * (data["w"][ti] if "w" in data else 1.0)
-    if ti.shape[0] > RIDGE_MAX_ROWS:
-        raise ValueError(f"classifier='minirocket' solves an n x n system of the training rows; {ti.shape[0]} rows "
-                         f"is more than {RIDGE_MAX_ROWS}: use classifier='network' with minirocket_features")
     r = ridge.fit_ridge_classifier(data["r"][ti], y, model.num_classes, w)
-    return state.replace(params={**state.params, "logits": {"kernel": r.kernel, "bias": r.bias}})
+    finite = jnp.all(jnp.isfinite(r.kernel)) & jnp.all(jnp.isfinite(r.bias))
+    return state.replace(params={**state.params, "logits": {"kernel": r.kernel, "bias": r.bias}},
+                         diverged=state.diverged | ~finite)  # reported as a diverged run, not NaN scores "ok"
 
 
 def _ridge_train_loss(params: dict, data: dict, split: Split) -> Array:

@@ -621,6 +621,7 @@ def test_the_minirocket_classifier_is_scikit_learns_ridge_on_its_own_features(tm
     search = LSTMSearchCV(LSTMClassifier(classifier="minirocket", minirocket_features=168, epochs=1, random_state=0),
                           {"lstm_over": ["time", "channels"], "hidden_sizes": [(8,), (16,)]}, cv=2).fit(SEQS, Y)
     assert len(set(search.cv_results_["mean_test_score"].tolist())) == 1
-    one = plan.normalise({"classifier": "minirocket", "lstm_over": "channels", "hidden_sizes": (16,), "conv_filters": [8]})
-    assert {k: one[k] for k in plan.STATIC_KEYS} == {k: plan.normalise({"classifier": "minirocket"})[k]
-                                                     for k in plan.STATIC_KEYS}
+    one = plan.normalise({"classifier": "minirocket", "lstm_over": "channels", "hidden_sizes": (16,), "batch_size": 4,
+                          "conv_filters": [8, 8, 8, 8], "learning_rate": 0.1, "dropout": 0.5, "logit_adjust_tau": 1.0})
+    assert one == plan.normalise({"classifier": "minirocket"})  # one member, not several equal ones
+    assert plan.normalise({"classifier": "minirocket", "class_weight": "balanced"})["class_weight_exponent"] == 1.0
