@@ -186,7 +186,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         closed form, penalty by leave-one-out error, rows weighted by
         ``class_weight`` and ``sample_weight``; no gradient training, so the
         network's keys, the learning rate and the other loss remedies do not
-        apply (see :class:`~jaxlstm.model.ModelConfig`). Seconds per fit.
+        apply (see :class:`~jaxlstm.model.ModelConfig`). Seconds per fit on
+        hundreds of rows.
       n_ensemble: train this many models with seeds ``seed_, seed_ + 1, ...``
         as one vmapped program and average their class probabilities (a deep
         ensemble; InceptionTime is one of 5). In :class:`LSTMSearchCV` the

@@ -369,17 +369,21 @@ def test_jaxlstm_minirocket_equals_the_float64_reference(bench):
     np.testing.assert_array_equal(np.asarray(again.biases), np.asarray(p.biases))
 
 
-def test_the_minirocket_branch_table_is_what_bench_imbalance_prints_from_its_rows(bench):
-    """RESULTS.md's table of the default search with the MiniRocket branch is
-    ``--table-from ROWS --paired-with HEAD_ROWS`` of the files it names, row for row."""
+@pytest.mark.parametrize("heading,after,befores", [
+    ("### The MiniRocket branch in the default search", "bench_imbalance-rows-minirocket-2026-12-05.jsonl",
+     (("bench_imbalance-rows-head-2026-12-04.jsonl", 11), ("bench_imbalance-rows-heldout-2026-12-05.jsonl", 2))),
+    ("### MiniRocket's ridge classifier in the default search", "bench_imbalance-rows-ridge-2026-12-05.jsonl",
+     (("bench_imbalance-rows-minirocket-2026-12-05.jsonl", 13),)),
+])
+def test_the_default_search_tables_are_what_bench_imbalance_prints_from_their_rows(bench, heading, after, befores):
+    """RESULTS.md's tables of the default search after a change are
+    ``--table-from ROWS --paired-with BEFORE_ROWS`` of the files they name, row for row."""
     bench_imbalance = bench("bench_imbalance")
     text = (BENCHMARKS / "RESULTS.md").read_text()
-    section = text[text.index("### The MiniRocket branch in the default search"):]
-    section = section[:section.index("\n## ")]
-    after = "bench_imbalance-rows-minirocket-2026-12-05.jsonl"
+    section = text[text.index(heading):]
+    section = section[:min(i for i in (section.find("\n## "), section.find("\n### ", 1), len(section)) if i >= 0)]
     load = lambda name: [json.loads(line) for line in open(BENCHMARKS / "results" / name)]
-    for before, n in (("bench_imbalance-rows-head-2026-12-04.jsonl", 11),
-                      ("bench_imbalance-rows-heldout-2026-12-05.jsonl", 2)):
+    for before, n in befores:
         assert after in section and before in section
         printed = bench_imbalance.paired_table(load(before), load(after)).splitlines()[2:]
         cited = [line for line in section.splitlines() if line.startswith("| ") and line in printed]
