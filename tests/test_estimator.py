@@ -597,9 +597,10 @@ def test_the_minirocket_classifier_is_scikit_learns_ridge_on_its_own_features(tm
 
     from jaxlstm import LSTMSearchCV, features, plan, ridge, rocket
     clf = LSTMClassifier(classifier="minirocket", hidden_sizes=(64,), lstm_over="channels", conv_filters=[8],
-                         minirocket_features=0, class_weight="balanced", epochs=3, random_state=0).fit(SEQS, Y)
+                         minirocket_features=1008, class_weight="balanced", epochs=3, random_state=0).fit(SEQS, Y)
     m = clf.model_config_
-    assert (m.hidden_sizes, m.conv_filters, m.lstm_over, m.minirocket_features) == ((), (), "time", 9996)
+    assert (m.hidden_sizes, m.conv_filters, m.lstm_over, m.minirocket_features) == ((), (), "time", 1008)
+    assert ModelConfig(3, 3, classifier="minirocket", minirocket_length=5).minirocket_features == 9996  # 0: default
     x, lengths, _ = to_sequences(SEQS)
     xs = features.apply_scaler(jnp.asarray(x), jnp.asarray(lengths), clf.scaler_)
     mp = clf.params_["minirocket"]
