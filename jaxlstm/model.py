@@ -60,9 +60,16 @@ def _project(x: Array, w: Array, b: Array, dtype: str = "float32") -> Array:
 
 
 LSTM_IMPLS = ("auto", "kernel", "scan")
-# classifier="minirocket": the network's keys, set to none
-MINIROCKET_CLASSIFIER = {"hidden_sizes": (), "bidirectional": False, "head_size": None, "conv_filters": (),
-                         "conv_kernel_sizes": (), "lstm_over": "time", "max_length": None}
+
+
+def minirocket_classifier_keys(minirocket_features) -> dict:
+    """``classifier="minirocket"``'s model keys: the network's set to none,
+    ``minirocket_features`` 0 meaning the default 9,996 (MiniRocket's 10,000
+    rounded down to 84 kernels' multiple). :class:`ModelConfig` and the
+    sweep's ``plan.normalise`` both apply it."""
+    return {"hidden_sizes": (), "bidirectional": False, "head_size": None, "conv_filters": (),
+            "conv_kernel_sizes": (), "lstm_over": "time", "max_length": None,
+            "minirocket_features": int(minirocket_features) or 9996}
 
 
 def _ints(v) -> tuple[int, ...]:
@@ -231,9 +238,8 @@ class ModelConfig:
         # the rules users meet everywhere (jaxlstm.params), so a bad value reads the same here
         check_params({"classifier": self.classifier})
         if self.classifier == "minirocket":  # the published MiniRocket: no network
-            for key, value in MINIROCKET_CLASSIFIER.items():
+            for key, value in minirocket_classifier_keys(self.minirocket_features).items():
                 object.__setattr__(self, key, value)
-            object.__setattr__(self, "minirocket_features", int(self.minirocket_features) or 9996)
         check_params({"lstm_over": self.lstm_over, "matmul_dtype": self.matmul_dtype, "head_size": self.head_size,
                       "hidden_sizes": self.hidden_sizes})
         if self.lstm_over == "channels":

@@ -22,7 +22,7 @@ import numpy as np
 
 from jaxlstm._checks import row_indices
 from jaxlstm.features import as_temporal_features
-from jaxlstm.model import MINIROCKET_CLASSIFIER, ModelConfig
+from jaxlstm.model import ModelConfig, minirocket_classifier_keys
 from jaxlstm.params import check_param, check_params
 
 __all__ = ["STATIC_KEYS", "DYNAMIC_KEYS", "DEFAULTS", "ALLOWED", "Member", "expand_space", "normalise",
@@ -117,7 +117,7 @@ def normalise(cfg: Mapping) -> dict:
                              "weights go in class_weights, in class index order")
         c["class_weight_exponent"] = 0.0 if cw is None else 1.0 if cw == "balanced" else float(cw)
     if c["classifier"] == "minirocket":  # no network, no gradient steps: their keys would only split groups
-        c.update(MINIROCKET_CLASSIFIER, minirocket_features=int(c["minirocket_features"]) or 9996)  # of equal members
+        c.update(minirocket_classifier_keys(c["minirocket_features"]))  # of equal members
         c.update({k: DEFAULTS[k] for k in _NOT_RIDGE})
     hs = c["hidden_sizes"]
     c["hidden_sizes"] = (int(hs),) if np.isscalar(hs) else tuple(int(h) for h in hs)

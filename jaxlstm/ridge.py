@@ -20,6 +20,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 from jax import Array
 
 ALPHAS = tuple(float(a) for a in np.logspace(-3, 3, 10))  # MiniRocket's and aeon's
@@ -129,8 +130,7 @@ def fit_ridge_classifier(x: Array, y: Array, num_classes: int, weight: Array,
     loo_scores = (ys - looe) / jnp.where(used, s, 1.0)[:, None] + y_off
 
     def cross_entropy(temp):
-        logp = jax.nn.log_softmax(temp * loo_scores, axis=-1)
-        nll = -jnp.take_along_axis(logp, y[:, None], axis=-1)[:, 0]
+        nll = optax.softmax_cross_entropy_with_integer_labels(temp * loo_scores, y)
         return jnp.sum(jnp.where(used, nll, 0.0)) / count
 
     temps = jnp.asarray(temperatures, jnp.float32)

@@ -659,14 +659,6 @@ def _fit_ridge(state: TrainState, data: dict, split: Split, class_weights: Array
                          diverged=state.diverged | ~finite)  # reported as a diverged run, not NaN scores "ok"
 
 
-def _ridge_train_loss(params: dict, data: dict, split: Split) -> Array:
-    """Mean cross-entropy of the closed-form classifier on the training rows."""
-    ti = split.train_idx
-    logp = jax.nn.log_softmax(data["r"][ti] @ params["logits"]["kernel"] + params["logits"]["bias"], axis=-1)
-    nll = -jnp.take_along_axis(logp, data["y"][ti][:, None], axis=-1)[:, 0]
-    return jnp.sum(nll * split.train_mask) / jnp.maximum(jnp.sum(split.train_mask), 1)
-
-
 def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng: Array,
         config: TrainConfig, start: tuple[TrainState, Array] | None = None,
         sample_weight: Array | None = None) -> FitResult:
@@ -724,8 +716,13 @@ def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng:
     if model.minirocket_features:
         state, data["r"] = _fit_minirocket(state, data, split, jax.random.fold_in(init_rng, 1), model,
                                            refit=start is None, batch_size=config.eval_batch_size)
-    if model.classifier == "minirocket" and start is None:
-        state = _fit_ridge(state, data, split, cw, model)
+    if model.classifier == "minirocket":
+        if start is None:
+            state = _fit_ridge(state, data, split, cw, model)
+        ti = split.train_idx  # no gradient steps: one training loss for every epoch
+        ridge_loss = losses.masked_mean(losses.weighted_cross_entropy(predict_logits(
+            state.params, model, data["x"][ti], lengths[ti], config.eval_batch_size, _rows(data, ti)), y[ti]),
+            split.train_mask)
     has_val = split.val_idx.shape[0] > 0  # static: no validation rows at all, nothing to evaluate
     any_val = jnp.any(split.val_mask) if has_val else jnp.asarray(False)  # traced: rows all masked out
     scorers = {name: metrics.get_scorer(name) for name in config.record}
@@ -746,7 +743,7 @@ def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng:
         e = e + offset  # the global epoch index: keys continue where a previous call stopped
         stopped = jnp.asarray(False) if config.patience is None else since_best >= config.patience
         if model.classifier == "minirocket":  # fitted in closed form: each epoch scores the same fit
-            new_st, train_loss = st, _ridge_train_loss(st.params, data, split)
+            new_st, train_loss = st, ridge_loss
         else:
             new_st, train_loss = run_epoch(st, data, split, hparams, jax.random.fold_in(data_rng, e),
                                            config.batch_size, config.parts)
