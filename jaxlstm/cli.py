@@ -161,11 +161,27 @@ def _hidden(text: str) -> tuple[int, ...]:
     return _checked("hidden_sizes", sizes, text)
 
 
+# train's flags that only a network uses: --classifier minirocket refuses them rather than ignore them
+_NETWORK_FLAGS = ("hidden", "bidirectional", "head", "lr", "l1", "l2", "weight_decay", "dropout", "noise_std",
+                  "logit_adjust", "focal_gamma", "balanced_sampling", "augment_scale", "augment_warp",
+                  "augment_slice")
+
+
+def _check_no_network_flags(args) -> None:
+    defaults = build_parser().parse_args(["train"])
+    given = [f"--{k.replace('_', '-')}" for k in _NETWORK_FLAGS if getattr(args, k) != getattr(defaults, k)]
+    if given:
+        raise ValueError(f"--classifier minirocket fits a ridge classifier in closed form and trains no network: "
+                         f"{', '.join(given)} {'does' if len(given) == 1 else 'do'} not apply; leave "
+                         f"{'it' if len(given) == 1 else 'them'} out (the ridge reads --class-weight, --cb-beta)")
+
+
 def _cmd_train(args) -> int:
     import numpy as np
     from sklearn.model_selection import train_test_split
 
     from jaxlstm import LSTMClassifier, datasets, metrics
+    from jaxlstm.estimator import DIVERGED_RIDGE, NOT_RIDGE_PARAMS
 
     if args.out:
         _check_out_file(args.out, "checkpoint", {"the dataset": args.dataset})
@@ -190,6 +206,8 @@ def _cmd_train(args) -> int:
     except ValueError as e:
         raise ValueError(str(e) if str(e).startswith("--") else f"--event: {e}") from None
     _check_windows([spec], data, data.lengths[trval], "--test-size")
+    if args.classifier == "minirocket":
+        _check_no_network_flags(args)
     clf = LSTMClassifier(hidden_sizes=args.hidden, bidirectional=args.bidirectional, head_size=args.head or None,
                          dropout=args.dropout, noise_std=args.noise_std, l1=args.l1, l2=args.l2,
                          weight_decay=args.weight_decay, class_weight=exponent, logit_adjust_tau=args.logit_adjust,
@@ -202,6 +220,8 @@ def _cmd_train(args) -> int:
                          validation_fraction=args.val_size, select=args.select,
                          random_state=args.seed,
                          verbose=0 if args.quiet else 1)
+    if args.classifier == "minirocket":  # the network's flags at their estimator defaults (no warning to read)
+        clf.set_params(**{k: v for k, v in LSTMClassifier().get_params().items() if k in NOT_RIDGE_PARAMS})
     say = (lambda *a: None) if args.quiet else print
     n_val = int(np.ceil(args.val_size * len(trval)))
     say(f"dataset {data.name}: {len(data.y)} sequences x {data.x.shape[1]} steps x "
@@ -226,7 +246,8 @@ def _cmd_train(args) -> int:
     clf.channel_names_ = data.feature_names  # saved: predict and evaluate read a file's columns by these
     clf.csv_columns_ = columns
     if clf.diverged_:
-        print("error: training diverged (non-finite loss); lower the learning rate", file=sys.stderr)
+        print(f"error: {DIVERGED_RIDGE}" if args.classifier == "minirocket" else
+              "error: training diverged (non-finite loss); lower the learning rate", file=sys.stderr)
         return 1
     best = int(clf.best_epoch_)
     say(f"compile {clf.compile_time_:.2f} s, train {clf.train_time_:.2f} s "

@@ -202,7 +202,7 @@ batch_size = 32
 # units = 64                  # one LSTM layer of this size (the Keras tutorial's name)
 # hidden_sizes = [64]         # stacked LSTM layers
 # bidirectional = false
-# head_size = 32              # a ReLU dense layer before the logits (omit: none)
+# head_size = 32              # a ReLU dense layer before the logits (omit or "none": none)
 # dropout = 0.0               # in [0, 1)
 # noise_std = 0.0             # Gaussian noise on the scaled training inputs
 # l1 = 0.0                    # L1 penalty on kernels
@@ -343,10 +343,11 @@ def _toml_str(v) -> str:
 def preset_text(train: str = "digits_imbalanced", *, test: str = "", metric: str = "balanced_accuracy",
                 budget_minutes: float = 10, columns: dict | None = None) -> str:
     """The default search as a TOML config (what ``jaxlstm sweep FILE`` runs
-    and prints): Bayesian search over the LSTM with and without LSTM-FCN's
+    and prints): Bayesian search over MiniRocket with its ridge classifier
+    (``classifier="minirocket"``) and the LSTM with and without LSTM-FCN's
     convolutional branch and/or a MiniRocket branch, over time steps or over channels (``lstm_over``),
     learning rate, dropout, class-weight exponent, logit adjustment, balanced
-    sampling and epochs, 3-fold CV ranked by ``metric``, starting from eight
+    sampling and epochs, 3-fold CV ranked by ``metric``, starting from nine
     fixed candidates (``initial_points``), within ``budget_minutes``; the best
     refitted as a soft-voting ensemble of the candidates that score best
     together out of fold (ensemble selection), each an ensemble of 3 seeds."""
@@ -524,7 +525,7 @@ def _check(source, key, v, types, ok, allowed) -> None:
 
 
 # what TOML cannot write: None is spelled "none"; lists are tuples; rates are floats
-_NONE_SPELLED = ("class_weight", "normalize", "grad_clip")
+_NONE_SPELLED = ("class_weight", "normalize", "grad_clip", "head_size", "max_length", "units")
 _TUPLES = ("hidden_sizes", "conv_filters", "conv_kernel_sizes")
 _FLOATS = ("learning_rate", "l1", "l2", "weight_decay", "dropout", "noise_std", "grad_clip", "logit_adjust_tau",
            "focal_gamma", "class_weight_beta", "sampling_exponent", "augment_scale", "augment_warp", "augment_slice")

@@ -12,6 +12,7 @@ work as with any scikit-learn classifier.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
 import numbers
 import warnings
@@ -35,8 +36,25 @@ from jaxlstm.params import check_param, check_params
 from jaxlstm.plan import normalise, plan_members
 from jaxlstm.sweep import execute
 
-__all__ = ["LSTMClassifier", "LSTMEnsemble", "load_model", "to_sequences", "encode_labels", "bucket",
-           "estimator_to_config"]
+__all__ = ["LSTMClassifier", "LSTMEnsemble", "InactiveParameterWarning", "load_model", "to_sequences",
+           "encode_labels", "bucket", "estimator_to_config"]
+
+# what classifier="minirocket" does not use: it trains no network (its ridge reads class_weight,
+# class_weight_beta and sample_weight)
+NOT_RIDGE_PARAMS = ("hidden_sizes", "units", "bidirectional", "head_size", "conv_filters", "conv_kernel_sizes",
+                    "lstm_over", "max_length", "learning_rate", "grad_clip", "l1", "l2", "weight_decay", "dropout",
+                    "noise_std", "logit_adjust_tau", "focal_gamma", "sampling_exponent", "augment_scale",
+                    "augment_warp", "augment_slice")
+
+
+class InactiveParameterWarning(UserWarning):
+    """Parameters set to values the chosen ``classifier`` does not use
+    (``classifier="minirocket"`` trains no network)."""
+
+
+DIVERGED_RIDGE = ("the ridge classifier's fit is not finite (row weights overflow float32: a large class_weight "
+                  "exponent or sample_weight); its logits are unfitted. Lower the weights.")
+
 
 def to_sequences(X, *, name: str = "X") -> tuple[np.ndarray, np.ndarray, int]:
     """Sequences from what users pass, as ``(x (n, T, F) float32, lengths, ndim)``.
@@ -184,10 +202,13 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         ``"minirocket"``: MiniRocket as published, its features
         (``minirocket_features``; 0: 9,996) and a ridge classifier fitted in
         closed form, penalty by leave-one-out error, rows weighted by
-        ``class_weight`` and ``sample_weight``; no gradient training, so the
-        network's keys, the learning rate and the other loss remedies do not
-        apply (see :class:`~jaxlstm.model.ModelConfig`). Seconds per fit on
-        hundreds of rows.
+        ``class_weight`` (and ``class_weight_beta``) and ``sample_weight``;
+        no gradient training, so the network's keys, the learning rate, L1/L2,
+        dropout, noise, logit adjustment, focal loss, balanced sampling and
+        augmentation do not apply: set away from their defaults, ``fit``
+        warns (:class:`InactiveParameterWarning`; an :class:`LSTMSearchCV`
+        refit does not, its joint space lists them for every candidate).
+        Seconds per fit on hundreds of rows.
       n_ensemble: train this many models with seeds ``seed_, seed_ + 1, ...``
         as one vmapped program and average their class probabilities (a deep
         ensemble; InceptionTime is one of 5). In :class:`LSTMSearchCV` the
@@ -286,6 +307,19 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         """Every parameter against :data:`jaxlstm.params.PARAMETER_RULES`
         (scikit-learn's ``_validate_params``)."""
         check_params(self.get_params(deep=False))
+
+    def _warn_inactive(self) -> None:
+        """Warn about the parameters set away from their defaults that
+        ``classifier="minirocket"`` does not use (nothing the user wrote
+        dropped silently)."""
+        defaults = {k: p.default for k, p in inspect.signature(LSTMClassifier.__init__).parameters.items()}
+        plain = lambda v: [] if v is None else np.atleast_1d(v).tolist()  # noqa: E731  (None, [] and () are none)
+        unused = [f"{k}={getattr(self, k)!r}" for k in NOT_RIDGE_PARAMS
+                  if plain(getattr(self, k)) != plain(defaults[k])]
+        if unused:
+            warnings.warn(f"classifier='minirocket' fits a ridge classifier in closed form and trains no network; "
+                          f"these parameters do not apply and are ignored: {', '.join(unused)}",
+                          InactiveParameterWarning, stacklevel=4)
 
     def _hidden(self) -> tuple[int, ...]:
         check_params({"units": self.units, "hidden_sizes": self.hidden_sizes})
@@ -407,6 +441,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit(self, X, y, program_parts=None, sample_weight=None):
         self._validate_params()
+        if self.classifier == "minirocket":
+            self._warn_inactive()
         x, lengths = self._read_X(X, reset=True)
         yi = self._read_y(y, len(x))
         if self.normalize == "standard":
@@ -458,7 +494,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         self.compile_time_, self.train_time_ = run.compile_s, run.run_s
         self.logit_offsets_ = self.channel_names_ = self.csv_columns_ = None
         if self.diverged_:
-            warnings.warn("training diverged (NaN/inf loss); parameters are those before it. Lower the "
+            warnings.warn(DIVERGED_RIDGE if config.model.classifier == "minirocket" else
+                          "training diverged (NaN/inf loss); parameters are those before it. Lower the "
                           "learning rate or add grad_clip.", RuntimeWarning, stacklevel=3)
         return self
 

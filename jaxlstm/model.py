@@ -236,7 +236,7 @@ class ModelConfig:
 
     def __post_init__(self):
         # the rules users meet everywhere (jaxlstm.params), so a bad value reads the same here
-        check_params({"classifier": self.classifier})
+        check_params({"classifier": self.classifier, "minirocket_features": self.minirocket_features})
         if self.classifier == "minirocket":  # the published MiniRocket: no network
             for key, value in minirocket_classifier_keys(self.minirocket_features).items():
                 object.__setattr__(self, key, value)
@@ -272,7 +272,6 @@ class ModelConfig:
             hs = self.hidden_sizes
         if self.num_features < 1:
             raise ValueError(f"num_features must be >= 1, got {self.num_features}")
-        check_params({"minirocket_features": self.minirocket_features})
         object.__setattr__(self, "minirocket_features", int(self.minirocket_features))
         if self.minirocket_features:
             if self.minirocket_length is None or int(self.minirocket_length) < 1:

@@ -1,9 +1,11 @@
 """A ridge classifier in closed form, its penalty chosen by leave-one-out
-error: scikit-learn's ``RidgeClassifierCV`` (its "gram" mode: one eigen
-decomposition of the ``n x n`` Gram matrix of the training rows serves every
-penalty), in pure JAX so that it is fitted per member and fold inside a
-compiled sweep. MiniRocket's classifier (Dempster et al., KDD 2021) is this on
-its features with ``alphas = logspace(-3, 3, 10)``.
+error: scikit-learn's ``RidgeClassifierCV`` (one eigendecomposition serves
+every penalty: of the ``n x n`` Gram matrix of the training rows when they are
+no more than the features, its "gram" mode, else of the ``features x features``
+covariance, its "svd"-like primal mode; memory bounded by the smaller), in pure
+JAX so that it is fitted per member and fold inside a compiled sweep.
+MiniRocket's classifier (Dempster et al., KDD 2021) is this on its features
+with ``alphas = logspace(-3, 3, 10)``.
 
 Targets are ``+1`` for a row's class and ``-1`` for the others; rows are
 weighted (class weights, sample weights; weight 0 leaves a row out); the

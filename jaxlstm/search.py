@@ -30,7 +30,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from jaxlstm import bayes, halving
 from jaxlstm._checks import check_sample_weight, check_standardisable
-from jaxlstm.estimator import LSTMClassifier, LSTMEnsemble, encode_labels, estimator_to_config, to_sequences
+from jaxlstm.estimator import (InactiveParameterWarning, LSTMClassifier, LSTMEnsemble, encode_labels,
+                               estimator_to_config, to_sequences)
 from jaxlstm.metrics import (LABEL_SCORERS, SCORERS, check_scoring_name, ensemble_selection, fit_logit_offsets,
                              log_loss, offset_decisions)
 from jaxlstm.params import check_param, check_seeds
@@ -357,8 +358,10 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         est = clone(base).set_params(**params)
         if "random_state" not in params:
             est.set_params(random_state=ctx["seeds"][0])
-        # refits of one static group share a program
-        return est.fit(X, y, ctx["score_weight"], program_parts=ctx["parts"])
+        with warnings.catch_warnings():  # a ridge candidate from a joint space lists the network's keys too
+            warnings.simplefilter("ignore", InactiveParameterWarning)
+            # refits of one static group share a program
+            return est.fit(X, y, ctx["score_weight"], program_parts=ctx["parts"])
 
     def _select_ensemble(self, table, base, ctx, X, y) -> np.ndarray:
         """Ensemble selection over the finished candidates' out-of-fold
@@ -441,6 +444,13 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if len(points) > self.n_iter:
             raise ValueError(f"{len(points)} initial_points but n_iter={self.n_iter}; n_iter counts them")
         out, defaults = [], base.get_params(deep=False)
+        if points and not isinstance(space, Mapping):
+            raise ValueError(f"initial_points needs param_distributions as one dict of searched keys, got a "
+                             f"{type(space).__name__} of {len(space)}: a point belongs to one space")
+        unknown = sorted(set(space) - set(defaults)) if points else []
+        if unknown:
+            raise ValueError(f"param_distributions: {unknown} not parameters of {type(base).__name__}; see "
+                             "get_params()")
         for i, p in enumerate(points):
             if not isinstance(p, Mapping):
                 raise ValueError(f"initial_points[{i}] must be a dict of searched values, got {p!r}")

@@ -655,8 +655,10 @@ def _fit_ridge(state: TrainState, data: dict, split: Split, class_weights: Array
     w = split.train_mask * class_weights[y] * (data["w"][ti] if "w" in data else 1.0)
     r = ridge.fit_ridge_classifier(data["r"][ti], y, model.num_classes, w)
     finite = jnp.all(jnp.isfinite(r.kernel)) & jnp.all(jnp.isfinite(r.bias))
-    return state.replace(params={**state.params, "logits": {"kernel": r.kernel, "bias": r.bias}},
-                         diverged=state.diverged | ~finite)  # reported as a diverged run, not NaN scores "ok"
+    # not finite (weights overflowing float32): reported as a diverged run that keeps the parameters it had,
+    # as a network's does, not NaN logits whose argmax is class 0 for every row
+    logits = _tree_where(finite, {"kernel": r.kernel, "bias": r.bias}, state.params["logits"])
+    return state.replace(params={**state.params, "logits": logits}, diverged=state.diverged | ~finite)
 
 
 def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng: Array,

@@ -16,7 +16,7 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from jaxlstm.checkpoint import row_fingerprints
-from jaxlstm.estimator import LSTMClassifier, bucket, to_sequences
+from jaxlstm.estimator import InactiveParameterWarning, LSTMClassifier, bucket, to_sequences
 from jaxlstm.model import ModelConfig
 from jaxlstm.train import Split, TrainConfig, fit, make_hparams
 
@@ -597,7 +597,9 @@ def test_the_minirocket_classifier_is_scikit_learns_ridge_on_its_own_features(tm
 
     from jaxlstm import LSTMSearchCV, features, plan, ridge, rocket
     clf = LSTMClassifier(classifier="minirocket", hidden_sizes=(64,), lstm_over="channels", conv_filters=[8],
-                         minirocket_features=1008, class_weight="balanced", epochs=3, random_state=0).fit(SEQS, Y)
+                         minirocket_features=1008, class_weight="balanced", epochs=3, random_state=0)
+    with pytest.warns(InactiveParameterWarning, match=r"ignored: conv_filters=\[8\], lstm_over='channels'$"):
+        clf.fit(SEQS, Y)  # hidden_sizes=(64,) is the default: not named
     m = clf.model_config_
     assert (m.hidden_sizes, m.conv_filters, m.lstm_over, m.minirocket_features) == ((), (), "time", 1008)
     assert ModelConfig(3, 3, classifier="minirocket", minirocket_length=5).minirocket_features == 9996  # 0: default
@@ -626,3 +628,10 @@ def test_the_minirocket_classifier_is_scikit_learns_ridge_on_its_own_features(tm
                           "conv_filters": [8, 8, 8, 8], "learning_rate": 0.1, "dropout": 0.5, "logit_adjust_tau": 1.0})
     assert one == plan.normalise({"classifier": "minirocket"})  # one member, not several equal ones
     assert plan.normalise({"classifier": "minirocket", "class_weight": "balanced"})["class_weight_exponent"] == 1.0
+    # weights overflowing float32: a diverged fit that keeps its unfitted logits, not NaN (argmax: class 0 everywhere)
+    huge = LSTMClassifier(classifier="minirocket", minirocket_features=1008, epochs=3, random_state=0)
+    with pytest.warns(RuntimeWarning, match="the ridge classifier's fit is not finite"):
+        huge.fit(SEQS, Y, sample_weight=np.full(len(Y), 3e38))
+    assert huge.diverged_ and np.isfinite(huge.predict_proba(SEQS)).all()
+    with pytest.raises(ValueError, match="minirocket_features must be"):
+        ModelConfig(3, 3, classifier="minirocket", minirocket_length=5, minirocket_features=99.5)

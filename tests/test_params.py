@@ -97,3 +97,17 @@ def test_the_table_covers_the_estimator_and_agrees_with_the_model():
     defaults = LSTMClassifier().get_params()
     params.check_params(defaults)  # the defaults are allowed
     assert params.show(np.float32(0.5)) == "0.5" and params.show((np.int64(3), 4.0)) == "[3, 4]"
+
+
+def test_settings_a_ridge_classifier_does_not_use_are_refused_or_named_not_dropped(tmp_path, capsys):
+    """``classifier="minirocket"`` trains no network: the CLI refuses the
+    network's flags (the estimator warns: tests/test_estimator.py), and TOML
+    spells None as "none" for the keys whose None means "without"."""
+    assert main(["train", "--classifier", "minirocket", "--logit-adjust", "1", "--lr", "0.01", "--quiet"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: --classifier minirocket fits a ridge classifier in closed form and trains no network: --lr, "
+        "--logit-adjust do not apply; leave them out (the ridge reads --class-weight, --cb-beta)")
+    p = tmp_path / "none.toml"
+    p.write_text('[model]\nmax_length = "none"\n[search.space]\nhead_size = ["none", 32]\n')
+    conf = config.load_config(p)
+    assert conf.space["head_size"] == [None, 32] and conf.model["max_length"] is None

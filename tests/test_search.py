@@ -382,6 +382,10 @@ def test_an_initial_point_scores_as_that_candidate_alone_and_takes_the_estimator
                           (dict(param_distributions=dist, initial_points=[{"units": 4}]),
                            r"initial_points\[0\]: \['units'\] not in param_distributions"),
                           (dict(param_distributions=dist, initial_points=[point] * 4), "4 initial_points but n_iter=3"),
+                          (dict(param_distributions=[dist, {"dropout": [0.0]}]),
+                           "initial_points needs param_distributions as one dict"),
+                          (dict(param_distributions={**dist, "learnin_rate": [1e-3]}),
+                           r"param_distributions: \['learnin_rate'\] not parameters of LSTMClassifier"),
                           (dict(param_distributions=dist, search="bayes", initial_points=[{"dropout": 0.9}]),
                            r"initial_points\[0\].learning_rate = 0.001 is outside .* takes the estimator value")]:
         kwargs.setdefault("initial_points", [point])
