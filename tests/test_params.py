@@ -111,3 +111,13 @@ def test_settings_a_ridge_classifier_does_not_use_are_refused_or_named_not_dropp
     p.write_text('[model]\nmax_length = "none"\n[search.space]\nhead_size = ["none", 32]\n')
     conf = config.load_config(p)
     assert conf.space["head_size"] == [None, 32] and conf.model["max_length"] is None
+
+
+def test_what_the_estimator_says_a_ridge_ignores_is_what_the_sweep_resets():
+    """``estimator.NOT_RIDGE_PARAMS`` (estimator names, warned about) and the
+    sweep's keys for ``classifier="minirocket"`` (``model.minirocket_classifier_keys``,
+    ``plan._NOT_RIDGE``) are one fact in two naming spaces: a new remedy key must join both."""
+    from jaxlstm import estimator, plan
+    network = set(model.minirocket_classifier_keys(0)) - {"minirocket_features"}
+    training = set(plan._NOT_RIDGE) - {"batch_size", "matmul_dtype"}  # chunking and precision: not the user's intent
+    assert set(estimator.NOT_RIDGE_PARAMS) == network | training | {"units"}
