@@ -177,6 +177,8 @@ def _check_no_network_flags(args) -> None:
 
 
 def _cmd_train(args) -> int:
+    import functools
+
     import numpy as np
     from sklearn.model_selection import train_test_split
 
@@ -222,7 +224,8 @@ def _cmd_train(args) -> int:
                          verbose=0 if args.quiet else 1)
     if args.classifier == "minirocket":  # the network's flags at their estimator defaults (no warning to read)
         clf.set_params(**{k: v for k, v in LSTMClassifier().get_params().items() if k in NOT_RIDGE_PARAMS})
-    say = (lambda *a: None) if args.quiet else print
+    # with --json, stdout is the report alone (`jaxlstm train --json > r.json`): the progress lines go to stderr
+    say = (lambda *a: None) if args.quiet else functools.partial(print, file=sys.stderr) if args.json else print
     n_val = int(np.ceil(args.val_size * len(trval)))
     say(f"dataset {data.name}: {len(data.y)} sequences x {data.x.shape[1]} steps x "
         f"{data.num_features} features, {data.num_classes} classes (counts {counts.min()}..{counts.max()})")
@@ -545,8 +548,15 @@ def _check_out_dir(out: str, conf, named: bool, write: bool = True) -> None:
     import json
     import os
 
+    from jaxlstm._checks import CSV_COLUMNS
+    from jaxlstm.config import PRESET_SOURCE
+
     ran = {"source": os.path.abspath(conf.source) if os.path.exists(conf.source) else conf.source,
            "train": conf.data["train"]}
+    if conf.source.startswith(PRESET_SOURCE):  # the default search on a data file: its flags are its config (not
+        # --budget-minutes: a rerun with a larger budget resumes); until 2026-12-06 another --test or --metric
+        # overwrote the results
+        ran.update({k: conf.data[k] for k in ("test", *CSV_COLUMNS)}, metric=conf.search["metric"])
     path = os.path.join(out, "run.json")
     try:
         with open(path) as f:
@@ -562,10 +572,16 @@ def _check_out_dir(out: str, conf, named: bool, write: bool = True) -> None:
                          + ("choose another --out DIR" if named else "pass --out DIR")
                          + ", a new folder for this run's files")
     results = ("results.csv", "best_model.jaxlstm", "test_report.json", os.path.join("sweep", "members.jsonl"))
-    if isinstance(before, dict) and before != ran and any(os.path.exists(os.path.join(out, f)) for f in results):
+    # a key an older run.json lacks is no difference (its run resumes)
+    other = isinstance(before, dict) and (before.keys() - ran.keys() or any(before.get(k, v) != v
+                                                                             for k, v in ran.items()))
+    if other and any(os.path.exists(os.path.join(out, f)) for f in results):
         # (a run that stopped before any result, e.g. on bad data inside fit, left only its run.json: replaced)
+        differ = "" if before.get("source") != ran["source"] or before.get("train") != ran["train"] else "; ".join(
+            f"{k} {before[k]!r}, this run's {ran[k]!r}" for k in ran if k in before and before[k] != ran[k])
         raise ValueError(f"{out}/ holds the results of another run ({before.get('source')}, data "
-                         f"{before.get('train')}); " + ("choose another --out DIR" if named else "pass --out DIR")
+                         f"{before.get('train')}{'; ' + differ if differ else ''}); "
+                         + ("choose another --out DIR" if named else "pass --out DIR")
                          + f" for this one, or delete {out}/ to replace them")
     if not write:
         return
@@ -1158,10 +1174,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="augment training batches: magnitude warping, a curve through 4 knots 1 + W*N(0,1)")
     t.add_argument("--augment-slice", type=_param("augment_slice", float), default=0.0, metavar="R",
                    help="augment training batches: window slicing, cutting R of each row away, in [0, 1)")
-    t.add_argument("--rolling-mean", type=_windows, default=(), metavar="W[,W...]",
-                   help="add rolling means of every channel over these trailing windows (steps)")
-    t.add_argument("--rolling-std", type=_windows, default=(), metavar="W[,W...]",
-                   help="add rolling standard deviations over these trailing windows")
+    t.add_argument("--rolling-mean", type=_windows, action="extend", default=[], metavar="W[,W...]",
+                   help="add rolling means of every channel over these trailing windows (steps; repeatable)")
+    t.add_argument("--rolling-std", type=_windows, action="extend", default=[], metavar="W[,W...]",
+                   help="add rolling standard deviations over these trailing windows (repeatable)")
     t.add_argument("--diff", action="store_true", help="add first differences of every channel")
     t.add_argument("--event", type=_event, action="append", default=[], metavar="CHANNEL:THRESHOLD",
                    help="add steps since channel CHANNEL (a column name, or an index from 0) last exceeded "
@@ -1184,7 +1200,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "with cross-validation as vmapped programs; write results (CSV, JSON lines, "
                                    "learning curves), the refitted best model and plots, and print a leaderboard "
                                    "and the best model's held-out test report. Rerunning on the same output "
-                                   "directory resumes: finished members are not trained again. Without CONFIG, "
+                                   "directory resumes: finished members are not trained again (not for successive "
+                                   "halving). Without CONFIG, "
                                    "the shipped digits_imbalanced example runs. Given a data file (.csv, .npz, "
                                    "ucr:NAME or a dataset name) instead of a config, the default search for "
                                    "imbalanced sequences runs on it and prints the config it ran.")

@@ -19,7 +19,7 @@ key or a bad value raises a ``ValueError`` naming the key and what is allowed::
     cv = 3
     seeds = [0]
     metric = "f1_macro"           # a scikit-learn scoring name; ranks candidates
-    budget_minutes = 0            # 0 = none; else no new bayes round or chunk of members starts after this
+    budget_minutes = 0            # 0 = none; else no new round or chunk of members starts after this (not halving)
 
     [search.space]                # lists are grid choices; tables are distributions
     units = [32, 64]
@@ -242,7 +242,7 @@ strategy = "grid"             # grid | random | bayes | halving
 cv = 3                        # stratified folds
 seeds = [0]                   # training seeds per candidate and fold
 metric = "f1_macro"           # a scikit-learn scoring name; ranks candidates
-# budget_minutes = 0          # 0 = none; else no new bayes round or chunk of members starts after this
+# budget_minutes = 0          # 0 = none; else no new round or chunk of members starts after this (not halving)
 # post_hoc_offsets = false    # fit per-class decision offsets for the metric on out-of-fold probabilities;
 #                             # true: kept if they win cross-fitted too, "always": kept
 # ensemble_selection = 5      # omit: refit the best candidate; k: a soft-voting ensemble of candidates picked
@@ -340,6 +340,9 @@ def _toml_str(v) -> str:
     return json.dumps(str(v), ensure_ascii=False)
 
 
+PRESET_SOURCE = "the default search on "  # a preset's SweepConfig.source: the data file after it
+
+
 def preset_text(train: str = "digits_imbalanced", *, test: str = "", metric: str = "balanced_accuracy",
                 budget_minutes: float = 10, columns: dict | None = None) -> str:
     """The default search as a TOML config (what ``jaxlstm sweep FILE`` runs
@@ -355,8 +358,8 @@ def preset_text(train: str = "digits_imbalanced", *, test: str = "", metric: str
                "kept if they win cross-fitted" if metric in LABEL_SCORERS else
                f"post_hoc_offsets = false      # decision offsets maximise one of jaxlstm.metrics.LABEL_SCORERS; "
                f"{metric} is not")
-    ensemble = ("ensemble_selection = 5        # refit the candidates that score best averaged out of fold (5 greedy "
-                "picks from the best)" if metric in SCORERS else
+    ensemble = ("ensemble_selection = 5        # refit the candidates that score best averaged out of fold (5 picks "
+                "in all: the best, then 4 greedy ones)" if metric in SCORERS else
                 f"# ensemble_selection = 5      # needs a metric of jaxlstm.metrics.SCORERS; {metric} is not: the "
                 "best candidate is refitted")
     if columns:
@@ -380,7 +383,7 @@ def preset(train: str = "digits_imbalanced", *, test: str = "", metric: str = "b
       ValueError: a metric that is not a scoring name, a negative budget, a bad column name.
     """
     return parse_config(tomllib.loads(preset_text(train, test=test, metric=metric, budget_minutes=budget_minutes,
-                                                  columns=columns)), f"the default search on {train}")
+                                                  columns=columns)), f"{PRESET_SOURCE}{train}")
 
 
 def example_text() -> str:
@@ -459,6 +462,10 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
     except ValueError as e:
         raise ValueError(f"{source}: search.metric = {s['metric']!r}: {e}") from None
     _check(source, "search.budget_minutes", s["budget_minutes"], (int, float), lambda v: v >= 0, "minutes >= 0")
+    if s["budget_minutes"] and s["strategy"] == "halving":
+        raise ValueError(f"{source}: search.budget_minutes = {s['budget_minutes']!r} is not available with "
+                         'search.strategy = "halving" (each rung ranks every candidate); set it to 0, or use '
+                         '"random" or "bayes"')
     _check(source, "search.post_hoc_offsets", s["post_hoc_offsets"], (bool, str), lambda v: v in (True, False, "always"),
            'true, false or "always"')
     check_param("ensemble_selection", s["ensemble_selection"], where=f"{source}: search.ensemble_selection: ")

@@ -427,11 +427,13 @@ def _encode_labels(raw: np.ndarray, where: str, min_classes: int = 2) -> tuple[n
     raw = _text(raw)
     if raw.ndim != 1:
         raise ValueError(f"{where}: y must be 1-D, got shape {raw.shape}")
+    # text: empty, or "nan" (a float NaN label saved with y.astype(str), as the .npz error below says to) as in a CSV
     missing = (np.isnan(raw) if np.issubdtype(raw.dtype, np.floating)
-               else np.char.str_len(raw.astype(str)) == 0 if raw.dtype.kind in "US" else np.zeros(len(raw), bool))
+               else np.isin(np.char.lower(np.char.strip(raw.astype(str))), ("", *_MISSING_TEXT))
+               if raw.dtype.kind in "US" else np.zeros(len(raw), bool))
     if missing.any():
-        raise ValueError(f"{where}: y is missing (NaN or empty) for {int(missing.sum())} sequence(s), the first at "
-                         f"index {int(np.argmax(missing))}; label them or leave them out")
+        raise ValueError(f"{where}: y is missing (NaN, 'nan' or empty) for {int(missing.sum())} sequence(s), the first "
+                         f"at index {int(np.argmax(missing))}; label them or leave them out")
     if raw.dtype.kind == "f" and not np.all(raw == np.round(raw)):  # 20 rows of a measurement: 20 "classes"
         frac = int(np.argmax(raw != np.round(raw)))
         raise ValueError(f"{where}: y holds numbers that are not whole ({float(raw[frac])!r} at index {frac}): a continuous "

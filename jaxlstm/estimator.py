@@ -62,7 +62,7 @@ def to_sequences(X, *, name: str = "X") -> tuple[np.ndarray, np.ndarray, int]:
     Accepted:
       - a 3-D array ``(n, T, F)``; trailing steps that are NaN in every
         feature are padding (as the UCR archive pads unequal lengths);
-      - a list (or a 1-D object array) of 2-D ``(T_i, F)`` (or 1-D
+      - a list (or a 1-D object array, or a pandas Series) of 2-D ``(T_i, F)`` (or 1-D
         ``(T_i,)``) arrays of any lengths;
       - a 2-D array ``(n, T)``, read as univariate sequences (a table whose
         columns are time steps), validated as scikit-learn validates tables
@@ -87,6 +87,9 @@ def to_sequences(X, *, name: str = "X") -> tuple[np.ndarray, np.ndarray, int]:
     """
     if isinstance(X, (list, tuple)) and not X or isinstance(X, np.ndarray) and X.ndim and not X.shape[0]:
         raise ValueError(f"{name} is empty: no sequences")
+    if getattr(X, "ndim", None) == 1 and hasattr(X, "__array__") and not isinstance(X, np.ndarray):
+        a = np.asarray(X)  # a pandas Series of per-sequence arrays (df.groupby(id)[cols].apply(np.asarray))
+        X = a if a.dtype == object and a.ndim == 1 else X
     if isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 1:  # a ragged array of sequences
         X = list(X)
     if _is_sequence_list(X):
@@ -475,8 +478,16 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                                  f"fewer than 2 to train on")
             rows, val = train_test_split(rows, test_size=frac, stratify=stratify, random_state=self.seed_)
             rows, val = np.sort(rows), np.sort(val)
+            lost = np.setdiff1d(yi, yi[rows])  # a class of one sequence held out: never trained (silent until 12-06)
+            if len(lost) and len(lost) < n_classes - 1:
+                warnings.warn(f"validation_fraction={frac:g} held out every training sequence of class(es) "
+                              f"{[self.classes_[c].item() for c in lost]} (one sequence each): the model never "
+                              "learns them; give them more sequences or set validation_fraction=None",
+                              UserWarning, stacklevel=3)
         if len(np.unique(yi[rows])) < 2:
-            raise ValueError("the training rows hold one class: a classifier needs at least two classes")
+            raise ValueError("the training rows hold one class: a classifier needs at least two classes"
+                             + (f" (validation_fraction={self.validation_fraction:g} held out the others)"
+                                if self.validation_fraction is not None and len(np.unique(yi)) > 1 else ""))
         w = check_sample_weight(sample_weight, len(x), rows)
 
         k = int(self.n_ensemble)  # seeds seed_, seed_ + 1, ...: one executor call, one vmapped program
@@ -658,7 +669,10 @@ class LSTMEnsemble(ClassifierMixin, BaseEstimator):
             raise ValueError(f"estimators must be a non-empty list of LSTMClassifier, got {ests!r}")
         if self.weights is None:
             return np.full(len(ests), 1.0 / len(ests))
-        w = np.asarray(self.weights, np.float64)
+        try:
+            w = np.asarray(self.weights, np.float64)
+        except (TypeError, ValueError):  # {"a": 1}, ["a", "b"]: NumPy's messages named no parameter
+            w = np.full(0, np.nan)
         if w.shape != (len(ests),) or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
             raise ValueError(f"weights must be {len(ests)} finite numbers >= 0 with a positive sum (one per "
                              f"estimator), got {self.weights!r}")

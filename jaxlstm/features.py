@@ -9,7 +9,7 @@ cross-validation fold inside a compiled program without leaking.
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping, NamedTuple, Sequence
+from typing import Iterable, Mapping, NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -235,6 +235,10 @@ def first_difference(x: Array, lengths: Array) -> Array:
 
 
 def _int_tuple(name: str, values, lo: int) -> tuple[int, ...]:
+    if isinstance(values, (int, np.integer)) and not isinstance(values, bool):
+        values = (values,)  # rolling_mean=5, as as_temporal_features and the TOML take it
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise ValueError(f"{name} must be a list of integers >= {lo}, got {values!r}")
     out = tuple(values)
     for v in out:
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
@@ -274,6 +278,8 @@ class TemporalFeatures:
     def __post_init__(self):
         object.__setattr__(self, "rolling_mean", _int_tuple("rolling_mean", self.rolling_mean, 1))
         object.__setattr__(self, "rolling_std", _int_tuple("rolling_std", self.rolling_std, 1))
+        if isinstance(self.events, (str, bytes)) or not isinstance(self.events, Iterable):
+            raise ValueError(f"events must be a list of (channel, threshold) pairs, got {self.events!r}")
         events = []
         for ev in self.events:
             try:

@@ -164,7 +164,7 @@ PARAMETER_RULES: dict[str, Rule] = {
     "patience": or_none(integer(1)),
     "validation_fraction": or_none(number(0, 1, closed="neither")),
     # searching (LSTMSearchCV, [search] in a TOML config)
-    "ensemble_selection": or_none(integer(1)),  # greedy picks of the refitted soft-voting ensemble; None = off
+    "ensemble_selection": or_none(integer(1)),  # picks of the refit ensemble (best, then greedy); None = off
 }
 
 

@@ -166,9 +166,11 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
       factor, min_epochs: successive halving keeps the best ``1/factor`` each
         rung and multiplies the epochs by ``factor`` from ``min_epochs`` up to
         the estimator's ``epochs``.
-      max_time: Bayesian and Optuna search's time budget in seconds
-        (``None``: no limit): after it no new round and no new chunk of
-        members starts (the first candidate always finishes). Candidates cut
+      max_time: the search's time budget in seconds (``None``: no limit):
+        after it no new round and no new chunk of members starts (the first
+        candidate always finishes); grid, random, Bayesian and Optuna search
+        (successive halving's rungs need every candidate's score: a
+        ``ValueError``). Candidates cut
         off by it stay in ``cv_results_`` with ``status`` ``"unfinished"``
         and NaN scores, ranked last. The refit comes after the budget.
       study: an Optuna study to continue (``search="optuna"``; default: a new
@@ -297,6 +299,10 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if self.initial_points and self.param_grid is not None:
             raise ValueError("initial_points is for sampled searches (random, bayes, optuna, halving over "
                              "param_distributions); a param_grid already lists every candidate")
+        if self.max_time is not None and mode == "halving":
+            raise ValueError("max_time is not available with search='halving' (each rung ranks every candidate's "
+                             "score, so none may be cut off); use random, bayes or optuna with max_time, or leave "
+                             "max_time=None")
         if self.return_train_score and mode == "halving":
             raise ValueError("return_train_score=True is not available with search='halving'; use grid, random, "
                              "bayes or optuna")
@@ -323,7 +329,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         ctx = self._context(X, y, base, scorers, sample_weight)
         ctx["initial"] = self._initial_points(base, mode)
         ctx["parts"] = _possible_parts(base, space, ctx["initial"])
-        if self.max_time is not None and mode in ("bayes", "optuna"):
+        if self.max_time is not None:
             ctx["deadline"] = time.monotonic() + float(self.max_time)
         self.compile_time_ = self.train_time_ = 0.0
         self.members_, table = [], []

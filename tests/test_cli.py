@@ -31,10 +31,12 @@ def test_train_json_output(capsys, tmp_path):
     from jaxlstm import checkpoint, datasets
 
     t0 = time.perf_counter()
-    rc = main(["train", "--epochs", "3", "--hidden", "16", "--json", "--quiet", "--class-weight", "0.5",
+    rc = main(["train", "--epochs", "3", "--hidden", "16", "--json", "--class-weight", "0.5",
                "--out", str(tmp_path / "m.jaxlstm")])
     wall = time.perf_counter() - t0
-    payload = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    payload = json.loads(captured.out)  # without --quiet too: the progress lines go to stderr (until 2026-12-06 not)
+    assert "saved the model to" in captured.err
     assert rc == 0
     d = datasets.load("digits_imbalanced")
     _, test = train_test_split(np.arange(len(d.y)), test_size=0.25, stratify=d.y, random_state=0)
@@ -193,7 +195,10 @@ def test_config_errors_name_the_key(tmp_path, capsys):
                          r"search.space.conv_filters = \[64, 128, 64\]; each choice is a list of sizes: write "
                          r"\[\[64, 128, 64\]\]"),
                         ("[model]\nl2 = inf\n", "model.l2: l2 must be a finite number >= 0, got inf"),
-                        ("[model]\nclass_weight = inf\n", "model.class_weight")]:
+                        ("[model]\nclass_weight = inf\n", "model.class_weight"),
+                        # until 2026-12-06 a budget beside halving was ignored (and beside grid / random too)
+                        ("[search]\nstrategy = 'halving'\nbudget_minutes = 5\n",
+                         "search.budget_minutes = 5 is not available with search.strategy = \"halving\"")]:
         p = tmp_path / "bad.toml"
         p.write_text(text)
         with pytest.raises(ValueError, match=match):
@@ -738,9 +743,9 @@ def test_temporal_features_from_train_flags_and_a_toml_sweep(tmp_path, capsys):
     from jaxlstm.features import TemporalFeatures
 
     path = tmp_path / "m.jaxlstm"
-    assert main(["train", "--epochs", "2", "--hidden", "8", "--quiet", "--rolling-mean", "3", "--rolling-std", "2,4",
-                 "--diff", "--event", "0:0.5", "--event", "3:1", "--out", str(path)]) == 0
-    ck = checkpoint.load(path)
+    assert main(["train", "--epochs", "2", "--hidden", "8", "--quiet", "--rolling-mean", "3", "--rolling-std", "2",
+                 "--rolling-std", "4", "--diff", "--event", "0:0.5", "--event", "3:1", "--out", str(path)]) == 0
+    ck = checkpoint.load(path)  # --rolling-std repeated: both windows (until 2026-12-06 the last one only)
     assert ck.model.features == TemporalFeatures(rolling_mean=(3,), rolling_std=(2, 4), diff=True,
                                                  events=((0, 0.5), (3, 1.0)))
     assert ck.model.input_width == 5 * ck.model.num_features + 2
@@ -968,13 +973,12 @@ def test_the_default_search_on_a_data_file_prints_its_config_and_runs_it(tmp_pat
 def test_a_default_output_folder_is_not_overwritten_by_another_file_of_the_same_name(tmp_path, monkeypatch):
     # x/train.csv and y/train.csv both default to runs/train-default: the second run stops before it overwrites
     # the first one's results.csv, best_model.jaxlstm and test_report.json
-    from types import SimpleNamespace
-
     from jaxlstm.cli import _check_out_dir
 
+    from jaxlstm import config
+
     monkeypatch.chdir(tmp_path)
-    first = SimpleNamespace(source=f"the default search on {tmp_path}/x/train.csv", data={"train": f"{tmp_path}/x/train.csv"})
-    other = SimpleNamespace(source=f"the default search on {tmp_path}/y/train.csv", data={"train": f"{tmp_path}/y/train.csv"})
+    first, other = (config.preset(f"{tmp_path}/{d}/train.csv") for d in "xy")
     _check_out_dir("runs/train-default", first, named=False)
     _check_out_dir("runs/train-default", first, named=False)  # the same run again: resumes
     (tmp_path / "runs/train-default/results.csv").write_text("rank\n")  # its results
@@ -991,6 +995,19 @@ def test_a_default_output_folder_is_not_overwritten_by_another_file_of_the_same_
     _check_out_dir("runs/train-default", first, named=True)  # the same run with --out: resumes
     _check_out_dir("runs/other", other, named=True)
     assert str(tmp_path / "y") in (tmp_path / "runs/other/run.json").read_text()
+    # the same file with another --test or --metric is another run (until 2026-12-06 it overwrote the first's
+    # results); another --budget-minutes resumes it
+    with pytest.raises(ValueError, match=r"holds the results of another run \(.*; metric 'balanced_accuracy', this "
+                                         r"run's 'f1_macro'\); pass --out DIR"):
+        _check_out_dir("runs/train-default", config.preset(f"{tmp_path}/x/train.csv", metric="f1_macro"), named=False)
+    with pytest.raises(ValueError, match=r"test '', this run's '.*/x/test.csv'"):
+        _check_out_dir("runs/train-default", config.preset(f"{tmp_path}/x/train.csv", test=f"{tmp_path}/x/test.csv"),
+                       named=False)
+    _check_out_dir("runs/train-default", config.preset(f"{tmp_path}/x/train.csv", budget_minutes=30), named=False)
+    # a run.json an older version wrote (source and train only) resumes
+    (tmp_path / "runs/train-default/run.json").write_text(json.dumps({"source": first.source,
+                                                                      "train": first.data["train"]}))
+    _check_out_dir("runs/train-default", first, named=False)
 
 
 def test_the_ensemble_line_names_results_csv_candidates_and_the_log_loss_tie_break():

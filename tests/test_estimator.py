@@ -124,6 +124,10 @@ def test_padding_and_empty_input_are_named_with_the_fix():
     np.testing.assert_array_equal(lengths, [6, 3, 5, 6])
     np.testing.assert_array_equal(ragged_lengths, [6, 3, 5, 6])
     np.testing.assert_array_equal(ragged, np.nan_to_num(nan_post))
+    pd = pytest.importorskip("pandas")  # a Series of per-sequence arrays (groupby(id).apply(np.asarray)): NumPy's
+    series, series_lengths, _ = to_sequences(pd.Series(seqs, index=list("abcd")))  # error until 2026-12-06
+    np.testing.assert_array_equal(series, ragged)
+    np.testing.assert_array_equal(series_lengths, ragged_lengths)
     with pytest.raises(ValueError, match=r"sequence 1, step 0; 4 such steps\); only steps after a sequence's end"):
         to_sequences(np.where(pre == 0, np.nan, pre))
     table = rng.normal(size=(4, 6))
@@ -497,6 +501,19 @@ def test_validation_fraction_of_a_class_of_one_sequence_is_not_called_stratified
     X = np.random.default_rng(0).normal(size=(10, 3, 2))
     with pytest.raises(ValueError, match=r"validation_fraction=0.9 of 10 sequences holds out 9, leaving fewer than 2"):
         LSTMClassifier(epochs=1, validation_fraction=0.9).fit(X, [0] * 9 + [1])
+    # a seed whose unstratified split holds the one sequence of class "c" out: said (silent until 2026-12-06)
+    from sklearn.model_selection import train_test_split
+
+    seed = next(s for s in range(100) if 20 in train_test_split(np.arange(21), test_size=0.5, random_state=s)[1])
+    y = ["a"] * 10 + ["b"] * 10 + ["c"]
+    X = np.random.default_rng(0).normal(size=(21, 3, 2))
+    with pytest.warns(UserWarning, match=r"validation_fraction=0.5 held out every training sequence of class\(es\) "
+                                         r"\['c'\] \(one sequence each\): the model never learns them"):
+        LSTMClassifier(hidden_sizes=(4,), epochs=1, validation_fraction=0.5, random_state=seed).fit(X, y)
+    seed = next(s for s in range(100) if 9 in train_test_split(np.arange(10), test_size=0.3, random_state=s)[1])
+    with pytest.raises(ValueError, match=r"the training rows hold one class: .* \(validation_fraction=0.3 held out "
+                                         "the others\)"):
+        LSTMClassifier(epochs=1, validation_fraction=0.3, random_state=seed).fit(X[:10], [0] * 9 + [1])
 
 
 def test_sample_weight_weighs_the_training_loss_and_is_checked_with_the_row_named():

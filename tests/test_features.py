@@ -241,9 +241,13 @@ def test_temporal_features_spec_is_hashable_and_checked():
                       ({"events": ((0, float("nan")),)}, "events threshold must be finite"),
                       ({"events": (3,)}, r"events must hold \(channel, threshold\) pairs"),
                       ({"diff": "no"}, "diff must be True or False, got 'no'"),
-                      ({"include_input": 0}, "include_input must be True or False, got 0")]:
+                      ({"include_input": 0}, "include_input must be True or False, got 0"),
+                      # TypeErrors ("'int' object is not iterable") until 2026-12-06
+                      ({"rolling_std": None}, "rolling_std must be a list of integers >= 1, got None"),
+                      ({"events": None}, r"events must be a list of \(channel, threshold\) pairs, got None")]:
         with pytest.raises(ValueError, match=match):
             features.TemporalFeatures(**kw)
+    assert features.TemporalFeatures(rolling_mean=5) == features.TemporalFeatures(rolling_mean=(5,))  # as in TOML
 
 
 def test_event_channels_by_name_become_indices_of_the_data_channels():

@@ -341,6 +341,21 @@ def test_the_time_budget_cuts_a_round_and_keeps_what_finished():
                                   .fit(X, Y).predict(X[:5]))
 
 
+@pytest.mark.parametrize("strategy", ["random", "grid"])
+def test_the_time_budget_holds_for_random_and_grid_search_and_halving_refuses_it(strategy):
+    """max_time was read by Bayesian and Optuna search only: a random or
+    grid search trained every candidate past it, silently."""
+    lrs = [3e-3, 1e-2, 3e-2]
+    space = {"learning_rate": lrs if strategy == "grid" else loguniform(1e-3, 1e-1)}
+    cut = LSTMSearchCV(BASE, space if strategy == "grid" else None, param_distributions=None if strategy == "grid"
+                       else space, search=strategy, n_iter=3, cv=2, random_state=0, chunk_size=2,
+                       max_time=1e-9, refit=False).fit(X, Y)
+    assert list(cut.cv_results_["status"]) == ["ok", "unfinished", "unfinished"]
+    assert len(cut.members_) == 2
+    with pytest.raises(ValueError, match="max_time is not available with search='halving'"):
+        LSTMSearchCV(BASE, param_distributions=space, search="halving", max_time=60).fit(X, Y)
+
+
 def test_initial_points_come_first_and_the_rest_of_the_round_is_the_same_random_draw():
     space = {"learning_rate": loguniform(1e-4, 1e-1), "dropout": uniform(0, 0.5), "cw": ["none", "balanced"]}
     first = [{"learning_rate": 3e-3, "dropout": 0.0, "cw": "none"}, {"learning_rate": 1e-2, "dropout": 0.5, "cw": "balanced"}]
@@ -468,6 +483,9 @@ def test_ensemble_selection_errors_are_named():
                                clone(BASE).fit(X, Y).predict_proba(X[:5]), atol=1e-7)
     with pytest.raises(ValueError, match="weights must be 2 finite numbers >= 0 with a positive sum"):
         LSTMEnsemble([BASE, BASE], weights=[1.0, -1.0]).fit(X, Y)
+    for bad in ({"a": 1}, ["a", "b"]):  # TypeError / NumPy's "could not convert string to float" until 2026-12-06
+        with pytest.raises(ValueError, match="weights must be 2 finite numbers"):
+            LSTMEnsemble([BASE, BASE], weights=bad).fit(X, Y)
     with pytest.raises(ValueError, match="estimators must be a non-empty list of LSTMClassifier"):
         LSTMEnsemble([]).fit(X, Y)
 
