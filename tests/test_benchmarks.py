@@ -263,6 +263,7 @@ def test_bench_remedies_none_is_bench_imbalances_a_and_every_remedy_is_one_setti
     ("### The shipped code, 3 seeds, one commit (`3308d18`)", "bench_imbalance-rows-head-2026-12-04.jsonl", 7),
     ("### The search with MiniRocket's ridge classifier, 3 seeds", "bench_imbalance-rows-ridge-3seeds-2026-12-06.jsonl",
      9),
+    ("### Held out at scale: ElectricDevices", "bench_imbalance-rows-electricdevices-2026-12-06.jsonl", 1),
 ])
 def test_the_table_to_cite_is_what_bench_imbalance_prints_from_its_rows(bench, heading, rows_file, n):
     """RESULTS.md's "table to cite" for the imbalanced suite is the script's
