@@ -10,8 +10,15 @@ saying so once (``jaxlstm.kernel.available()``).
 """
 
 import os
+import re
 
 from setuptools import Extension, setup
+
+# The instruction-set extensions a -march=native build may use, as /proc/cpuinfo names them: recorded beside the
+# kernel (jaxlstm/_lstm_cpu.isa), so that a CPU without one of them falls back to the scan instead of dying of an
+# illegal instruction (jaxlstm.kernel; a venv shared by machines of several CPU types).
+ISA = re.compile(r"(sse[\d_]*|ssse3|sse4a|avx\w*|fma4?|f16c|bmi[12]|popcnt|abm|movbe|adx|aes|pclmulqdq|sha_ni|vaes"
+                 r"|vpclmulqdq|gfni|amx\w*|xop)")
 
 
 def _ffi_include() -> list[str]:
@@ -24,6 +31,23 @@ def _ffi_include() -> list[str]:
 
 
 _arch = os.environ.get("JAXLSTM_KERNEL_CFLAGS", "-march=native").split()
+
+
+def _record_isa(path: str = os.path.join("jaxlstm", "_lstm_cpu.isa")) -> None:
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
+    except OSError:
+        flags = []
+    isa = sorted(f for f in flags if ISA.fullmatch(f)) if "-march=native" in _arch else []
+    if isa:
+        with open(path, "w") as f:
+            f.write(" ".join(isa) + "\n")
+    elif os.path.exists(path):  # portable flags, or no /proc/cpuinfo: no record (an old one would be wrong)
+        os.remove(path)
+
+
+_record_isa()
 
 setup(
     ext_modules=[

@@ -159,6 +159,16 @@ def _sample(dims, n: int, rng: np.random.Generator, avoid: list | None = None) -
     return out
 
 
+def _new(batch: list[dict], tried: list[dict]) -> list[dict]:
+    """``batch`` without the configurations in ``tried`` and its repeats (a
+    small discrete space runs out of new ones)."""
+    out: list[dict] = []
+    for c in batch:
+        if c not in tried and c not in out:
+            out.append(c)
+    return out
+
+
 def expected_improvement(mu: np.ndarray, sigma: np.ndarray, best: float, xi: float = 0.01) -> np.ndarray:
     """EI for maximisation: ``E[max(f - best - xi, 0)]`` under ``N(mu, sigma)``."""
     from scipy.stats import norm
@@ -295,9 +305,15 @@ def bayes_search(evaluate: Callable[[list[dict]], np.ndarray], space: Mapping[st
         if len(tried) < n_initial or not np.isfinite(scores).any():
             n = min(q, max(1, n_initial - len(tried))) if len(tried) < n_initial else q
             given = initial[len(tried):len(tried) + n]
-            batch = given + _sample(dims, n - len(given), rng, avoid=tried + given)
+            batch = given + _new(_sample(dims, n - len(given), rng, avoid=tried + given), tried + given)
         else:
-            batch = propose(dims, list(zip(tried, scores, strict=True)), q, rng)
+            batch = _new(propose(dims, list(zip(tried, scores, strict=True)), q, rng), tried)
+        if not batch:  # a discrete space with every configuration tried: it re-ran them until 2026-12-06
+            import warnings
+
+            warnings.warn(f"the search space holds {len(tried)} configurations, all tried: stopping before "
+                          f"n_iter={n_iter}", UserWarning, stacklevel=2)
+            break
         out = np.asarray(evaluate(batch), np.float64)
         if out.shape != (len(batch),):
             raise ValueError(f"evaluate returned shape {out.shape} for {len(batch)} configurations")

@@ -23,8 +23,11 @@ _registered: list[dict] = []
 
 
 def default_cache_dir() -> str:
-    """``$JAXLSTM_CACHE_DIR`` if set (empty means off), else ``~/.cache/jaxlstm/xla``."""
-    return os.environ.get("JAXLSTM_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "jaxlstm", "xla"))
+    """``$JAXLSTM_CACHE_DIR`` if set (empty means off), else JAX's own
+    ``$JAX_COMPILATION_CACHE_DIR`` if set, else ``~/.cache/jaxlstm/xla``
+    (``~`` expanded: it was a folder named "~" until 2026-12-06)."""
+    default = os.environ.get("JAX_COMPILATION_CACHE_DIR") or os.path.join("~", ".cache", "jaxlstm", "xla")
+    return os.path.expanduser(os.environ.get("JAXLSTM_CACHE_DIR", default))
 
 
 def enable_compilation_cache(path: str | os.PathLike | None = None, min_compile_time_secs: float = 0.5) -> str | None:

@@ -895,10 +895,13 @@ def _leaderboard(cv, metric, say, top=10) -> None:
     import numpy as np
 
     order = np.argsort(cv[f"rank_test_{metric}"], kind="stable")[:top]
-    say(f"\n{'rank':>4} {'candidate':>9}  {metric + ' (mean ± std)':<26} {'status':<10} params")
+    rung = "iter" in cv  # successive halving: a candidate's row per rung, ranked together as scikit-learn's
+    say(f"\n{'rank':>4} {'candidate':>9}  {metric + ' (mean ± std)':<26} {'status':<10} "
+        + ("rung epochs " if rung else "") + "params")
     for i in order:
         say(f"{cv[f'rank_test_{metric}'][i]:>4} {i:>9}  {cv[f'mean_test_{metric}'][i]:.4f} ± {cv[f'std_test_{metric}'][i]:.4f}"
-            f"{'':<9} {cv['status'][i]:<10} {_shown(cv['params'][i])}")
+            f"{'':<9} {cv['status'][i]:<10} "
+            + (f"{cv['iter'][i]:>4} {cv['n_resources'][i]:>6} " if rung else "") + f"{_shown(cv['params'][i])}")
 
 
 def _load_model_and_data(args, labels: str):

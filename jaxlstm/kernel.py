@@ -59,10 +59,38 @@ def _single_threaded_scipy_openblas() -> bool:
     return False
 
 
+def _cpu_flags() -> set[str] | None:
+    """This CPU's flags from ``/proc/cpuinfo`` (``None`` where there is none)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return set(next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), []))
+    except OSError:
+        return None
+
+
+def _check_isa() -> None:
+    """Raise if the kernel was compiled (``-march=native``, setup.py records
+    the extensions in ``_lstm_cpu.isa``) for instructions this CPU lacks:
+    loading it would end the process with an illegal instruction, not an
+    error (a venv shared by machines of several CPU types)."""
+    try:
+        with open(os.path.join(os.path.dirname(__file__), "_lstm_cpu.isa")) as f:
+            built = set(f.read().split())
+    except OSError:
+        return  # built with JAXLSTM_KERNEL_CFLAGS, or before the record: nothing to compare
+    here = _cpu_flags()
+    missing = sorted(built - here) if here is not None else []
+    if missing:
+        raise RuntimeError(f"the kernel was compiled (-march=native) on a CPU with {', '.join(missing)}, which this "
+                           "CPU lacks; reinstall jaxlstm on this machine, or build it for several with "
+                           "JAXLSTM_KERNEL_CFLAGS=\"-mavx2 -mfma\" pip install ...")
+
+
 def _load() -> dict:
     if _state:
         return _state
     try:
+        _check_isa()  # before the import: the module's own code may use those instructions
         from jaxlstm import _lstm_cpu
         import scipy.linalg.cython_blas as cython_blas
 

@@ -40,18 +40,18 @@ def learning_curves(members: Sequence[dict], metric: str = "val_f1_macro", *, be
     plt = pyplot()
     from matplotlib.ticker import MaxNLocator
 
-    fig, (a, b) = plt.subplots(1, 2, figsize=figsize)
     shown = [m for m in members if "history" in m]
     if not shown:
         raise ValueError("no member has a history to plot")
     if metric not in shown[0]["history"]:
         raise ValueError(f"members have no {metric!r}; available: {sorted(shown[0]['history'])}")
+    fig, (a, b) = plt.subplots(1, 2, figsize=figsize)  # after the checks: a bad call leaves no empty figure
     top = [m for m in shown if best is not None and m.get("params") == best]
     rest = [m for m in shown if m not in top][: max(0, max_lines - len(top))]
     for group, style in ((rest, {"lw": 0.7, "alpha": 0.5, "color": "0.6"}), (top, {"lw": 2.0, "color": "tab:blue"})):
         for i, m in enumerate(group):
             h = m["history"]
-            epochs = np.arange(1, len(h["train_loss"]) + 1)
+            epochs = m.get("offset", 0) + np.arange(1, len(h["train_loss"]) + 1)  # halving: a rung goes on
             st = dict(style, color="tab:red") if m.get("status") == "diverged" else style
             label = None
             if i == 0:
@@ -102,9 +102,12 @@ def sweep_heatmap(cv_results: dict, x_param: str, y_param: str, metric: str = "s
     if _continuous(xv) or _continuous(yv):
         xs, ys = (_axis_values(v) for v in (xv, yv))
         sc = ax.scatter(xs, ys, c=scores, cmap="viridis", s=40, edgecolors="k", linewidths=0.3)
-        for axis, v, setter in ((xs, xv, ax.set_xscale), (ys, yv, ax.set_yscale)):
+        for axis, v, setter, ticks in ((xs, xv, ax.set_xscale, ax.set_xticks), (ys, yv, ax.set_yscale, ax.set_yticks)):
             if _continuous(v) and min(v) > 0 and max(v) / min(v) > 20:
                 setter("log")
+            cats = _categories(v)
+            if cats is not None:  # positions 0..k-1, named (until 2026-12-06 the axis read 0, 0.5, 1)
+                ticks(range(len(cats)), cats)
         ax.set(xlabel=x_param, ylabel=y_param,
                title=f"mean CV {metric} of each of {len(params)} candidates")
         fig.colorbar(sc, ax=ax, label=f"mean CV {metric}")
@@ -129,11 +132,18 @@ def sweep_heatmap(cv_results: dict, x_param: str, y_param: str, metric: str = "s
     return fig
 
 
+def _categories(values) -> list[str] | None:
+    """The sorted labels of a categorical axis; ``None`` for numbers."""
+    if all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in values):
+        return None
+    return sorted({_label(v) for v in values}, key=_sort_key)
+
+
 def _axis_values(values):
     """Numbers stay numbers; categories become their position in sorted order."""
-    if all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in values):
+    cats = _categories(values)
+    if cats is None:
         return np.asarray(values, float)
-    cats = sorted({_label(v) for v in values}, key=_sort_key)
     return np.array([cats.index(_label(v)) for v in values], float)
 
 
@@ -189,7 +199,7 @@ def _label(v) -> str:
     if isinstance(v, float):
         return f"{v:g}"
     if isinstance(v, (list, tuple)):
-        return ",".join(str(a) for a in v)
+        return ",".join(str(a) for a in v) or "[]"  # () as a tick label: "[]", not blank
     return str(v)
 
 

@@ -224,7 +224,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     (candidate, fold, seed) member of this fit with its ``params``,
     ``status`` and per-epoch ``history`` (``val_<metric>`` for the ranking
     metric when it is one of :data:`jaxlstm.metrics.SCORERS`; halving: one
-    entry per rung, with that rung's epochs).
+    entry per rung, with that rung's epochs, after ``offset`` epochs of the
+    rungs before).
     """
 
     def __init__(self, estimator=None, param_grid=None, param_distributions=None, *, search=None,
@@ -592,7 +593,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         split_rows = [[run.rows[i] for i in idx] for idx in index]
         ctx["finished"] += sum(all(m is not None for m in ms) for ms in split_rows)
         self.members_.extend({"params": cand, "fold": m["fold"], "seed": m["seed"],
-                              "status": status_at(m, c["epochs"]), "history": m["history"], "hash": m["hash"]}
+                              "status": status_at(m, c["epochs"]), "history": m["history"], "hash": m["hash"],
+                              "offset": offset}
                              for cand, c, ms in zip(candidates, configs, split_rows) for m in ms if m is not None)
         table = _score_members(ctx, candidates, [c["epochs"] for c in configs], offset, split_rows,
                                [extra] * len(candidates) if extra else None)

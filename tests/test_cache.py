@@ -18,3 +18,23 @@ def test_near_the_memory_map_limit_compiled_programs_are_dropped_with_a_warning(
         assert programs == {}
     finally:
         cache._registered.remove(programs)
+
+
+def test_the_cache_folder_expands_home_and_respects_jax_own_variable(monkeypatch):
+    """Until 2026-12-06 ``JAXLSTM_CACHE_DIR="~/xla"`` made a folder named "~"
+    in the working directory, and JAX's own ``JAX_COMPILATION_CACHE_DIR``
+    was replaced by jaxlstm's default."""
+    import os
+
+    from jaxlstm.cache import default_cache_dir
+
+    monkeypatch.setenv("HOME", "/home/someone")
+    monkeypatch.setenv("JAXLSTM_CACHE_DIR", "~/xla")
+    assert default_cache_dir() == "/home/someone/xla"
+    monkeypatch.setenv("JAXLSTM_CACHE_DIR", "")
+    assert default_cache_dir() == ""  # off
+    monkeypatch.delenv("JAXLSTM_CACHE_DIR")
+    monkeypatch.setenv("JAX_COMPILATION_CACHE_DIR", "/scratch/jax")
+    assert default_cache_dir() == "/scratch/jax"
+    monkeypatch.delenv("JAX_COMPILATION_CACHE_DIR")
+    assert default_cache_dir() == os.path.join("/home/someone", ".cache", "jaxlstm", "xla")

@@ -1069,6 +1069,14 @@ def test_results_csv_keeps_parameters_exact_and_the_leaderboard_shows_them_short
     assert rows[1]["mean_fit_time"] == "1234.57"
     assert _shown(cv["params"][0]) == {"weight_decay": 1e-7, "learning_rate": 0.001}
     assert _shown({"conv_filters": (64, 128), "lstm_over": "time"}) == {"conv_filters": [64, 128], "lstm_over": "time"}
+    # successive halving: a candidate's rows of each rung are ranked together; the leaderboard says which rung and
+    # how many epochs (until 2026-12-06 the same params showed twice with different scores, rank 1 an early rung)
+    from jaxlstm.cli import _leaderboard
+
+    lines = []
+    _leaderboard({**cv, "iter": np.array([0, 1]), "n_resources": np.array([3, 9])}, "accuracy", lines.append)
+    assert lines[0].endswith("status     rung epochs params")
+    assert lines[1].endswith("ok            1      9 {'weight_decay': 0.0, 'learning_rate': 0.003}"), lines[1]
 
 
 def test_outputs_never_replace_an_input_or_a_file_jaxlstm_did_not_write(small_model, tmp_path, capsys, monkeypatch):

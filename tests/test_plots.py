@@ -70,9 +70,20 @@ def test_plots_say_what_they_show():
     ax = fig.axes[0]
     assert ax.get_xscale() == "log" and len(ax.collections[0].get_offsets()) == 12 and not ax.images
     np.testing.assert_allclose(ax.collections[0].get_offsets()[:, 0], [p["learning_rate"] for p in rand])
+    # a categorical axis beside a continuous one is named (until 2026-12-06 its ticks read 0, 0.5, 1), () as "[]"
+    cat = [{"learning_rate": p["learning_rate"], "conv_filters": (64, 128, 64) if i % 2 else ()}
+           for i, p in enumerate(rand)]
+    ax = plots.sweep_heatmap({"params": cat, "mean_test_score": rng.random(12)}, "learning_rate",
+                             "conv_filters").axes[0]
+    assert [(t.get_position()[1], t.get_text()) for t in ax.get_yticklabels()] == [(0, "64,128,64"), (1, "[]")]
     members = [{"params": p, "status": "ok", "history": {"train_loss": [1.0, 0.5, 0.4],
                                                          "val_f1_macro": [0.2, 0.5, 0.6]}}
                for p in params[:3] for _ in range(2)]
+    figures = plots.pyplot().get_fignums()
+    for bad, match in (([], "no member has a history"), (members, "members have no 'val_auc'")):
+        with pytest.raises(ValueError, match=match):
+            plots.learning_curves(bad, metric="val_auc")
+    assert plots.pyplot().get_fignums() == figures  # no empty figure left behind (there was until 2026-12-06)
     fig = plots.learning_curves(members, metric="val_f1_macro", best=params[1])
     a, b = fig.axes
     labels = [t.get_text() for t in a.get_legend().get_texts()]

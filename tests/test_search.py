@@ -126,6 +126,8 @@ def test_halving_survivors_continue_from_their_state():
     np.testing.assert_array_equal(np.unique(r["n_resources"]), [1, 2, 4])
     last = int(np.flatnonzero(r["iter"] == 2)[0])
     assert h.best_index_ == last and h.rounds_ == 3
+    # each rung's members say where their epochs start (learning curves drew every rung from epoch 1 until 12-06)
+    assert sorted({(m["offset"], len(m["history"]["train_loss"])) for m in h.members_}) == [(0, 1), (1, 1), (2, 2)]
     # The survivor's 4-epoch score (1 + 1 + 2 epochs, continued twice) equals training it straight through.
     alone = LSTMSearchCV(base, {k: [v] for k, v in r["params"][last].items()}, cv=3, scoring="f1_macro",
                          refit=False).fit(X, Y)
@@ -189,6 +191,13 @@ def test_the_random_first_round_of_a_discrete_space_repeats_no_candidate():
     tried, _ = bayes_search(lambda batch: np.zeros(len(batch)), {"a": [1, 2, 3, 4], "b": [16, 32, 64, 128]}, n_iter=8, batch_size=8, random_state=0,
                             initial=[{"a": 1, "b": 16}])
     assert len({tuple(sorted(p.items())) for p in tried}) == 8 and tried[0] == {"a": 1, "b": 16}
+    # later rounds: a 4-point space with n_iter=12 stops after its 4, with a warning (it re-ran tried ones, as
+    # identical cv_results_ rows, until 2026-12-06)
+    with pytest.warns(UserWarning, match="the search space holds 4 configurations, all tried: stopping before "
+                                         "n_iter=12"):
+        tried, scores = bayes_search(lambda b: np.array([c["a"] + c["b"] for c in b], float),
+                                     {"a": [1, 2], "b": [True, False]}, n_iter=12, batch_size=2, random_state=0)
+    assert sorted((p["a"], p["b"]) for p in tried) == [(1, False), (1, True), (2, False), (2, True)]
 
 
 @pytest.mark.filterwarnings("ignore:One or more of the test scores are non-finite")
