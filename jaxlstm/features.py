@@ -400,14 +400,7 @@ def as_temporal_features(value) -> TemporalFeatures | None:
         raise ValueError(f"features has unknown key(s) {', '.join(map(repr, unknown))}; known: {', '.join(_SPEC_KEYS)}")
     if not value:
         return None
-    for key in ("rolling_mean", "rolling_std", "events"):
-        v = value.get(key, ())
-        if isinstance(v, (str, bytes)) or not isinstance(v, (list, tuple, np.ndarray)):
-            if key == "events" or not isinstance(v, (int, np.integer)):
-                raise ValueError(f"features.{key} must be a list, got {v!r}")
-    value = {k: ((v,) if k in ("rolling_mean", "rolling_std") and isinstance(v, (int, np.integer)) else v)
-             for k, v in value.items()}
-    try:
+    try:  # TemporalFeatures checks each value (a window given as one int is a list of one)
         return TemporalFeatures(**value)
     except ValueError as e:
         raise ValueError(f"features.{e}") from None
