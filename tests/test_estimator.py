@@ -516,7 +516,7 @@ def test_validation_fraction_of_a_class_of_one_sequence_is_not_called_stratified
         LSTMClassifier(epochs=1, validation_fraction=0.3, random_state=seed).fit(X[:10], [0] * 9 + [1])
 
 
-def test_sample_weight_weighs_the_training_loss_and_is_checked_with_the_row_named():
+def test_sample_weight_weighs_the_training_loss_and_is_checked_with_the_row_named(shipped_compiler_options):
     from sklearn.model_selection import cross_val_score
 
     from jaxlstm.estimator import LSTMEnsemble

@@ -455,6 +455,24 @@ def test_compiler_options_choose_the_faster_compiling_cpu_code_generator_and_tra
     np.testing.assert_allclose(runs[0].history["val_accuracy"], runs[1].history["val_accuracy"])
 
 
+def test_compiler_options_set_later_in_the_process_take_effect(monkeypatch):
+    """A program compiled with one JAXLSTM_XLA_OPT_LEVEL is not reused after
+    the level changes in the same process (it was: the jit and the compiled
+    programs were kept by config and shapes alone)."""
+    from jaxlstm import train
+
+    x, lengths, y = _toy(n=16, t=4)
+    cfg = TrainConfig(ModelConfig(num_features=3, num_classes=3, hidden_sizes=(4,)), batch_size=8, epochs=1)
+    levels = []
+    for level in ("1", "0"):
+        monkeypatch.setenv("JAXLSTM_XLA_OPT_LEVEL", level)
+        before = set(train._compiled)
+        train_single(x, y, lengths, config=cfg)
+        (key,) = set(train._compiled) - before  # compiled anew, not read from the other level's program
+        levels.append(dict(key[-1])["xla_backend_optimization_level"])
+    assert levels == [1, 0]
+
+
 def test_a_program_without_the_optional_parts_its_run_leaves_off_trains_the_same_model():
     """TrainConfig.parts leaves out of the compiled program the optional parts
     (input noise, augmentation, balanced sampling, the remedied loss) that a
@@ -487,7 +505,7 @@ def test_a_program_without_the_optional_parts_its_run_leaves_off_trains_the_same
         TrainConfig(MODEL, parts={"noise"})
 
 
-def test_sample_weights_multiply_each_rows_loss_as_kerass_sample_weight():
+def test_sample_weights_multiply_each_rows_loss_as_kerass_sample_weight(shipped_compiler_options):
     """The training loss with sample weights is sum(w_b * cw[y_b] * nll_b) /
     valid rows (float64 reference); a zero weight removes the row's gradient;
     weights of ones train bit-identically to none; fit uses them."""
