@@ -41,7 +41,7 @@ from jaxlstm.params import check_seeds
 from jaxlstm.plan import (ALLOWED, DEFAULTS, DYNAMIC_KEYS, STATIC_KEYS, Member, expand_space,  # noqa: F401  (re-exported)
                           make_folds, normalise, pad_indices, plan_members)
 from jaxlstm.tabulate import curve_table, cv_results, param_columns  # noqa: F401  (param_columns: re-exported)
-from jaxlstm.train import Split, TrainConfig, compiler_options, fit, make_hparams, parts_used, tuned_jit
+from jaxlstm.train import Split, TrainConfig, fit, make_hparams, parts_used, program_key, tuned_jit
 
 __all__ = ["STATIC_KEYS", "DYNAMIC_KEYS", "Member", "Execution", "execute", "SweepResult", "SweepInterrupted",
            "run_sweep", "make_folds", "expand_space", "estimate_member_bytes", "even_chunk", "read_members",
@@ -475,7 +475,7 @@ def _chunk_args(data, mesh, c, tcfg, chunk, size, idx) -> tuple[tuple, tuple]:
                                            (jax.tree.map(stack, *hps), split, seeds, state))
     offset = (_global(np.int32(chunk[0].offset), mesh),) if state else ()
     key = (tcfg, size, data[0].shape, split.train_idx.shape, split.val_idx.shape, mesh is not None, data[3] is None,
-           tuple(sorted(compiler_options().items())), bool(state))
+           program_key(), bool(state))
     return (*data, split, hp, seeds, *state, *offset), key
 
 

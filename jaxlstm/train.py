@@ -590,21 +590,27 @@ def compiler_options() -> dict:
     return options
 
 
+def program_key() -> tuple:
+    """What a compiled program depends on beyond its config and shapes: the
+    :func:`compiler_options` and ``JAXLSTM_LSTM_IMPL`` (read while tracing).
+    Part of every key programs are kept by, so that either set later in a
+    process takes effect instead of reusing a program built without it."""
+    return tuple(sorted(compiler_options().items())), os.environ.get("JAXLSTM_LSTM_IMPL", "auto")
+
+
 class tuned_jit:
     """``jax.jit(fun, **kwargs)`` with :func:`compiler_options`, created on
     first use: the backend is not known (and must not be initialised) at
-    import time. One per set of options, so a ``JAXLSTM_XLA_OPT_LEVEL`` set
-    later in the process takes effect. Supports calling and ``.lower``."""
+    import time. One per :func:`program_key`. Supports calling and ``.lower``."""
 
     def __init__(self, fun, **kwargs):
         self._fun, self._kwargs, self._jits = fun, kwargs, {}
         functools.update_wrapper(self, fun)
 
     def _get(self):
-        options = compiler_options()
-        key = tuple(sorted(options.items()))
+        key = program_key()
         if key not in self._jits:
-            self._jits[key] = jax.jit(self._fun, compiler_options=options, **self._kwargs)
+            self._jits[key] = jax.jit(self._fun, compiler_options=compiler_options(), **self._kwargs)
         return self._jits[key]
 
     def __call__(self, *args, **kwargs):
@@ -850,7 +856,7 @@ def train_single(x, y, lengths=None, *, config: TrainConfig, hparams: HParams | 
     split = _full_split(tr, va)
     args = (jnp.asarray(xa), jnp.asarray(la), jnp.asarray(ya), split, hp, jax.random.key(seed))
     kw = {} if w is None else {"sample_weight": jnp.asarray(w)}
-    key = (config, xa.shape, tr.size, va.size, w is None, tuple(sorted(compiler_options().items())))
+    key = (config, xa.shape, tr.size, va.size, w is None, program_key())
     t0 = time.perf_counter()
     if key not in _compiled:
         relieve_memory_maps()

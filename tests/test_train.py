@@ -455,22 +455,24 @@ def test_compiler_options_choose_the_faster_compiling_cpu_code_generator_and_tra
     np.testing.assert_allclose(runs[0].history["val_accuracy"], runs[1].history["val_accuracy"])
 
 
-def test_compiler_options_set_later_in_the_process_take_effect(monkeypatch):
-    """A program compiled with one JAXLSTM_XLA_OPT_LEVEL is not reused after
-    the level changes in the same process (it was: the jit and the compiled
-    programs were kept by config and shapes alone)."""
+def test_compiler_options_and_lstm_impl_set_later_in_the_process_take_effect(monkeypatch):
+    """A program compiled with one JAXLSTM_XLA_OPT_LEVEL or JAXLSTM_LSTM_IMPL
+    is not reused after it changes in the same process (it was: the jit and the
+    compiled programs were kept by config and shapes alone)."""
     from jaxlstm import train
 
     x, lengths, y = _toy(n=16, t=4)
     cfg = TrainConfig(ModelConfig(num_features=3, num_classes=3, hidden_sizes=(4,)), batch_size=8, epochs=1)
-    levels = []
-    for level in ("1", "0"):
+    keys = []
+    for level, impl in (("1", "scan"), ("0", "scan"), ("0", "auto")):
         monkeypatch.setenv("JAXLSTM_XLA_OPT_LEVEL", level)
+        monkeypatch.setenv("JAXLSTM_LSTM_IMPL", impl)
         before = set(train._compiled)
         train_single(x, y, lengths, config=cfg)
-        (key,) = set(train._compiled) - before  # compiled anew, not read from the other level's program
-        levels.append(dict(key[-1])["xla_backend_optimization_level"])
-    assert levels == [1, 0]
+        (key,) = set(train._compiled) - before  # compiled anew, not read from the other setting's program
+        options, used_impl = key[-1]
+        keys.append((dict(options)["xla_backend_optimization_level"], used_impl))
+    assert keys == [(1, "scan"), (0, "scan"), (0, "auto")]
 
 
 def test_a_program_without_the_optional_parts_its_run_leaves_off_trains_the_same_model():
