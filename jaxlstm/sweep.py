@@ -148,7 +148,7 @@ def _fit_continue(x, lengths, y, w, split, hparams, seed, state, offset, config)
 _vfit = tuned_jit(jax.vmap(_fit_member, in_axes=(None, None, None, None, 0, 0, 0, None)), static_argnums=7)
 _vfit_continue = tuned_jit(jax.vmap(_fit_continue, in_axes=(None, None, None, None, 0, 0, 0, 0, None, None)),
                            static_argnums=9)
-_compiled: dict = register_compiled({})  # one executable per (static group, chunk size, shapes, continued)
+_compiled: dict = register_compiled({})  # one per (static group, chunk size, shapes, program_key(), continued)
 
 
 def estimate_member_bytes(train_cfg: TrainConfig, n: int, t: int) -> int:

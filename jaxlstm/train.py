@@ -922,7 +922,6 @@ def check_inputs(xa: np.ndarray, model: ModelConfig, lengths: np.ndarray | None 
             raise ValueError(f"features.{e}") from None
 
 
-@functools.partial(jax.jit, static_argnames=("model", "batch_size"))
 def probabilities(params, scaler, x, lengths, model, batch_size):
     """Class probabilities of raw (unscaled) sequences, compiled: the model's
     temporal features, the fitted scaler, then :func:`predict_logits` in
@@ -931,9 +930,15 @@ def probabilities(params, scaler, x, lengths, model, batch_size):
     return jax.nn.softmax(predict_logits(params, model, xs, lengths, batch_size), axis=-1)
 
 
-@functools.partial(jax.jit, static_argnames=("model", "batch_size"))
 def ensemble_probabilities(params, scaler, x, lengths, model, batch_size):
     """The mean probabilities of an ensemble (``params`` with a leading
     member axis), in one program."""
-    probs = jax.vmap(lambda p: probabilities(p, scaler, x, lengths, model, batch_size))(params)
+    probs = jax.vmap(lambda p: _probabilities(p, scaler, x, lengths, model, batch_size))(params)
     return probs.mean(axis=0)
+
+
+# compiled as the training programs are (tuned_jit: the compiler options, and the LSTM implementation in force);
+# XLA takes compiler options on a top-level program only, so the ensemble vmaps the function, not the program
+_probabilities = probabilities
+probabilities = tuned_jit(_probabilities, static_argnames=("model", "batch_size"))
+ensemble_probabilities = tuned_jit(ensemble_probabilities, static_argnames=("model", "batch_size"))

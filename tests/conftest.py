@@ -28,23 +28,23 @@ def _one_compilation_cache_per_run(monkeypatch, _run_cache_dir):
     enable_compilation_cache(min_compile_time_secs=0)
 
 
-@pytest.fixture(autouse=True)
-def _quick_to_compile_programs(monkeypatch):
-    """Tests compile their training programs at LLVM optimisation level 0
-    (``JAXLSTM_XLA_OPT_LEVEL``; shipped: 2), here and in the subprocesses they
-    start: compiling is most of a test's time (the suite takes about 0.77x the
-    time), and the tests compare values with references, not speed. A test
-    that asserts something of the shipped programs themselves (two programs
-    giving bit-identical values) asks for :func:`shipped_compiler_options`;
-    the CI's main job runs the shipped level. A level set by the caller wins
-    (``JAXLSTM_XLA_OPT_LEVEL=2 python -m pytest`` runs the suite as shipped)."""
-    if "JAXLSTM_XLA_OPT_LEVEL" not in os.environ:
-        monkeypatch.setenv("JAXLSTM_XLA_OPT_LEVEL", "0")
+def pytest_configure(config):
+    """Tests compile their training and prediction programs at LLVM
+    optimisation level 0 (``JAXLSTM_XLA_OPT_LEVEL``; shipped: 2), here, in
+    module fixtures and in the subprocesses they start: compiling is most of a
+    test's time (the suite takes about 0.7x the time), and the tests compare
+    values, not speed. A test that asserts something of the shipped programs
+    themselves (two programs giving bit-identical values) asks for
+    :func:`shipped_compiler_options`; the CI's main job runs the shipped
+    level. A level set by the caller wins (``JAXLSTM_XLA_OPT_LEVEL=2 python -m
+    pytest`` runs the suite as shipped). Set before any fixture, so that no
+    module fixture's model is compiled at another level than its tests'."""
+    os.environ.setdefault("JAXLSTM_XLA_OPT_LEVEL", "0")
 
 
 @pytest.fixture
-def shipped_compiler_options(monkeypatch, _quick_to_compile_programs):
-    """The compiler options jaxlstm ships with (see _quick_to_compile_programs)."""
+def shipped_compiler_options(monkeypatch):
+    """The compiler options jaxlstm ships with (see pytest_configure)."""
     monkeypatch.delenv("JAXLSTM_XLA_OPT_LEVEL", raising=False)
 
 

@@ -468,11 +468,13 @@ def test_compiler_options_and_lstm_impl_set_later_in_the_process_take_effect(mon
         monkeypatch.setenv("JAXLSTM_XLA_OPT_LEVEL", level)
         monkeypatch.setenv("JAXLSTM_LSTM_IMPL", impl)
         before = set(train._compiled)
-        train_single(x, y, lengths, config=cfg)
+        result, _ = train_single(x, y, lengths, config=cfg)
         (key,) = set(train._compiled) - before  # compiled anew, not read from the other setting's program
         options, used_impl = key[-1]
         keys.append((dict(options)["xla_backend_optimization_level"], used_impl))
+        train.predict_proba(result.params, cfg.model, result.scaler, x, lengths)  # prediction: one program each
     assert keys == [(1, "scan"), (0, "scan"), (0, "auto")]
+    assert train.program_key() in train.probabilities._jits and len(train.probabilities._jits) >= 3
 
 
 def test_a_program_without_the_optional_parts_its_run_leaves_off_trains_the_same_model():
