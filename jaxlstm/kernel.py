@@ -28,6 +28,7 @@ from __future__ import annotations
 import ctypes
 import glob
 import os
+import re
 import warnings
 
 import jax
@@ -128,8 +129,11 @@ def num_threads() -> int:
     kernel is not available."""
     if not available():
         return 0
-    env = os.environ.get("JAXLSTM_KERNEL_THREADS", "")
-    return int(env) if env.isdigit() and int(env) > 0 else (os.cpu_count() or 1)
+    # read as the C++ kernel reads it (std::atoi: leading blanks and sign, the digits up to the first other
+    # character; "+4", " 4", "4 threads" are 4), so that this says what the kernel does
+    lead = re.match(r"\s*([+-]?\d+)", os.environ.get("JAXLSTM_KERNEL_THREADS", ""))
+    n = int(lead.group(1)) if lead else 0
+    return n if n > 0 else (os.cpu_count() or 1)
 
 
 def warn_unavailable() -> None:

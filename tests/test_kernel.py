@@ -23,6 +23,21 @@ def test_kernel_is_built_and_loaded():
     assert kernel.num_threads() >= 1
 
 
+def test_kernel_threads_from_the_environment_read_as_the_cpp_kernel_reads_them(monkeypatch):
+    """kernel.num_threads() says what the kernel uses: JAXLSTM_KERNEL_THREADS
+    parsed as its C++ does (libc's atoi, the reference here), else the cores."""
+    import ctypes
+    import os
+
+    if not kernel.available():
+        pytest.skip(kernel.reason())  # num_threads() is 0 then
+    atoi = ctypes.CDLL(None).atoi
+    for value in ("3", "+4", " 2", "5 threads", "0", "-2", "four", ""):
+        monkeypatch.setenv("JAXLSTM_KERNEL_THREADS", value)
+        n = atoi(value.encode())
+        assert kernel.num_threads() == (n if n > 0 else os.cpu_count()), value
+
+
 def _layer_problem(rng, members, batch, time, hidden):
     shape = (*members, batch, time)
     xp = jnp.asarray(rng.normal(size=(*shape, 4 * hidden)), jnp.float32)
