@@ -35,11 +35,23 @@ def enable_compilation_cache(path: str | os.PathLike | None = None, min_compile_
     and reuse them in later processes: a repeated sweep, search or CLI run
     then skips compilation. Programs that compile faster than
     ``min_compile_time_secs`` are not stored. Returns the directory, or
-    ``None`` when ``path`` (or ``$JAXLSTM_CACHE_DIR``) is empty."""
+    ``None`` when ``path`` (or ``$JAXLSTM_CACHE_DIR``) is empty, or when the
+    folder cannot be created or written: then one warning says why and the
+    cache stays as it was (JAX warned once per program instead)."""
+    import tempfile
+
     import jax
 
     path = default_cache_dir() if path is None else os.fspath(path)
     if not path:
+        return None
+    try:
+        os.makedirs(path, exist_ok=True)
+        tempfile.TemporaryFile(dir=path).close()
+    except OSError as e:
+        warnings.warn(f"compilation cache not used: cannot write to {path!r} ({e.strerror or e}); set "
+                      "JAXLSTM_CACHE_DIR to a writable folder, or to '' to turn the cache off", RuntimeWarning,
+                      stacklevel=2)
         return None
     jax.config.update("jax_compilation_cache_dir", path)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", float(min_compile_time_secs))

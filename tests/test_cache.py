@@ -38,3 +38,30 @@ def test_the_cache_folder_expands_home_and_respects_jax_own_variable(monkeypatch
     assert default_cache_dir() == "/scratch/jax"
     monkeypatch.delenv("JAX_COMPILATION_CACHE_DIR")
     assert default_cache_dir() == os.path.join("/home/someone", ".cache", "jaxlstm", "xla")
+
+
+def test_an_unwritable_cache_folder_is_one_warning_and_no_cache(tmp_path):
+    """A folder that cannot be created (here: below a file) turns the cache
+    off with one warning naming it and the variable, instead of JAX's warning
+    at every program; a writable one is created and used."""
+    import os
+    import warnings
+
+    import jax
+
+    from jaxlstm.cache import enable_compilation_cache
+
+    before = jax.config.jax_compilation_cache_dir
+    (tmp_path / "a file").write_text("")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert enable_compilation_cache(tmp_path / "a file" / "xla") is None
+    assert [str(w.message) for w in caught if "compilation cache" in str(w.message)] == [
+        f"compilation cache not used: cannot write to {str(tmp_path / 'a file' / 'xla')!r} (Not a directory); set "
+        "JAXLSTM_CACHE_DIR to a writable folder, or to '' to turn the cache off"]
+    assert jax.config.jax_compilation_cache_dir == before  # left as it was
+    try:
+        new = str(tmp_path / "new" / "xla")
+        assert enable_compilation_cache(new) == new and os.path.isdir(new) and jax.config.jax_compilation_cache_dir == new
+    finally:
+        jax.config.update("jax_compilation_cache_dir", before)
