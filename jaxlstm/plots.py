@@ -29,6 +29,13 @@ def pyplot():
     return plt
 
 
+def _count(curves: Sequence[dict]) -> int:
+    """Members among ``curves``: successive halving draws one curve per rung
+    of a (candidate, fold, seed), continued from its ``offset``."""
+    return len({(repr(m["params"]), m["fold"], m.get("seed")) if "params" in m and "fold" in m else id(m)
+                for m in curves})
+
+
 def learning_curves(members: Sequence[dict], metric: str = "val_f1_macro", *, best=None, max_lines: int = 200,
                     figsize=(8, 4.5)):
     """Per-member training loss (left) and validation ``metric`` (right) per
@@ -55,13 +62,13 @@ def learning_curves(members: Sequence[dict], metric: str = "val_f1_macro", *, be
             st = dict(style, color="tab:red") if m.get("status") == "diverged" else style
             label = None
             if i == 0:
-                label = (f"best: {_params_label(best)} ({len(top)} members)" if group is top
-                         else f"other members ({len(rest)})")
+                label = (f"best: {_params_label(best)} ({_count(top)} members)" if group is top
+                         else f"other members ({_count(rest)})")
             a.plot(epochs, h["train_loss"], label=label, **st)
             b.plot(epochs, h[metric], **st)
     for ax in (a, b):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    a.set(xlabel="epoch", ylabel="training loss", title=f"training loss ({len(top) + len(rest)} members)")
+    a.set(xlabel="epoch", ylabel="training loss", title=f"training loss ({_count(top) + _count(rest)} members)")
     b.set(xlabel="epoch", ylabel=metric, title=f"validation {metric.removeprefix('val_')} per fold")
     a.legend(fontsize=7, loc="best")
     fig.tight_layout()

@@ -90,6 +90,14 @@ def test_plots_say_what_they_show():
     assert labels == ["other members (4)", "best: dropout=0.2, learning_rate=0.001, units=16 (2 members)"]
     assert b.get_ylabel() == "val_f1_macro" and max(line.get_linewidth() for line in b.lines) == 2.0
     assert all(float(t).is_integer() for t in a.get_xticks())
+    # successive halving: a member's rungs are curves of one member (until 2026-12-06 counted rungs x folds)
+    rungs = [{"params": p, "fold": f, "seed": 0, "offset": off, "status": "ok",
+              "history": {"train_loss": [1.0, 0.5], "val_f1_macro": [0.2, 0.5]}}
+             for p in params[:2] for f in (0, 1) for off in ((0, 2) if p == params[1] else (0,))]
+    a = plots.learning_curves(rungs, best=params[1]).axes[0]
+    assert [t.get_text() for t in a.get_legend().get_texts()] == [
+        "other members (2)", "best: dropout=0.2, learning_rate=0.001, units=16 (2 members)"]
+    assert a.get_title() == "training loss (4 members)" and len(a.lines) == 6
 
 
 def test_confusion_matrix_and_roc_show_scikit_learns_numbers():
