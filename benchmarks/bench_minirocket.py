@@ -76,8 +76,10 @@ def fit(x, lengths, num_features: int = 10_000, max_dilations: int = 32, seed: i
     n, T, C = x.shape
     per_kernel = num_features // 84
     n_dil = min(per_kernel, max_dilations)
-    shortest = max(int(lengths.min()), 9)  # rows shorter than a kernel (JapaneseVowels: 7) keep dilation 1
-    dilations, counts = np.unique(np.floor(np.logspace(0, np.log2((shortest - 1) / 8), n_dil, base=2))
+    # the longest row (sktime's MiniRocketMultivariateVariable, reference_length="max"); a series shorter
+    # than a kernel keeps dilation 1
+    longest = max(int(lengths.max()), 9)
+    dilations, counts = np.unique(np.floor(np.logspace(0, np.log2((longest - 1) / 8), n_dil, base=2))
                                   .astype(int), return_counts=True)
     per_dilation = (counts * per_kernel / n_dil).astype(int)
     for i in range(per_kernel - per_dilation.sum()):

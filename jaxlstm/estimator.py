@@ -364,7 +364,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                             lstm_over=self.lstm_over, max_length=self._max_length(lengths),
                             features=features.as_temporal_features(self.features),
                             minirocket_features=self.minirocket_features,
-                            minirocket_length=int(np.min(lengths))
+                            minirocket_length=int(np.max(lengths))
                             if self.minirocket_features or self.classifier == "minirocket" else None,
                             classifier=self.classifier)
         model.check_lengths(lengths)

@@ -143,9 +143,12 @@ class ModelConfig:
         leaves fixed; training reads the features computed once (input noise
         and augmentation reach the LSTM and convolutional branches only).
       minirocket_length: the reference length its dilations are spaced
-        from: callers fill in the shortest row the folds read (training and
+        from: callers fill in the longest row the folds read (training and
         validation rows: a length, no label; one value for every fold, as
-        shapes must be).
+        shapes must be), as sktime's variable-length MiniRocket does
+        (``reference_length="max"``). Until 2026-12-06 the shortest: one short
+        row (JapaneseVowels: 7 steps) left every kernel at dilation 1; rows
+        shorter than a dilated kernel count their whole length.
       classifier: ``"network"`` (the LSTM and the branches above, trained by
         the loss) or ``"minirocket"``: MiniRocket as published -- its features
         (``minirocket_features``, 0 meaning the default 9,996) and a ridge
@@ -275,7 +278,7 @@ class ModelConfig:
         object.__setattr__(self, "minirocket_features", int(self.minirocket_features))
         if self.minirocket_features:
             if self.minirocket_length is None or int(self.minirocket_length) < 1:
-                raise ValueError("minirocket_features needs minirocket_length >= 1 (the shortest training row), "
+                raise ValueError("minirocket_features needs minirocket_length >= 1 (the longest training row), "
                                  f"got {self.minirocket_length!r}")
             object.__setattr__(self, "minirocket_length", int(self.minirocket_length))
         elif self.minirocket_length is not None:

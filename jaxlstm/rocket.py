@@ -57,7 +57,7 @@ def minirocket_plan(num_features: int, length: int, max_dilations: int = 32) -> 
     """Static shape of the transform: the dilations and the number of biases
     per kernel at each (``num_features // 84`` per kernel in all, shared over
     the dilations as the paper does). ``length``: the reference series length
-    (the shortest training row); rows shorter than 9 steps keep dilation 1.
+    (the longest row); a length under 9 steps keeps dilation 1.
 
     Raises:
       ValueError: ``num_features`` below 84 or ``length`` below 1.

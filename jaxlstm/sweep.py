@@ -440,7 +440,7 @@ def _model_config(num_features: int, num_classes: int, st: dict, lengths: np.nda
                         conv_kernel_sizes=st["conv_kernel_sizes"], lstm_over=st["lstm_over"],
                         max_length=max_length if channels else None, features=st.get("features"),
                         minirocket_features=st.get("minirocket_features", 0),
-                        minirocket_length=int(np.min(lengths))
+                        minirocket_length=int(np.max(lengths))
                         if st.get("minirocket_features", 0) or st.get("classifier") == "minirocket" else None,
                         classifier=st.get("classifier", "network"))
     model.check_lengths(lengths)

@@ -298,7 +298,7 @@ def test_bench_minirocket_features_are_the_papers_formula(bench):
     junk = x.copy()
     junk[1, 33:] = 1e6
     np.testing.assert_array_equal(mr.transform(p, junk, lengths), features)
-    assert len(mr.KERNELS) == 84 and list(p["dilations"]) == [1, 2, 3, 4]  # up to (33 - 1) / 8
+    assert len(mr.KERNELS) == 84 and list(p["dilations"]) == [1, 2, 3, 4]  # up to (40 - 1) / 8: the longest row
     column = 0
     for di, d in enumerate(p["dilations"]):
         for k in range(84):
@@ -314,7 +314,7 @@ def test_bench_minirocket_features_are_the_papers_formula(bench):
                 np.testing.assert_allclose(features[i, column:column + len(biases)], expected, err_msg=f"{d} {k}")
             column += len(biases)
     assert column == features.shape[1] == 840
-    short = mr.fit(x, np.array([40, 7, 40]), num_features=840, seed=1)  # a row shorter than a kernel
+    short = mr.fit(x[:, :7], np.array([7, 5, 7]), num_features=840, seed=1)  # rows shorter than a kernel
     assert list(short["dilations"]) == [1]  # not [0, 1]: dilation 0 convolves to rounding noise
 
 
@@ -345,8 +345,9 @@ def test_jaxlstm_minirocket_equals_the_float64_reference(bench):
     n, t, c = 10, 48, 3
     x = rng.integers(-4, 5, (n, t, c)).astype(np.float32)
     lengths = np.array([48, 40, 33, 48, 45, 36, 48, 41, 47, 48], np.int32)
-    dilations, per = rocket.minirocket_plan(1000, int(lengths.min()))
-    assert dilations == (1, 2, 3, 4) and 84 * sum(per) == 924  # up to (33 - 1) / 8
+    dilations, per = rocket.minirocket_plan(1000, int(lengths.max()))
+    assert dilations == (1, 2, 3, 4, 5) and 84 * sum(per) == 924  # up to (48 - 1) / 8: at dilation 5 (a kernel spans
+    # 41 steps) the rows of 33-40 steps have no inner window and count their whole length
     train = np.arange(n) < 7
     p = rocket.fit_minirocket(jnp.asarray(x), jnp.asarray(lengths), jnp.asarray(train), jax.random.key(3),
                               dilations, per)

@@ -619,6 +619,9 @@ def test_the_minirocket_classifier_is_scikit_learns_ridge_on_its_own_features(tm
         clf.fit(SEQS, Y)  # hidden_sizes=(64,) is the default: not named
     m = clf.model_config_
     assert (m.hidden_sizes, m.conv_filters, m.lstm_over, m.minirocket_features) == ((), (), "time", 1008)
+    # dilations spaced up to the longest row, as sktime's variable-length MiniRocket (the shortest until 2026-12-06:
+    # one short row left every kernel at dilation 1)
+    assert m.minirocket_length == max(len(s) for s in SEQS) > min(len(s) for s in SEQS)
     assert ModelConfig(3, 3, classifier="minirocket", minirocket_length=5).minirocket_features == 9996  # 0: default
     x, lengths, _ = to_sequences(SEQS)
     xs = features.apply_scaler(jnp.asarray(x), jnp.asarray(lengths), clf.scaler_)
