@@ -74,6 +74,7 @@ def fit_ridge_classifier(x: Array, y: Array, num_classes: int, weight: Array,
     x = x.astype(jnp.float32)
     w = jnp.maximum(weight.astype(jnp.float32), 0.0)
     used = w > 0
+    x = jnp.where(used[:, None], x, 0.0)  # a row left out may hold anything, NaN too (0 * NaN is NaN)
     total = jnp.maximum(jnp.sum(w), 1e-30)
     t = 2.0 * jax.nn.one_hot(y, num_classes, dtype=jnp.float32) - 1.0
     x_off = jnp.einsum("n,nf->f", w, x, precision=hi) / total
