@@ -31,7 +31,7 @@ from jaxlstm.metrics import offset_decisions
 from jaxlstm._checks import (check_float32_range, check_sample_weight, check_sequences, check_standardisable,
                              nan_padded_lengths, warn_zero_padding)
 from jaxlstm.inference import PREDICT_CHUNK, bucket, predict_chunked  # noqa: F401  (PREDICT_CHUNK: re-exported)
-from jaxlstm.model import ModelConfig
+from jaxlstm.model import ModelConfig, minirocket_length
 from jaxlstm.params import check_param, check_params
 from jaxlstm.plan import normalise, plan_members
 from jaxlstm.sweep import execute
@@ -364,8 +364,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                             lstm_over=self.lstm_over, max_length=self._max_length(lengths),
                             features=features.as_temporal_features(self.features),
                             minirocket_features=self.minirocket_features,
-                            minirocket_length=int(np.max(lengths))
-                            if self.minirocket_features or self.classifier == "minirocket" else None,
+                            minirocket_length=minirocket_length(lengths, self.minirocket_features, self.classifier),
                             classifier=self.classifier)
         model.check_lengths(lengths)
         return train.TrainConfig(model, batch_size=int(self.batch_size), epochs=int(self.epochs),

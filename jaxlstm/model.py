@@ -72,6 +72,15 @@ def minirocket_classifier_keys(minirocket_features) -> dict:
             "minirocket_features": int(minirocket_features) or 9996}
 
 
+def minirocket_length(lengths, minirocket_features, classifier: str) -> int | None:
+    """The ``minirocket_length`` the estimator and the sweep give
+    :class:`ModelConfig` for rows of these ``lengths`` (every row the folds
+    read): the longest, as sktime's variable-length MiniRocket; ``None``
+    without MiniRocket. One rule for both, since training and prediction must
+    agree on the plan."""
+    return int(np.max(lengths)) if minirocket_features or classifier == "minirocket" else None
+
+
 def _ints(v) -> tuple[int, ...]:
     """``None`` -> ``()``, an int -> ``(int,)``, a sequence -> a tuple of ints."""
     return () if v is None else tuple(int(a) for a in np.atleast_1d(v))
@@ -143,9 +152,10 @@ class ModelConfig:
         leaves fixed; training reads the features computed once (input noise
         and augmentation reach the LSTM and convolutional branches only).
       minirocket_length: the reference length its dilations are spaced
-        from: callers fill in the longest row the folds read (training and
-        validation rows: a length, no label; one value for every fold, as
-        shapes must be), as sktime's variable-length MiniRocket does
+        from: callers fill in (:func:`minirocket_length`) the longest row
+        the folds read (training and validation rows: a length, no label; one
+        value for every fold, as shapes must be), as sktime's variable-length
+        MiniRocket does
         (``reference_length="max"``). Until 2026-12-06 the shortest: one short
         row (JapaneseVowels: 7 steps) left every kernel at dilation 1; rows
         shorter than a dilated kernel count their whole length.

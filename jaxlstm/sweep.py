@@ -36,7 +36,7 @@ from jaxlstm import jsonable
 from jaxlstm import progress as progress_mod
 from jaxlstm._checks import check_labels, check_sample_weight, check_sequences
 from jaxlstm.cache import register_compiled, relieve_memory_maps
-from jaxlstm.model import ModelConfig
+from jaxlstm.model import ModelConfig, minirocket_length
 from jaxlstm.params import check_seeds
 from jaxlstm.plan import (ALLOWED, DEFAULTS, DYNAMIC_KEYS, STATIC_KEYS, Member, expand_space,  # noqa: F401  (re-exported)
                           make_folds, normalise, pad_indices, plan_members)
@@ -440,8 +440,8 @@ def _model_config(num_features: int, num_classes: int, st: dict, lengths: np.nda
                         conv_kernel_sizes=st["conv_kernel_sizes"], lstm_over=st["lstm_over"],
                         max_length=max_length if channels else None, features=st.get("features"),
                         minirocket_features=st.get("minirocket_features", 0),
-                        minirocket_length=int(np.max(lengths))
-                        if st.get("minirocket_features", 0) or st.get("classifier") == "minirocket" else None,
+                        minirocket_length=minirocket_length(lengths, st.get("minirocket_features", 0),
+                                                            st.get("classifier", "network")),
                         classifier=st.get("classifier", "network"))
     model.check_lengths(lengths)
     if model.features is not None:

@@ -610,7 +610,7 @@ class tuned_jit:
     def _get(self):
         key = program_key()
         if key not in self._jits:
-            self._jits[key] = jax.jit(self._fun, compiler_options=compiler_options(), **self._kwargs)
+            self._jits[key] = jax.jit(self._fun, compiler_options=dict(key[0]), **self._kwargs)
         return self._jits[key]
 
     def __call__(self, *args, **kwargs):
