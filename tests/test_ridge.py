@@ -77,3 +77,37 @@ def test_degenerate_folds_give_finite_coefficients(f):
     for w in ([1.0, 1.0, 0.0, 0.0], [0.0] * 4):
         got = ridge.fit_ridge_classifier(x, y, 2, jnp.asarray(w))
         assert np.isfinite(np.asarray(got.kernel)).all() and np.isfinite(np.asarray(got.bias)).all()
+
+
+@pytest.mark.parametrize("signal", [0.05, 0.08])
+def test_duplicate_rows_predict_as_scikit_learns_float64(signal):
+    """A quarter of the rows repeated (the Gram matrix singular beyond the
+    intercept) on standardised, nearly low-rank features, where float32's
+    small eigenvalues are least accurate: the chosen penalty is one whose
+    float64 leave-one-out error is within 0.5% of scikit-learn's best (near
+    ties may pick another), and the predictions on new rows and the
+    coefficients are float64 scikit-learn's at that penalty."""
+    rng = np.random.default_rng(0)
+    n, f, k = 160, 600, 3
+    y = np.arange(n + 400) % k
+    centres = signal * rng.normal(size=(k, f))
+    mix = rng.normal(size=(20, f))
+    x = rng.normal(size=(n + 400, 20)) @ mix + 0.3 * rng.normal(size=(n + 400, f)) + centres[y]
+    x, new, y, y_new = x[:n], x[n:], y[:n], y[n:]
+    copies = rng.choice(n, n // 4, replace=False)
+    x[copies], y[copies] = x[copies - 1], y[copies - 1]
+    mu, sd = x.mean(0), x.std(0)
+    x, new = (x - mu) / sd, (new - mu) / sd
+    got = jax.jit(ridge.fit_ridge_classifier, static_argnums=2)(jnp.asarray(x, jnp.float32), jnp.asarray(y), k,
+                                                                jnp.ones(n, jnp.float32))
+    ref = RidgeClassifierCV(alphas=ridge.ALPHAS, store_cv_results=True).fit(x, y)
+    errors = ref.cv_results_.reshape(n, -1, len(ridge.ALPHAS)).mean(axis=(0, 1))
+    chosen = ridge.ALPHAS.index(min(ridge.ALPHAS, key=lambda a: abs(a - float(got.alpha))))
+    assert errors[chosen] <= 1.005 * errors.min()
+    predicted = np.argmax(new.astype(np.float32) @ np.asarray(got.kernel) + np.asarray(got.bias), axis=1)
+    fitted = Ridge(alpha=ridge.ALPHAS[chosen]).fit(x, 2.0 * np.eye(k)[y] - 1.0)
+    reference = fitted.predict(new).argmax(1)
+    np.testing.assert_array_equal(predicted, reference)
+    temp = float(got.temperature)  # the coefficients too (they were 1-2% off until the eigenvalues' shift, 2026-12-06)
+    np.testing.assert_allclose(np.asarray(got.kernel) / temp, fitted.coef_.T, atol=3e-3 * np.abs(fitted.coef_).max())
+    assert 0.5 < np.mean(reference == y_new) < 1.0  # neither chance nor trivially separable
