@@ -32,6 +32,8 @@ use different folds).
 
 from __future__ import annotations
 
+import argparse
+import functools
 import itertools
 import json
 import pathlib
@@ -98,41 +100,92 @@ def fit(x, lengths, num_features: int = 10_000, max_dilations: int = 32, seed: i
     return dict(dilations=dilations, channels=channels, biases=biases)
 
 
-def transform(p: dict, x, lengths) -> np.ndarray:
-    """Proportion of positive values of each convolution minus each bias: ``(n, features)``."""
+def counted_convolutions(p: dict, x, lengths):
+    """Each kernel/dilation pair's convolution ``(n, T)`` and the positions it counts ``Bool[n, T]``, in feature
+    order: the whole row on even kernel + dilation indices ("same" padding), else the positions whose window
+    lies inside the row (all, if none does); yields ``(pair, convolution, counted)``."""
     t = np.arange(x.shape[1])[None, :]
-    out = []
     for di, d in enumerate(p["dilations"]):
         S = shifted(x, lengths, d)
         pad = 4 * d
         for k in range(84):
-            c = convolve(S[..., p["channels"][di * 84 + k]], k)
             valid = t < lengths[:, None]
-            if (di + k) % 2:  # no padding: positions whose window lies inside the row (all, if none does)
+            if (di + k) % 2:
                 inner = (t >= pad) & (t < lengths[:, None] - pad)
                 valid = np.where(inner.any(1, keepdims=True), inner, valid)
-            hits = (c[:, :, None] > p["biases"][di * 84 + k][None, None, :]) & valid[:, :, None]
-            out.append(hits.sum(1) / valid.sum(1)[:, None])
+            yield di * 84 + k, convolve(S[..., p["channels"][di * 84 + k]], k), valid
+
+
+def transform(p: dict, x, lengths) -> np.ndarray:
+    """Proportion of positive values of each convolution minus each bias: ``(n, features)``."""
+    out = []
+    for pair, c, valid in counted_convolutions(p, x, lengths):
+        hits = (c[:, :, None] > p["biases"][pair][None, None, :]) & valid[:, :, None]
+        out.append(hits.sum(1) / valid.sum(1)[:, None])
     return np.concatenate(out, 1)
+
+
+def transform_multirocket(p: dict, x, lengths) -> np.ndarray:
+    """MultiRocket's four pooling operators (Tan et al., Data Min. Knowl. Disc. 2022, as the paper defines
+    them; ``z`` = a convolution minus a bias over the counted positions): PPV (proportion of positive ``z``),
+    MPV (mean of the positive ``z``, 0 if none), MIPV (mean index of the positive ``z`` from the first counted
+    position, -1 if none), LSPV (longest run of positive ``z``): ``(n, 4 * features)``, operator-major."""
+    T = x.shape[1]
+    pools = [[], [], [], []]
+    for pair, c, valid in counted_convolutions(p, x, lengths):
+        z = c[:, :, None] - p["biases"][pair][None, None, :]
+        pos = (z > 0) & valid[:, :, None]
+        m = pos.sum(1)
+        first = np.argmax(valid, 1)[:, None, None]
+        index = np.arange(T)[None, :, None] - first
+        last_off = np.maximum.accumulate(np.where(pos, -1, np.arange(T)[None, :, None]), axis=1)
+        pools[0].append(m / valid.sum(1)[:, None])
+        pools[1].append(np.where(m > 0, np.where(pos, z, 0).sum(1) / np.maximum(m, 1), 0.0))
+        pools[2].append(np.where(m > 0, np.where(pos, index, 0).sum(1) / np.maximum(m, 1), -1.0))
+        pools[3].append(np.where(pos, np.arange(T)[None, :, None] - last_off, 0).max(1).astype(float))
+    return np.concatenate([np.concatenate(q, 1) for q in pools], 1)
+
+
+def differences(x, lengths):
+    """First differences ``x[t + 1] - x[t]`` within each row: ``(n, T - 1, C)``, lengths ``max(length - 1, 1)``
+    (a one-step row keeps one zero)."""
+    d = np.diff(x, axis=1)
+    return np.where((np.arange(x.shape[1] - 1)[None, :] < lengths[:, None] - 1)[..., None], d, 0.0), \
+        np.maximum(lengths - 1, 1)
+
+
+def fit_multirocket(x, lengths, seed: int = 0) -> dict:
+    """MultiRocket's default: 6,250 kernel/bias pairs on the series and 6,250 on its first differences
+    (biases drawn from each), four operators each: 49,728 features."""
+    xd, ld = differences(x, lengths)
+    return dict(base=fit(x, lengths, num_features=6_250, seed=seed),
+                diff=fit(xd, ld, num_features=6_250, seed=seed + 10_000))
+
+
+def transform_both(p: dict, x, lengths) -> np.ndarray:
+    xd, ld = differences(x, lengths)
+    return np.concatenate([transform_multirocket(p["base"], x, lengths), transform_multirocket(p["diff"], xd, ld)],
+                          1)
 
 
 def classifier():
     return make_pipeline(StandardScaler(), RidgeClassifierCV(alphas=np.logspace(-3, 3, 10), class_weight="balanced"))
 
 
-def run(name: str, seeds, rows_path: str | None) -> list[dict]:
+def run(name: str, seeds, rows_path: str | None, method: str = "minirocket") -> list[dict]:
+    fitted, transformed = (fit, transform) if method == "minirocket" else (fit_multirocket, transform_both)
     train, test = bench_imbalance.splits(name)
     xtr, xte = train.x.astype(np.float64), test.x.astype(np.float64)
     folds = max(2, min(5, int(np.bincount(train.y).min())))
     out = []
     for seed in seeds:
         t0 = time.perf_counter()
-        p = fit(xtr, train.lengths, seed=seed)
-        features = transform(p, xtr, train.lengths)
+        p = fitted(xtr, train.lengths, seed=seed)
+        features = transformed(p, xtr, train.lengths)
         oof = cross_val_predict(classifier(), features, train.y,
                                 cv=StratifiedKFold(folds, shuffle=True, random_state=seed))
-        pred = classifier().fit(features, train.y).predict(transform(p, xte, test.lengths))
-        row = dict(dataset=name, method="minirocket", seed=seed, seconds=time.perf_counter() - t0,
+        pred = classifier().fit(features, train.y).predict(transformed(p, xte, test.lengths))
+        row = dict(dataset=name, method=method, seed=seed, seconds=time.perf_counter() - t0,
                    **bench_imbalance.scores(test.y, pred), cv_folds=folds,
                    cv_balanced_accuracy=bench_imbalance.scores(train.y, oof)["balanced_accuracy"],
                    features=int(features.shape[1]))
@@ -150,8 +203,9 @@ def table(rows: list[dict], recorded: list[dict] | None = None) -> str:
     accuracies beside the best published."""
     if recorded is None:
         recorded = [json.loads(line) for f in RECORDED for line in open(f)]
-    lines = ["| dataset | (a) | (b) | (c) | MiniRocket | (c) or MiniRocket by CV (MiniRocket picked) | "
-             "(c) accuracy | MiniRocket accuracy | by CV accuracy | best published accuracy |",
+    label = {"minirocket": "MiniRocket", "multirocket": "MultiRocket"}[rows[0].get("method", "minirocket")]
+    lines = [f"| dataset | (a) | (b) | (c) | {label} | (c) or {label} by CV ({label} picked) | "
+             f"(c) accuracy | {label} accuracy | by CV accuracy | best published accuracy |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     cell = lambda v: f"{np.mean(v):.3f} ± {np.std(v, ddof=1) if len(v) > 1 else 0.0:.3f}"
     for name in dict.fromkeys(r["dataset"] for r in rows):
@@ -176,15 +230,24 @@ def table(rows: list[dict], recorded: list[dict] | None = None) -> str:
 def main():
     def arguments(ap):
         harness.add_arguments(ap)
+        ap.add_argument("--method", choices=("minirocket", "multirocket"), default="minirocket",
+                        help="multirocket: MultiRocket's four operators on the series and its first differences")
+        ap.add_argument("--recorded", default=",".join(str(f) for f in RECORDED),
+                        help="comma-separated bench_imbalance rows files holding (a), (b), (c)")
 
-    args = bench_imbalance.suite_args(__doc__, table, arguments)
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--recorded", default="")
+    known, _ = pre.parse_known_args()
+    recorded = ([json.loads(line) for f in known.recorded.split(",") for line in open(f)]
+                if known.recorded else None)
+    args = bench_imbalance.suite_args(__doc__, functools.partial(table, recorded=recorded), arguments)
     if args is None:
         return
     header = harness.machine_header()
     harness.print_header(header)
     seeds = [int(s) for s in args.seeds.split(",")]
-    rows = [r for name in args.datasets.split(",") for r in run(name, seeds, args.rows or None)]
-    print("\n" + table(rows))
+    rows = [r for name in args.datasets.split(",") for r in run(name, seeds, args.rows or None, args.method)]
+    print("\n" + table(rows, recorded))
     harness.save(__file__, args, header, {"rows": rows})
 
 

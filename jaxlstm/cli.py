@@ -161,7 +161,7 @@ def _hidden(text: str) -> tuple[int, ...]:
     return _checked("hidden_sizes", sizes, text)
 
 
-# train's flags that only a network uses: --classifier minirocket refuses them rather than ignore them
+# train's flags that only a network uses: --classifier minirocket / multirocket refuses them rather than ignore them
 _NETWORK_FLAGS = ("hidden", "bidirectional", "head", "lr", "l1", "l2", "weight_decay", "dropout", "noise_std",
                   "logit_adjust", "focal_gamma", "balanced_sampling", "augment_scale", "augment_warp",
                   "augment_slice")
@@ -171,8 +171,8 @@ def _check_no_network_flags(args) -> None:
     defaults = build_parser().parse_args(["train"])
     given = [f"--{k.replace('_', '-')}" for k in _NETWORK_FLAGS if getattr(args, k) != getattr(defaults, k)]
     if given:
-        raise ValueError(f"--classifier minirocket fits a ridge classifier in closed form and trains no network: "
-                         f"{', '.join(given)} {'does' if len(given) == 1 else 'do'} not apply; leave "
+        raise ValueError(f"--classifier {args.classifier} fits a ridge classifier in closed form and trains no "
+                         f"network: {', '.join(given)} {'does' if len(given) == 1 else 'do'} not apply; leave "
                          f"{'it' if len(given) == 1 else 'them'} out (the ridge reads --class-weight, --cb-beta)")
 
 
@@ -184,6 +184,7 @@ def _cmd_train(args) -> int:
 
     from jaxlstm import LSTMClassifier, datasets, metrics
     from jaxlstm.estimator import DIVERGED_RIDGE, NOT_RIDGE_PARAMS
+    from jaxlstm.model import RIDGE_CLASSIFIERS
 
     if args.out:
         _check_out_file(args.out, "checkpoint", {"the dataset": args.dataset})
@@ -208,7 +209,7 @@ def _cmd_train(args) -> int:
     except ValueError as e:
         raise ValueError(str(e) if str(e).startswith("--") else f"--event: {e}") from None
     _check_windows([spec], data, data.lengths[trval], "--test-size")
-    if args.classifier == "minirocket":
+    if args.classifier in RIDGE_CLASSIFIERS:
         _check_no_network_flags(args)
     clf = LSTMClassifier(hidden_sizes=args.hidden, bidirectional=args.bidirectional, head_size=args.head or None,
                          dropout=args.dropout, noise_std=args.noise_std, l1=args.l1, l2=args.l2,
@@ -222,7 +223,7 @@ def _cmd_train(args) -> int:
                          validation_fraction=args.val_size, select=args.select,
                          random_state=args.seed,
                          verbose=0 if args.quiet else 1)
-    if args.classifier == "minirocket":  # the network's flags at their estimator defaults (no warning to read)
+    if args.classifier in RIDGE_CLASSIFIERS:  # the network's flags at their estimator defaults (no warning to read)
         clf.set_params(**{k: v for k, v in LSTMClassifier().get_params().items() if k in NOT_RIDGE_PARAMS})
     # with --json, stdout is the report alone (`jaxlstm train --json > r.json`): the progress lines go to stderr
     say = (lambda *a: None) if args.quiet else functools.partial(print, file=sys.stderr) if args.json else print
@@ -233,9 +234,11 @@ def _cmd_train(args) -> int:
     branches = [f"LSTM{list(args.hidden)}{' bidirectional' if args.bidirectional else ''}"] if args.hidden else []
     branches += [f"MiniRocket({args.minirocket})"] if args.minirocket else []
     weights = f"class weights {f'effective-number beta={args.cb_beta:g}' if args.cb_beta > 0 else cw_name}"
-    if args.classifier == "minirocket":
-        say(f"model: MiniRocket({args.minirocket or 9996}) -> ridge classifier (closed form, penalty by "
-            f"leave-one-out) -> {data.num_classes} logits; {'temporal features; ' if spec else ''}{weights}")
+    if args.classifier in RIDGE_CLASSIFIERS:
+        rocket = {"minirocket": "MiniRocket", "multirocket": "MultiRocket"}[args.classifier]
+        say(f"model: {rocket}({args.minirocket or RIDGE_CLASSIFIERS[args.classifier]}) -> ridge classifier (closed "
+            f"form, penalty by leave-one-out) -> {data.num_classes} logits; {'temporal features; ' if spec else ''}"
+            f"{weights}")
     else:
         say(f"model: {' + '.join(branches)}"
             f"{f' -> Dense({args.head}, relu)' if args.head else ''} -> {data.num_classes} logits; "
@@ -249,7 +252,7 @@ def _cmd_train(args) -> int:
     clf.channel_names_ = data.feature_names  # saved: predict and evaluate read a file's columns by these
     clf.csv_columns_ = columns
     if clf.diverged_:
-        print(f"error: {DIVERGED_RIDGE}" if args.classifier == "minirocket" else
+        print(f"error: {DIVERGED_RIDGE}" if args.classifier in RIDGE_CLASSIFIERS else
               "error: training diverged (non-finite loss); lower the learning rate", file=sys.stderr)
         return 1
     best = int(clf.best_epoch_)
@@ -1146,7 +1149,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--classifier", type=_param("classifier", str), default="network",
                    help="'network' (the LSTM and its branches, trained) or 'minirocket': MiniRocket's features "
                         "(--minirocket N, default 9996) and a ridge classifier fitted in closed form (seconds; the "
-                        "network's and the loss's options do not apply, class weights do)")
+                        "network's and the loss's options do not apply, class weights do); 'multirocket': the "
+                        "same on MultiRocket's features (Tan et al. 2022; N kernel/bias pairs, default 6216, on the "
+                        "series and on its first differences, four pooling operators each: 8N features)")
     t.add_argument("--bidirectional", action="store_true", help="bidirectional LSTM layers")
     t.add_argument("--head", type=_param("head_size", lambda t: int(t) or None), default=0, help="hidden ReLU dense layer size (0 = none)")
     t.add_argument("--epochs", type=_param("epochs", int), default=30, help="training epochs")

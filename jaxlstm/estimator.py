@@ -31,7 +31,7 @@ from jaxlstm.metrics import offset_decisions
 from jaxlstm._checks import (check_float32_range, check_sample_weight, check_sequences, check_standardisable,
                              nan_padded_lengths, warn_zero_padding)
 from jaxlstm.inference import PREDICT_CHUNK, bucket, predict_chunked  # noqa: F401  (PREDICT_CHUNK: re-exported)
-from jaxlstm.model import ModelConfig, minirocket_length
+from jaxlstm.model import RIDGE_CLASSIFIERS, ModelConfig, minirocket_length
 from jaxlstm.params import check_param, check_params
 from jaxlstm.plan import normalise, plan_members
 from jaxlstm.sweep import execute
@@ -39,7 +39,7 @@ from jaxlstm.sweep import execute
 __all__ = ["LSTMClassifier", "LSTMEnsemble", "InactiveParameterWarning", "load_model", "to_sequences",
            "encode_labels", "bucket", "estimator_to_config"]
 
-# what classifier="minirocket" does not use: it trains no network (its ridge reads class_weight,
+# what classifier="minirocket" / "multirocket" does not use: it trains no network (its ridge reads class_weight,
 # class_weight_beta and sample_weight)
 NOT_RIDGE_PARAMS = ("hidden_sizes", "units", "bidirectional", "head_size", "conv_filters", "conv_kernel_sizes",
                     "lstm_over", "max_length", "learning_rate", "grad_clip", "l1", "l2", "weight_decay", "dropout",
@@ -443,7 +443,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit(self, X, y, program_parts=None, sample_weight=None):
         self._validate_params()
-        if self.classifier == "minirocket":
+        if self.classifier in RIDGE_CLASSIFIERS:
             self._warn_inactive()
         x, lengths = self._read_X(X, reset=True)
         yi = self._read_y(y, len(x))
@@ -504,7 +504,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         self.compile_time_, self.train_time_ = run.compile_s, run.run_s
         self.logit_offsets_ = self.channel_names_ = self.csv_columns_ = None
         if self.diverged_:
-            warnings.warn(DIVERGED_RIDGE if config.model.classifier == "minirocket" else
+            warnings.warn(DIVERGED_RIDGE if config.model.classifier in RIDGE_CLASSIFIERS else
                           "training diverged (NaN/inf loss); parameters are those before it. Lower the "
                           "learning rate or add grad_clip.", RuntimeWarning, stacklevel=3)
         return self

@@ -62,14 +62,19 @@ def _project(x: Array, w: Array, b: Array, dtype: str = "float32") -> Array:
 LSTM_IMPLS = ("auto", "kernel", "scan")
 
 
-def minirocket_classifier_keys(minirocket_features) -> dict:
-    """``classifier="minirocket"``'s model keys: the network's set to none,
-    ``minirocket_features`` 0 meaning the default 9,996 (MiniRocket's 10,000
-    rounded down to 84 kernels' multiple). :class:`ModelConfig` and the
-    sweep's ``plan.normalise`` both apply it."""
+# the classifiers fitted in closed form (jaxlstm.ridge) on fixed features, no network; minirocket_features 0 means
+# their published default: MiniRocket's 10,000 features and MultiRocket's 6,250 kernel/bias pairs per series
+# (x 4 operators x 2 series = its "50k"), each rounded down to a multiple of 84 kernels
+RIDGE_CLASSIFIERS = {"minirocket": 9996, "multirocket": 6216}
+
+
+def minirocket_classifier_keys(minirocket_features, classifier: str = "minirocket") -> dict:
+    """The model keys of a classifier of :data:`RIDGE_CLASSIFIERS`: the
+    network's set to none, ``minirocket_features`` 0 meaning its default.
+    :class:`ModelConfig` and the sweep's ``plan.normalise`` both apply it."""
     return {"hidden_sizes": (), "bidirectional": False, "head_size": None, "conv_filters": (),
             "conv_kernel_sizes": (), "lstm_over": "time", "max_length": None,
-            "minirocket_features": int(minirocket_features) or 9996}
+            "minirocket_features": int(minirocket_features) or RIDGE_CLASSIFIERS[classifier]}
 
 
 def minirocket_length(lengths, minirocket_features, classifier: str) -> int | None:
@@ -78,7 +83,7 @@ def minirocket_length(lengths, minirocket_features, classifier: str) -> int | No
     read): the longest, as sktime's variable-length MiniRocket; ``None``
     without MiniRocket. One rule for both, since training and prediction must
     agree on the plan."""
-    return int(np.max(lengths)) if minirocket_features or classifier == "minirocket" else None
+    return int(np.max(lengths)) if minirocket_features or classifier in RIDGE_CLASSIFIERS else None
 
 
 def _ints(v) -> tuple[int, ...]:
@@ -172,6 +177,10 @@ class ModelConfig:
         ``head_size``, ...), which are set to none; each epoch scores the
         same fit. Seconds on hundreds of rows where a network takes minutes;
         the solve grows as ``min(n, features)**2 * max(n, features)``.
+        ``"multirocket"``: the same with MultiRocket's features (Tan et al.
+        2022; :func:`jaxlstm.rocket.multirocket`): four pooling operators of
+        ``minirocket_features`` kernel/bias pairs (0: 6,216) on the series and
+        as many on its first differences, 8 x that many features.
     """
 
     num_features: int
@@ -202,6 +211,15 @@ class ModelConfig:
         """``(dilations, biases per kernel at each)`` of the MiniRocket branch
         (:func:`jaxlstm.rocket.minirocket_plan`)."""
         return rocket.minirocket_plan(self.minirocket_features, self.minirocket_length)
+
+    @property
+    def rocket_plans(self) -> tuple:
+        """The transform's plans: MiniRocket's one, or MultiRocket's two (the
+        series', its first differences' from one step shorter)."""
+        if self.classifier != "multirocket":
+            return (self.minirocket_plan,)
+        diff = rocket.minirocket_plan(self.minirocket_features, max(self.minirocket_length - 1, 1))
+        return self.minirocket_plan, diff
 
     def use_kernel(self) -> bool:
         """Trace-time choice between the compiled kernel and the scan (see
@@ -250,8 +268,8 @@ class ModelConfig:
     def __post_init__(self):
         # the rules users meet everywhere (jaxlstm.params), so a bad value reads the same here
         check_params({"classifier": self.classifier, "minirocket_features": self.minirocket_features})
-        if self.classifier == "minirocket":  # the published MiniRocket: no network
-            for key, value in minirocket_classifier_keys(self.minirocket_features).items():
+        if self.classifier in RIDGE_CLASSIFIERS:  # MiniRocket or MultiRocket as published: no network
+            for key, value in minirocket_classifier_keys(self.minirocket_features, self.classifier).items():
                 object.__setattr__(self, key, value)
         check_params({"lstm_over": self.lstm_over, "matmul_dtype": self.matmul_dtype, "head_size": self.head_size,
                       "hidden_sizes": self.hidden_sizes})
@@ -548,13 +566,13 @@ class LSTMClassifierNet(nn.Module):
         if cfg.conv_filters:
             branches.append(self._conv_branch(x, mask, lengths))
         if cfg.minirocket_features:
-            branch = MiniRocketBranch(cfg.minirocket_plan, name="minirocket")
+            branch = MiniRocketBranch(cfg.rocket_plans, name="minirocket")
             branches.append(branch(x, lengths) if minirocket is None else minirocket)
         z = drop(jnp.concatenate(branches, axis=-1))
         if cfg.head_size is not None:
             z = nn.relu(nn.Dense(cfg.head_size, name="head")(z))
             z = drop(z)
-        exact = jax.lax.Precision.HIGHEST if cfg.classifier == "minirocket" else None  # as fitted, not TF32
+        exact = jax.lax.Precision.HIGHEST if cfg.classifier in RIDGE_CLASSIFIERS else None  # as fitted, not TF32
         return nn.Dense(cfg.num_classes, precision=exact, name="logits")(z)
 
     def _conv_branch(self, x: Array, mask: Array, lengths: Array) -> Array:
@@ -570,36 +588,54 @@ class LSTMClassifierNet(nn.Module):
 
 
 class MiniRocketBranch(nn.Module):
-    """Standardised MiniRocket features, ``Float[batch, features]``. Its
-    parameters (``channels``, ``biases``, ``mean``, ``scale``) are fitted, not
-    trained: :func:`jaxlstm.train.fit` sets them from the training rows, the
-    branch passes no gradient to them (none is a kernel, so no penalty or
-    weight decay reaches them either). Initialised to a placeholder (all
-    channels, zero biases)."""
+    """Standardised MiniRocket (one plan) or MultiRocket (two: the series',
+    its first differences') features, ``Float[batch, features]``. Its
+    parameters (``channels``, ``biases``, with MultiRocket ``channels_diff``,
+    ``biases_diff``, then ``mean``, ``scale``) are fitted, not trained:
+    :func:`jaxlstm.train.fit` sets them from the training rows, the branch
+    passes no gradient to them (none is a kernel, so no penalty or weight
+    decay reaches them either). Initialised to a placeholder (all channels,
+    zero biases)."""
 
-    plan: tuple
+    plans: tuple
 
     @nn.compact
     def __call__(self, x: Array, lengths: Array) -> Array:
-        dilations, per = self.plan
-        width = 84 * sum(per)
-        channels = self.param("channels", nn.initializers.ones_init(), (84 * len(dilations), x.shape[-1]))
-        biases = self.param("biases", nn.initializers.zeros_init(), (width,))
+        fitted = {}
+        for suffix, (dilations, per) in zip(("", "_diff"), self.plans):
+            fitted["channels" + suffix] = self.param("channels" + suffix, nn.initializers.ones_init(),
+                                                     (84 * len(dilations), x.shape[-1]))
+            fitted["biases" + suffix] = self.param("biases" + suffix, nn.initializers.zeros_init(), (84 * sum(per),))
+        width = rocket_width(self.plans)
         mean = self.param("mean", nn.initializers.zeros_init(), (width,))
         scale = self.param("scale", nn.initializers.ones_init(), (width,))
-        fitted = jax.lax.stop_gradient(rocket.MiniRocketParams(channels, biases))
-        f = minirocket_rows(x, lengths, fitted, self.plan)
+        f = minirocket_rows(x, lengths, jax.lax.stop_gradient(fitted), self.plans)
         return (f - jax.lax.stop_gradient(mean)) / jax.lax.stop_gradient(scale)
 
 
-def minirocket_rows(x: Array, lengths: Array, params: rocket.MiniRocketParams, plan: tuple,
-                    chunk: int = 64) -> Array:
-    """:func:`jaxlstm.rocket.minirocket` over ``chunk`` rows at a time
-    (``lax.map``), so its convolutions at one dilation, ``Float[chunk, time,
-    84]``, are all that is held at once."""
-    dilations, per = plan
-    return jax.lax.map(lambda row: rocket.minirocket(row[0][None], row[1][None], params, dilations, per)[0],
-                       (x, lengths), batch_size=min(chunk, max(x.shape[0], 1)))
+def rocket_width(plans: tuple) -> int:
+    """Features of :func:`minirocket_rows` for these plans."""
+    pairs = sum(84 * sum(per) for _, per in plans)
+    return pairs if len(plans) == 1 else 4 * pairs
+
+
+def minirocket_rows(x: Array, lengths: Array, fitted: dict, plans: tuple, chunk: int = 64) -> Array:
+    """:func:`jaxlstm.rocket.minirocket` (one plan) or MultiRocket's features
+    (two: :func:`jaxlstm.rocket.multirocket` of the series, then of its
+    :func:`jaxlstm.rocket.differences`) of ``fitted``'s arrays, over ``chunk``
+    rows at a time (``lax.map``), so the convolutions at one dilation,
+    ``Float[chunk, time, 84]``, are all that is held at once."""
+    def one(row):
+        xr, lr = row[0][None], row[1][None]
+        base = rocket.MiniRocketParams(fitted["channels"], fitted["biases"])
+        if len(plans) == 1:
+            return rocket.minirocket(xr, lr, base, *plans[0])[0]
+        xd, ld = rocket.differences(xr, lr)
+        diff = rocket.MiniRocketParams(fitted["channels_diff"], fitted["biases_diff"])
+        return jnp.concatenate([rocket.multirocket(xr, lr, base, *plans[0]),
+                                rocket.multirocket(xd, ld, diff, *plans[1])], axis=1)[0]
+
+    return jax.lax.map(one, (x, lengths), batch_size=min(chunk, max(x.shape[0], 1)))
 
 
 class _Conv1D(nn.Module):

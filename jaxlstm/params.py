@@ -34,7 +34,7 @@ __all__ = ["Rule", "PARAMETER_RULES", "MATMUL_DTYPES", "LSTM_OVER", "NORMALIZE",
 MATMUL_DTYPES = ("float32", "bfloat16")
 LSTM_OVER = ("time", "channels")
 NORMALIZE = ("standard", "minmax", None)
-CLASSIFIERS = ("network", "minirocket")
+CLASSIFIERS = ("network", "minirocket", "multirocket")  # the last two: jaxlstm.model.RIDGE_CLASSIFIERS
 
 
 def show(v) -> str:

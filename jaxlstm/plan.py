@@ -22,7 +22,7 @@ import numpy as np
 
 from jaxlstm._checks import row_indices
 from jaxlstm.features import as_temporal_features
-from jaxlstm.model import ModelConfig, minirocket_classifier_keys
+from jaxlstm.model import RIDGE_CLASSIFIERS, ModelConfig, minirocket_classifier_keys
 from jaxlstm.params import check_param, check_params
 
 __all__ = ["STATIC_KEYS", "DYNAMIC_KEYS", "DEFAULTS", "ALLOWED", "Member", "expand_space", "normalise",
@@ -41,7 +41,7 @@ DEFAULTS = {"hidden_sizes": (128,), "bidirectional": False, "head_size": None, "
             "class_weight_exponent": 0.0, "class_weights": None, "logit_adjust_tau": 0.0, "focal_gamma": 0.0,
             "class_weight_beta": 0.0, "sampling_exponent": 0.0, "augment_scale": 0.0, "augment_warp": 0.0,
             "augment_slice": 0.0}
-# what classifier="minirocket" does not use (its ridge reads the class weights, class_weight_beta's too)
+# what classifier="minirocket" / "multirocket" does not use (its ridge reads the class weights, class_weight_beta's too)
 _NOT_RIDGE = ("batch_size", "matmul_dtype", "learning_rate", "l1", "l2", "weight_decay", "dropout", "noise_std",
               "grad_clip", "logit_adjust_tau", "focal_gamma", "sampling_exponent", "augment_scale", "augment_warp",
               "augment_slice")
@@ -116,8 +116,8 @@ def normalise(cfg: Mapping) -> dict:
             raise ValueError("a sweep takes class_weight as None, 'balanced' or an exponent; per-class "
                              "weights go in class_weights, in class index order")
         c["class_weight_exponent"] = 0.0 if cw is None else 1.0 if cw == "balanced" else float(cw)
-    if c["classifier"] == "minirocket":  # no network, no gradient steps: their keys would only split groups
-        c.update(minirocket_classifier_keys(c["minirocket_features"]))  # of equal members
+    if c["classifier"] in RIDGE_CLASSIFIERS:  # no network, no gradient steps: their keys would only split groups
+        c.update(minirocket_classifier_keys(c["minirocket_features"], c["classifier"]))  # of equal members
         c.update({k: DEFAULTS[k] for k in _NOT_RIDGE})
     hs = c["hidden_sizes"]
     c["hidden_sizes"] = (int(hs),) if np.isscalar(hs) else tuple(int(h) for h in hs)

@@ -17,6 +17,12 @@ subsets and biases from the training rows (so it can run per
 cross-validation fold inside a compiled program), :func:`minirocket` maps
 rows to ``Float[n, features]``. ``benchmarks/bench_minirocket.py`` holds the
 float64 NumPy transform written from the paper that the tests compare with.
+
+MultiRocket (Tan, Dempster, Bergmeir and Webb, Data Min. Knowl. Disc. 2022)
+pools the same convolutions four ways -- PPV, the mean of the positive values
+(MPV), their mean index (MIPV) and the longest run of them (LSPV) -- on the
+series and on its first differences (:func:`differences`), each with its own
+fitted transform: :func:`multirocket`.
 """
 
 from __future__ import annotations
@@ -31,7 +37,8 @@ import numpy as np
 
 Array = jax.Array
 
-__all__ = ["KERNELS", "MiniRocketParams", "minirocket_plan", "fit_minirocket", "minirocket"]
+__all__ = ["KERNELS", "MiniRocketParams", "minirocket_plan", "fit_minirocket", "minirocket", "differences",
+           "multirocket"]
 
 KERNELS = np.array(list(itertools.combinations(range(9), 3)))  # (84, 3): the taps with weight 2
 _WEIGHTS = -np.ones((9, 84), np.float32)
@@ -76,30 +83,41 @@ def minirocket_plan(num_features: int, length: int, max_dilations: int = 32) -> 
     return tuple(int(d) for d in dilations), tuple(int(c) for c in per_dilation)
 
 
-def _dilated(s: Array, d: int, w: Array) -> Array:
+def _dilated(s: Array, d: Array, w: Array, top: int) -> Array:
     """``sum_j w[j] * s[:, t + (j - 4) d]``, zero outside the array: ``s:
-    Float[n, time, k]``, ``w[j]`` broadcastable to it."""
+    Float[n, time, k]``, ``w[j]`` broadcastable to it; ``d`` may be traced,
+    at most ``top`` (static)."""
     t = s.shape[1]
-    padded = jnp.pad(s, ((0, 0), (4 * d, 4 * d), (0, 0)))
-    return sum(padded[:, j * d: j * d + t] * w[j] for j in range(9))
+    padded = jnp.pad(s, ((0, 0), (4 * top, 4 * top), (0, 0)))
+    return sum(jax.lax.dynamic_slice_in_dim(padded, 4 * top + (j - 4) * d, t, axis=1) * w[j] for j in range(9))
 
 
-def _channel_sums(x: Array, lengths: Array, channels: Array, subscripts: str) -> Array:
-    """Sums of the channels each kernel reads, zero past each row's length,
-    in full float32 (a TF32 or bfloat16 matmul on an accelerator would move
-    convolutions across the biases)."""
+def _channel_sums(x: Array, lengths: Array, channels: Array, per_kernel_rows: bool = False) -> Array:
+    """Sums of the channels each kernel reads, zero past each row's length:
+    ``Float[n, time, 84]``, or with ``per_kernel_rows`` (``x: Float[84, time,
+    channels]``, kernel ``k``'s own row) ``Float[84, time]``. Added one channel
+    at a time in channel order, not by a matmul: the same sums bit for bit in
+    every program (a matmul's summation order, FMA use and TF32 depend on the
+    backend and the fusion, and a bias is drawn from a row's own convolution,
+    so its comparisons with itself sit exactly at ties), and in full float32."""
     valid = jnp.arange(x.shape[1])[None, :] < lengths[:, None]
-    return jnp.einsum(subscripts, jnp.where(valid[..., None], x, 0.0), channels.astype(x.dtype),
-                      precision=jax.lax.Precision.HIGHEST)
+    x = jnp.where(valid[..., None], x, 0.0)
+    w = channels.astype(x.dtype)
+    terms = (x[..., c] * w[:, c][:, None] if per_kernel_rows else x[..., c][..., None] * w[:, c]
+             for c in range(x.shape[-1]))
+    out = next(terms)
+    for term in terms:
+        out = out + term
+    return out
 
 
-def _convolutions(x: Array, lengths: Array, d: int, channels: Array) -> Array:
+def _convolutions(x: Array, lengths: Array, d: Array, channels: Array, top: int) -> Array:
     """The 84 kernels at dilation ``d``, kernel ``k`` over the sum of the
     channels in ``channels[k]``: ``Float[n, time, 84]`` (zero past each row's length)."""
-    return _dilated(_channel_sums(x, lengths, channels, "ntc,kc->ntk"), d, jnp.asarray(_WEIGHTS, x.dtype))
+    return _dilated(_channel_sums(x, lengths, channels), d, jnp.asarray(_WEIGHTS, x.dtype), top)
 
 
-def _counted(lengths: Array, t: int, d: int, first: int) -> Array:
+def _counted(lengths: Array, t: int, d: Array, first: Array) -> Array:
     """Which positions count, per kernel: ``Bool[n, time, 84]``. Kernel ``k``
     is unpadded when ``first + k`` is odd: positions ``[4d, length - 4d)``, or
     the whole row where that is empty."""
@@ -107,8 +125,44 @@ def _counted(lengths: Array, t: int, d: int, first: int) -> Array:
     row = pos < lengths[:, None]
     inner = (pos >= 4 * d) & (pos < lengths[:, None] - 4 * d)
     inner = jnp.where(jnp.any(inner, axis=1, keepdims=True), inner, row)
-    unpadded = (first + np.arange(84)) % 2 == 1
-    return jnp.where(jnp.asarray(unpadded)[None, None, :], inner[..., None], row[..., None])
+    unpadded = (first + jnp.arange(84)) % 2 == 1
+    return jnp.where(unpadded[None, None, :], inner[..., None], row[..., None])
+
+
+def _groups(per_dilation: tuple[int, ...]) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """The dilations grouped by their number of biases, each group one
+    ``lax.scan`` (so a program's size grows with the distinct counts, a few,
+    not with the dilations, up to 32): ``(biases, dilation indices, the
+    group's features in feature order)`` per group."""
+    bounds = np.concatenate([[0], np.cumsum(84 * np.asarray(per_dilation))])
+    out = []
+    for nb in dict.fromkeys(per_dilation):
+        dis = np.flatnonzero(np.asarray(per_dilation) == nb)
+        out.append((int(nb), dis, np.concatenate([np.arange(bounds[di], bounds[di + 1]) for di in dis])))
+    return out
+
+
+def _scan_dilations(x: Array, lengths: Array, params: MiniRocketParams, dilations: tuple[int, ...],
+                    per_dilation: tuple[int, ...], pool) -> Array:
+    """``pool(convolutions, counted, biases: Float[84, nb])`` -> ``Float[n,
+    operators, 84, nb]`` at each dilation, gathered into ``Float[n, operators
+    * features]``: operator-major, each operator's features dilation-major,
+    then kernel, then bias."""
+    n, t, _ = x.shape
+    channels = params.channels.reshape(len(dilations), 84, -1)
+    blocks, order = [], []
+    for nb, dis, feats in _groups(per_dilation):
+        def step(_, each):
+            d, di, chans, b = each
+            conv = _convolutions(x, lengths, d, chans, max(dilations))
+            return None, pool(conv, _counted(lengths, t, d, di), b)
+
+        _, out = jax.lax.scan(step, None, (jnp.asarray(np.asarray(dilations)[dis]), jnp.asarray(dis), channels[dis],
+                                           params.biases[feats].reshape(len(dis), 84, nb)))
+        blocks.append(jnp.moveaxis(out, 0, 2).reshape(n, out.shape[2], -1))  # (n, operators, group's features)
+        order.append(feats)
+    every = jnp.concatenate(blocks, axis=2)[:, :, np.argsort(np.concatenate(order))]
+    return every.reshape(n, -1).astype(x.dtype)
 
 
 def _quantiles(values: Array, n: Array, q: Array) -> Array:
@@ -146,15 +200,22 @@ def fit_minirocket(x: Array, lengths: Array, where: Array, rng: Array, dilations
     channels = (order < size[:, None]).astype(jnp.float32)
     p = jnp.asarray(where, jnp.float32)
     rows = jax.random.choice(k_rows, n, (pairs,), p=p / jnp.maximum(jnp.sum(p), 1.0))
-    biases, f = [], 0
-    for di, (d, nb) in enumerate(zip(dilations, per_dilation)):
-        r = rows[di * 84:(di + 1) * 84]  # kernel k's row
-        s = _channel_sums(x[r], lengths[r], channels[di * 84:(di + 1) * 84], "ktc,kc->kt")
-        own = _dilated(s[..., None], d, jnp.asarray(_WEIGHTS, x.dtype)[:, :, None, None])[..., 0]  # (84, t)
-        q = (np.arange(f + 1, f + 84 * nb + 1) * _PHI % 1).reshape(84, nb)
-        biases.append(_quantiles(own, lengths[r], jnp.asarray(q, x.dtype)).reshape(-1))
-        f += 84 * nb
-    return MiniRocketParams(channels=channels, biases=jnp.concatenate(biases))
+    q = np.arange(1, 84 * sum(per_dilation) + 1) * _PHI % 1  # the paper's low-discrepancy quantiles, feature order
+    w = jnp.asarray(_WEIGHTS, x.dtype)[:, :, None, None]
+    blocks, order = [], []
+    for nb, dis, feats in _groups(per_dilation):
+        def step(_, each):
+            d, r, chans, qs = each  # kernel k's row r[k]
+            s = _channel_sums(x[r], lengths[r], chans, per_kernel_rows=True)
+            own = _dilated(s[..., None], d, w, max(dilations))[..., 0]  # (84, t)
+            return None, _quantiles(own, lengths[r], qs)
+
+        _, b = jax.lax.scan(step, None, (jnp.asarray(np.asarray(dilations)[dis]), rows.reshape(-1, 84)[dis],
+                                         channels.reshape(-1, 84, c)[dis],
+                                         jnp.asarray(q[feats], x.dtype).reshape(len(dis), 84, nb)))
+        blocks.append(b.reshape(-1))
+        order.append(feats)
+    return MiniRocketParams(channels=channels, biases=jnp.concatenate(blocks)[np.argsort(np.concatenate(order))])
 
 
 def minirocket(x: Array, lengths: Array, params: MiniRocketParams, dilations: tuple[int, ...],
@@ -169,13 +230,49 @@ def minirocket(x: Array, lengths: Array, params: MiniRocketParams, dilations: tu
       params: from :func:`fit_minirocket`.
       dilations, per_dilation: from :func:`minirocket_plan` (static).
     """
-    n, t, _ = x.shape
-    out, f = [], 0
-    for di, (d, nb) in enumerate(zip(dilations, per_dilation)):
-        conv = _convolutions(x, lengths, d, params.channels[di * 84:(di + 1) * 84])
-        counted = _counted(lengths, t, d, di)
-        b = params.biases[f:f + 84 * nb].reshape(84, nb)
-        hits = jnp.sum((conv[..., None] > b) & counted[..., None], axis=1)  # (n, 84, nb)
-        out.append((hits / jnp.sum(counted, axis=1)[..., None]).reshape(n, -1))
-        f += 84 * nb
-    return jnp.concatenate(out, axis=1).astype(x.dtype)
+    def ppv(conv, counted, b):
+        hits = jnp.sum((conv[..., None] > b) & counted[..., None], axis=1)  # (n, 84, widest)
+        return (hits / jnp.sum(counted, axis=1)[..., None])[:, None]
+
+    return _scan_dilations(x, lengths, params, dilations, per_dilation, ppv)
+
+
+def differences(x: Array, lengths: Array) -> tuple[Array, Array]:
+    """First differences within each row, MultiRocket's second series:
+    ``x[t + 1] - x[t]`` for ``t < length - 1``, zero after (the same ``time``
+    axis, its last step always zero), and lengths ``max(length - 1, 1)`` (a
+    one-step row keeps one zero)."""
+    t = x.shape[1]
+    d = jnp.pad(x[:, 1:] - x[:, :-1], ((0, 0), (0, 1), (0, 0)))
+    d = jnp.where((jnp.arange(t)[None, :] < lengths[:, None] - 1)[..., None], d, 0.0)
+    return d, jnp.maximum(lengths - 1, 1)
+
+
+def multirocket(x: Array, lengths: Array, params: MiniRocketParams, dilations: tuple[int, ...],
+                per_dilation: tuple[int, ...]) -> Array:
+    """MultiRocket's four pooling operators of one series' convolutions minus
+    their biases, ``z``, over each row's counted positions (the paper's
+    definitions): ``Float[n, 4 * features]``, operator-major -- PPV (the
+    proportion of positive ``z``, :func:`minirocket`'s features), MPV (the mean
+    of the positive ``z``; 0 if none), MIPV (their mean index from the first
+    counted position; -1 if none), LSPV (the longest run of positive ``z``, in
+    steps). Pure; jit/vmap-safe. Apply it to the series and to its
+    :func:`differences`, each with its own :func:`fit_minirocket`."""
+    t = x.shape[1]
+    step = jnp.arange(t)[None, :, None, None]
+
+    def pools(conv, counted, b):
+        counted = counted[..., None]  # (n, t, 84, 1)
+        z = conv[..., None] - b
+        pos = (z > 0) & counted
+        m = jnp.sum(pos, axis=1)  # (n, 84, widest)
+        some = m > 0
+        per = jnp.maximum(m, 1).astype(x.dtype)
+        first = jnp.argmax(counted, axis=1)[:, None]  # the first counted position
+        last_off = jax.lax.cummax(jnp.where(pos, -1, step), axis=1)  # the last position not positive so far
+        return jnp.stack([m / jnp.sum(counted, axis=1),
+                          jnp.where(some, jnp.sum(jnp.where(pos, z, 0.0), axis=1) / per, 0.0),
+                          jnp.where(some, jnp.sum(jnp.where(pos, step - first, 0), axis=1) / per, -1.0),
+                          jnp.max(jnp.where(pos, step - last_off, 0), axis=1).astype(x.dtype)], axis=1)
+
+    return _scan_dilations(x, lengths, params, dilations, per_dilation, pools)

@@ -36,7 +36,7 @@ from jaxlstm import jsonable
 from jaxlstm import progress as progress_mod
 from jaxlstm._checks import check_labels, check_sample_weight, check_sequences
 from jaxlstm.cache import register_compiled, relieve_memory_maps
-from jaxlstm.model import ModelConfig, minirocket_length
+from jaxlstm.model import RIDGE_CLASSIFIERS, ModelConfig, minirocket_length, rocket_width
 from jaxlstm.params import check_seeds
 from jaxlstm.plan import (ALLOWED, DEFAULTS, DYNAMIC_KEYS, STATIC_KEYS, Member, expand_space,  # noqa: F401  (re-exported)
                           make_folds, normalise, pad_indices, plan_members)
@@ -164,15 +164,17 @@ def estimate_member_bytes(train_cfg: TrainConfig, n: int, t: int) -> int:
     eigenvectors and centred rows (not measured)."""
     m = train_cfg.model
     hidden = sum(m.hidden_sizes) * (2 if m.bidirectional else 1)
+    width = rocket_width(m.rocket_plans) if m.minirocket_features else 0
     eval_rows = min(train_cfg.eval_batch_size, n)
     return 4 * (2 * n * t * m.input_width                         # scaled data, gathered rows
                 + 12 * train_cfg.batch_size * t * 4 * hidden      # activations kept for backprop
                 + 2 * eval_rows * t * 5 * hidden                  # evaluation forward pass
                 + 12 * (m.input_width + hidden) * 4 * hidden      # params, grads, Adam, best
-                + (2 * n * m.minirocket_features + 64 * t * 84 * 8 + 12 * m.minirocket_features * m.num_classes
+                + (2 * n * width + 64 * t * 84 * 8 + 12 * width * m.num_classes
                    if m.minirocket_features else 0)  # features, convolutions of 64 rows, their head
-                + (6 * min(n, m.minirocket_features) ** 2 + 2 * n * m.minirocket_features
-                   if m.classifier == "minirocket" else 0))  # ridge: decomposed matrix, eigenvectors, centred rows
+                + (64 * t * 84 * max(m.minirocket_plan[1]) * 6 if m.classifier == "multirocket" else 0)  # its pools
+                + (6 * min(n, width) ** 2 + 2 * n * width
+                   if m.classifier in RIDGE_CLASSIFIERS else 0))  # ridge: decomposed matrix, eigenvectors, centred rows
 
 
 def _auto_chunk(n_members: int, train_cfg: TrainConfig, n: int, t: int, memory_fraction=0.25) -> int:

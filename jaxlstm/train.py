@@ -30,7 +30,7 @@ from jaxlstm import features, losses, metrics, progress, ridge, rocket
 from jaxlstm._checks import check_labels, check_sample_weight, check_sequences, row_indices
 from jaxlstm.cache import register_compiled, relieve_memory_maps
 from jaxlstm.params import check_each, check_params
-from jaxlstm.model import LSTMClassifierNet, ModelConfig, init_params, minirocket_rows
+from jaxlstm.model import RIDGE_CLASSIFIERS, LSTMClassifierNet, ModelConfig, init_params, minirocket_rows
 
 Array = jax.Array
 
@@ -630,20 +630,21 @@ def _rows(data: dict, idx: Array) -> Array | None:
 
 def _fit_minirocket(state: TrainState, data: dict, split: Split, rng: Array, model: ModelConfig, refit: bool,
                     batch_size: int) -> tuple[TrainState, Array]:
-    """The MiniRocket branch's channel subsets, biases and standardisation
+    """The MiniRocket (MultiRocket) branch's channel subsets, biases and standardisation
     from the training rows (``refit``; else those already in ``state``), and
     every row's standardised features, computed once: ``(state, Float[n, features])``.
     Like the scaler, they read every training row, sample weights aside (a row
     of weight 0 may still give a bias)."""
-    dilations, per = model.minirocket_plan
     x, lengths = data["x"], data["lengths"]
     fitted = state.params["minirocket"]
     train_rows = jnp.zeros(x.shape[0], bool).at[split.train_idx].max(split.train_mask)
+    plans = model.rocket_plans
     if refit:
-        p = rocket.fit_minirocket(x, lengths, train_rows, rng, dilations, per)
-        fitted = dict(fitted, channels=p.channels, biases=p.biases)
-    feats = minirocket_rows(x, lengths, rocket.MiniRocketParams(fitted["channels"], fitted["biases"]),
-                            model.minirocket_plan, min(64, batch_size))
+        series = [(x, lengths)] + ([rocket.differences(x, lengths)] if len(plans) > 1 else [])  # MultiRocket's
+        for i, ((xs, ls), suffix, (dilations, per)) in enumerate(zip(series, ("", "_diff"), plans)):
+            p = rocket.fit_minirocket(xs, ls, train_rows, jax.random.fold_in(rng, i) if i else rng, dilations, per)
+            fitted = dict(fitted, **{"channels" + suffix: p.channels, "biases" + suffix: p.biases})
+    feats = minirocket_rows(x, lengths, fitted, plans, min(64, batch_size))
     if refit:
         w = train_rows.astype(feats.dtype)[:, None]
         count = jnp.maximum(jnp.sum(w), 1.0)
@@ -655,8 +656,8 @@ def _fit_minirocket(state: TrainState, data: dict, split: Split, rng: Array, mod
 
 
 def _fit_ridge(state: TrainState, data: dict, split: Split, class_weights: Array, model: ModelConfig) -> TrainState:
-    """``classifier="minirocket"``: the logits layer fitted in closed form on
-    the training rows' MiniRocket features (:func:`jaxlstm.ridge.fit_ridge_classifier`),
+    """``classifier="minirocket"`` or ``"multirocket"``: the logits layer fitted in closed form on
+    the training rows' MiniRocket (MultiRocket) features (:func:`jaxlstm.ridge.fit_ridge_classifier`),
     each row weighted by its class's weight and its sample weight (an
     ``n x n`` or ``features x features`` decomposition, the smaller)."""
     ti = split.train_idx
@@ -727,7 +728,7 @@ def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng:
     if model.minirocket_features:
         state, data["r"] = _fit_minirocket(state, data, split, jax.random.fold_in(init_rng, 1), model,
                                            refit=start is None, batch_size=config.eval_batch_size)
-    if model.classifier == "minirocket":
+    if model.classifier in RIDGE_CLASSIFIERS:
         if start is None:
             state = _fit_ridge(state, data, split, cw, model)
         ti = split.train_idx  # no gradient steps: one training loss for every epoch
@@ -753,7 +754,7 @@ def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng:
         first = e == 0
         e = e + offset  # the global epoch index: keys continue where a previous call stopped
         stopped = jnp.asarray(False) if config.patience is None else since_best >= config.patience
-        if model.classifier == "minirocket":  # fitted in closed form: each epoch scores the same fit
+        if model.classifier in RIDGE_CLASSIFIERS:  # fitted in closed form: each epoch scores the same fit
             new_st, train_loss = st, ridge_loss
         else:
             new_st, train_loss = run_epoch(st, data, split, hparams, jax.random.fold_in(data_rng, e),

@@ -282,6 +282,14 @@ def test_the_table_to_cite_is_what_bench_imbalance_prints_from_its_rows(bench, h
     assert len(cited) == n and sorted(printed) == sorted(cited)
 
 
+def _direct_convolution(mr, row, k: int, d: int) -> np.ndarray:
+    """Kernel ``k`` (weights -1, and 2 at its three taps) at dilation ``d`` over one row, zero outside it."""
+    w = np.full(9, -1.0)
+    w[list(mr.KERNELS[k])] = 2.0
+    n = len(row)
+    return np.array([sum(w[j] * row[t + (j - 4) * d] for j in range(9) if 0 <= t + (j - 4) * d < n) for t in range(n)])
+
+
 def test_bench_minirocket_features_are_the_papers_formula(bench):
     """The MiniRocket probe's vectorised transform against a direct loop:
     the convolution with weights -1 and three 2s at dilation d, zero outside
@@ -302,13 +310,9 @@ def test_bench_minirocket_features_are_the_papers_formula(bench):
     column = 0
     for di, d in enumerate(p["dilations"]):
         for k in range(84):
-            w = np.full(9, -1.0)
-            w[list(mr.KERNELS[k])] = 2.0
             biases = p["biases"][di * 84 + k]
             for i, n in enumerate(lengths):
-                row = x[i, :n, p["channels"][di * 84 + k]].sum(0)  # the kernel's channels, summed
-                conv = np.array([sum(w[j] * row[t + (j - 4) * d] for j in range(9) if 0 <= t + (j - 4) * d < n)
-                                 for t in range(n)])
+                conv = _direct_convolution(mr, x[i, :n, p["channels"][di * 84 + k]].sum(0), k, d)  # channels summed
                 ts = range(n) if (di + k) % 2 == 0 else range(4 * d, n - 4 * d)
                 expected = [np.mean([conv[t] > b for t in ts]) for b in biases]
                 np.testing.assert_allclose(features[i, column:column + len(biases)], expected, err_msg=f"{d} {k}")
@@ -316,6 +320,80 @@ def test_bench_minirocket_features_are_the_papers_formula(bench):
     assert column == features.shape[1] == 840
     short = mr.fit(x[:, :7], np.array([7, 5, 7]), num_features=840, seed=1)  # rows shorter than a kernel
     assert list(short["dilations"]) == [1]  # not [0, 1]: dilation 0 convolves to rounding noise
+
+
+def test_bench_minirocket_multirocket_pools_are_the_papers_definitions(bench):
+    """The probe's MultiRocket operators against a direct loop over each row's
+    counted positions (``z`` = convolution minus bias): PPV its proportion of
+    positive ``z``, MPV their mean (0 if none), MIPV their mean index from the
+    first counted position (-1 if none), LSPV the longest run of positive
+    ``z``; the first PPV block is MiniRocket's transform; the second half of
+    ``transform_both`` reads first differences within each row."""
+    mr = bench("bench_minirocket")
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(3, 30, 1))
+    lengths = np.array([30, 21, 30])
+    p = mr.fit(x, lengths, num_features=168, seed=4)
+    got = mr.transform_multirocket(p, x, lengths)
+    f = 168
+    assert got.shape == (3, 4 * f)
+    np.testing.assert_array_equal(got[:, :f], mr.transform(p, x, lengths))
+    column = 0
+    for di, d in enumerate(p["dilations"]):
+        for k in range(84):
+            for i, n in enumerate(lengths):
+                conv = _direct_convolution(mr, x[i, :n, 0], k, d)
+                ts = list(range(n) if (di + k) % 2 == 0 else range(4 * d, n - 4 * d)) or list(range(n))
+                for b_i, b in enumerate(p["biases"][di * 84 + k]):
+                    z = [conv[t] - b for t in ts]
+                    positive = [j for j, v in enumerate(z) if v > 0]
+                    runs, best = 0, 0
+                    for v in z:
+                        runs = runs + 1 if v > 0 else 0
+                        best = max(best, runs)
+                    expected = [len(positive) / len(z), np.mean([z[j] for j in positive]) if positive else 0.0,
+                                np.mean(positive) if positive else -1.0, best]
+                    np.testing.assert_allclose(got[i, column + b_i + f * np.arange(4)], expected, err_msg=f"{d} {k}")
+            column += len(p["biases"][di * 84 + k])
+    both = mr.fit_multirocket(x, lengths, seed=0)
+    xd = np.diff(x, axis=1)
+    xd[1, 20:] = 0.0
+    np.testing.assert_array_equal(mr.transform_both(both, x, lengths)[:, 4 * 6216:],
+                                  mr.transform_multirocket(both["diff"], xd, lengths - 1))
+
+
+def test_jaxlstm_multirocket_equals_the_float64_reference(bench):
+    """jaxlstm.rocket.multirocket and .differences against the probe's
+    float64 MultiRocket (checked against a direct loop above): the four
+    operators of the series and of its first differences, given the same
+    fitted channel subsets and biases -- multivariate, variable lengths (a
+    row of 3 steps too), several dilations; integer inputs, so no comparison
+    rounds differently. The PPV block is :func:`rocket.minirocket`."""
+    import jax
+    import jax.numpy as jnp
+
+    from jaxlstm import rocket
+    mr = bench("bench_minirocket")
+    rng = np.random.default_rng(1)
+    x = rng.integers(-4, 5, (6, 50, 2)).astype(np.float32)
+    lengths = np.array([50, 31, 12, 50, 3, 44], np.int32)
+    xd, ld = (np.asarray(a) for a in rocket.differences(jnp.asarray(x), jnp.asarray(lengths)))
+    ref_xd, ref_ld = mr.differences(x.astype(np.float64), lengths)
+    np.testing.assert_array_equal(ld, ref_ld)
+    np.testing.assert_array_equal(xd[:, :-1], ref_xd)
+    assert not xd[:, -1].any()
+    for series, ls in ((x, lengths), (xd, ld)):
+        dilations, per = rocket.minirocket_plan(840, int(ls.max()))
+        p = rocket.fit_minirocket(jnp.asarray(series), jnp.asarray(ls), jnp.ones(6, bool), jax.random.key(1),
+                                  dilations, per)
+        got = np.asarray(rocket.multirocket(jnp.asarray(series), jnp.asarray(ls), p, dilations, per))
+        ref = mr.transform_multirocket(_reference_params(p, dilations, per), series.astype(np.float64), ls)
+        assert got.shape == ref.shape == (6, 4 * 84 * sum(per)) and len(dilations) > 2
+        np.testing.assert_allclose(got, ref, rtol=1e-6, atol=1e-5)
+        np.testing.assert_array_equal(got[:, :84 * sum(per)],
+                                      np.asarray(rocket.minirocket(jnp.asarray(series), jnp.asarray(ls), p,
+                                                                   dilations, per)))
+        assert (got[:, 3 * 84 * sum(per):] > 1).any()  # runs longer than one step
 
 
 def _reference_params(p, dilations, per_dilation) -> dict:

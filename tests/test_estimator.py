@@ -601,6 +601,41 @@ def test_a_minirocket_branch_is_fitted_on_training_rows_and_predicts_as_it_train
         LSTMClassifier(hidden_sizes=(), epochs=1).fit(SEQS, Y)
 
 
+def test_the_multirocket_classifier_is_scikit_learns_ridge_on_multirockets_features(tmp_path):
+    """``classifier="multirocket"``: its features are jaxlstm.rocket.multirocket
+    of the (scaled) series and of its first differences, each with its own
+    fitted transform (the differences' dilations from one step shorter),
+    standardised; its decisions ``RidgeClassifierCV``'s on them (float64
+    scikit-learn); 0 features means MultiRocket's default; a checkpoint
+    gives it back."""
+    from sklearn.linear_model import RidgeClassifierCV
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    from jaxlstm import features, ridge, rocket
+    clf = LSTMClassifier(classifier="multirocket", minirocket_features=168, class_weight="balanced", epochs=2,
+                         random_state=0).fit(SEQS, Y)
+    m = clf.model_config_
+    longest = max(len(s) for s in SEQS)
+    assert m.rocket_plans == (rocket.minirocket_plan(168, longest), rocket.minirocket_plan(168, longest - 1))
+    assert ModelConfig(3, 3, classifier="multirocket", minirocket_length=5).minirocket_features == 6216
+    x, lengths, _ = to_sequences(SEQS)
+    xs, ls = features.apply_scaler(jnp.asarray(x), jnp.asarray(lengths), clf.scaler_), jnp.asarray(lengths)
+    mp = clf.params_["minirocket"]
+    base = rocket.MiniRocketParams(mp["channels"], mp["biases"])
+    diff = rocket.MiniRocketParams(mp["channels_diff"], mp["biases_diff"])
+    assert not np.array_equal(np.asarray(mp["biases"]), np.asarray(mp["biases_diff"]))
+    f = jnp.concatenate([rocket.multirocket(xs, ls, base, *m.rocket_plans[0]),
+                         rocket.multirocket(*rocket.differences(xs, ls), diff, *m.rocket_plans[1])], axis=1)
+    assert f.shape[1] == 8 * 168
+    z = np.asarray((f - mp["mean"]) / mp["scale"], np.float64)
+    ref = RidgeClassifierCV(alphas=ridge.ALPHAS).fit(z, Y, sample_weight=compute_sample_weight("balanced", Y))
+    np.testing.assert_array_equal(clf.predict(SEQS), ref.predict(z))
+    clf.save(tmp_path / "m.jaxlstm")
+    back = LSTMClassifier.load(tmp_path / "m.jaxlstm")
+    assert back.model_config_ == m and back.get_params()["classifier"] == "multirocket"
+    np.testing.assert_array_equal(back.predict_proba(SEQS), clf.predict_proba(SEQS))
+
+
 def test_the_minirocket_classifier_is_scikit_learns_ridge_on_its_own_features(tmp_path):
     """``classifier="minirocket"``: the network's keys are set to none, and
     the model's decisions are ``RidgeClassifierCV(alphas).fit(features, y,

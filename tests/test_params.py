@@ -29,7 +29,8 @@ BAD = [
                                              "LSTM, with conv_filters or minirocket_features), got [0]"),
     ("minirocket_features", 50, ("--minirocket", "50"), "minirocket_features must be 0 (none) or an integer >= 84, "
                                                         "got 50"),
-    ("classifier", "ridge", ("--classifier", "ridge"), "classifier must be one of 'network', 'minirocket', got 'ridge'"),
+    ("classifier", "ridge", ("--classifier", "ridge"),
+     "classifier must be one of 'network', 'minirocket', 'multirocket', got 'ridge'"),
 ]
 IDS = [b[0] + ("_dict" if isinstance(b[1], dict) else "") for b in BAD]
 RNG = np.random.default_rng(0)
@@ -107,6 +108,9 @@ def test_settings_a_ridge_classifier_does_not_use_are_refused_or_named_not_dropp
     assert capsys.readouterr().err.strip() == (
         "error: --classifier minirocket fits a ridge classifier in closed form and trains no network: --lr, "
         "--logit-adjust do not apply; leave them out (the ridge reads --class-weight, --cb-beta)")
+    assert main(["train", "--classifier", "multirocket", "--dropout", "0.2", "--quiet"]) == 2
+    assert capsys.readouterr().err.strip().startswith(
+        "error: --classifier multirocket fits a ridge classifier in closed form and trains no network: --dropout")
     p = tmp_path / "none.toml"
     p.write_text('[model]\nmax_length = "none"\n[search.space]\nhead_size = ["none", 32]\n')
     conf = config.load_config(p)
@@ -121,3 +125,4 @@ def test_what_the_estimator_says_a_ridge_ignores_is_what_the_sweep_resets():
     network = set(model.minirocket_classifier_keys(0)) - {"minirocket_features"}
     training = set(plan._NOT_RIDGE) - {"batch_size", "matmul_dtype"}  # chunking and precision: not the user's intent
     assert set(estimator.NOT_RIDGE_PARAMS) == network | training | {"units"}
+    assert params.CLASSIFIERS == ("network", *model.RIDGE_CLASSIFIERS)  # the rule table's values, the ridge's list
