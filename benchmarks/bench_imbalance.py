@@ -189,10 +189,11 @@ def paired_table(before: list[dict], after: list[dict], method: str = "c") -> st
         parts = [p for p, on in (("LSTM over " + str(best.get("lstm_over", "time")), True),
                                  ("FCN", best.get("conv_filters", "()") not in ("()", "[]", ())),
                                  ("MiniRocket", best.get("minirocket_features", 0))) if on]
-        if best.get("classifier") == "minirocket":  # no network: MiniRocket and its ridge classifier
+        rocket = {"minirocket": "MiniRocket", "multirocket": "MultiRocket"}.get(best.get("classifier"))
+        if rocket:  # no network: MiniRocket or MultiRocket and a ridge classifier
             cw = float(best.get("class_weight") or 0)
             weights = "" if not cw else " (balanced weights)" if cw == 1 else f" (weights balanced^{cw:.2f})"
-            parts = ["MiniRocket + ridge" + weights]
+            parts = [rocket + " + ridge" + weights]
         ok = lambda row: row.get("candidates", {}).get("ok", "?")
         published = PUBLISHED.get(r["dataset"], (float("nan"), ""))[0]
         lines.append(f"| {r['dataset']} | {r['seed']} | {b['balanced_accuracy']:.3f} | {r['balanced_accuracy']:.3f} | "

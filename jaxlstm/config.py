@@ -227,7 +227,8 @@ batch_size = 32
 #                             # with hidden_sizes = [] the model is MiniRocket + a linear classifier
 # classifier = "network"      # or "minirocket": MiniRocket's features + a ridge classifier in closed form
 #                             # (Dempster et al. 2021; seconds; network keys and loss remedies but class
-#                             # weights do not apply)
+#                             # weights do not apply); "multirocket": the same on MultiRocket's features
+#                             # (Tan et al. 2022; minirocket_features = its kernel/bias pairs per series)
 # max_length = 100            # longest sequence a "channels" model reads (omit: the longest of the
 #                             # training and test data); unused by "time" models
 # n_ensemble = 1              # the refitted best model as an ensemble of this many seeds
@@ -296,17 +297,19 @@ budget_minutes = {budget}          # no new round or chunk of members starts aft
 # Tried first, in order, so that a budget which cuts the search short has trained them (9: one round):
 # MiniRocket as published (Dempster et al. 2021: its features and a ridge classifier in closed form; seconds,
 # and the family that was strong where LSTM-FCN was weakest: FacesUCR, FiftyWords, ChlorineConcentration in
-# benchmarks/RESULTS.md), unweighted and with balanced weights; LSTM-FCN with
-# the logit-adjusted loss twice -- its LSTM over channels (the published "dimension shuffle": each step a
-# channel's whole series; cheap, so it finishes first on long series) and over time steps -- then
+# benchmarks/RESULTS.md), with balanced weights; LSTM-FCN with the logit-adjusted loss over channels (the
+# published "dimension shuffle": each step a channel's whole series; cheap, so it finishes first on long
+# series); MultiRocket as published (Tan et al. 2022: four poolings of MiniRocket's convolutions of the series
+# and of its differences; stronger on DistalPhalanxOutlineAgeGroup and ChlorineConcentration, about 5x
+# MiniRocket's cost, so after the cheap ones); LSTM-FCN with the logit-adjusted loss over time steps; then
 # LSTM-FCN over channels trained long (one 200-epoch run, scored after 100 and 200: the convolutional
 # branch is still learning at 60 on some series), then the plain LSTM, LSTM-FCN with balanced
 # minibatches, the LSTM with the logit-adjusted loss (benchmarks/RESULTS.md: the remedies that won
 # somewhere on the UCR suite; either LSTM-FCN wins where the other loses, and CV chooses).
 initial_points = [
-  {{ classifier = "minirocket", minirocket_features = 9996, conv_filters = [], class_weight = 0.0, epochs = 20 }},
   {{ classifier = "minirocket", minirocket_features = 9996, conv_filters = [], class_weight = 1.0, epochs = 20 }},
   {{ conv_filters = [64, 128, 64], lstm_over = "channels", learning_rate = 3e-3, dropout = 0.0, class_weight = 0.0, logit_adjust_tau = 1.0, sampling_exponent = 0.0, epochs = 60 }},
+  {{ classifier = "multirocket", minirocket_features = 0, conv_filters = [], class_weight = 1.0, epochs = 20 }},
   {{ conv_filters = [64, 128, 64], lstm_over = "time", learning_rate = 3e-3, dropout = 0.0, class_weight = 0.0, logit_adjust_tau = 1.0, sampling_exponent = 0.0, epochs = 60 }},
   {{ conv_filters = [64, 128, 64], lstm_over = "channels", learning_rate = 3e-3, dropout = 0.0, class_weight = 0.0, logit_adjust_tau = 0.0, sampling_exponent = 0.0, epochs = 200 }},
   {{ conv_filters = [64, 128, 64], lstm_over = "channels", learning_rate = 3e-3, dropout = 0.0, class_weight = 0.0, logit_adjust_tau = 0.0, sampling_exponent = 0.0, epochs = 100 }},
@@ -319,7 +322,7 @@ initial_points = [
 lstm_over = ["time", "channels"]              # one LSTM step per time step, or per channel (dimension shuffle)
 conv_filters = [[], [64, 128, 64]]            # the LSTM alone, or with LSTM-FCN's convolutional branch
 minirocket_features = [0, 9996]               # and/or a MiniRocket branch (84 kernels x 119 biases)
-classifier = ["network", "minirocket"]        # or MiniRocket alone, with its ridge classifier
+classifier = ["network", "minirocket", "multirocket"]  # or MiniRocket / MultiRocket (0 features: 6216) alone
 learning_rate = {{ loguniform = [1e-3, 1e-2] }}
 dropout = {{ uniform = [0.0, 0.4] }}
 class_weight = {{ uniform = [0.0, 1.0] }}       # weights balanced**e: 0 none .. 1 balanced
@@ -346,8 +349,8 @@ PRESET_SOURCE = "the default search on "  # a preset's SweepConfig.source: the d
 def preset_text(train: str = "digits_imbalanced", *, test: str = "", metric: str = "balanced_accuracy",
                 budget_minutes: float = 10, columns: dict | None = None) -> str:
     """The default search as a TOML config (what ``jaxlstm sweep FILE`` runs
-    and prints): Bayesian search over MiniRocket with its ridge classifier
-    (``classifier="minirocket"``) and the LSTM with and without LSTM-FCN's
+    and prints): Bayesian search over MiniRocket and MultiRocket with a ridge classifier
+    (``classifier="minirocket"``, ``"multirocket"``) and the LSTM with and without LSTM-FCN's
     convolutional branch and/or a MiniRocket branch, over time steps or over channels (``lstm_over``),
     learning rate, dropout, class-weight exponent, logit adjustment, balanced
     sampling and epochs, 3-fold CV ranked by ``metric``, starting from nine

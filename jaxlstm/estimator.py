@@ -211,7 +211,10 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         augmentation do not apply: set away from their defaults, ``fit``
         warns (:class:`InactiveParameterWarning`; an :class:`LSTMSearchCV`
         refit does not, its joint space lists them for every candidate).
-        Seconds per fit on hundreds of rows.
+        Seconds per fit on hundreds of rows. ``"multirocket"``: the same
+        with MultiRocket's features (Tan et al. 2022): four pooling
+        operators of ``minirocket_features`` kernel/bias pairs (0: 6,216) on
+        the series and on its first differences, 8x as many features.
       n_ensemble: train this many models with seeds ``seed_, seed_ + 1, ...``
         as one vmapped program and average their class probabilities (a deep
         ensemble; InceptionTime is one of 5). In :class:`LSTMSearchCV` the

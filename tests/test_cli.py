@@ -908,20 +908,21 @@ def test_the_default_search_on_a_data_file_prints_its_config_and_runs_it(tmp_pat
     assert "focal_gamma" not in conf.space  # dominated by the first candidates' remedies (RESULTS.md)
     first = conf.search["initial_points"]  # tried first, one round of 9 (search.batch_size)
     assert len(first) == conf.search["batch_size"] == 9
-    # MiniRocket as published, unweighted and balanced (seconds: a budget cut short has trained them)
-    assert conf.space["minirocket_features"] == [0, 9996] and conf.space["classifier"] == ["network", "minirocket"]
-    assert first[0] == {"classifier": "minirocket", "minirocket_features": 9996, "conv_filters": (), "class_weight": 0.0,
+    # MiniRocket as published, balanced (seconds: a budget cut short has trained it)
+    assert conf.space["minirocket_features"] == [0, 9996]
+    assert conf.space["classifier"] == ["network", "minirocket", "multirocket"]
+    assert first[0] == {"classifier": "minirocket", "minirocket_features": 9996, "conv_filters": (), "class_weight": 1.0,
                         "epochs": 20}  # conv_filters: a value in the space (unused without a network)
-    assert first[1] == {**first[0], "class_weight": 1.0}
-    # then LSTM-FCN + logit adjustment over channels, then over time
+    # then LSTM-FCN + logit adjustment over channels, MultiRocket as published (balanced), LSTM-FCN over time
     fcn = {"conv_filters": (64, 128, 64), "lstm_over": "channels", "learning_rate": 3e-3, "dropout": 0.0,
            "class_weight": 0.0, "logit_adjust_tau": 1.0, "sampling_exponent": 0.0, "epochs": 60}
-    assert first[2] == fcn and first[3] == {**fcn, "lstm_over": "time"}
+    assert first[1] == fcn and first[3] == {**fcn, "lstm_over": "time"}
+    assert first[2] == {**first[0], "classifier": "multirocket", "minirocket_features": 0}  # 0: its default, 6216
     assert conf.space["lstm_over"] == ["time", "channels"]
     # then LSTM-FCN over channels trained long: one 200-epoch run, scored after 100 and 200 too
     assert first[4] == {**fcn, "logit_adjust_tau": 0.0, "epochs": 200} and first[5] == {**first[4], "epochs": 100}
     assert first[6]["conv_filters"] == () and first[6]["logit_adjust_tau"] == 0  # (a)'s LSTM
-    assert all("minirocket_features" not in p and "classifier" not in p for p in first[2:])
+    assert all("minirocket_features" not in p and "classifier" not in p for p in first[3:] + first[1:2])
     assert conf.space["epochs"] == [20, 40, 60, 100, 200]
     search = conf.make_search()
     assert search.refit == "balanced_accuracy" and search.max_time == 180 and search.estimator.n_ensemble == 3
