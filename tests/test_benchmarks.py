@@ -459,6 +459,8 @@ def test_jaxlstm_minirocket_equals_the_float64_reference(bench):
      (("bench_imbalance-rows-head-2026-12-04.jsonl", 11), ("bench_imbalance-rows-heldout-2026-12-05.jsonl", 2))),
     ("### MiniRocket's ridge classifier in the default search", "bench_imbalance-rows-ridge-2026-12-05.jsonl",
      (("bench_imbalance-rows-minirocket-2026-12-05.jsonl", 13),)),
+    ("### MultiRocket as another model family", "bench_imbalance-rows-multirocket-2026-12-06.jsonl",
+     (("bench_imbalance-rows-ridge-3seeds-2026-12-06.jsonl", 15),)),
 ])
 def test_the_default_search_tables_are_what_bench_imbalance_prints_from_their_rows(bench, heading, after, befores):
     """RESULTS.md's tables of the default search after a change are
