@@ -101,14 +101,15 @@ def _channel_sums(x: Array, lengths: Array, channels: Array, per_kernel_rows: bo
     backend and the fusion, and a bias is drawn from a row's own convolution,
     so its comparisons with itself sit exactly at ties), and in full float32."""
     valid = jnp.arange(x.shape[1])[None, :] < lengths[:, None]
-    x = jnp.where(valid[..., None], x, 0.0)
-    w = channels.astype(x.dtype)
-    terms = (x[..., c] * w[:, c][:, None] if per_kernel_rows else x[..., c][..., None] * w[:, c]
-             for c in range(x.shape[-1]))
-    out = next(terms)
-    for term in terms:
-        out = out + term
-    return out
+    x = jnp.moveaxis(jnp.where(valid[..., None], x, 0.0), -1, 0)  # channels first, for the scan
+    w = jnp.moveaxis(channels.astype(x.dtype), -1, 0)
+
+    def add(out, xw):  # a scan, so that hundreds of channels do not unroll into the program
+        xc, wc = xw
+        return out + (xc * wc[:, None] if per_kernel_rows else xc[..., None] * wc), None
+
+    first = x[0] * w[0][:, None] if per_kernel_rows else x[0][..., None] * w[0]
+    return jax.lax.scan(add, first, (x[1:], w[1:]))[0]
 
 
 def _convolutions(x: Array, lengths: Array, d: Array, channels: Array, top: int) -> Array:
@@ -272,7 +273,8 @@ def multirocket(x: Array, lengths: Array, params: MiniRocketParams, dilations: t
         last_off = jax.lax.cummax(jnp.where(pos, -1, step), axis=1)  # the last position not positive so far
         return jnp.stack([m / jnp.sum(counted, axis=1),
                           jnp.where(some, jnp.sum(jnp.where(pos, z, 0.0), axis=1) / per, 0.0),
-                          jnp.where(some, jnp.sum(jnp.where(pos, step - first, 0), axis=1) / per, -1.0),
+                          jnp.where(some, jnp.sum(jnp.where(pos, (step - first).astype(x.dtype), 0.0), axis=1) / per,
+                                    -1.0),  # summed as floats: int32 index sums overflow past ~65,000 steps
                           jnp.max(jnp.where(pos, step - last_off, 0), axis=1).astype(x.dtype)], axis=1)
 
     return _scan_dilations(x, lengths, params, dilations, per_dilation, pools)

@@ -172,7 +172,8 @@ def estimate_member_bytes(train_cfg: TrainConfig, n: int, t: int) -> int:
                 + 12 * (m.input_width + hidden) * 4 * hidden      # params, grads, Adam, best
                 + (2 * n * width + 64 * t * 84 * 8 + 12 * width * m.num_classes
                    if m.minirocket_features else 0)  # features, convolutions of 64 rows, their head
-                + (64 * t * 84 * max(m.minirocket_plan[1]) * 6 if m.classifier == "multirocket" else 0)  # its pools
+                + (64 * t * 84 * max(max(p[1]) for p in m.rocket_plans) * 6 + 2 * n * t * m.input_width
+                   if m.classifier == "multirocket" else 0)  # its pools, the differences
                 + (6 * min(n, width) ** 2 + 2 * n * width
                    if m.classifier in RIDGE_CLASSIFIERS else 0))  # ridge: decomposed matrix, eigenvectors, centred rows
 
