@@ -323,8 +323,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         unused = [f"{k}={getattr(self, k)!r}" for k in NOT_RIDGE_PARAMS
                   if plain(getattr(self, k)) != plain(defaults[k])]
         if unused:
-            warnings.warn(f"classifier={self.classifier!r} fits a ridge classifier in closed form and trains no network; "
-                          f"these parameters do not apply and are ignored: {', '.join(unused)}",
+            warnings.warn(f"classifier={self.classifier!r} fits a ridge classifier in closed form and trains no "
+                          f"network; these parameters do not apply and are ignored: {', '.join(unused)}",
                           InactiveParameterWarning, stacklevel=4)
 
     def _hidden(self) -> tuple[int, ...]:
