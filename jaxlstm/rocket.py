@@ -143,6 +143,14 @@ def _groups(per_dilation: tuple[int, ...]) -> list[tuple[int, np.ndarray, np.nda
     return out
 
 
+def _in_feature_order(per_dilation: tuple[int, ...], group) -> Array:
+    """``group(nb, dilation indices, features)`` for each of :func:`_groups`
+    (an array whose last axis is that group's features), concatenated and
+    put in feature order."""
+    blocks, order = zip(*((group(nb, dis, feats), feats) for nb, dis, feats in _groups(per_dilation)))
+    return jnp.concatenate(blocks, axis=-1)[..., np.argsort(np.concatenate(order))]
+
+
 def _scan_dilations(x: Array, lengths: Array, params: MiniRocketParams, dilations: tuple[int, ...],
                     per_dilation: tuple[int, ...], pool) -> Array:
     """``pool(convolutions, counted, biases: Float[84, nb])`` -> ``Float[n,
@@ -151,8 +159,8 @@ def _scan_dilations(x: Array, lengths: Array, params: MiniRocketParams, dilation
     then kernel, then bias."""
     n, t, _ = x.shape
     channels = params.channels.reshape(len(dilations), 84, -1)
-    blocks, order = [], []
-    for nb, dis, feats in _groups(per_dilation):
+
+    def group(nb, dis, feats):
         def step(_, each):
             d, di, chans, b = each
             conv = _convolutions(x, lengths, d, chans, max(dilations))
@@ -160,10 +168,9 @@ def _scan_dilations(x: Array, lengths: Array, params: MiniRocketParams, dilation
 
         _, out = jax.lax.scan(step, None, (jnp.asarray(np.asarray(dilations)[dis]), jnp.asarray(dis), channels[dis],
                                            params.biases[feats].reshape(len(dis), 84, nb)))
-        blocks.append(jnp.moveaxis(out, 0, 2).reshape(n, out.shape[2], -1))  # (n, operators, group's features)
-        order.append(feats)
-    every = jnp.concatenate(blocks, axis=2)[:, :, np.argsort(np.concatenate(order))]
-    return every.reshape(n, -1).astype(x.dtype)
+        return jnp.moveaxis(out, 0, 2).reshape(n, out.shape[2], -1)  # (n, operators, group's features)
+
+    return _in_feature_order(per_dilation, group).reshape(n, -1).astype(x.dtype)
 
 
 def _quantiles(values: Array, n: Array, q: Array) -> Array:
@@ -203,8 +210,7 @@ def fit_minirocket(x: Array, lengths: Array, where: Array, rng: Array, dilations
     rows = jax.random.choice(k_rows, n, (pairs,), p=p / jnp.maximum(jnp.sum(p), 1.0))
     q = np.arange(1, 84 * sum(per_dilation) + 1) * _PHI % 1  # the paper's low-discrepancy quantiles, feature order
     w = jnp.asarray(_WEIGHTS, x.dtype)[:, :, None, None]
-    blocks, order = [], []
-    for nb, dis, feats in _groups(per_dilation):
+    def group(nb, dis, feats):
         def step(_, each):
             d, r, chans, qs = each  # kernel k's row r[k]
             s = _channel_sums(x[r], lengths[r], chans, per_kernel_rows=True)
@@ -214,9 +220,9 @@ def fit_minirocket(x: Array, lengths: Array, where: Array, rng: Array, dilations
         _, b = jax.lax.scan(step, None, (jnp.asarray(np.asarray(dilations)[dis]), rows.reshape(-1, 84)[dis],
                                          channels.reshape(-1, 84, c)[dis],
                                          jnp.asarray(q[feats], x.dtype).reshape(len(dis), 84, nb)))
-        blocks.append(b.reshape(-1))
-        order.append(feats)
-    return MiniRocketParams(channels=channels, biases=jnp.concatenate(blocks)[np.argsort(np.concatenate(order))])
+        return b.reshape(-1)
+
+    return MiniRocketParams(channels=channels, biases=_in_feature_order(per_dilation, group))
 
 
 def minirocket(x: Array, lengths: Array, params: MiniRocketParams, dilations: tuple[int, ...],
