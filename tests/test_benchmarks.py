@@ -264,6 +264,7 @@ def test_bench_remedies_none_is_bench_imbalances_a_and_every_remedy_is_one_setti
     ("### The search with MiniRocket's ridge classifier, 3 seeds", "bench_imbalance-rows-ridge-3seeds-2026-12-06.jsonl",
      9),
     ("### Held out at scale: ElectricDevices", "bench_imbalance-rows-electricdevices-2026-12-06.jsonl", 1),
+    ("### The default search with MultiRocket, 3 seeds", "bench_imbalance-rows-multirocket-3seeds-2026-12-06.jsonl", 9),
 ])
 def test_the_table_to_cite_is_what_bench_imbalance_prints_from_its_rows(bench, heading, rows_file, n):
     """RESULTS.md's "table to cite" for the imbalanced suite is the script's
@@ -461,6 +462,8 @@ def test_jaxlstm_minirocket_equals_the_float64_reference(bench):
      (("bench_imbalance-rows-minirocket-2026-12-05.jsonl", 13),)),
     ("### MultiRocket as another model family", "bench_imbalance-rows-multirocket-2026-12-06.jsonl",
      (("bench_imbalance-rows-ridge-3seeds-2026-12-06.jsonl", 15),)),
+    ("### The default search with MultiRocket, 3 seeds", "bench_imbalance-rows-multirocket-3seeds-2026-12-06.jsonl",
+     (("bench_imbalance-rows-ridge-3seeds-2026-12-06.jsonl", 27),)),
 ])
 def test_the_default_search_tables_are_what_bench_imbalance_prints_from_their_rows(bench, heading, after, befores):
     """RESULTS.md's tables of the default search after a change are
@@ -475,3 +478,17 @@ def test_the_default_search_tables_are_what_bench_imbalance_prints_from_their_ro
         printed = bench_imbalance.paired_table(load(before), load(after)).splitlines()[2:]
         cited = [line for line in section.splitlines() if line.startswith("| ") and line in printed]
         assert len(printed) == n and cited == printed, before
+
+
+def test_the_multirocket_table_to_cite_is_built_from_the_rows_it_names():
+    """``bench_imbalance-rows-multirocket-3seeds``: (a) and (b) are the previous
+    table's rows, line for line, and the 15 (c) rows measured in "MultiRocket
+    as another model family" are among its 27 (c) rows, one per dataset and seed."""
+    read = lambda name: open(BENCHMARKS / "results" / name).read().splitlines()
+    rows = read("bench_imbalance-rows-multirocket-3seeds-2026-12-06.jsonl")
+    before = [line for line in read("bench_imbalance-rows-ridge-3seeds-2026-12-06.jsonl")
+              if json.loads(line)["method"] in ("a", "b")]
+    c = [line for line in rows if json.loads(line)["method"] == "c"]
+    assert rows[:len(before)] == before and len(rows) == len(before) + len(c)
+    assert set(read("bench_imbalance-rows-multirocket-2026-12-06.jsonl")) <= set(c)
+    assert len({(json.loads(line)["dataset"], json.loads(line)["seed"]) for line in c}) == len(c) == 27
