@@ -7,6 +7,7 @@ import datetime
 import importlib.util
 import json
 import pathlib
+import re
 import sys
 
 import numpy as np
@@ -492,3 +493,11 @@ def test_the_multirocket_table_to_cite_is_built_from_the_rows_it_names():
     assert rows[:len(before)] == before and len(rows) == len(before) + len(c)
     assert set(read("bench_imbalance-rows-multirocket-2026-12-06.jsonl")) <= set(c)
     assert len({(json.loads(line)["dataset"], json.loads(line)["seed"]) for line in c}) == len(c) == 27
+
+
+def test_every_rows_file_results_md_names_is_in_the_repository():
+    """A table in RESULTS.md is only reproducible from its rows: every
+    ``bench_*-rows-*.jsonl`` it names is in ``benchmarks/results`` (one was once
+    left out of a commit)."""
+    names = set(re.findall(r"bench_\w+-rows-[\w.-]+?\.jsonl", (BENCHMARKS / "RESULTS.md").read_text()))
+    assert len(names) > 30 and not [n for n in sorted(names) if not (BENCHMARKS / "results" / n).is_file()]
