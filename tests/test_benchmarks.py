@@ -266,6 +266,8 @@ def test_bench_remedies_none_is_bench_imbalances_a_and_every_remedy_is_one_setti
      9),
     ("### Held out at scale: ElectricDevices", "bench_imbalance-rows-electricdevices-2026-12-06.jsonl", 1),
     ("### The default search with MultiRocket, 3 seeds", "bench_imbalance-rows-multirocket-3seeds-2026-12-06.jsonl", 9),
+    ("### Earthquakes at the default 10-minute budget", "bench_imbalance-rows-multirocket-eq10-3seeds-2026-12-06.jsonl",
+     1),
 ])
 def test_the_table_to_cite_is_what_bench_imbalance_prints_from_its_rows(bench, heading, rows_file, n):
     """RESULTS.md's "table to cite" for the imbalanced suite is the script's
@@ -493,6 +495,20 @@ def test_the_multirocket_table_to_cite_is_built_from_the_rows_it_names():
     assert rows[:len(before)] == before and len(rows) == len(before) + len(c)
     assert set(read("bench_imbalance-rows-multirocket-2026-12-06.jsonl")) <= set(c)
     assert len({(json.loads(line)["dataset"], json.loads(line)["seed"]) for line in c}) == len(c) == 27
+
+
+def test_the_earthquakes_10_minute_table_is_built_from_the_rows_it_names():
+    """``bench_imbalance-rows-multirocket-eq10-3seeds``: (a) and (b) are the
+    table to cite's Earthquakes rows, line for line; (c) is the 10-minute seed
+    0 row measured before, then seeds 1 and 2, all at a 10-minute budget."""
+    read = lambda name: open(BENCHMARKS / "results" / name).read().splitlines()
+    rows = read("bench_imbalance-rows-multirocket-eq10-3seeds-2026-12-06.jsonl")
+    before = [line for line in read("bench_imbalance-rows-multirocket-3seeds-2026-12-06.jsonl")
+              if json.loads(line)["dataset"] == "Earthquakes" and json.loads(line)["method"] in ("a", "b")]
+    c = [json.loads(line) for line in rows[len(before):]]
+    assert rows[:len(before)] == before and len(before) == 6
+    assert rows[len(before)] == read("bench_imbalance-rows-multirocket-eq10-2026-12-06.jsonl")[0]
+    assert [(r["method"], r["seed"], r["budget_minutes"]) for r in c] == [("c", s, 10.0) for s in (0, 1, 2)]
 
 
 def test_every_rows_file_results_md_names_is_in_the_repository():
