@@ -30,6 +30,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 
 from jaxlstm import LSTMClassifier, config, datasets
+from jaxlstm.model import RIDGE_CLASSIFIER_NAMES
 
 SUITE = ("DistalPhalanxTW", "DistalPhalanxOutlineAgeGroup", "FacesUCR", "ChlorineConcentration", "Earthquakes",
          "FiftyWords", "japanese_vowels")
@@ -189,7 +190,7 @@ def paired_table(before: list[dict], after: list[dict], method: str = "c") -> st
         parts = [p for p, on in (("LSTM over " + str(best.get("lstm_over", "time")), True),
                                  ("FCN", best.get("conv_filters", "()") not in ("()", "[]", ())),
                                  ("MiniRocket", best.get("minirocket_features", 0))) if on]
-        rocket = {"minirocket": "MiniRocket", "multirocket": "MultiRocket"}.get(best.get("classifier"))
+        rocket = RIDGE_CLASSIFIER_NAMES.get(best.get("classifier"))
         if rocket:  # no network: MiniRocket or MultiRocket and a ridge classifier
             cw = float(best.get("class_weight") or 0)
             weights = "" if not cw else " (balanced weights)" if cw == 1 else f" (weights balanced^{cw:.2f})"

@@ -47,6 +47,8 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from jaxlstm.model import RIDGE_CLASSIFIER_NAMES
+
 KERNELS = np.array(list(itertools.combinations(range(9), 3)))  # the 84 kernels: weight 2 at these, -1 elsewhere
 RESULTS = pathlib.Path(__file__).parent / "results"
 RECORDED = [RESULTS / "bench_imbalance-rows-head-2026-12-04.jsonl",  # (a), (b), (c): the table to cite
@@ -203,7 +205,7 @@ def table(rows: list[dict], recorded: list[dict] | None = None) -> str:
     accuracies beside the best published."""
     if recorded is None:
         recorded = [json.loads(line) for f in RECORDED for line in open(f)]
-    label = {"minirocket": "MiniRocket", "multirocket": "MultiRocket"}[rows[0].get("method", "minirocket")]
+    label = RIDGE_CLASSIFIER_NAMES[rows[0].get("method", "minirocket")]
     lines = [f"| dataset | (a) | (b) | (c) | {label} | (c) or {label} by CV ({label} picked) | "
              f"(c) accuracy | {label} accuracy | by CV accuracy | best published accuracy |",
              "|---|---|---|---|---|---|---|---|---|---|"]

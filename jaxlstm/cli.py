@@ -184,7 +184,7 @@ def _cmd_train(args) -> int:
 
     from jaxlstm import LSTMClassifier, datasets, metrics
     from jaxlstm.estimator import DIVERGED_RIDGE, NOT_RIDGE_PARAMS
-    from jaxlstm.model import RIDGE_CLASSIFIERS
+    from jaxlstm.model import RIDGE_CLASSIFIER_NAMES, RIDGE_CLASSIFIERS
 
     if args.out:
         _check_out_file(args.out, "checkpoint", {"the dataset": args.dataset})
@@ -235,7 +235,7 @@ def _cmd_train(args) -> int:
     branches += [f"MiniRocket({args.minirocket})"] if args.minirocket else []
     weights = f"class weights {f'effective-number beta={args.cb_beta:g}' if args.cb_beta > 0 else cw_name}"
     if args.classifier in RIDGE_CLASSIFIERS:
-        rocket = {"minirocket": "MiniRocket", "multirocket": "MultiRocket"}[args.classifier]
+        rocket = RIDGE_CLASSIFIER_NAMES[args.classifier]
         say(f"model: {rocket}({args.minirocket or RIDGE_CLASSIFIERS[args.classifier]}) -> ridge classifier (closed "
             f"form, penalty by leave-one-out) -> {data.num_classes} logits; {'temporal features; ' if spec else ''}"
             f"{weights}")

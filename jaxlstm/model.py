@@ -66,6 +66,8 @@ LSTM_IMPLS = ("auto", "kernel", "scan")
 # their published default: MiniRocket's 10,000 features and MultiRocket's 6,250 kernel/bias pairs per series
 # (x 4 operators x 2 series = its "50k"), each rounded down to a multiple of 84 kernels
 RIDGE_CLASSIFIERS = {"minirocket": 9996, "multirocket": 6216}
+# their names as the papers write them, for what the CLI and the benchmarks print
+RIDGE_CLASSIFIER_NAMES = {"minirocket": "MiniRocket", "multirocket": "MultiRocket"}
 
 
 def minirocket_classifier_keys(minirocket_features, classifier: str = "minirocket") -> dict:

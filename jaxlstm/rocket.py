@@ -104,12 +104,13 @@ def _channel_sums(x: Array, lengths: Array, channels: Array, per_kernel_rows: bo
     x = jnp.moveaxis(jnp.where(valid[..., None], x, 0.0), -1, 0)  # channels first, for the scan
     w = jnp.moveaxis(channels.astype(x.dtype), -1, 0)
 
-    def add(out, xw):  # a scan, so that hundreds of channels do not unroll into the program
-        xc, wc = xw
-        return out + (xc * wc[:, None] if per_kernel_rows else xc[..., None] * wc), None
+    def term(xc, wc):  # one channel's share
+        return xc * wc[:, None] if per_kernel_rows else xc[..., None] * wc
 
-    first = x[0] * w[0][:, None] if per_kernel_rows else x[0][..., None] * w[0]
-    return jax.lax.scan(add, first, (x[1:], w[1:]))[0]
+    def add(out, xw):  # a scan, so that hundreds of channels do not unroll into the program
+        return out + term(*xw), None
+
+    return jax.lax.scan(add, term(x[0], w[0]), (x[1:], w[1:]))[0]
 
 
 def _convolutions(x: Array, lengths: Array, d: Array, channels: Array, top: int) -> Array:
