@@ -152,26 +152,43 @@ def _in_feature_order(per_dilation: tuple[int, ...], group) -> Array:
     return jnp.concatenate(blocks, axis=-1)[..., np.argsort(np.concatenate(order))]
 
 
+_POOL_BYTES = 64 << 20  # one (rows, time, 84, biases) float32 array of a block of rows in _scan_dilations
+
+
 def _scan_dilations(x: Array, lengths: Array, params: MiniRocketParams, dilations: tuple[int, ...],
                     per_dilation: tuple[int, ...], pool) -> Array:
     """``pool(convolutions, counted, biases: Float[84, nb])`` -> ``Float[n,
     operators, 84, nb]`` at each dilation, gathered into ``Float[n, operators
     * features]``: operator-major, each operator's features dilation-major,
     then kernel, then bias."""
-    n, t, _ = x.shape
+    n, t, c = x.shape
     channels = params.channels.reshape(len(dilations), 84, -1)
 
-    def group(nb, dis, feats):
-        def step(_, each):
-            d, di, chans, b = each
-            conv = _convolutions(x, lengths, d, chans, max(dilations))
-            return None, pool(conv, _counted(lengths, t, d, di), b)
+    def features(x, lengths):
+        m = x.shape[0]
 
-        _, out = jax.lax.scan(step, None, (jnp.asarray(np.asarray(dilations)[dis]), jnp.asarray(dis), channels[dis],
-                                           params.biases[feats].reshape(len(dis), 84, nb)))
-        return jnp.moveaxis(out, 0, 2).reshape(n, out.shape[2], -1)  # (n, operators, group's features)
+        def group(nb, dis, feats):
+            def step(_, each):
+                d, di, chans, b = each
+                conv = _convolutions(x, lengths, d, chans, max(dilations))
+                return None, pool(conv, _counted(lengths, t, d, di), b)
 
-    return _in_feature_order(per_dilation, group).reshape(n, -1).astype(x.dtype)
+            _, out = jax.lax.scan(step, None, (jnp.asarray(np.asarray(dilations)[dis]), jnp.asarray(dis),
+                                               channels[dis], params.biases[feats].reshape(len(dis), 84, nb)))
+            return jnp.moveaxis(out, 0, 2).reshape(m, out.shape[2], -1)  # (m, operators, group's features)
+
+        return _in_feature_order(per_dilation, group).reshape(m, -1).astype(x.dtype)
+
+    # the pools hold (rows, time, 84, biases) arrays: all rows at once took 13 GB on ElectricDevices' 8,926
+    # rows (MultiRocket), so rows go through in blocks; each row's features are computed alone either way
+    block = max(1, _POOL_BYTES // (t * 84 * max(per_dilation) * 4))
+    if n <= block:
+        return features(x, lengths)
+    pad = -n % block
+    xb = jnp.pad(x, ((0, pad), (0, 0), (0, 0))).reshape(-1, block, t, c)
+    lb = jnp.pad(lengths, (0, pad), constant_values=1).reshape(-1, block)  # padding rows: one zero step
+    out = jax.lax.map(lambda a: features(*a), (xb, lb))
+    return out.reshape(n + pad, -1)[:n]
 
 
 def _quantiles(values: Array, n: Array, q: Array) -> Array:
