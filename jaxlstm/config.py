@@ -41,6 +41,7 @@ import copy
 import dataclasses
 import json
 import math
+import numbers
 import os
 import tomllib
 from importlib import resources
@@ -282,7 +283,7 @@ hidden_sizes = [64]
 batch_size = 32
 epochs = 60
 n_ensemble = 3                # the refitted best model: a deep ensemble of 3 seeds
-
+{max_length}
 [search]
 strategy = "bayes"            # Gaussian-process rounds, each round one program per static group
 n_iter = 25
@@ -347,7 +348,7 @@ PRESET_SOURCE = "the default search on "  # a preset's SweepConfig.source: the d
 
 
 def preset_text(train: str = "digits_imbalanced", *, test: str = "", metric: str = "balanced_accuracy",
-                budget_minutes: float = 10, columns: dict | None = None) -> str:
+                budget_minutes: float = 10, columns: dict | None = None, max_length: int | None = None) -> str:
     """The default search as a TOML config (what ``jaxlstm sweep FILE`` runs
     and prints): Bayesian search over MiniRocket and MultiRocket with a ridge classifier
     (``classifier="minirocket"``, ``"multirocket"``) and the LSTM with and without LSTM-FCN's
@@ -368,25 +369,35 @@ def preset_text(train: str = "digits_imbalanced", *, test: str = "", metric: str
     if columns:
         check_csv_columns(columns)  # before it becomes TOML text (which would turn any value into a string)
     cols = "".join(f"{k} = {_toml_str(v)}\n" for k, v in (columns or {}).items())
+    if max_length is not None and not (isinstance(max_length, numbers.Integral) and not isinstance(max_length, bool)
+                                       and max_length >= 1):
+        raise ValueError(f"max_length must be None or an integer >= 1, got {max_length!r}")
+    longest = ("" if max_length is None else f"max_length = {int(max_length)}              # the longest sequence "
+               "a candidate with its LSTM over channels reads\n")
     return PRESET.format(train=_toml_str(train), test=_toml_str(test), metric=_toml_str(metric),
-                         budget=repr(float(budget_minutes)), offsets=offsets, ensemble=ensemble, columns=cols)
+                         budget=repr(float(budget_minutes)), offsets=offsets, ensemble=ensemble, columns=cols,
+                         max_length=longest)
 
 
 def preset(train: str = "digits_imbalanced", *, test: str = "", metric: str = "balanced_accuracy",
-           budget_minutes: float = 10, columns: dict | None = None) -> SweepConfig:
+           budget_minutes: float = 10, columns: dict | None = None, max_length: int | None = None) -> SweepConfig:
     """:func:`preset_text` validated; run it with :meth:`SweepConfig.make_search`::
 
         conf = preset(budget_minutes=5)
         search = conf.make_search().fit(X, y)      # an LSTMSearchCV
 
     ``columns`` (``{"label_column": "target"}``): a CSV file's column names,
-    as ``data.id_column``, ``time_column``, ``label_column``.
+    as ``data.id_column``, ``time_column``, ``label_column``. ``max_length``:
+    the longest sequence its candidates with the LSTM over channels will read
+    (``None``: the training rows' longest, so predicting longer ones is an
+    error; the CLI sets it from ``--test``).
 
     Raises:
-      ValueError: a metric that is not a scoring name, a negative budget, a bad column name.
+      ValueError: a metric that is not a scoring name, a negative budget, a bad column name, a ``max_length``
+        that is not an integer >= 1.
     """
     return parse_config(tomllib.loads(preset_text(train, test=test, metric=metric, budget_minutes=budget_minutes,
-                                                  columns=columns)), f"{PRESET_SOURCE}{train}")
+                                                  columns=columns, max_length=max_length)), f"{PRESET_SOURCE}{train}")
 
 
 def example_text() -> str:

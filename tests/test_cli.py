@@ -1173,6 +1173,22 @@ def test_small_input_mistakes_stop_early_with_their_name(tmp_path, capsys):
         LSTMClassifier(epochs=1, class_weight={"a": 0, "b": 0}).fit(np.zeros((6, 2, 1)), list("ababab"))
 
 
+def test_the_preset_from_python_takes_max_length_for_longer_sequences_to_predict(tmp_path):
+    """``preset(max_length=N)`` (the CLI sets it from ``--test``): its
+    candidates with the LSTM over channels read up to N steps; the TOML it
+    prints says so and reads back the same; a bad value names the parameter."""
+    from jaxlstm import config
+
+    conf = config.preset("ucr:Coffee", max_length=300)
+    assert conf.model["max_length"] == 300 and conf.make_search().estimator.max_length == 300
+    (tmp_path / "saved.toml").write_text(config.preset_text("ucr:Coffee", max_length=300))
+    assert config.load_config(tmp_path / "saved.toml").model == conf.model
+    assert config.preset("ucr:Coffee").make_search().estimator.max_length is None
+    for bad in (0, 2.5, True, "300"):
+        with pytest.raises(ValueError, match="max_length"):
+            config.preset("ucr:Coffee", max_length=bad)
+
+
 def test_an_unknown_dataset_name_is_named_by_config_check_and_before_the_preset_is_printed(tmp_path, capsys):
     # `config check` said valid for data.train = "digit" or "ucr:Earthquake" (the error came at `sweep`),
     # `sweep ucr:Earthquake` printed the 56-line preset first, `sweep digit` said "cannot read config digit"
