@@ -41,7 +41,6 @@ import copy
 import dataclasses
 import json
 import math
-import numbers
 import os
 import tomllib
 from importlib import resources
@@ -369,9 +368,7 @@ def preset_text(train: str = "digits_imbalanced", *, test: str = "", metric: str
     if columns:
         check_csv_columns(columns)  # before it becomes TOML text (which would turn any value into a string)
     cols = "".join(f"{k} = {_toml_str(v)}\n" for k, v in (columns or {}).items())
-    if max_length is not None and not (isinstance(max_length, numbers.Integral) and not isinstance(max_length, bool)
-                                       and max_length >= 1):
-        raise ValueError(f"max_length must be None or an integer >= 1, got {max_length!r}")
+    check_param("max_length", max_length)  # before it becomes TOML text too
     longest = ("" if max_length is None else f"max_length = {int(max_length)}              # the longest sequence "
                "a candidate with its LSTM over channels reads\n")
     return PRESET.format(train=_toml_str(train), test=_toml_str(test), metric=_toml_str(metric),
@@ -394,7 +391,7 @@ def preset(train: str = "digits_imbalanced", *, test: str = "", metric: str = "b
 
     Raises:
       ValueError: a metric that is not a scoring name, a negative budget, a bad column name, a ``max_length``
-        that is not an integer >= 1.
+        that is not a positive integer.
     """
     return parse_config(tomllib.loads(preset_text(train, test=test, metric=metric, budget_minutes=budget_minutes,
                                                   columns=columns, max_length=max_length)), f"{PRESET_SOURCE}{train}")
