@@ -699,16 +699,20 @@ def _cmd_sweep(args) -> int:
 def _ensemble_line(ens: dict, cv: dict, metric: str) -> str:
     """What ensemble selection kept (``LSTMSearchCV.ensemble_``), by the
     candidate numbers of results.csv, and why when the scores tie."""
+    cawpe = ens.get("rule") == "cawpe"
     if len(ens["indices"]) == 1:
-        return ("ensemble selection kept the best candidate alone (no other raised the out-of-fold "
+        return ("CAWPE: the best candidate alone (no other finished with a CV score above 0)" if cawpe else
+                "ensemble selection kept the best candidate alone (no other raised the out-of-fold "
                 f"{metric} averaged with it)")
     o = ens["oof_score"]
+    weights = [round(w / sum(ens["weights"]), 3) for w in ens["weights"]] if cawpe else ens["weights"]
     return (f"refitted as a soft-voting ensemble of candidates {ens['indices']} (column 'candidate' of results.csv; "
-            f"ranks {[int(cv[f'rank_test_{metric}'][i]) for i in ens['indices']]}, weights {ens['weights']}): "
+            f"ranks {[int(cv[f'rank_test_{metric}'][i]) for i in ens['indices']]}, weights {weights}"
+            + (f": CAWPE, CV {metric} ** 4" if cawpe else "") + "): "
             f"out-of-fold {metric} (the folds' predictions pooled, not the CV score's mean over folds) "
             f"{o['ensemble']:.4f} vs {o['best']:.4f} for the best alone"
             + (f" (equal: kept for its lower out-of-fold log loss, {o['ensemble_log_loss']:.4f} vs "
-               f"{o['best_log_loss']:.4f})" if o["ensemble"] == o["best"] else ""))
+               f"{o['best_log_loss']:.4f})" if o["ensemble"] == o["best"] and not cawpe else ""))
 
 
 def _write_results(out, cv, scoring) -> None:

@@ -247,7 +247,8 @@ metric = "f1_macro"           # a scikit-learn scoring name; ranks candidates
 # post_hoc_offsets = false    # fit per-class decision offsets for the metric on out-of-fold probabilities;
 #                             # true: kept if they win cross-fitted too, "always": kept
 # ensemble_selection = 5      # omit: refit the best candidate; k: a soft-voting ensemble of candidates picked
-#                             # greedily (k picks, with replacement) on their out-of-fold probabilities
+#                             # greedily (k picks, with replacement) on their out-of-fold probabilities;
+#                             # "cawpe": every finished candidate, weighted by its CV score ** 4
 # initial_points = []         # random/bayes/halving: candidates tried first, e.g. [{ learning_rate = 3e-3 }];
 #                             # a searched key a point leaves out takes its [model] value
 

@@ -164,7 +164,9 @@ PARAMETER_RULES: dict[str, Rule] = {
     "patience": or_none(integer(1)),
     "validation_fraction": or_none(number(0, 1, closed="neither")),
     # searching (LSTMSearchCV, [search] in a TOML config)
-    "ensemble_selection": or_none(integer(1)),  # picks of the refit ensemble (best, then greedy); None = off
+    # picks of the refit ensemble (best, then greedy), or "cawpe" (every finished candidate); None = off
+    "ensemble_selection": Rule(lambda v: v is None or (isinstance(v, str) and v == "cawpe") or integer(1).ok(v),
+                               "None, a positive integer or 'cawpe'"),
 }
 
 

@@ -1027,6 +1027,11 @@ def test_the_ensemble_line_names_results_csv_candidates_and_the_log_loss_tie_bre
         "0.9508 for the best alone")  # the best's CV score (a mean over folds) differs from its pooled score
     assert "kept the best candidate alone" in _ensemble_line({"indices": [1], "weights": [1], "oof_score": {}}, cv,
                                                             "balanced_accuracy")
+    cawpe = dict(ens, rule="cawpe", weights=[0.9 ** 4, 0.6 ** 4])  # CV scores 0.9 and 0.6: weights 0.835, 0.165
+    cawpe["oof_score"]["ensemble"] = 0.9508
+    line = _ensemble_line(cawpe, cv, "balanced_accuracy")
+    assert "ranks [1, 1], weights [0.835, 0.165]: CAWPE, CV balanced_accuracy ** 4): " in line
+    assert line.endswith("0.9508 vs 0.9508 for the best alone")  # no greedy tie-break to explain
 
 
 def test_a_warning_from_a_command_is_one_line_on_stderr(small_model, tmp_path, capsys):
@@ -1379,3 +1384,13 @@ def test_review_2026_12_05_input_mistakes(small_model, tmp_path, capsys):
     done = subprocess.run(f"{sys.executable} -m jaxlstm datasets | head -1", shell=True, capture_output=True,
                           text=True)
     assert done.stdout.startswith("digits ") and "Broken pipe" not in done.stderr and "Error" not in done.stderr
+
+
+def test_a_config_takes_cawpe_as_its_ensemble_rule():
+    from jaxlstm import config
+
+    conf = config.parse_config({"search": {"ensemble_selection": "cawpe", "space": {"units": [8, 16]}}})
+    assert conf.make_search().ensemble_selection == "cawpe"
+    with pytest.raises(ValueError, match="<config>: search.ensemble_selection: ensemble_selection must be None, a "
+                                         "positive integer or 'cawpe', got 'greedy'"):
+        config.parse_config({"search": {"ensemble_selection": "greedy", "space": {"units": [8, 16]}}})

@@ -475,12 +475,44 @@ def test_ensemble_selection_refits_the_picked_candidates_as_one_soft_voting_mode
         checkpoint.load(tmp_path / "ens.jaxlstm")
 
 
+def test_cawpe_refits_every_finished_candidate_weighted_by_its_cv_score_to_the_fourth():
+    """ensemble_selection="cawpe": every finished candidate, the best first, then by rank, weighted by its
+    mean CV score ** 4 (Large et al. 2019); best_estimator_ averages them refitted alone with those weights,
+    and the ensemble's out-of-fold score is that weighted blend of each candidate trained on each fold."""
+    from sklearn.base import clone
+    from sklearn.metrics import balanced_accuracy_score
+    from sklearn.model_selection import StratifiedKFold
+
+    from jaxlstm.estimator import LSTMEnsemble
+
+    r = np.random.default_rng(5)
+    y = r.choice(3, size=120, p=[0.7, 0.2, 0.1])
+    x = (r.normal(size=(120, 6, 3)) + 0.5 * y[:, None, None]).astype(np.float32)
+    grid = {"learning_rate": [1e-2, 3e-2], "conv_filters": [(), (8,)]}
+    s = LSTMSearchCV(BASE, grid, scoring="balanced_accuracy", cv=3, ensemble_selection="cawpe").fit(x, y)
+    params, cv = s.cv_results_["params"], s.cv_results_["mean_test_score"]
+    order = [s.best_index_] + [i for i in np.argsort(-cv, kind="stable") if i != s.best_index_]
+    assert s.ensemble_["indices"] == order and s.ensemble_["rule"] == "cawpe"
+    np.testing.assert_allclose(s.ensemble_["weights"], cv[order] ** 4, rtol=1e-12)
+    assert isinstance(s.best_estimator_, LSTMEnsemble) and len(set(np.round(cv, 6))) > 1  # not equal weights
+    w = cv[order] ** 4 / np.sum(cv[order] ** 4)
+    probs = sum(wi * clone(BASE).set_params(**params[i]).fit(x, y).predict_proba(x) for wi, i in zip(w, order))
+    np.testing.assert_allclose(s.predict_proba(x), probs, atol=1e-6)
+    oof = np.zeros((len(params), 120, 3), np.float32)
+    for tr, te in StratifiedKFold(3).split(x, y):
+        for i, p in enumerate(params):
+            oof[i, te] = clone(BASE).set_params(**p).fit(x[tr], y[tr]).predict_proba(x[te])
+    blend = np.tensordot(w, oof[order], axes=1)
+    assert s.ensemble_["oof_score"]["ensemble"] == pytest.approx(balanced_accuracy_score(y, blend.argmax(1)),
+                                                                 abs=1e-6)
+
+
 def test_ensemble_selection_errors_are_named():
     grid = {"learning_rate": [1e-2]}
-    with pytest.raises(ValueError, match="ensemble_selection must be None or a positive integer, got 0"):
-        LSTMSearchCV(BASE, grid, ensemble_selection=0).fit(X, Y)
-    with pytest.raises(ValueError, match="ensemble_selection must be None or a positive integer, got True"):
-        LSTMSearchCV(BASE, grid, ensemble_selection=True).fit(X, Y)
+    for bad in (0, True, "Cawpe", 2.5):
+        with pytest.raises(ValueError, match=f"ensemble_selection must be None, a positive integer or 'cawpe', "
+                                             f"got {bad!r}"):
+            LSTMSearchCV(BASE, grid, ensemble_selection=bad).fit(X, Y)
     with pytest.raises(ValueError, match="ensemble_selection picks candidates by the ranking metric"):
         LSTMSearchCV(BASE, grid, ensemble_selection=3, refit=False).fit(X, Y)
     from sklearn.base import clone

@@ -1,0 +1,166 @@
+"""Probe for issue 16's open targets: other ways to combine the default
+search's finished candidates than the shipped refit (Caruana et al.'s
+ensemble selection on out-of-fold probabilities), judged on the test split.
+
+    python benchmarks/bench_blend.py --datasets DistalPhalanxOutlineAgeGroup,DistalPhalanxTW --rows rows.jsonl
+    python benchmarks/bench_blend.py --table-from rows.jsonl
+
+Per dataset and seed: (c) of ``bench_imbalance.py`` (the same search, seeds
+and 2-minute budget; its test predictions are the row's ``c_pred``), then
+every candidate that finished is refitted on the whole train split as the
+search refits its picks, and its out-of-fold and test probabilities are kept
+in the row. ``--table-from`` scores these rules on them, none of which looks
+at the test split:
+
+- ``shipped``: (c)'s predictions (ensemble selection, decision offsets when kept);
+- ``best``: the best candidate by CV alone, plain argmax;
+- ``caruana``: the shipped ensemble's weights, plain argmax (no offsets);
+- ``cawpe``: every finished candidate, weighted by its CV score to the power
+  4 (CAWPE: Large, Lines and Bagnall, Data Min. Knowl. Disc. 2019, the
+  weighting of HIVE-COTE 2);
+- ``cawpe_families``: the same over each model family's best candidate (the
+  LSTM over time or over channels with or without the FCN branch, MiniRocket, MultiRocket);
+- ``mean_families``: those family bests, equal weights.
+
+Beside each, its out-of-fold balanced accuracy (what the search could see;
+``caruana``'s is optimistic: it was chosen on those rows). Probabilities are
+stored rounded to 5 decimals.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import bench_imbalance
+import harness
+import numpy as np
+from sklearn.metrics import accuracy_score, balanced_accuracy_score
+
+RULES = ("shipped", "best", "caruana", "cawpe", "cawpe_families", "mean_families")
+ALPHA = 4  # CAWPE's exponent (HIVE-COTE 2's)
+
+
+def family(params: dict) -> str:
+    """The model family of a candidate's parameters (values as stored: strings)."""
+    if params.get("classifier", "network") != "network":
+        return params["classifier"]
+    fcn = params.get("conv_filters", "()") not in ("()", "[]", "None")
+    return f"LSTM over {params.get('lstm_over', 'time')}" + (" + FCN" if fcn else "")
+
+
+def capture(search):
+    """Make ``search.fit`` keep what its ensemble selection sees (``search._blend_inputs``)."""
+    select = search._select_ensemble
+
+    def keep(table, base, ctx, X, y):
+        search._blend_inputs = (table, base, ctx, X, y)
+        return select(table, base, ctx, X, y)
+    search._select_ensemble = keep
+    return search
+
+
+def run(name: str, seeds, rows_path: str | None, budget_minutes: float = 2.0) -> list[dict]:
+    train, test = bench_imbalance.splits(name)
+    names = np.asarray(train.class_names)
+    y_test = np.asarray(test.class_names)[test.y]
+    x_test = bench_imbalance.sequences(test)
+    out = []
+    for seed in seeds:
+        longest = int(max(train.lengths.max(), test.lengths.max()))
+        search = capture(bench_imbalance.method("c", seed, budget_minutes, name, longest))
+        t0 = time.perf_counter()
+        pred = search.fit(bench_imbalance.sequences(train), names[train.y]).predict(x_test)
+        seconds = time.perf_counter() - t0
+        table, base, ctx, X, y = search._blend_inputs
+        key = f"mean_test_{ctx['key']}"
+        t1 = time.perf_counter()
+        candidates = []
+        for i, r in enumerate(table):
+            if r["status"] != "ok":
+                continue
+            params = search.cv_results_["params"][i]
+            model = search._refit_one(base, params, ctx, X, y)
+            candidates.append(dict(index=i, params={k: str(v) for k, v in params.items()},
+                                   cv=float(search.cv_results_[key][i]),
+                                   oof=np.round(np.asarray(r["oof_probs"], np.float64), 5).tolist(),
+                                   test=np.round(model.predict_proba(x_test), 5).tolist()))
+        covered = np.isfinite(table[search.best_index_]["oof_probs"]).all(1)
+        row = dict(dataset=name, seed=seed, seconds_c=seconds, seconds_refits=time.perf_counter() - t1,
+                   classes=[str(c) for c in search.classes_], y_oof=np.asarray(ctx["y"]).tolist(),
+                   where=covered.astype(np.float64).tolist(),  # rows the search scores (no sample weights here)
+                   y_test=[str(v) for v in y_test], c_pred=[str(p) for p in pred], best_index=int(search.best_index_),
+                   ensemble=search.ensemble_, offsets=getattr(search, "oof_score_", None), candidates=candidates)
+        print(f"{name} seed {seed}: (c) macro recall {balanced_accuracy_score(y_test, pred):.3f}, {seconds:.0f} s; "
+              f"{len(candidates)} candidates refitted in {row['seconds_refits']:.0f} s", flush=True)
+        bench_imbalance.append_rows(rows_path, [row])
+        out.append(row)
+    return out
+
+
+def rules(row: dict) -> dict[str, tuple[np.ndarray, float]]:
+    """Each rule's test predictions (class names) and out-of-fold balanced accuracy (NaN for ``shipped``)."""
+    classes = np.asarray(row["classes"])
+    y_oof, where = np.asarray(row["y_oof"]), np.asarray(row["where"], np.float64)
+    test = {c["index"]: np.asarray(c["test"], np.float64) for c in row["candidates"]}
+    oof = {c["index"]: np.asarray(c["oof"], np.float64) for c in row["candidates"]}
+    cv = {c["index"]: c["cv"] for c in row["candidates"]}
+    keep = where > 0
+
+    def blend(weights: dict) -> tuple[np.ndarray, float]:
+        total = sum(weights.values())
+        p_test = sum(w * test[i] for i, w in weights.items()) / total
+        p_oof = sum(w * np.nan_to_num(oof[i], nan=1.0 / len(classes)) for i, w in weights.items()) / total
+        score = balanced_accuracy_score(y_oof[keep], p_oof[keep].argmax(1), sample_weight=where[keep])
+        return classes[p_test.argmax(1)], float(score)
+
+    families: dict[str, int] = {}
+    for c in row["candidates"]:
+        f = family(c["params"])
+        if f not in families or c["cv"] > cv[families[f]]:
+            families[f] = c["index"]
+    ens = row["ensemble"]
+    return {"shipped": (np.asarray(row["c_pred"]), float("nan")),
+            "best": blend({row["best_index"]: 1.0}),
+            "caruana": blend(dict(zip(ens["indices"], ens["weights"]))),
+            "cawpe": blend({i: cv[i] ** ALPHA for i in test}),
+            "cawpe_families": blend({i: cv[i] ** ALPHA for i in families.values()}),
+            "mean_families": blend({i: 1.0 for i in families.values()})}
+
+
+def table(rows: list[dict]) -> str:
+    """Per dataset, each rule's test macro recall (mean ± sample std over
+    seeds), accuracy and out-of-fold macro recall."""
+    lines = ["| dataset | seeds | " + " | ".join(RULES) + " |", "|---|---|" + "---|" * len(RULES)]
+    for name in dict.fromkeys(r["dataset"] for r in rows):
+        mine = [r for r in rows if r["dataset"] == name]
+        got = [rules(r) for r in mine]
+        cells = []
+        for rule in RULES:
+            rec = [balanced_accuracy_score(r["y_test"], g[rule][0]) for r, g in zip(mine, got)]
+            acc = np.mean([accuracy_score(r["y_test"], g[rule][0]) for r, g in zip(mine, got)])
+            sd = f" ± {np.std(rec, ddof=1):.3f}" if len(rec) > 1 else ""
+            seen = "" if rule == "shipped" else f" (OOF {np.mean([g[rule][1] for g in got]):.3f})"
+            cells.append(f"{np.mean(rec):.3f}{sd}, acc {acc:.3f}{seen}")
+        lines.append(f"| {name} | {len(mine)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main():
+    def arguments(ap):
+        ap.add_argument("--budget-minutes", type=float, default=2.0, help="(c)'s budget per fit")
+        harness.add_arguments(ap)
+
+    args = bench_imbalance.suite_args(__doc__, table, arguments)
+    if args is None:
+        return
+    header = harness.machine_header()
+    harness.print_header(header)
+    rows = [r for name in args.datasets.split(",")
+            for r in run(name, [int(s) for s in args.seeds.split(",")], args.rows or None, args.budget_minutes)]
+    print("\n" + table(rows))
+    harness.save(__file__, args, header, {"rows": len(rows)})
+
+
+if __name__ == "__main__":
+    main()
