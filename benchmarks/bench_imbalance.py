@@ -22,6 +22,7 @@ so methods can later be compared row by row on the same test split.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import time
 
@@ -67,6 +68,12 @@ def method(kind: str, seed: int, budget_minutes: float, name: str, max_length: i
     first = seed * int(search.estimator.n_ensemble)
     return search.set_params(random_state=seed, seeds=[first], estimator__random_state=first,
                              estimator__max_length=max_length)
+
+
+def read_rows(path) -> list[dict]:
+    """The rows of a JSON-lines file (gzip-compressed when its name ends in ``.gz``)."""
+    with (gzip.open(path, "rt") if str(path).endswith(".gz") else open(path)) as f:
+        return [json.loads(line) for line in f]
 
 
 def append_rows(rows_path: str | None, rows: list[dict]) -> None:
@@ -221,9 +228,9 @@ def suite_args(doc: str, table, add_arguments, targets=None):
     add_arguments(ap)
     args = ap.parse_args()
     if args.table_from:
-        rows = [json.loads(line) for line in open(args.table_from)]
+        rows = read_rows(args.table_from)
         if getattr(args, "paired_with", ""):
-            print(paired_table([json.loads(line) for line in open(args.paired_with)], rows))
+            print(paired_table(read_rows(args.paired_with), rows))
         else:
             print(targets(rows) if getattr(args, "targets", False) else table(rows))
         return None

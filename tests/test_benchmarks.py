@@ -535,7 +535,53 @@ def test_the_earthquakes_10_minute_table_is_built_from_the_rows_it_names():
 
 def test_every_rows_file_results_md_names_is_in_the_repository():
     """A table in RESULTS.md is only reproducible from its rows: every
-    ``bench_*-rows-*.jsonl`` it names is in ``benchmarks/results`` (one was once
-    left out of a commit)."""
-    names = set(re.findall(r"bench_\w+-rows-[\w.-]+?\.jsonl", (BENCHMARKS / "RESULTS.md").read_text()))
+    ``bench_*-rows-*.jsonl`` (or ``.jsonl.gz``) it names is in ``benchmarks/results``
+    (one was once left out of a commit)."""
+    names = set(re.findall(r"bench_\w+-rows-[\w.-]+?\.jsonl(?:\.gz)?", (BENCHMARKS / "RESULTS.md").read_text()))
     assert len(names) > 30 and not [n for n in sorted(names) if not (BENCHMARKS / "results" / n).is_file()]
+
+
+def test_bench_blend_rules_weight_the_candidates_as_documented(bench):
+    """bench_blend's rules on a hand-made row: CAWPE weights each finished candidate by its CV score to the
+    power 4 (0.9, 0.6, 0.8 -> 0.6561, 0.1296, 0.4096), its families variant keeps each family's best, the
+    Caruana rule the shipped ensemble's counts; the out-of-fold score is scikit-learn's, NaN rows uniform."""
+    from sklearn.metrics import balanced_accuracy_score
+
+    blend = bench("bench_blend")
+    p_b = {0: [0.6, 0.4, 0.2, 0.3, 0.35], 1: [0.0, 0.9, 0.2, 1.0, 0.5], 2: [0.45, 0.75, 0.2, 0.6, 0.66]}
+    oof_b = {0: [0.7, 0.2, np.nan, 0.6], 1: [0.1, 0.9, 0.3, 0.2], 2: [0.6, 0.6, 0.4, 0.4]}
+    params = {0: {"classifier": "network", "lstm_over": "time", "conv_filters": "()"},
+              1: {"classifier": "network", "lstm_over": "time", "conv_filters": "()"},
+              2: {"classifier": "minirocket", "lstm_over": "time", "conv_filters": "()"}}
+    row = {"classes": ["a", "b"], "y_oof": [1, 0, 0, 1], "where": [1.0, 1.0, 1.0, 0.0], "best_index": 0,
+           "c_pred": ["a"] * 5, "ensemble": {"indices": [0, 2], "weights": [2, 1]},
+           "candidates": [{"index": i, "params": params[i], "cv": cv,
+                           "test": [[1 - p, p] for p in p_b[i]], "oof": [[1 - p, p] for p in oof_b[i]]}
+                          for i, cv in ((0, 0.9), (1, 0.6), (2, 0.8))]}
+    got = blend.rules(row)
+    expected = {"shipped": "aaaaa", "best": "baaaa", "cawpe": "abaaa", "cawpe_families": "bbaaa",
+                "mean_families": "bbaab", "caruana": "bbaaa"}
+    assert {k: "".join(v[0]) for k, v in got.items()} == expected
+    assert blend.family(params[0]) == "LSTM over time" and blend.family(params[2]) == "minirocket"
+    assert blend.family({"classifier": "network", "lstm_over": "channels", "conv_filters": "(64, 128, 64)"}) == \
+        "LSTM over channels + FCN"
+    # best's out-of-fold rows: 0.7 -> b, 0.2 -> a, NaN -> uniform (argmax a); the fourth has weight 0
+    assert got["best"][1] == balanced_accuracy_score([1, 0, 0], [1, 0, 0]) == 1.0
+    # CAWPE's: (0.6561 * 0.2 + 0.1296 * 0.9 + 0.4096 * 0.6) / 1.1953 = 0.4627 -> a on the second row
+    assert got["cawpe"][1] == 1.0 and np.isnan(got["shipped"][1])
+    mean2 = (0.2 + 0.6) / 2  # mean of the families' bests (0 and 2) on the second row: a
+    assert mean2 < 0.5 and got["mean_families"][1] == 1.0
+
+
+def test_the_cawpe_probe_table_is_what_bench_blend_prints_from_its_rows(bench):
+    """RESULTS.md's CAWPE probe table is ``bench_blend.py --table-from`` of the rows file it names (gzip)."""
+    blend, bench_imbalance = bench("bench_blend"), bench("bench_imbalance")
+    text = (BENCHMARKS / "RESULTS.md").read_text()
+    section = text[text.index("### Probe: CAWPE instead of ensemble selection"):]
+    section = section[:min(i for i in (section.find("\n## "), section.find("\n### ", 1), len(section)) if i >= 0)]
+    rows_file = "bench_blend-rows-2026-12-06.jsonl.gz"
+    assert rows_file in section[:3000]
+    cited = [line for line in section.splitlines() if line.startswith("| ") and "±" in line]
+    printed = [line for line in blend.table(bench_imbalance.read_rows(BENCHMARKS / "results" / rows_file)).splitlines()
+               if "±" in line]
+    assert len(cited) == 5 and cited == printed
