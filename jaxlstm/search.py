@@ -44,6 +44,7 @@ __all__ = ["LSTMSearchCV", "estimator_to_config", "CAWPE_ALPHA"]
 
 CAWPE_ALPHA = 4  # ensemble_selection="cawpe": weights CV score ** 4 (Large, Lines and Bagnall 2019; HIVE-COTE 2's)
 
+
 def _scorers(scoring, refit) -> tuple[dict[str, Any], bool]:
     """``{name: scikit-learn scorer}`` and whether it is multi-metric, with
     ``GridSearchCV``'s names and rules (``"score"`` for a single metric)."""
@@ -219,8 +220,10 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         Knowl. Disc. 2019), how HIVE-COTE 2 weighs its members; chosen without
         the greedy search on the out-of-fold rows, so it leans less on them
         (on DistalPhalanx*, where the archive's test split differs from its
-        train split, it scored above the greedy ensemble: ``benchmarks/RESULTS.md``),
-        and costs a refit of every finished candidate.
+        train split, it scored above the greedy ensemble, a little below it on
+        FacesUCR: ``benchmarks/RESULTS.md``), and costs a refit of every
+        finished candidate. ``ensemble_["rule"]`` says which (``"greedy"`` or
+        ``"cawpe"``).
       return_train_score: also score every member on its fold's training rows
         (``split<k>_train_<metric>``, ``mean_/std_train_<metric>``), from the
         probabilities the program returns (grid, random, Bayesian, Optuna).
@@ -386,6 +389,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         candidates picked besides the best into ``best_estimator_``, sets
         ``ensemble_`` and returns the ensemble's out-of-fold probabilities."""
         key, n_classes, best = self._ranking_metric(), len(ctx["classes"]), self.best_index_
+        rule = "cawpe" if self.ensemble_selection == "cawpe" else "greedy"
         covered = np.isfinite(table[best]["oof_probs"]).all(1)
         where = _oof_where(covered, ctx)
         last = self.cv_results_["iter"] == self.cv_results_["iter"].max() if "iter" in self.cv_results_ else \
@@ -393,11 +397,10 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         pool = [i for i, r in enumerate(table)
                 if last[i] and r["status"] == "ok" and np.isfinite(r["oof_probs"][covered]).all()]
         if best not in pool:  # the best diverged or has no held-out rows: nothing to blend it with
-            self.ensemble_ = {"indices": [best], "weights": [1], "oof_score": {},
-                              "rule": "cawpe" if self.ensemble_selection == "cawpe" else "greedy"}
+            self.ensemble_ = {"indices": [best], "weights": [1], "oof_score": {}, "rule": rule}
             return table[best]["oof_probs"]
         probs = np.stack([np.where(covered[:, None], table[i]["oof_probs"], 1.0 / n_classes) for i in pool])
-        if self.ensemble_selection == "cawpe":  # every finished candidate, weighted by its CV score ** 4
+        if rule == "cawpe":  # every finished candidate, weighted by its CV score ** 4
             cv = self.cv_results_[f"mean_test_{ctx['key']}"][pool].astype(np.float64)
             counts = np.maximum(cv, 0.0) ** CAWPE_ALPHA
             if counts[pool.index(best)] <= 0:  # a best of score <= 0 (e.g. MCC): nothing to weigh by
@@ -411,7 +414,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         blend = np.tensordot(counts[picked] / counts[picked].sum(), probs[picked], axes=1)
         score = SCORERS[key].fn
         self.ensemble_ = {"indices": [pool[j] for j in picked], "weights": counts[picked].tolist(),
-                          "rule": "cawpe" if self.ensemble_selection == "cawpe" else "greedy",
+                          "rule": rule,
                           "oof_score": {"best": float(score(ctx["y"], probs[picked[0]], n_classes, where)),
                                         "ensemble": float(score(ctx["y"], blend, n_classes, where)),
                                         # the tie-break between equal scores (metrics.ensemble_selection)

@@ -455,6 +455,7 @@ def test_ensemble_selection_refits_the_picked_candidates_as_one_soft_voting_mode
     picked = [s.best_index_] + [i for i in np.flatnonzero(counts) if i != s.best_index_]
     assert len(picked) > 1  # the data is chosen so that the ensemble path runs
     assert s.ensemble_["indices"] == picked and s.ensemble_["weights"] == counts[picked].tolist()
+    assert s.ensemble_["rule"] == "greedy"
     assert isinstance(s.best_estimator_, LSTMEnsemble) and s.best_params_ == params[s.best_index_]
     w = counts[picked] / counts.sum()
     probs = sum(wi * clone(BASE).set_params(**params[i]).fit(x, y).predict_proba(x) for wi, i in zip(w, picked))
@@ -775,6 +776,7 @@ def test_sample_weights_weigh_ensemble_selection_and_decision_offsets():
     counts = np.asarray(ensemble_selection(Y, oof, 3, "balanced_accuracy", 4, s.best_index_, where=w32))
     picked = [s.best_index_] + [i for i in np.flatnonzero(counts) if i != s.best_index_]
     assert s.ensemble_["indices"] == picked and s.ensemble_["weights"] == counts[picked].tolist()
+    assert s.ensemble_["rule"] == "greedy"
     blend = np.tensordot(counts[picked] / counts.sum(), oof[picked], axes=1)
     np.testing.assert_allclose(s.logit_offsets_, fit_logit_offsets(Y, blend, 3, "balanced_accuracy", where=w32),
                                atol=1e-6)
