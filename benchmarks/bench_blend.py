@@ -37,8 +37,9 @@ import harness
 import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 
+from jaxlstm.search import CAWPE_ALPHA
+
 RULES = ("shipped", "best", "caruana", "cawpe", "cawpe_families", "mean_families")
-ALPHA = 4  # CAWPE's exponent (HIVE-COTE 2's)
 
 
 def family(params: dict) -> str:
@@ -123,8 +124,8 @@ def rules(row: dict) -> dict[str, tuple[np.ndarray, float]]:
     return {"shipped": (np.asarray(row["c_pred"]), float("nan")),
             "best": blend({row["best_index"]: 1.0}),
             "caruana": blend(dict(zip(ens["indices"], ens["weights"]))),
-            "cawpe": blend({i: cv[i] ** ALPHA for i in test}),
-            "cawpe_families": blend({i: cv[i] ** ALPHA for i in families.values()}),
+            "cawpe": blend({i: cv[i] ** CAWPE_ALPHA for i in test}),
+            "cawpe_families": blend({i: cv[i] ** CAWPE_ALPHA for i in families.values()}),
             "mean_families": blend({i: 1.0 for i in families.values()})}
 
 

@@ -165,7 +165,7 @@ PARAMETER_RULES: dict[str, Rule] = {
     "validation_fraction": or_none(number(0, 1, closed="neither")),
     # searching (LSTMSearchCV, [search] in a TOML config)
     # picks of the refit ensemble (best, then greedy), or "cawpe" (every finished candidate); None = off
-    "ensemble_selection": Rule(lambda v: v is None or (isinstance(v, str) and v == "cawpe") or integer(1).ok(v),
+    "ensemble_selection": Rule(lambda v: options(None, "cawpe").ok(v) or integer(1).ok(v),
                                "None, a positive integer or 'cawpe'"),
 }
 
