@@ -64,8 +64,8 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
     "data": {"train": "digits_imbalanced", "test": "", "test_size": 0.2, **CSV_COLUMNS},
     "model": {},
     "search": {"strategy": "grid", "n_iter": 20, "batch_size": 8, "cv": 3, "seeds": [0], "metric": "f1_macro",
-               "budget_minutes": 0, "post_hoc_offsets": False, "ensemble_selection": None, "initial_points": [],
-               "space": {}},
+               "budget_minutes": 0, "post_hoc_offsets": False, "ensemble_selection": None, "ensemble_rule": "greedy",
+               "initial_points": [], "space": {}},
     "output": {"dir": "", "plots": True, "heatmap": []},
 }
 _MODEL_KEYS = tuple(k for k in LSTMClassifier._get_param_names()
@@ -178,7 +178,8 @@ class SweepConfig:
                             n_iter=s["n_iter"], batch_size=s["batch_size"], cv=s["cv"], seeds=s["seeds"],
                             scoring=self.scoring, refit=s["metric"], random_state=seed,
                             max_time=s["budget_minutes"] * 60 or None, post_hoc_offsets=s["post_hoc_offsets"],
-                            ensemble_selection=s["ensemble_selection"], initial_points=s["initial_points"] or None,
+                            ensemble_selection=s["ensemble_selection"], ensemble_rule=s["ensemble_rule"],
+                            initial_points=s["initial_points"] or None,
                             out_dir=out_dir if s["strategy"] != "halving" else None, verbose=verbose)
 
 
@@ -246,9 +247,9 @@ metric = "f1_macro"           # a scikit-learn scoring name; ranks candidates
 # budget_minutes = 0          # 0 = none; else no new round or chunk of members starts after this (not halving)
 # post_hoc_offsets = false    # fit per-class decision offsets for the metric on out-of-fold probabilities;
 #                             # true: kept if they win cross-fitted too, "always": kept
-# ensemble_selection = 5      # omit: refit the best candidate; k: a soft-voting ensemble of candidates picked
-#                             # greedily (k picks, with replacement) on their out-of-fold probabilities;
-#                             # "cawpe": every finished candidate, weighted by its CV score ** 4
+# ensemble_selection = 5      # omit: refit the best candidate; k: a soft-voting ensemble of candidates
+# ensemble_rule = "greedy"    # "greedy": k picks, with replacement, on their out-of-fold probabilities;
+#                             # "cawpe": the k best by CV, weighted by their CV score ** 4
 # initial_points = []         # random/bayes/halving: candidates tried first, e.g. [{ learning_rate = 3e-3 }];
 #                             # a searched key a point leaves out takes its [model] value
 
@@ -481,6 +482,10 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
     _check(source, "search.post_hoc_offsets", s["post_hoc_offsets"], (bool, str), lambda v: v in (True, False, "always"),
            'true, false or "always"')
     check_param("ensemble_selection", s["ensemble_selection"], where=f"{source}: search.ensemble_selection: ")
+    check_param("ensemble_rule", s["ensemble_rule"], where=f"{source}: search.ensemble_rule: ")
+    if s["ensemble_rule"] != "greedy" and s["ensemble_selection"] is None:
+        raise ValueError(f"{source}: search.ensemble_rule = {s['ensemble_rule']!r} weighs the refit ensemble's "
+                         "candidates: set search.ensemble_selection to how many (e.g. 5)")
     if s["post_hoc_offsets"] and s["metric"] not in LABEL_SCORERS:
         raise ValueError(f"{source}: search.post_hoc_offsets = true fits decision offsets for search.metric, which "
                          f"must be a metric of predicted labels ({', '.join(LABEL_SCORERS)}); got {s['metric']!r}")

@@ -164,9 +164,8 @@ PARAMETER_RULES: dict[str, Rule] = {
     "patience": or_none(integer(1)),
     "validation_fraction": or_none(number(0, 1, closed="neither")),
     # searching (LSTMSearchCV, [search] in a TOML config)
-    # picks of the refit ensemble (best, then greedy), or "cawpe" (every finished candidate); None = off
-    "ensemble_selection": Rule(lambda v: options(None, "cawpe").ok(v) or integer(1).ok(v),
-                               "None, a positive integer or 'cawpe'"),
+    "ensemble_selection": or_none(integer(1)),  # the refit ensemble's size: greedy picks or CAWPE members; None = off
+    "ensemble_rule": options("greedy", "cawpe"),  # how ensemble_selection's candidates are chosen and weighted
 }
 
 

@@ -42,7 +42,7 @@ from jaxlstm.train import OPTIONAL_PARTS
 
 __all__ = ["LSTMSearchCV", "estimator_to_config", "CAWPE_ALPHA"]
 
-CAWPE_ALPHA = 4  # ensemble_selection="cawpe": weights CV score ** 4 (Large, Lines and Bagnall 2019; HIVE-COTE 2's)
+CAWPE_ALPHA = 4  # ensemble_rule="cawpe": weights CV score ** 4 (Large, Lines and Bagnall 2019; HIVE-COTE 2's)
 
 
 def _scorers(scoring, refit) -> tuple[dict[str, Any], bool]:
@@ -201,8 +201,9 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         small data they often lose on new rows); ``"always"`` keeps them.
         ``oof_score_`` says the metric before, after and cross-fitted.
       ensemble_selection: ``None`` (default) refits the best candidate; an
-        integer ``k >= 1`` refits a soft-voting ensemble of candidates chosen
-        by Caruana et al.'s ensemble selection (ICML 2004,
+        integer ``k >= 1`` refits a soft-voting ensemble of candidates, by
+        default (``ensemble_rule="greedy"``) chosen by Caruana et al.'s
+        ensemble selection (ICML 2004,
         :func:`jaxlstm.metrics.ensemble_selection`): from the best, ``k - 1``
         greedy picks with replacement, each the finished candidate whose
         out-of-fold probabilities, added to the average, raise the ranking
@@ -213,17 +214,17 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         when only it was picked), ``ensemble_`` says which candidates (indices
         into ``cv_results_``), their weights and the out-of-fold metric and
         log loss (the tie-break) of the best alone and of the ensemble, and ``post_hoc_offsets`` are fitted on
-        the ensemble's out-of-fold probabilities. ``"cawpe"`` instead refits
-        *every* finished candidate, weighted by its CV score (the ranking
-        metric's ``mean_test_<metric>``, floored at 0) to the power
-        :data:`CAWPE_ALPHA` = 4: CAWPE (Large, Lines and Bagnall, Data Min.
-        Knowl. Disc. 2019), how HIVE-COTE 2 weighs its members; chosen without
-        the greedy search on the out-of-fold rows, so it leans less on them
-        (on DistalPhalanx*, where the archive's test split differs from its
-        train split, it scored above the greedy ensemble, a little below it on
-        FacesUCR: ``benchmarks/RESULTS.md``), and costs a refit of every
-        finished candidate. ``ensemble_["rule"]`` says which (``"greedy"`` or
-        ``"cawpe"``).
+        the ensemble's out-of-fold probabilities.
+      ensemble_rule: how ``ensemble_selection``'s ensemble is chosen:
+        ``"greedy"`` (default, above) or ``"cawpe"``: the ``k`` finished
+        candidates that rank best by CV (all of them if fewer), each weighted
+        by its CV score (the ranking metric's ``mean_test_<metric>``, floored
+        at 0) to the power :data:`CAWPE_ALPHA` = 4: CAWPE (Large, Lines and
+        Bagnall, Data Min. Knowl. Disc. 2019), how HIVE-COTE 2 weighs its
+        members. Chosen without a search over the out-of-fold rows, it leans
+        less on them: where the archive's test split differs from its train
+        split (DistalPhalanx*) it scored above the greedy ensemble
+        (``benchmarks/RESULTS.md``). ``ensemble_["rule"]`` says which.
       return_train_score: also score every member on its fold's training rows
         (``split<k>_train_<metric>``, ``mean_/std_train_<metric>``), from the
         probabilities the program returns (grid, random, Bayesian, Optuna).
@@ -245,7 +246,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                  n_iter=10, scoring=None, refit=True, cv=5, seeds=None, random_state=None,
                  batch_size=8, n_initial=None, factor=3, min_epochs=None, study=None, max_time=None,
                  chunk_size=None, out_dir=None, verbose=0, n_jobs=None, return_train_score=False,
-                 post_hoc_offsets=False, initial_points=None, ensemble_selection=None):
+                 post_hoc_offsets=False, initial_points=None, ensemble_selection=None, ensemble_rule="greedy"):
         self.estimator = estimator
         self.param_grid = param_grid
         self.param_distributions = param_distributions
@@ -270,6 +271,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.post_hoc_offsets = post_hoc_offsets
         self.initial_points = initial_points
         self.ensemble_selection = ensemble_selection
+        self.ensemble_rule = ensemble_rule
 
     # -- fitting -----------------------------------------------------------------
     def _mode(self) -> str:
@@ -304,6 +306,10 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                              f"metric of predicted labels ({', '.join(LABEL_SCORERS)}); got scoring="
                              f"{self.scoring!r}, refit={self.refit!r}")
         check_param("ensemble_selection", self.ensemble_selection)
+        check_param("ensemble_rule", self.ensemble_rule)
+        if self.ensemble_rule != "greedy" and self.ensemble_selection is None:
+            raise ValueError(f"ensemble_rule={self.ensemble_rule!r} weighs the refit ensemble's candidates: set "
+                             "ensemble_selection to how many (e.g. 5); None refits the best candidate alone")
         if self.max_time is not None and not (isinstance(self.max_time, numbers.Real) and self.max_time >= 0):
             raise ValueError(f"max_time must be None or seconds >= 0, got {self.max_time!r}")
         if self.ensemble_selection is not None and (not self.refit or self._ranking_metric() not in SCORERS):
@@ -389,7 +395,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         candidates picked besides the best into ``best_estimator_``, sets
         ``ensemble_`` and returns the ensemble's out-of-fold probabilities."""
         key, n_classes, best = self._ranking_metric(), len(ctx["classes"]), self.best_index_
-        rule = "cawpe" if self.ensemble_selection == "cawpe" else "greedy"
+        rule = self.ensemble_rule
         covered = np.isfinite(table[best]["oof_probs"]).all(1)
         where = _oof_where(covered, ctx)
         last = self.cv_results_["iter"] == self.cv_results_["iter"].max() if "iter" in self.cv_results_ else \
@@ -400,13 +406,14 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             self.ensemble_ = {"indices": [best], "weights": [1], "oof_score": {}, "rule": rule}
             return table[best]["oof_probs"]
         probs = np.stack([np.where(covered[:, None], table[i]["oof_probs"], 1.0 / n_classes) for i in pool])
-        if rule == "cawpe":  # every finished candidate, weighted by its CV score ** 4
+        if rule == "cawpe":  # the best k finished candidates by CV, weighted by CV score ** 4
             cv = self.cv_results_[f"mean_test_{ctx['key']}"][pool].astype(np.float64)
             counts = np.maximum(cv, 0.0) ** CAWPE_ALPHA
             if counts[pool.index(best)] <= 0:  # a best of score <= 0 (e.g. MCC): nothing to weigh by
                 counts = (np.asarray(pool) == best).astype(np.float64)
             ranked = np.argsort(-cv, kind="stable")
             picked = [pool.index(best)] + [j for j in ranked if pool[j] != best and counts[j] > 0]
+            picked = picked[:int(self.ensemble_selection)]
         else:
             counts = np.asarray(_ensemble_selection_jit(ctx["y"], probs.astype(np.float32), n_classes, key,
                                                         int(self.ensemble_selection), pool.index(best), where=where))

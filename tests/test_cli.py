@@ -1389,8 +1389,17 @@ def test_review_2026_12_05_input_mistakes(small_model, tmp_path, capsys):
 def test_a_config_takes_cawpe_as_its_ensemble_rule():
     from jaxlstm import config
 
-    conf = config.parse_config({"search": {"ensemble_selection": "cawpe", "space": {"units": [8, 16]}}})
-    assert conf.make_search().ensemble_selection == "cawpe"
-    with pytest.raises(ValueError, match="<config>: search.ensemble_selection: ensemble_selection must be None, a "
-                                         "positive integer or 'cawpe', got 'greedy'"):
-        config.parse_config({"search": {"ensemble_selection": "greedy", "space": {"units": [8, 16]}}})
+    space = {"units": [8, 16]}
+    search = config.parse_config({"search": {"ensemble_selection": 4, "ensemble_rule": "cawpe",
+                                             "space": space}}).make_search()
+    assert (search.ensemble_selection, search.ensemble_rule) == (4, "cawpe")
+    assert config.parse_config({"search": {"space": space}}).make_search().ensemble_rule == "greedy"
+    with pytest.raises(ValueError, match="<config>: search.ensemble_selection: ensemble_selection must be None or "
+                                         "a positive integer, got 'cawpe'"):
+        config.parse_config({"search": {"ensemble_selection": "cawpe", "space": space}})
+    with pytest.raises(ValueError, match="<config>: search.ensemble_rule: ensemble_rule must be one of 'greedy', "
+                                         "'cawpe', got 'caruana'"):
+        config.parse_config({"search": {"ensemble_selection": 5, "ensemble_rule": "caruana", "space": space}})
+    with pytest.raises(ValueError, match="<config>: search.ensemble_rule = 'cawpe' weighs the refit ensemble's "
+                                         "candidates: set search.ensemble_selection to how many"):
+        config.parse_config({"search": {"ensemble_rule": "cawpe", "space": space}})

@@ -476,10 +476,11 @@ def test_ensemble_selection_refits_the_picked_candidates_as_one_soft_voting_mode
         checkpoint.load(tmp_path / "ens.jaxlstm")
 
 
-def test_cawpe_refits_every_finished_candidate_weighted_by_its_cv_score_to_the_fourth():
-    """ensemble_selection="cawpe": every finished candidate, the best first, then by rank, weighted by its
-    mean CV score ** 4 (Large et al. 2019); best_estimator_ averages them refitted alone with those weights,
-    and the ensemble's out-of-fold score is that weighted blend of each candidate trained on each fold."""
+def test_cawpe_refits_the_k_best_candidates_weighted_by_their_cv_score_to_the_fourth():
+    """ensemble_rule="cawpe", ensemble_selection=3: the 3 best of 4 finished candidates, the best first, then
+    by rank, weighted by their mean CV score ** 4 (Large et al. 2019); best_estimator_ averages them refitted
+    alone with those weights, and the ensemble's out-of-fold score is that weighted blend of each candidate
+    trained on each fold."""
     from sklearn.base import clone
     from sklearn.metrics import balanced_accuracy_score
     from sklearn.model_selection import StratifiedKFold
@@ -490,9 +491,11 @@ def test_cawpe_refits_every_finished_candidate_weighted_by_its_cv_score_to_the_f
     y = r.choice(3, size=120, p=[0.7, 0.2, 0.1])
     x = (r.normal(size=(120, 6, 3)) + 0.5 * y[:, None, None]).astype(np.float32)
     grid = {"learning_rate": [1e-2, 3e-2], "conv_filters": [(), (8,)]}
-    s = LSTMSearchCV(BASE, grid, scoring="balanced_accuracy", cv=3, ensemble_selection="cawpe").fit(x, y)
+    s = LSTMSearchCV(BASE, grid, scoring="balanced_accuracy", cv=3, ensemble_selection=3,
+                     ensemble_rule="cawpe").fit(x, y)
     params, cv = s.cv_results_["params"], s.cv_results_["mean_test_score"]
-    order = [s.best_index_] + [i for i in np.argsort(-cv, kind="stable") if i != s.best_index_]
+    order = ([s.best_index_] + [i for i in np.argsort(-cv, kind="stable") if i != s.best_index_])[:3]
+    assert len(params) == 4 and cv[order].min() >= np.delete(cv, order).max()
     assert s.ensemble_["indices"] == order and s.ensemble_["rule"] == "cawpe"
     np.testing.assert_allclose(s.ensemble_["weights"], cv[order] ** 4, rtol=1e-12)
     assert isinstance(s.best_estimator_, LSTMEnsemble) and len(set(np.round(cv, 6))) > 1  # not equal weights
@@ -510,10 +513,15 @@ def test_cawpe_refits_every_finished_candidate_weighted_by_its_cv_score_to_the_f
 
 def test_ensemble_selection_errors_are_named():
     grid = {"learning_rate": [1e-2]}
-    for bad in (0, True, "Cawpe", 2.5):
-        with pytest.raises(ValueError, match=f"ensemble_selection must be None, a positive integer or 'cawpe', "
-                                             f"got {bad!r}"):
+    for bad in (0, True, "cawpe", 2.5):
+        with pytest.raises(ValueError, match=f"ensemble_selection must be None or a positive integer, got {bad!r}"):
             LSTMSearchCV(BASE, grid, ensemble_selection=bad).fit(X, Y)
+    for bad in ("Cawpe", None, 3):
+        with pytest.raises(ValueError, match=f"ensemble_rule must be one of 'greedy', 'cawpe', got {bad!r}"):
+            LSTMSearchCV(BASE, grid, ensemble_selection=3, ensemble_rule=bad).fit(X, Y)
+    with pytest.raises(ValueError, match=r"ensemble_rule='cawpe' weighs the refit ensemble's candidates: set "
+                                         r"ensemble_selection to how many \(e.g. 5\)"):
+        LSTMSearchCV(BASE, grid, ensemble_rule="cawpe").fit(X, Y)
     with pytest.raises(ValueError, match="ensemble_selection picks candidates by the ranking metric"):
         LSTMSearchCV(BASE, grid, ensemble_selection=3, refit=False).fit(X, Y)
     from sklearn.base import clone
