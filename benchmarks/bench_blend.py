@@ -18,12 +18,19 @@ at the test split:
 - ``cawpe``: every finished candidate, weighted by its CV score to the power
   4 (CAWPE: Large, Lines and Bagnall, Data Min. Knowl. Disc. 2019, the
   weighting of HIVE-COTE 2);
-- ``cawpe_families``: the same over each model family's best candidate (the
+- ``cawpe_offsets``: ``cawpe`` with the preset's decision offsets: fitted
+  for balanced accuracy on its out-of-fold blend, kept only if they win
+  cross-fitted (``LSTMSearchCV(post_hoc_offsets=True)``'s own ``_fit_offsets``,
+  run on a bare search);
+- ``cawpe5_offsets``: the same over the 5 best candidates by CV, what
+  ``ensemble_selection=5, ensemble_rule="cawpe", post_hoc_offsets=True`` refits;
+- ``cawpe_families``: ``cawpe`` over each model family's best candidate (the
   LSTM over time or over channels with or without the FCN branch, MiniRocket, MultiRocket);
 - ``mean_families``: those family bests, equal weights.
 
 Beside each, its out-of-fold balanced accuracy (what the search could see;
-``caruana``'s is optimistic: it was chosen on those rows). Probabilities are
+``caruana``'s is optimistic: it was chosen on those rows; the offsets rules':
+before offsets). Probabilities are
 stored rounded to 5 decimals.
 """
 
@@ -31,15 +38,19 @@ from __future__ import annotations
 
 import json
 import time
+import types
 
 import bench_imbalance
 import harness
 import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 
+from jaxlstm import LSTMClassifier, LSTMSearchCV
+from jaxlstm.metrics import offset_decisions
 from jaxlstm.search import CAWPE_ALPHA
 
-RULES = ("shipped", "best", "caruana", "cawpe", "cawpe_families", "mean_families")
+RULES = ("shipped", "best", "caruana", "cawpe", "cawpe_offsets", "cawpe5_offsets", "cawpe_families",
+         "mean_families")
 
 
 def family(params: dict) -> str:
@@ -99,6 +110,16 @@ def run(name: str, seeds, rows_path: str | None, budget_minutes: float = 2.0) ->
     return out
 
 
+def offset_labels(y_oof, where, p_oof, p_test) -> np.ndarray:
+    """Test labels (indices) of a blend under the preset's ``post_hoc_offsets=True``: the search's own offsets
+    fit (balanced accuracy, kept only if they win cross-fitted) on its out-of-fold rows, run on a bare search."""
+    search = LSTMSearchCV(LSTMClassifier(), {}, scoring="balanced_accuracy", post_hoc_offsets=True)
+    search.best_estimator_ = types.SimpleNamespace()
+    oof = np.where(where[:, None] > 0, p_oof, np.nan)
+    search._fit_offsets(oof, {"y": y_oof, "classes": range(p_oof.shape[1]), "score_weight": None})
+    return np.asarray(offset_decisions(p_test.astype(np.float32), search.logit_offsets_))
+
+
 def rules(row: dict) -> dict[str, tuple[np.ndarray, float]]:
     """Each rule's test predictions (class names) and out-of-fold balanced accuracy (NaN for ``shipped``)."""
     classes = np.asarray(row["classes"])
@@ -108,12 +129,13 @@ def rules(row: dict) -> dict[str, tuple[np.ndarray, float]]:
     cv = {c["index"]: c["cv"] for c in row["candidates"]}
     keep = where > 0
 
-    def blend(weights: dict) -> tuple[np.ndarray, float]:
+    def blend(weights: dict, offsets: bool = False) -> tuple[np.ndarray, float]:
         total = sum(weights.values())
         p_test = sum(w * test[i] for i, w in weights.items()) / total
         p_oof = sum(w * np.nan_to_num(oof[i], nan=1.0 / len(classes)) for i, w in weights.items()) / total
         score = balanced_accuracy_score(y_oof[keep], p_oof[keep].argmax(1), sample_weight=where[keep])
-        return classes[p_test.argmax(1)], float(score)
+        labels = offset_labels(y_oof, where, p_oof, p_test) if offsets else p_test.argmax(1)
+        return classes[labels], float(score)
 
     families: dict[str, int] = {}
     for c in row["candidates"]:
@@ -121,10 +143,13 @@ def rules(row: dict) -> dict[str, tuple[np.ndarray, float]]:
         if f not in families or c["cv"] > cv[families[f]]:
             families[f] = c["index"]
     ens = row["ensemble"]
+    ranked = [row["best_index"]] + [i for i in sorted(cv, key=lambda i: -cv[i]) if i != row["best_index"]]
     return {"shipped": (np.asarray(row["c_pred"]), float("nan")),
             "best": blend({row["best_index"]: 1.0}),
             "caruana": blend(dict(zip(ens["indices"], ens["weights"]))),
             "cawpe": blend({i: cv[i] ** CAWPE_ALPHA for i in test}),
+            "cawpe_offsets": blend({i: cv[i] ** CAWPE_ALPHA for i in test}, offsets=True),
+            "cawpe5_offsets": blend({i: cv[i] ** CAWPE_ALPHA for i in ranked[:5]}, offsets=True),
             "cawpe_families": blend({i: cv[i] ** CAWPE_ALPHA for i in families.values()}),
             "mean_families": blend({i: 1.0 for i in families.values()})}
 

@@ -559,8 +559,9 @@ def test_bench_blend_rules_weight_the_candidates_as_documented(bench):
                            "test": [[1 - p, p] for p in p_b[i]], "oof": [[1 - p, p] for p in oof_b[i]]}
                           for i, cv in ((0, 0.9), (1, 0.6), (2, 0.8))]}
     got = blend.rules(row)
-    expected = {"shipped": "aaaaa", "best": "baaaa", "cawpe": "abaaa", "cawpe_families": "bbaaa",
-                "mean_families": "bbaab", "caruana": "bbaaa"}
+    # too few out-of-fold rows to cross-fit decision offsets (3 < 6): not kept, CAWPE's labels
+    expected = {"shipped": "aaaaa", "best": "baaaa", "cawpe": "abaaa", "cawpe_offsets": "abaaa",
+                "cawpe5_offsets": "abaaa", "cawpe_families": "bbaaa", "mean_families": "bbaab", "caruana": "bbaaa"}
     assert {k: "".join(v[0]) for k, v in got.items()} == expected
     assert blend.family(params[0]) == "LSTM over time" and blend.family(params[2]) == "minirocket"
     assert blend.family({"classifier": "network", "lstm_over": "channels", "conv_filters": "(64, 128, 64)"}) == \
@@ -585,3 +586,23 @@ def test_the_cawpe_probe_table_is_what_bench_blend_prints_from_its_rows(bench):
     printed = [line for line in blend.table(bench_imbalance.read_rows(BENCHMARKS / "results" / rows_file)).splitlines()
                if "±" in line]
     assert len(cited) == 5 and cited == printed
+
+
+def test_bench_blend_offsets_on_the_shipped_ensemble_give_the_searchs_own_predictions(bench):
+    """``cawpe_offsets``' offsets step, run on the shipped ensemble's stored out-of-fold and test probabilities,
+    gives (c)'s own test predictions: the kept offsets of Earthquakes (all 3 seeds) and the dropped ones of a
+    DistalPhalanxTW seed -- it is the search's rule, not a copy of it."""
+    blend, bench_imbalance = bench("bench_blend"), bench("bench_imbalance")
+    rows = bench_imbalance.read_rows(BENCHMARKS / "results" / "bench_blend-rows-2026-12-06.jsonl.gz")
+    rows = [r for r in rows if r["dataset"] == "Earthquakes" or (r["dataset"], r["seed"]) == ("DistalPhalanxTW", 0)]
+    assert [r["offsets"]["kept"] for r in rows] == [False, True, True, True]
+    for row in rows:
+        test = {c["index"]: np.asarray(c["test"]) for c in row["candidates"]}
+        oof = {c["index"]: np.nan_to_num(np.asarray(c["oof"]), nan=1 / len(row["classes"])) for c in row["candidates"]}
+        weights = dict(zip(row["ensemble"]["indices"], row["ensemble"]["weights"]))
+        p_test = sum(w * test[i] for i, w in weights.items()) / sum(weights.values())
+        p_oof = sum(w * oof[i] for i, w in weights.items()) / sum(weights.values())
+        labels = blend.offset_labels(np.asarray(row["y_oof"]), np.asarray(row["where"]), p_oof, p_test)
+        got = np.asarray(row["classes"])[labels]
+        assert (got == np.asarray(row["c_pred"])).all()
+        assert row["offsets"]["kept"] == (got != np.asarray(row["classes"])[p_test.argmax(1)]).any()
