@@ -356,17 +356,24 @@ def preset_text(train: str = "digits_imbalanced", *, test: str = "", metric: str
     convolutional branch and/or a MiniRocket branch, over time steps or over channels (``lstm_over``),
     learning rate, dropout, class-weight exponent, logit adjustment, balanced
     sampling and epochs, 3-fold CV ranked by ``metric``, starting from nine
-    fixed candidates (``initial_points``), within ``budget_minutes``; the best
-    refitted as a soft-voting ensemble of the candidates that score best
-    together out of fold (ensemble selection), each an ensemble of 3 seeds."""
+    fixed candidates (``initial_points``), within ``budget_minutes``; then the
+    5 candidates that rank best by CV refitted as a soft-voting ensemble, each
+    weighted by its CV score ** 4 (CAWPE) and itself an ensemble of 3 seeds."""
     offsets = ("post_hoc_offsets = true       # per-class decision offsets fitted on the out-of-fold probabilities, "
                "kept if they win cross-fitted" if metric in LABEL_SCORERS else
                f"post_hoc_offsets = false      # decision offsets maximise one of jaxlstm.metrics.LABEL_SCORERS; "
                f"{metric} is not")
-    ensemble = ("ensemble_selection = 5        # refit the candidates that score best averaged out of fold (5 picks "
-                "in all: the best, then 4 greedy ones)" if metric in SCORERS else
-                f"# ensemble_selection = 5      # needs a metric of jaxlstm.metrics.SCORERS; {metric} is not: the "
-                "best candidate is refitted")
+    if metric not in SCORERS:
+        ensemble = (f"# ensemble_selection = 5      # needs a metric of jaxlstm.metrics.SCORERS; {metric} is not: the "
+                    "best candidate is refitted")
+    elif metric.startswith("neg_"):  # CAWPE weighs by score ** 4: a loss's negative scores would all weigh 0
+        ensemble = ("ensemble_selection = 5        # refit the candidates that score best averaged out of fold (5 "
+                    f'picks in all: the best, then 4 greedy ones)\nensemble_rule = "greedy"      # not "cawpe": it '
+                    f"weighs by CV score ** 4, and {metric}'s scores are negative")
+    else:
+        ensemble = ("ensemble_selection = 5        # refit the 5 candidates that rank best by CV as one soft-voting "
+                    'ensemble\nensemble_rule = "cawpe"       # each weighted by its CV score ** 4 (CAWPE: Large et '
+                    "al. 2019, as HIVE-COTE 2 weighs its members)")
     if columns:
         check_csv_columns(columns)  # before it becomes TOML text (which would turn any value into a string)
     cols = "".join(f"{k} = {_toml_str(v)}\n" for k, v in (columns or {}).items())

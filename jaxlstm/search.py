@@ -316,6 +316,10 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             raise ValueError("ensemble_selection picks candidates by the ranking metric on their out-of-fold "
                              f"probabilities: it needs refit and a metric name from jaxlstm.metrics.SCORERS; got "
                              f"scoring={self.scoring!r}, refit={self.refit!r}")
+        if self.ensemble_rule == "cawpe" and str(self._ranking_metric()).startswith("neg_"):
+            raise ValueError(f"ensemble_rule='cawpe' weighs candidates by their CV score ** {CAWPE_ALPHA}, and "
+                             f"{self._ranking_metric()}'s scores are negative (all would weigh 0): use "
+                             "ensemble_rule='greedy' or another metric")
         if self.initial_points and self.param_grid is not None:
             raise ValueError("initial_points is for sampled searches (random, bayes, optuna, halving over "
                              "param_distributions); a param_grid already lists every candidate")

@@ -926,16 +926,19 @@ def test_the_default_search_on_a_data_file_prints_its_config_and_runs_it(tmp_pat
     assert conf.space["epochs"] == [20, 40, 60, 100, 200]
     search = conf.make_search()
     assert search.refit == "balanced_accuracy" and search.max_time == 180 and search.estimator.n_ensemble == 3
-    assert search.post_hoc_offsets is True and search.ensemble_selection == 5
+    assert search.post_hoc_offsets is True and (search.ensemble_selection, search.ensemble_rule) == (5, "cawpe")
     for argv, msg in ((["sweep", "x.toml", "--budget-minutes", "3"], "--budget-minutes set(s) the default search"),
                       (["sweep", "a.npz", "--data", "b.npz"], "not both"),
                       (["sweep", "a.npz", "--metric", "recall_minority"], "search.metric = 'recall_minority'")):
         assert main(argv) == 2
         assert msg in capsys.readouterr().err
-    # a probability metric: no decision offsets (they maximise a metric of labels), ensemble selection kept
-    for metric, ensemble in (("roc_auc", 5), ("neg_log_loss", 5), ("jaccard_macro", None)):
+    # a probability metric: no decision offsets (they maximise a metric of labels), the refit ensemble kept
+    # (CAWPE's weights, CV score ** 4, would all be 0 for a loss's negative scores: greedy there)
+    for metric, ensemble in (("roc_auc", (5, "cawpe")), ("neg_log_loss", (5, "greedy")),
+                             ("jaccard_macro", (None, "greedy"))):
         ranked = config.preset("ucr:Coffee", metric=metric)
-        assert (ranked.search["post_hoc_offsets"], ranked.search["ensemble_selection"]) == (False, ensemble)
+        assert ranked.search["post_hoc_offsets"] is False
+        assert (ranked.search["ensemble_selection"], ranked.search["ensemble_rule"]) == ensemble
     # a data file that cannot be read: its error, and no 56-line config printed before it
     (tmp_path / "broken.csv").write_text("sequence_id,time,a,label\ns1,0,oops,x\n")
     assert main(["sweep", str(tmp_path / "broken.csv")]) == 2
@@ -965,8 +968,9 @@ def test_the_default_search_on_a_data_file_prints_its_config_and_runs_it(tmp_pat
     offsets = report["decision_offsets"]  # kept only if they win cross-fitted; said in the output
     assert offsets["kept"] == (offsets["cross_fitted"] > offsets["before"]) and (offsets["kept"] or not best.logit_offsets_.any())
     assert f"decision offsets {'kept' if offsets['kept'] else 'not kept (zeros)'}" in out
-    # one finished candidate: ensemble selection keeps it alone, and says so
-    assert report["ensemble"]["indices"] == [0] and "ensemble selection kept the best candidate alone" in out
+    # one finished candidate: CAWPE keeps it alone, and says so
+    assert report["ensemble"]["indices"] == [0] and report["ensemble"]["rule"] == "cawpe"
+    assert "CAWPE: the best candidate alone" in out
     # a budget of 0.06 s: the first candidate finishes, the second is cut off and listed
     assert "the time budget cut 1 of 2 candidates" in out
 

@@ -522,6 +522,9 @@ def test_ensemble_selection_errors_are_named():
     with pytest.raises(ValueError, match=r"ensemble_rule='cawpe' weighs the refit ensemble's candidates: set "
                                          r"ensemble_selection to how many \(e.g. 5\)"):
         LSTMSearchCV(BASE, grid, ensemble_rule="cawpe").fit(X, Y)
+    with pytest.raises(ValueError, match=r"ensemble_rule='cawpe' weighs candidates by their CV score \*\* 4, and "
+                                         r"neg_log_loss's scores are negative"):
+        LSTMSearchCV(BASE, grid, scoring="neg_log_loss", ensemble_selection=5, ensemble_rule="cawpe").fit(X, Y)
     with pytest.raises(ValueError, match="ensemble_selection picks candidates by the ranking metric"):
         LSTMSearchCV(BASE, grid, ensemble_selection=3, refit=False).fit(X, Y)
     from sklearn.base import clone
