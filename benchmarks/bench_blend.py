@@ -4,6 +4,7 @@ ensemble selection on out-of-fold probabilities), judged on the test split.
 
     python benchmarks/bench_blend.py --datasets DistalPhalanxOutlineAgeGroup,DistalPhalanxTW --rows rows.jsonl
     python benchmarks/bench_blend.py --table-from rows.jsonl
+    python benchmarks/bench_blend.py --c-rows-from rows.jsonl --rule cawpe5_offsets --rows c.jsonl
 
 Per dataset and seed: (c) of ``bench_imbalance.py`` (the same search, seeds
 and 2-minute budget; its test predictions are the row's ``c_pred``), then
@@ -28,6 +29,9 @@ at the test split:
   LSTM over time or over channels with or without the FCN branch, MiniRocket, MultiRocket);
 - ``mean_families``: those family bests, equal weights.
 
+``--c-rows-from`` writes one rule's predictions as ``bench_imbalance.py``'s
+(c) rows, for its ``--targets`` and ``--paired-with`` tables.
+
 Beside each, its out-of-fold balanced accuracy (what the search could see;
 ``caruana``'s is optimistic: it was chosen on those rows; the offsets rules':
 before offsets). Probabilities are
@@ -36,6 +40,7 @@ stored rounded to 5 decimals.
 
 from __future__ import annotations
 
+import ast
 import json
 import time
 import types
@@ -172,13 +177,45 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def literal(text: str):
+    """A stored parameter value (a string) as the value it spells (a list as a tuple, as the search's), else the
+    string."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+    return tuple(value) if isinstance(value, list) else value
+
+
+def c_rows(rows: list[dict], rule: str) -> list[dict]:
+    """``bench_imbalance.py``'s (c) rows of one rule's test predictions (for its ``--targets`` and
+    ``--paired-with`` tables): the scores, the finished candidates, and as ``seconds`` the probe's search plus
+    the refit of every finished candidate (an upper bound on a search that refits only the rule's)."""
+    out = []
+    for row in rows:
+        pred = rules(row)[rule][0]
+        best = next(c for c in row["candidates"] if c["index"] == row["best_index"])
+        out.append(dict(dataset=row["dataset"], method="c", seed=row["seed"],
+                        seconds=row["seconds_c"] + row["seconds_refits"],
+                        **bench_imbalance.scores(row["y_test"], pred), y_pred=[str(p) for p in pred],
+                        candidates={"ok": len(row["candidates"])}, rule=rule,
+                        best_params={k: literal(v) for k, v in best["params"].items()}))
+    return out
+
+
 def main():
     def arguments(ap):
         ap.add_argument("--budget-minutes", type=float, default=2.0, help="(c)'s budget per fit")
+        ap.add_argument("--c-rows-from", default="", metavar="ROWS",
+                        help="append to --rows the (c) rows of --rule's predictions in this rows file, then stop")
+        ap.add_argument("--rule", default="cawpe5_offsets", choices=RULES, help="with --c-rows-from")
         harness.add_arguments(ap)
 
     args = bench_imbalance.suite_args(__doc__, table, arguments)
     if args is None:
+        return
+    if args.c_rows_from:
+        bench_imbalance.append_rows(args.rows, c_rows(bench_imbalance.read_rows(args.c_rows_from), args.rule))
         return
     header = harness.machine_header()
     harness.print_header(header)

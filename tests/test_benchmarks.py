@@ -268,6 +268,7 @@ def test_bench_remedies_none_is_bench_imbalances_a_and_every_remedy_is_one_setti
     ("### The default search with MultiRocket, 3 seeds", "bench_imbalance-rows-multirocket-3seeds-2026-12-06.jsonl", 9),
     ("### Earthquakes at the default 10-minute budget", "bench_imbalance-rows-multirocket-eq10-3seeds-2026-12-06.jsonl",
      1),
+    ("### The default search with CAWPE over the 5 best", "bench_imbalance-rows-cawpe-3seeds-2026-12-06.jsonl", 9),
 ])
 def test_the_table_to_cite_is_what_bench_imbalance_prints_from_its_rows(bench, heading, rows_file, n):
     """RESULTS.md's "table to cite" for the imbalanced suite is the script's
@@ -280,7 +281,8 @@ def test_the_table_to_cite_is_what_bench_imbalance_prints_from_its_rows(bench, h
     section = text[text.index(heading):]
     section = section[:min(i for i in (section.find("\n## "), section.find("\n### ", 1), len(section)) if i >= 0)]
     assert rows_file in section[:3000]
-    cited = [line for line in section.splitlines() if line.startswith("| ") and "±" in line]
+    cited = [line for line in section.splitlines() if line.startswith("| ") and "±" in line
+             and ", acc " not in line]  # not a bench_blend probe table's line (the CAWPE section has one)
     rows = [json.loads(line) for line in open(BENCHMARKS / "results" / rows_file)]
     printed = [line for line in bench_imbalance.targets_table(rows).splitlines() if "±" in line]
     assert len(cited) == n and sorted(printed) == sorted(cited)
@@ -574,18 +576,21 @@ def test_bench_blend_rules_weight_the_candidates_as_documented(bench):
     assert mean2 < 0.5 and got["mean_families"][1] == 1.0
 
 
-def test_the_cawpe_probe_table_is_what_bench_blend_prints_from_its_rows(bench):
-    """RESULTS.md's CAWPE probe table is ``bench_blend.py --table-from`` of the rows file it names (gzip)."""
+@pytest.mark.parametrize("heading,rows_file,n", [
+    ("### Probe: CAWPE instead of ensemble selection", "bench_blend-rows-2026-12-06.jsonl.gz", 5),
+    ("### The default search with CAWPE over the 5 best", "bench_blend-rows-cawpe-2026-12-06.jsonl.gz", 4),
+])
+def test_the_cawpe_probe_tables_are_what_bench_blend_prints_from_their_rows(bench, heading, rows_file, n):
+    """RESULTS.md's CAWPE probe tables are ``bench_blend.py --table-from`` of the rows file each names (gzip)."""
     blend, bench_imbalance = bench("bench_blend"), bench("bench_imbalance")
     text = (BENCHMARKS / "RESULTS.md").read_text()
-    section = text[text.index("### Probe: CAWPE instead of ensemble selection"):]
+    section = text[text.index(heading):]
     section = section[:min(i for i in (section.find("\n## "), section.find("\n### ", 1), len(section)) if i >= 0)]
-    rows_file = "bench_blend-rows-2026-12-06.jsonl.gz"
     assert rows_file in section[:3000]
-    cited = [line for line in section.splitlines() if line.startswith("| ") and "±" in line]
+    cited = [line for line in section.splitlines() if line.startswith("| ") and "±" in line and ", acc " in line]
     printed = [line for line in blend.table(bench_imbalance.read_rows(BENCHMARKS / "results" / rows_file)).splitlines()
                if "±" in line]
-    assert len(cited) == 5 and cited == printed
+    assert len(cited) == n and cited == printed
 
 
 def test_bench_blend_offsets_on_the_shipped_ensemble_give_the_searchs_own_predictions(bench):
@@ -606,3 +611,19 @@ def test_bench_blend_offsets_on_the_shipped_ensemble_give_the_searchs_own_predic
         got = np.asarray(row["classes"])[labels]
         assert (got == np.asarray(row["c_pred"])).all()
         assert row["offsets"]["kept"] == (got != np.asarray(row["classes"])[p_test.argmax(1)]).any()
+
+
+def test_the_cawpe_table_to_cites_c_rows_are_the_probes_cawpe5_offsets_predictions(bench):
+    """The (c) rows of the table to cite since the preset's CAWPE are ``bench_blend.py --c-rows-from`` of the
+    probe's rows under its ``cawpe5_offsets`` rule (checked on the DistalPhalanxTW and ECG200 fits); its (a) and
+    (b) rows are the previous table's."""
+    blend, bench_imbalance = bench("bench_blend"), bench("bench_imbalance")
+    results = BENCHMARKS / "results"
+    cited = bench_imbalance.read_rows(results / "bench_imbalance-rows-cawpe-3seeds-2026-12-06.jsonl")
+    probe = [r for f in ("bench_blend-rows-2026-12-06.jsonl.gz", "bench_blend-rows-cawpe-2026-12-06.jsonl.gz")
+             for r in bench_imbalance.read_rows(results / f) if r["dataset"] in ("DistalPhalanxTW", "ECG200")]
+    derived = blend.c_rows(probe, "cawpe5_offsets")
+    c = {(r["dataset"], r["seed"]): r for r in cited if r["method"] == "c"}
+    assert len(derived) == 6 and all(c[r["dataset"], r["seed"]] == json.loads(json.dumps(r)) for r in derived)
+    before = bench_imbalance.read_rows(results / "bench_imbalance-rows-multirocket-3seeds-2026-12-06.jsonl")
+    assert [r for r in cited if r["method"] != "c"] == [r for r in before if r["method"] != "c"]
