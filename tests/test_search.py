@@ -426,6 +426,27 @@ def test_optuna_trains_the_initial_points_first():
     assert s.cv_results_["params"][0] == {"learning_rate": 5e-3} and s.study_.trials[0].params == {"learning_rate": 5e-3}
 
 
+def _ensemble_data():
+    """120 sequences of 3 imbalanced classes and a grid of 4 candidates on which the refit ensembles have
+    more than one member."""
+    r = np.random.default_rng(5)
+    y = r.choice(3, size=120, p=[0.7, 0.2, 0.1])
+    x = (r.normal(size=(120, 6, 3)) + 0.5 * y[:, None, None]).astype(np.float32)
+    return x, y, {"learning_rate": [1e-2, 3e-2], "conv_filters": [(), (8,)]}
+
+
+def _per_fold_probs(x, y, params) -> np.ndarray:
+    """Each candidate trained alone on each of 3 stratified folds' training rows: its out-of-fold probabilities."""
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedKFold
+
+    oof = np.zeros((len(params), len(y), 3), np.float32)
+    for tr, te in StratifiedKFold(3).split(x, y):
+        for i, p in enumerate(params):
+            oof[i, te] = clone(BASE).set_params(**p).fit(x[tr], y[tr]).predict_proba(x[te])
+    return oof
+
+
 def test_ensemble_selection_refits_the_picked_candidates_as_one_soft_voting_model(tmp_path):
     """ensemble_selection=5: the picks are metrics.ensemble_selection on each
     candidate's out-of-fold probabilities (each candidate trained alone on
@@ -434,23 +455,16 @@ def test_ensemble_selection_refits_the_picked_candidates_as_one_soft_voting_mode
     are fitted on the blended out-of-fold probabilities, and it round-trips
     through one checkpoint file."""
     from sklearn.base import clone
-    from sklearn.model_selection import StratifiedKFold
 
     from jaxlstm import checkpoint
     from jaxlstm.estimator import LSTMEnsemble, load_model
     from jaxlstm.metrics import ensemble_selection, fit_logit_offsets
 
-    r = np.random.default_rng(5)
-    y = r.choice(3, size=120, p=[0.7, 0.2, 0.1])
-    x = (r.normal(size=(120, 6, 3)) + 0.5 * y[:, None, None]).astype(np.float32)
-    grid = {"learning_rate": [1e-2, 3e-2], "conv_filters": [(), (8,)]}
+    x, y, grid = _ensemble_data()
     s = LSTMSearchCV(BASE, grid, scoring="balanced_accuracy", cv=3, ensemble_selection=5,
                      post_hoc_offsets="always").fit(x, y)
     params = s.cv_results_["params"]
-    oof = np.zeros((len(params), 120, 3), np.float32)
-    for tr, te in StratifiedKFold(3).split(x, y):
-        for i, p in enumerate(params):
-            oof[i, te] = clone(BASE).set_params(**p).fit(x[tr], y[tr]).predict_proba(x[te])
+    oof = _per_fold_probs(x, y, params)
     counts = np.asarray(ensemble_selection(y, oof, 3, "balanced_accuracy", 5, s.best_index_))
     picked = [s.best_index_] + [i for i in np.flatnonzero(counts) if i != s.best_index_]
     assert len(picked) > 1  # the data is chosen so that the ensemble path runs
@@ -483,14 +497,10 @@ def test_cawpe_refits_the_k_best_candidates_weighted_by_their_cv_score_to_the_fo
     trained on each fold."""
     from sklearn.base import clone
     from sklearn.metrics import balanced_accuracy_score
-    from sklearn.model_selection import StratifiedKFold
 
     from jaxlstm.estimator import LSTMEnsemble
 
-    r = np.random.default_rng(5)
-    y = r.choice(3, size=120, p=[0.7, 0.2, 0.1])
-    x = (r.normal(size=(120, 6, 3)) + 0.5 * y[:, None, None]).astype(np.float32)
-    grid = {"learning_rate": [1e-2, 3e-2], "conv_filters": [(), (8,)]}
+    x, y, grid = _ensemble_data()
     s = LSTMSearchCV(BASE, grid, scoring="balanced_accuracy", cv=3, ensemble_selection=3,
                      ensemble_rule="cawpe").fit(x, y)
     params, cv = s.cv_results_["params"], s.cv_results_["mean_test_score"]
@@ -502,10 +512,7 @@ def test_cawpe_refits_the_k_best_candidates_weighted_by_their_cv_score_to_the_fo
     w = cv[order] ** 4 / np.sum(cv[order] ** 4)
     probs = sum(wi * clone(BASE).set_params(**params[i]).fit(x, y).predict_proba(x) for wi, i in zip(w, order))
     np.testing.assert_allclose(s.predict_proba(x), probs, atol=1e-6)
-    oof = np.zeros((len(params), 120, 3), np.float32)
-    for tr, te in StratifiedKFold(3).split(x, y):
-        for i, p in enumerate(params):
-            oof[i, te] = clone(BASE).set_params(**p).fit(x[tr], y[tr]).predict_proba(x[te])
+    oof = _per_fold_probs(x, y, params)
     blend = np.tensordot(w, oof[order], axes=1)
     assert s.ensemble_["oof_score"]["ensemble"] == pytest.approx(balanced_accuracy_score(y, blend.argmax(1)),
                                                                  abs=1e-6)
