@@ -51,7 +51,7 @@ from jaxlstm.bayes import range_ends
 from jaxlstm.estimator import LSTMClassifier
 from jaxlstm.features import as_temporal_features
 from jaxlstm.metrics import LABEL_SCORERS, SCORERS, check_scoring_name
-from jaxlstm.search import LSTMSearchCV
+from jaxlstm.search import CAWPE_ALPHA, LSTMSearchCV
 from jaxlstm.params import PARAMETER_RULES, check_param, message
 
 __all__ = ["SweepConfig", "load_config", "example_path", "example_text", "EXAMPLES"]
@@ -493,6 +493,10 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
     if s["ensemble_rule"] != "greedy" and s["ensemble_selection"] is None:
         raise ValueError(f"{source}: search.ensemble_rule = {s['ensemble_rule']!r} weighs the refit ensemble's "
                          "candidates: set search.ensemble_selection to how many (e.g. 5)")
+    if s["ensemble_rule"] == "cawpe" and s["metric"].startswith("neg_"):
+        raise ValueError(f"{source}: search.ensemble_rule = 'cawpe' weighs candidates by their CV score ** "
+                         f"{CAWPE_ALPHA}, and search.metric = {s['metric']!r} scores are negative (all would weigh "
+                         '0): use ensemble_rule = "greedy" or another metric')
     if s["post_hoc_offsets"] and s["metric"] not in LABEL_SCORERS:
         raise ValueError(f"{source}: search.post_hoc_offsets = true fits decision offsets for search.metric, which "
                          f"must be a metric of predicted labels ({', '.join(LABEL_SCORERS)}); got {s['metric']!r}")

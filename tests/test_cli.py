@@ -1407,3 +1407,7 @@ def test_a_config_takes_cawpe_as_its_ensemble_rule():
     with pytest.raises(ValueError, match="<config>: search.ensemble_rule = 'cawpe' weighs the refit ensemble's "
                                          "candidates: set search.ensemble_selection to how many"):
         config.parse_config({"search": {"ensemble_rule": "cawpe", "space": space}})
+    with pytest.raises(ValueError, match="<config>: search.ensemble_rule = 'cawpe' weighs candidates by their CV "
+                                         r"score \*\* 4, and search.metric = 'neg_log_loss' scores are negative"):
+        config.parse_config({"search": {"ensemble_selection": 5, "ensemble_rule": "cawpe", "metric": "neg_log_loss",
+                                        "space": space}})
