@@ -13,16 +13,19 @@ search refits its picks, and its out-of-fold and test probabilities are kept
 in the row. ``--table-from`` scores these rules on them, none of which looks
 at the test split:
 
-- ``shipped``: (c)'s predictions (ensemble selection, decision offsets when kept);
+- ``shipped``: (c)'s predictions: the refit ensemble, decision offsets when kept;
 - ``best``: the best candidate by CV alone, plain argmax;
-- ``caruana``: the shipped ensemble's weights, plain argmax (no offsets);
+- ``ensemble``: the shipped refit ensemble's weights, plain argmax (no
+  offsets): greedy ensemble selection (Caruana et al. 2004) in rows of the
+  library before ``1869776``, CAWPE over the 5 best since (the row's
+  ``ensemble["rule"]``);
 - ``cawpe``: every finished candidate, weighted by its CV score to the power
   4 (CAWPE: Large, Lines and Bagnall, Data Min. Knowl. Disc. 2019, the
   weighting of HIVE-COTE 2);
 - ``cawpe_offsets``: ``cawpe`` with the preset's decision offsets: fitted
   for balanced accuracy on its out-of-fold blend, kept only if they win
-  cross-fitted (``LSTMSearchCV(post_hoc_offsets=True)``'s own ``_fit_offsets``,
-  run on a bare search);
+  cross-fitted (:func:`jaxlstm.search.fit_decision_offsets`, the search's
+  own step under ``post_hoc_offsets=True``);
 - ``cawpe5_offsets``: the same over the 5 best candidates by CV, what
   ``ensemble_selection=5, ensemble_rule="cawpe", post_hoc_offsets=True`` refits;
 - ``cawpe_families``: ``cawpe`` over each model family's best candidate (the
@@ -33,7 +36,7 @@ at the test split:
 (c) rows, for its ``--targets`` and ``--paired-with`` tables.
 
 Beside each, its out-of-fold balanced accuracy (what the search could see;
-``caruana``'s is optimistic: it was chosen on those rows; the offsets rules':
+greedy selection's ``ensemble`` is optimistic: it was chosen on those rows; the offsets rules':
 before offsets). Probabilities are
 stored rounded to 5 decimals.
 """
@@ -41,20 +44,17 @@ stored rounded to 5 decimals.
 from __future__ import annotations
 
 import ast
-import json
 import time
-import types
 
 import bench_imbalance
 import harness
 import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 
-from jaxlstm import LSTMClassifier, LSTMSearchCV
 from jaxlstm.metrics import offset_decisions
-from jaxlstm.search import CAWPE_ALPHA
+from jaxlstm.search import CAWPE_ALPHA, fit_decision_offsets
 
-RULES = ("shipped", "best", "caruana", "cawpe", "cawpe_offsets", "cawpe5_offsets", "cawpe_families",
+RULES = ("shipped", "best", "ensemble", "cawpe", "cawpe_offsets", "cawpe5_offsets", "cawpe_families",
          "mean_families")
 
 
@@ -117,46 +117,81 @@ def run(name: str, seeds, rows_path: str | None, budget_minutes: float = 2.0) ->
 
 def offset_labels(y_oof, where, p_oof, p_test) -> np.ndarray:
     """Test labels (indices) of a blend under the preset's ``post_hoc_offsets=True``: the search's own offsets
-    fit (balanced accuracy, kept only if they win cross-fitted) on its out-of-fold rows, run on a bare search."""
-    search = LSTMSearchCV(LSTMClassifier(), {}, scoring="balanced_accuracy", post_hoc_offsets=True)
-    search.best_estimator_ = types.SimpleNamespace()
-    oof = np.where(where[:, None] > 0, p_oof, np.nan)
-    search._fit_offsets(oof, {"y": y_oof, "classes": range(p_oof.shape[1]), "score_weight": None})
-    return np.asarray(offset_decisions(p_test.astype(np.float32), search.logit_offsets_))
+    fit (balanced accuracy, kept only if they win cross-fitted) on its out-of-fold rows."""
+    offsets, _ = fit_decision_offsets(y_oof, np.where(where[:, None] > 0, p_oof, np.nan), "balanced_accuracy")
+    return np.asarray(offset_decisions(p_test.astype(np.float32), offsets))
+
+
+def top(row: dict, k: int | None = None) -> dict[int, float]:
+    """The CV scores of the row's ``k`` best finished candidates (every one for ``None``), the search's best
+    first, then by CV score: the candidates ``ensemble_rule="cawpe"`` weighs."""
+    cv = {c["index"]: c["cv"] for c in row["candidates"]}
+    ranked = [row["best_index"]] + [i for i in sorted(cv, key=lambda i: -cv[i]) if i != row["best_index"]]
+    return {i: cv[i] for i in ranked[:k]}
+
+
+def blend_probs(row: dict, weights: dict[int, float]) -> tuple[np.ndarray, np.ndarray]:
+    """The weighted mean of the candidates' out-of-fold (NaN rows: uniform) and test probabilities."""
+    n_classes, total = len(row["classes"]), sum(weights.values())
+    by_index = {c["index"]: c for c in row["candidates"]}
+    p_oof = sum(w * np.nan_to_num(np.asarray(by_index[i]["oof"], np.float64), nan=1.0 / n_classes)
+                for i, w in weights.items()) / total
+    p_test = sum(w * np.asarray(by_index[i]["test"], np.float64) for i, w in weights.items()) / total
+    return p_oof, p_test
 
 
 def rules(row: dict) -> dict[str, tuple[np.ndarray, float]]:
     """Each rule's test predictions (class names) and out-of-fold balanced accuracy (NaN for ``shipped``)."""
     classes = np.asarray(row["classes"])
     y_oof, where = np.asarray(row["y_oof"]), np.asarray(row["where"], np.float64)
-    test = {c["index"]: np.asarray(c["test"], np.float64) for c in row["candidates"]}
-    oof = {c["index"]: np.asarray(c["oof"], np.float64) for c in row["candidates"]}
-    cv = {c["index"]: c["cv"] for c in row["candidates"]}
     keep = where > 0
 
     def blend(weights: dict, offsets: bool = False) -> tuple[np.ndarray, float]:
-        total = sum(weights.values())
-        p_test = sum(w * test[i] for i, w in weights.items()) / total
-        p_oof = sum(w * np.nan_to_num(oof[i], nan=1.0 / len(classes)) for i, w in weights.items()) / total
+        p_oof, p_test = blend_probs(row, weights)
         score = balanced_accuracy_score(y_oof[keep], p_oof[keep].argmax(1), sample_weight=where[keep])
         labels = offset_labels(y_oof, where, p_oof, p_test) if offsets else p_test.argmax(1)
         return classes[labels], float(score)
 
+    cv = top(row)
     families: dict[str, int] = {}
     for c in row["candidates"]:
         f = family(c["params"])
         if f not in families or c["cv"] > cv[families[f]]:
             families[f] = c["index"]
     ens = row["ensemble"]
-    ranked = [row["best_index"]] + [i for i in sorted(cv, key=lambda i: -cv[i]) if i != row["best_index"]]
+    cawpe = {c["index"]: c["cv"] ** CAWPE_ALPHA for c in row["candidates"]}  # in the rows' order, as before
+    cawpe5 = {i: v ** CAWPE_ALPHA for i, v in top(row, 5).items()}
     return {"shipped": (np.asarray(row["c_pred"]), float("nan")),
             "best": blend({row["best_index"]: 1.0}),
-            "caruana": blend(dict(zip(ens["indices"], ens["weights"]))),
-            "cawpe": blend({i: cv[i] ** CAWPE_ALPHA for i in test}),
-            "cawpe_offsets": blend({i: cv[i] ** CAWPE_ALPHA for i in test}, offsets=True),
-            "cawpe5_offsets": blend({i: cv[i] ** CAWPE_ALPHA for i in ranked[:5]}, offsets=True),
+            "ensemble": blend(dict(zip(ens["indices"], ens["weights"]))),
+            "cawpe": blend(cawpe),
+            "cawpe_offsets": blend(cawpe, offsets=True),
+            "cawpe5_offsets": blend(cawpe5, offsets=True),
             "cawpe_families": blend({i: cv[i] ** CAWPE_ALPHA for i in families.values()}),
             "mean_families": blend({i: 1.0 for i in families.values()})}
+
+
+def offsets_table(rows: list[dict]) -> str:
+    """Per fit, the preset's decision-offsets step on ``cawpe5_offsets``' blend: its out-of-fold balanced
+    accuracy before offsets, the cross-fitted gain that decides whether they are kept, and what keeping them
+    always would do to the test split's macro recall and accuracy -- whether a stricter keep rule than "the
+    cross-fitted gain is above 0" would separate the fits where they help from those where they hurt."""
+    lines = ["| dataset | seed | OOF before | cross-fitted gain | kept | test macro recall: without → with offsets "
+             "| test accuracy: without → with |", "|---|---|---|---|---|---|---|"]
+    for row in rows:
+        classes, y_test = np.asarray(row["classes"]), row["y_test"]
+        y_oof, where = np.asarray(row["y_oof"]), np.asarray(row["where"], np.float64)
+        weights = {i: c ** CAWPE_ALPHA for i, c in top(row, 5).items()}
+        p_oof, p_test = blend_probs(row, weights)
+        offsets, s = fit_decision_offsets(y_oof, np.where(where[:, None] > 0, p_oof, np.nan), "balanced_accuracy",
+                                          keep="always")
+        plain = classes[p_test.argmax(1)]
+        moved = classes[np.asarray(offset_decisions(p_test.astype(np.float32), offsets))]
+        lines.append(f"| {row['dataset']} | {row['seed']} | {s['before']:.3f} | {s['cross_fitted'] - s['before']:+.3f} "
+                     f"| {'yes' if s['cross_fitted'] > s['before'] else 'no'} "
+                     f"| {balanced_accuracy_score(y_test, plain):.3f} → {balanced_accuracy_score(y_test, moved):.3f} "
+                     f"| {accuracy_score(y_test, plain):.3f} → {accuracy_score(y_test, moved):.3f} |")
+    return "\n".join(lines)
 
 
 def table(rows: list[dict]) -> str:
@@ -209,10 +244,16 @@ def main():
         ap.add_argument("--c-rows-from", default="", metavar="ROWS",
                         help="append to --rows the (c) rows of --rule's predictions in this rows file, then stop")
         ap.add_argument("--rule", default="cawpe5_offsets", choices=RULES, help="with --c-rows-from")
+        ap.add_argument("--offsets-from", default="", metavar="ROWS",
+                        help="print, per fit of this rows file, what the decision-offsets step does to "
+                             "cawpe5_offsets' blend (offsets_table), then stop")
         harness.add_arguments(ap)
 
     args = bench_imbalance.suite_args(__doc__, table, arguments)
     if args is None:
+        return
+    if args.offsets_from:
+        print(offsets_table(bench_imbalance.read_rows(args.offsets_from)))
         return
     if args.c_rows_from:
         bench_imbalance.append_rows(args.rows, c_rows(bench_imbalance.read_rows(args.c_rows_from), args.rule))

@@ -40,7 +40,7 @@ from jaxlstm.sweep import execute
 from jaxlstm.tabulate import accepts_sample_weight, cv_results, mean_scores, score_table, status_at
 from jaxlstm.train import OPTIONAL_PARTS
 
-__all__ = ["LSTMSearchCV", "estimator_to_config", "CAWPE_ALPHA"]
+__all__ = ["LSTMSearchCV", "estimator_to_config", "fit_decision_offsets", "CAWPE_ALPHA"]
 
 CAWPE_ALPHA = 4  # ensemble_rule="cawpe": weights CV score ** 4 (Large, Lines and Bagnall 2019; HIVE-COTE 2's)
 
@@ -450,31 +450,13 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def _fit_offsets(self, oof: np.ndarray, ctx) -> None:
         """``logit_offsets_`` (also set on ``best_estimator_``, whose
-        ``predict`` applies them): per-class decision offsets that maximise
-        the ranking metric on the best candidate's out-of-fold probabilities
-        (:func:`jaxlstm.metrics.fit_logit_offsets`). With
-        ``post_hoc_offsets=True`` they are kept only if they also win
-        cross-fitted -- each third of the rows decided by offsets fitted on
-        the other two thirds, against no offsets -- else they are zeros.
-        ``oof_score_``: the metric on the out-of-fold rows without offsets
-        (``before``), with the offsets fitted on all of them (``after``,
-        in-sample, optimistic), cross-fitted (``cross_fitted``), and ``kept``."""
-        key, n_classes = self._ranking_metric(), len(ctx["classes"])
-        covered = np.isfinite(oof).all(1)
-        where = _oof_where(covered, ctx)
-        probs = np.where(covered[:, None], oof, 1.0 / n_classes).astype(np.float32)
-        offsets = np.asarray(_fit_offsets_jit(ctx["y"], probs, n_classes, key, where=where))
-        score = SCORERS[key].fn
-        onehot = np.eye(n_classes, dtype=np.float32)
-        crossed = _cross_fitted_labels(ctx["y"], probs, n_classes, key, covered, where)
-        self.oof_score_ = {
-            "before": float(score(ctx["y"], probs, n_classes, where)),
-            "after": float(score(ctx["y"], onehot[np.asarray(offset_decisions(probs, offsets))], n_classes, where)),
-            "cross_fitted": float("nan") if crossed is None else float(score(ctx["y"], onehot[crossed], n_classes,
-                                                                              where))}
-        kept = self.post_hoc_offsets == "always" or self.oof_score_["cross_fitted"] > self.oof_score_["before"]
-        self.oof_score_["kept"] = bool(kept)
-        self.logit_offsets_ = self.best_estimator_.logit_offsets_ = offsets if kept else np.zeros_like(offsets)
+        ``predict`` applies them) and ``oof_score_``: :func:`fit_decision_offsets`
+        for the ranking metric on the best candidate's (or the ensemble's)
+        out-of-fold probabilities, kept as ``post_hoc_offsets`` says."""
+        keep = "always" if self.post_hoc_offsets == "always" else "cross_fitted"
+        offsets, self.oof_score_ = fit_decision_offsets(ctx["y"], oof, self._ranking_metric(), keep=keep,
+                                                        sample_weight=ctx["score_weight"])
+        self.logit_offsets_ = self.best_estimator_.logit_offsets_ = offsets
 
     def _initial_points(self, base, mode) -> list[dict]:
         """``initial_points`` with every searched key: those a point leaves
@@ -694,6 +676,73 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         return scorer(self.best_estimator_, X, y)
 
 
+def fit_decision_offsets(y, oof_probs, metric: str = "balanced_accuracy", *, keep: str = "cross_fitted",
+                         sample_weight=None) -> tuple[np.ndarray, dict]:
+    """Per-class decision offsets that maximise ``metric`` on out-of-fold
+    probabilities (:func:`jaxlstm.metrics.fit_logit_offsets`), as
+    ``LSTMSearchCV(post_hoc_offsets=True)`` fits them for its best model or
+    ensemble; give them to a model as ``logit_offsets_``, or to
+    :func:`jaxlstm.metrics.offset_decisions` with its probabilities.
+
+    With ``keep="cross_fitted"`` they are kept only if they also win
+    cross-fitted -- each third of the rows (stratified, shuffled with seed 0)
+    decided by offsets fitted on the other two thirds, against no offsets --
+    else they are zeros; ``keep="always"`` keeps them.
+
+    Args:
+      y: ``Int[n]`` class indices in ``[0, C)``.
+      oof_probs: ``Float[n, C]`` out-of-fold probabilities; a row with a NaN
+        (one the cross-validation did not score) is left out.
+      metric: a metric of predicted labels (:data:`jaxlstm.metrics.LABEL_SCORERS`).
+      keep: ``"cross_fitted"`` or ``"always"``.
+      sample_weight: ``Float[n]`` weights of the metric's rows, or ``None``.
+    Returns:
+      ``(offsets, scores)``: ``Float[C]`` offsets (zeros when not kept) and
+      the metric on the scored rows without offsets (``"before"``), with the
+      offsets fitted on all of them (``"after"``, in-sample, optimistic),
+      cross-fitted (``"cross_fitted"``, NaN with fewer than 6 rows), and
+      ``"kept"``.
+    Raises:
+      ValueError: naming ``y``, ``oof_probs``, ``metric``, ``keep`` or
+        ``sample_weight``.
+    """
+    probs = np.asarray(oof_probs, np.float64)
+    if probs.ndim != 2 or probs.shape[1] < 2:
+        raise ValueError(f"oof_probs must be a (rows, classes) array with at least 2 classes, got shape {probs.shape}")
+    n, n_classes = probs.shape
+    labels = np.asarray(y)
+    if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer) or (len(labels) and (
+            labels.min() < 0 or labels.max() >= n_classes)):
+        raise ValueError(f"y must be {n} class indices in [0, {n_classes}) (one per row of oof_probs), got "
+                         f"{labels.dtype} of shape {labels.shape}")
+    if metric not in LABEL_SCORERS:
+        raise ValueError(f"metric must be a metric of predicted labels, one of {list(LABEL_SCORERS)}; got {metric!r}")
+    if keep not in ("cross_fitted", "always"):
+        raise ValueError(f"keep must be 'cross_fitted' or 'always', got {keep!r}")
+    covered = np.isfinite(probs).all(1)
+    if not covered.any():
+        raise ValueError("oof_probs has no row without a NaN: there is nothing to fit offsets on")
+    if sample_weight is None:
+        where = covered
+    else:
+        w = np.asarray(sample_weight, np.float64)
+        if w.shape != (n,) or not np.isfinite(w).all() or (w < 0).any():
+            raise ValueError(f"sample_weight must be {n} finite weights >= 0 (one per row of oof_probs), got shape "
+                             f"{w.shape}")
+        where = np.where(covered, w, 0.0).astype(np.float32)
+    probs = np.where(covered[:, None], probs, 1.0 / n_classes).astype(np.float32)
+    offsets = np.asarray(_fit_offsets_jit(labels, probs, n_classes, metric, where=where))
+    score = SCORERS[metric].fn
+    onehot = np.eye(n_classes, dtype=np.float32)
+    crossed = _cross_fitted_labels(labels, probs, n_classes, metric, covered, where)
+    scores = {"before": float(score(labels, probs, n_classes, where)),
+              "after": float(score(labels, onehot[np.asarray(offset_decisions(probs, offsets))], n_classes, where)),
+              "cross_fitted": float("nan") if crossed is None else float(score(labels, onehot[crossed], n_classes,
+                                                                                where))}
+    scores["kept"] = bool(keep == "always" or scores["cross_fitted"] > scores["before"])
+    return (offsets if scores["kept"] else np.zeros_like(offsets)), scores
+
+
 # one compiled program per (classes, metric) for every offsets fit of a process: eager, its loop recompiles per call
 _fit_offsets_jit = jax.jit(fit_logit_offsets, static_argnames=("num_classes", "metric", "grid", "rounds"))
 _ensemble_selection_jit = jax.jit(ensemble_selection, static_argnames=("num_classes", "metric", "picks"))
@@ -709,7 +758,7 @@ def _oof_where(covered: np.ndarray, ctx) -> np.ndarray:
 
 def _cross_fitted_labels(y, probs, n_classes: int, key: str, covered, where, k: int = 3) -> np.ndarray | None:
     """Each covered row's label under offsets fitted (for ``key``) on the
-    other covered rows (weighted as ``where``: :func:`_oof_where`): ``k``
+    other covered rows (weighted as ``where``): ``k``
     stratified folds, shuffled with seed 0 -- what the offsets do on rows
     they were not fitted on. ``None`` when there are fewer than ``2 * k``
     covered rows."""

@@ -563,7 +563,7 @@ def test_bench_blend_rules_weight_the_candidates_as_documented(bench):
     got = blend.rules(row)
     # too few out-of-fold rows to cross-fit decision offsets (3 < 6): not kept, CAWPE's labels
     expected = {"shipped": "aaaaa", "best": "baaaa", "cawpe": "abaaa", "cawpe_offsets": "abaaa",
-                "cawpe5_offsets": "abaaa", "cawpe_families": "bbaaa", "mean_families": "bbaab", "caruana": "bbaaa"}
+                "cawpe5_offsets": "abaaa", "cawpe_families": "bbaaa", "mean_families": "bbaab", "ensemble": "bbaaa"}
     assert {k: "".join(v[0]) for k, v in got.items()} == expected
     assert blend.family(params[0]) == "LSTM over time" and blend.family(params[2]) == "minirocket"
     assert blend.family({"classifier": "network", "lstm_over": "channels", "conv_filters": "(64, 128, 64)"}) == \

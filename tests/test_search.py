@@ -325,6 +325,44 @@ def test_post_hoc_offsets_are_kept_only_if_they_win_cross_fitted(case):
     assert s.best_estimator_.logit_offsets_ is s.logit_offsets_
 
 
+def test_fit_decision_offsets_skips_unscored_rows_weighs_rows_and_names_bad_input():
+    """The public offsets fit the search uses: rows with a NaN are left out,
+    ``sample_weight`` weighs the rest (against scikit-learn's weighted
+    balanced accuracy and ``fit_logit_offsets`` on the scored rows alone), and
+    ``keep="always"`` keeps offsets that lose cross-fitted."""
+    from sklearn.metrics import balanced_accuracy_score
+
+    from jaxlstm.metrics import fit_logit_offsets
+    from jaxlstm.search import fit_decision_offsets
+
+    r = np.random.default_rng(5)
+    y = r.choice(3, size=240, p=[0.7, 0.2, 0.1])
+    logits = 1.5 * np.eye(3)[y] + r.normal(size=(240, 3)) + np.array([1.5, 0.0, 0.0])
+    probs = (np.exp(logits) / np.exp(logits).sum(1, keepdims=True)).astype(np.float32)
+    w = r.uniform(0.5, 2.0, size=240).astype(np.float32)
+    oof = probs.copy()
+    oof[:30] = np.nan  # rows no fold scored
+    offsets, scores = fit_decision_offsets(y, oof, "balanced_accuracy", keep="always", sample_weight=w)
+    ref = np.asarray(fit_logit_offsets(y[30:], probs[30:], 3, where=w[30:]))
+    np.testing.assert_allclose(offsets, ref, atol=1e-6)
+    assert scores["kept"] and np.abs(offsets).max() > 0
+    assert scores["before"] == pytest.approx(
+        balanced_accuracy_score(y[30:], probs[30:].argmax(1), sample_weight=w[30:]), abs=1e-5)
+    assert scores["after"] == pytest.approx(balanced_accuracy_score(
+        y[30:], (np.log(probs[30:]) + ref).argmax(1), sample_weight=w[30:]), abs=1e-5)
+    for kwargs, message in (
+            (dict(y=y[:-1]), r"y must be 240 class indices in \[0, 3\)"),
+            (dict(y=np.where(y == 2, 3, y)), r"y must be 240 class indices in \[0, 3\)"),
+            (dict(oof_probs=probs[:, 0]), r"oof_probs must be a \(rows, classes\) array"),
+            (dict(oof_probs=np.full_like(probs, np.nan)), "oof_probs has no row without a NaN"),
+            (dict(metric="roc_auc"), "metric must be a metric of predicted labels"),
+            (dict(keep=True), "keep must be 'cross_fitted' or 'always', got True"),
+            (dict(sample_weight=-w), "sample_weight must be 240 finite weights >= 0")):
+        args = dict(y=y, oof_probs=probs) | kwargs
+        with pytest.raises(ValueError, match=message):
+            fit_decision_offsets(args.pop("y"), args.pop("oof_probs"), **args)
+
+
 def clone_best(search):
     from sklearn.base import clone
 
