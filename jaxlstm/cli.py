@@ -861,7 +861,7 @@ def _sweep_plots(out, search, metric, space_order, axes, probs, pred, y_true, na
     except ImportError:
         return []
     try:
-        plots.pyplot()
+        plots.pyplot(headless=True)  # files only: no window, whatever the machine's default backend
     except ImportError as e:
         if not quiet:
             print(f"(no plots: {e})", file=sys.stderr)

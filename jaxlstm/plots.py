@@ -15,14 +15,16 @@ import numpy as np
 __all__ = ["learning_curves", "sweep_heatmap", "confusion_matrix", "roc_curves", "save", "pyplot"]
 
 
-def pyplot():
-    """``matplotlib.pyplot`` (the Agg backend outside notebooks); an ``ImportError``
-    naming the ``plots`` extra when matplotlib is missing."""
+def pyplot(headless: bool = False):
+    """``matplotlib.pyplot``, the backend left as the user set it (switching
+    it would close their open figures); ``headless=True`` (the CLI, which
+    only writes files) picks Agg if pyplot is not imported yet. An
+    ``ImportError`` naming the ``plots`` extra when matplotlib is missing."""
     try:
         import matplotlib
 
-        if "ipykernel" not in sys.modules:  # in a notebook, keep its inline backend: figures show
-            matplotlib.use("Agg", force=False)
+        if headless and "matplotlib.pyplot" not in sys.modules:
+            matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
         raise ImportError("plots need matplotlib: pip install matplotlib (or pip install -e \".[plots]\" in a jaxlstm checkout)") from None

@@ -1,5 +1,6 @@
 """Each plot renders to a real PNG of the expected pixel size."""
 
+import os
 import struct
 
 import numpy as np
@@ -114,3 +115,30 @@ def test_confusion_matrix_and_roc_show_scikit_learns_numbers():
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     for k, name in enumerate("abc"):
         assert any(t.startswith(name) and f"{roc_auc_score(y == k, probs[:, k]):.2f}" in t for t in legend), legend
+
+
+def test_plots_keep_the_users_backend_and_open_figures():
+    """A plot leaves matplotlib's backend as the user set it: switching it (as ``pyplot()`` did, to Agg, until
+    2026-12-06) closes every open figure. The CLI's ``headless=True`` picks Agg only before pyplot is imported."""
+    import subprocess
+    import sys
+
+    code = """
+import matplotlib
+matplotlib.use("svg")
+import matplotlib.pyplot as plt
+mine = plt.figure()
+from jaxlstm import plots
+fig = plots.confusion_matrix([0, 1, 1], [0, 1, 0], ["a", "b"])
+plots.pyplot(headless=True)
+print(matplotlib.get_backend(), plt.fignum_exists(mine.number), plt.fignum_exists(fig.number))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["svg", "True", "True"]
+    headless = ("from jaxlstm import plots\nplots.pyplot(headless=True)\n"
+                "import matplotlib\nprint(matplotlib.get_backend())")
+    done = subprocess.run([sys.executable, "-c", headless], capture_output=True, text=True, timeout=120,
+                          env={k: v for k, v in os.environ.items() if k != "MPLBACKEND"} | {"MPLBACKEND": "svg"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().lower() == "agg"
