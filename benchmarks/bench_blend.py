@@ -260,8 +260,8 @@ def main():
         ap.add_argument("--c-rows-from", default="", metavar="ROWS",
                         help="append to --rows the (c) rows of --rule's predictions in this rows file, then stop")
         ap.add_argument("--rule", default="cawpe5_offsets", choices=RULES, help="with --c-rows-from")
-        ap.add_argument("--offsets-from", default="", metavar="ROWS",
-                        help="print, per fit of this rows file, what the decision-offsets step does to "
+        ap.add_argument("--offsets-from", default="", metavar="ROWS[,ROWS...]",
+                        help="print, per fit of these rows files, what the decision-offsets step does to "
                              "cawpe5_offsets' blend (offsets_table), then stop")
         harness.add_arguments(ap)
 
@@ -269,7 +269,7 @@ def main():
     if args is None:
         return
     if args.offsets_from:
-        print(offsets_table(bench_imbalance.read_rows(args.offsets_from)))
+        print(offsets_table([r for f in args.offsets_from.split(",") for r in bench_imbalance.read_rows(f)]))
         return
     if args.c_rows_from:
         bench_imbalance.append_rows(args.rows, c_rows(bench_imbalance.read_rows(args.c_rows_from), args.rule))

@@ -593,6 +593,23 @@ def test_the_cawpe_probe_tables_are_what_bench_blend_prints_from_their_rows(benc
     assert len(cited) == n and cited == printed
 
 
+def test_the_offsets_keep_rule_tables_are_what_bench_blend_prints_from_the_probes_rows(bench):
+    """RESULTS.md's keep-rule probe: both tables are ``bench_blend.py --offsets-from`` of the two CAWPE probes'
+    rows (27 fits), and the keep column is the search's own rule (cross-fitted gain above 0)."""
+    blend, bench_imbalance = bench("bench_blend"), bench("bench_imbalance")
+    text = (BENCHMARKS / "RESULTS.md").read_text()
+    section = text[text.index("### Probe: a stricter keep rule for the decision offsets"):]
+    section = section[:section.index("\n## ")]
+    rows = [r for f in ("bench_blend-rows-2026-12-06.jsonl.gz", "bench_blend-rows-cawpe-2026-12-06.jsonl.gz")
+            for r in bench_imbalance.read_rows(BENCHMARKS / "results" / f)]
+    printed = blend.offsets_table(rows)
+    cited = [line for line in section.splitlines() if line.startswith("| ")]
+    assert len(cited) == 2 + 27 + 9 and cited == [line for line in printed.splitlines() if line.startswith("| ")]
+    fits = [line.split(" | ") for line in cited[1:28]]
+    assert all((f[4] == "yes") == (float(f[3]) > 0) for f in fits)
+    assert [f[4] for f in fits if f[0] == "| Earthquakes"] == ["yes"] * 3
+
+
 def test_bench_blend_offsets_on_the_shipped_ensemble_give_the_searchs_own_predictions(bench):
     """``cawpe_offsets``' offsets step, run on the shipped ensemble's stored out-of-fold and test probabilities,
     gives (c)'s own test predictions: the kept offsets of Earthquakes (all 3 seeds) and the dropped ones of a
