@@ -1224,8 +1224,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--test", default="", help="default search: held-out test data (default: hold out 20%%, stratified)")
     s.add_argument("--budget-minutes", type=float, default=10.0,
                    help="default search: its time budget: no new round or chunk of members starts after this many "
-                        "minutes; the refit of the best (an ensemble, several minutes on long series) comes after "
-                        "it (default 10; 0 = no limit: all n_iter candidates)")
+                        "minutes; the refit of the 5 best (3 seeds each) comes after it, on long series as long "
+                        "again (default 10; 0 = no limit: all n_iter candidates)")
     s.add_argument("--metric", default="balanced_accuracy",
                    help="default search: the ranking metric (default balanced_accuracy = macro recall; e.g. f1_macro; "
                         "a probability metric such as roc_auc or neg_log_loss turns decision offsets off)")

@@ -269,6 +269,8 @@ def test_bench_remedies_none_is_bench_imbalances_a_and_every_remedy_is_one_setti
     ("### Earthquakes at the default 10-minute budget", "bench_imbalance-rows-multirocket-eq10-3seeds-2026-12-06.jsonl",
      1),
     ("### The default search with CAWPE over the 5 best", "bench_imbalance-rows-cawpe-3seeds-2026-12-06.jsonl", 9),
+    ("### The default search with CAWPE at the default 10-minute budget",
+     "bench_imbalance-rows-cawpe-eq10-3seeds-2026-12-06.jsonl", 1),
 ])
 def test_the_table_to_cite_is_what_bench_imbalance_prints_from_its_rows(bench, heading, rows_file, n):
     """RESULTS.md's "table to cite" for the imbalanced suite is the script's
@@ -491,6 +493,9 @@ def test_jaxlstm_minirocket_equals_the_float64_reference(bench):
      (("bench_imbalance-rows-ridge-3seeds-2026-12-06.jsonl", 15),)),
     ("### The default search with MultiRocket, 3 seeds", "bench_imbalance-rows-multirocket-3seeds-2026-12-06.jsonl",
      (("bench_imbalance-rows-ridge-3seeds-2026-12-06.jsonl", 27),)),
+    ("### The default search with CAWPE at the default 10-minute budget",
+     "bench_imbalance-rows-cawpe-eq10-3seeds-2026-12-06.jsonl",
+     (("bench_imbalance-rows-multirocket-eq10-3seeds-2026-12-06.jsonl", 3),)),
 ])
 def test_the_default_search_tables_are_what_bench_imbalance_prints_from_their_rows(bench, heading, after, befores):
     """RESULTS.md's tables of the default search after a change are
@@ -591,6 +596,27 @@ def test_the_cawpe_probe_tables_are_what_bench_blend_prints_from_their_rows(benc
     printed = [line for line in blend.table(bench_imbalance.read_rows(BENCHMARKS / "results" / rows_file)).splitlines()
                if "±" in line]
     assert len(cited) == n and cited == printed
+
+
+def test_the_10_minute_cawpe_probe_row_is_the_presets_own_run(bench):
+    """The Earthquakes 10-minute probe row (seed 0): ``cawpe5_offsets`` computed from its stored probabilities
+    gives the preset's own 139 test predictions; its (c) row in the table's rows file is those predictions with
+    the search's own seconds; (a) and (b) are the table to cite's Earthquakes rows; RESULTS.md's probe line is
+    ``bench_blend.table`` of it."""
+    blend, bench_imbalance = bench("bench_blend"), bench("bench_imbalance")
+    results = BENCHMARKS / "results"
+    (row,) = bench_imbalance.read_rows(results / "bench_blend-rows-cawpe-eq10-2026-12-06.jsonl.gz")
+    assert list(blend.rules(row)["cawpe5_offsets"][0]) == row["c_pred"] and row["ensemble"]["rule"] == "cawpe"
+    rows = bench_imbalance.read_rows(results / "bench_imbalance-rows-cawpe-eq10-3seeds-2026-12-06.jsonl")
+    c0 = next(r for r in rows if r["method"] == "c" and r["seed"] == 0)
+    assert c0["y_pred"] == row["c_pred"] and c0["seconds"] == row["seconds_c"]
+    cited = [r for r in bench_imbalance.read_rows(results / "bench_imbalance-rows-cawpe-3seeds-2026-12-06.jsonl")
+             if r["dataset"] == "Earthquakes" and r["method"] in ("a", "b")]
+    assert [r for r in rows if r["method"] in ("a", "b")] == cited and len(cited) == 6
+    text = (BENCHMARKS / "RESULTS.md").read_text()
+    section = text[text.index("### The default search with CAWPE at the default 10-minute budget"):]
+    section = section[:section.index("\n### ", 1)]
+    assert blend.table([row]).splitlines()[-1] in section.splitlines()
 
 
 def test_the_offsets_keep_rule_tables_are_what_bench_blend_prints_from_the_probes_rows(bench):
