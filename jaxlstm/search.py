@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 import time
 import warnings
 from collections.abc import Mapping
@@ -186,7 +187,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
       chunk_size, out_dir: passed to the member executor,
         :func:`jaxlstm.sweep.execute` (``out_dir``: grid, random, Bayesian
         and Optuna search; halving's continued members are not stored).
-      verbose: progress bars.
+      verbose: progress bars, and a line on stderr as each refit starts.
       n_jobs: accepted for ``GridSearchCV`` compatibility and ignored: the
         candidates and folds of a static group already train in parallel as
         one vmapped program (sharded over every device), so there are no jobs
@@ -373,6 +374,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self._select_best(ctx["key"], multi)
         if self.refit:
             t0 = time.perf_counter()
+            self._say(f"refit: candidate {self.best_index_}, the best, on all {len(y)} training rows")
             self.best_estimator_ = self._refit_one(base, self.best_params_, ctx, X, y)
             oof = table[self.best_index_]["oof_probs"]
             if self.ensemble_selection is not None:
@@ -381,6 +383,12 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             if self.post_hoc_offsets:
                 self._fit_offsets(oof, ctx)
         return self
+
+    def _say(self, line: str) -> None:
+        """With ``verbose``, a line on stderr: what the search starts that no progress bar shows (a refit takes
+        minutes on long series, after the bars are done)."""
+        if self.verbose:
+            print(line, file=sys.stderr, flush=True)
 
     @staticmethod
     def _refit_one(base, params, ctx, X, y) -> LSTMClassifier:
@@ -432,7 +440,10 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                                         "best_log_loss": float(log_loss(ctx["y"], probs[picked[0]], where=where)),
                                         "ensemble_log_loss": float(log_loss(ctx["y"], blend, where=where))}}
         if len(picked) > 1:
-            others = [self._refit_one(base, self.cv_results_["params"][pool[j]], ctx, X, y) for j in picked[1:]]
+            others = []
+            for n, j in enumerate(picked[1:], 2):
+                self._say(f"refit: candidate {pool[j]} for the ensemble ({n} of {len(picked)})")
+                others.append(self._refit_one(base, self.cv_results_["params"][pool[j]], ctx, X, y))
             self.best_estimator_ = LSTMEnsemble.from_fitted([self.best_estimator_, *others], counts[picked])
         return np.where(covered[:, None], blend, np.nan)
 

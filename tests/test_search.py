@@ -556,6 +556,20 @@ def test_cawpe_refits_the_k_best_candidates_weighted_by_their_cv_score_to_the_fo
                                                                  abs=1e-6)
 
 
+def test_a_verbose_search_says_which_candidate_each_refit_trains(capsys):
+    """verbose=1: a line on stderr as each refit starts (the best, then each other member of the ensemble, in
+    order), since a refit takes minutes on long series after the progress bars are done; verbose=0: none."""
+    x, y, grid = _ensemble_data()
+    s = LSTMSearchCV(BASE, grid, scoring="balanced_accuracy", cv=3, ensemble_selection=3, ensemble_rule="cawpe",
+                     verbose=1).fit(x, y)
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("refit: ")]
+    best, *others = s.ensemble_["indices"]
+    assert lines == [f"refit: candidate {best}, the best, on all 120 training rows"] + [
+        f"refit: candidate {i} for the ensemble ({n} of 3)" for n, i in enumerate(others, 2)]
+    s.set_params(verbose=0).fit(x, y)
+    assert capsys.readouterr().err == ""
+
+
 def test_ensemble_selection_errors_are_named():
     grid = {"learning_rate": [1e-2]}
     for bad in (0, True, "cawpe", 2.5):
