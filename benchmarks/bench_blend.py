@@ -130,6 +130,11 @@ def top(row: dict, k: int | None = None) -> dict[int, float]:
     return {i: cv[i] for i in ranked[:k]}
 
 
+def cawpe_weights(row: dict, k: int) -> dict[int, float]:
+    """``ensemble_rule="cawpe"``'s weights over the row's ``k`` best candidates: CV score ** 4."""
+    return {i: v ** CAWPE_ALPHA for i, v in top(row, k).items()}
+
+
 def blend_probs(row: dict, weights: dict[int, float]) -> tuple[np.ndarray, np.ndarray]:
     """The weighted mean of the candidates' out-of-fold (NaN rows: uniform) and test probabilities."""
     n_classes, total = len(row["classes"]), sum(weights.values())
@@ -160,7 +165,7 @@ def rules(row: dict) -> dict[str, tuple[np.ndarray, float]]:
             families[f] = c["index"]
     ens = row["ensemble"]
     cawpe = {c["index"]: c["cv"] ** CAWPE_ALPHA for c in row["candidates"]}  # in the rows' order, as before
-    cawpe5 = {i: v ** CAWPE_ALPHA for i, v in top(row, 5).items()}
+    cawpe5 = cawpe_weights(row, 5)
     return {"shipped": (np.asarray(row["c_pred"]), float("nan")),
             "best": blend({row["best_index"]: 1.0}),
             "ensemble": blend(dict(zip(ens["indices"], ens["weights"]))),
@@ -187,8 +192,7 @@ def offsets_table(rows: list[dict]) -> str:
     for row in rows:
         classes, y_test = np.asarray(row["classes"]), row["y_test"]
         y_oof, where = np.asarray(row["y_oof"]), np.asarray(row["where"], np.float64)
-        weights = {i: c ** CAWPE_ALPHA for i, c in top(row, 5).items()}
-        p_oof, p_test = blend_probs(row, weights)
+        p_oof, p_test = blend_probs(row, cawpe_weights(row, 5))
         offsets, s = fit_decision_offsets(y_oof, np.where(where[:, None] > 0, p_oof, np.nan), "balanced_accuracy",
                                           keep="always")
         plain = classes[p_test.argmax(1)]

@@ -409,7 +409,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         key, n_classes, best = self._ranking_metric(), len(ctx["classes"]), self.best_index_
         rule = self.ensemble_rule
         covered = np.isfinite(table[best]["oof_probs"]).all(1)
-        where = _oof_where(covered, ctx)
+        where = _oof_where(covered, ctx["score_weight"])
         last = self.cv_results_["iter"] == self.cv_results_["iter"].max() if "iter" in self.cv_results_ else \
             np.ones(len(table), bool)  # halving: the last rung's, trained the epochs a refit trains
         pool = [i for i, r in enumerate(table)
@@ -733,14 +733,12 @@ def fit_decision_offsets(y, oof_probs, metric: str = "balanced_accuracy", *, kee
     covered = np.isfinite(probs).all(1)
     if not covered.any():
         raise ValueError("oof_probs has no row without a NaN: there is nothing to fit offsets on")
-    if sample_weight is None:
-        where = covered
-    else:
+    if sample_weight is not None:
         w = np.asarray(sample_weight, np.float64)
         if w.shape != (n,) or not np.isfinite(w).all() or (w < 0).any():
             raise ValueError(f"sample_weight must be {n} finite weights >= 0 (one per row of oof_probs), got shape "
                              f"{w.shape}")
-        where = np.where(covered, w, 0.0).astype(np.float32)
+    where = _oof_where(covered, sample_weight)
     probs = np.where(covered[:, None], probs, 1.0 / n_classes).astype(np.float32)
     offsets = np.asarray(_fit_offsets_jit(labels, probs, n_classes, metric, where=where))
     score = SCORERS[metric].fn
@@ -759,12 +757,12 @@ _fit_offsets_jit = jax.jit(fit_logit_offsets, static_argnames=("num_classes", "m
 _ensemble_selection_jit = jax.jit(ensemble_selection, static_argnames=("num_classes", "metric", "picks"))
 
 
-def _oof_where(covered: np.ndarray, ctx) -> np.ndarray:
-    """The ``where`` of out-of-fold scores: the covered rows, weighted by the
-    fit's ``sample_weight`` if it had one (float32, as the metrics take it)."""
-    if ctx["score_weight"] is None:
+def _oof_where(covered: np.ndarray, weight) -> np.ndarray:
+    """The ``where`` of out-of-fold scores: the covered rows, weighted by
+    ``weight`` (the fit's ``sample_weight``) if given (float32, as the metrics take it)."""
+    if weight is None:
         return covered
-    return np.where(covered, ctx["score_weight"], 0.0).astype(np.float32)
+    return np.where(covered, weight, 0.0).astype(np.float32)
 
 
 def _cross_fitted_labels(y, probs, n_classes: int, key: str, covered, where, k: int = 3) -> np.ndarray | None:
