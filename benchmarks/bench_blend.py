@@ -66,45 +66,35 @@ def family(params: dict) -> str:
     return f"LSTM over {params.get('lstm_over', 'time')}" + (" + FCN" if fcn else "")
 
 
-def capture(search):
-    """Make ``search.fit`` keep what its ensemble selection sees (``search._blend_inputs``)."""
-    select = search._select_ensemble
-
-    def keep(table, base, ctx, X, y):
-        search._blend_inputs = (table, base, ctx, X, y)
-        return select(table, base, ctx, X, y)
-    search._select_ensemble = keep
-    return search
-
-
 def run(name: str, seeds, rows_path: str | None, budget_minutes: float = 2.0) -> list[dict]:
     train, test = bench_imbalance.splits(name)
     names = np.asarray(train.class_names)
+    x_train, y_train = bench_imbalance.sequences(train), names[train.y]
     y_test = np.asarray(test.class_names)[test.y]
     x_test = bench_imbalance.sequences(test)
     out = []
     for seed in seeds:
         longest = int(max(train.lengths.max(), test.lengths.max()))
-        search = capture(bench_imbalance.method("c", seed, budget_minutes, name, longest))
+        search = bench_imbalance.method("c", seed, budget_minutes, name, longest)
         t0 = time.perf_counter()
-        pred = search.fit(bench_imbalance.sequences(train), names[train.y]).predict(x_test)
+        pred = search.fit(x_train, y_train).predict(x_test)
         seconds = time.perf_counter() - t0
-        table, base, ctx, X, y = search._blend_inputs
-        key = f"mean_test_{ctx['key']}"
+        res = search.cv_results_
+        key = f"mean_test_{search.refit if search.multimetric_ else 'score'}"  # the ranking metric's CV score
         t1 = time.perf_counter()
         candidates = []
-        for i, r in enumerate(table):
-            if r["status"] != "ok":
+        for i, params in enumerate(res["params"]):
+            if res["status"][i] != "ok":
                 continue
-            params = search.cv_results_["params"][i]
-            model = search._refit_one(base, params, ctx, X, y)
+            model = search.refit_candidate(i, x_train, y_train)  # as the search refits the ones it picks
             candidates.append(dict(index=i, params={k: str(v) for k, v in params.items()},
-                                   cv=float(search.cv_results_[key][i]),
-                                   oof=np.round(np.asarray(r["oof_probs"], np.float64), 5).tolist(),
+                                   cv=float(res[key][i]),
+                                   oof=np.round(search.oof_proba_[i], 5).tolist(),
                                    test=np.round(model.predict_proba(x_test), 5).tolist()))
-        covered = np.isfinite(table[search.best_index_]["oof_probs"]).all(1)
+        covered = np.isfinite(search.oof_proba_[search.best_index_]).all(1)
         row = dict(dataset=name, seed=seed, seconds_c=seconds, seconds_refits=time.perf_counter() - t1,
-                   classes=[str(c) for c in search.classes_], y_oof=np.asarray(ctx["y"]).tolist(),
+                   classes=[str(c) for c in search.classes_],
+                   y_oof=np.searchsorted(search.classes_, y_train).tolist(),  # classes_ are sorted
                    where=covered.astype(np.float64).tolist(),  # rows the search scores (no sample weights here)
                    y_test=[str(v) for v in y_test], c_pred=[str(p) for p in pred], best_index=int(search.best_index_),
                    ensemble=search.ensemble_, offsets=getattr(search, "oof_score_", None), candidates=candidates)

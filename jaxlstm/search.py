@@ -234,6 +234,12 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     ``best_index_``, ``best_params_``, ``best_score_``, ``best_estimator_``,
     ``refit_time_`` (with ``ensemble_selection``: every refit), ``ensemble_``,
     ``scorer_``, ``multimetric_``, ``n_splits_``, ``classes_``, ``n_features_in_``; ``rounds_`` for Bayesian and halving search;
+    ``oof_proba_``: ``Float[candidates, n, C]``, each candidate's (row of
+    ``cv_results_``) out-of-fold probabilities of ``classes_``: each row's
+    from the fold that held it out, averaged over the seeds (NaN for a row
+    no fold held out, or a candidate that did not finish; a diverged
+    member's rows as it gave them), what ``ensemble_selection`` and
+    ``post_hoc_offsets`` fit on (:meth:`refit_candidate` trains one);
     ``compile_time_`` and ``train_time_``: seconds the search's executor
     calls spent compiling and training; ``members_``: every trained
     (candidate, fold, seed) member of this fit with its ``params``,
@@ -371,6 +377,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.scorer_ = scorers if multi else scorers["score"]
         self.classes_ = ctx["classes"]
         self.n_features_in_ = ctx["n_features_in"]
+        self.oof_proba_ = np.stack([np.asarray(r["oof_probs"], np.float64) for r in table])
+        self._refit_ctx = {"base": base, "seeds": ctx["seeds"], "parts": ctx["parts"]}
         self._select_best(ctx["key"], multi)
         if self.refit:
             t0 = time.perf_counter()
@@ -383,6 +391,26 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             if self.post_hoc_offsets:
                 self._fit_offsets(oof, ctx)
         return self
+
+    def refit_candidate(self, index, X, y, sample_weight=None) -> LSTMClassifier:
+        """Candidate ``index`` (a row of ``cv_results_``) trained on ``X, y``
+        as the search's refit trains its best one: the same estimator, seed
+        and compiled program (``refit_candidate(best_index_, X, y)`` with
+        the data and ``sample_weight`` of ``fit`` is ``best_estimator_``
+        before any ensemble and decision offsets). With ``oof_proba_`` it
+        is what a blend of one's own needs: ``ensemble_selection`` refits
+        its members so.
+
+        Raises:
+          ValueError: naming ``index`` when it is not a row of
+            ``cv_results_``.
+        """
+        check_is_fitted(self, "cv_results_")
+        n = len(self.cv_results_["params"])
+        if isinstance(index, (bool, np.bool_)) or not isinstance(index, numbers.Integral) or not 0 <= index < n:
+            raise ValueError(f"index must be a candidate's row of cv_results_, an integer in [0, {n}), got {index!r}")
+        ctx = dict(self._refit_ctx, score_weight=sample_weight)  # checked by LSTMClassifier.fit, naming it
+        return self._refit_one(ctx["base"], self.cv_results_["params"][int(index)], ctx, X, y)
 
     def _say(self, line: str) -> None:
         """With ``verbose``, a line on stderr: what the search starts that no progress bar shows (a refit takes

@@ -384,6 +384,8 @@ def test_the_time_budget_cuts_a_round_and_keeps_what_finished():
         assert np.isnan(cut.cv_results_[k][1:]).all()
     assert list(cut.cv_results_["rank_test_score"]) == [1, 2, 2] and cut.best_index_ == 0
     assert len(cut.members_) == 2 and cut.rounds_ == 1
+    assert np.isnan(cut.oof_proba_[1:]).all() and np.isfinite(cut.oof_proba_[0]).all()
+    np.testing.assert_allclose(cut.oof_proba_[0], full.oof_proba_[0], atol=1e-6)
     np.testing.assert_array_equal(cut.predict(X[:5]), LSTMClassifier(**{**BASE.get_params(), **cut.best_params_})
                                   .fit(X, Y).predict(X[:5]))
 
@@ -554,6 +556,32 @@ def test_cawpe_refits_the_k_best_candidates_weighted_by_their_cv_score_to_the_fo
     blend = np.tensordot(w, oof[order], axes=1)
     assert s.ensemble_["oof_score"]["ensemble"] == pytest.approx(balanced_accuracy_score(y, blend.argmax(1)),
                                                                  abs=1e-6)
+
+
+def test_oof_proba_and_refit_candidate_give_each_candidate_as_trained_alone():
+    """oof_proba_[i]: candidate i trained alone on each fold's training rows, on the rows that fold holds out;
+    refit_candidate(i, X, y): candidate i trained alone on all of them (the best: best_estimator_, before the
+    ensemble); both for every candidate, not only those the refit picked; a bad index is named."""
+    from sklearn.base import clone
+
+    x, y, grid = _ensemble_data()
+    s = LSTMSearchCV(BASE, grid, scoring="balanced_accuracy", cv=3, ensemble_selection=2,
+                     ensemble_rule="cawpe").fit(x, y)
+    params = s.cv_results_["params"]
+    assert s.oof_proba_.shape == (4, 120, 3) and s.oof_proba_.dtype == np.float64
+    np.testing.assert_allclose(s.oof_proba_, _per_fold_probs(x, y, params), atol=1e-6)
+    left_out = next(i for i in range(4) if i not in s.ensemble_["indices"])
+    for i in (s.best_index_, left_out):
+        alone = clone(BASE).set_params(**params[i]).fit(x, y).predict_proba(x)
+        np.testing.assert_array_equal(s.refit_candidate(i, x, y).predict_proba(x), alone)
+    np.testing.assert_array_equal(s.refit_candidate(np.int64(s.best_index_), x, y).predict_proba(x),
+                                  s.best_estimator_.estimators_[0].predict_proba(x))
+    for bad in (4, -1, 1.0, True, "0"):
+        with pytest.raises(ValueError, match=rf"index must be a candidate's row of cv_results_, an integer in "
+                                             rf"\[0, 4\), got {bad!r}"):
+            s.refit_candidate(bad, x, y)
+    with pytest.raises(ValueError, match="sample_weight"):
+        s.refit_candidate(0, x, y, sample_weight=np.ones(3))
 
 
 def test_a_verbose_search_says_which_candidate_each_refit_trains(capsys):
