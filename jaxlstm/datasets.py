@@ -650,6 +650,10 @@ def _read_csv(f, path, labels: str, min_classes: int, cols: dict) -> Dataset:
                 vals = [float(row[i]) for i in fcols]
             except ValueError:
                 bad = next(header[i] for i in [tid, *fcols] if not _is_float(row[i]))
+                if not row[header.index(bad)].strip():  # a missing value, as pandas writes NaN
+                    raise ValueError(f"{path}, line {lineno}: column {bad!r} is empty (a missing value); every step "
+                                     "needs a number in every column: fill it or drop the row (a sequence's steps "
+                                     "end where its rows end: there is no missing-value padding in a CSV)") from None
                 raise ValueError(f"{path}, line {lineno}: column {bad!r} is not a number: "
                                  f"{row[header.index(bad)]!r}") from None
             if isinstance(t, float) and not np.isfinite(t):

@@ -67,6 +67,10 @@ def test_csv_long_format(tmp_path):
     bad.write_text("sequence_id,time,a,label\ns1,0,1,x\ns1,1,oops,x\n")
     with pytest.raises(ValueError, match=r"line 3: column 'a' is not a number"):
         datasets.load_csv(bad)
+    bad.write_text("sequence_id,time,a,b,label\ns1,0,1,2,x\ns1,1,2, ,x\n")  # pandas writes NaN as an empty cell
+    with pytest.raises(ValueError, match=r"line 3: column 'b' is empty \(a missing value\); every step needs a "
+                                         r"number in every column: fill it or drop the row"):
+        datasets.load_csv(bad)
     bad.write_text("sequence_id,time,a,b,label\ns1,0,1,2,x\ns1,1,2,NaN,x\n")
     with pytest.raises(ValueError, match=r"line 3: column 'b' is 'NaN'; features must be finite numbers"):
         datasets.load_csv(bad)
