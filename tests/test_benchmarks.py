@@ -271,6 +271,8 @@ def test_bench_remedies_none_is_bench_imbalances_a_and_every_remedy_is_one_setti
     ("### The default search with CAWPE over the 5 best", "bench_imbalance-rows-cawpe-3seeds-2026-12-06.jsonl", 9),
     ("### The default search with CAWPE at the default 10-minute budget",
      "bench_imbalance-rows-cawpe-eq10-3seeds-2026-12-06.jsonl", 1),
+    ("### The default search at the default 10-minute budget: DistalPhalanxTW",
+     "bench_imbalance-rows-cawpe-dptw10-3seeds-2026-12-07.jsonl", 1),
 ])
 def test_the_table_to_cite_is_what_bench_imbalance_prints_from_its_rows(bench, heading, rows_file, n):
     """RESULTS.md's "table to cite" for the imbalanced suite is the script's
@@ -496,6 +498,9 @@ def test_jaxlstm_minirocket_equals_the_float64_reference(bench):
     ("### The default search with CAWPE at the default 10-minute budget",
      "bench_imbalance-rows-cawpe-eq10-3seeds-2026-12-06.jsonl",
      (("bench_imbalance-rows-multirocket-eq10-3seeds-2026-12-06.jsonl", 3),)),
+    ("### The default search at the default 10-minute budget: DistalPhalanxTW",
+     "bench_imbalance-rows-cawpe-dptw10-3seeds-2026-12-07.jsonl",
+     (("bench_imbalance-rows-cawpe-3seeds-2026-12-06.jsonl", 3),)),
 ])
 def test_the_default_search_tables_are_what_bench_imbalance_prints_from_their_rows(bench, heading, after, befores):
     """RESULTS.md's tables of the default search after a change are
@@ -598,6 +603,19 @@ def test_the_cawpe_probe_tables_are_what_bench_blend_prints_from_their_rows(benc
     assert len(cited) == n and cited == printed
 
 
+def _cited_beside_the_table_to_cite(blend, bench_imbalance, row, rows, heading):
+    """A 10-minute run's rows file: its (a) and (b) are the table to cite's rows of the probe row's dataset, and
+    the section under ``heading`` shows ``bench_blend.table`` of the probe row."""
+    cited = [r for r in bench_imbalance.read_rows(BENCHMARKS / "results" /
+                                                  "bench_imbalance-rows-cawpe-3seeds-2026-12-06.jsonl")
+             if r["dataset"] == row["dataset"] and r["method"] in ("a", "b")]
+    assert [r for r in rows if r["method"] in ("a", "b")] == cited and len(cited) == 6
+    text = (BENCHMARKS / "RESULTS.md").read_text()
+    section = text[text.index(heading):]
+    section = section[:min(i for i in (section.find("\n## "), section.find("\n### ", 1)) if i >= 0)]
+    assert blend.table([row]).splitlines()[-1] in section.splitlines()
+
+
 def test_the_10_minute_cawpe_probe_row_is_the_presets_own_run(bench):
     """The Earthquakes 10-minute probe row (seed 0): ``cawpe5_offsets`` computed from its stored probabilities
     gives the preset's own 139 test predictions; its (c) row in the table's rows file is those predictions with
@@ -610,13 +628,26 @@ def test_the_10_minute_cawpe_probe_row_is_the_presets_own_run(bench):
     rows = bench_imbalance.read_rows(results / "bench_imbalance-rows-cawpe-eq10-3seeds-2026-12-06.jsonl")
     c0 = next(r for r in rows if r["method"] == "c" and r["seed"] == 0)
     assert c0["y_pred"] == row["c_pred"] and c0["seconds"] == row["seconds_c"]
-    cited = [r for r in bench_imbalance.read_rows(results / "bench_imbalance-rows-cawpe-3seeds-2026-12-06.jsonl")
-             if r["dataset"] == "Earthquakes" and r["method"] in ("a", "b")]
-    assert [r for r in rows if r["method"] in ("a", "b")] == cited and len(cited) == 6
-    text = (BENCHMARKS / "RESULTS.md").read_text()
-    section = text[text.index("### The default search with CAWPE at the default 10-minute budget"):]
-    section = section[:section.index("\n### ", 1)]
-    assert blend.table([row]).splitlines()[-1] in section.splitlines()
+    _cited_beside_the_table_to_cite(blend, bench_imbalance, row, rows,
+                                    "### The default search with CAWPE at the default 10-minute budget")
+
+
+def test_the_10_minute_distalphalanxtw_probe_row_is_the_presets_own_run(bench):
+    """DistalPhalanxTW at 10 minutes, seed 0: the probe's search finished all 25 candidates and predicted what
+    the table's (c) seed-0 run predicted (the budget cut neither); ``cawpe5_offsets`` from the stored
+    probabilities gives those predictions; the 8 best by CV are one family (the section's reading); (a) and (b)
+    are the table to cite's DistalPhalanxTW rows; RESULTS.md's probe line is ``bench_blend.table`` of the row."""
+    blend, bench_imbalance = bench("bench_blend"), bench("bench_imbalance")
+    results = BENCHMARKS / "results"
+    (row,) = bench_imbalance.read_rows(results / "bench_blend-rows-cawpe-dptw10-2026-12-07.jsonl.gz")
+    rows = bench_imbalance.read_rows(results / "bench_imbalance-rows-cawpe-dptw10-3seeds-2026-12-07.jsonl")
+    c0 = next(r for r in rows if r["method"] == "c" and r["seed"] == 0)
+    assert len(row["candidates"]) == 25 and c0["candidates"] == {"ok": 25, "diverged": 0, "unfinished": 0}
+    assert c0["y_pred"] == row["c_pred"] == list(blend.rules(row)["cawpe5_offsets"][0])
+    by_index = {c["index"]: c for c in row["candidates"]}
+    assert {blend.family(by_index[i]["params"]) for i in blend.top(row, 8)} == {"LSTM over channels + FCN"}
+    _cited_beside_the_table_to_cite(blend, bench_imbalance, row, rows,
+                                    "### The default search at the default 10-minute budget: DistalPhalanxTW")
 
 
 def test_the_offsets_keep_rule_tables_are_what_bench_blend_prints_from_the_probes_rows(bench):
@@ -625,7 +656,7 @@ def test_the_offsets_keep_rule_tables_are_what_bench_blend_prints_from_the_probe
     blend, bench_imbalance = bench("bench_blend"), bench("bench_imbalance")
     text = (BENCHMARKS / "RESULTS.md").read_text()
     section = text[text.index("### Probe: a stricter keep rule for the decision offsets"):]
-    section = section[:section.index("\n## ")]
+    section = section[:min(section.index("\n## "), section.index("\n### ", 1))]
     rows = [r for f in ("bench_blend-rows-2026-12-06.jsonl.gz", "bench_blend-rows-cawpe-2026-12-06.jsonl.gz")
             for r in bench_imbalance.read_rows(BENCHMARKS / "results" / f)]
     printed = blend.offsets_table(rows)
