@@ -275,6 +275,8 @@ def test_bench_remedies_none_is_bench_imbalances_a_and_every_remedy_is_one_setti
      "bench_imbalance-rows-cawpe-dptw10-3seeds-2026-12-07.jsonl", 1),
     ("### DistalPhalanxOutlineAgeGroup at the default 10-minute budget",
      "bench_imbalance-rows-cawpe-dpoag10-3seeds-2026-12-07.jsonl", 1),
+    ("### The default search at the default 10-minute budget on 7 of the 9 sets",
+     "bench_imbalance-rows-cawpe-10min-3seeds-2026-12-07.jsonl", 7),
 ])
 def test_the_table_to_cite_is_what_bench_imbalance_prints_from_its_rows(bench, heading, rows_file, n):
     """RESULTS.md's "table to cite" for the imbalanced suite is the script's
@@ -506,6 +508,9 @@ def test_jaxlstm_minirocket_equals_the_float64_reference(bench):
     ("### DistalPhalanxOutlineAgeGroup at the default 10-minute budget",
      "bench_imbalance-rows-cawpe-dpoag10-3seeds-2026-12-07.jsonl",
      (("bench_imbalance-rows-cawpe-3seeds-2026-12-06.jsonl", 3),)),
+    ("### The default search at the default 10-minute budget on 7 of the 9 sets",
+     "bench_imbalance-rows-cawpe-10min-3seeds-2026-12-07.jsonl",
+     (("bench_imbalance-rows-cawpe-3seeds-2026-12-06.jsonl", 21),)),
 ])
 def test_the_default_search_tables_are_what_bench_imbalance_prints_from_their_rows(bench, heading, after, befores):
     """RESULTS.md's tables of the default search after a change are
@@ -534,6 +539,31 @@ def test_the_multirocket_table_to_cite_is_built_from_the_rows_it_names():
     assert rows[:len(before)] == before and len(rows) == len(before) + len(c)
     assert set(read("bench_imbalance-rows-multirocket-2026-12-06.jsonl")) <= set(c)
     assert len({(json.loads(line)["dataset"], json.loads(line)["seed"]) for line in c}) == len(c) == 27
+
+
+def test_the_10_minute_table_is_built_from_the_rows_it_names():
+    """``bench_imbalance-rows-cawpe-10min-3seeds``: per dataset, (a) and (b)
+    are the table to cite's rows, line for line; (c) is 3 seeds at the default
+    10-minute budget, the Earthquakes and DistalPhalanx (c) rows those of their
+    own sections' files, line for line."""
+    read = lambda name: open(BENCHMARKS / "results" / name).read().splitlines()
+    rows = read("bench_imbalance-rows-cawpe-10min-3seeds-2026-12-07.jsonl")
+    cite = read("bench_imbalance-rows-cawpe-3seeds-2026-12-06.jsonl")
+    key = lambda line: (json.loads(line)["dataset"], json.loads(line)["method"])
+    datasets = list(dict.fromkeys(key(line)[0] for line in rows))
+    assert len(datasets) == 7 and "ChlorineConcentration" not in datasets and "ECG5000" not in datasets
+    for name in datasets:
+        mine = [line for line in rows if key(line)[0] == name]
+        assert [line for line in mine if key(line)[1] != "c"] == [line for line in cite if key(line) in
+                                                                 ((name, "a"), (name, "b"))], name
+        c = [json.loads(line) for line in mine if key(line)[1] == "c"]
+        # Earthquakes' seed 0 is a bench_blend probe's row (no budget key; its section ran it at 10 minutes)
+        probe = name == "Earthquakes"
+        assert [(r["seed"], r.get("budget_minutes")) for r in c] == [(s, None if probe and not s else 10.0)
+                                                                      for s in (0, 1, 2)], name
+    for earlier in ("eq10-3seeds-2026-12-06", "dptw10-3seeds-2026-12-07", "dpoag10-3seeds-2026-12-07"):
+        c = [line for line in read(f"bench_imbalance-rows-cawpe-{earlier}.jsonl") if key(line)[1] == "c"]
+        assert len(c) == 3 and set(c) <= set(rows), earlier
 
 
 def test_the_earthquakes_10_minute_table_is_built_from_the_rows_it_names():
