@@ -200,6 +200,13 @@ def test_save_writes_where_json_says(harness, tmp_path, capsys):
     assert data["results"]["rows"][0]["median"] == 1.0
 
 
+def _results_section(heading: str) -> str:
+    """RESULTS.md from ``heading`` to the next ``##`` or ``###`` heading (or the end)."""
+    text = (BENCHMARKS / "RESULTS.md").read_text()
+    section = text[text.index(heading):]
+    return section[:min(i for i in (section.find("\n## "), section.find("\n### ", 1), len(section)) if i >= 0)]
+
+
 def _imports(tree):
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module:
@@ -285,9 +292,7 @@ def test_the_table_to_cite_is_what_bench_imbalance_prints_from_its_rows(bench, h
     accuracies and the gaps (until 2026-12-04 it was assembled by hand, and
     ``--table-from`` printed population standard deviations)."""
     bench_imbalance = bench("bench_imbalance")
-    text = (BENCHMARKS / "RESULTS.md").read_text()
-    section = text[text.index(heading):]
-    section = section[:min(i for i in (section.find("\n## "), section.find("\n### ", 1), len(section)) if i >= 0)]
+    section = _results_section(heading)
     assert rows_file in section[:3000]
     cited = [line for line in section.splitlines() if line.startswith("| ") and "±" in line
              and ", acc " not in line]  # not a bench_blend probe table's line (the CAWPE section has one)
@@ -516,9 +521,7 @@ def test_the_default_search_tables_are_what_bench_imbalance_prints_from_their_ro
     """RESULTS.md's tables of the default search after a change are
     ``--table-from ROWS --paired-with BEFORE_ROWS`` of the files they name, row for row."""
     bench_imbalance = bench("bench_imbalance")
-    text = (BENCHMARKS / "RESULTS.md").read_text()
-    section = text[text.index(heading):]
-    section = section[:min(i for i in (section.find("\n## "), section.find("\n### ", 1), len(section)) if i >= 0)]
+    section = _results_section(heading)
     load = lambda name: [json.loads(line) for line in open(BENCHMARKS / "results" / name)]
     for before, n in befores:
         assert after in section and before in section
@@ -628,9 +631,7 @@ def test_bench_blend_rules_weight_the_candidates_as_documented(bench):
 def test_the_cawpe_probe_tables_are_what_bench_blend_prints_from_their_rows(bench, heading, rows_file, n):
     """RESULTS.md's CAWPE probe tables are ``bench_blend.py --table-from`` of the rows file each names (gzip)."""
     blend, bench_imbalance = bench("bench_blend"), bench("bench_imbalance")
-    text = (BENCHMARKS / "RESULTS.md").read_text()
-    section = text[text.index(heading):]
-    section = section[:min(i for i in (section.find("\n## "), section.find("\n### ", 1), len(section)) if i >= 0)]
+    section = _results_section(heading)
     assert rows_file in section[:3000]
     cited = [line for line in section.splitlines() if line.startswith("| ") and "±" in line and ", acc " in line]
     printed = [line for line in blend.table(bench_imbalance.read_rows(BENCHMARKS / "results" / rows_file)).splitlines()
@@ -645,9 +646,7 @@ def _cited_beside_the_table_to_cite(blend, bench_imbalance, row, rows, heading):
                                                   "bench_imbalance-rows-cawpe-3seeds-2026-12-06.jsonl")
              if r["dataset"] == row["dataset"] and r["method"] in ("a", "b")]
     assert [r for r in rows if r["method"] in ("a", "b")] == cited and len(cited) == 6
-    text = (BENCHMARKS / "RESULTS.md").read_text()
-    section = text[text.index(heading):]
-    section = section[:min(i for i in (section.find("\n## "), section.find("\n### ", 1)) if i >= 0)]
+    section = _results_section(heading)
     assert blend.table([row]).splitlines()[-1] in section.splitlines()
 
 
@@ -689,9 +688,7 @@ def test_the_offsets_keep_rule_tables_are_what_bench_blend_prints_from_the_probe
     """RESULTS.md's keep-rule probe: both tables are ``bench_blend.py --offsets-from`` of the two CAWPE probes'
     rows (27 fits), and the keep column is the search's own rule (cross-fitted gain above 0)."""
     blend, bench_imbalance = bench("bench_blend"), bench("bench_imbalance")
-    text = (BENCHMARKS / "RESULTS.md").read_text()
-    section = text[text.index("### Probe: a stricter keep rule for the decision offsets"):]
-    section = section[:min(section.index("\n## "), section.index("\n### ", 1))]
+    section = _results_section("### Probe: a stricter keep rule for the decision offsets")
     rows = [r for f in ("bench_blend-rows-2026-12-06.jsonl.gz", "bench_blend-rows-cawpe-2026-12-06.jsonl.gz")
             for r in bench_imbalance.read_rows(BENCHMARKS / "results" / f)]
     printed = blend.offsets_table(rows)
