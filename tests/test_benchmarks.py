@@ -574,6 +574,19 @@ def test_the_10_minute_table_is_built_from_the_rows_it_names():
         assert len(c) == 3 and set(c) <= set(rows), earlier
 
 
+def test_the_ecg5000_10_minute_table_is_built_from_the_rows_it_names():
+    """``bench_imbalance-rows-cawpe-ecg5000-10min-3seeds``: (a) and (b) are the
+    table to cite's ECG5000 rows, line for line; then (c), seeds 0-2 at 10 minutes."""
+    read = lambda name: open(BENCHMARKS / "results" / name).read().splitlines()
+    rows = read("bench_imbalance-rows-cawpe-ecg5000-10min-3seeds-2026-12-07.jsonl")
+    before = [line for line in read("bench_imbalance-rows-cawpe-3seeds-2026-12-06.jsonl")
+              if json.loads(line)["dataset"] == "ECG5000" and json.loads(line)["method"] in ("a", "b")]
+    c = [json.loads(line) for line in rows[len(before):]]
+    assert rows[:len(before)] == before and len(before) == 6
+    assert [(r["dataset"], r["method"], r["seed"], r["budget_minutes"]) for r in c] == [
+        ("ECG5000", "c", s, 10.0) for s in (0, 1, 2)]
+
+
 def test_the_earthquakes_10_minute_table_is_built_from_the_rows_it_names():
     """``bench_imbalance-rows-multirocket-eq10-3seeds``: (a) and (b) are the
     table to cite's Earthquakes rows, line for line; (c) is the 10-minute seed
