@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import textwrap
 from typing import Sequence
 
 import numpy as np
@@ -64,8 +65,10 @@ def learning_curves(members: Sequence[dict], metric: str = "val_f1_macro", *, be
             st = dict(style, color="tab:red") if m.get("status") == "diverged" else style
             label = None
             if i == 0:
-                label = (f"best: {_params_label(best)} ({_count(top)} members)" if group is top
-                         else f"other members ({_count(rest)})")
+                # wrapped to the axes: the default search's best names 10 parameters, one line wider than the
+                # figure (tight_layout gave up with a warning until 2026-12-07)
+                label = (textwrap.fill(f"best: {_params_label(best)} ({_count(top)} members)", 50)
+                         if group is top else f"other members ({_count(rest)})")
             a.plot(epochs, h["train_loss"], label=label, **st)
             b.plot(epochs, h[metric], **st)
     for ax in (a, b):

@@ -88,7 +88,7 @@ def test_plots_say_what_they_show():
     fig = plots.learning_curves(members, metric="val_f1_macro", best=params[1])
     a, b = fig.axes
     labels = [t.get_text() for t in a.get_legend().get_texts()]
-    assert labels == ["other members (4)", "best: dropout=0.2, learning_rate=0.001, units=16 (2 members)"]
+    assert labels == ["other members (4)", "best: dropout=0.2, learning_rate=0.001, units=16\n(2 members)"]
     assert b.get_ylabel() == "val_f1_macro" and max(line.get_linewidth() for line in b.lines) == 2.0
     assert all(float(t).is_integer() for t in a.get_xticks())
     # successive halving: a member's rungs are curves of one member (until 2026-12-06 counted rungs x folds)
@@ -97,8 +97,29 @@ def test_plots_say_what_they_show():
              for p in params[:2] for f in (0, 1) for off in ((0, 2) if p == params[1] else (0,))]
     a = plots.learning_curves(rungs, best=params[1]).axes[0]
     assert [t.get_text() for t in a.get_legend().get_texts()] == [
-        "other members (2)", "best: dropout=0.2, learning_rate=0.001, units=16 (2 members)"]
+        "other members (2)", "best: dropout=0.2, learning_rate=0.001, units=16\n(2 members)"]
     assert a.get_title() == "training loss (4 members)" and len(a.lines) == 6
+
+
+def test_learning_curves_fit_the_default_searchs_best_in_the_figure():
+    """The default search's best names 10 parameters: one legend line wider than the figure, and
+    tight_layout gave up with a warning on every `jaxlstm sweep FILE` until 2026-12-07."""
+    import warnings
+
+    best = {"lstm_over": "time", "conv_filters": [], "minirocket_features": 9996, "classifier": "minirocket",
+            "learning_rate": 0.001, "dropout": 0.0, "class_weight": 1.0, "logit_adjust_tau": 0.0,
+            "sampling_exponent": 0.0, "epochs": 20}
+    members = [{"params": best if i < 3 else {**best, "epochs": 40}, "status": "ok",
+                "history": {"train_loss": [1.0, 0.5, 0.4], "val_balanced_accuracy": [0.2, 0.5, 0.6]}}
+               for i in range(9)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = plots.learning_curves(members, metric="val_balanced_accuracy", best=best)
+    label = fig.axes[0].get_legend().get_texts()[1].get_text()
+    assert label.replace("\n", " ") == ("best: class_weight=1, classifier=minirocket, conv_filters=[], dropout=0, "
+                                        "epochs=20, learning_rate=0.001, logit_adjust_tau=0, lstm_over=time, "
+                                        "minirocket_features=9996, sampling_exponent=0 (3 members)")
+    assert max(len(line) for line in label.splitlines()) <= 50
 
 
 def test_confusion_matrix_and_roc_show_scikit_learns_numbers():
