@@ -702,6 +702,31 @@ def test_the_10_minute_distalphalanxtw_probe_row_is_the_presets_own_run(bench):
                                     "### The default search at the default 10-minute budget: DistalPhalanxTW")
 
 
+def test_the_ecg5000_10_minute_probe_row_is_the_presets_own_run_and_its_tables_are_the_scripts(bench):
+    """ECG5000 at 10 minutes, seed 0: the probe's search finished the same 15 candidates, refitted the same 5 and
+    predicted what the 10-minute table's (c) seed-0 run predicted; ``cawpe5_offsets`` from the stored
+    probabilities gives those predictions; its section's tables are ``bench_blend.py --table-from`` and
+    ``--offsets-from`` of the row, and the counts it reads (class 2 rows predicted as class 4 without and with the
+    offsets) are the row's."""
+    from sklearn.metrics import confusion_matrix
+
+    blend, bench_imbalance = bench("bench_blend"), bench("bench_imbalance")
+    results = BENCHMARKS / "results"
+    (row,) = bench_imbalance.read_rows(results / "bench_blend-rows-cawpe-ecg5000-10-2026-12-07.jsonl.gz")
+    rows = bench_imbalance.read_rows(results / "bench_imbalance-rows-cawpe-ecg5000-10min-3seeds-2026-12-07.jsonl")
+    c0 = next(r for r in rows if r["method"] == "c" and r["seed"] == 0)
+    assert len(row["candidates"]) == c0["candidates"]["ok"] == 15
+    assert row["ensemble"]["indices"] == c0["ensemble_selection"]["indices"] == [3, 11, 9, 14, 1]
+    got = blend.rules(row)
+    assert c0["y_pred"] == row["c_pred"] == list(got["cawpe5_offsets"][0])
+    section = _results_section("### Probe: what cost the held-out ECG5000's seed 0 its accuracy")
+    cited = [line for line in section.splitlines() if line.startswith("| ")]
+    printed = [blend.table([row]), blend.offsets_table([row])]
+    assert cited == [line for text in printed for line in text.splitlines() if line.startswith("| ")]
+    cm = {k: confusion_matrix(row["y_test"], got[k][0], labels=row["classes"]) for k in ("ensemble", "shipped")}
+    assert (cm["ensemble"][1, 3], cm["shipped"][1, 3], cm["ensemble"][3, 3], cm["shipped"][3, 3]) == (166, 439, 92, 116)
+
+
 def test_the_offsets_keep_rule_tables_are_what_bench_blend_prints_from_the_probes_rows(bench):
     """RESULTS.md's keep-rule probe: both tables are ``bench_blend.py --offsets-from`` of the two CAWPE probes'
     rows (27 fits), and the keep column is the search's own rule (cross-fitted gain above 0)."""
