@@ -727,6 +727,26 @@ def test_the_ecg5000_10_minute_probe_row_is_the_presets_own_run_and_its_tables_a
     assert (cm["ensemble"][1, 3], cm["shipped"][1, 3], cm["ensemble"][3, 3], cm["shipped"][3, 3]) == (166, 439, 92, 116)
 
 
+def test_the_distalphalanxtw_seed_1_probe_row_is_the_presets_own_run_and_its_tables_are_the_scripts(bench):
+    """DistalPhalanxTW at 10 minutes, seed 1: the probe's search finished all 25 candidates, refitted the same 5 and
+    predicted what the table's (c) seed-1 run predicted (the budget cut neither); ``cawpe5_offsets`` from the
+    stored probabilities gives those predictions; its section's tables are ``bench_blend.py --table-from`` of the
+    row and ``--offsets-from`` of both DistalPhalanxTW 10-minute probe rows (seeds 0 and 1)."""
+    blend, bench_imbalance = bench("bench_blend"), bench("bench_imbalance")
+    results = BENCHMARKS / "results"
+    (row,) = bench_imbalance.read_rows(results / "bench_blend-rows-cawpe-dptw10-s1-2026-12-07.jsonl.gz")
+    (row0,) = bench_imbalance.read_rows(results / "bench_blend-rows-cawpe-dptw10-2026-12-07.jsonl.gz")
+    rows = bench_imbalance.read_rows(results / "bench_imbalance-rows-cawpe-dptw10-3seeds-2026-12-07.jsonl")
+    c1 = next(r for r in rows if r["method"] == "c" and r["seed"] == 1)
+    assert len(row["candidates"]) == 25 and c1["candidates"] == {"ok": 25, "diverged": 0, "unfinished": 0}
+    assert row["ensemble"]["indices"] == c1["ensemble_selection"]["indices"] == [22, 1, 17, 4, 15]
+    assert c1["y_pred"] == row["c_pred"] == list(blend.rules(row)["cawpe5_offsets"][0])
+    section = _results_section("### Probe: DistalPhalanxTW's seed 1 at 10 minutes")
+    cited = [line for line in section.splitlines() if line.startswith("| ")]
+    printed = [blend.table([row]), blend.offsets_table([row0, row])]
+    assert cited == [line for text in printed for line in text.splitlines() if line.startswith("| ")]
+
+
 def test_the_offsets_keep_rule_tables_are_what_bench_blend_prints_from_the_probes_rows(bench):
     """RESULTS.md's keep-rule probe: both tables are ``bench_blend.py --offsets-from`` of the two CAWPE probes'
     rows (27 fits), and the keep column is the search's own rule (cross-fitted gain above 0)."""
