@@ -574,14 +574,24 @@ def test_the_10_minute_table_is_built_from_the_rows_it_names():
         assert len(c) == 3 and set(c) <= set(rows), earlier
 
 
+def _lines(name: str) -> list[str]:
+    return (BENCHMARKS / "results" / name).read_text().splitlines()
+
+
+def _built_on(rows_file: str, cited_file: str, dataset: str) -> tuple[list[str], list[str], list[dict]]:
+    """A 10-minute rows file's lines, the cited file's (a) and (b) lines of ``dataset`` it should start with,
+    and its (c) rows after them."""
+    rows = _lines(rows_file)
+    before = [line for line in _lines(cited_file)
+              if json.loads(line)["dataset"] == dataset and json.loads(line)["method"] in ("a", "b")]
+    return rows, before, [json.loads(line) for line in rows[len(before):]]
+
+
 def test_the_ecg5000_10_minute_table_is_built_from_the_rows_it_names():
     """``bench_imbalance-rows-cawpe-ecg5000-10min-3seeds``: (a) and (b) are the
     table to cite's ECG5000 rows, line for line; then (c), seeds 0-2 at 10 minutes."""
-    read = lambda name: open(BENCHMARKS / "results" / name).read().splitlines()
-    rows = read("bench_imbalance-rows-cawpe-ecg5000-10min-3seeds-2026-12-07.jsonl")
-    before = [line for line in read("bench_imbalance-rows-cawpe-3seeds-2026-12-06.jsonl")
-              if json.loads(line)["dataset"] == "ECG5000" and json.loads(line)["method"] in ("a", "b")]
-    c = [json.loads(line) for line in rows[len(before):]]
+    rows, before, c = _built_on("bench_imbalance-rows-cawpe-ecg5000-10min-3seeds-2026-12-07.jsonl",
+                                "bench_imbalance-rows-cawpe-3seeds-2026-12-06.jsonl", "ECG5000")
     assert rows[:len(before)] == before and len(before) == 6
     assert [(r["dataset"], r["method"], r["seed"], r["budget_minutes"]) for r in c] == [
         ("ECG5000", "c", s, 10.0) for s in (0, 1, 2)]
@@ -591,13 +601,10 @@ def test_the_earthquakes_10_minute_table_is_built_from_the_rows_it_names():
     """``bench_imbalance-rows-multirocket-eq10-3seeds``: (a) and (b) are the
     table to cite's Earthquakes rows, line for line; (c) is the 10-minute seed
     0 row measured before, then seeds 1 and 2, all at a 10-minute budget."""
-    read = lambda name: open(BENCHMARKS / "results" / name).read().splitlines()
-    rows = read("bench_imbalance-rows-multirocket-eq10-3seeds-2026-12-06.jsonl")
-    before = [line for line in read("bench_imbalance-rows-multirocket-3seeds-2026-12-06.jsonl")
-              if json.loads(line)["dataset"] == "Earthquakes" and json.loads(line)["method"] in ("a", "b")]
-    c = [json.loads(line) for line in rows[len(before):]]
+    rows, before, c = _built_on("bench_imbalance-rows-multirocket-eq10-3seeds-2026-12-06.jsonl",
+                                "bench_imbalance-rows-multirocket-3seeds-2026-12-06.jsonl", "Earthquakes")
     assert rows[:len(before)] == before and len(before) == 6
-    assert rows[len(before)] == read("bench_imbalance-rows-multirocket-eq10-2026-12-06.jsonl")[0]
+    assert rows[len(before)] == _lines("bench_imbalance-rows-multirocket-eq10-2026-12-06.jsonl")[0]
     assert [(r["method"], r["seed"], r["budget_minutes"]) for r in c] == [("c", s, 10.0) for s in (0, 1, 2)]
 
 
