@@ -30,7 +30,7 @@ import harness
 import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 
-from jaxlstm import LSTMClassifier, config, datasets
+from jaxlstm import LSTMClassifier, LSTMEnsemble, config, datasets
 from jaxlstm.model import RIDGE_CLASSIFIER_NAMES
 
 SUITE = ("DistalPhalanxTW", "DistalPhalanxOutlineAgeGroup", "FacesUCR", "ChlorineConcentration", "Earthquakes",
@@ -55,7 +55,7 @@ def scores(y_true, pred) -> dict:
 
 
 def method(kind: str, seed: int, budget_minutes: float, name: str, max_length: int,
-           metric: str = "balanced_accuracy"):
+           metric: str = "balanced_accuracy", fold_models: bool = False):
     if kind == "a":
         return LSTMClassifier(**BASE, random_state=seed)
     if kind == "b":
@@ -67,7 +67,17 @@ def method(kind: str, seed: int, budget_minutes: float, name: str, max_length: i
     # or test sequence.
     first = seed * int(search.estimator.n_ensemble)
     return search.set_params(random_state=seed, seeds=[first], estimator__random_state=first,
-                             estimator__max_length=max_length)
+                             estimator__max_length=max_length, fold_models=fold_models)
+
+
+def refit_arm(search, x, y) -> LSTMEnsemble:
+    """What ``fold_models=False`` predicts after ``search``'s own search (``fold_models=True``): its
+    ensemble's candidates trained again on all of ``x, y`` (``refit_candidate``), with its weights and
+    decision offsets (both fitted on the out-of-fold probabilities, which the refit does not change)."""
+    ens = LSTMEnsemble.from_fitted([search.refit_candidate(i, x, y) for i in search.ensemble_["indices"]],
+                                   search.ensemble_["weights"])
+    ens.logit_offsets_ = getattr(search, "logit_offsets_", None)
+    return ens
 
 
 def read_rows(path) -> list[dict]:
@@ -84,7 +94,7 @@ def append_rows(rows_path: str | None, rows: list[dict]) -> None:
 
 
 def run(name: str, seeds, kinds, budget_minutes: float, rows_path: str | None,
-        metric: str = "balanced_accuracy") -> list[dict]:
+        metric: str = "balanced_accuracy", fold_models: bool = False) -> list[dict]:
     train, test = splits(name)
     counts = np.bincount(train.y, minlength=train.num_classes)
     print(f"\n{name}: {len(train.y)} train / {len(test.y)} test, length {train.x.shape[1]}, {train.num_features} "
@@ -95,7 +105,8 @@ def run(name: str, seeds, kinds, budget_minutes: float, rows_path: str | None,
     out = []
     for kind in kinds:
         for seed in seeds:
-            est = method(kind, seed, budget_minutes, name, int(max(train.lengths.max(), test.lengths.max())), metric)
+            est = method(kind, seed, budget_minutes, name, int(max(train.lengths.max(), test.lengths.max())), metric,
+                         fold_models)
             t0 = time.perf_counter()
             pred = est.fit(sequences(train), names[train.y]).predict(sequences(test))
             seconds = time.perf_counter() - t0
@@ -118,6 +129,13 @@ def run(name: str, seeds, kinds, budget_minutes: float, rows_path: str | None,
                 row["ensemble_selection"] = getattr(est, "ensemble_", None)  # the candidates it refitted, weights
                 row["candidates"] = {s: int(np.sum(est.cv_results_["status"] == s)) for s in ("ok", "diverged",
                                                                                             "unfinished")}
+                row["refitted"] = list(est.refitted_)  # trained again after the search
+                if fold_models:  # the paired arm: the same search's ensemble refitted, as fold_models=False does
+                    row["fold_models"] = True
+                    t1 = time.perf_counter()
+                    refit = refit_arm(est, sequences(train), names[train.y]).predict(sequences(test))
+                    row["refit"] = dict(seconds=seconds + time.perf_counter() - t1, **scores(y_true, refit),
+                                        y_pred=[str(p) for p in refit])
             print(f"  ({kind}) seed {seed}: accuracy {row['accuracy']:.3f}  balanced {row['balanced_accuracy']:.3f}  "
                   f"macro F1 {row['f1_macro']:.3f}  {seconds:.0f} s", flush=True)
             append_rows(rows_path, [row])
@@ -243,6 +261,8 @@ def main():
         ap.add_argument("--budget-minutes", type=float, default=2.0, help="(c)'s budget per fit")
         ap.add_argument("--metric", default="balanced_accuracy",
                         help="(c)'s ranking metric (the preset's metric: balanced_accuracy or f1_macro)")
+        ap.add_argument("--fold-models", action="store_true",
+                        help="(c) with fold_models=True; each row also keeps the same search refitted (`refit`)")
         harness.add_arguments(ap)
 
     args = suite_args(__doc__, table, arguments, targets_table)
@@ -253,7 +273,8 @@ def main():
     seeds = [int(s) for s in args.seeds.split(",")]
     kinds = args.methods.split(",")
     rows = [r for name in args.datasets.split(",") for r in run(name, seeds, kinds, args.budget_minutes,
-                                                                   args.rows or None, args.metric)]
+                                                                   args.rows or None, args.metric,
+                                                                   args.fold_models)]
     print("\n" + table(rows))
     harness.save(__file__, args, header, {"rows": rows})
 

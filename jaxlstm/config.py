@@ -65,7 +65,7 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
     "model": {},
     "search": {"strategy": "grid", "n_iter": 20, "batch_size": 8, "cv": 3, "seeds": [0], "metric": "f1_macro",
                "budget_minutes": 0, "post_hoc_offsets": False, "ensemble_selection": None, "ensemble_rule": "greedy",
-               "initial_points": [], "space": {}},
+               "fold_models": False, "initial_points": [], "space": {}},
     "output": {"dir": "", "plots": True, "heatmap": []},
 }
 _MODEL_KEYS = tuple(k for k in LSTMClassifier._get_param_names()
@@ -179,7 +179,7 @@ class SweepConfig:
                             scoring=self.scoring, refit=s["metric"], random_state=seed,
                             max_time=s["budget_minutes"] * 60 or None, post_hoc_offsets=s["post_hoc_offsets"],
                             ensemble_selection=s["ensemble_selection"], ensemble_rule=s["ensemble_rule"],
-                            initial_points=s["initial_points"] or None,
+                            fold_models=s["fold_models"], initial_points=s["initial_points"] or None,
                             out_dir=out_dir if s["strategy"] != "halving" else None, verbose=verbose)
 
 
@@ -250,6 +250,8 @@ metric = "f1_macro"           # a scikit-learn scoring name; ranks candidates
 # ensemble_selection = 5      # omit: refit the best candidate; k: a soft-voting ensemble of candidates
 # ensemble_rule = "greedy"    # "greedy": k picks, with replacement, on their out-of-fold probabilities;
 #                             # "cawpe": the k best by CV, weighted by their CV score ** 4
+# fold_models = false         # true: the refit is each candidate's CV fold models averaged, not trained
+#                             # again, so budget_minutes bounds the whole run (not halving)
 # initial_points = []         # random/bayes/halving: candidates tried first, e.g. [{ learning_rate = 3e-3 }];
 #                             # a searched key a point leaves out takes its [model] value
 
@@ -497,6 +499,10 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
         raise ValueError(f"{source}: search.ensemble_rule = 'cawpe' weighs candidates by their CV score ** "
                          f"{CAWPE_ALPHA}, and search.metric = {s['metric']!r} scores are negative (all would weigh "
                          '0): use ensemble_rule = "greedy" or another metric')
+    check_param("fold_models", s["fold_models"], where=f"{source}: search.fold_models: ")
+    if s["fold_models"] and s["strategy"] == "halving":
+        raise ValueError(f"{source}: search.fold_models = true is not available with search.strategy = "
+                         '"halving" (its rungs continue the members); set it to false, or use "random" or "bayes"')
     if s["post_hoc_offsets"] and s["metric"] not in LABEL_SCORERS:
         raise ValueError(f"{source}: search.post_hoc_offsets = true fits decision offsets for search.metric, which "
                          f"must be a metric of predicted labels ({', '.join(LABEL_SCORERS)}); got {s['metric']!r}")

@@ -512,6 +512,24 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                           "learning rate or add grad_clip.", RuntimeWarning, stacklevel=3)
         return self
 
+    def _from_member(self, X, y, member: dict, train_rows) -> LSTMClassifier:
+        """This estimator, fitted as the sweep member ``member`` (an executor
+        row with a kept ``model``) trained on rows ``train_rows`` of ``X, y``
+        with this estimator's parameters: a search's fold model. Its model
+        configuration is the one the search's program had, from all of
+        ``X``'s lengths; ``seen_rows_`` are the rows it trained on."""
+        self._validate_params()
+        x, lengths = self._read_X(X, reset=True)
+        self._read_y(y, len(x))
+        config = self._config(x.shape[-1], len(self.classes_), lengths)
+        self.seed_ = int(member["seed"])
+        self._keep_members([member], config.model)
+        rows = np.asarray(train_rows)
+        self.seen_rows_ = checkpoint.row_fingerprints(x[rows], lengths[rows])
+        self.compile_time_, self.train_time_ = 0.0, float(member.get("fit_time", 0.0))
+        self.logit_offsets_ = self.channel_names_ = self.csv_columns_ = None
+        return self
+
     def _keep_members(self, rows: list[dict], model: ModelConfig) -> None:
         """The fitted attributes from the executor's member rows (kept
         models): one model's leaves, or with several a leading member axis."""

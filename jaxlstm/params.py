@@ -166,6 +166,7 @@ PARAMETER_RULES: dict[str, Rule] = {
     # searching (LSTMSearchCV, [search] in a TOML config)
     "ensemble_selection": or_none(integer(1)),  # the refit ensemble's size: greedy picks or CAWPE members; None = off
     "ensemble_rule": options("greedy", "cawpe"),  # how ensemble_selection's candidates are chosen and weighted
+    "fold_models": Rule(lambda v: isinstance(v, (bool, np.bool_)), "True or False"),  # refit from the CV's models
 }
 
 

@@ -226,13 +226,30 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         less on them: where the archive's test split differs from its train
         split (DistalPhalanx*) it scored above the greedy ensemble
         (``benchmarks/RESULTS.md``). ``ensemble_["rule"]`` says which.
+      fold_models: ``False`` (default) trains every candidate the refit
+        needs again on all of ``X, y``. ``True`` builds it from the models the
+        cross-validation trained instead: each candidate is the soft-voting
+        ensemble (equal weights) of its folds' (and seeds') models, the very
+        models its out-of-fold probabilities came from, so nothing trains
+        after the search and ``max_time`` bounds the whole fit (k-fold
+        bagging, as AutoGluon-Tabular's default, Erickson et al. 2020; each
+        model saw ``(k - 1) / k`` of the rows). ``best_estimator_`` is then an
+        :class:`~jaxlstm.estimator.LSTMEnsemble` of them (with
+        ``ensemble_selection``: of every picked candidate's, weighted by its
+        weight over its models). A candidate whose fold models this fit did not
+        train, resumed from ``out_dir`` or read at fewer epochs than its members
+        ran (candidates that differ only in ``epochs`` share members), is trained
+        again as with ``False``. Not with ``search="halving"``.
       return_train_score: also score every member on its fold's training rows
         (``split<k>_train_<metric>``, ``mean_/std_train_<metric>``), from the
         probabilities the program returns (grid, random, Bayesian, Optuna).
 
     Attributes: ``cv_results_`` (scikit-learn's keys, plus ``status``),
     ``best_index_``, ``best_params_``, ``best_score_``, ``best_estimator_``,
-    ``refit_time_`` (with ``ensemble_selection``: every refit), ``ensemble_``,
+    ``refit_time_`` (with ``ensemble_selection``: every refit), ``refitted_``
+    (the candidates trained again after the search, in order: every one
+    ``best_estimator_`` holds, or with ``fold_models`` only those without
+    fold models), ``ensemble_``,
     ``scorer_``, ``multimetric_``, ``n_splits_``, ``classes_``, ``n_features_in_``; ``rounds_`` for Bayesian and halving search;
     ``oof_proba_``: ``Float[candidates, n, C]``, each candidate's (row of
     ``cv_results_``) out-of-fold probabilities of ``classes_``: each row's
@@ -253,7 +270,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                  n_iter=10, scoring=None, refit=True, cv=5, seeds=None, random_state=None,
                  batch_size=8, n_initial=None, factor=3, min_epochs=None, study=None, max_time=None,
                  chunk_size=None, out_dir=None, verbose=0, n_jobs=None, return_train_score=False,
-                 post_hoc_offsets=False, initial_points=None, ensemble_selection=None, ensemble_rule="greedy"):
+                 post_hoc_offsets=False, initial_points=None, ensemble_selection=None, ensemble_rule="greedy",
+                 fold_models=False):
         self.estimator = estimator
         self.param_grid = param_grid
         self.param_distributions = param_distributions
@@ -279,6 +297,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.initial_points = initial_points
         self.ensemble_selection = ensemble_selection
         self.ensemble_rule = ensemble_rule
+        self.fold_models = fold_models
 
     # -- fitting -----------------------------------------------------------------
     def _mode(self) -> str:
@@ -334,6 +353,11 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             raise ValueError("max_time is not available with search='halving' (each rung ranks every candidate's "
                              "score, so none may be cut off); use random, bayes or optuna with max_time, or leave "
                              "max_time=None")
+        check_param("fold_models", self.fold_models)
+        if self.fold_models and mode == "halving":
+            raise ValueError("fold_models=True is not available with search='halving' (its rungs continue the "
+                             "members, whose last rung alone trained the epochs a refit trains); use grid, random, "
+                             "bayes or optuna, or fold_models=False")
         if self.return_train_score and mode == "halving":
             raise ValueError("return_train_score=True is not available with search='halving'; use grid, random, "
                              "bayes or optuna")
@@ -382,11 +406,11 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self._select_best(ctx["key"], multi)
         if self.refit:
             t0 = time.perf_counter()
-            self._say(f"refit: candidate {self.best_index_}, the best, on all {len(y)} training rows")
-            self.best_estimator_ = self._refit_one(base, self.best_params_, ctx, X, y)
+            self.refitted_ = []
+            self.best_estimator_ = self._candidate_model(table, self.best_index_, ", the best", ctx, X, y)
             oof = table[self.best_index_]["oof_probs"]
             if self.ensemble_selection is not None:
-                oof = self._select_ensemble(table, base, ctx, X, y)
+                oof = self._select_ensemble(table, ctx, X, y)
             self.refit_time_ = time.perf_counter() - t0
             if self.post_hoc_offsets:
                 self._fit_offsets(oof, ctx)
@@ -418,6 +442,25 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if self.verbose:
             print(line, file=sys.stderr, flush=True)
 
+    def _candidate_model(self, table, index, what, ctx, X, y) -> LSTMClassifier | LSTMEnsemble:
+        """Candidate ``index`` for ``best_estimator_``: with ``fold_models``,
+        the ensemble of its fold models when this fit trained them all, else
+        trained again on all of ``X, y`` (:meth:`_refit_one`)."""
+        params, folds = self.cv_results_["params"][index], table[index].get("fold_models")
+        if not (self.fold_models and folds):
+            self.refitted_.append(int(index))
+            self._say(f"refit: candidate {index}{what}" + (f", on all {len(y)} training rows" if index ==
+                                                             self.best_index_ else ""))
+            return self._refit_one(ctx["base"], params, ctx, X, y)
+        self._say(f"refit: candidate {index}{what}: its {len(folds)} fold models (nothing trains)")
+        models = []
+        with warnings.catch_warnings():  # a ridge candidate from a joint space lists the network's keys too
+            warnings.simplefilter("ignore", InactiveParameterWarning)
+            for m in folds:
+                est = clone(ctx["base"]).set_params(**{"random_state": m["seed"], **params})
+                models.append(est._from_member(X, y, m, ctx["folds"][m["fold"]][0]))
+        return LSTMEnsemble.from_fitted(models)
+
     @staticmethod
     def _refit_one(base, params, ctx, X, y) -> LSTMClassifier:
         """A candidate trained on all of ``X, y`` (with the search's first seed unless it sets one)."""
@@ -429,7 +472,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             # refits of one static group share a program
             return est.fit(X, y, ctx["score_weight"], program_parts=ctx["parts"])
 
-    def _select_ensemble(self, table, base, ctx, X, y) -> np.ndarray:
+    def _select_ensemble(self, table, ctx, X, y) -> np.ndarray:
         """Ensemble selection over the finished candidates' out-of-fold
         probabilities from the best (see ``ensemble_selection``); refits the
         candidates picked besides the best into ``best_estimator_``, sets
@@ -468,11 +511,16 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                                         "best_log_loss": float(log_loss(ctx["y"], probs[picked[0]], where=where)),
                                         "ensemble_log_loss": float(log_loss(ctx["y"], blend, where=where))}}
         if len(picked) > 1:
-            others = []
-            for n, j in enumerate(picked[1:], 2):
-                self._say(f"refit: candidate {pool[j]} for the ensemble ({n} of {len(picked)})")
-                others.append(self._refit_one(base, self.cv_results_["params"][pool[j]], ctx, X, y))
-            self.best_estimator_ = LSTMEnsemble.from_fitted([self.best_estimator_, *others], counts[picked])
+            models = [self.best_estimator_] + [
+                self._candidate_model(table, pool[j], f" for the ensemble ({n} of {len(picked)})", ctx, X, y)
+                for n, j in enumerate(picked[1:], 2)]
+            estimators, weights = [], []  # a fold-model ensemble's models join the blend, sharing its weight
+            for model, w in zip(models, counts[picked]):
+                inner = model.estimators_ if isinstance(model, LSTMEnsemble) else [model]
+                inner_w = model.weights_ if isinstance(model, LSTMEnsemble) else [1.0]
+                estimators.extend(inner)
+                weights.extend(float(w) * float(v) for v in inner_w)
+            self.best_estimator_ = LSTMEnsemble.from_fitted(estimators, weights)
         return np.where(covered[:, None], blend, np.nan)
 
     def _ranking_metric(self) -> str | None:
@@ -640,6 +688,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         run = execute(ctx["x"], ctx["lengths"], ctx["y"], ctx["folds"], members, num_classes=len(ctx["classes"]),
                       record=self._record(), keep_val_probs=True, keep_train_probs=bool(self.return_train_score),
                       keep_state=epochs is not None, chunk_size=self.chunk_size,
+                      keep_model="last" if self.fold_models and epochs is None else False,
                       out_dir=None if epochs is not None else self.out_dir, progress=bool(self.verbose),
                       deadline=deadline, until_done=index[0] if deadline is not None and not ctx["finished"] else (),
                       parts=ctx["parts"], sample_weight=ctx["w"])
@@ -655,6 +704,10 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                                [extra] * len(candidates) if extra else None)
         for row, ms in zip(table, split_rows) if epochs is not None else ():
             row["states"] = [m["state"] for m in ms]
+        for row, ms, c in zip(table, split_rows, configs) if self.fold_models and epochs is None else ():
+            # its members' models are its own when it read them after their last epoch (not resumed from out_dir)
+            if all(m is not None and "model" in m and len(m["history"]["train_loss"]) == c["epochs"] for m in ms):
+                row["fold_models"] = ms
         return table
 
     def _optuna(self, evaluate, key, deadline, initial=()) -> int:

@@ -226,7 +226,9 @@ class Execution:
         at the member's ``read_at``, when kept), ``state`` (its final
         :class:`~jaxlstm.train.TrainState`, NumPy leaves, when kept),
         ``model`` (its kept epoch's ``params``, ``scaler``, ``class_weights``
-        and ``best_epoch``, NumPy leaves, when kept),
+        and ``best_epoch``, NumPy leaves, when kept: the best epoch's, or
+        with ``keep_model="last"`` the last epoch's; not written to
+        ``out_dir``, so a member read back from it has none),
         ``static``, ``dyn``, ``fold``, ``seed``, ``hash`` and ``fit_time``
         (its share of the time its chunk's compiled program ran).
       compile_s, run_s, resumed: as in :class:`SweepResult`.
@@ -243,7 +245,7 @@ class Execution:
 
 def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int, select: str = "accuracy",
             record: Sequence[str] = ("accuracy",), keep_val_probs: bool = False, keep_train_probs: bool = False,
-            keep_state: bool = False, keep_model: bool = False, patience: int | None = None,
+            keep_state: bool = False, keep_model: bool | str = False, patience: int | None = None,
             chunk_size: int | None = None, index_bucket: Callable[[int], int] | None = None,
             out_dir: str | os.PathLike | None = None, progress: bool = False,
             label: tuple[str, str] = ("sweep", "member-epochs"), deadline: float | None = None,
@@ -255,7 +257,9 @@ def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int
     default: 4 per device on CPU, else the most that fit a memory estimate)
     sharded over every device. ``record``: scorers per epoch on the held-out
     rows (``select`` keeps the best epoch's parameters, ``patience`` stops
-    early); ``keep_*``: return probabilities, final states, kept models.
+    early); ``keep_*``: return probabilities, final states, kept models
+    (``keep_model``: ``True`` the ``select`` epoch's, ``"last"`` the last
+    epoch's, the model the held-out probabilities of the last reading are of).
     ``index_bucket`` rounds the padded fold index arrays up (shape buckets,
     so different data sizes share compiled programs). With ``out_dir``,
     members trained from scratch stream to ``members.jsonl`` and finished
@@ -276,7 +280,9 @@ def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int
     Raises:
       SweepInterrupted: Ctrl-C (what is on disk is complete members only).
     """
-    if out_dir is not None and (keep_state or keep_model or any(m.start is not None for m in members)):
+    if keep_model not in (False, True, "last"):
+        raise ValueError(f"keep_model must be False, True or 'last', got {keep_model!r}")
+    if out_dir is not None and (keep_state or any(m.start is not None for m in members)):
         raise ValueError("out_dir keeps members trained from scratch; continued members and states are not stored")
     fingerprint = _fingerprint(x, lengths, y, folds, tuple(record) + (("probs",) if keep_val_probs else ())
                                + (("train_probs",) if keep_train_probs else ()), num_classes, sample_weight)
@@ -482,7 +488,7 @@ def _chunk_args(data, mesh, c, tcfg, chunk, size, idx) -> tuple[tuple, tuple]:
     return (*data, split, hp, seeds, *state, *offset), key
 
 
-def _run_chunk(data, mesh, c, tcfg, chunk, size, idx, keep_state=False, keep_model=False
+def _run_chunk(data, mesh, c, tcfg, chunk, size, idx, keep_state=False, keep_model: bool | str = False
                ) -> tuple[list[dict], float, float]:
     """Run one padded chunk of members through the vmapped ``fit``; returns
     the members' rows, the seconds spent compiling (the program, and the
@@ -500,8 +506,10 @@ def _run_chunk(data, mesh, c, tcfg, chunk, size, idx, keep_state=False, keep_mod
     res = jax.block_until_ready(_compiled[key](*args))
     exec_s = time.perf_counter() - t1
     kept_trees = {**({"state": res.state} if keep_state else {}),
-                  **({"model": dict(params=res.best_params, scaler=res.scaler, class_weights=res.class_weights,
-                                    best_epoch=res.best_epoch)} if keep_model else {})}
+                  **({"model": dict(params=res.params if keep_model == "last" else res.best_params,
+                                    scaler=res.scaler, class_weights=res.class_weights,
+                                    best_epoch=jnp.full_like(res.best_epoch, chunk[0].offset + tcfg.epochs - 1)
+                                    if keep_model == "last" else res.best_epoch)} if keep_model else {})}
     history, diverged, finite, kept_trees = _fetch((res.history, res.diverged, res.finite_epochs, kept_trees))
     kept = {name: (history.pop(name, None), mask) for name, mask in (("val_probs", idx[3]), ("train_probs", idx[1]))}
     rows = []
@@ -643,7 +651,9 @@ def _append(out_dir, fingerprint, rows) -> None:
         return
     os.makedirs(out_dir, exist_ok=True)
     path = _members_path(out_dir)
-    text = "".join(jsonable.dumps({**r, "data": fingerprint}) + "\n" for r in rows)
+    # kept models (keep_model="last") are arrays for this call, not JSON text: a resumed member has none
+    text = "".join(jsonable.dumps({**{k: v for k, v in r.items() if k != "model"}, "data": fingerprint}) + "\n"
+                   for r in rows)
     if os.path.exists(path):
         _cut_torn_tail(path)
     try:

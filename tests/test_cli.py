@@ -1411,3 +1411,17 @@ def test_a_config_takes_cawpe_as_its_ensemble_rule():
                                          r"score \*\* 4, and search.metric = 'neg_log_loss' scores are negative"):
         config.parse_config({"search": {"ensemble_selection": 5, "ensemble_rule": "cawpe", "metric": "neg_log_loss",
                                         "space": space}})
+
+
+def test_a_config_takes_fold_models():
+    """search.fold_models = true reaches LSTMSearchCV (default false); a non-boolean or halving is named."""
+    from jaxlstm import config
+
+    space = {"units": [8, 16]}
+    assert config.parse_config({"search": {"fold_models": True, "space": space}}).make_search().fold_models is True
+    assert config.parse_config({"search": {"space": space}}).make_search().fold_models is False
+    with pytest.raises(ValueError, match="<config>: search.fold_models: fold_models must be True or False, got 1"):
+        config.parse_config({"search": {"fold_models": 1, "space": space}})
+    with pytest.raises(ValueError, match='<config>: search.fold_models = true is not available with '
+                                         'search.strategy = "halving"'):
+        config.parse_config({"search": {"fold_models": True, "strategy": "halving", "space": space}})

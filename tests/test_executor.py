@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 
+import jax
 import numpy as np
 import pytest
 
@@ -97,6 +98,24 @@ def test_epoch_counts_share_one_run_and_states_are_not_streamed(tmp_path):
     start = Member(*members[0][:5], read_at=(5,), start=object(), offset=4)
     with pytest.raises(ValueError, match="continued members and states are not stored"):
         _run([start], out_dir=tmp_path)
+
+
+def test_keep_model_last_keeps_the_last_epochs_model_not_the_best_and_out_dir_does_not_store_it(tmp_path):
+    """keep_model="last": the final state's parameters (those of the last epoch's held-out probabilities),
+    where True keeps the select epoch's; the rows written to out_dir hold no model, so a member read back
+    has none; a bad value is named."""
+    members, _ = plan_members(CONFIGS, len(FOLDS), [0])
+    best = _run(members, keep_model=True, keep_state=True)
+    last = _run(members, keep_model="last", out_dir=tmp_path)
+    assert any(r["model"]["best_epoch"] != 3 for r in best.rows)  # the data is such that "last" differs
+    for b, r in zip(best.rows, last.rows, strict=True):
+        assert int(r["model"]["best_epoch"]) == 3
+        for got, want in zip(jax.tree.leaves(r["model"]["params"]), jax.tree.leaves(b["state"].params), strict=True):
+            np.testing.assert_array_equal(got, want)
+    again = _run(members, keep_model="last", out_dir=tmp_path)
+    assert again.resumed == len(members) and not any("model" in r for r in again.rows)
+    with pytest.raises(ValueError, match="keep_model must be False, True or 'last', got 'best'"):
+        _run(members, keep_model="best")
 
 
 def test_an_estimator_fit_is_one_executor_call_equal_to_fit_alone_and_an_ensemble_to_its_members():

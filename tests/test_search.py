@@ -584,6 +584,81 @@ def test_oof_proba_and_refit_candidate_give_each_candidate_as_trained_alone():
         s.refit_candidate(0, x, y, sample_weight=np.ones(3))
 
 
+def test_fold_models_refit_the_ensemble_from_the_cvs_own_models_and_train_nothing_after_the_search(
+        tmp_path, monkeypatch, capsys):
+    """fold_models=True: best_estimator_ holds, for each of CAWPE's 3 candidates, its 3 fold models, each
+    the candidate trained alone on that fold's training rows (its predictions on the rows the fold held out
+    are oof_proba_'s), weighted by the candidate's CAWPE weight shared equally; no LSTMClassifier trains
+    after the search; the ensemble round-trips through one checkpoint file."""
+    from sklearn.model_selection import StratifiedKFold
+
+    from jaxlstm import checkpoint
+    from jaxlstm.estimator import LSTMEnsemble, load_model
+
+    x, y, grid = _ensemble_data()
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a model trained after the search")
+
+    with monkeypatch.context() as m:
+        m.setattr(LSTMClassifier, "_fit", no_training)
+        s = LSTMSearchCV(BASE, grid, scoring="balanced_accuracy", cv=3, ensemble_selection=3, ensemble_rule="cawpe",
+                         fold_models=True, verbose=1).fit(x, y)
+    params, cv = s.cv_results_["params"], s.cv_results_["mean_test_score"]
+    order = s.ensemble_["indices"]
+    assert len(order) == 3 and s.refitted_ == []
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("refit: ")]
+    assert lines == [f"refit: candidate {order[0]}, the best: its 3 fold models (nothing trains)"] + [
+        f"refit: candidate {i} for the ensemble ({n} of 3): its 3 fold models (nothing trains)"
+        for n, i in enumerate(order[1:], 2)]
+    ens = s.best_estimator_
+    assert isinstance(ens, LSTMEnsemble) and len(ens.estimators_) == 9
+    w = cv[order] ** 4 / np.sum(cv[order] ** 4)
+    np.testing.assert_allclose(ens.weights_, np.repeat(w / 3, 3), rtol=1e-12)
+    probs = 0.0
+    for n, i in enumerate(order):
+        for k, (tr, te) in enumerate(StratifiedKFold(3).split(x, y)):
+            model = ens.estimators_[3 * n + k]
+            alone = clone(BASE).set_params(**params[i]).fit(x[tr], y[tr])
+            np.testing.assert_allclose(model.predict_proba(x), alone.predict_proba(x), atol=1e-6)
+            np.testing.assert_allclose(model.predict_proba(x[te]), s.oof_proba_[i, te], atol=1e-6)
+            np.testing.assert_array_equal(model.seen_rows_, checkpoint.row_fingerprints(x[tr], np.full(len(tr), 6)))
+            assert model.n_members_ == 1 and model.get_params()["learning_rate"] == params[i]["learning_rate"]
+            probs = probs + w[n] / 3 * alone.predict_proba(x)
+    np.testing.assert_allclose(s.predict_proba(x), probs, atol=1e-6)
+    s.best_estimator_.save(tmp_path / "ens.jaxlstm")
+    np.testing.assert_array_equal(load_model(tmp_path / "ens.jaxlstm").predict_proba(x), s.predict_proba(x))
+
+
+def test_fold_models_train_again_a_candidate_whose_fold_models_this_fit_did_not_train(tmp_path):
+    """A candidate read after fewer epochs than its shared members ran (epochs 2 of a 4-epoch run), and
+    every candidate when its members are resumed from out_dir, is trained again on all rows, as
+    fold_models=False trains it (refitted_ names them); bad values and halving are named."""
+    x, y, _ = _ensemble_data()
+    grid = {"epochs": [2, 4], "learning_rate": [1e-2, 3e-2]}
+    kw = dict(scoring="balanced_accuracy", cv=3, ensemble_selection=4, ensemble_rule="cawpe")
+    ref = LSTMSearchCV(BASE, grid, **kw).fit(x, y)
+    s = LSTMSearchCV(BASE, grid, fold_models=True, out_dir=str(tmp_path), **kw).fit(x, y)
+    params, order = s.cv_results_["params"], s.ensemble_["indices"]
+    assert order == ref.ensemble_["indices"] and len(order) == 4
+    assert s.refitted_ == [i for i in order if params[i]["epochs"] == 2] and len(s.refitted_) == 2
+    assert ref.refitted_ == order
+    sizes = [len(s.best_estimator_.estimators_), [e.n_members_ for e in s.best_estimator_.estimators_]]
+    assert sizes[0] == 2 + 2 * 3
+    for i in s.refitted_:  # its one model in the blend is the refit's
+        np.testing.assert_array_equal(s.best_estimator_.estimators_[[j for j in order for _ in
+                                                                     range(1 if j in s.refitted_ else 3)].index(i)]
+                                      .predict_proba(x), ref.refit_candidate(i, x, y).predict_proba(x))
+    again = LSTMSearchCV(BASE, grid, fold_models=True, out_dir=str(tmp_path), **kw).fit(x, y)  # resumed: no models
+    assert again.refitted_ == order
+    np.testing.assert_allclose(again.predict_proba(x), ref.predict_proba(x), atol=1e-6)
+    with pytest.raises(ValueError, match="fold_models must be True or False, got 'yes'"):
+        LSTMSearchCV(BASE, grid, fold_models="yes").fit(x, y)
+    with pytest.raises(ValueError, match="fold_models=True is not available with search='halving'"):
+        LSTMSearchCV(BASE, param_distributions={"learning_rate": [1e-2, 3e-2]}, search="halving",
+                     fold_models=True).fit(x, y)
+
+
 def test_a_verbose_search_says_which_candidate_each_refit_trains(capsys):
     """verbose=1: a line on stderr as each refit starts (the best, then each other member of the ensemble, in
     order), since a refit takes minutes on long series after the progress bars are done; verbose=0: none."""
