@@ -452,6 +452,7 @@ _COLUMN_FLAGS = (("--id-column", "id_column", "sequence id"), ("--time-column", 
 
 _PRESET_FLAGS = (("--data", "data", ""), ("--test", "test", ""), ("--budget-minutes", "budget_minutes", 10.0),
                  ("--metric", "metric", "balanced_accuracy"), ("--print-config", "print_config", False),
+                 ("--fold-models", "fold_models", False),
                  *((flag, role, None) for flag, role, _ in _COLUMN_FLAGS))
 
 
@@ -495,7 +496,7 @@ def _sweep_config(args):
         raise ValueError(f"{next(f for f, r, _ in _COLUMN_FLAGS if r in columns)} names a CSV file's column; "
                          f"{target} is not a .csv file")
     kw = dict(test=absolute(test), metric=args.metric, budget_minutes=args.budget_minutes,  # ucr: its test split
-              columns=columns)
+              columns=columns, fold_models=args.fold_models)
     if args.budget_minutes < 0:
         raise ValueError(f"--budget-minutes must be >= 0, got {args.budget_minutes:g}")
     conf = config.preset(absolute(target), **kw)
@@ -661,11 +662,15 @@ def _cmd_sweep(args) -> int:
         written += _sweep_plots(out, search, metric, list(conf.space), conf.output["heatmap"], probs, pred, y_true,
                                 [str(c) for c in best.classes_], args.quiet)
     _leaderboard(cv, metric, say, top=args.top)
+    again = search.refitted_
     say(f"\nbest (candidate {search.best_index_}) {_shown(search.best_params_)}: CV {metric} "
-        f"{search.best_score_:.4f}; refit on all training rows")
+        f"{search.best_score_:.4f}; " + ("refit on all training rows" if search.best_index_ in again else
+                                         "its CV fold models averaged (not trained again)")
+        + (f"; trained again after the search: candidate(s) {again} (resumed from {out}/sweep, which keeps no models)"
+           if search.fold_models and again else ""))
     ens = getattr(search, "ensemble_", None)
     if ens:
-        say(_ensemble_line(ens, cv, metric))
+        say(_ensemble_line(ens, cv, metric, folds=search.fold_models))
     if getattr(search, "oof_score_", None):
         o = search.oof_score_
         say(f"decision offsets {'kept' if o['kept'] else 'not kept (zeros)'}: out-of-fold {metric} {o['before']:.4f} "
@@ -696,9 +701,10 @@ def _cmd_sweep(args) -> int:
     return 0
 
 
-def _ensemble_line(ens: dict, cv: dict, metric: str) -> str:
+def _ensemble_line(ens: dict, cv: dict, metric: str, folds: bool = False) -> str:
     """What ensemble selection kept (``LSTMSearchCV.ensemble_``), by the
-    candidate numbers of results.csv, and why when the scores tie."""
+    candidate numbers of results.csv, and why when the scores tie
+    (``folds``: each candidate its CV fold models, ``fold_models``)."""
     cawpe = ens.get("rule") == "cawpe"
     if len(ens["indices"]) == 1:
         return ("CAWPE: the best candidate alone (no other finished with a CV score above 0)" if cawpe else
@@ -706,7 +712,9 @@ def _ensemble_line(ens: dict, cv: dict, metric: str) -> str:
                 f"{metric} averaged with it)")
     o = ens["oof_score"]
     weights = [round(w / sum(ens["weights"]), 3) for w in ens["weights"]] if cawpe else ens["weights"]
-    return (f"refitted as a soft-voting ensemble of candidates {ens['indices']} (column 'candidate' of results.csv; "
+    return (("a soft-voting ensemble of the CV fold models of candidates" if folds else
+             "refitted as a soft-voting ensemble of candidates")
+            + f" {ens['indices']} (column 'candidate' of results.csv; "
             f"ranks {[int(cv[f'rank_test_{metric}'][i]) for i in ens['indices']]}, weights {weights}"
             + (f": CAWPE, CV {metric} ** 4" if cawpe else "") + "): "
             f"out-of-fold {metric} (the folds' predictions pooled, not the CV score's mean over folds) "
@@ -1225,10 +1233,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--budget-minutes", type=float, default=10.0,
                    help="default search: its time budget: no new round or chunk of members starts after this many "
                         "minutes; the refit of the 5 best (3 seeds each) comes after it, on long series as long "
-                        "again (default 10; 0 = no limit: all n_iter candidates)")
+                        "again, or with --fold-models nothing (default 10; 0 = no limit: all n_iter candidates)")
     s.add_argument("--metric", default="balanced_accuracy",
                    help="default search: the ranking metric (default balanced_accuracy = macro recall; e.g. f1_macro; "
                         "a probability metric such as roc_auc or neg_log_loss turns decision offsets off)")
+    s.add_argument("--fold-models", action="store_true",
+                   help="default search: the refit ensemble is each candidate's CV fold models averaged instead of "
+                        "trained again on every row, so nothing trains after --budget-minutes "
+                        "(benchmarks/RESULTS.md compares the two)")
     _column_args(s)
     s.add_argument("--print-config", action="store_true",
                    help="default search: print the config it would run (a TOML file to edit) and exit")

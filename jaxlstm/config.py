@@ -297,6 +297,7 @@ metric = {metric}   # minority-aware: each class counts the same
 budget_minutes = {budget}          # no new round or chunk of members starts after this (0 = no limit); then the refit
 {offsets}
 {ensemble}
+{fold_models}
 
 # Tried first, in order, so that a budget which cuts the search short has trained them (9: one round):
 # MiniRocket as published (Dempster et al. 2021: its features and a ridge classifier in closed form; seconds,
@@ -351,7 +352,8 @@ PRESET_SOURCE = "the default search on "  # a preset's SweepConfig.source: the d
 
 
 def preset_text(train: str = "digits_imbalanced", *, test: str = "", metric: str = "balanced_accuracy",
-                budget_minutes: float = 10, columns: dict | None = None, max_length: int | None = None) -> str:
+                budget_minutes: float = 10, columns: dict | None = None, max_length: int | None = None,
+                fold_models: bool = False) -> str:
     """The default search as a TOML config (what ``jaxlstm sweep FILE`` runs
     and prints): Bayesian search over MiniRocket and MultiRocket with a ridge classifier
     (``classifier="minirocket"``, ``"multirocket"``) and the LSTM with and without LSTM-FCN's
@@ -382,13 +384,19 @@ def preset_text(train: str = "digits_imbalanced", *, test: str = "", metric: str
     check_param("max_length", max_length)  # before it becomes TOML text too
     longest = ("" if max_length is None else f"max_length = {int(max_length)}              # the longest sequence "
                "a candidate with its LSTM over channels reads\n")
+    check_param("fold_models", fold_models)
+    folds = ("fold_models = true            # the refit is each candidate's CV fold models averaged, not trained "
+             "again: nothing trains after budget_minutes" if fold_models else
+             "fold_models = false           # true: the refit is each candidate's CV fold models averaged, not "
+             "trained again (nothing trains after budget_minutes; benchmarks/RESULTS.md compares the two)")
     return PRESET.format(train=_toml_str(train), test=_toml_str(test), metric=_toml_str(metric),
                          budget=repr(float(budget_minutes)), offsets=offsets, ensemble=ensemble, columns=cols,
-                         max_length=longest)
+                         max_length=longest, fold_models=folds)
 
 
 def preset(train: str = "digits_imbalanced", *, test: str = "", metric: str = "balanced_accuracy",
-           budget_minutes: float = 10, columns: dict | None = None, max_length: int | None = None) -> SweepConfig:
+           budget_minutes: float = 10, columns: dict | None = None, max_length: int | None = None,
+           fold_models: bool = False) -> SweepConfig:
     """:func:`preset_text` validated; run it with :meth:`SweepConfig.make_search`::
 
         conf = preset(budget_minutes=5)
@@ -405,7 +413,8 @@ def preset(train: str = "digits_imbalanced", *, test: str = "", metric: str = "b
         that is not a positive integer.
     """
     return parse_config(tomllib.loads(preset_text(train, test=test, metric=metric, budget_minutes=budget_minutes,
-                                                  columns=columns, max_length=max_length)), f"{PRESET_SOURCE}{train}")
+                                                  columns=columns, max_length=max_length, fold_models=fold_models)),
+                        f"{PRESET_SOURCE}{train}")
 
 
 def example_text() -> str:

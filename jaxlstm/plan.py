@@ -214,36 +214,38 @@ def freeze(v):
     return float(v)
 
 
-def plan_members(configs: Sequence[Mapping], n_folds: int, seeds: Sequence[int], start=None, offset: int = 0
-                 ) -> tuple[list[Member], list[list[int]]]:
+def plan_members(configs: Sequence[Mapping], n_folds: int, seeds: Sequence[int], start=None, offset: int = 0,
+                 *, share_epochs: bool = True) -> tuple[list[Member], list[list[int]]]:
     """The unique members that train normalised ``configs`` on every fold and
     seed, in the order of the first configuration that needs each, and for
     each configuration the indices of its members in split order
     (``fold * len(seeds) + seed index``).
 
     Configurations that differ only in ``epochs`` share members: one run of
-    their largest ``epochs``, read at each. Other configurations of the same
+    their largest ``epochs``, read at each (``share_epochs=False``: each its
+    own run, so that every configuration's members end at its own epochs and
+    their final models are its models). Other configurations of the same
     compiled program train their own ``epochs``, not the program's largest
     (the executor compiles one program per epoch count). With ``start`` (one list of
     split states per configuration), every member continues from its state,
     trained ``offset`` epochs, for the configuration's ``epochs`` more.
     """
-    keys = [(tuple((k, c[k]) for k in STATIC_KEYS), tuple((k, freeze(c[k])) for k in DYNAMIC_KEYS))
-            for c in configs]
+    keys = [(tuple((k, c[k]) for k in STATIC_KEYS), tuple((k, freeze(c[k])) for k in DYNAMIC_KEYS),
+             None if share_epochs else c["epochs"]) for c in configs]
     longest: dict[tuple, int] = {}
     read_at: dict[tuple, set] = {}
     for key, c in zip(keys, configs):
         longest[key] = max(longest.get(key, 0), c["epochs"])
         read_at.setdefault(key, set()).add(offset + c["epochs"])
     members, at = [], {}
-    for ci, (st, dyn) in enumerate(keys):  # in the order of the configurations (the executor runs them so)
+    for ci, run in enumerate(keys):  # in the order of the configurations (the executor runs them so)
         for split in range(n_folds * len(seeds)):
             fold, s = divmod(split, len(seeds))
-            key = (st, dyn, fold, seeds[s])
+            key = (run, fold, seeds[s])
             if key not in at:
                 at[key] = len(members)
-                members.append(Member(st, dyn, fold, seeds[s], longest[st, dyn], tuple(sorted(read_at[st, dyn])),
+                members.append(Member(run[0], run[1], fold, seeds[s], longest[run], tuple(sorted(read_at[run])),
                                       None if start is None else start[ci][split], offset))
-    index = [[at[(st, dyn, split // len(seeds), seeds[split % len(seeds)])] for split in range(n_folds * len(seeds))]
-             for st, dyn in keys]
+    index = [[at[(run, split // len(seeds), seeds[split % len(seeds)])] for split in range(n_folds * len(seeds))]
+             for run in keys]
     return members, index

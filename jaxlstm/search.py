@@ -236,10 +236,11 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         model saw ``(k - 1) / k`` of the rows). ``best_estimator_`` is then an
         :class:`~jaxlstm.estimator.LSTMEnsemble` of them (with
         ``ensemble_selection``: of every picked candidate's, weighted by its
-        weight over its models). A candidate whose fold models this fit did not
-        train, resumed from ``out_dir`` or read at fewer epochs than its members
-        ran (candidates that differ only in ``epochs`` share members), is trained
-        again as with ``False``. Not with ``search="halving"``.
+        weight over its models). Candidates that differ only in ``epochs``
+        then train their own members instead of sharing one run read at each.
+        A candidate whose fold models this fit did not train (resumed from
+        ``out_dir``, which stores none) is trained again as with ``False``.
+        Not with ``search="halving"``.
       return_train_score: also score every member on its fold's training rows
         (``split<k>_train_<metric>``, ``mean_/std_train_<metric>``), from the
         probabilities the program returns (grid, random, Bayesian, Optuna).
@@ -683,12 +684,13 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         configs = [normalise(c) for c in expand_space(configs=self._configs(ctx, candidates))]
         if epochs is not None:
             configs = [{**c, "epochs": int(epochs)} for c in configs]
-        members, index = plan_members(configs, len(ctx["folds"]), ctx["seeds"], start, offset)
+        keep = self.fold_models and epochs is None  # each candidate's own models: no run shared across epochs
+        members, index = plan_members(configs, len(ctx["folds"]), ctx["seeds"], start, offset, share_epochs=not keep)
         deadline = ctx["deadline"] if epochs is None else None
         run = execute(ctx["x"], ctx["lengths"], ctx["y"], ctx["folds"], members, num_classes=len(ctx["classes"]),
                       record=self._record(), keep_val_probs=True, keep_train_probs=bool(self.return_train_score),
                       keep_state=epochs is not None, chunk_size=self.chunk_size,
-                      keep_model="last" if self.fold_models and epochs is None else False,
+                      keep_model="last" if keep else False,
                       out_dir=None if epochs is not None else self.out_dir, progress=bool(self.verbose),
                       deadline=deadline, until_done=index[0] if deadline is not None and not ctx["finished"] else (),
                       parts=ctx["parts"], sample_weight=ctx["w"])
@@ -704,9 +706,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                                [extra] * len(candidates) if extra else None)
         for row, ms in zip(table, split_rows) if epochs is not None else ():
             row["states"] = [m["state"] for m in ms]
-        for row, ms, c in zip(table, split_rows, configs) if self.fold_models and epochs is None else ():
-            # its members' models are its own when it read them after their last epoch (not resumed from out_dir)
-            if all(m is not None and "model" in m and len(m["history"]["train_loss"]) == c["epochs"] for m in ms):
+        for row, ms in zip(table, split_rows) if keep else ():
+            if all(m is not None and "model" in m for m in ms):  # not resumed from out_dir (models are not stored)
                 row["fold_models"] = ms
         return table
 

@@ -887,6 +887,25 @@ def test_print_config_writes_a_data_file_as_an_absolute_path(tmp_path, monkeypat
     assert 'test = "ucr:DodgerLoopDay:test:interpolate"' in capsys.readouterr().out
 
 
+def _small_preset(tmp_path, monkeypatch) -> None:
+    """The default search made small (one Bayesian round of 2 candidates, 2 epochs) and mine.npz, 48 digits
+    sequences of 3 classes, in tmp_path, the working folder."""
+    import numpy as np
+
+    from jaxlstm import config, datasets
+
+    small = (config.PRESET.replace("epochs = 60", "epochs = 2").replace("[20, 40, 60, 100, 200]", "[1, 2]")
+             .replace("[64, 128, 64]", "[4, 4]").replace("hidden_sizes = [64]", "hidden_sizes = [4]")
+             .replace("batch_size = 9", "batch_size = 2").replace("epochs = 40", "epochs = 1")
+             .replace("epochs = 20 }", "epochs = 1 }")
+             .replace("epochs = 200", "epochs = 2").replace("epochs = 100", "epochs = 1").replace("9996", "168"))
+    monkeypatch.setattr(config, "PRESET", small)
+    d = datasets.load_digits_imbalanced()
+    rows = np.r_[np.where(d.y == 0)[0][:24], np.where(d.y == 1)[0][:9], np.where(d.y == 2)[0][:15]]
+    np.savez(tmp_path / "mine.npz", X=d.x[rows], y=np.array(d.class_names)[d.y[rows]])
+    monkeypatch.chdir(tmp_path)
+
+
 def test_the_default_search_on_a_data_file_prints_its_config_and_runs_it(tmp_path, monkeypatch, capsys):
     import tomllib
 
@@ -946,16 +965,7 @@ def test_the_default_search_on_a_data_file_prints_its_config_and_runs_it(tmp_pat
     assert "line 2: column 'a' is not a number" in captured.err and "[search]" not in captured.out
 
     # run it, made small: one Bayesian round of 2 candidates, 2 epochs
-    small = (config.PRESET.replace("epochs = 60", "epochs = 2").replace("[20, 40, 60, 100, 200]", "[1, 2]")
-             .replace("[64, 128, 64]", "[4, 4]").replace("hidden_sizes = [64]", "hidden_sizes = [4]")
-             .replace("batch_size = 9", "batch_size = 2").replace("epochs = 40", "epochs = 1")
-             .replace("epochs = 20 }", "epochs = 1 }")
-             .replace("epochs = 200", "epochs = 2").replace("epochs = 100", "epochs = 1").replace("9996", "168"))
-    monkeypatch.setattr(config, "PRESET", small)
-    d = datasets.load_digits_imbalanced()
-    rows = np.r_[np.where(d.y == 0)[0][:24], np.where(d.y == 1)[0][:9], np.where(d.y == 2)[0][:15]]
-    np.savez(tmp_path / "mine.npz", X=d.x[rows], y=np.array(d.class_names)[d.y[rows]])
-    monkeypatch.chdir(tmp_path)
+    _small_preset(tmp_path, monkeypatch)
     assert main(["sweep", "mine.npz", "--budget-minutes", "0.001", "--no-plots"]) == 0
     out = capsys.readouterr().out
     assert tomllib.loads(out[: out.index("[output]")])["search"]["metric"] == "balanced_accuracy"
@@ -973,6 +983,30 @@ def test_the_default_search_on_a_data_file_prints_its_config_and_runs_it(tmp_pat
     assert "CAWPE: the best candidate alone" in out
     # a budget of 0.06 s: the first candidate finishes, the second is cut off and listed
     assert "the time budget cut 1 of 2 candidates" in out
+
+
+# after the test above, whose 0.06 s budget cuts off a second candidate only while nothing is compiled yet
+def test_the_default_search_with_fold_models_trains_nothing_after_its_budget(tmp_path, monkeypatch, capsys):
+    """jaxlstm sweep FILE --fold-models: the config says fold_models = true; best_model.jaxlstm is the finished
+    candidates' CV fold models (3 each, one seed), and the output says so; run again in the same folder (members resumed, no
+    models stored), the candidate is trained again and the output names it."""
+    import re
+
+    from jaxlstm.estimator import LSTMEnsemble, load_model
+
+    _small_preset(tmp_path, monkeypatch)
+    assert main(["sweep", "mine.npz", "--budget-minutes", "0.001", "--no-plots", "--fold-models"]) == 0
+    out = capsys.readouterr().out
+    assert "fold_models = true" in out and "its CV fold models averaged (not trained again)" in out
+    best = load_model(tmp_path / "runs" / "mine-default" / "best_model.jaxlstm")
+    assert isinstance(best, LSTMEnsemble) and {e.n_members_ for e in best.estimators_} == {1}  # 3 per candidate
+    assert len(best.estimators_) % 3 == 0
+    assert main(["sweep", "mine.npz", "--budget-minutes", "0.001", "--no-plots", "--fold-models"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"; refit on all training rows; trained again after the search: candidate\(s\) \[0(, 1)?\] "
+                     r"\(resumed from runs/mine-default/sweep, which keeps no models\)", out)
+    again = load_model(tmp_path / "runs" / "mine-default" / "best_model.jaxlstm")  # then candidate 1 may finish
+    assert (again.estimators_[0] if isinstance(again, LSTMEnsemble) else again).n_members_ == 3  # 3 seeds
 
 
 def test_a_default_output_folder_is_not_overwritten_by_another_file_of_the_same_name(tmp_path, monkeypatch):

@@ -95,6 +95,9 @@ def test_epoch_counts_share_one_run_and_states_are_not_streamed(tmp_path):
     alone = _run(plan_members([configs[1]], len(FOLDS), [0])[0])
     for a, b in zip(run.rows[:2], alone.rows, strict=True):
         np.testing.assert_allclose(a["val_probs"]["3"], b["val_probs"]["3"], atol=1e-6)
+    own, own_index = plan_members(configs, len(FOLDS), [0], share_epochs=False)  # each its own run
+    assert [(m.epochs, m.read_at) for m in own] == [(1, (1,))] * 2 + [(3, (3,))] * 2 + [(4, (4,))] * 2
+    assert own_index == [[0, 1], [2, 3], [4, 5]]
     start = Member(*members[0][:5], read_at=(5,), start=object(), offset=4)
     with pytest.raises(ValueError, match="continued members and states are not stored"):
         _run([start], out_dir=tmp_path)

@@ -630,9 +630,10 @@ def test_fold_models_refit_the_ensemble_from_the_cvs_own_models_and_train_nothin
     np.testing.assert_array_equal(load_model(tmp_path / "ens.jaxlstm").predict_proba(x), s.predict_proba(x))
 
 
-def test_fold_models_train_again_a_candidate_whose_fold_models_this_fit_did_not_train(tmp_path):
-    """A candidate read after fewer epochs than its shared members ran (epochs 2 of a 4-epoch run), and
-    every candidate when its members are resumed from out_dir, is trained again on all rows, as
+def test_fold_models_give_candidates_that_differ_only_in_epochs_their_own_runs_and_resumed_ones_a_refit(tmp_path):
+    """With fold_models, candidates that differ only in epochs (2 and 4) train their own members, so each
+    one's fold models are its own (its out-of-fold probabilities: those of the candidate trained alone);
+    when the members are resumed from out_dir (which stores no models) every candidate is trained again, as
     fold_models=False trains it (refitted_ names them); bad values and halving are named."""
     x, y, _ = _ensemble_data()
     grid = {"epochs": [2, 4], "learning_rate": [1e-2, 3e-2]}
@@ -640,17 +641,15 @@ def test_fold_models_train_again_a_candidate_whose_fold_models_this_fit_did_not_
     ref = LSTMSearchCV(BASE, grid, **kw).fit(x, y)
     s = LSTMSearchCV(BASE, grid, fold_models=True, out_dir=str(tmp_path), **kw).fit(x, y)
     params, order = s.cv_results_["params"], s.ensemble_["indices"]
-    assert order == ref.ensemble_["indices"] and len(order) == 4
-    assert s.refitted_ == [i for i in order if params[i]["epochs"] == 2] and len(s.refitted_) == 2
-    assert ref.refitted_ == order
-    sizes = [len(s.best_estimator_.estimators_), [e.n_members_ for e in s.best_estimator_.estimators_]]
-    assert sizes[0] == 2 + 2 * 3
-    for i in s.refitted_:  # its one model in the blend is the refit's
-        np.testing.assert_array_equal(s.best_estimator_.estimators_[[j for j in order for _ in
-                                                                     range(1 if j in s.refitted_ else 3)].index(i)]
-                                      .predict_proba(x), ref.refit_candidate(i, x, y).predict_proba(x))
+    assert order == ref.ensemble_["indices"] and len(order) == 4 and s.refitted_ == [] and ref.refitted_ == order
+    np.testing.assert_allclose(s.oof_proba_, _per_fold_probs(x, y, params), atol=1e-6)
+    short = [i for i in order if params[i]["epochs"] == 2]
+    for i in short:
+        for k in range(3):
+            model = s.best_estimator_.estimators_[3 * order.index(i) + k]
+            assert model.best_epoch_ == 1 and len(model.history_["train_loss"]) == 2
     again = LSTMSearchCV(BASE, grid, fold_models=True, out_dir=str(tmp_path), **kw).fit(x, y)  # resumed: no models
-    assert again.refitted_ == order
+    assert again.refitted_ == order and len(again.best_estimator_.estimators_) == 4
     np.testing.assert_allclose(again.predict_proba(x), ref.predict_proba(x), atol=1e-6)
     with pytest.raises(ValueError, match="fold_models must be True or False, got 'yes'"):
         LSTMSearchCV(BASE, grid, fold_models="yes").fit(x, y)
