@@ -228,6 +228,31 @@ def paired_table(before: list[dict], after: list[dict], method: str = "c") -> st
     return "\n".join(lines)
 
 
+def refit_rows(rows: list[dict]) -> list[dict]:
+    """The (c) rows of a ``--fold-models`` run as the same search refitted (each row's ``refit``: what
+    ``fold_models=False`` predicts), the other rows as they are."""
+    return [{**r, **r["refit"]} if "refit" in r else r for r in rows]
+
+
+def fold_vs_refit(rows: list[dict]) -> str:
+    """Markdown: per dataset, the paired difference fold models - refit (same search) in macro recall and
+    accuracy, mean ± standard error over seeds, with the seconds of each."""
+    lines = ["| dataset | seeds | macro recall: fold models | refit | fold - refit | accuracy: fold models | refit | "
+             "fold - refit | s fold models (median) | s refit (median) | candidates trained again |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name in dict.fromkeys(r["dataset"] for r in rows if "refit" in r):
+        rs = [r for r in rows if r["dataset"] == name and "refit" in r]
+        cells = []
+        for k in ("balanced_accuracy", "accuracy"):
+            f, b = np.array([r[k] for r in rs]), np.array([r["refit"][k] for r in rs])
+            se = np.std(f - b, ddof=1) / np.sqrt(len(rs)) if len(rs) > 1 else float("nan")
+            cells += [f"{f.mean():.3f}", f"{b.mean():.3f}", f"{(f - b).mean():+.3f} ± {se:.3f}"]
+        again = " / ".join(str(len(r["refitted"])) for r in rs)
+        lines.append(f"| {name} | {len(rs)} | {' | '.join(cells)} | {np.median([r['seconds'] for r in rs]):.0f} | "
+                     f"{np.median([r['refit']['seconds'] for r in rs]):.0f} | {again} |")
+    return "\n".join(lines)
+
+
 def suite_args(doc: str, table, add_arguments, targets=None):
     """The development-suite scripts' command line: ``--datasets``, ``--seeds``,
     ``--rows FILE`` (JSON lines appended as rows finish) and ``--table-from
@@ -243,10 +268,19 @@ def suite_args(doc: str, table, add_arguments, targets=None):
                         help="with --table-from: the issue's targets table (RESULTS.md's table to cite)")
         ap.add_argument("--paired-with", default="", metavar="BEFORE",
                         help="with --table-from: its (c) rows beside those of the rows file BEFORE")
+        ap.add_argument("--refit-arm", action="store_true",
+                        help="with --table-from: a --fold-models run's (c) rows as the same search refitted")
+        ap.add_argument("--fold-vs-refit", action="store_true",
+                        help="with --table-from: a --fold-models run's fold models against its refit, paired")
     add_arguments(ap)
     args = ap.parse_args()
     if args.table_from:
         rows = read_rows(args.table_from)
+        if getattr(args, "fold_vs_refit", False):
+            print(fold_vs_refit(rows))
+            return None
+        if getattr(args, "refit_arm", False):
+            rows = refit_rows(rows)
         if getattr(args, "paired_with", ""):
             print(paired_table(read_rows(args.paired_with), rows))
         else:

@@ -988,8 +988,8 @@ def test_the_default_search_on_a_data_file_prints_its_config_and_runs_it(tmp_pat
 # after the test above, whose 0.06 s budget cuts off a second candidate only while nothing is compiled yet
 def test_the_default_search_with_fold_models_trains_nothing_after_its_budget(tmp_path, monkeypatch, capsys):
     """jaxlstm sweep FILE --fold-models: the config says fold_models = true; best_model.jaxlstm is the finished
-    candidates' CV fold models (3 each, one seed), and the output says so; run again in the same folder (members resumed, no
-    models stored), the candidate is trained again and the output names it."""
+    candidates' CV fold models (3 each, one seed), and the output says so; run again in the same folder
+    (members resumed, no models stored), the candidates are trained again and the output names them."""
     import re
 
     from jaxlstm.estimator import LSTMEnsemble, load_model
