@@ -1239,8 +1239,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "a probability metric such as roc_auc or neg_log_loss turns decision offsets off)")
     s.add_argument("--fold-models", action="store_true",
                    help="default search: the refit ensemble is each candidate's CV fold models averaged instead of "
-                        "trained again on every row, so nothing trains after --budget-minutes "
-                        "(benchmarks/RESULTS.md compares the two)")
+                        "trained again on every row, so nothing trains after --budget-minutes (half the wall "
+                        "time at a 2-minute budget, 1.2 points less macro recall on the UCR suite)")
     _column_args(s)
     s.add_argument("--print-config", action="store_true",
                    help="default search: print the config it would run (a TOML file to edit) and exit")

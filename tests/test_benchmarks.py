@@ -803,3 +803,27 @@ def test_the_cawpe_table_to_cites_c_rows_are_the_probes_cawpe5_offsets_predictio
     assert len(derived) == 6 and all(c[r["dataset"], r["seed"]] == json.loads(json.dumps(r)) for r in derived)
     before = bench_imbalance.read_rows(results / "bench_imbalance-rows-multirocket-3seeds-2026-12-06.jsonl")
     assert [r for r in cited if r["method"] != "c"] == [r for r in before if r["method"] != "c"]
+
+
+def test_the_fold_models_section_is_built_from_its_rows_and_its_refit_arm_is_the_shipped_preset(bench):
+    """``bench_imbalance-rows-fold-models``: each (c) row's ``refit`` arm is the shipped preset on the same search:
+    on the seed-0 fits that refitted the same candidates as the table to cite's (c) runs, the same test
+    predictions; the section's tables are ``--fold-vs-refit`` of both rows files and ``--paired-with --refit-arm``
+    of the 4-minute rows against the 2-minute ones."""
+    bench_imbalance = bench("bench_imbalance")
+    results = BENCHMARKS / "results"
+    rows = bench_imbalance.read_rows(results / "bench_imbalance-rows-fold-models-2026-12-07.jsonl")
+    rows4 = bench_imbalance.read_rows(results / "bench_imbalance-rows-fold-models-4min-2026-12-07.jsonl")
+    cited = {(r["dataset"], r["seed"]): r for r in bench_imbalance.read_rows(
+        results / "bench_imbalance-rows-cawpe-3seeds-2026-12-06.jsonl") if r["method"] == "c"}
+    assert all(r["fold_models"] and r["method"] == "c" for r in rows + rows4)
+    same = [r["dataset"] for r in rows if r["seed"] == 0 and r["refit"]["y_pred"] == cited[r["dataset"], 0]["y_pred"]]
+    assert same == ["DistalPhalanxTW", "DistalPhalanxOutlineAgeGroup", "FacesUCR", "japanese_vowels", "FiftyWords",
+                    "ChlorineConcentration", "ECG5000"]
+    assert all(r["refitted"] == [] for r in [r for r in rows if r["seed"] == 1] + rows4)  # at 545fa50: own runs
+    section = _results_section("### `fold_models`: the CV's own fold models instead of the refit")
+    printed = [bench_imbalance.fold_vs_refit(rows), bench_imbalance.fold_vs_refit(rows4),
+               bench_imbalance.paired_table(bench_imbalance.refit_rows(rows), rows4)]
+    cited_lines = [line for line in section.splitlines() if line.startswith("| ") or line.startswith("Mean over")]
+    assert cited_lines == [line for text in printed for line in text.splitlines()
+                           if line.startswith("| ") or line.startswith("Mean over")]
