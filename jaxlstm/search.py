@@ -711,7 +711,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         for row, ms in zip(table, split_rows) if epochs is not None else ():
             row["states"] = [m["state"] for m in ms]
         for row, ms in zip(table, split_rows) if keep else ():
-            if all(m is not None and "model" in m for m in ms):  # not resumed from out_dir (models are not stored)
+            # not resumed from out_dir (models are not stored); a diverged candidate is refitted, which warns
+            if row["status"] == "ok" and all(m is not None and "model" in m for m in ms):
                 row["fold_models"] = ms
         return table
 

@@ -658,6 +658,15 @@ def test_fold_models_give_candidates_that_differ_only_in_epochs_their_own_runs_a
                      fold_models=True).fit(x, y)
 
 
+def test_fold_models_refit_a_diverged_best_candidate_which_warns():
+    """The only candidate diverged: with fold_models its fold models are not used; it is trained again (as
+    fold_models=False does), which warns that training diverged."""
+    with pytest.warns(RuntimeWarning, match="training diverged"):
+        s = LSTMSearchCV(BASE, {"l2": [1e38]}, cv=3, fold_models=True).fit(X, Y)
+    assert list(s.cv_results_["status"]) == ["diverged"] and s.refitted_ == [0]
+    assert isinstance(s.best_estimator_, LSTMClassifier)
+
+
 def test_a_verbose_search_says_which_candidate_each_refit_trains(capsys):
     """verbose=1: a line on stderr as each refit starts (the best, then each other member of the ensemble, in
     order), since a refit takes minutes on long series after the progress bars are done; verbose=0: none."""
