@@ -512,12 +512,14 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                           "learning rate or add grad_clip.", RuntimeWarning, stacklevel=3)
         return self
 
-    def _from_member(self, X, y, member: dict, train_rows) -> LSTMClassifier:
-        """This estimator, fitted as the sweep member ``member`` (an executor
-        row with a kept ``model``) trained on rows ``train_rows`` of ``X, y``
-        with this estimator's parameters: a search's fold model. Its model
-        configuration is the one the search's program had, from all of
-        ``X``'s lengths; ``seen_rows_`` are the rows it trained on."""
+    def fit_from_member(self, X, y, member: dict, train_rows) -> LSTMClassifier:
+        """This estimator, fitted as the sweep member ``member`` (a row of
+        :func:`jaxlstm.sweep.execute` with a kept ``model``) that trained this
+        estimator's parameters on rows ``train_rows`` of ``X, y``, without
+        training: how :class:`~jaxlstm.search.LSTMSearchCV` with
+        ``fold_models`` makes its fold models. Its model configuration is the
+        one the sweep's program had, from all of ``X``'s lengths;
+        ``seen_rows_`` are the rows it trained on."""
         self._validate_params()
         x, lengths = self._read_X(X, reset=True)
         self._read_y(y, len(x))

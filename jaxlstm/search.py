@@ -463,7 +463,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             warnings.simplefilter("ignore", InactiveParameterWarning)
             for m in folds:
                 est = clone(ctx["base"]).set_params(**{"random_state": m["seed"], **params})
-                models.append(est._from_member(X, y, m, ctx["folds"][m["fold"]][0]))
+                models.append(est.fit_from_member(X, y, m, ctx["folds"][m["fold"]][0]))
         return LSTMEnsemble.from_fitted(models)
 
     @staticmethod
