@@ -204,6 +204,52 @@ def offsets_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+CAPS = (("cawpe5_offsets (shipped)", None, None), ("at most 2 per family", 2, None),
+        ("at most 1 per family", 1, None), ("out-of-fold labels < 95% the same", None, 0.95))
+
+
+def capped_weights(row: dict, k: int, per_family: int | None, agree: float | None) -> dict[int, float]:
+    """CAWPE's weights over the ``k`` best candidates by CV (the search's best first, as :func:`top`), skipping
+    near copies of those already picked: a candidate of a model family (:func:`family`) that has ``per_family``
+    picked, or one whose out-of-fold labels agree with a picked one's on ``agree`` of the scored rows or more."""
+    by_index, keep = {c["index"]: c for c in row["candidates"]}, np.asarray(row["where"], np.float64) > 0
+    labels = {i: np.nan_to_num(np.asarray(c["oof"], np.float64)).argmax(1)[keep] for i, c in by_index.items()}
+    picked: list[int] = []
+    for i, v in top(row).items():
+        same = [j for j in picked if family(by_index[j]["params"]) == family(by_index[i]["params"])]
+        if per_family is not None and len(same) >= per_family:
+            continue
+        if agree is not None and any((labels[i] == labels[j]).mean() >= agree for j in picked):
+            continue
+        picked.append(i)
+        if len(picked) == k:
+            break
+    return {i: by_index[i]["cv"] ** CAWPE_ALPHA for i in picked}
+
+
+
+def caps_table(rows: list[dict]) -> str:
+    """Per dataset, test macro recall and accuracy (means over its fits) of CAWPE's 5 with the preset's decision
+    offsets step when near copies are kept out of the 5 (:data:`CAPS`), and of CAWPE over every finished
+    candidate (``cawpe_offsets``): whether a cap on near copies, the rule earlier notes proposed for
+    DistalPhalanxTW at the default budget, helps without costing another set."""
+    names = [name for name, _, _ in CAPS] + ["every candidate (cawpe_offsets)"]
+    lines = ["| dataset | fits | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
+    for name in dict.fromkeys(r["dataset"] for r in rows):
+        mine = [r for r in rows if r["dataset"] == name]
+        got = np.zeros((len(mine), len(names), 2))
+        for a, row in enumerate(mine):
+            classes, y_oof = np.asarray(row["classes"]), np.asarray(row["y_oof"])
+            where = np.asarray(row["where"], np.float64)
+            every = {c["index"]: c["cv"] ** CAWPE_ALPHA for c in row["candidates"]}
+            for b, weights in enumerate([capped_weights(row, 5, cap, agree) for _, cap, agree in CAPS] + [every]):
+                pred = classes[offset_labels(y_oof, where, *blend_probs(row, weights))]
+                got[a, b] = balanced_accuracy_score(row["y_test"], pred), accuracy_score(row["y_test"], pred)
+        mean = got.mean(0)
+        lines.append(f"| {name} | {len(mine)} | " + " | ".join(f"{m:.3f}, acc {c:.3f}" for m, c in mean) + " |")
+    return "\n".join(lines)
+
+
 def table(rows: list[dict]) -> str:
     """Per dataset, each rule's test macro recall (mean ± sample std over
     seeds), accuracy and out-of-fold macro recall."""
@@ -258,6 +304,8 @@ def main():
         ap.add_argument("--offsets-from", default="", metavar="ROWS[,ROWS...]",
                         help="print, per fit of these rows files, what the decision-offsets step does to "
                              "cawpe5_offsets' blend (offsets_table), then stop")
+        ap.add_argument("--caps-from", default="", metavar="ROWS[,ROWS...]",
+                        help="print caps_table of these rows files (near copies kept out of CAWPE's 5), then stop")
         harness.add_arguments(ap)
 
     args = bench_imbalance.suite_args(__doc__, table, arguments)
@@ -265,6 +313,9 @@ def main():
         return
     if args.offsets_from:
         print(offsets_table([r for f in args.offsets_from.split(",") for r in bench_imbalance.read_rows(f)]))
+        return
+    if args.caps_from:
+        print(caps_table([r for f in args.caps_from.split(",") for r in bench_imbalance.read_rows(f)]))
         return
     if args.c_rows_from:
         bench_imbalance.append_rows(args.rows, c_rows(bench_imbalance.read_rows(args.c_rows_from), args.rule))

@@ -769,6 +769,47 @@ def test_the_offsets_keep_rule_tables_are_what_bench_blend_prints_from_the_probe
     assert [f[4] for f in fits if f[0] == "| Earthquakes"] == ["yes"] * 3
 
 
+def test_bench_blend_caps_keep_near_copies_out_of_cawpes_5(bench):
+    """``capped_weights`` on a hand-made row: the 5 best by CV (the search's best first), skipping a third of one
+    family under a cap of 2, or a candidate whose out-of-fold labels agree with a picked one's on 95% of the rows;
+    weights CV ** 4; no cap is ``cawpe_weights``."""
+    blend = bench("bench_blend")
+    fcn = {"conv_filters": "(64, 128, 64)", "lstm_over": "channels"}
+    labels = {0: [0, 1, 0, 1], 1: [0, 1, 0, 1], 2: [1, 1, 0, 1], 3: [0, 0, 0, 0], 4: [1, 0, 1, 0], 5: [1, 1, 1, 1]}
+    params = {0: fcn, 1: fcn, 2: fcn, 3: {"classifier": "minirocket"}, 4: {}, 5: {"classifier": "multirocket"}}
+    cv = {0: 0.7, 1: 0.8, 2: 0.75, 3: 0.6, 4: 0.5, 5: 0.4}
+    row = dict(best_index=0, where=[1, 1, 1, 1],
+               candidates=[dict(index=i, cv=cv[i], params=params[i], oof=np.eye(2)[labels[i]].tolist()) for i in cv])
+    assert blend.capped_weights(row, 5, None, None) == blend.cawpe_weights(row, 5)
+    assert list(blend.cawpe_weights(row, 5)) == [0, 1, 2, 3, 4]
+    assert blend.capped_weights(row, 5, 2, None) == {i: cv[i] ** 4 for i in (0, 1, 3, 4, 5)}
+    assert list(blend.capped_weights(row, 5, 1, None)) == [0, 3, 4, 5]  # only 4 families
+    assert list(blend.capped_weights(row, 5, None, 0.95)) == [0, 2, 3, 4, 5]  # 1's labels are 0's
+    assert list(blend.capped_weights(row, 5, None, 0.75)) == [0, 3, 4, 5]  # 2 agrees with 0 on 3 of 4
+
+
+def test_the_near_copy_cap_tables_are_what_bench_blend_prints_from_the_probe_rows(bench):
+    """RESULTS.md's near-copy probe: the 10-minute table is ``bench_blend.py --caps-from`` of the four 10-minute
+    probe rows; the 2-minute table's DistalPhalanxTW and ECG5000 lines (where the rules differ most) are what it
+    prints from the two CAWPE probes' rows of those sets, and its first column is the table to cite's (c)."""
+    blend, bench_imbalance = bench("bench_blend"), bench("bench_imbalance")
+    section = _results_section("### Probe: near copies kept out of CAWPE's 5")
+    cited = [line for line in section.splitlines() if line.startswith("|")]
+    assert len(cited) == 2 + 9 + 2 + 3
+    results = BENCHMARKS / "results"
+    ten = [r for f in ("dptw10-2026-12-07", "dptw10-s1-2026-12-07", "eq10-2026-12-06", "ecg5000-10-2026-12-07")
+           for r in bench_imbalance.read_rows(results / f"bench_blend-rows-cawpe-{f}.jsonl.gz")]
+    assert cited[11:] == blend.caps_table(ten).splitlines()
+    two = [r for f in ("bench_blend-rows-2026-12-06.jsonl.gz", "bench_blend-rows-cawpe-2026-12-06.jsonl.gz")
+           for r in bench_imbalance.read_rows(results / f) if r["dataset"] in ("DistalPhalanxTW", "ECG5000")]
+    printed = blend.caps_table(two).splitlines()
+    assert cited[:2] == printed[:2]
+    assert [line for line in cited[:11] if line.split(" | ")[0] in ("| DistalPhalanxTW", "| ECG5000")] == printed[2:]
+    cite = {(r["dataset"], r["seed"]): r["y_pred"] for r in bench_imbalance.read_rows(
+        results / "bench_imbalance-rows-cawpe-3seeds-2026-12-06.jsonl") if r["method"] == "c"}
+    assert all(cite[r["dataset"], r["seed"]] == list(blend.rules(r)["cawpe5_offsets"][0]) for r in two)
+
+
 def test_bench_blend_offsets_on_the_shipped_ensemble_give_the_searchs_own_predictions(bench):
     """``cawpe_offsets``' offsets step, run on the shipped ensemble's stored out-of-fold and test probabilities,
     gives (c)'s own test predictions: the kept offsets of Earthquakes (all 3 seeds) and the dropped ones of a
