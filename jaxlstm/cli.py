@@ -666,7 +666,7 @@ def _cmd_sweep(args) -> int:
     say(f"\nbest (candidate {search.best_index_}) {_shown(search.best_params_)}: CV {metric} "
         f"{search.best_score_:.4f}; " + ("refit on all training rows" if search.best_index_ in again else
                                          "its CV fold models averaged (not trained again)")
-        + (f"; trained again after the search: candidate(s) {again} (resumed from {out}/sweep, which keeps no models)"
+        + (f"; trained again after the search: candidate(s) {again} (training diverged in a fold)"
            if search.fold_models and again else ""))
     ens = getattr(search, "ensemble_", None)
     if ens:

@@ -238,8 +238,9 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         ``ensemble_selection``: of every picked candidate's, weighted by its
         weight over its models). Candidates that differ only in ``epochs``
         then train their own members instead of sharing one run read at each.
-        A candidate whose fold models this fit did not train (resumed from
-        ``out_dir``, which stores none) is trained again as with ``False``.
+        With ``out_dir`` the fold models are stored there too
+        (``models/``), so a search resumed from it needs no refit either; a
+        diverged candidate is trained again as with ``False`` (which warns).
         Every member's model stays in memory until the refit. Not with
         ``search="halving"``. On the UCR suite (``benchmarks/RESULTS.md``) the
         default search's ensemble scored 1.2 points less macro recall this way
@@ -711,7 +712,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         for row, ms in zip(table, split_rows) if epochs is not None else ():
             row["states"] = [m["state"] for m in ms]
         for row, ms in zip(table, split_rows) if keep else ():
-            # not resumed from out_dir (models are not stored); a diverged candidate is refitted, which warns
+            # resumed members have theirs from out_dir's models/; a diverged candidate is refitted, which warns
             if row["status"] == "ok" and all(m is not None and "model" in m for m in ms):
                 row["fold_models"] = ms
         return table

@@ -36,6 +36,7 @@ from jaxlstm import jsonable
 from jaxlstm import progress as progress_mod
 from jaxlstm._checks import check_labels, check_sample_weight, check_sequences
 from jaxlstm.cache import register_compiled, relieve_memory_maps
+from jaxlstm.features import ScalerStats
 from jaxlstm.model import RIDGE_CLASSIFIERS, ModelConfig, minirocket_length, rocket_width
 from jaxlstm.params import check_seeds
 from jaxlstm.plan import (ALLOWED, DEFAULTS, DYNAMIC_KEYS, STATIC_KEYS, Member, expand_space,  # noqa: F401  (re-exported)
@@ -227,8 +228,9 @@ class Execution:
         :class:`~jaxlstm.train.TrainState`, NumPy leaves, when kept),
         ``model`` (its kept epoch's ``params``, ``scaler``, ``class_weights``
         and ``best_epoch``, NumPy leaves, when kept: the best epoch's, or
-        with ``keep_model="last"`` the last epoch's; not written to
-        ``out_dir``, so a member read back from it has none),
+        with ``keep_model="last"`` the last epoch's; with ``out_dir``
+        stored beside ``members.jsonl`` in ``models/`` and read back with
+        the member),
         ``static``, ``dyn``, ``fold``, ``seed``, ``hash`` and ``fit_time``
         (its share of the time its chunk's compiled program ran).
       compile_s, run_s, resumed: as in :class:`SweepResult`.
@@ -262,8 +264,10 @@ def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int
     epoch's, the model the held-out probabilities of the last reading are of).
     ``index_bucket`` rounds the padded fold index arrays up (shape buckets,
     so different data sizes share compiled programs). With ``out_dir``,
-    members trained from scratch stream to ``members.jsonl`` and finished
-    ones are read back. ``progress``: a bar named and counted by ``label``.
+    members trained from scratch stream to ``members.jsonl`` (kept models to
+    ``models/``, one file each) and finished ones are read back; with
+    ``keep_model``, a member whose model file is missing or unreadable is
+    trained again. ``progress``: a bar named and counted by ``label``.
     ``deadline`` (a :func:`time.monotonic` value): no chunk starts after it,
     except while a member of ``until_done`` (indices) is still untrained; the
     members left have ``None`` rows (``skipped``). ``parts``: the optional
@@ -290,6 +294,8 @@ def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int
     done = _load_done(out_dir, fingerprint)
     _check_same_done(done)
     rows = [_if_complete(done.get(h), m) for h, m in zip(hashes, members)]
+    if keep_model:  # a resumed member needs its kept model too, or it trains again
+        rows = [None if r is None else _with_model(out_dir, r, keep_model) for r in rows]
     resumed = sum(r is not None for r in rows)
     opts = dict(select=select, record=tuple(record), progress=progress, keep_val_probs=keep_val_probs,
                 keep_train_probs=keep_train_probs, patience=patience)
@@ -336,7 +342,7 @@ def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int
                     row.update(static=_plain(dict(m.static)), dyn=_plain(dict(m.dyn)), fold=m.fold, seed=m.seed,
                                hash=hashes[i], fit_time=exec_s / len(chunk))
                     rows[i] = row
-                _append(out_dir, fingerprint, new)
+                _append(out_dir, fingerprint, new, keep_model)
                 bar.end_step()
     except KeyboardInterrupt:
         raise SweepInterrupted(sum(r is not None for r in rows), len(members),
@@ -646,12 +652,62 @@ def _load_done(out_dir, fingerprint) -> dict:
     return {row["hash"]: row for row in read_members(path) if row.get("data") == fingerprint}
 
 
-def _append(out_dir, fingerprint, rows) -> None:
+def _model_path(out_dir, member_hash: str, keep_model: bool | str) -> str:
+    """Where a member's kept model is stored: by hash and by which epoch's
+    model it is (``keep_model=True``'s best or ``"last"``'s last)."""
+    return os.path.join(out_dir, "models", f"{member_hash}-{'last' if keep_model == 'last' else 'best'}.msgpack")
+
+
+def _save_model(path: str, model: dict) -> None:
+    """Write a kept model (Flax's msgpack of its NumPy leaves; no pickle),
+    atomically: a torn write leaves no file, so its member trains again."""
+    from flax import serialization
+
+    tree = {"params": model["params"], "scaler": dict(model["scaler"]._asdict()),
+            "class_weights": model["class_weights"], "best_epoch": model["best_epoch"]}
+    payload = serialization.msgpack_serialize(jax.tree.map(np.asarray, tree))
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.tmp"
+    with open(tmp, "wb") as f:
+        f.write(hashlib.sha256(payload).digest() + payload)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _load_model(path: str) -> dict | None:
+    """A kept model written by :func:`_save_model`, or ``None`` when the
+    file is missing, cut short or altered (its checksum), or not such a model."""
+    from flax import serialization
+
+    try:
+        with open(path, "rb") as f:
+            blob = f.read()
+        digest, payload = blob[:32], blob[32:]
+        if hashlib.sha256(payload).digest() != digest:
+            return None
+        tree = serialization.msgpack_restore(payload)
+        return {"params": tree["params"], "scaler": ScalerStats(**tree["scaler"]),
+                "class_weights": tree["class_weights"], "best_epoch": tree["best_epoch"]}
+    except (OSError, TypeError, ValueError, KeyError):
+        return None
+
+
+def _with_model(out_dir, row: dict, keep_model: bool | str) -> dict | None:
+    """A resumed member's row with its stored kept model, or ``None`` (train
+    it again) when there is none: saved before models were stored, or lost."""
+    model = _load_model(_model_path(out_dir, row["hash"], keep_model))
+    return None if model is None else {**row, "model": model}
+
+
+def _append(out_dir, fingerprint, rows, keep_model: bool | str = False) -> None:
     if out_dir is None or jax.process_index() != 0:  # one writer across processes
         return
     os.makedirs(out_dir, exist_ok=True)
     path = _members_path(out_dir)
-    # kept models (keep_model="last") are arrays for this call, not JSON text: a resumed member has none
+    for r in rows:  # the model file first: a member row in members.jsonl then always has its model
+        if "model" in r:
+            _save_model(_model_path(out_dir, r["hash"], keep_model), r["model"])
     text = "".join(jsonable.dumps({**{k: v for k, v in r.items() if k != "model"}, "data": fingerprint}) + "\n"
                    for r in rows)
     if os.path.exists(path):

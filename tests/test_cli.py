@@ -988,9 +988,10 @@ def test_the_default_search_on_a_data_file_prints_its_config_and_runs_it(tmp_pat
 # after the test above, whose 0.06 s budget cuts off a second candidate only while nothing is compiled yet
 def test_the_default_search_with_fold_models_trains_nothing_after_its_budget(tmp_path, monkeypatch, capsys):
     """jaxlstm sweep FILE --fold-models: the config says fold_models = true; best_model.jaxlstm is the finished
-    candidates' CV fold models (3 each, one seed), and the output says so; run again in the same folder
-    (members resumed, no models stored), the candidates are trained again and the output names them."""
-    import re
+    candidates' CV fold models (3 each, one seed), and the output says so; run again in the same folder, the
+    members and their models are resumed from sweep/ (models/ beside members.jsonl): again nothing trains after
+    the search, and what the first run predicted is predicted again."""
+    import numpy as np
 
     from jaxlstm.estimator import LSTMEnsemble, load_model
 
@@ -1001,12 +1002,17 @@ def test_the_default_search_with_fold_models_trains_nothing_after_its_budget(tmp
     best = load_model(tmp_path / "runs" / "mine-default" / "best_model.jaxlstm")
     assert isinstance(best, LSTMEnsemble) and {e.n_members_ for e in best.estimators_} == {1}  # 3 per candidate
     assert len(best.estimators_) % 3 == 0
+    assert len(list((tmp_path / "runs" / "mine-default" / "sweep" / "models").iterdir())) >= len(best.estimators_)
+    report = json.loads((tmp_path / "runs" / "mine-default" / "test_report.json").read_text())
     assert main(["sweep", "mine.npz", "--budget-minutes", "0.001", "--no-plots", "--fold-models"]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"; refit on all training rows; trained again after the search: candidate\(s\) \[0(, 1)?\] "
-                     r"\(resumed from runs/mine-default/sweep, which keeps no models\)", out)
-    again = load_model(tmp_path / "runs" / "mine-default" / "best_model.jaxlstm")  # then candidate 1 may finish
-    assert (again.estimators_[0] if isinstance(again, LSTMEnsemble) else again).n_members_ == 3  # 3 seeds
+    assert "its CV fold models averaged (not trained again)" in out and "trained again after" not in out
+    again = load_model(tmp_path / "runs" / "mine-default" / "best_model.jaxlstm")
+    assert isinstance(again, LSTMEnsemble) and {e.n_members_ for e in again.estimators_} == {1}
+    if json.loads((tmp_path / "runs" / "mine-default" / "test_report.json").read_text())["ensemble"] == \
+            report["ensemble"]:  # no candidate more finished this time: the same ensemble, the same predictions
+        x = np.load(tmp_path / "mine.npz")["X"]
+        np.testing.assert_array_equal(again.predict_proba(x), best.predict_proba(x))
 
 
 def test_a_default_output_folder_is_not_overwritten_by_another_file_of_the_same_name(tmp_path, monkeypatch):

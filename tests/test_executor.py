@@ -103,10 +103,11 @@ def test_epoch_counts_share_one_run_and_states_are_not_streamed(tmp_path):
         _run([start], out_dir=tmp_path)
 
 
-def test_keep_model_last_keeps_the_last_epochs_model_not_the_best_and_out_dir_does_not_store_it(tmp_path):
+def test_keep_model_last_keeps_the_last_epochs_model_not_the_best_and_out_dir_stores_it(tmp_path):
     """keep_model="last": the final state's parameters (those of the last epoch's held-out probabilities),
-    where True keeps the select epoch's; the rows written to out_dir hold no model, so a member read back
-    has none; a bad value is named."""
+    where True keeps the select epoch's; out_dir stores each kept model beside members.jsonl (not in it), so a
+    member read back has the same model, leaf for leaf and type for type; a member whose model file is missing
+    or altered, or a run asking for the other epoch's model, trains again; a bad value is named."""
     members, _ = plan_members(CONFIGS, len(FOLDS), [0])
     best = _run(members, keep_model=True, keep_state=True)
     last = _run(members, keep_model="last", out_dir=tmp_path)
@@ -115,8 +116,25 @@ def test_keep_model_last_keeps_the_last_epochs_model_not_the_best_and_out_dir_do
         assert int(r["model"]["best_epoch"]) == 3
         for got, want in zip(jax.tree.leaves(r["model"]["params"]), jax.tree.leaves(b["state"].params), strict=True):
             np.testing.assert_array_equal(got, want)
+    assert '"model"' not in (tmp_path / "members.jsonl").read_text()
     again = _run(members, keep_model="last", out_dir=tmp_path)
-    assert again.resumed == len(members) and not any("model" in r for r in again.rows)
+    assert again.resumed == len(members)
+    for r, a in zip(last.rows, again.rows, strict=True):
+        assert jax.tree.structure(a["model"]) == jax.tree.structure(r["model"])
+        for got, want in zip(jax.tree.leaves(a["model"]), jax.tree.leaves(r["model"]), strict=True):
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)
+    files = sorted((tmp_path / "models").iterdir())
+    assert len(files) == len(members) and all(f.name.endswith("-last.msgpack") for f in files)
+    files[0].unlink()  # lost
+    files[1].write_bytes(files[1].read_bytes()[:-1] + b"x")  # altered
+    partial = _run(members, keep_model="last", out_dir=tmp_path)
+    assert partial.resumed == len(members) - 2
+    for r, a in zip(last.rows, partial.rows, strict=True):  # trained again: the same model (same seed)
+        for got, want in zip(jax.tree.leaves(a["model"]["params"]), jax.tree.leaves(r["model"]["params"])):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert _run(members, keep_model=True, out_dir=tmp_path).resumed == 0  # no best-epoch models stored
+    assert _run(members, out_dir=tmp_path).resumed == len(members)  # no model asked for: the rows suffice
     with pytest.raises(ValueError, match="keep_model must be False, True or 'last', got 'best'"):
         _run(members, keep_model="best")
 
