@@ -51,7 +51,7 @@ from jaxlstm.bayes import range_ends
 from jaxlstm.estimator import LSTMClassifier
 from jaxlstm.features import as_temporal_features
 from jaxlstm.metrics import LABEL_SCORERS, SCORERS, check_scoring_name
-from jaxlstm.search import CAWPE_ALPHA, LSTMSearchCV
+from jaxlstm.search import LSTMSearchCV, check_search_settings
 from jaxlstm.params import PARAMETER_RULES, check_param, message
 
 __all__ = ["SweepConfig", "load_config", "example_path", "example_text", "EXAMPLES"]
@@ -492,28 +492,11 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
     except ValueError as e:
         raise ValueError(f"{source}: search.metric = {s['metric']!r}: {e}") from None
     _check(source, "search.budget_minutes", s["budget_minutes"], (int, float), lambda v: v >= 0, "minutes >= 0")
-    if s["budget_minutes"] and s["strategy"] == "halving":
-        raise ValueError(f"{source}: search.budget_minutes = {s['budget_minutes']!r} is not available with "
-                         'search.strategy = "halving" (each rung ranks every candidate); set it to 0, or use '
-                         '"random" or "bayes"')
     _check(source, "search.post_hoc_offsets", s["post_hoc_offsets"], (bool, str), lambda v: v in (True, False, "always"),
            'true, false or "always"')
     check_param("ensemble_selection", s["ensemble_selection"], where=f"{source}: search.ensemble_selection: ")
     check_param("ensemble_rule", s["ensemble_rule"], where=f"{source}: search.ensemble_rule: ")
-    if s["ensemble_rule"] != "greedy" and s["ensemble_selection"] is None:
-        raise ValueError(f"{source}: search.ensemble_rule = {s['ensemble_rule']!r} weighs the refit ensemble's "
-                         "candidates: set search.ensemble_selection to how many (e.g. 5)")
-    if s["ensemble_rule"] == "cawpe" and s["metric"].startswith("neg_"):
-        raise ValueError(f"{source}: search.ensemble_rule = 'cawpe' weighs candidates by their CV score ** "
-                         f"{CAWPE_ALPHA}, and search.metric = {s['metric']!r} scores are negative (all would weigh "
-                         '0): use ensemble_rule = "greedy" or another metric')
     check_param("fold_models", s["fold_models"], where=f"{source}: search.fold_models: ")
-    if s["fold_models"] and s["strategy"] == "halving":
-        raise ValueError(f"{source}: search.fold_models = true is not available with search.strategy = "
-                         '"halving" (its rungs continue the members); set it to false, or use "random" or "bayes"')
-    if s["post_hoc_offsets"] and s["metric"] not in LABEL_SCORERS:
-        raise ValueError(f"{source}: search.post_hoc_offsets = true fits decision offsets for search.metric, which "
-                         f"must be a metric of predicted labels ({', '.join(LABEL_SCORERS)}); got {s['metric']!r}")
     _check(source, "output.dir", o["dir"], str, lambda v: True, "a directory path")
     _check(source, "output.plots", o["plots"], bool, lambda v: True, "true or false")
     _check(source, "output.heatmap", o["heatmap"], list,
@@ -557,13 +540,26 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
     if conf.has_distributions and s["strategy"] == "grid":
         raise ValueError(f"{source}: search.strategy = \"grid\" needs lists of choices; the space has "
                          "distributions, so use \"random\" or \"bayes\"")
-    if s["initial_points"] and conf.grid_like:
-        raise ValueError(f"{source}: search.initial_points is for random and bayes search (and halving over "
-                         "distributions); a grid already lists every candidate")
+    _check_search_settings(source, s, grid=conf.grid_like)
     if s["strategy"] == "halving" and "epochs" in space:
         raise ValueError(f"{source}: with strategy \"halving\" epochs is the resource: set model.epochs, "
                          "not search.space.epochs")
     return conf
+
+
+def _check_search_settings(source: str, s: dict, grid: bool) -> None:
+    """:func:`jaxlstm.search.check_search_settings` on ``[search]``, named and written as in the file."""
+    def toml(v) -> str:
+        return str(v).lower() if isinstance(v, bool) else f'"{v}"' if isinstance(v, str) else repr(v)
+
+    settings = dict(strategy=s["strategy"], max_time=s["budget_minutes"], fold_models=s["fold_models"],
+                    ensemble_rule=s["ensemble_rule"], ensemble_selection=s["ensemble_selection"], metric=s["metric"],
+                    post_hoc_offsets=s["post_hoc_offsets"], return_train_score=False,
+                    initial_points=bool(s["initial_points"]), grid=grid)
+    keys = {k: k for k in settings} | {"max_time": "budget_minutes"}  # the settings' keys in [search]
+    written = {k: f"search.{key} = {toml(s[key])}" for k, key in keys.items() if key in s}
+    check_search_settings(settings, {k: f"search.{key}" for k, key in keys.items()},
+                          written | {"grid": "a grid (lists of choices)"}, where=f"{source}: ")
 
 
 def _check(source, key, v, types, ok, allowed) -> None:

@@ -12,7 +12,10 @@ with only a prefix saying where the value came from (``"bad.toml:
 model.learning_rate: "``, ``"argument --lr: "``, ``"space.dropout[1]: "``).
 
 Values that are arrays (one per sweep member) go through
-:func:`check_each`: every element meets the same rule.
+:func:`check_each`: every element meets the same rule. Settings of a search
+that pass alone but not together (``fold_models`` with halving, ...) are
+:data:`jaxlstm.search.SEARCH_CONFLICTS`, likewise one table for the
+estimator and the TOML config.
 
 This module imports nothing from jaxlstm: it sits with ``_checks`` at the
 bottom of the layers.

@@ -41,9 +41,54 @@ from jaxlstm.sweep import execute
 from jaxlstm.tabulate import accepts_sample_weight, cv_results, mean_scores, score_table, status_at
 from jaxlstm.train import OPTIONAL_PARTS
 
-__all__ = ["LSTMSearchCV", "estimator_to_config", "fit_decision_offsets", "CAWPE_ALPHA"]
+__all__ = ["LSTMSearchCV", "estimator_to_config", "fit_decision_offsets", "CAWPE_ALPHA", "SEARCH_CONFLICTS",
+           "check_search_settings"]
 
 CAWPE_ALPHA = 4  # ensemble_rule="cawpe": weights CV score ** 4 (Large, Lines and Bagnall 2019; HIVE-COTE 2's)
+
+# Settings of a search that cannot work together (each value alone passes its rule in
+# jaxlstm.params.PARAMETER_RULES), checked by LSTMSearchCV.fit and the TOML config alike through
+# check_search_settings: (when, message) over the settings it names. In a message, {name} is how the caller's
+# interface names a setting and {name_is} how it writes the setting's value ("search='halving'" in Python,
+# 'search.strategy = "halving"' in a TOML file).
+SEARCH_CONFLICTS = (
+    (lambda s: s["ensemble_rule"] != "greedy" and s["ensemble_selection"] is None,
+     "{ensemble_rule_is} weighs the refit ensemble's candidates: set {ensemble_selection} to how many (e.g. 5); "
+     "without it the best candidate is refitted alone"),
+    (lambda s: s["ensemble_rule"] == "cawpe" and str(s["metric"]).startswith("neg_"),
+     f"{{ensemble_rule_is}} weighs candidates by their CV score ** {CAWPE_ALPHA}, and the scores of {{metric_is}} "
+     "are negative (all would weigh 0): use the greedy rule or another metric"),
+    (lambda s: s["post_hoc_offsets"] and s["metric"] not in LABEL_SCORERS,
+     "{post_hoc_offsets_is} fits decision offsets for {metric}, which must be a metric of predicted labels ("
+     + ", ".join(LABEL_SCORERS) + "); got {metric_is}"),
+    (lambda s: s["max_time"] and s["strategy"] == "halving",
+     "{max_time_is} is not available with {strategy_is} (each rung ranks every candidate's score, so none may be "
+     "cut off); use a random or Bayesian search, or no time limit"),
+    (lambda s: s["fold_models"] and s["strategy"] == "halving",
+     "{fold_models_is} is not available with {strategy_is} (its rungs continue the members, whose last rung alone "
+     "trained the epochs a refit trains); use a grid, random or Bayesian search, or turn {fold_models} off"),
+    (lambda s: s["return_train_score"] and s["strategy"] == "halving",
+     "{return_train_score_is} is not available with {strategy_is}; use a grid, random or Bayesian search"),
+    (lambda s: s["initial_points"] and s["grid"],
+     "{initial_points} is for sampled searches (random, Bayesian, Optuna, halving over distributions); "
+     "{grid_is} already lists every candidate"),
+)
+
+
+def check_search_settings(settings: dict, names: dict, written: dict, where: str = "") -> None:
+    """Raise the first of :data:`SEARCH_CONFLICTS` that ``settings`` meet.
+
+    ``settings``: ``strategy``, ``max_time`` (a time limit, or a false value),
+    ``fold_models``, ``ensemble_rule``, ``ensemble_selection``, ``metric``
+    (the ranking metric's name, ``None`` for a callable),
+    ``post_hoc_offsets``, ``return_train_score``, ``initial_points`` (given
+    or not) and ``grid`` (the space lists every candidate); ``names`` and
+    ``written``: each setting as the caller's interface names it and as it
+    writes its value (see :data:`SEARCH_CONFLICTS`); ``where`` prefixes the
+    message (a file name)."""
+    for when, message in SEARCH_CONFLICTS:
+        if when(settings):
+            raise ValueError(where + message.format(**names, **{f"{k}_is": v for k, v in written.items()}))
 
 
 def _scorers(scoring, refit) -> tuple[dict[str, Any], bool]:
@@ -320,6 +365,20 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 "RandomizedSearchCV's is param_distributions)" if allowed[mode] == "param_distributions" else ""))
         return mode
 
+    def _check_settings(self, mode: str) -> None:
+        """:func:`check_search_settings` with this estimator's parameters, named as in Python."""
+        metric = self._ranking_metric()
+        settings = dict(strategy=mode, max_time=self.max_time is not None, fold_models=self.fold_models,
+                        ensemble_rule=self.ensemble_rule, ensemble_selection=self.ensemble_selection, metric=metric,
+                        post_hoc_offsets=self.post_hoc_offsets, return_train_score=self.return_train_score,
+                        initial_points=bool(self.initial_points), grid=self.param_grid is not None)
+        names = {k: k for k in settings} | {"metric": "the ranking metric", "strategy": "search"}
+        written = {k: f"{k}={getattr(self, k)!r}" for k in ("max_time", "fold_models", "ensemble_rule",
+                                                            "post_hoc_offsets", "return_train_score")}
+        written |= {"strategy": f"search={mode!r}", "grid": "a param_grid",
+                    "metric": f"{metric!r} (scoring={self.scoring!r}, refit={self.refit!r})"}
+        check_search_settings(settings, names, written)
+
     def fit(self, X, y, sample_weight=None):
         """Run the search; then refit the best candidate on all of ``X, y``.
         ``sample_weight`` (one number >= 0 per sequence) weighs the rows'
@@ -333,40 +392,16 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             delattr(self, name)  # a previous fit's results (best_index_, ensemble_, offsets, ...) must not leak in
         if self.post_hoc_offsets not in (False, True, "always"):
             raise ValueError(f"post_hoc_offsets must be False, True or 'always', got {self.post_hoc_offsets!r}")
-        if self.post_hoc_offsets and self._ranking_metric() not in LABEL_SCORERS:
-            raise ValueError("post_hoc_offsets=True fits decision offsets for the ranking metric, which must be a "
-                             f"metric of predicted labels ({', '.join(LABEL_SCORERS)}); got scoring="
-                             f"{self.scoring!r}, refit={self.refit!r}")
         check_param("ensemble_selection", self.ensemble_selection)
         check_param("ensemble_rule", self.ensemble_rule)
-        if self.ensemble_rule != "greedy" and self.ensemble_selection is None:
-            raise ValueError(f"ensemble_rule={self.ensemble_rule!r} weighs the refit ensemble's candidates: set "
-                             "ensemble_selection to how many (e.g. 5); None refits the best candidate alone")
+        check_param("fold_models", self.fold_models)
         if self.max_time is not None and not (isinstance(self.max_time, numbers.Real) and self.max_time >= 0):
             raise ValueError(f"max_time must be None or seconds >= 0, got {self.max_time!r}")
+        self._check_settings(mode)
         if self.ensemble_selection is not None and (not self.refit or self._ranking_metric() not in SCORERS):
             raise ValueError("ensemble_selection picks candidates by the ranking metric on their out-of-fold "
                              f"probabilities: it needs refit and a metric name from jaxlstm.metrics.SCORERS; got "
                              f"scoring={self.scoring!r}, refit={self.refit!r}")
-        if self.ensemble_rule == "cawpe" and str(self._ranking_metric()).startswith("neg_"):
-            raise ValueError(f"ensemble_rule='cawpe' weighs candidates by their CV score ** {CAWPE_ALPHA}, and "
-                             f"{self._ranking_metric()}'s scores are negative (all would weigh 0): use "
-                             "ensemble_rule='greedy' or another metric")
-        if self.initial_points and self.param_grid is not None:
-            raise ValueError("initial_points is for sampled searches (random, bayes, optuna, halving over "
-                             "param_distributions); a param_grid already lists every candidate")
-        if self.max_time is not None and mode == "halving":
-            raise ValueError("max_time is not available with search='halving' (each rung ranks every candidate's "
-                             "score, so none may be cut off); use random, bayes or optuna with max_time, or leave "
-                             "max_time=None")
-        check_param("fold_models", self.fold_models)
-        if self.fold_models and mode == "halving":
-            raise ValueError("fold_models=True is not available with search='halving' (its rungs continue the "
-                             "members, whose last rung alone trained the epochs a refit trains); use grid, random, "
-                             "bayes or optuna, or fold_models=False")
-        if self.return_train_score and mode == "halving":
-            raise ValueError("return_train_score=True is not available with search='halving'; use grid, random, "
-                             "bayes or optuna")
         base = LSTMClassifier() if self.estimator is None else self.estimator
         if not isinstance(base, LSTMClassifier):
             raise ValueError(f"estimator must be an LSTMClassifier, got {type(base).__name__}")

@@ -166,7 +166,7 @@ def test_config_errors_name_the_key(tmp_path, capsys):
                         ("[model]\nunits = 8\n[search.space]\nhidden_sizes = [[8], [64, 64]]\n",
                          r"search.space.hidden_sizes is searched while model.units is set; units .* replaces"),
                         ("[search]\ninitial_points = [{ units = 4 }]\n[search.space]\nunits = [4]\n",
-                         "initial_points is for random and bayes"),
+                         "search.initial_points is for sampled searches .*; a grid \\(lists of choices\\) already"),
                         ("[search]\nstrategy = 'random'\ninitial_points = [{ dropout = 0.1 }]\n[search.space]\nunits = [4]\n",
                          r"search.initial_points\[0\].dropout is not in \[search.space\]"),
                         ("[search]\nstrategy = 'random'\ninitial_points = [{ units = 0 }]\n[search.space]\nunits = [4]\n",
@@ -197,7 +197,7 @@ def test_config_errors_name_the_key(tmp_path, capsys):
                         ("[model]\nl2 = inf\n", "model.l2: l2 must be a finite number >= 0, got inf"),
                         ("[model]\nclass_weight = inf\n", "model.class_weight"),
                         # until 2026-12-06 a budget beside halving was ignored (and beside grid / random too)
-                        ("[search]\nstrategy = 'halving'\nbudget_minutes = 5\n",
+                        ("[search]\nstrategy = 'halving'\nbudget_minutes = 5\n[search.space]\nunits = [4]\n",
                          "search.budget_minutes = 5 is not available with search.strategy = \"halving\"")]:
         p = tmp_path / "bad.toml"
         p.write_text(text)
@@ -1444,11 +1444,12 @@ def test_a_config_takes_cawpe_as_its_ensemble_rule():
     with pytest.raises(ValueError, match="<config>: search.ensemble_rule: ensemble_rule must be one of 'greedy', "
                                          "'cawpe', got 'caruana'"):
         config.parse_config({"search": {"ensemble_selection": 5, "ensemble_rule": "caruana", "space": space}})
-    with pytest.raises(ValueError, match="<config>: search.ensemble_rule = 'cawpe' weighs the refit ensemble's "
+    with pytest.raises(ValueError, match='<config>: search.ensemble_rule = "cawpe" weighs the refit ensemble\'s '
                                          "candidates: set search.ensemble_selection to how many"):
         config.parse_config({"search": {"ensemble_rule": "cawpe", "space": space}})
-    with pytest.raises(ValueError, match="<config>: search.ensemble_rule = 'cawpe' weighs candidates by their CV "
-                                         r"score \*\* 4, and search.metric = 'neg_log_loss' scores are negative"):
+    with pytest.raises(ValueError, match='<config>: search.ensemble_rule = "cawpe" weighs candidates by their CV '
+                                         r'score \*\* 4, and the scores of search.metric = "neg_log_loss" are '
+                                         'negative'):
         config.parse_config({"search": {"ensemble_selection": 5, "ensemble_rule": "cawpe", "metric": "neg_log_loss",
                                         "space": space}})
 

@@ -401,7 +401,7 @@ def test_the_time_budget_holds_for_random_and_grid_search_and_halving_refuses_it
                        max_time=1e-9, refit=False).fit(X, Y)
     assert list(cut.cv_results_["status"]) == ["ok", "unfinished", "unfinished"]
     assert len(cut.members_) == 2
-    with pytest.raises(ValueError, match="max_time is not available with search='halving'"):
+    with pytest.raises(ValueError, match="max_time=60 is not available with search='halving'"):
         LSTMSearchCV(BASE, param_distributions=space, search="halving", max_time=60).fit(X, Y)
 
 
@@ -693,7 +693,8 @@ def test_ensemble_selection_errors_are_named():
                                          r"ensemble_selection to how many \(e.g. 5\)"):
         LSTMSearchCV(BASE, grid, ensemble_rule="cawpe").fit(X, Y)
     with pytest.raises(ValueError, match=r"ensemble_rule='cawpe' weighs candidates by their CV score \*\* 4, and "
-                                         r"neg_log_loss's scores are negative"):
+                                         r"the scores of 'neg_log_loss' \(scoring='neg_log_loss', refit=True\) are "
+                                         "negative"):
         LSTMSearchCV(BASE, grid, scoring="neg_log_loss", ensemble_selection=5, ensemble_rule="cawpe").fit(X, Y)
     with pytest.raises(ValueError, match="ensemble_selection picks candidates by the ranking metric"):
         LSTMSearchCV(BASE, grid, ensemble_selection=3, refit=False).fit(X, Y)
@@ -991,3 +992,37 @@ def test_a_distribution_given_as_the_grid_says_to_use_param_distributions():
     with pytest.raises(ValueError, match=r"search='random' needs param_distributions= \(LSTMSearchCV's second "
                                          r"positional argument is param_grid"):
         LSTMSearchCV(BASE, {"learning_rate": loguniform(1e-3, 1e-1)}, search="random", n_iter=2).fit(X, Y)
+
+
+@pytest.mark.parametrize("python, toml", [
+    (dict(ensemble_rule="cawpe"), {"ensemble_rule": "cawpe"}),
+    (dict(ensemble_rule="cawpe", ensemble_selection=5, scoring="neg_log_loss"),
+     {"ensemble_rule": "cawpe", "ensemble_selection": 5, "metric": "neg_log_loss"}),
+    (dict(post_hoc_offsets=True, scoring="roc_auc_ovr"), {"post_hoc_offsets": True, "metric": "roc_auc_ovr"}),
+    (dict(search="halving", max_time=60), {"strategy": "halving", "budget_minutes": 1}),
+    (dict(search="halving", fold_models=True), {"strategy": "halving", "fold_models": True}),
+    (dict(param_grid={"learning_rate": [1e-2]}, initial_points=[{"learning_rate": 1e-2}]),
+     {"strategy": "grid", "initial_points": [{"learning_rate": 1e-2}]}),
+])
+def test_a_conflict_of_search_settings_is_one_rule_with_one_message_in_python_and_in_toml(python, toml):
+    """Settings that cannot work together are one row of SEARCH_CONFLICTS, raised by LSTMSearchCV.fit and by the
+    TOML config with the same words; only the settings' names and spellings differ ("search='halving'" vs
+    'search.strategy = "halving"')."""
+    import re
+
+    from jaxlstm import config
+    from jaxlstm.search import SEARCH_CONFLICTS
+
+    space = {"learning_rate": [1e-2, 3e-2]}
+    kw = {"param_distributions": space} if "param_grid" not in python else {}
+    with pytest.raises(ValueError) as py:
+        LSTMSearchCV(BASE, **kw, **python).fit(X, Y)
+    with pytest.raises(ValueError) as tm:
+        config.parse_config({"search": {**toml, "space": space}})
+    py, tm = str(py.value), str(tm.value)
+    assert tm.startswith("<config>: ")
+    def pattern(template):  # the template's words, anything where it names a setting
+        return "(.+?)".join(map(re.escape, re.split(r"\{\w+\}", template)))
+
+    (template,) = [m for _, m in SEARCH_CONFLICTS if re.fullmatch(pattern(m), py)]
+    assert re.fullmatch("<config>: " + pattern(template), tm)
