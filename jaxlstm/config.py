@@ -515,10 +515,6 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
     if not space:
         raise ValueError(f"{source}: [search.space] is empty; give at least one hyperparameter to search")
     s["space"] = space
-    units_at = [f"{t}.units" for t, d in (("model", model), ("search.space", space)) if "units" in d]
-    if "hidden_sizes" in space and units_at:  # every candidate would train units: the searched sizes ignored
-        raise ValueError(f"{source}: search.space.hidden_sizes is searched while {' and '.join(units_at)} is set; "
-                         "units (one LSTM layer) replaces hidden_sizes (stacked layers): keep one of them")
     _check(source, "search.initial_points", s["initial_points"], list, lambda v: all(isinstance(p, dict) for p in v),
            "a list of tables of searched values, e.g. [{ learning_rate = 3e-3, dropout = 0.1 }]")
     if len(s["initial_points"]) > s["n_iter"]:
@@ -540,26 +536,30 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
     if conf.has_distributions and s["strategy"] == "grid":
         raise ValueError(f"{source}: search.strategy = \"grid\" needs lists of choices; the space has "
                          "distributions, so use \"random\" or \"bayes\"")
-    _check_search_settings(source, s, grid=conf.grid_like)
+    _check_search_settings(source, s, grid=conf.grid_like, model=model)
     if s["strategy"] == "halving" and "epochs" in space:
         raise ValueError(f"{source}: with strategy \"halving\" epochs is the resource: set model.epochs, "
                          "not search.space.epochs")
     return conf
 
 
-def _check_search_settings(source: str, s: dict, grid: bool) -> None:
-    """:func:`jaxlstm.search.check_search_settings` on ``[search]``, named and written as in the file."""
+def _check_search_settings(source: str, s: dict, grid: bool, model: dict) -> None:
+    """:func:`jaxlstm.search.check_search_settings` on ``[search]`` (and ``[model]``'s units), named and written
+    as in the file."""
     def toml(v) -> str:
         return str(v).lower() if isinstance(v, bool) else f'"{v}"' if isinstance(v, str) else repr(v)
 
     settings = dict(strategy=s["strategy"], max_time=s["budget_minutes"], fold_models=s["fold_models"],
                     ensemble_rule=s["ensemble_rule"], ensemble_selection=s["ensemble_selection"], metric=s["metric"],
                     post_hoc_offsets=s["post_hoc_offsets"], return_train_score=False,
-                    initial_points=bool(s["initial_points"]), grid=grid)
+                    initial_points=bool(s["initial_points"]), grid=grid, hidden_sizes="hidden_sizes" in s["space"])
+    units_at = [f"{t}.units" for t, d in (("model", model), ("search.space", s["space"])) if "units" in d]
+    settings["units"] = bool(units_at)
     keys = {k: k for k in settings} | {"max_time": "budget_minutes"}  # the settings' keys in [search]
     written = {k: f"search.{key} = {toml(s[key])}" for k, key in keys.items() if key in s}
-    check_search_settings(settings, {k: f"search.{key}" for k, key in keys.items()},
-                          written | {"grid": "a grid (lists of choices)"}, where=f"{source}: ")
+    check_search_settings(settings, {k: f"search.{key}" for k, key in keys.items()} | {"hidden_sizes":
+                          "search.space.hidden_sizes"}, written | {"grid": "a grid (lists of choices)", "units":
+                          f"{' and '.join(units_at)} is set"}, where=f"{source}: ")
 
 
 def _check(source, key, v, types, ok, allowed) -> None:

@@ -72,6 +72,9 @@ SEARCH_CONFLICTS = (
     (lambda s: s["initial_points"] and s["grid"],
      "{initial_points} is for sampled searches (random, Bayesian, Optuna, halving over distributions); "
      "{grid_is} already lists every candidate"),
+    (lambda s: s["hidden_sizes"] and s["units"],
+     "{hidden_sizes} is searched while {units_is}; units (one LSTM layer) replaces hidden_sizes (stacked layers), "
+     "so every candidate would train units: keep one of them"),
 )
 
 
@@ -82,7 +85,8 @@ def check_search_settings(settings: dict, names: dict, written: dict, where: str
     ``fold_models``, ``ensemble_rule``, ``ensemble_selection``, ``metric``
     (the ranking metric's name, ``None`` for a callable),
     ``post_hoc_offsets``, ``return_train_score``, ``initial_points`` (given
-    or not) and ``grid`` (the space lists every candidate); ``names`` and
+    or not), ``grid`` (the space lists every candidate), ``hidden_sizes``
+    (searched or not) and ``units`` (set or searched); ``names`` and
     ``written``: each setting as the caller's interface names it and as it
     writes its value (see :data:`SEARCH_CONFLICTS`); ``where`` prefixes the
     message (a file name)."""
@@ -365,17 +369,20 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 "RandomizedSearchCV's is param_distributions)" if allowed[mode] == "param_distributions" else ""))
         return mode
 
-    def _check_settings(self, mode: str) -> None:
-        """:func:`check_search_settings` with this estimator's parameters, named as in Python."""
+    def _check_settings(self, mode: str, searched: set, units) -> None:
+        """:func:`check_search_settings` with this estimator's parameters, named as in Python (``searched``: the
+        space's keys; ``units``: the estimator's)."""
         metric = self._ranking_metric()
         settings = dict(strategy=mode, max_time=self.max_time is not None, fold_models=self.fold_models,
                         ensemble_rule=self.ensemble_rule, ensemble_selection=self.ensemble_selection, metric=metric,
                         post_hoc_offsets=self.post_hoc_offsets, return_train_score=self.return_train_score,
-                        initial_points=bool(self.initial_points), grid=self.param_grid is not None)
+                        initial_points=bool(self.initial_points), grid=self.param_grid is not None,
+                        hidden_sizes="hidden_sizes" in searched, units=units is not None or "units" in searched)
         names = {k: k for k in settings} | {"metric": "the ranking metric", "strategy": "search"}
         written = {k: f"{k}={getattr(self, k)!r}" for k in ("max_time", "fold_models", "ensemble_rule",
                                                             "post_hoc_offsets", "return_train_score")}
         written |= {"strategy": f"search={mode!r}", "grid": "a param_grid",
+                    "units": "units is searched" if "units" in searched else f"units is set (units={units!r})",
                     "metric": f"{metric!r} (scoring={self.scoring!r}, refit={self.refit!r})"}
         check_search_settings(settings, names, written)
 
@@ -397,7 +404,6 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         check_param("fold_models", self.fold_models)
         if self.max_time is not None and not (isinstance(self.max_time, numbers.Real) and self.max_time >= 0):
             raise ValueError(f"max_time must be None or seconds >= 0, got {self.max_time!r}")
-        self._check_settings(mode)
         if self.ensemble_selection is not None and (not self.refit or self._ranking_metric() not in SCORERS):
             raise ValueError("ensemble_selection picks candidates by the ranking metric on their out-of-fold "
                              f"probabilities: it needs refit and a metric name from jaxlstm.metrics.SCORERS; got "
@@ -408,10 +414,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         space = self.param_grid if self.param_grid is not None else self.param_distributions
         searched = {k for d in (space if isinstance(space, (list, tuple)) else [space]) if isinstance(d, Mapping)
                     for k in d}
-        if "hidden_sizes" in searched and (base.units is not None or "units" in searched):
-            raise ValueError(f"hidden_sizes is searched while units is {'searched' if 'units' in searched else 'set'}"
-                             f" (units={base.units!r}); units replaces hidden_sizes, so every candidate would "
-                             "train units: search one of them")
+        self._check_settings(mode, searched, base.units)
         if self.param_grid is not None:
             for d in (space if isinstance(space, (list, tuple)) else [space]):
                 for k, v in (d.items() if isinstance(d, Mapping) else ()):

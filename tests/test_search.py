@@ -1003,6 +1003,8 @@ def test_a_distribution_given_as_the_grid_says_to_use_param_distributions():
     (dict(search="halving", fold_models=True), {"strategy": "halving", "fold_models": True}),
     (dict(param_grid={"learning_rate": [1e-2]}, initial_points=[{"learning_rate": 1e-2}]),
      {"strategy": "grid", "initial_points": [{"learning_rate": 1e-2}]}),
+    (dict(param_grid={"hidden_sizes": [(8,), (8, 8)], "units": [4]}),
+     {"space": {"hidden_sizes": [[8], [8, 8]], "units": [4]}}),
 ])
 def test_a_conflict_of_search_settings_is_one_rule_with_one_message_in_python_and_in_toml(python, toml):
     """Settings that cannot work together are one row of SEARCH_CONFLICTS, raised by LSTMSearchCV.fit and by the
@@ -1018,7 +1020,7 @@ def test_a_conflict_of_search_settings_is_one_rule_with_one_message_in_python_an
     with pytest.raises(ValueError) as py:
         LSTMSearchCV(BASE, **kw, **python).fit(X, Y)
     with pytest.raises(ValueError) as tm:
-        config.parse_config({"search": {**toml, "space": space}})
+        config.parse_config({"search": {"space": space, **toml}})
     py, tm = str(py.value), str(tm.value)
     assert tm.startswith("<config>: ")
     def pattern(template):  # the template's words, anything where it names a setting
