@@ -658,6 +658,8 @@ def _cmd_sweep(args) -> int:
     written = ["results.csv", "results.jsonl", "best_model.jaxlstm", "test_report.json"]
     if strategy != "halving":
         written.append("sweep/members.jsonl")
+    if search.fold_models:
+        written.append("sweep/models/")  # the fold models, so that a rerun resumes without a refit
     if conf.output["plots"] and not args.no_plots:
         written += _sweep_plots(out, search, metric, list(conf.space), conf.output["heatmap"], probs, pred, y_true,
                                 [str(c) for c in best.classes_], args.quiet)

@@ -1003,6 +1003,7 @@ def test_the_default_search_with_fold_models_trains_nothing_after_its_budget(tmp
     assert isinstance(best, LSTMEnsemble) and {e.n_members_ for e in best.estimators_} == {1}  # 3 per candidate
     assert len(best.estimators_) % 3 == 0
     assert len(list((tmp_path / "runs" / "mine-default" / "sweep" / "models").iterdir())) >= len(best.estimators_)
+    assert "runs/mine-default/sweep/models/" in out.splitlines()[-1]  # the "wrote ..." line names the folder
     report = json.loads((tmp_path / "runs" / "mine-default" / "test_report.json").read_text())
     assert main(["sweep", "mine.npz", "--budget-minutes", "0.001", "--no-plots", "--fold-models"]) == 0
     out = capsys.readouterr().out
