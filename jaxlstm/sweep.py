@@ -707,7 +707,11 @@ def _append(out_dir, fingerprint, rows, keep_model: bool | str = False) -> None:
     path = _members_path(out_dir)
     for r in rows:  # the model file first: a member row in members.jsonl then always has its model
         if "model" in r:
-            _save_model(_model_path(out_dir, r["hash"], keep_model), r["model"])
+            model_path = _model_path(out_dir, r["hash"], keep_model)
+            try:
+                _save_model(model_path, r["model"])
+            except OSError as e:
+                raise OSError(f"cannot write {model_path}: {e}") from None
     text = "".join(jsonable.dumps({**{k: v for k, v in r.items() if k != "model"}, "data": fingerprint}) + "\n"
                    for r in rows)
     if os.path.exists(path):

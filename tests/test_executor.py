@@ -137,6 +137,11 @@ def test_keep_model_last_keeps_the_last_epochs_model_not_the_best_and_out_dir_st
     assert _run(members, out_dir=tmp_path).resumed == len(members)  # no model asked for: the rows suffice
     with pytest.raises(ValueError, match="keep_model must be False, True or 'last', got 'best'"):
         _run(members, keep_model="best")
+    blocked = tmp_path / "blocked"
+    blocked.mkdir()
+    (blocked / "models").write_text("")  # a file where the folder would go: the error names the model's path
+    with pytest.raises(OSError, match=r"cannot write .*blocked/models/[0-9a-f]+-last\.msgpack"):
+        _run(members, keep_model="last", out_dir=blocked)
 
 
 def test_an_estimator_fit_is_one_executor_call_equal_to_fit_alone_and_an_ensemble_to_its_members():
