@@ -517,9 +517,6 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
     s["space"] = space
     _check(source, "search.initial_points", s["initial_points"], list, lambda v: all(isinstance(p, dict) for p in v),
            "a list of tables of searched values, e.g. [{ learning_rate = 3e-3, dropout = 0.1 }]")
-    if len(s["initial_points"]) > s["n_iter"]:
-        raise ValueError(f"{source}: {len(s['initial_points'])} search.initial_points but search.n_iter = "
-                         f"{s['n_iter']}; n_iter counts them")
     points = []
     for i, p in enumerate(s["initial_points"]):
         for k in p:
@@ -552,14 +549,16 @@ def _check_search_settings(source: str, s: dict, grid: bool, model: dict) -> Non
     settings = dict(strategy=s["strategy"], max_time=s["budget_minutes"], fold_models=s["fold_models"],
                     ensemble_rule=s["ensemble_rule"], ensemble_selection=s["ensemble_selection"], metric=s["metric"],
                     post_hoc_offsets=s["post_hoc_offsets"], return_train_score=False,
-                    initial_points=bool(s["initial_points"]), grid=grid, hidden_sizes="hidden_sizes" in s["space"])
+                    initial_points=len(s["initial_points"]), n_iter=s["n_iter"], grid=grid,
+                    hidden_sizes="hidden_sizes" in s["space"])
     units_at = [f"{t}.units" for t, d in (("model", model), ("search.space", s["space"])) if "units" in d]
     settings["units"] = bool(units_at)
     keys = {k: k for k in settings} | {"max_time": "budget_minutes"}  # the settings' keys in [search]
     written = {k: f"search.{key} = {toml(s[key])}" for k, key in keys.items() if key in s}
-    check_search_settings(settings, {k: f"search.{key}" for k, key in keys.items()} | {"hidden_sizes":
-                          "search.space.hidden_sizes"}, written | {"grid": "a grid (lists of choices)", "units":
-                          f"{' and '.join(units_at)} is set"}, where=f"{source}: ")
+    names = {k: f"search.{key}" for k, key in keys.items()} | {
+        "hidden_sizes": "search.space.hidden_sizes", "initial_points_count": str(len(s["initial_points"]))}
+    written |= {"grid": "a grid (lists of choices)", "units": f"{' and '.join(units_at)} is set"}
+    check_search_settings(settings, names, written, where=f"{source}: ")
 
 
 def _check(source, key, v, types, ok, allowed) -> None:

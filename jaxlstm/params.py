@@ -170,6 +170,7 @@ PARAMETER_RULES: dict[str, Rule] = {
     "ensemble_selection": or_none(integer(1)),  # the refit ensemble's size: greedy picks or CAWPE members; None = off
     "ensemble_rule": options("greedy", "cawpe"),  # how ensemble_selection's candidates are chosen and weighted
     "fold_models": Rule(lambda v: isinstance(v, (bool, np.bool_)), "True or False"),  # refit from the CV's models
+    "n_iter": integer(1),  # a sampled search's candidates (initial points included)
 }
 
 

@@ -72,6 +72,8 @@ SEARCH_CONFLICTS = (
     (lambda s: s["initial_points"] and s["grid"],
      "{initial_points} is for sampled searches (random, Bayesian, Optuna, halving over distributions); "
      "{grid_is} already lists every candidate"),
+    (lambda s: s["initial_points"] > s["n_iter"],
+     "{initial_points_count} {initial_points} but {n_iter_is}; n_iter counts them"),
     (lambda s: s["hidden_sizes"] and s["units"],
      "{hidden_sizes} is searched while {units_is}; units (one LSTM layer) replaces hidden_sizes (stacked layers), "
      "so every candidate would train units: keep one of them"),
@@ -84,8 +86,8 @@ def check_search_settings(settings: dict, names: dict, written: dict, where: str
     ``settings``: ``strategy``, ``max_time`` (a time limit, or a false value),
     ``fold_models``, ``ensemble_rule``, ``ensemble_selection``, ``metric``
     (the ranking metric's name, ``None`` for a callable),
-    ``post_hoc_offsets``, ``return_train_score``, ``initial_points`` (given
-    or not), ``grid`` (the space lists every candidate), ``hidden_sizes``
+    ``post_hoc_offsets``, ``return_train_score``, ``initial_points`` (how
+    many), ``n_iter``, ``grid`` (the space lists every candidate), ``hidden_sizes``
     (searched or not) and ``units`` (set or searched); ``names`` and
     ``written``: each setting as the caller's interface names it and as it
     writes its value (see :data:`SEARCH_CONFLICTS`); ``where`` prefixes the
@@ -376,11 +378,13 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         settings = dict(strategy=mode, max_time=self.max_time is not None, fold_models=self.fold_models,
                         ensemble_rule=self.ensemble_rule, ensemble_selection=self.ensemble_selection, metric=metric,
                         post_hoc_offsets=self.post_hoc_offsets, return_train_score=self.return_train_score,
-                        initial_points=bool(self.initial_points), grid=self.param_grid is not None,
+                        initial_points=len(self.initial_points or ()), n_iter=self.n_iter,
+                        grid=self.param_grid is not None,
                         hidden_sizes="hidden_sizes" in searched, units=units is not None or "units" in searched)
-        names = {k: k for k in settings} | {"metric": "the ranking metric", "strategy": "search"}
+        names = {k: k for k in settings} | {"metric": "the ranking metric", "strategy": "search",
+                                            "initial_points_count": str(settings["initial_points"])}
         written = {k: f"{k}={getattr(self, k)!r}" for k in ("max_time", "fold_models", "ensemble_rule",
-                                                            "post_hoc_offsets", "return_train_score")}
+                                                            "post_hoc_offsets", "return_train_score", "n_iter")}
         written |= {"strategy": f"search={mode!r}", "grid": "a param_grid",
                     "units": "units is searched" if "units" in searched else f"units is set (units={units!r})",
                     "metric": f"{metric!r} (scoring={self.scoring!r}, refit={self.refit!r})"}
@@ -402,6 +406,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         check_param("ensemble_selection", self.ensemble_selection)
         check_param("ensemble_rule", self.ensemble_rule)
         check_param("fold_models", self.fold_models)
+        check_param("n_iter", self.n_iter)
         if self.max_time is not None and not (isinstance(self.max_time, numbers.Real) and self.max_time >= 0):
             raise ValueError(f"max_time must be None or seconds >= 0, got {self.max_time!r}")
         if self.ensemble_selection is not None and (not self.refit or self._ranking_metric() not in SCORERS):
@@ -592,11 +597,9 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def _initial_points(self, base, mode) -> list[dict]:
         """``initial_points`` with every searched key: those a point leaves
         out take ``base``'s value. Raises ``ValueError`` naming a point that
-        is not a dict, a key not searched, or more points than ``n_iter``."""
+        is not a dict or a key not searched (more points than ``n_iter``: :data:`SEARCH_CONFLICTS`)."""
         points = list(self.initial_points or ())
         space = self.param_distributions if self.param_distributions is not None else {}
-        if len(points) > self.n_iter:
-            raise ValueError(f"{len(points)} initial_points but n_iter={self.n_iter}; n_iter counts them")
         out, defaults = [], base.get_params(deep=False)
         if points and not isinstance(space, Mapping):
             raise ValueError(f"initial_points needs param_distributions as one dict of searched keys, got a "

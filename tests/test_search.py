@@ -727,6 +727,7 @@ def test_bad_seeds_and_units_with_searched_hidden_sizes_are_named_before_trainin
     grid = {"learning_rate": [1e-2]}
     for kwargs, match in [(dict(seeds=[0, 0]), r"seeds must be distinct integers in \[0, 2\*\*32\), got \[0, 0\]"),
                           (dict(seeds=[-1]), r"seeds must be distinct .*got \[-1\]"),
+                          (dict(n_iter=None), "n_iter must be a positive integer, got None"),
                           (dict(param_grid={"hidden_sizes": [(8,), (8, 8)]}),
                            r"hidden_sizes is searched while units is set \(units=4\)"),
                           (dict(param_grid=None, param_distributions=[grid], search="bayes"),
@@ -1003,6 +1004,8 @@ def test_a_distribution_given_as_the_grid_says_to_use_param_distributions():
     (dict(search="halving", fold_models=True), {"strategy": "halving", "fold_models": True}),
     (dict(param_grid={"learning_rate": [1e-2]}, initial_points=[{"learning_rate": 1e-2}]),
      {"strategy": "grid", "initial_points": [{"learning_rate": 1e-2}]}),
+    (dict(n_iter=1, initial_points=[{"learning_rate": 1e-2}, {"learning_rate": 3e-2}]),
+     {"strategy": "random", "n_iter": 1, "initial_points": [{"learning_rate": 1e-2}, {"learning_rate": 3e-2}]}),
     (dict(param_grid={"hidden_sizes": [(8,), (8, 8)], "units": [4]}),
      {"space": {"hidden_sizes": [[8], [8, 8]], "units": [4]}}),
 ])
