@@ -120,8 +120,9 @@ def top(row: dict, k: int | None = None) -> dict[int, float]:
     return {i: cv[i] for i in ranked[:k]}
 
 
-def cawpe_weights(row: dict, k: int) -> dict[int, float]:
-    """``ensemble_rule="cawpe"``'s weights over the row's ``k`` best candidates: CV score ** 4."""
+def cawpe_weights(row: dict, k: int | None) -> dict[int, float]:
+    """``ensemble_rule="cawpe"``'s weights over the row's ``k`` best candidates (every one for ``None``):
+    CV score ** 4."""
     return {i: v ** CAWPE_ALPHA for i, v in top(row, k).items()}
 
 
@@ -215,7 +216,7 @@ def capped_weights(row: dict, k: int, per_family: int | None, agree: float | Non
     by_index, keep = {c["index"]: c for c in row["candidates"]}, np.asarray(row["where"], np.float64) > 0
     labels = {i: np.nan_to_num(np.asarray(c["oof"], np.float64)).argmax(1)[keep] for i, c in by_index.items()}
     picked: list[int] = []
-    for i, v in top(row).items():
+    for i in top(row):
         same = [j for j in picked if family(by_index[j]["params"]) == family(by_index[i]["params"])]
         if per_family is not None and len(same) >= per_family:
             continue
@@ -225,7 +226,6 @@ def capped_weights(row: dict, k: int, per_family: int | None, agree: float | Non
         if len(picked) == k:
             break
     return {i: by_index[i]["cv"] ** CAWPE_ALPHA for i in picked}
-
 
 
 def caps_table(rows: list[dict]) -> str:
@@ -241,7 +241,7 @@ def caps_table(rows: list[dict]) -> str:
         for a, row in enumerate(mine):
             classes, y_oof = np.asarray(row["classes"]), np.asarray(row["y_oof"])
             where = np.asarray(row["where"], np.float64)
-            every = {c["index"]: c["cv"] ** CAWPE_ALPHA for c in row["candidates"]}
+            every = cawpe_weights(row, None)
             for b, weights in enumerate([capped_weights(row, 5, cap, agree) for _, cap, agree in CAPS] + [every]):
                 pred = classes[offset_labels(y_oof, where, *blend_probs(row, weights))]
                 got[a, b] = balanced_accuracy_score(row["y_test"], pred), accuracy_score(row["y_test"], pred)

@@ -13,14 +13,13 @@ soft-voting ensemble of different configurations).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 from typing import Any
 
 import numpy as np
 
-from jaxlstm import features, jsonable
+from jaxlstm import blob, features, jsonable
 from jaxlstm._checks import check_sequences
 from jaxlstm.inference import predict_chunked
 from jaxlstm.model import ModelConfig
@@ -125,37 +124,11 @@ def _tree(params, model: ModelConfig, scaler: features.ScalerStats, class_names,
 
 
 def _write(path, tree: dict) -> None:
-    from flax import serialization
-
-    payload = serialization.msgpack_serialize(tree)
-    tmp = f"{path}.tmp"
-    with open(tmp, "wb") as f:
-        f.write(MAGIC + hashlib.sha256(payload).digest() + payload)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    blob.write(path, tree, MAGIC)
 
 
 def _read(path) -> dict:
-    from flax import serialization
-
-    try:
-        with open(path, "rb") as f:
-            blob = f.read()
-    except OSError as e:
-        raise ValueError(f"cannot read checkpoint {path}: {e}") from None
-    if not blob.startswith(MAGIC):
-        raise ValueError(f"{path} is not a jaxlstm checkpoint (bad header)")
-    digest, payload = blob[len(MAGIC) : len(MAGIC) + 32], blob[len(MAGIC) + 32 :]
-    if len(digest) != 32 or hashlib.sha256(payload).digest() != digest:
-        raise ValueError(f"{path} is truncated or corrupted (checksum mismatch)")
-    try:
-        tree = serialization.msgpack_restore(payload)
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"{path}: checkpoint is missing or has malformed fields ({e!r})") from None
-    if not isinstance(tree, dict):
-        raise ValueError(f"{path}: checkpoint is missing or has malformed fields (not a table)")
-    return tree
+    return blob.read(path, MAGIC, "checkpoint")
 
 
 def _checkpoint(tree: dict, path) -> Checkpoint:

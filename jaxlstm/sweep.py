@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxlstm import jsonable
+from jaxlstm import blob, jsonable
 from jaxlstm import progress as progress_mod
 from jaxlstm._checks import check_labels, check_sample_weight, check_sequences
 from jaxlstm.cache import register_compiled, relieve_memory_maps
@@ -658,38 +658,26 @@ def _model_path(out_dir, member_hash: str, keep_model: bool | str) -> str:
     return os.path.join(out_dir, "models", f"{member_hash}-{'last' if keep_model == 'last' else 'best'}.msgpack")
 
 
-def _save_model(path: str, model: dict) -> None:
-    """Write a kept model (Flax's msgpack of its NumPy leaves; no pickle),
-    atomically: a torn write leaves no file, so its member trains again."""
-    from flax import serialization
+_MODEL_MAGIC = b"JAXLSTMM"  # a stored member model (jaxlstm.blob), not a checkpoint
 
+
+def _save_model(path: str, model: dict) -> None:
+    """Write a kept model (:mod:`jaxlstm.blob`: its NumPy leaves, checksummed,
+    atomically: a torn write leaves no file, so its member trains again)."""
     tree = {"params": model["params"], "scaler": dict(model["scaler"]._asdict()),
             "class_weights": model["class_weights"], "best_epoch": model["best_epoch"]}
-    payload = serialization.msgpack_serialize(jax.tree.map(np.asarray, tree))
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.tmp"
-    with open(tmp, "wb") as f:
-        f.write(hashlib.sha256(payload).digest() + payload)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    blob.write(path, jax.tree.map(np.asarray, tree), _MODEL_MAGIC)
 
 
 def _load_model(path: str) -> dict | None:
     """A kept model written by :func:`_save_model`, or ``None`` when the
     file is missing, cut short or altered (its checksum), or not such a model."""
-    from flax import serialization
-
     try:
-        with open(path, "rb") as f:
-            blob = f.read()
-        digest, payload = blob[:32], blob[32:]
-        if hashlib.sha256(payload).digest() != digest:
-            return None
-        tree = serialization.msgpack_restore(payload)
+        tree = blob.read(path, _MODEL_MAGIC, "stored member model")
         return {"params": tree["params"], "scaler": ScalerStats(**tree["scaler"]),
                 "class_weights": tree["class_weights"], "best_epoch": tree["best_epoch"]}
-    except (OSError, TypeError, ValueError, KeyError):
+    except (TypeError, ValueError, KeyError):
         return None
 
 

@@ -1,0 +1,58 @@
+"""Checksummed, pickle-free files of plain data: a ``magic`` header, the
+SHA-256 of the payload, then the payload (Flax's msgpack of dicts, lists,
+scalars and NumPy arrays). Written atomically (a temporary file renamed into
+place), so a torn write leaves no file; read back only if the header and
+checksum match. Model checkpoints (:mod:`jaxlstm.checkpoint`) and a sweep's
+stored member models (:mod:`jaxlstm.sweep`) are such files.
+
+This module imports nothing from jaxlstm (the bottom layer).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+__all__ = ["write", "read"]
+
+
+def write(path, tree: dict, magic: bytes) -> None:
+    """Write ``tree`` to ``path`` behind ``magic`` and its checksum, atomically."""
+    from flax import serialization
+
+    payload = serialization.msgpack_serialize(tree)
+    tmp = f"{path}.tmp"
+    with open(tmp, "wb") as f:
+        f.write(magic + hashlib.sha256(payload).digest() + payload)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def read(path, magic: bytes, what: str) -> dict:
+    """The tree :func:`write` wrote to ``path``.
+
+    Raises:
+      ValueError: the file cannot be read, lacks ``magic``, fails its
+        checksum (truncated or altered) or holds no table; the message names
+        ``path`` and ``what`` the file should be (``"checkpoint"``).
+    """
+    from flax import serialization
+
+    try:
+        with open(path, "rb") as f:
+            blob = f.read()
+    except OSError as e:
+        raise ValueError(f"cannot read {what} {path}: {e}") from None
+    if not blob.startswith(magic):
+        raise ValueError(f"{path} is not a jaxlstm {what} (bad header)")
+    digest, payload = blob[len(magic) : len(magic) + 32], blob[len(magic) + 32 :]
+    if len(digest) != 32 or hashlib.sha256(payload).digest() != digest:
+        raise ValueError(f"{path} is truncated or corrupted (checksum mismatch)")
+    try:
+        tree = serialization.msgpack_restore(payload)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{path}: {what} is missing or has malformed fields ({e!r})") from None
+    if not isinstance(tree, dict):
+        raise ValueError(f"{path}: {what} is missing or has malformed fields (not a table)")
+    return tree
