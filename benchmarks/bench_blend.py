@@ -33,7 +33,10 @@ at the test split:
 - ``mean_families``: those family bests, equal weights.
 
 ``--c-rows-from`` writes one rule's predictions as ``bench_imbalance.py``'s
-(c) rows, for its ``--targets`` and ``--paired-with`` tables.
+(c) rows, for its ``--targets`` and ``--paired-with`` tables. ``--offsets-from``,
+``--caps-from`` and ``--metrics-from`` print other probes from stored rows: the
+decision offsets' keep rule, near copies kept out of CAWPE's 5, and the same
+candidates ranked by another ``--metric`` (:func:`metrics_table`).
 
 Beside each, its out-of-fold balanced accuracy (what the search could see;
 greedy selection's ``ensemble`` is optimistic: it was chosen on those rows; the offsets rules':
@@ -49,7 +52,9 @@ import time
 import bench_imbalance
 import harness
 import numpy as np
-from sklearn.metrics import accuracy_score, balanced_accuracy_score
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, get_scorer
+from sklearn.model_selection import check_cv
 
 from jaxlstm.metrics import offset_decisions
 from jaxlstm.search import CAWPE_ALPHA, fit_decision_offsets
@@ -105,25 +110,27 @@ def run(name: str, seeds, rows_path: str | None, budget_minutes: float = 2.0) ->
     return out
 
 
-def offset_labels(y_oof, where, p_oof, p_test) -> np.ndarray:
+def offset_labels(y_oof, where, p_oof, p_test, metric: str = "balanced_accuracy") -> np.ndarray:
     """Test labels (indices) of a blend under the preset's ``post_hoc_offsets=True``: the search's own offsets
-    fit (balanced accuracy, kept only if they win cross-fitted) on its out-of-fold rows."""
-    offsets, _ = fit_decision_offsets(y_oof, np.where(where[:, None] > 0, p_oof, np.nan), "balanced_accuracy")
+    fit (for ``metric``, kept only if they win cross-fitted) on its out-of-fold rows."""
+    offsets, _ = fit_decision_offsets(y_oof, np.where(where[:, None] > 0, p_oof, np.nan), metric)
     return np.asarray(offset_decisions(p_test.astype(np.float32), offsets))
 
 
-def top(row: dict, k: int | None = None) -> dict[int, float]:
+def top(row: dict, k: int | None = None, cv: dict[int, float] | None = None) -> dict[int, float]:
     """The CV scores of the row's ``k`` best finished candidates (every one for ``None``), the search's best
-    first, then by CV score: the candidates ``ensemble_rule="cawpe"`` weighs."""
-    cv = {c["index"]: c["cv"] for c in row["candidates"]}
-    ranked = [row["best_index"]] + [i for i in sorted(cv, key=lambda i: -cv[i]) if i != row["best_index"]]
+    first, then by CV score: the candidates ``ensemble_rule="cawpe"`` weighs. ``cv``: the candidates' scores
+    under another ranking metric (:func:`cv_scores`; its best: the first of the highest, as the search's rank)."""
+    best = row["best_index"] if cv is None else max(cv, key=lambda i: (cv[i], -i))
+    cv = {c["index"]: c["cv"] for c in row["candidates"]} if cv is None else cv
+    ranked = [best] + [i for i in sorted(cv, key=lambda i: -cv[i]) if i != best]
     return {i: cv[i] for i in ranked[:k]}
 
 
-def cawpe_weights(row: dict, k: int | None) -> dict[int, float]:
+def cawpe_weights(row: dict, k: int | None, cv: dict[int, float] | None = None) -> dict[int, float]:
     """``ensemble_rule="cawpe"``'s weights over the row's ``k`` best candidates (every one for ``None``):
-    CV score ** 4."""
-    return {i: v ** CAWPE_ALPHA for i, v in top(row, k).items()}
+    CV score ** 4 (the row's ranking metric's; ``cv``: each candidate's score under another)."""
+    return {i: v ** CAWPE_ALPHA for i, v in top(row, k, cv).items()}
 
 
 def blend_probs(row: dict, weights: dict[int, float]) -> tuple[np.ndarray, np.ndarray]:
@@ -250,6 +257,83 @@ def caps_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+RANKING_METRICS = ("balanced_accuracy", "f1_macro", "accuracy")
+FIXED_FIRST = 9  # the preset's initial_points: candidates 0-8 are the same whatever the ranking metric
+
+
+class _Held(ClassifierMixin, BaseEstimator):
+    """Stored probabilities as a fitted classifier, for scikit-learn's scorers (as the search scores its members)."""
+
+    def __init__(self, classes, probs):
+        self.classes, self.probs = classes, probs
+
+    def __sklearn_is_fitted__(self):
+        return True
+
+    @property
+    def classes_(self):
+        return self.classes
+
+    def predict_proba(self, x):
+        return self.probs
+
+    def predict(self, x):
+        return self.classes_[self.probs.argmax(1)]
+
+
+def cv_scores(row: dict, metric: str) -> dict[int, float]:
+    """Each finished candidate's CV score under ``metric`` as the search computes it: the mean over the folds of
+    ``cv=3`` (``check_cv``: unshuffled, stratified) of scikit-learn's scorer ``metric`` on its out-of-fold
+    probabilities (stored rounded to 5 decimals; for the row's own metric this gives its ``cv``)."""
+    y, keep = np.asarray(row["y_oof"]), np.asarray(row["where"], np.float64) > 0
+    folds = list(check_cv(3, y, classifier=True).split(np.zeros((len(y), 1)), y))
+    scorer, classes = get_scorer(metric), np.arange(len(row["classes"]))
+    out = {}
+    for c in row["candidates"]:
+        p = np.asarray(c["oof"], np.float64)
+        held = [te[keep[te]] for _, te in folds]
+        out[c["index"]] = float(np.mean([scorer(_Held(classes, p[te]), np.zeros((len(te), 1)), y[te])
+                                         for te in held]))
+    return out
+
+
+def metrics_table(rows: list[dict]) -> str:
+    """Per dataset, test macro recall (mean ± sample std over its fits) and accuracy of what the preset refits
+    (CAWPE's 5 best with its decision offsets, ``cawpe5_offsets``) when the same finished candidates are ranked,
+    weighted and offset by another metric (:data:`RANKING_METRICS`, :func:`cv_scores`), and the accuracy's
+    distance to the best published; ``fixed only``: fits whose every finished candidate is one of the
+    preset's first :data:`FIXED_FIRST` (there the search under that metric trains exactly these candidates;
+    elsewhere its Bayesian rounds would propose others). Last line: per metric, the development sets
+    (``bench_imbalance.SUITE``) within 2 points of the best published accuracy."""
+    head = " | ".join(f"ranked by {m}" for m in RANKING_METRICS)
+    lines = [f"| dataset | fits | fixed only | {head} |", "|---|---|---|" + "---|" * len(RANKING_METRICS)]
+    near = dict.fromkeys(RANKING_METRICS, 0)
+    names = list(dict.fromkeys(r["dataset"] for r in rows))
+    for name in names:
+        mine = [r for r in rows if r["dataset"] == name]
+        published = bench_imbalance.PUBLISHED.get(name, (float("nan"), ""))[0]
+        fixed = sum(all(c["index"] < FIXED_FIRST for c in r["candidates"]) for r in mine)
+        cells = []
+        for metric in RANKING_METRICS:
+            got = []
+            for row in mine:
+                classes, y_oof = np.asarray(row["classes"]), np.asarray(row["y_oof"])
+                where = np.asarray(row["where"], np.float64)
+                blend = blend_probs(row, cawpe_weights(row, 5, cv_scores(row, metric)))
+                pred = classes[offset_labels(y_oof, where, *blend, metric=metric)]
+                got.append((balanced_accuracy_score(row["y_test"], pred), accuracy_score(row["y_test"], pred)))
+            rec, acc = np.asarray(got).T
+            sd = f" ± {np.std(rec, ddof=1):.3f}" if len(rec) > 1 else ""
+            near[metric] += bool(name in bench_imbalance.SUITE and acc.mean() >= published - 0.02)
+            gap = "" if np.isnan(published) else f" ({acc.mean() - published:+.3f})"
+            cells.append(f"{rec.mean():.3f}{sd}, acc {acc.mean():.3f}{gap}")
+        lines.append(f"| {name} | {len(mine)} | {fixed} | " + " | ".join(cells) + " |")
+    counted = sum(n in bench_imbalance.SUITE for n in names)
+    lines.append("| development sets within 2 points of the best published accuracy | | | "
+                 + " | ".join(f"{near[m]} of {counted}" for m in RANKING_METRICS) + " |")
+    return "\n".join(lines)
+
+
 def table(rows: list[dict]) -> str:
     """Per dataset, each rule's test macro recall (mean ± sample std over
     seeds), accuracy and out-of-fold macro recall."""
@@ -306,6 +390,9 @@ def main():
                              "cawpe5_offsets' blend (offsets_table), then stop")
         ap.add_argument("--caps-from", default="", metavar="ROWS[,ROWS...]",
                         help="print caps_table of these rows files (near copies kept out of CAWPE's 5), then stop")
+        ap.add_argument("--metrics-from", default="", metavar="ROWS[,ROWS...]",
+                        help="print metrics_table of these rows files (the same candidates ranked by another "
+                             "metric), then stop")
         harness.add_arguments(ap)
 
     args = bench_imbalance.suite_args(__doc__, table, arguments)
@@ -313,6 +400,9 @@ def main():
         return
     if args.offsets_from:
         print(offsets_table([r for f in args.offsets_from.split(",") for r in bench_imbalance.read_rows(f)]))
+        return
+    if args.metrics_from:
+        print(metrics_table([r for f in args.metrics_from.split(",") for r in bench_imbalance.read_rows(f)]))
         return
     if args.caps_from:
         print(caps_table([r for f in args.caps_from.split(",") for r in bench_imbalance.read_rows(f)]))
