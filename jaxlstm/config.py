@@ -482,8 +482,7 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
                          f"({d['train']!r}) nor data.test ({d['test']!r}) is a .csv file")
     _check(source, "search.strategy", s["strategy"], str, lambda v: v in STRATEGIES, f"one of {list(STRATEGIES)}")
     for k in ("n_iter", "batch_size", "cv"):
-        _check(source, f"search.{k}", s[k], int, lambda v: v >= (2 if k == "cv" else 1),
-               "an integer >= " + ("2" if k == "cv" else "1"))
+        check_param(k, s[k], where=f"{source}: search.{k}: ")
     _check(source, "search.seeds", s["seeds"], list,
            lambda v: v and all(type(a) is int and 0 <= a < 2**32 for a in v) and len(set(v)) == len(v),
            "a non-empty list of distinct integers in [0, 2**32)")

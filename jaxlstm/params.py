@@ -171,6 +171,12 @@ PARAMETER_RULES: dict[str, Rule] = {
     "ensemble_rule": options("greedy", "cawpe"),  # how ensemble_selection's candidates are chosen and weighted
     "fold_models": Rule(lambda v: isinstance(v, (bool, np.bool_)), "True or False"),  # refit from the CV's models
     "n_iter": integer(1),  # a sampled search's candidates (initial points included)
+    # (a search's batch_size, candidates per round, is an integer >= 1 as the minibatch size: the one rule above)
+    "n_initial": or_none(integer(1)),  # Bayesian search: candidates before the Gaussian process takes over
+    "cv": integer(2),  # a number of folds (LSTMSearchCV also takes a splitter or (train, test) pairs)
+    "factor": integer(2),  # successive halving: keep 1/factor of the candidates each rung
+    "min_epochs": or_none(integer(1)),  # successive halving's first rung (at most the estimator's epochs)
+    "max_time": or_none(number(0)),  # seconds; None: no limit
 }
 
 

@@ -406,9 +406,10 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         check_param("ensemble_selection", self.ensemble_selection)
         check_param("ensemble_rule", self.ensemble_rule)
         check_param("fold_models", self.fold_models)
-        check_param("n_iter", self.n_iter)
-        if self.max_time is not None and not (isinstance(self.max_time, numbers.Real) and self.max_time >= 0):
-            raise ValueError(f"max_time must be None or seconds >= 0, got {self.max_time!r}")
+        for name in ("n_iter", "batch_size", "n_initial", "factor", "min_epochs", "max_time"):
+            check_param(name, getattr(self, name))
+        if isinstance(self.cv, numbers.Number):  # else a splitter or (train, test) pairs: scikit-learn's check_cv
+            check_param("cv", self.cv)
         if self.ensemble_selection is not None and (not self.refit or self._ranking_metric() not in SCORERS):
             raise ValueError("ensemble_selection picks candidates by the ranking metric on their out-of-fold "
                              f"probabilities: it needs refit and a metric name from jaxlstm.metrics.SCORERS; got "

@@ -493,7 +493,7 @@ def test_inputs_that_failed_silently_or_deep_are_named():
         with pytest.raises(ValueError, match=rf"validation_fraction={frac:g} of 24 sequences in 2 classes holds out "
                                              rf"{held}: a stratified split needs at least one per class on each side"):
             LSTMClassifier(epochs=1, validation_fraction=frac).fit(X, y)
-    with pytest.raises(ValueError, match=r"max_time must be None or seconds >= 0, got -1"):
+    with pytest.raises(ValueError, match=r"max_time must be None or a number >= 0, got -1"):
         jaxlstm.LSTMSearchCV(LSTMClassifier(epochs=1), {"dropout": [0.1]}, max_time=-1).fit(X, y)
 
 

@@ -1031,3 +1031,24 @@ def test_a_conflict_of_search_settings_is_one_rule_with_one_message_in_python_an
 
     (template,) = [m for _, m in SEARCH_CONFLICTS if re.fullmatch(pattern(m), py)]
     assert re.fullmatch("<config>: " + pattern(template), tm)
+
+
+@pytest.mark.parametrize("setting, value", [
+    ("batch_size", None), ("batch_size", 2.5), ("n_initial", -3), ("n_initial", 2.5), ("factor", 2.5),
+    ("min_epochs", 0), ("max_time", -1), ("max_time", float("nan")), ("cv", 1), ("cv", 2.5), ("n_iter", 0)])
+def test_a_bad_search_setting_is_its_rule_tables_message(setting, value):
+    """LSTMSearchCV's own settings are checked by jaxlstm.params' rule table before anything trains, each with its
+    one message (until 2026-12-07 batch_size=None was a TypeError from a comparison, 2.5 one from a slice,
+    n_initial=2.5 and factor=2.5 were silently truncated, n_initial=-3 ran); the TOML's search.n_iter, batch_size
+    and cv use the same rules and words."""
+    from jaxlstm import config, params
+
+    search = "halving" if setting in ("factor", "min_epochs") else "bayes"
+    with pytest.raises(ValueError) as e:
+        LSTMSearchCV(BASE, param_distributions={"learning_rate": [1e-2, 3e-2]}, search=search,
+                     **{"n_iter": 2, setting: value}).fit(X, Y)
+    assert str(e.value) == params.message(setting, value)
+    if setting in ("batch_size", "cv", "n_iter"):
+        with pytest.raises(ValueError) as e:
+            config.parse_config({"search": {"space": {"learning_rate": [1e-2]}, setting: value}})
+        assert str(e.value) == f"<config>: search.{setting}: " + params.message(setting, value)
