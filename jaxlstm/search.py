@@ -37,7 +37,7 @@ from jaxlstm.metrics import (LABEL_SCORERS, SCORERS, check_scoring_name, ensembl
                              log_loss, offset_decisions)
 from jaxlstm.params import check_param, check_seeds
 from jaxlstm.plan import absent_classes, check_folds, expand_space, normalise, plan_members
-from jaxlstm.sweep import execute
+from jaxlstm.sweep import SweepInterrupted, execute, members_path
 from jaxlstm.tabulate import accepts_sample_weight, cv_results, mean_scores, score_table, status_at
 from jaxlstm.train import OPTIONAL_PARTS
 
@@ -390,14 +390,19 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                     "metric": f"{metric!r} (scoring={self.scoring!r}, refit={self.refit!r})"}
         check_search_settings(settings, names, written)
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, groups=None):
         """Run the search; then refit the best candidate on all of ``X, y``.
         ``sample_weight`` (one number >= 0 per sequence) weighs the rows'
         training losses in every fold and the refit (see
         :meth:`LSTMClassifier.fit`) and the held-out scores of every scorer
         that takes it, as scikit-learn's ``GridSearchCV.fit(X, y,
         sample_weight=...)`` does; ``ensemble_selection`` and
-        ``post_hoc_offsets`` fit on the weighted out-of-fold scores too."""
+        ``post_hoc_offsets`` fit on the weighted out-of-fold scores too.
+        ``groups`` (one label per sequence: its user, session, patient) go to
+        ``cv``'s ``split``, as ``GridSearchCV.fit(X, y, groups=...)``'s, for a
+        group splitter (``cv=GroupKFold(3)``): no group in two folds' test
+        rows and training rows at once. Only the CV's folds are grouped (the
+        decision offsets' cross-fitted check is stratified)."""
         mode = self._mode()
         for name in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
             delattr(self, name)  # a previous fit's results (best_index_, ensemble_, offsets, ...) must not leak in
@@ -431,7 +436,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                                          "is param_distributions)")
         _check_distribution_ends(space, exact_low=mode == "bayes")
         scorers, multi = _scorers(self.scoring, self.refit)
-        ctx = self._context(X, y, base, scorers, sample_weight)
+        ctx = self._context(X, y, base, scorers, sample_weight, groups)
         ctx["initial"] = self._initial_points(base, mode)
         ctx["parts"] = _possible_parts(base, space, ctx["initial"])
         if self.max_time is not None:
@@ -457,10 +462,16 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if self.refit:
             t0 = time.perf_counter()
             self.refitted_ = []
-            self.best_estimator_ = self._candidate_model(table, self.best_index_, ", the best", ctx, X, y)
-            oof = table[self.best_index_]["oof_probs"]
-            if self.ensemble_selection is not None:
-                oof = self._select_ensemble(table, ctx, X, y)
+            try:
+                self.best_estimator_ = self._candidate_model(table, self.best_index_, ", the best", ctx, X, y)
+                oof = table[self.best_index_]["oof_probs"]
+                if self.ensemble_selection is not None:
+                    oof = self._select_ensemble(table, ctx, X, y)
+            except KeyboardInterrupt:  # the refit's own run keeps nothing; the CV's members are what a rerun resumes
+                kept = self.out_dir is not None and mode != "halving"
+                trained = sum(r["status"] != "unfinished" for r in table) * self.n_splits_
+                raise SweepInterrupted(trained if kept else 0, len(table) * self.n_splits_,
+                                       members_path(self.out_dir) if kept else None, "the refit") from None
             self.refit_time_ = time.perf_counter() - t0
             if self.post_hoc_offsets:
                 self._fit_offsets(oof, ctx)
@@ -649,7 +660,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                                                           factor=int(self.factor), min_epochs=self.min_epochs,
                                                           key=ctx["key"])
 
-    def _context(self, X, y, base, scorers, sample_weight=None) -> dict:
+    def _context(self, X, y, base, scorers, sample_weight=None, groups=None) -> dict:
         """The data, classes, folds, seeds, scorers and sample weights (the
         program's float32 ``w``; ``score_weight`` in float64 for the refits
         and the scorers named in ``weighted``) every evaluation uses."""
@@ -657,7 +668,16 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         classes, yi = encode_labels(y, len(x))
         if base.normalize == "standard":  # before any candidate trains on a feature scaled to zeros
             check_standardisable(x, lengths, "X")
-        folds = check_folds(check_cv(self.cv, yi, classifier=True).split(np.zeros((len(yi), 1)), yi), len(yi))
+        if groups is not None and np.shape(groups) != (len(yi),):
+            raise ValueError(f"groups must hold one label per sequence ({len(yi)}), got shape {np.shape(groups)}")
+        try:
+            folds = check_cv(self.cv, yi, classifier=True).split(np.zeros((len(yi), 1)), yi, groups)
+            folds = check_folds(folds, len(yi))
+        except ValueError as e:
+            if groups is None and "groups" in str(e):  # scikit-learn: "The 'groups' parameter should not be None."
+                raise ValueError(f"cv: {e} {type(self.cv).__name__} splits by group: pass fit(X, y, groups=...), "
+                                 "one label per sequence") from None
+            raise
         absent = absent_classes(folds, yi, len(classes))
         if absent:
             said = "; ".join(f"fold {k}: {', '.join(repr(c) for c in classes[m].tolist())}" for k, m in absent.items())

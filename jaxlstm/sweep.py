@@ -45,8 +45,8 @@ from jaxlstm.tabulate import curve_table, cv_results, param_columns  # noqa: F40
 from jaxlstm.train import Split, TrainConfig, fit, make_hparams, parts_used, program_key, tuned_jit
 
 __all__ = ["STATIC_KEYS", "DYNAMIC_KEYS", "Member", "Execution", "execute", "SweepResult", "SweepInterrupted",
-           "run_sweep", "make_folds", "expand_space", "estimate_member_bytes", "even_chunk", "read_members",
-           "pad_indices"]
+           "members_path", "run_sweep", "make_folds", "expand_space", "estimate_member_bytes", "even_chunk",
+           "read_members", "pad_indices"]
 
 _REMEDIES = ("logit_adjust_tau", "focal_gamma", "class_weight_beta", "sampling_exponent", "augment_scale",
              "augment_warp", "augment_slice")  # hashed only when set: old runs resume
@@ -86,11 +86,14 @@ class SweepResult:
 
 class SweepInterrupted(KeyboardInterrupt):
     """Ctrl-C during :func:`run_sweep`: ``saved`` of ``total`` members are in
-    ``path`` (``None`` without ``out_dir``), so the same call resumes."""
+    ``path`` (``None`` without ``out_dir``), so the same call resumes.
+    ``during``: what was running, when not the members themselves (a
+    search's refit, after its CV members were saved)."""
 
-    def __init__(self, saved: int, total: int, path: str | None):
-        super().__init__(f"interrupted; {saved}/{total} members saved"
-                         + (f" in {path}; rerun to resume" if path else " (no out_dir, nothing kept)"))
+    def __init__(self, saved: int, total: int, path: str | None, during: str = ""):
+        super().__init__(f"interrupted{f' during {during}' if during else ''}; {saved}/{total} members saved"
+                         + (f" in {path}; rerun to resume" if path else " (no out_dir, nothing kept)")
+                         + (f" ({during} trains again)" if during and path else ""))
         self.saved, self.total, self.path = saved, total, path
 
 
@@ -306,7 +309,7 @@ def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int
                      frozenset() if parts is None else frozenset(parts))
     show = progress and jax.process_index() == 0
     if show and resumed:
-        print(f"resumed {resumed}/{len(members)} members from {_members_path(out_dir)}; "
+        print(f"resumed {resumed}/{len(members)} members from {members_path(out_dir)}; "
               f"{len(members) - resumed} to train", file=sys.stderr, flush=True)
     mesh = _mesh()
     data = tuple(_global(a, mesh) for a in (x, lengths, y))  # on the devices once, not per chunk
@@ -346,7 +349,7 @@ def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int
                 bar.end_step()
     except KeyboardInterrupt:
         raise SweepInterrupted(sum(r is not None for r in rows), len(members),
-                               _members_path(out_dir) if out_dir is not None else None) from None
+                               members_path(out_dir) if out_dir is not None else None) from None
     return out
 
 
@@ -589,7 +592,8 @@ def _check_same_done(done: dict) -> None:
                          "every process")
 
 
-def _members_path(out_dir) -> str:
+def members_path(out_dir) -> str:
+    """Where :func:`execute` streams its finished members in ``out_dir``."""
     return os.path.join(out_dir, "members.jsonl")
 
 
@@ -644,7 +648,7 @@ def _cut_torn_tail(path: str) -> None:
 def _load_done(out_dir, fingerprint) -> dict:
     if out_dir is None:
         return {}
-    path = _members_path(out_dir)
+    path = members_path(out_dir)
     if not os.path.exists(path):
         return {}
     if jax.process_index() == 0:  # the one writer
@@ -692,7 +696,7 @@ def _append(out_dir, fingerprint, rows, keep_model: bool | str = False) -> None:
     if out_dir is None or jax.process_index() != 0:  # one writer across processes
         return
     os.makedirs(out_dir, exist_ok=True)
-    path = _members_path(out_dir)
+    path = members_path(out_dir)
     for r in rows:  # the model file first: a member row in members.jsonl then always has its model
         if "model" in r:
             model_path = _model_path(out_dir, r["hash"], keep_model)

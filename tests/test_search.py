@@ -1052,3 +1052,46 @@ def test_a_bad_search_setting_is_its_rule_tables_message(setting, value):
         with pytest.raises(ValueError) as e:
             config.parse_config({"search": {"space": {"learning_rate": [1e-2]}, setting: value}})
         assert str(e.value) == f"<config>: search.{setting}: " + params.message(setting, value)
+
+
+def test_ctrl_c_during_the_refit_names_the_cv_members_a_rerun_resumes(tmp_path, monkeypatch):
+    """Ctrl-C in the refit: the search's CV members are in out_dir and a rerun resumes them; until 2026-12-07 the
+    refit's own run (no out_dir) said "0/3 members saved (no out_dir, nothing kept)"."""
+    from jaxlstm.sweep import SweepInterrupted
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    base = clone(BASE).set_params(epochs=1)
+    grid = {"learning_rate": [1e-2, 3e-2]}
+    monkeypatch.setattr(LSTMSearchCV, "_refit_one", staticmethod(interrupted))
+    with pytest.raises(SweepInterrupted) as e:
+        LSTMSearchCV(base, grid, cv=3, out_dir=str(tmp_path)).fit(X, Y)
+    assert str(e.value) == (f"interrupted during the refit; 6/6 members saved in {tmp_path / 'members.jsonl'}; "
+                            "rerun to resume (the refit trains again)")
+    with pytest.raises(SweepInterrupted) as e:
+        LSTMSearchCV(base, grid, cv=3).fit(X, Y)
+    assert str(e.value) == "interrupted during the refit; 0/6 members saved (no out_dir, nothing kept)"
+    monkeypatch.undo()
+    again = LSTMSearchCV(base, grid, cv=3, out_dir=str(tmp_path)).fit(X, Y)
+    assert again.train_time_ == 0.0  # every CV member resumed
+
+
+def test_groups_go_to_a_group_splitter_as_in_gridsearchcv():
+    """fit(X, y, groups=...) folds as GridSearchCV.fit's groups do (the same scores as the splitter's folds given as
+    cv); a group splitter without groups, or groups of another length, is a ValueError saying so (until 2026-12-07
+    fit took no groups: a TypeError, or scikit-learn's "The 'groups' parameter should not be None")."""
+    from sklearn.model_selection import GroupKFold
+
+    groups = np.arange(len(Y)) // 10
+    base, grid = clone(BASE).set_params(epochs=2), {"learning_rate": [1e-2, 3e-2]}
+    grouped = LSTMSearchCV(base, grid, cv=GroupKFold(3), refit=False).fit(X, Y, groups=groups)
+    folds = list(GroupKFold(3).split(X, Y, groups))
+    given = LSTMSearchCV(base, grid, cv=folds, refit=False).fit(X, Y)
+    np.testing.assert_array_equal(grouped.cv_results_["mean_test_score"], given.cv_results_["mean_test_score"])
+    assert all(not set(groups[tr]) & set(groups[te]) for tr, te in folds)
+    with pytest.raises(ValueError, match=r"^cv: The 'groups' parameter should not be None. GroupKFold splits by group: "
+                                         r"pass fit\(X, y, groups=...\), one label per sequence$"):
+        LSTMSearchCV(base, grid, cv=GroupKFold(3)).fit(X, Y)
+    with pytest.raises(ValueError, match=r"groups must hold one label per sequence \(90\), got shape \(89,\)"):
+        LSTMSearchCV(base, grid, cv=GroupKFold(3)).fit(X, Y, groups=groups[:-1])
