@@ -383,8 +383,9 @@ def _split_test(data, conf, seed: int):
         rare = [data.class_names[c] for c in np.flatnonzero(counts < 2)]
         have = "one sequence" if counts.min() == 1 else "no sequence or one" if 1 in counts else "no sequence"
         raise ValueError(f"{data.name}: class(es) {rare} have {have}: a stratified hold-out of "
-                         f"data.test_size = {conf.data['test_size']:g} needs at least 2 per class (one to test, one "
-                         "to train); add sequences, or name a test file (data.test, --test)")
+                         f"data.test_size = {conf.data['test_size']:g} needs at least 2 per class to stratify (a class "
+                         "this rare may still have no test row); add sequences, or name a test file (data.test, "
+                         "--test)")
     try:
         tr, te = train_test_split(idx, test_size=conf.data["test_size"], stratify=data.y, random_state=seed)
     except ValueError as e:  # a test_size too small or too large for the number of classes
@@ -473,11 +474,11 @@ def _sweep_config(args):
     is_data = target is not None and (bool(args.data) or target.startswith("ucr:") or target in DATASETS
                                       or os.path.splitext(target)[1].lower() in (".csv", ".npz"))
     if not is_data:
+        conf = _load_config(args.config)  # first: a mistyped data name is said as such, whatever flags follow it
         given = [flag for flag, attr, default in _PRESET_FLAGS if getattr(args, attr) != default]
         if given:
             raise ValueError(f"{', '.join(given)} set(s) the default search on a data file; with a TOML config, "
                              "set the same keys in the config")
-        conf = _load_config(args.config)
         return conf, os.path.splitext(os.path.basename(conf.source))[0], ""
 
     def absolute(v):  # file paths as absolute paths: a config file's relative paths are read from its folder
@@ -501,8 +502,11 @@ def _sweep_config(args):
         raise ValueError(f"--budget-minutes must be >= 0, got {args.budget_minutes:g}")
     conf = config.preset(absolute(target), **kw)
     text = config.preset_text(absolute(target), **kw)
-    if args.print_config:  # a config for files that may not be here yet
+    if args.print_config:  # a config for files that may not be here yet: said, not refused
         print(text, end="")
+        for path in (target, test):
+            if path and os.path.splitext(path)[1].lower() in (".csv", ".npz") and not os.path.exists(path):
+                print(f"note: {path} does not exist (yet): the config names it as {absolute(path)}", file=sys.stderr)
         return None, "", ""
     from jaxlstm.datasets import check_name
 
