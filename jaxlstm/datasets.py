@@ -542,6 +542,10 @@ def load_npz(path: str | os.PathLike, *, labels: str = "required", min_classes: 
         yi, names = _unlabelled(x.shape[0])
     else:
         y = data["y"]
+        if y.ndim != 1:  # the count may match: say what is wrong, not that it does not
+            hint = " (one-hot labels: save y.argmax(1))" if y.ndim == 2 and y.shape[1] > 1 else " (y.ravel())"
+            raise ValueError(f"{path}: y must be 1-D, one label per sequence, got shape {y.shape}"
+                             + (hint if y.ndim == 2 else ""))
         if y.shape != (x.shape[0],):
             raise ValueError(f"{path}: y has shape {y.shape} but X has {x.shape[0]} sequences")
         if "class_names" in data:

@@ -41,6 +41,13 @@ def test_npz_round_trip_and_errors(tmp_path):
     np.savez(tmp_path / "bad.npz", X=d.x, y=d.y[:-1])
     with pytest.raises(ValueError, match="y has shape"):
         datasets.load_npz(tmp_path / "bad.npz")
+    # a 2-D y of the right count: said to be 2-D (until 2026-12-07: "y has shape (50, 1) but X has 50 sequences")
+    for y, hint in ((d.y[:, None], r"\(y.ravel\(\)\)"),
+                    (np.eye(3)[d.y % 3], r"\(one-hot labels: save y.argmax\(1\)\)")):
+        np.savez(tmp_path / "y2d.npz", X=d.x, y=y, lengths=d.lengths)
+        with pytest.raises(ValueError, match=rf"y2d.npz: y must be 1-D, one label per sequence, got shape "
+                                             rf"\(50, {y.shape[1]}\) {hint}"):
+            datasets.load_npz(tmp_path / "y2d.npz")
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     with pytest.raises(ValueError, match="not a readable .npz"):
         datasets.load_npz(tmp_path / "junk.npz")
