@@ -223,7 +223,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         rows and keep the epoch with the best ``select`` score on it
         (``None``: train on all rows, keep the last epoch).
       patience: with a validation fraction, stop after this many epochs
-        without improvement.
+        without improvement (without one it is ignored, with an
+        :class:`InactiveParameterWarning`).
       select: scorer name from :data:`jaxlstm.metrics.SCORERS`.
       random_state: seed for initialisation, shuffling, dropout and the
         validation split (``None``: a fresh seed per fit).
@@ -463,6 +464,10 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                              f"{self.n_ensemble} seeds from it), None or a RandomState, got {self.random_state!r}")
         rows = np.arange(len(x))
         val = np.zeros(0, np.int64)
+        if self.patience is not None and self.validation_fraction is None:
+            warnings.warn(f"patience={self.patience!r} stops on a validation score, and validation_fraction=None "
+                          "holds no rows out: it is ignored, every epoch trains; set validation_fraction (e.g. 0.1) "
+                          "for early stopping", InactiveParameterWarning, stacklevel=3)
         if self.validation_fraction is not None:
             frac = float(self.validation_fraction)
             from sklearn.model_selection import train_test_split

@@ -690,3 +690,17 @@ def test_the_minirocket_classifier_is_scikit_learns_ridge_on_its_own_features(tm
     assert huge.diverged_ and np.isfinite(huge.predict_proba(SEQS)).all()
     with pytest.raises(ValueError, match="minirocket_features must be"):
         ModelConfig(3, 3, classifier="minirocket", minirocket_length=5, minirocket_features=99.5)
+
+
+def test_patience_without_a_validation_fraction_is_said_to_be_ignored():
+    """``patience`` stops on a validation score; with ``validation_fraction=None`` there is none, so every epoch
+    trains: said (until 2026-12-07 silently), as the other settings that do nothing are; with a fraction, not."""
+    import warnings
+
+    with pytest.warns(InactiveParameterWarning, match=r"patience=2 stops on a validation score, and "
+                                                      r"validation_fraction=None holds no rows out: it is ignored"):
+        clf = LSTMClassifier(hidden_sizes=(4,), epochs=3, patience=2, random_state=0).fit(SEQS, Y)
+    assert len(clf.history_["train_loss"]) == 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InactiveParameterWarning)
+        LSTMClassifier(hidden_sizes=(4,), epochs=3, patience=2, validation_fraction=0.25, random_state=0).fit(SEQS, Y)
