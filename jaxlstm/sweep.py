@@ -93,7 +93,7 @@ class SweepInterrupted(KeyboardInterrupt):
     def __init__(self, saved: int, total: int, path: str | None, during: str = ""):
         super().__init__(f"interrupted{f' during {during}' if during else ''}; {saved}/{total} members saved"
                          + (f" in {path}; rerun to resume" if path else " (no out_dir, nothing kept)")
-                         + (f" ({during} trains again)" if during and path else ""))
+                         + (f" ({during} runs again)" if during and path else ""))
         self.saved, self.total, self.path = saved, total, path
 
 

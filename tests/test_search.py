@@ -1068,7 +1068,7 @@ def test_ctrl_c_during_the_refit_names_the_cv_members_a_rerun_resumes(tmp_path, 
     with pytest.raises(SweepInterrupted) as e:
         LSTMSearchCV(base, grid, cv=3, out_dir=str(tmp_path)).fit(X, Y)
     assert str(e.value) == (f"interrupted during the refit; 6/6 members saved in {tmp_path / 'members.jsonl'}; "
-                            "rerun to resume (the refit trains again)")
+                            "rerun to resume (the refit runs again)")
     with pytest.raises(SweepInterrupted) as e:
         LSTMSearchCV(base, grid, cv=3).fit(X, Y)
     assert str(e.value) == "interrupted during the refit; 0/6 members saved (no out_dir, nothing kept)"
