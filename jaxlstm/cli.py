@@ -351,6 +351,16 @@ def _cmd_datasets(args) -> int:
 # sweep / evaluate / predict / devices
 # ---------------------------------------------------------------------------
 
+def _in_training(test, train):
+    """Which of ``test``'s sequences are also ``train``'s, matched by content (checkpoint fingerprints): a shuffled
+    copy or a subset of the training data is training data too."""
+    import numpy as np
+
+    from jaxlstm.checkpoint import row_fingerprints
+
+    return np.isin(row_fingerprints(test.x, test.lengths), row_fingerprints(train.x, train.lengths))
+
+
 def _split_test(data, conf, seed: int):
     """(train dataset, test dataset): the configured test data, else a
     stratified hold-out of ``data.test_size``."""
@@ -365,10 +375,7 @@ def _split_test(data, conf, seed: int):
             raise ValueError(f"data.test has {test.num_features} features per step, data.train has "
                              f"{data.num_features}")
         _codes_by_name(_label_names(test), data.class_names, f"data.test ({conf.data['test']})")  # fail before training
-        from jaxlstm.checkpoint import row_fingerprints
-
-        # matched by content (checkpoint fingerprints): a shuffled copy or a subset is the training data too
-        trained = np.isin(row_fingerprints(test.x, test.lengths), row_fingerprints(data.x, data.lengths))
+        trained = _in_training(test, data)
         if trained.all():
             raise ValueError(f"data.test ({conf.data['test']}) holds the same sequences as data.train (all "
                              f"{len(trained)}, in any order): its report would score rows the models trained on; "
@@ -688,7 +695,9 @@ def _cmd_sweep(args) -> int:
     say(f"time: compile {search.compile_time_:.1f} s, train {search.train_time_:.1f} s (mean_fit_time in "
         f"results.csv is training only), refit {search.refit_time_:.1f} s")
     ci = report["bootstrap_95"]
-    say(f"held-out test ({len(test.y)} sequences): accuracy {report['accuracy']:.4f}, "
+    seen = int(_in_training(test, train).sum()) if conf.data["test"] else 0  # warned before training, and here
+    say(f"{'test' if seen else 'held-out test'} ({len(test.y)} sequences"
+        + (f", {seen} of them also training rows" if seen else "") + f"): accuracy {report['accuracy']:.4f}, "
         f"balanced accuracy {report['balanced_accuracy']:.4f}, macro F1 {report['macro avg']['f1-score']:.4f}"
         + (f" (95% bootstrap {ci['macro_f1'][0]:.3f}-{ci['macro_f1'][1]:.3f})" if "macro_f1" in ci else "")
         + f", ROC-AUC (ovr) {report['roc_auc_ovr']:.4f}")

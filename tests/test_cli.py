@@ -482,6 +482,11 @@ def test_sweep_rejects_a_test_class_unseen_in_training_before_training(tmp_path,
     cfg.write_text(SWEEP_FILES.format(train=tmp_path / "train.npz", test=tmp_path / "mixed.npz"))
     assert main(["sweep", str(cfg), "--out", str(tmp_path / "run"), "--quiet", "--no-plots"]) == 0
     assert f"warning: 7 of {len(yt) + 7} sequences in data.test" in capsys.readouterr().err
+    # and the summary does not call it held out (until 2026-12-07 "held-out test (n sequences)")
+    assert main(["sweep", str(cfg), "--out", str(tmp_path / "run"), "--no-plots"]) == 0  # resumed
+    out = capsys.readouterr().out
+    assert f"\ntest ({len(yt) + 7} sequences, 7 of them also training rows): accuracy" in out
+    assert "held-out test" not in out
 
 
 def test_a_torn_last_line_of_members_jsonl_is_cut_and_tolerated(tmp_path, capsys):
