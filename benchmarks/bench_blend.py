@@ -47,13 +47,13 @@ stored rounded to 5 decimals.
 from __future__ import annotations
 
 import ast
+import functools
 import time
 
 import bench_imbalance
 import harness
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.metrics import accuracy_score, balanced_accuracy_score, get_scorer
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 from sklearn.model_selection import check_cv
 
 from jaxlstm.metrics import offset_decisions
@@ -257,44 +257,22 @@ def caps_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-RANKING_METRICS = ("balanced_accuracy", "f1_macro", "accuracy")
+# the ranking metrics probed, as the search's scikit-learn scorers compute them on a fold's predicted labels
+RANKING_METRICS = {"balanced_accuracy": balanced_accuracy_score,
+                   "f1_macro": functools.partial(f1_score, average="macro"), "accuracy": accuracy_score}
 FIXED_FIRST = 9  # the preset's initial_points: candidates 0-8 are the same whatever the ranking metric
-
-
-class _Held(ClassifierMixin, BaseEstimator):
-    """Stored probabilities as a fitted classifier, for scikit-learn's scorers (as the search scores its members)."""
-
-    def __init__(self, classes, probs):
-        self.classes, self.probs = classes, probs
-
-    def __sklearn_is_fitted__(self):
-        return True
-
-    @property
-    def classes_(self):
-        return self.classes
-
-    def predict_proba(self, x):
-        return self.probs
-
-    def predict(self, x):
-        return self.classes_[self.probs.argmax(1)]
 
 
 def cv_scores(row: dict, metric: str) -> dict[int, float]:
     """Each finished candidate's CV score under ``metric`` as the search computes it: the mean over the folds of
-    ``cv=3`` (``check_cv``: unshuffled, stratified) of scikit-learn's scorer ``metric`` on its out-of-fold
-    probabilities (stored rounded to 5 decimals; for the row's own metric this gives its ``cv``)."""
+    ``cv=3`` (``check_cv``: unshuffled, stratified) of ``metric`` (:data:`RANKING_METRICS`) on the labels its
+    out-of-fold probabilities predict (stored rounded to 5 decimals; for the row's own metric this gives its
+    ``cv``)."""
     y, keep = np.asarray(row["y_oof"]), np.asarray(row["where"], np.float64) > 0
-    folds = list(check_cv(3, y, classifier=True).split(np.zeros((len(y), 1)), y))
-    scorer, classes = get_scorer(metric), np.arange(len(row["classes"]))
-    out = {}
-    for c in row["candidates"]:
-        p = np.asarray(c["oof"], np.float64)
-        held = [te[keep[te]] for _, te in folds]
-        out[c["index"]] = float(np.mean([scorer(_Held(classes, p[te]), np.zeros((len(te), 1)), y[te])
-                                         for te in held]))
-    return out
+    held = [te[keep[te]] for _, te in check_cv(3, y, classifier=True).split(np.zeros((len(y), 1)), y)]
+    score = RANKING_METRICS[metric]
+    return {c["index"]: float(np.mean([score(y[te], np.asarray(c["oof"], np.float64)[te].argmax(1)) for te in held]))
+            for c in row["candidates"]}
 
 
 def metrics_table(rows: list[dict]) -> str:
