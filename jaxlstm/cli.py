@@ -351,19 +351,10 @@ def _cmd_datasets(args) -> int:
 # sweep / evaluate / predict / devices
 # ---------------------------------------------------------------------------
 
-def _in_training(test, train):
-    """Which of ``test``'s sequences are also ``train``'s, matched by content (checkpoint fingerprints): a shuffled
-    copy or a subset of the training data is training data too."""
-    import numpy as np
-
-    from jaxlstm.checkpoint import row_fingerprints
-
-    return np.isin(row_fingerprints(test.x, test.lengths), row_fingerprints(train.x, train.lengths))
-
-
 def _split_test(data, conf, seed: int):
-    """(train dataset, test dataset): the configured test data, else a
-    stratified hold-out of ``data.test_size``."""
+    """(train dataset, test dataset, how many test sequences are training
+    ones too): the configured test data, else a stratified hold-out of
+    ``data.test_size`` (none)."""
     import numpy as np
     from sklearn.model_selection import train_test_split
 
@@ -375,7 +366,10 @@ def _split_test(data, conf, seed: int):
             raise ValueError(f"data.test has {test.num_features} features per step, data.train has "
                              f"{data.num_features}")
         _codes_by_name(_label_names(test), data.class_names, f"data.test ({conf.data['test']})")  # fail before training
-        trained = _in_training(test, data)
+        from jaxlstm.checkpoint import row_fingerprints
+
+        # matched by content (checkpoint fingerprints): a shuffled copy or a subset is the training data too
+        trained = np.isin(row_fingerprints(test.x, test.lengths), row_fingerprints(data.x, data.lengths))
         if trained.all():
             raise ValueError(f"data.test ({conf.data['test']}) holds the same sequences as data.train (all "
                              f"{len(trained)}, in any order): its report would score rows the models trained on; "
@@ -383,7 +377,7 @@ def _split_test(data, conf, seed: int):
         if trained.any():
             print(f"warning: {int(trained.sum())} of {len(trained)} sequences in data.test ({conf.data['test']}) are "
                   "also in data.train: the test report scores them after training on them", file=sys.stderr)
-        return data, test
+        return data, test, int(trained.sum())
     idx = np.arange(len(data.y))
     counts = np.bincount(data.y, minlength=data.num_classes)
     if counts.min() < 2:  # scikit-learn's error named class indices ("too few members are: [2]"), not the label
@@ -398,7 +392,7 @@ def _split_test(data, conf, seed: int):
     except ValueError as e:  # a test_size too small or too large for the number of classes
         raise ValueError(f"data.test_size = {conf.data['test_size']:g} of {len(idx)} sequences in "
                          f"{data.num_classes} classes: {e}") from None
-    return data.subset(np.sort(tr)), data.subset(np.sort(te))
+    return data.subset(np.sort(tr)), data.subset(np.sort(te)), 0
 
 
 def _sequences(d):
@@ -509,19 +503,20 @@ def _sweep_config(args):
         raise ValueError(f"--budget-minutes must be >= 0, got {args.budget_minutes:g}")
     conf = config.preset(absolute(target), **kw)
     text = config.preset_text(absolute(target), **kw)
+    missing = [p for p in (target, test) if p and os.path.splitext(p)[1].lower() in (".csv", ".npz")
+               and not os.path.exists(p)]
     if args.print_config:  # a config for files that may not be here yet: said, not refused
         print(text, end="")
-        for path in (target, test):
-            if path and os.path.splitext(path)[1].lower() in (".csv", ".npz") and not os.path.exists(path):
-                print(f"note: {path} does not exist (yet): the config names it as {absolute(path)}", file=sys.stderr)
+        for path in missing:
+            print(f"note: {path} does not exist (yet): the config names it as {absolute(path)}", file=sys.stderr)
         return None, "", ""
     from jaxlstm.datasets import check_name
 
     for path in (target, test):  # before any data are read: a typo's error comes first
         if path:
             check_name(path)
-        if path and os.path.splitext(path)[1].lower() in (".csv", ".npz") and not os.path.exists(path):
-            raise ValueError(f"no such file: {path}")
+            if path in missing:
+                raise ValueError(f"no such file: {path}")
     name = re.sub(r"[^\w.-]+", "_", os.path.splitext(os.path.basename(target))[0] or target) + "-default"
     return conf, name, text
 
@@ -635,7 +630,7 @@ def _cmd_sweep(args) -> int:
     seed = conf.search["seeds"][0]
     data = _load_data(conf, "train")
     conf = conf.with_channel_names(data.feature_names)  # events named by column: indices in this data
-    train, test = _split_test(data, conf, seed)
+    train, test, seen = _split_test(data, conf, seed)  # seen: test sequences also trained on (warned)
     _check_windows(conf.feature_specs, data, train.lengths, "data.test_size")
     if text:  # the default search's config, once its data are read and split (a bad file's error comes first)
         say(text)
@@ -695,7 +690,6 @@ def _cmd_sweep(args) -> int:
     say(f"time: compile {search.compile_time_:.1f} s, train {search.train_time_:.1f} s (mean_fit_time in "
         f"results.csv is training only), refit {search.refit_time_:.1f} s")
     ci = report["bootstrap_95"]
-    seen = int(_in_training(test, train).sum()) if conf.data["test"] else 0  # warned before training, and here
     say(f"{'test' if seen else 'held-out test'} ({len(test.y)} sequences"
         + (f", {seen} of them also training rows" if seen else "") + f"): accuracy {report['accuracy']:.4f}, "
         f"balanced accuracy {report['balanced_accuracy']:.4f}, macro F1 {report['macro avg']['f1-score']:.4f}"
