@@ -491,11 +491,8 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
     except ValueError as e:
         raise ValueError(f"{source}: search.metric = {s['metric']!r}: {e}") from None
     _check(source, "search.budget_minutes", s["budget_minutes"], (int, float), lambda v: v >= 0, "minutes >= 0")
-    _check(source, "search.post_hoc_offsets", s["post_hoc_offsets"], (bool, str), lambda v: v in (True, False, "always"),
-           'true, false or "always"')
-    check_param("ensemble_selection", s["ensemble_selection"], where=f"{source}: search.ensemble_selection: ")
-    check_param("ensemble_rule", s["ensemble_rule"], where=f"{source}: search.ensemble_rule: ")
-    check_param("fold_models", s["fold_models"], where=f"{source}: search.fold_models: ")
+    for k in ("post_hoc_offsets", "ensemble_selection", "ensemble_rule", "fold_models"):
+        check_param(k, s[k], where=f"{source}: search.{k}: ")
     _check(source, "output.dir", o["dir"], str, lambda v: True, "a directory path")
     _check(source, "output.plots", o["plots"], bool, lambda v: True, "true or false")
     _check(source, "output.heatmap", o["heatmap"], list,

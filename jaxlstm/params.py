@@ -170,6 +170,8 @@ PARAMETER_RULES: dict[str, Rule] = {
     "ensemble_selection": or_none(integer(1)),  # the refit ensemble's size: greedy picks or CAWPE members; None = off
     "ensemble_rule": options("greedy", "cawpe"),  # how ensemble_selection's candidates are chosen and weighted
     "fold_models": Rule(lambda v: isinstance(v, (bool, np.bool_)), "True or False"),  # refit from the CV's models
+    "post_hoc_offsets": Rule(lambda v: (isinstance(v, (bool, np.bool_)) or v == "always"),  # decision offsets
+                             "False, True or 'always'"),
     "n_iter": integer(1),  # a sampled search's candidates (initial points included)
     # (a search's batch_size, candidates per round, is an integer >= 1 as the minibatch size: the one rule above)
     "n_initial": or_none(integer(1)),  # Bayesian search: candidates before the Gaussian process takes over

@@ -406,12 +406,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         mode = self._mode()
         for name in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
             delattr(self, name)  # a previous fit's results (best_index_, ensemble_, offsets, ...) must not leak in
-        if self.post_hoc_offsets not in (False, True, "always"):
-            raise ValueError(f"post_hoc_offsets must be False, True or 'always', got {self.post_hoc_offsets!r}")
-        check_param("ensemble_selection", self.ensemble_selection)
-        check_param("ensemble_rule", self.ensemble_rule)
-        check_param("fold_models", self.fold_models)
-        for name in ("n_iter", "batch_size", "n_initial", "factor", "min_epochs", "max_time"):
+        for name in ("post_hoc_offsets", "ensemble_selection", "ensemble_rule", "fold_models", "n_iter", "batch_size",
+                     "n_initial", "factor", "min_epochs", "max_time"):
             check_param(name, getattr(self, name))
         if isinstance(self.cv, numbers.Number):  # else a splitter or (train, test) pairs: scikit-learn's check_cv
             check_param("cv", self.cv)

@@ -94,7 +94,7 @@ def test_the_table_covers_the_estimator_and_agrees_with_the_model():
     assert unchecked == {"select", "random_state", "verbose"}  # a scorer name, sklearn's own, anything
     for name, rule in params.PARAMETER_RULES.items():
         assert not rule.ok(float("nan")), name
-        assert not rule.ok(True) or name in ("bidirectional", "fold_models"), name  # True is not the number 1
+        assert not rule.ok(True) or name in ("bidirectional", "fold_models", "post_hoc_offsets"), name  # not 1
     defaults = LSTMClassifier().get_params()
     params.check_params(defaults)  # the defaults are allowed
     assert params.show(np.float32(0.5)) == "0.5" and params.show((np.int64(3), 4.0)) == "[3, 4]"
