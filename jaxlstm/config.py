@@ -52,7 +52,7 @@ from jaxlstm.estimator import LSTMClassifier
 from jaxlstm.features import as_temporal_features
 from jaxlstm.metrics import LABEL_SCORERS, SCORERS, check_scoring_name
 from jaxlstm.search import LSTMSearchCV, check_search_settings
-from jaxlstm.params import PARAMETER_RULES, check_param, message
+from jaxlstm.params import PARAMETER_RULES, check_param, check_seeds, message
 
 __all__ = ["SweepConfig", "load_config", "example_path", "example_text", "EXAMPLES"]
 
@@ -483,15 +483,12 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
     _check(source, "search.strategy", s["strategy"], str, lambda v: v in STRATEGIES, f"one of {list(STRATEGIES)}")
     for k in ("n_iter", "batch_size", "cv"):
         check_param(k, s[k], where=f"{source}: search.{k}: ")
-    _check(source, "search.seeds", s["seeds"], list,
-           lambda v: v and all(type(a) is int and 0 <= a < 2**32 for a in v) and len(set(v)) == len(v),
-           "a non-empty list of distinct integers in [0, 2**32)")
+    s["seeds"] = list(check_seeds(s["seeds"], where=f"{source}: search.seeds: "))  # [1.0] is seed 1
     try:
         check_scoring_name(s["metric"])
     except ValueError as e:
         raise ValueError(f"{source}: search.metric = {s['metric']!r}: {e}") from None
-    _check(source, "search.budget_minutes", s["budget_minutes"], (int, float), lambda v: v >= 0, "minutes >= 0")
-    for k in ("post_hoc_offsets", "ensemble_selection", "ensemble_rule", "fold_models"):
+    for k in ("budget_minutes", "post_hoc_offsets", "ensemble_selection", "ensemble_rule", "fold_models"):
         check_param(k, s[k], where=f"{source}: search.{k}: ")
     _check(source, "output.dir", o["dir"], str, lambda v: True, "a directory path")
     _check(source, "output.plots", o["plots"], bool, lambda v: True, "true or false")

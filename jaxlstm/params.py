@@ -118,6 +118,15 @@ def _class_weight(v) -> bool:
     return _is_number(v) and 0 <= v < math.inf
 
 
+def _whole(v) -> bool:  # 2.0 is seed 2; 1.7 is not truncated to seed 1
+    return _is_int(v) or (_is_number(v) and math.isfinite(v) and float(v).is_integer())
+
+
+def _seeds(v) -> bool:
+    return (isinstance(v, (list, tuple, np.ndarray)) and len(v) > 0 and all(_whole(a) and 0 <= a < 2**32 for a in v)
+            and len({int(a) for a in v}) == len(v))
+
+
 def _flag(v) -> bool:
     return isinstance(v, (bool, np.bool_)) or (_is_int(v) and v in (0, 1))
 
@@ -179,6 +188,8 @@ PARAMETER_RULES: dict[str, Rule] = {
     "factor": integer(2),  # successive halving: keep 1/factor of the candidates each rung
     "min_epochs": or_none(integer(1)),  # successive halving's first rung (at most the estimator's epochs)
     "max_time": or_none(number(0)),  # seconds; None: no limit
+    "budget_minutes": number(0),  # a config's or the preset's max_time in minutes; 0: no limit
+    "seeds": Rule(_seeds, "a non-empty list of distinct integers in [0, 2**32)"),  # members' seeds are uint32
 }
 
 
@@ -198,16 +209,12 @@ def check_param(name: str, value, *, where: str = "") -> None:
         raise ValueError(message(name, value, where))
 
 
-def check_seeds(seeds) -> tuple[int, ...]:
-    """Training seeds of a sweep or search: a repeated seed is the same member
-    twice (its split's scores duplicated, their std too small); members'
-    seeds are uint32."""
-    seeds = tuple(int(s) for s in seeds)
-    if not seeds:
-        raise ValueError("seeds is empty")
-    if len(set(seeds)) < len(seeds) or not all(0 <= s < 2**32 for s in seeds):
-        raise ValueError(f"seeds must be distinct integers in [0, 2**32), got {list(seeds)}")
-    return seeds
+def check_seeds(seeds, *, where: str = "") -> tuple[int, ...]:
+    """Training seeds of a sweep or search (``seeds``' rule: a repeated seed is
+    the same member twice, its split's scores duplicated and their std too
+    small; members' seeds are uint32)."""
+    check_param("seeds", seeds, where=where)
+    return tuple(int(s) for s in seeds)
 
 
 def check_params(values: Mapping[str, Any], *, where: str = "") -> None:

@@ -174,9 +174,13 @@ def test_config_errors_name_the_key(tmp_path, capsys):
                         ("[search]\nstrategy = 'random'\ninitial_points = 3\n[search.space]\nunits = [4]\n",
                          "search.initial_points = 3; expected a list of tables"),
                         # until 2026-12-04 these passed `config check` and failed (or trained wrongly) later
-                        ("[search]\nseeds = [-1]\n", r"search.seeds = \[-1\]; expected a non-empty list of distinct"),
-                        ("[search]\nseeds = [true]\n", r"search.seeds = \[True\]"),
-                        ("[search]\nseeds = [0, 0]\n", r"search.seeds = \[0, 0\]"),
+                        ("[search]\nseeds = [-1]\n", r"search.seeds: seeds must be a non-empty list of distinct integers"
+                                                      r" in \[0, 2\*\*32\), got \[-1\]"),
+                        ("[search]\nseeds = [true]\n", r"search.seeds: seeds must be .*got \[True\]"),
+                        ("[search]\nseeds = [0, 0]\n", r"search.seeds: seeds must be .*got \[0, 0\]"),
+                        ("[search]\nseeds = [1.5]\n", r"search.seeds: seeds must be .*got \[1.5\]"),
+                        ("[search]\nbudget_minutes = -1\n", r"search.budget_minutes: budget_minutes must be a number >= 0, "
+                                                              "got -1"),
                         ("[search]\nstrategy = 'random'\n[search.space]\nepochs = { uniform = [1, 3] }\n",
                          r"search.space.epochs.uniform: epochs takes integers; write \{ randint = \[1, 3\] \}"),
                         ("[search]\nstrategy = 'random'\n[search.space]\ndropout = { uniform = [0.5, 1.5] }\n",

@@ -2,6 +2,8 @@
 Bayesian batch search against random search; successive halving continues
 survivors; the Optuna adapter."""
 
+import re
+
 import numpy as np
 import pytest
 from scipy.stats import loguniform, randint, uniform
@@ -725,8 +727,12 @@ def test_ensemble_selection_after_halving_picks_only_from_the_last_rung():
 
 def test_bad_seeds_and_units_with_searched_hidden_sizes_are_named_before_training():
     grid = {"learning_rate": [1e-2]}
-    for kwargs, match in [(dict(seeds=[0, 0]), r"seeds must be distinct integers in \[0, 2\*\*32\), got \[0, 0\]"),
-                          (dict(seeds=[-1]), r"seeds must be distinct .*got \[-1\]"),
+    for kwargs, match in [(dict(seeds=[0, 0]), r"seeds must be a non-empty list of distinct integers in \[0, 2\*\*32\), "
+                                               r"got \[0, 0\]"),
+                          (dict(seeds=[-1]), r"seeds must be a non-empty list of distinct .*got \[-1\]"),
+                          # until 2026-12-07 int() made 1.7 seed 1 and True seed 1
+                          (dict(seeds=[1.7, 2]), r"seeds must be .*got \[1.7, 2\]"),
+                          (dict(seeds=True), r"seeds must be .*got \[True\]"),
                           (dict(n_iter=None), "n_iter must be a positive integer, got None"),
                           (dict(param_grid={"hidden_sizes": [(8,), (8, 8)]}),
                            r"hidden_sizes is searched while units is set \(units=4\)"),
@@ -737,8 +743,10 @@ def test_bad_seeds_and_units_with_searched_hidden_sizes_are_named_before_trainin
                          **{"param_grid": grid, **kwargs}, cv=3).fit(X, Y)
     from jaxlstm.sweep import run_sweep  # the sweep's rule is the search's (it used to score split 0 twice)
 
-    with pytest.raises(ValueError, match=r"seeds must be distinct integers in \[0, 2\*\*32\), got \[0, 0\]"):
-        run_sweep(X, Y, configs=[{"hidden_sizes": (8,), "epochs": 1}], cv=3, seeds=[0, 0])
+    for seeds in ([0, 0], [0.5], 3):
+        with pytest.raises(ValueError, match=r"seeds must be a non-empty list of distinct integers in \[0, 2\*\*32\), "
+                                             + re.escape(f"got {seeds}")):
+            run_sweep(X, Y, configs=[{"hidden_sizes": (8,), "epochs": 1}], cv=3, seeds=seeds)
 
 
 def test_a_single_metric_with_refit_naming_it_ranks_by_score_as_gridsearchcv():
