@@ -10,23 +10,54 @@ This module imports nothing from jaxlstm (the bottom layer).
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import tempfile
 
 __all__ = ["write", "read"]
 
 
 def write(path, tree: dict, magic: bytes) -> None:
-    """Write ``tree`` to ``path`` behind ``magic`` and its checksum, atomically."""
+    """Write ``tree`` to ``path`` behind ``magic`` and its checksum, atomically
+    (through a temporary file of its own name in the same folder, removed if
+    the write fails: a user's ``<path>.tmp`` is never touched).
+
+    Raises:
+      ValueError: ``path`` is a folder.
+    """
     from flax import serialization
 
+    path = os.fspath(path)
+    if os.path.isdir(path) or path.endswith(("/", os.sep)):
+        raise ValueError(f"{path} is a folder; give a file path, e.g. {os.path.join(path, 'model.jaxlstm')}")
     payload = serialization.msgpack_serialize(tree)
-    tmp = f"{path}.tmp"
-    with open(tmp, "wb") as f:
-        f.write(magic + hashlib.sha256(payload).digest() + payload)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):  # mkstemp's error would name the temporary file
+        raise FileNotFoundError(errno.ENOENT, f"no such folder to write {path} in", folder)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(magic + hashlib.sha256(payload).digest() + payload)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp's 0600 would make a model file private to its writer
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _read_umask() -> int:
+    mask = os.umask(0o022)  # read once, at import: os.umask sets the whole process's
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
 
 
 def read(path, magic: bytes, what: str) -> dict:

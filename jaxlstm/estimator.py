@@ -583,6 +583,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "params_")
         est_params = {k: dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v
                       for k, v in self.get_params().items()}  # a features spec as its fields
+        if not (self.random_state is None or isinstance(self.random_state, numbers.Integral)):
+            est_params["random_state"] = self.seed_  # a RandomState was saved as its repr, which cannot seed a refit
         if isinstance(self.class_weight, dict):  # JSON keys are strings: a label's text, typed again on load
             # keyed by the fitted class each key equals (the key 1 of float labels 1.0, or of bool labels True)
             est_params["class_weight"] = {"label_weights": [[str(c), float(self.class_weight[c])]
@@ -594,6 +596,10 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                 "diverged": self.diverged_, "class_weights": np.asarray(self.class_weights_).tolist(),
                 "channel_names": None if getattr(self, "channel_names_", None) is None
                 else [str(n) for n in self.channel_names_],
+                "feature_names_in": None if getattr(self, "feature_names_in_", None) is None
+                else [str(n) for n in self.feature_names_in_],  # a DataFrame's columns, checked by predict
+                **({"class_values": self.classes_.astype(np.int64).tolist()}
+                   if self.classes_.dtype.kind in "Mm" else {}),  # datetimes: their text does not parse back
                 "csv_columns": getattr(self, "csv_columns_", None) or None,
                 "logit_offsets": None if getattr(self, "logit_offsets_", None) is None
                 else np.asarray(self.logit_offsets_, np.float32).tolist(),
@@ -614,7 +620,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         params = dict(meta.get("estimator_params", {}))
         if isinstance(params.get("hidden_sizes"), list):
             params["hidden_sizes"] = tuple(params["hidden_sizes"])
-        classes = _classes(ck.class_names, meta.get("classes_kind", "U"), meta.get("classes_dtype"))
+        classes = _classes(ck.class_names, meta.get("classes_kind", "U"), meta.get("classes_dtype"),
+                           meta.get("class_values"))
         cw = params.get("class_weight")
         if isinstance(cw, dict) and "label_weights" in cw:
             typed = {str(c): c.item() for c in classes}
@@ -639,6 +646,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         est.best_epoch_ = meta.get("best_epoch")
         names = meta.get("channel_names")
         est.channel_names_ = None if names is None else tuple(names)
+        if meta.get("feature_names_in") is not None:
+            est.feature_names_in_ = np.asarray(meta["feature_names_in"], dtype=object)
         est.csv_columns_ = meta.get("csv_columns")
         est.diverged_ = bool(meta.get("diverged", False))
         est.class_weights_ = np.asarray(meta.get("class_weights", np.ones(ck.model.num_classes)))
@@ -722,7 +731,8 @@ class LSTMEnsemble(ClassifierMixin, BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         """The chosen class of each sequence (see :meth:`decide`), as labels from ``classes_``."""
-        return self.classes_[self.decide(self.predict_proba(X))]
+        probs = self.predict_proba(X)  # NotFittedError before classes_ is read
+        return self.classes_[self.decide(probs)]
 
     def decide(self, probs) -> np.ndarray:
         """The class indices ``predict`` chooses from ``predict_proba``'s ``probs``."""
@@ -777,14 +787,17 @@ def _offsets(meta: dict) -> np.ndarray | None:
     return None if offsets is None else np.asarray(offsets, np.float32)
 
 
-def _classes(names, kind: str, dtype: str | None = None) -> np.ndarray:
+def _classes(names, kind: str, dtype: str | None = None, values=None) -> np.ndarray:
     """``classes_`` from a checkpoint's label texts, with the fitted labels'
-    kind and dtype (bool and float32 labels compare equal again)."""
+    kind and dtype (bool and float32 labels compare equal again; datetime
+    and timedelta labels from their int64 ``values``)."""
     names = np.array(names, dtype=str)
+    if kind in "Mm" and values is not None and dtype:
+        return np.asarray(values, np.int64).view(dtype)
     if kind == "b":
         out = names == "True"
     elif kind in "iu":
-        out = names.astype(np.int64)
+        return names.astype(dtype or np.int64)  # straight to the dtype: uint64 labels >= 2**63 overflowed int64
     elif kind == "f":
         out = names.astype(np.float64)
     else:

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
@@ -239,6 +240,58 @@ def test_checkpoints_give_back_labels_of_every_dtype_and_class_weight_dicts(tmp_
     again = clone(back).fit(SEQS, y)  # the loaded dict's keys are labels again, not their text
     np.testing.assert_allclose(again.class_weights_, [1.0, 2.0, 3.0])
     np.testing.assert_array_equal(again.predict(SEQS), est.predict(SEQS))
+
+
+def test_checkpoints_keep_dataframe_columns_a_randomstate_seed_and_uint64_and_datetime_labels(tmp_path):
+    # until 2026-12-07: a DataFrame's column names were dropped (a loaded model read reordered columns silently,
+    # predicting differently), uint64 labels >= 2**63 saved but never loaded (OverflowError), datetime labels came
+    # back as strings, and a RandomState was saved as its repr (clone(loaded).fit raised)
+    import pandas as pd
+
+    from jaxlstm.estimator import LSTMEnsemble, load_model
+
+    path = tmp_path / "m.jaxlstm"
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(rng.normal(size=(40, 4)), columns=["t0", "t1", "t2", "t3"])
+    yt = (table["t0"] > 0).to_numpy().astype(int)
+    est = LSTMClassifier(**SMALL).fit(table, yt)
+    est.save(path)
+    back = load_model(path)
+    assert list(back.feature_names_in_) == ["t0", "t1", "t2", "t3"]
+    with pytest.raises(ValueError, match="Feature names must be in the same order"):
+        back.predict(table[["t3", "t2", "t1", "t0"]])
+    np.testing.assert_array_equal(back.predict_proba(table), est.predict_proba(table))
+    for y in (np.where(Y == 0, np.uint64(2**64 - 1), np.uint64(Y)),
+              np.datetime64("2026-01-01") + Y.astype("m8[D]"), Y.astype("m8[s]")):
+        est = LSTMClassifier(**SMALL).fit(SEQS, y)
+        est.save(path)
+        back = load_model(path)
+        assert back.classes_.dtype == est.classes_.dtype
+        np.testing.assert_array_equal(back.classes_, est.classes_)
+        np.testing.assert_array_equal(back.predict(SEQS), est.predict(SEQS))
+    est = LSTMClassifier(**{**SMALL, "random_state": np.random.RandomState(3)}).fit(SEQS, Y)
+    est.save(path)
+    back = load_model(path)
+    assert back.random_state == est.seed_
+    np.testing.assert_array_equal(clone(back).fit(SEQS, Y).predict_proba(SEQS), est.predict_proba(SEQS))
+    with pytest.raises(NotFittedError):  # was an AttributeError on classes_
+        LSTMEnsemble([LSTMClassifier(**SMALL)]).predict(SEQS)
+
+
+def test_save_writes_through_its_own_temporary_file(tmp_path):
+    # until 2026-12-07 save wrote "<path>.tmp" and renamed it: a user's file of that name was replaced and
+    # removed, and a failed save (a folder's path) left a whole checkpoint behind under that name
+    est = LSTMClassifier(**SMALL).fit(SEQS, Y)
+    (tmp_path / "m.jaxlstm.tmp").write_text("my notes")
+    est.save(tmp_path / "m.jaxlstm")
+    assert (tmp_path / "m.jaxlstm.tmp").read_text() == "my notes"
+    (tmp_path / "d").mkdir()
+    for target in (tmp_path / "d", f"{tmp_path / 'd'}/"):
+        with pytest.raises(ValueError, match="is a folder; give a file path"):
+            est.save(target)
+    with pytest.raises(FileNotFoundError, match="no such folder"):
+        est.save(tmp_path / "missing" / "m.jaxlstm")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["d", "m.jaxlstm", "m.jaxlstm.tmp"]
 
 
 def test_a_class_weight_key_spelled_unlike_its_label_survives_a_checkpoint(tmp_path):
@@ -512,7 +565,7 @@ def test_validation_fraction_of_a_class_of_one_sequence_is_not_called_stratified
         LSTMClassifier(hidden_sizes=(4,), epochs=1, validation_fraction=0.5, random_state=seed).fit(X, y)
     seed = next(s for s in range(100) if 9 in train_test_split(np.arange(10), test_size=0.3, random_state=s)[1])
     with pytest.raises(ValueError, match=r"the training rows hold one class: .* \(validation_fraction=0.3 held out "
-                                         "the others\)"):
+                                         r"the others\)"):
         LSTMClassifier(epochs=1, validation_fraction=0.3, random_state=seed).fit(X[:10], [0] * 9 + [1])
 
 
