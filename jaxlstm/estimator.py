@@ -591,9 +591,10 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                                                             for c in self.classes_.tolist() if c in self.class_weight]}
         meta = {"estimator_params": est_params,
                 "classes_kind": self.classes_.dtype.kind, "classes_dtype": self.classes_.dtype.str,
-                "input_ndim": self._input_ndim,
+                "input_ndim": self._input_ndim, "features_spec": dataclasses.is_dataclass(self.features),
                 "n_features_in": int(self.n_features_in_), "seed": self.seed_, "best_epoch": self.best_epoch_,
-                "diverged": self.diverged_, "class_weights": np.asarray(self.class_weights_).tolist(),
+                "diverged": self.diverged_, "compile_time": self.compile_time_, "train_time": self.train_time_,
+                "class_weights": np.asarray(self.class_weights_).tolist(),
                 "channel_names": None if getattr(self, "channel_names_", None) is None
                 else [str(n) for n in self.channel_names_],
                 "feature_names_in": None if getattr(self, "feature_names_in_", None) is None
@@ -618,8 +619,11 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
     def _from_checkpoint(cls, ck: checkpoint.Checkpoint) -> LSTMClassifier:
         meta = ck.meta
         params = dict(meta.get("estimator_params", {}))
-        if isinstance(params.get("hidden_sizes"), list):
-            params["hidden_sizes"] = tuple(params["hidden_sizes"])
+        for k in ("hidden_sizes", "conv_filters", "conv_kernel_sizes"):  # as given (tuples), not JSON's lists
+            if isinstance(params.get(k), list):
+                params[k] = tuple(params[k])
+        if meta.get("features_spec") and isinstance(params.get("features"), dict):  # saved as its fields
+            params["features"] = features.as_temporal_features(params["features"])
         classes = _classes(ck.class_names, meta.get("classes_kind", "U"), meta.get("classes_dtype"),
                            meta.get("class_values"))
         cw = params.get("class_weight")
@@ -650,6 +654,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
             est.feature_names_in_ = np.asarray(meta["feature_names_in"], dtype=object)
         est.csv_columns_ = meta.get("csv_columns")
         est.diverged_ = bool(meta.get("diverged", False))
+        est.compile_time_, est.train_time_ = meta.get("compile_time"), meta.get("train_time")  # None: saved before
         est.class_weights_ = np.asarray(meta.get("class_weights", np.ones(ck.model.num_classes)))
         est.history_ = {k: np.asarray(v) for k, v in meta.get("history", {}).items()}
         est.logit_offsets_ = _offsets(meta)

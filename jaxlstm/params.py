@@ -173,6 +173,8 @@ PARAMETER_RULES: dict[str, Rule] = {
     "augment_slice": number(0, 1),
     # fitting
     "n_ensemble": integer(1),
+    "verbose": Rule(lambda v: isinstance(v, (bool, np.bool_)) or (_is_int(v) and v >= 0), "True, False or an "
+                    "integer >= 0"),
     "patience": or_none(integer(1)),
     "validation_fraction": or_none(number(0, 1, closed="neither")),
     # searching (LSTMSearchCV, [search] in a TOML config)

@@ -153,17 +153,25 @@ def _estimator_score(estimator, X, y, sample_weight=None):  # GridSearchCV's sco
     return estimator.score(X, y, sample_weight=sample_weight)
 
 
-def _check_distribution_ends(space, exact_low: bool) -> None:
-    """Each scipy distribution's extreme values (:func:`jaxlstm.bayes.range_ends`)
-    meet the parameter's rule, before anything trains: a Bayesian search
-    proposes the ends of a range, so a range reaching past the rule
-    (``class_weight_beta`` up to 1) failed only when a later round drew it."""
+def _check_space_values(space, exact_low: bool, name: str) -> None:
+    """Each listed value, and each scipy distribution's extreme values
+    (:func:`jaxlstm.bayes.range_ends`), meet the parameter's rule, before
+    anything trains, named in ``name`` (``param_grid`` or
+    ``param_distributions``): a bad value was named as an internal list's
+    (``configs[3]: ...``), and a Bayesian search proposes the ends of a
+    range, so a range reaching past the rule (``class_weight_beta`` up to 1)
+    failed only when a later round drew it."""
     from scipy import stats
 
-    for d in space if isinstance(space, (list, tuple)) else [space]:
+    dicts = space if isinstance(space, (list, tuple)) else [space]
+    for j, d in enumerate(dicts):
         if not isinstance(d, Mapping):
             continue
+        at = f"{name}[{j}]" if isinstance(space, (list, tuple)) else name
         for key, dist in d.items():
+            if isinstance(dist, (list, tuple, np.ndarray)):
+                for i, v in enumerate(dist):
+                    check_param(key, v.item() if isinstance(v, np.generic) else v, where=f"{at}[{key!r}][{i}]: ")
             if not hasattr(dist, "support") or not hasattr(dist, "rvs"):
                 continue
             lo, hi = (float(v) for v in dist.support())
@@ -172,7 +180,7 @@ def _check_distribution_ends(space, exact_low: bool) -> None:
                                   ("lowest", "highest")):
                 if math.isfinite(end):
                     check_param(key, int(end) if discrete else end,
-                                where=f"param_distributions[{key!r}] ({which} value of the distribution): ")
+                                where=f"{at}[{key!r}] ({which} value of the distribution): ")
 
 
 class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
@@ -430,7 +438,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                                          "cannot list: pass it as param_distributions= (LSTMSearchCV's second "
                                          "positional argument is param_grid, as GridSearchCV's; RandomizedSearchCV's "
                                          "is param_distributions)")
-        _check_distribution_ends(space, exact_low=mode == "bayes")
+        _check_space_values(space, exact_low=mode == "bayes",
+                            name="param_grid" if self.param_grid is not None else "param_distributions")
         scorers, multi = _scorers(self.scoring, self.refit)
         ctx = self._context(X, y, base, scorers, sample_weight, groups)
         ctx["initial"] = self._initial_points(base, mode)

@@ -278,6 +278,23 @@ def test_checkpoints_keep_dataframe_columns_a_randomstate_seed_and_uint64_and_da
         LSTMEnsemble([LSTMClassifier(**SMALL)]).predict(SEQS)
 
 
+def test_a_loaded_model_has_the_params_and_times_it_was_fitted_with(tmp_path):
+    # until 2026-12-07 conv_filters came back a list, a TemporalFeatures a dict (get_params differed), and
+    # compile_time_ / train_time_ were missing
+    from jaxlstm.features import TemporalFeatures
+
+    for feats in (TemporalFeatures(rolling_mean=(2,), diff=True), {"diff": True}):
+        est = LSTMClassifier(**SMALL, conv_filters=(4, 4), conv_kernel_sizes=(3, 3), features=feats).fit(SEQS, Y)
+        est.save(tmp_path / "m.jaxlstm")
+        back = LSTMClassifier.load(tmp_path / "m.jaxlstm")
+        assert back.get_params() == est.get_params()
+        assert type(back.features) is type(feats)
+        assert (back.compile_time_, back.train_time_) == (est.compile_time_, est.train_time_)
+        assert est.train_time_ > 0
+    with pytest.raises(ValueError, match="verbose must be True, False or an integer >= 0, got 'a'"):
+        LSTMClassifier(**SMALL, verbose="a").fit(SEQS, Y)
+
+
 def test_save_writes_through_its_own_temporary_file(tmp_path):
     # until 2026-12-07 save wrote "<path>.tmp" and renamed it: a user's file of that name was replaced and
     # removed, and a failed save (a folder's path) left a whole checkpoint behind under that name

@@ -734,6 +734,12 @@ def test_bad_seeds_and_units_with_searched_hidden_sizes_are_named_before_trainin
                           (dict(seeds=[1.7, 2]), r"seeds must be .*got \[1.7, 2\]"),
                           (dict(seeds=True), r"seeds must be .*got \[True\]"),
                           (dict(n_iter=None), "n_iter must be a positive integer, got None"),
+                          # until 2026-12-07 named as an internal list's: "configs[1]: learning_rate must be ..."
+                          (dict(param_grid={"learning_rate": [1e-2, -1.0]}),
+                           r"^param_grid\['learning_rate'\]\[1\]: learning_rate must be a finite number >= 0, got -1$"),
+                          (dict(param_grid=None, param_distributions=[grid, {"dropout": [0.1, 1.5]}], n_iter=2),
+                           r"^param_distributions\[1\]\['dropout'\]\[1\]: dropout must be a number in \[0, 1\), "
+                           r"got 1.5$"),
                           (dict(param_grid={"hidden_sizes": [(8,), (8, 8)]}),
                            r"hidden_sizes is searched while units is set \(units=4\)"),
                           (dict(param_grid=None, param_distributions=[grid], search="bayes"),
@@ -903,13 +909,13 @@ def test_bayes_never_proposes_a_half_open_ranges_excluded_end_and_bad_ranges_sto
                 LSTMSearchCV(BASE, param_distributions=space, search=search, n_iter=4, cv=2).fit(X, Y)
     assert len(sweep._compiled) == before  # refused before anything compiled
     # a random draw reaches a continuous low end with probability 2**-53; discrete distributions are integers
-    from jaxlstm.search import _check_distribution_ends
+    from jaxlstm.search import _check_space_values
     from scipy.stats import binom, geom
 
-    _check_distribution_ends({"grad_clip": uniform(0, 5), "units": geom(0.1), "epochs": binom(8, 0.5, loc=1)},
-                             exact_low=False)
+    _check_space_values({"grad_clip": uniform(0, 5), "units": geom(0.1), "epochs": binom(8, 0.5, loc=1)},
+                        exact_low=False, name="param_distributions")
     with pytest.raises(ValueError, match=r"param_distributions\['grad_clip'\] \(lowest value.*got 0"):
-        _check_distribution_ends({"grad_clip": uniform(0, 5)}, exact_low=True)
+        _check_space_values({"grad_clip": uniform(0, 5)}, exact_low=True, name="param_distributions")
 
 
 def test_sample_weights_train_every_fold_and_refit_as_gridsearchcv_passes_them():
