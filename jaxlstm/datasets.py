@@ -632,8 +632,9 @@ def _read_csv(f, path, labels: str, min_classes: int, cols: dict) -> Dataset:
                         f"--{r.replace('_', '-')}" for r in unnamed) + " (TOML " + ", ".join(
                         f"data.{r}" for r in unnamed) + "; Python " + ", ".join(f"{r}=" for r in unnamed) + ")"
                     if unnamed else "")
+            label = f", {label_name}" if labels == "required" else f" (and {label_name}, optional here)"
             raise ValueError(f"{path}: missing column(s) {names}; the header must be {id_name}, {time_name}, "
-                             f"<feature columns...>, {label_name}; it reads {read}{hint}")
+                             f"<feature columns...>{label}; it reads {read}{hint}")
         sid, tid = header.index(id_name), header.index(time_name)
         lid = header.index(label_name) if label_name in header and labels != "ignore" else None
         fcols = [i for i, h in enumerate(header) if h not in (id_name, time_name, label_name)]

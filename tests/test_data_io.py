@@ -451,6 +451,9 @@ def test_csv_columns_under_other_names_read_as_the_default_names(tmp_path):
                                          r"<feature columns...>, targt; it reads "
                                          r"\['session', 'ts', 'a', 'b', 'target'\]$"):
         datasets.load_csv(tmp_path / "own.csv", **{**cols, "label_column": "targt"})  # no hint: it was named
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['tt'\]; the header must be session, tt, "
+                                         r"<feature columns...> \(and target, optional here\); it reads"):
+        datasets.load_csv(tmp_path / "own.csv", labels="ignore", **{**cols, "time_column": "tt"})  # as predict
     with pytest.raises(ValueError, match="id_column and time_column name the same column 'ts'"):
         datasets.load_csv(tmp_path / "own.csv", id_column="ts", time_column="ts")
     with pytest.raises(ValueError, match="label_column must be a column name"):
