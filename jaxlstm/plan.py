@@ -82,6 +82,10 @@ def expand_space(space=None, configs=None, n_iter: int | None = None, random_sta
     if (space is None) == (configs is None):
         raise ValueError("give exactly one of a search space or a list of configurations")
     if configs is not None:
+        if isinstance(configs, Mapping) or not all(isinstance(c, Mapping) for c in configs):
+            bad = configs if isinstance(configs, Mapping) else next(c for c in configs if not isinstance(c, Mapping))
+            raise ValueError(f"configs must be a list of dicts (one per configuration, e.g. [{{'units': 32}}, "
+                             f"{{'units': 64}}]), got {'a dict' if bad is configs else 'an element'} {bad!r}")
         out = [dict(c) for c in configs]
     elif n_iter is None:
         out = list(ParameterGrid(space))

@@ -159,15 +159,55 @@ def _axis_values(values):
     return np.array([cats.index(_label(v)) for v in values], float)
 
 
+def _class_indices(y, class_names: Sequence, what: str) -> np.ndarray:
+    """``y`` as indices into ``class_names``: class indices (integers, with
+    names that are text) or labels that are elements of ``class_names`` (as
+    :meth:`LSTMClassifier.predict` returns them).
+
+    Raises:
+      ValueError: ``y`` is not 1-D, an index is out of range, or a label is
+        not one of ``class_names``.
+    """
+    y, names = np.asarray(y), list(class_names)
+    if y.ndim != 1:
+        raise ValueError(f"{what} must be 1-D, one class per sequence, got shape {y.shape}")
+    if y.dtype.kind in "iu" and all(isinstance(n, str) for n in names):
+        bad = (y < 0) | (y >= len(names))
+        if bad.any():
+            raise ValueError(f"{what} holds class index {y[bad][0]}, but class_names names {len(names)} classes "
+                             f"{names}: give one name per class")
+        return y
+    lookup = {v: i for i, v in enumerate(np.asarray(names).tolist())}
+    try:
+        return np.array([lookup[v] for v in y.tolist()], np.int64)
+    except (KeyError, TypeError):
+        unknown = next(v for v in y.tolist() if not _hashable_in(v, lookup))
+        raise ValueError(f"{what} holds {unknown!r}, which is not one of class_names {names}: give labels from "
+                         "class_names (model.classes_) or class indices") from None
+
+
+def _hashable_in(v, lookup: dict) -> bool:
+    try:
+        return v in lookup
+    except TypeError:
+        return False
+
+
 def confusion_matrix(y_true, y_pred, class_names: Sequence[str], *, normalize: bool = True, figsize=(6, 5)):
     """Rows: true class; columns: predicted; normalised per true class
-    (scikit-learn's ``ConfusionMatrixDisplay``)."""
+    (scikit-learn's ``ConfusionMatrixDisplay``). ``y_true``, ``y_pred``: class
+    indices into ``class_names``, or labels from it (``model.classes_`` and
+    ``model.predict``'s output)."""
+    y_true = _class_indices(y_true, class_names, "y_true")
+    y_pred = _class_indices(y_pred, class_names, "y_pred")
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"y_true has {len(y_true)} rows but y_pred has {len(y_pred)}")
     plt = pyplot()
     from sklearn.metrics import ConfusionMatrixDisplay
 
     fig, ax = plt.subplots(figsize=figsize)
     ConfusionMatrixDisplay.from_predictions(
-        y_true, y_pred, labels=np.arange(len(class_names)), display_labels=list(class_names),
+        y_true, y_pred, labels=np.arange(len(class_names)), display_labels=[str(n) for n in class_names],
         normalize="true" if normalize else None, values_format=".2f" if normalize else "d", cmap="Blues",
         xticks_rotation=45, ax=ax, text_kw={"fontsize": 7})
     ax.set(xlabel="predicted", ylabel="true", title="confusion matrix" + (" (recall per row)" if normalize else ""))
@@ -178,11 +218,17 @@ def confusion_matrix(y_true, y_pred, class_names: Sequence[str], *, normalize: b
 def roc_curves(y_true, probs, class_names: Sequence[str], *, figsize=(6, 5)):
     """One-vs-rest ROC curve per class with its AUC (scikit-learn's
     ``RocCurveDisplay``; classes without both positives and negatives are
-    skipped)."""
+    skipped, and a plot with none says so). ``y_true``: class indices into
+    ``class_names`` or labels from it; ``probs``: ``(n, len(class_names))``
+    (``model.predict_proba``'s output)."""
+    y_true = _class_indices(y_true, class_names, "y_true")
+    probs = np.asarray(probs)
+    if probs.shape != (len(y_true), len(class_names)):
+        raise ValueError(f"probs must have one row per sequence and one column per class, shape "
+                         f"({len(y_true)}, {len(class_names)}), got {probs.shape}")
     plt = pyplot()
     from sklearn.metrics import RocCurveDisplay
 
-    y_true, probs = np.asarray(y_true), np.asarray(probs)
     fig, ax = plt.subplots(figsize=figsize)
     drawn = 0
     for k, name in enumerate(class_names):
@@ -193,7 +239,10 @@ def roc_curves(y_true, probs, class_names: Sequence[str], *, figsize=(6, 5)):
                                          curve_kwargs={"lw": 1})
         drawn += 1
     ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC, one vs rest")
-    ax.legend(fontsize=7, loc="lower right")
+    if drawn:
+        ax.legend(fontsize=7, loc="lower right")
+    else:  # one class in y_true: no curve has both positives and negatives
+        ax.text(0.5, 0.5, "no ROC curve: y_true holds one class", ha="center", va="center", transform=ax.transAxes)
     fig.tight_layout()
     return fig
 

@@ -38,7 +38,7 @@ from jaxlstm._checks import check_labels, check_sample_weight, check_sequences
 from jaxlstm.cache import register_compiled, relieve_memory_maps
 from jaxlstm.features import ScalerStats
 from jaxlstm.model import RIDGE_CLASSIFIERS, ModelConfig, minirocket_length, rocket_width
-from jaxlstm.params import check_seeds
+from jaxlstm.params import check_param, check_seeds
 from jaxlstm.plan import (ALLOWED, DEFAULTS, DYNAMIC_KEYS, STATIC_KEYS, Member, expand_space,  # noqa: F401  (re-exported)
                           make_folds, normalise, pad_indices, plan_members)
 from jaxlstm.tabulate import curve_table, cv_results, param_columns  # noqa: F401  (param_columns: re-exported)
@@ -289,6 +289,7 @@ def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int
     """
     if keep_model not in (False, True, "last"):
         raise ValueError(f"keep_model must be False, True or 'last', got {keep_model!r}")
+    check_param("chunk_size", chunk_size)  # -1 and 2.5 were clamped to 1 and truncated to 2
     if out_dir is not None and (keep_state or any(m.start is not None for m in members)):
         raise ValueError("out_dir keeps members trained from scratch; continued members and states are not stored")
     fingerprint = _fingerprint(x, lengths, y, folds, tuple(record) + (("probs",) if keep_val_probs else ())

@@ -138,6 +138,37 @@ def test_confusion_matrix_and_roc_show_scikit_learns_numbers():
         assert any(t.startswith(name) and f"{roc_auc_score(y == k, probs[:, k]):.2f}" in t for t in legend), legend
 
 
+def test_confusion_matrix_and_roc_take_labels_and_refuse_classes_they_cannot_name():
+    # until 2026-12-07: string labels (model.predict's output) drew an empty ROC plot and made the confusion
+    # matrix raise scikit-learn's "At least one label specified must be in y_true"; a class index past
+    # class_names dropped its rows silently; 1-D probs was a bare IndexError
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 3, 40)
+    probs = rng.dirichlet(np.ones(3), 40)
+    names = np.array(["a", "b", "c"])
+
+    def shown(fig):
+        return sorted(t.get_text() for t in fig.axes[0].texts)
+
+    assert shown(plots.confusion_matrix(names[y], names[probs.argmax(1)], names)) == shown(
+        plots.confusion_matrix(y, probs.argmax(1), names))
+    legend = [t.get_text() for t in plots.roc_curves(names[y], probs, names).axes[0].get_legend().get_texts()]
+    assert legend == [t.get_text() for t in plots.roc_curves(y, probs, names).axes[0].get_legend().get_texts()]
+    assert len(legend) == 4  # three curves and the chance level
+    ints = np.array([1, 2, 4])  # numeric labels are labels, not indices
+    assert shown(plots.confusion_matrix(ints[y], ints[probs.argmax(1)], ints)) == shown(
+        plots.confusion_matrix(y, probs.argmax(1), names))
+    with pytest.raises(ValueError, match=r"y_true holds class index 2, but class_names names 2 classes"):
+        plots.confusion_matrix(y, y, ["a", "b"])
+    with pytest.raises(ValueError, match=r"y_pred holds 'd', which is not one of class_names"):
+        plots.confusion_matrix(names[y], np.where(y == 0, "d", names[y]), names)
+    with pytest.raises(ValueError, match=r"probs must have one row per sequence and one column per class, shape "
+                                         r"\(40, 3\), got \(40,\)"):
+        plots.roc_curves(y, probs[:, 0], names)
+    one = plots.roc_curves(np.zeros(40, int), probs, names)
+    assert shown(one) == ["no ROC curve: y_true holds one class"]
+
+
 def test_plots_keep_the_users_backend_and_open_figures():
     """A plot leaves matplotlib's backend as the user set it: switching it (as ``pyplot()`` did, to Agg, until
     2026-12-06) closes every open figure. The CLI's ``headless=True`` picks Agg only before pyplot is imported."""

@@ -4,6 +4,7 @@ resumes, and 4 devices give the same numbers as one."""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -128,6 +129,16 @@ def test_bad_search_spaces():
         run_sweep(X, Y, L)
     with pytest.raises(ValueError, match="fewer than cv"):
         run_sweep(X, np.r_[np.zeros(58), 1, 1].astype(int), L, space={"epochs": [1]}, cv=3)
+    # until 2026-12-07: a dict as configs was "dictionary update sequence element #0 has length 1; 2 is required",
+    # and chunk_size=-1 or 2.5 ran as 1 or 2
+    for configs, got in (({"epochs": 1}, "got a dict {'epochs': 1}"),
+                         ([("epochs", 1)], "got an element ('epochs', 1)")):
+        with pytest.raises(ValueError, match=re.escape(f"configs must be a list of dicts (one per configuration, "
+                                                       f"e.g. [{{'units': 32}}, {{'units': 64}}]), {got}")):
+            run_sweep(X, Y, L, configs=configs)
+    for size in (-1, 2.5, 0):
+        with pytest.raises(ValueError, match=f"chunk_size must be None or a positive integer, got {size}"):
+            run_sweep(X, Y, L, configs=[{"epochs": 1}], chunk_size=size)
 
 
 SCRIPT = textwrap.dedent("""
