@@ -90,18 +90,23 @@ def _event(text: str) -> tuple[str, float]:
 
 
 def _event_channel(token: str, names) -> int | str:
-    """An ``--event`` channel as written: a column name of the data (its
-    index), else digits (an index); digits that name one column and index
-    another are refused as ambiguous."""
+    """An ``--event`` channel as written: ``#N`` (index N, whatever the
+    columns are named), a column name of the data (its index), else digits
+    (an index); digits that name one column and index another are refused
+    as ambiguous."""
     import re
 
     names = None if names is None else [str(n) for n in names]
+    if re.fullmatch(r"#[0-9]+", token) and (names is None or token not in names):
+        return int(token[1:])
     index = int(token) if re.fullmatch(r"[0-9]+", token) else None  # not int(): "1_0", "+1", "٣" are names
     if names is not None and token in names:
         at = names.index(token)
         if index is not None and index != at and index < len(names):
+            # "#N": a bare index could be another column's name too (columns named "1", "0")
             raise ValueError(f"--event {token}: ambiguous: {token!r} names channel {at} and is the index of "
-                             f"channel {index}, {names[index]!r}; write {at} for the column named {token!r}")
+                             f"channel {index}, {names[index]!r}; write #{at} for the column named {token!r} "
+                             f"(#{index} for {names[index]!r}): #N is always an index")
         return at
     return token if index is None else index  # a name not among the columns: the spec names it in its error
 
@@ -1209,8 +1214,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="add rolling standard deviations over these trailing windows (repeatable)")
     t.add_argument("--diff", action="store_true", help="add first differences of every channel")
     t.add_argument("--event", type=_event, action="append", default=[], metavar="CHANNEL:THRESHOLD",
-                   help="add steps since channel CHANNEL (a column name, or an index from 0) last exceeded "
-                        "THRESHOLD (repeatable)")
+                   help="add steps since channel CHANNEL (a column name, or an index from 0; #N is always the "
+                        "index N) last exceeded THRESHOLD (repeatable)")
     t.add_argument("--normalize", choices=["standard", "minmax", "none"], default="standard",
                    help="input scaling fitted on the training rows")
     t.add_argument("--select", type=_metric_name, default="f1_macro",

@@ -812,8 +812,13 @@ def test_event_channels_by_column_name_in_train_flags_and_a_toml_sweep(tmp_path,
             "'bytes', 'new_port', '2'") in capsys.readouterr().err
     _long_csv(data, x, [f"s{i}" for i in range(36)], labels, names=["bytes", "0", "1"])
     assert main(["train", "--dataset", str(data), "--quiet", "--event", "1:0.5"]) == 2
-    assert "--event 1: ambiguous: '1' names channel 2 and is the index of channel 1, '0'; write 2" in \
-        capsys.readouterr().err
+    assert ("--event 1: ambiguous: '1' names channel 2 and is the index of channel 1, '0'; write #2 for the column "
+            "named '1' (#1 for '0'): #N is always an index") in capsys.readouterr().err
+    # columns named "1", "0": until 2026-12-07 each form the message suggested was refused as ambiguous too
+    _long_csv(data, x, [f"s{i}" for i in range(36)], labels, names=["1", "0", "bytes"])
+    assert main(["train", "--dataset", str(data), "--epochs", "1", "--hidden", "4", "--quiet", "--test-size", "0.25",
+                 "--event", "#1:0.5", "--event", "#0:-1", "--out", str(path)]) == 0
+    assert checkpoint.load(path).model.features == TemporalFeatures(events=((1, 0.5), (0, -1.0)))
     assert main(["train", "--quiet", "--event", "new_port:0.5"]) == 2  # the embedded digits have unnamed channels
     assert "events channel 'new_port' is a name, but the data's channels have no names" in capsys.readouterr().err
 
