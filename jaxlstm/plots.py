@@ -100,7 +100,10 @@ def sweep_heatmap(cv_results: dict, x_param: str, y_param: str, metric: str = "s
     plt = pyplot()
     key = f"mean_test_{metric}"
     if key not in cv_results:
-        raise ValueError(f"cv_results has no {key!r}")
+        have = sorted(k[len("mean_test_"):] for k in cv_results if k.startswith("mean_test_"))
+        raise ValueError(f"cv_results has no {key!r}: metric must be one of {have}")
+    if x_param == y_param:
+        raise ValueError(f"x_param and y_param are both {x_param!r}: name two different parameters")
     params = cv_results["params"]
     for p in (x_param, y_param):
         if not any(p in c for c in params):

@@ -50,6 +50,13 @@ def test_plot_errors_name_the_problem():
         plots.sweep_heatmap({"params": [{"units": 1}], "mean_test_score": [0.5]}, "units", "dropout")
     with pytest.raises(ValueError, match="no 'val_auc'"):
         plots.learning_curves([{"history": {"train_loss": [1.0], "val_f1_macro": [0.5]}}], metric="val_auc")
+    # until 2026-12-07 the default metric "score" on run_sweep's cv_results_ said only "has no 'mean_test_score'",
+    # and one parameter on both axes drew a diagonal
+    swept = {"params": [{"units": 1, "dropout": 0.1}], "mean_test_f1_macro": [0.5], "mean_test_accuracy": [0.6]}
+    with pytest.raises(ValueError, match=r"has no 'mean_test_score': metric must be one of \['accuracy', 'f1_macro'\]"):
+        plots.sweep_heatmap(swept, "units", "dropout")
+    with pytest.raises(ValueError, match="x_param and y_param are both 'units'"):
+        plots.sweep_heatmap(swept, "units", "units", "accuracy")
 
 
 def test_plots_say_what_they_show():
