@@ -330,9 +330,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
 
     def _hidden(self) -> tuple[int, ...]:
         check_params({"units": self.units, "hidden_sizes": self.hidden_sizes})
-        hs = (self.units,) if self.units is not None else self.hidden_sizes
-        hs = (hs,) if isinstance(hs, numbers.Integral) else tuple(hs)
-        return tuple(int(h) for h in hs)
+        return _as_sizes((self.units,) if self.units is not None else self.hidden_sizes)
 
     def _class_weight_args(self, classes: np.ndarray) -> dict:
         cw = self.class_weight
@@ -464,6 +462,11 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                              f"{self.n_ensemble} seeds from it), None or a RandomState, got {self.random_state!r}")
         rows = np.arange(len(x))
         val = np.zeros(0, np.int64)
+        default = inspect.signature(LSTMClassifier.__init__).parameters["hidden_sizes"].default
+        if self.units is not None and _as_sizes(self.hidden_sizes) not in (self._hidden(), _as_sizes(default)):
+            warnings.warn(f"units={self.units!r} sets one LSTM layer of {self.units} units and replaces "
+                          f"hidden_sizes={self.hidden_sizes!r}, which is ignored; leave units=None to use "
+                          "hidden_sizes", InactiveParameterWarning, stacklevel=3)
         if self.patience is not None and self.validation_fraction is None:
             warnings.warn(f"patience={self.patience!r} stops on a validation score, and validation_fraction=None "
                           "holds no rows out: it is ignored, every epoch trains; set validation_fraction (e.g. 0.1) "
@@ -784,6 +787,11 @@ def _sequence_tags(tags):
     tags.non_deterministic = False
     tags.input_tags.allow_nan = False
     return tags
+
+
+def _as_sizes(hs) -> tuple[int, ...]:
+    """``hidden_sizes`` as a tuple of ints (an int is one layer)."""
+    return (int(hs),) if isinstance(hs, numbers.Integral) else tuple(int(h) for h in hs)
 
 
 def _offsets(meta: dict) -> np.ndarray | None:

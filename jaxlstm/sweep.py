@@ -23,9 +23,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import numbers
 import os
 import sys
 import time
+import warnings
 from typing import Callable, Sequence
 
 import jax
@@ -435,6 +437,10 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
     candidates = expand_space(space, configs, n_iter, random_state)
     norm = [normalise(cfg) for cfg in candidates]
     folds = make_folds(ya, cv, random_state, xa)
+    if out_dir is not None and random_state is None and isinstance(cv, numbers.Integral):
+        warnings.warn(f"random_state=None shuffles cv={cv} folds anew on every call, so the members in {out_dir} "
+                      "will not resume (they belong to other folds); pass an integer random_state to resume",
+                      UserWarning, stacklevel=2)
     w = check_sample_weight(sample_weight, len(ya), folds=folds)
     seeds = list(check_seeds(seeds))
     members, index = plan_members(norm, len(folds), seeds)

@@ -774,3 +774,17 @@ def test_patience_without_a_validation_fraction_is_said_to_be_ignored():
     with warnings.catch_warnings():
         warnings.simplefilter("error", InactiveParameterWarning)
         LSTMClassifier(hidden_sizes=(4,), epochs=3, patience=2, validation_fraction=0.25, random_state=0).fit(SEQS, Y)
+
+
+def test_units_with_other_hidden_sizes_is_said_to_replace_them():
+    # until 2026-12-07 units=4 with hidden_sizes=(8, 8) trained one layer of 4 and said nothing
+    import warnings
+
+    with pytest.warns(InactiveParameterWarning, match=r"units=4 sets one LSTM layer of 4 units and replaces "
+                                                      r"hidden_sizes=\(8, 8\), which is ignored"):
+        clf = LSTMClassifier(units=4, hidden_sizes=(8, 8), epochs=1, random_state=0).fit(SEQS, Y)
+    assert clf.model_config_.hidden_sizes == (4,)
+    with warnings.catch_warnings():  # units alone (hidden_sizes at its default), or both saying the same
+        warnings.simplefilter("error", InactiveParameterWarning)
+        LSTMClassifier(units=4, epochs=1, random_state=0).fit(SEQS, Y)
+        LSTMClassifier(units=4, hidden_sizes=4, epochs=1, random_state=0).fit(SEQS, Y)

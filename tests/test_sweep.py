@@ -141,6 +141,14 @@ def test_bad_search_spaces():
             run_sweep(X, Y, L, configs=[{"epochs": 1}], chunk_size=size)
 
 
+
+def test_unseeded_folds_with_an_out_dir_are_said_not_to_resume(tmp_path):
+    # random_state=None shuffles new folds each call, so out_dir never resumed; until 2026-12-07 silently
+    with pytest.warns(UserWarning, match=r"random_state=None shuffles cv=2 folds anew on every call, so the members "
+                                         r"in .* will not resume"):
+        run_sweep(X, Y, L, configs=[{"hidden_sizes": (4,), "epochs": 1}], cv=2, random_state=None, out_dir=tmp_path)
+
+
 SCRIPT = textwrap.dedent("""
     import sys, json
     import numpy as np
