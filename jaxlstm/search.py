@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import sys
 import time
 import warnings
@@ -29,13 +30,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clo
 from sklearn.model_selection import ParameterGrid, ParameterSampler, check_cv
 from sklearn.utils.validation import check_is_fitted
 
-from jaxlstm import bayes, halving
+from jaxlstm import bayes, halving, params
 from jaxlstm._checks import check_sample_weight, check_standardisable
 from jaxlstm.estimator import (InactiveParameterWarning, LSTMClassifier, LSTMEnsemble, encode_labels,
                                estimator_to_config, to_sequences)
 from jaxlstm.metrics import (LABEL_SCORERS, SCORERS, check_scoring_name, ensemble_selection, fit_logit_offsets,
                              log_loss, offset_decisions)
-from jaxlstm.params import check_param, check_seeds
+from jaxlstm.params import PARAMETER_RULES, check_param, check_params, check_seeds
 from jaxlstm.plan import absent_classes, check_folds, expand_space, normalise, plan_members
 from jaxlstm.sweep import SweepInterrupted, execute, members_path
 from jaxlstm.tabulate import accepts_sample_weight, cv_results, mean_scores, score_table, status_at
@@ -116,6 +117,9 @@ def _scorers(scoring, refit) -> tuple[dict[str, Any], bool]:
         return {"score": one(scoring)}, False
     if isinstance(scoring, dict):
         out = {k: one(v) for k, v in scoring.items()}
+    elif not isinstance(scoring, (list, tuple, set, frozenset)):
+        raise ValueError(f"scoring must be None, a metric name, a callable, a list of metric names or a dict of "
+                         f"scorers (GridSearchCV's forms), got {scoring!r}")
     else:
         names = list(scoring)
         if len(set(names)) != len(names):
@@ -169,6 +173,19 @@ def _check_space_values(space, exact_low: bool, name: str) -> None:
             continue
         at = f"{name}[{j}]" if isinstance(space, (list, tuple)) else name
         for key, dist in d.items():
+            if type(dist).__module__.split(".")[0] == "optuna":  # its ranges include both ends
+                choices = getattr(dist, "choices", None)
+                if choices is not None:
+                    for i, v in enumerate(choices):
+                        check_param(key, v, where=f"{at}[{key!r}].choices[{i}]: ")
+                elif hasattr(dist, "low") and hasattr(dist, "high"):
+                    discrete = type(dist).__name__ == "IntDistribution"
+                    ends = bayes.range_ends(dist.low, dist.high, discrete=discrete, exact_low=True)
+                    rule = PARAMETER_RULES.get(key)
+                    for end, given, which in zip(ends, (dist.low, dist.high), ("low", "high")):
+                        if rule is not None and not rule.ok(int(end) if discrete else end):
+                            raise ValueError(params.message(key, given, f"{at}[{key!r}] ({which} end): "))
+                continue
             if isinstance(dist, (list, tuple, np.ndarray)):
                 for i, v in enumerate(dist):
                     check_param(key, v.item() if isinstance(v, np.generic) else v, where=f"{at}[{key!r}][{i}]: ")
@@ -429,6 +446,11 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         space = self.param_grid if self.param_grid is not None else self.param_distributions
         searched = {k for d in (space if isinstance(space, (list, tuple)) else [space]) if isinstance(d, Mapping)
                     for k in d}
+        # the base estimator's values no candidate replaces, named as its (were "configs[0]: ..." after training)
+        check_params({k: v for k, v in base.get_params(deep=False).items() if k not in searched}, where="estimator.")
+        if "n_ensemble" in searched:  # every candidate would score the same: members are single models
+            raise ValueError("n_ensemble cannot be searched: candidates are scored as single models (each fold's "
+                             "member is one network); set n_ensemble on the estimator for the refitted model")
         self._check_settings(mode, searched, base.units)
         if self.param_grid is not None:
             for d in (space if isinstance(space, (list, tuple)) else [space]):
@@ -438,6 +460,11 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                                          "cannot list: pass it as param_distributions= (LSTMSearchCV's second "
                                          "positional argument is param_grid, as GridSearchCV's; RandomizedSearchCV's "
                                          "is param_distributions)")
+        if mode == "optuna" and not isinstance(self.param_distributions, Mapping):
+            raise ValueError(f"search='optuna' needs param_distributions as one dict (a study has one space), got a "
+                             f"{type(self.param_distributions).__name__}")
+        if self.out_dir is not None and not isinstance(self.out_dir, (str, os.PathLike)):
+            raise ValueError(f"out_dir must be a folder path (str or os.PathLike) or None, got {self.out_dir!r}")
         _check_space_values(space, exact_low=mode == "bayes",
                             name="param_grid" if self.param_grid is not None else "param_distributions")
         scorers, multi = _scorers(self.scoring, self.refit)
@@ -631,6 +658,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             unknown = sorted(set(p) - set(space))
             if unknown:
                 raise ValueError(f"initial_points[{i}]: {unknown} not in param_distributions {sorted(space)}")
+            for k, v in p.items():  # the value's rule, named by the point (was "configs[0]: ..." after a round)
+                check_param(k, v.item() if isinstance(v, np.generic) else v, where=f"initial_points[{i}]: ")
             out.append({k: p[k] if k in p else defaults[k] for k in space})
         if mode == "bayes" and out:  # values the Gaussian process can place: choices, numbers within bounds
             try:

@@ -8,6 +8,7 @@ scores a fitted estimator.
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -150,8 +151,19 @@ def _score_probs(ctx, probs, rows) -> dict[str, float]:
     y_true = ctx["classes"][ctx["y"][rows]]
     dummy = np.zeros((len(rows), 1))
     weighted, sw = ctx.get("weighted", ()), ctx.get("score_weight")
-    return {name: scorer(held, dummy, y_true, **({"sample_weight": sw[rows]} if name in weighted else {}))
-            for name, scorer in ctx["scorers"].items()}
+    out = {}
+    for name, scorer in ctx["scorers"].items():
+        try:
+            out[name] = scorer(held, dummy, y_true, **({"sample_weight": sw[rows]} if name in weighted else {}))
+        except Exception as e:  # noqa: BLE001  GridSearchCV's error_score=np.nan: the split's score, not the search
+            warnings.warn(f"scoring {name!r} failed on a split, so its score there is NaN (as GridSearchCV's "
+                          f"default error_score=nan): {type(e).__name__}: {e}", UserWarning, stacklevel=2)
+            out[name] = np.nan
+        if isinstance(out[name], Mapping):
+            raise ValueError(f"scoring: the callable returned a dict ({sorted(out[name])}); pass several metrics "
+                             "as a dict of scorers, e.g. scoring={'a': scorer_a, 'b': scorer_b}, and name one "
+                             "in refit")
+    return out
 
 
 def param_columns(candidates: Sequence[Mapping]) -> dict[str, np.ma.MaskedArray]:

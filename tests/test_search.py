@@ -1109,3 +1109,46 @@ def test_groups_go_to_a_group_splitter_as_in_gridsearchcv():
         LSTMSearchCV(base, grid, cv=GroupKFold(3)).fit(X, Y)
     with pytest.raises(ValueError, match=r"groups must hold one label per sequence \(90\), got shape \(89,\)"):
         LSTMSearchCV(base, grid, cv=GroupKFold(3)).fit(X, Y, groups=groups[:-1])
+
+
+def test_bad_search_inputs_are_named_before_training_and_a_failing_scorer_scores_nan():
+    """Until 2026-12-07: scoring=3 and out_dir=3 were TypeErrors, a searched n_ensemble tied every candidate (they
+    are scored as single models), a bad value of the base estimator or of a random search's initial point was
+    named "configs[0]: ..." after a round trained, an Optuna range past a rule failed after a round, and a scorer
+    failing on one split (a class absent from its test rows) lost the whole search; GridSearchCV scores NaN."""
+    from sklearn.model_selection import StratifiedKFold
+
+    from jaxlstm import sweep
+
+    before = len(sweep._compiled)
+    grid = {"learning_rate": [1e-2]}
+    for kwargs, match in [(dict(scoring=3), "scoring must be None, a metric name, a callable, a list of metric "
+                                            "names or a dict of scorers"),
+                          (dict(out_dir=3), "out_dir must be a folder path"),
+                          (dict(param_grid={"n_ensemble": [1, 3]}), "n_ensemble cannot be searched"),
+                          (dict(estimator=clone(BASE).set_params(epochs=0)),
+                           "^estimator.epochs must be a positive integer, got 0$"),
+                          (dict(param_grid=None, param_distributions={"learning_rate": [1e-2, 2e-2]}, n_iter=2,
+                                initial_points=[{"learning_rate": -1.0}]),
+                           r"^initial_points\[0\]: learning_rate must be a finite number >= 0, got -1$")]:
+        with pytest.raises(ValueError, match=match):
+            LSTMSearchCV(**{"estimator": BASE, "param_grid": grid, "cv": 3, **kwargs}).fit(X, Y)
+    optuna = pytest.importorskip("optuna")
+    for space, match in [({"dropout": optuna.distributions.FloatDistribution(0, 1.2)},
+                           r"^param_distributions\['dropout'\] \(high end\): dropout must be a number in \[0, 1\), "
+                           r"got 1.2$"),
+                          ({"dropout": optuna.distributions.CategoricalDistribution([0.1, 1.5])},
+                           r"param_distributions\['dropout'\].choices\[1\]: dropout must be"),
+                          ([{"dropout": [0.1]}], "search='optuna' needs param_distributions as one dict")]:
+        with pytest.raises(ValueError, match=match):
+            LSTMSearchCV(BASE, param_distributions=space, search="optuna", n_iter=2, cv=3).fit(X, Y)
+    assert len(sweep._compiled) == before  # refused before anything compiled
+    y = Y.copy()
+    y[np.flatnonzero(Y == 2)[2:]] = 1  # two rows of class 2: one of 3 stratified test folds has none
+    with pytest.warns(UserWarning, match="scoring 'score' failed on a split, so its score there is NaN"):
+        s = LSTMSearchCV(BASE, grid, cv=StratifiedKFold(3), scoring="neg_log_loss").fit(X, y)
+    folds = list(StratifiedKFold(3).split(X[:, :, 0], y))
+    split = np.array([s.cv_results_[f"split{k}_test_score"][0] for k in range(3)])
+    np.testing.assert_array_equal(np.isnan(split), [2 not in y[te] for _, te in folds])
+    with pytest.raises(ValueError, match=r"scoring: the callable returned a dict \(\['a'\]\); pass several metrics"):
+        LSTMSearchCV(BASE, grid, cv=3, scoring=lambda est, X, y: {"a": 1.0}, refit=False).fit(X, Y)
