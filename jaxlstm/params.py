@@ -190,6 +190,10 @@ PARAMETER_RULES: dict[str, Rule] = {
     "factor": integer(2),  # successive halving: keep 1/factor of the candidates each rung
     "min_epochs": or_none(integer(1)),  # successive halving's first rung (at most the estimator's epochs)
     "max_time": or_none(number(0)),  # seconds; None: no limit
+    "return_train_score": Rule(lambda v: isinstance(v, (bool, np.bool_)), "True or False"),
+    "refit": Rule(lambda v: isinstance(v, (bool, np.bool_, str)) or callable(v),  # GridSearchCV's forms
+                  "True, False, a scorer name or a callable"),
+    "n_jobs": or_none(Rule(_is_int, "an integer")),  # accepted and ignored, as GridSearchCV's types
     "chunk_size": or_none(integer(1)),  # members vmapped together in one program call; None: by memory
     "budget_minutes": number(0),  # a config's or the preset's max_time in minutes; 0: no limit
     "seeds": Rule(_seeds, "a non-empty list of distinct integers in [0, 2**32)"),  # members' seeds are uint32

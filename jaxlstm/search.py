@@ -432,8 +432,15 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         for name in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
             delattr(self, name)  # a previous fit's results (best_index_, ensemble_, offsets, ...) must not leak in
         for name in ("post_hoc_offsets", "ensemble_selection", "ensemble_rule", "fold_models", "n_iter", "batch_size",
-                     "n_initial", "factor", "min_epochs", "max_time"):
+                     "n_initial", "factor", "min_epochs", "max_time", "verbose", "return_train_score", "refit",
+                     "n_jobs"):
             check_param(name, getattr(self, name))
+        unused = [(f"{k}={getattr(self, k)!r}", "a setting of the refit, and refit=False") for k in
+                  ("post_hoc_offsets", "fold_models") if not self.refit and getattr(self, k) is not False]
+        if self.study is not None and mode != "optuna":
+            unused.append(("study", f"continued by search='optuna' only, and this search is {mode!r}"))
+        for setting, why in unused:  # nothing the user wrote dropped silently
+            warnings.warn(f"{setting} is ignored: {why}", InactiveParameterWarning, stacklevel=2)
         if isinstance(self.cv, numbers.Number):  # else a splitter or (train, test) pairs: scikit-learn's check_cv
             check_param("cv", self.cv)
         if self.ensemble_selection is not None and (not self.refit or self._ranking_metric() not in SCORERS):

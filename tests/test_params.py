@@ -94,7 +94,7 @@ def test_the_table_covers_the_estimator_and_agrees_with_the_model():
     assert unchecked == {"select", "random_state"}  # a scorer name, scikit-learn's own
     for name, rule in params.PARAMETER_RULES.items():
         assert not rule.ok(float("nan")), name
-        takes_true = ("bidirectional", "fold_models", "post_hoc_offsets", "verbose")
+        takes_true = ("bidirectional", "fold_models", "post_hoc_offsets", "verbose", "return_train_score", "refit")
         assert not rule.ok(True) or name in takes_true, name  # not 1
     defaults = LSTMClassifier().get_params()
     params.check_params(defaults)  # the defaults are allowed

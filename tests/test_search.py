@@ -1152,3 +1152,28 @@ def test_bad_search_inputs_are_named_before_training_and_a_failing_scorer_scores
     np.testing.assert_array_equal(np.isnan(split), [2 not in y[te] for _, te in folds])
     with pytest.raises(ValueError, match=r"scoring: the callable returned a dict \(\['a'\]\); pass several metrics"):
         LSTMSearchCV(BASE, grid, cv=3, scoring=lambda est, X, y: {"a": 1.0}, refit=False).fit(X, Y)
+
+
+def test_the_search_checks_scikit_learn_settings_and_says_which_do_nothing():
+    # until 2026-12-07 verbose="x", n_jobs="x", return_train_score="yes", refit=1 and refit=None were accepted
+    # (GridSearchCV refuses them), and study= without search="optuna" or post_hoc_offsets / fold_models with
+    # refit=False were dropped silently
+    import warnings
+
+    from jaxlstm.estimator import InactiveParameterWarning
+
+    grid = {"learning_rate": [1e-2]}
+    for kwargs, match in [(dict(verbose="x"), "verbose must be True, False or an integer >= 0, got 'x'"),
+                          (dict(n_jobs="x"), "n_jobs must be None or an integer, got 'x'"),
+                          (dict(return_train_score="yes"), "return_train_score must be True or False, got 'yes'"),
+                          (dict(refit=1), "refit must be True, False, a scorer name or a callable, got 1"),
+                          (dict(refit=None), "refit must be True, False, a scorer name or a callable, got None")]:
+        with pytest.raises(ValueError, match=match):
+            LSTMSearchCV(BASE, grid, cv=3, **kwargs).fit(X, Y)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always", InactiveParameterWarning)
+        LSTMSearchCV(BASE, grid, cv=3, refit=False, post_hoc_offsets=True, fold_models=True, study=object()).fit(X, Y)
+    assert [str(w.message) for w in said if w.category is InactiveParameterWarning] == [
+        "post_hoc_offsets=True is ignored: a setting of the refit, and refit=False",
+        "fold_models=True is ignored: a setting of the refit, and refit=False",
+        "study is ignored: continued by search='optuna' only, and this search is 'grid'"]
