@@ -813,6 +813,8 @@ def _classes(names, kind: str, dtype: str | None = None, values=None) -> np.ndar
         return names.astype(dtype or np.int64)  # straight to the dtype: uint64 labels >= 2**63 overflowed int64
     elif kind == "f":
         out = names.astype(np.float64)
+    elif kind == "O":  # text labels held as objects (a pandas column of str): object dtype again, as predict gave
+        return np.array(names.tolist(), dtype=object)
     else:
         return names
     return out.astype(dtype) if dtype else out

@@ -245,7 +245,7 @@ def test_checkpoints_give_back_labels_of_every_dtype_and_class_weight_dicts(tmp_
 def test_checkpoints_keep_dataframe_columns_a_randomstate_seed_and_uint64_and_datetime_labels(tmp_path):
     # until 2026-12-07: a DataFrame's column names were dropped (a loaded model read reordered columns silently,
     # predicting differently), uint64 labels >= 2**63 saved but never loaded (OverflowError), datetime labels came
-    # back as strings, and a RandomState was saved as its repr (clone(loaded).fit raised)
+    # back as strings (object-dtype text as a '<U' array), and a RandomState was saved as its repr (clone(loaded).fit raised)
     import pandas as pd
 
     from jaxlstm.estimator import LSTMEnsemble, load_model
@@ -261,7 +261,7 @@ def test_checkpoints_keep_dataframe_columns_a_randomstate_seed_and_uint64_and_da
     with pytest.raises(ValueError, match="Feature names must be in the same order"):
         back.predict(table[["t3", "t2", "t1", "t0"]])
     np.testing.assert_array_equal(back.predict_proba(table), est.predict_proba(table))
-    for y in (np.where(Y == 0, np.uint64(2**64 - 1), np.uint64(Y)),
+    for y in (np.where(Y == 0, np.uint64(2**64 - 1), np.uint64(Y)), np.array(["a", "b", "c"], object)[Y],
               np.datetime64("2026-01-01") + Y.astype("m8[D]"), Y.astype("m8[s]")):
         est = LSTMClassifier(**SMALL).fit(SEQS, y)
         est.save(path)
