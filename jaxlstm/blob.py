@@ -35,7 +35,8 @@ def write(path, tree: dict, magic: bytes) -> None:
     folder = os.path.dirname(path) or "."
     if not os.path.isdir(folder):  # mkstemp's error would name the temporary file
         raise FileNotFoundError(errno.ENOENT, f"no such folder to write {path} in", folder)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    # the name cut so that a file name near the system's 255-byte limit still has a temporary name
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)[:64]}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(magic + hashlib.sha256(payload).digest() + payload)

@@ -310,6 +310,9 @@ def test_save_writes_through_its_own_temporary_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such folder"):
         est.save(tmp_path / "missing" / "m.jaxlstm")
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["d", "m.jaxlstm", "m.jaxlstm.tmp"]
+    long = tmp_path / ("m" * 240 + ".jaxlstm")  # a name near the 255-byte limit still gets a temporary one
+    est.save(long)
+    np.testing.assert_array_equal(LSTMClassifier.load(long).predict_proba(SEQS), est.predict_proba(SEQS))
 
 
 def test_a_class_weight_key_spelled_unlike_its_label_survives_a_checkpoint(tmp_path):
