@@ -415,7 +415,8 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
       num_classes: default ``max(y) + 1``.
       return_probs: keep each member's class probabilities for its fold's
         held-out rows after each requested epoch count (``val_probs`` in
-        ``members``: ``{epochs: (n_test, classes) list}``), so they can be
+        ``members``: ``{str(epochs): (n_test, classes) list}``, keyed by
+        text as JSON keys are, so a resumed member reads the same), so they can be
         scored on the host with any scikit-learn scorer (``LSTMSearchCV``).
       return_train_probs: the same for the fold's training rows
         (``train_probs``), for ``return_train_score``.
