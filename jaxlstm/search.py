@@ -28,6 +28,7 @@ import jax
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.model_selection import ParameterGrid, ParameterSampler, check_cv
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from jaxlstm import bayes, halving, params
@@ -863,10 +864,21 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         return rounds
 
     # -- delegation ----------------------------------------------------------------
+    def _refits(self) -> bool:
+        """``available_if``'s check: with ``refit=False`` there is no model to
+        predict with, so ``hasattr(search, "predict")`` is False, as for
+        ``GridSearchCV`` (scikit-learn's tools ask before calling)."""
+        if not self.refit:
+            raise AttributeError(f"{type(self).__name__} was made with refit=False, so it holds no refitted model "
+                                 "to predict with: set refit, or refit a candidate with refit_candidate")
+        return True
+
+    @available_if(_refits)
     def predict(self, X):
         check_is_fitted(self, "best_estimator_")
         return self.best_estimator_.predict(X)
 
+    @available_if(_refits)
     def predict_proba(self, X):
         check_is_fitted(self, "best_estimator_")
         return self.best_estimator_.predict_proba(X)

@@ -1177,3 +1177,16 @@ def test_the_search_checks_scikit_learn_settings_and_says_which_do_nothing():
         "post_hoc_offsets=True is ignored: a setting of the refit, and refit=False",
         "fold_models=True is ignored: a setting of the refit, and refit=False",
         "study is ignored: continued by search='optuna' only, and this search is 'grid'"]
+
+
+def test_a_search_without_refit_has_no_predict_as_gridsearchcv():
+    # until 2026-12-07 hasattr(search, "predict") was True with refit=False and calling it raised NotFittedError;
+    # scikit-learn's tools (stacking, scorers) ask hasattr first, and GridSearchCV hides the method
+    grid = {"learning_rate": [1e-2]}
+    off = LSTMSearchCV(BASE, grid, cv=3, refit=False)
+    assert not hasattr(off, "predict") and not hasattr(off, "predict_proba")
+    assert hasattr(GridSearchCV(BASE, grid, refit=False), "predict") is False
+    with pytest.raises(AttributeError, match="has no attribute 'predict'") as e:
+        off.fit(X, Y).predict(X)
+    assert "refit=False, so it holds no refitted model" in str(e.value.__cause__)  # scikit-learn chains ours
+    assert hasattr(LSTMSearchCV(BASE, grid, cv=3), "predict_proba")
