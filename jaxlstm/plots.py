@@ -181,19 +181,14 @@ def _class_indices(y, class_names: Sequence, what: str) -> np.ndarray:
                              f"{names}: give one name per class")
         return y
     lookup = {v: i for i, v in enumerate(np.asarray(names).tolist())}
-    try:
-        return np.array([lookup[v] for v in y.tolist()], np.int64)
-    except (KeyError, TypeError):
-        unknown = next(v for v in y.tolist() if not _hashable_in(v, lookup))
-        raise ValueError(f"{what} holds {unknown!r}, which is not one of class_names {names}: give labels from "
-                         "class_names (model.classes_) or class indices") from None
-
-
-def _hashable_in(v, lookup: dict) -> bool:
-    try:
-        return v in lookup
-    except TypeError:
-        return False
+    out = np.empty(len(y), np.int64)
+    for i, v in enumerate(y.tolist()):
+        try:
+            out[i] = lookup[v]
+        except (KeyError, TypeError):  # TypeError: an unhashable label
+            raise ValueError(f"{what} holds {v!r}, which is not one of class_names {names}: give labels from "
+                             "class_names (model.classes_) or class indices") from None
+    return out
 
 
 def confusion_matrix(y_true, y_pred, class_names: Sequence[str], *, normalize: bool = True, figsize=(6, 5)):
