@@ -74,6 +74,9 @@ class Member(NamedTuple):
     offset: int = 0
 
 
+_SYNONYMS = (("class_weight", "class_weight_exponent"), ("units", "hidden_sizes"))  # what normalise() maps
+
+
 def expand_space(space=None, configs=None, n_iter: int | None = None, random_state=None) -> list[dict]:
     """Configurations from a grid (``ParameterGrid``), distributions
     (``ParameterSampler`` with ``n_iter``), or an explicit list."""
@@ -102,6 +105,11 @@ def expand_space(space=None, configs=None, n_iter: int | None = None, random_sta
             if isinstance(values, (list, tuple, np.ndarray)):
                 for i, v in enumerate(values):
                     check_param(k, v.item() if isinstance(v, np.generic) else v, where=f"space.{k}[{i}]: ")
+    for i, c in enumerate(out):  # two spellings of one setting: neither may silently replace the other
+        for a, b in _SYNONYMS:
+            if a in c and b in c:
+                raise ValueError(f"{'configs' if configs is not None else 'candidates'}[{i}] gives both {a} and {b}, "
+                                 f"two spellings of one setting; give one")
     for i, c in enumerate(out):  # explicit configurations and values drawn from distributions
         check_params({k: v.item() if isinstance(v, np.generic) else v for k, v in c.items()},
                      where=f"{'configs' if configs is not None else 'candidates'}[{i}]: ")

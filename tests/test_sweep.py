@@ -139,6 +139,15 @@ def test_bad_search_spaces():
     for size in (-1, 2.5, 0):
         with pytest.raises(ValueError, match=f"chunk_size must be None or a positive integer, got {size}"):
             run_sweep(X, Y, L, configs=[{"epochs": 1}], chunk_size=size)
+    # until 2026-12-07 the first spelling replaced the second silently: class_weight="balanced" trained an
+    # exponent of 1, not the 0.5 also given; units=4 dropped hidden_sizes=(8, 8)
+    for configs, pair, where in (([{"epochs": 1}, {"class_weight": "balanced", "class_weight_exponent": 0.5}],
+                                  "class_weight and class_weight_exponent", "configs[1]"),
+                                 ([{"units": 4, "hidden_sizes": (8, 8)}], "units and hidden_sizes", "configs[0]")):
+        with pytest.raises(ValueError, match=re.escape(f"{where} gives both {pair}, two spellings of one setting")):
+            run_sweep(X, Y, L, configs=configs)
+    with pytest.raises(ValueError, match=re.escape("candidates[0] gives both units and hidden_sizes")):
+        run_sweep(X, Y, L, space={"units": [4, 8], "hidden_sizes": [(4,)]})
 
 
 
