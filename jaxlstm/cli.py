@@ -1071,13 +1071,19 @@ def _cmd_predict(args) -> int:
     # the input's own ids, so the file joins back: a CSV's id column, an .npz's ids, else its row number
     id_col, ids = ((columns.get("id_column", "sequence_id"), data.ids) if data.ids is not None
                    else ("row", range(len(pred))))
+    head = ["predicted"] + [f"prob_{c}" for c in model.classes_]
+    renamed = id_col
+    while renamed in head:  # an id column named like one of ours: two columns of one name would not join back
+        renamed += "_id"
     with open(out, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow([id_col, "predicted"] + [f"prob_{c}" for c in model.classes_])
+        w.writerow([renamed] + head)
         for i, p, row in zip(ids, pred, probs, strict=True):
             w.writerow([_cell(i, exact=True), p] + [f"{v:.6f}" for v in row])
     if not args.quiet:
-        print(f"wrote {len(pred)} predictions to {out}")
+        print(f"wrote {len(pred)} predictions to {out}"
+              + (f" (the id column {id_col!r} is headed {renamed!r}: {id_col!r} names a column predict writes)"
+                 if renamed != id_col else ""))
     return 0
 
 

@@ -275,7 +275,7 @@ def _long_csv(path, x, ids, labels=None, names=None):
     path.write_text("\n".join(lines) + "\n")
 
 
-def test_predict_scores_unlabelled_files_and_writes_their_ids(small_model, tmp_path):
+def test_predict_scores_unlabelled_files_and_writes_their_ids(small_model, tmp_path, capsys):
     import csv
 
     import numpy as np
@@ -304,6 +304,17 @@ def test_predict_scores_unlabelled_files_and_writes_their_ids(small_model, tmp_p
     np.savez(tmp_path / "ids.npz", X=x, ids=np.array(ids))  # an ids key names the rows
     assert main(["predict", str(path), str(tmp_path / "ids.npz"), "--out", str(tmp_path / "r.csv"), "--quiet"]) == 0
     assert [r["sequence_id"] for r in csv.DictReader(open(tmp_path / "r.csv"))] == ids
+    # an id column named like a column predict writes: until 2026-12-07 the header held "predicted" twice
+    for name, headed in (("predicted", "predicted_id"), (f"prob_{m.classes_[0]}", f"prob_{m.classes_[0]}_id")):
+        (tmp_path / "own.csv").write_text((tmp_path / "new.csv").read_text().replace("sequence_id,", f"{name},", 1))
+        assert main(["predict", str(path), str(tmp_path / "own.csv"), "--out", str(tmp_path / "s.csv"),
+                     "--id-column", name]) == 0
+        assert f"(the id column {name!r} is headed {headed!r}: {name!r} names a column predict writes)" in \
+            capsys.readouterr().out
+        got = list(csv.DictReader(open(tmp_path / "s.csv")))
+        assert list(got[0])[:2] == [headed, "predicted"] and len(got[0]) == 2 + len(m.classes_)
+        assert [(r[headed], r["predicted"]) for r in got] == [(r["sequence_id"], r["predicted"])
+                                                              for r in csv.DictReader(open(tmp_path / "p.csv"))]
 
 
 def test_a_model_trained_on_named_columns_reads_a_new_files_columns_by_name(small_model, tmp_path, capsys):
