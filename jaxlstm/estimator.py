@@ -707,6 +707,35 @@ class LSTMEnsemble(ClassifierMixin, BaseEstimator):
         ens._weights()
         return ens._set_fitted(list(estimators))
 
+    def get_params(self, deep=True) -> dict:
+        """``estimators`` and ``weights``; with ``deep``, also each member's
+        own as ``estimators__<i>`` and ``estimators__<i>__<name>`` (so
+        ``GridSearchCV`` can search ``estimators__0__learning_rate``)."""
+        out = super().get_params(deep=False)
+        if deep and isinstance(self.estimators, (list, tuple)):
+            for i, e in enumerate(self.estimators):
+                if isinstance(e, BaseEstimator):
+                    out[f"estimators__{i}"] = e
+                    out.update({f"estimators__{i}__{k}": v for k, v in e.get_params(deep=True).items()})
+        return out
+
+    def set_params(self, **params) -> LSTMEnsemble:
+        """Set ``estimators``/``weights`` and members' parameters by the names
+        :meth:`get_params` gives (``estimators__1__epochs=50``)."""
+        nested = {k: params.pop(k) for k in list(params) if k.startswith("estimators__")}
+        super().set_params(**params)
+        for key, value in nested.items():
+            i, _, name = key.removeprefix("estimators__").partition("__")
+            if f"estimators__{i}" not in self.get_params(deep=True):
+                n = len(self.estimators) if isinstance(self.estimators, (list, tuple)) else 0
+                raise ValueError(f"invalid parameter {key!r} for LSTMEnsemble: its members are estimators__0 .. "
+                                 f"estimators__{n - 1}")
+            if name:  # the member's own check names a parameter it does not have
+                self.estimators[int(i)].set_params(**{name: value})
+            else:  # a whole member replaced: a new list, so a tuple or the caller's list is not changed in place
+                self.estimators = [value if j == int(i) else e for j, e in enumerate(self.estimators)]
+        return self
+
     def _weights(self) -> np.ndarray:
         ests = self.estimators
         if not isinstance(ests, (list, tuple)) or not ests or not all(isinstance(e, LSTMClassifier) for e in ests):

@@ -792,3 +792,31 @@ def test_units_with_other_hidden_sizes_is_said_to_replace_them():
         warnings.simplefilter("error", InactiveParameterWarning)
         LSTMClassifier(units=4, epochs=1, random_state=0).fit(SEQS, Y)
         LSTMClassifier(units=4, hidden_sizes=4, epochs=1, random_state=0).fit(SEQS, Y)
+
+
+def test_an_ensembles_members_parameters_are_searchable_by_nested_names():
+    # until 2026-12-07 LSTMEnsemble.get_params() held only estimators and weights: GridSearchCV refused
+    # estimators__1__epochs ("Invalid parameter")
+    from sklearn.model_selection import GridSearchCV
+
+    from jaxlstm.estimator import LSTMEnsemble
+
+    ens = LSTMEnsemble([LSTMClassifier(**SMALL), LSTMClassifier(**{**SMALL, "hidden_sizes": (4,)})])
+    params = ens.get_params()
+    assert params["estimators__1"] is ens.estimators[1] and params["estimators__1__hidden_sizes"] == (4,)
+    assert set(ens.get_params(deep=False)) == {"estimators", "weights"}
+    assert clone(ens).set_params(estimators__0__epochs=2).estimators[0].epochs == 2
+    assert ens.estimators[0].epochs == 5  # a clone's member, not the original's
+    swapped = clone(ens).set_params(estimators__1=LSTMClassifier(units=3), weights=[1, 2])
+    assert swapped.estimators[1].units == 3 and swapped.weights == [1, 2]
+    with pytest.raises(ValueError, match=r"invalid parameter 'estimators__2__epochs' for LSTMEnsemble: its members "
+                                         r"are estimators__0 \.\. estimators__1"):
+        clone(ens).set_params(estimators__2__epochs=1)
+    with pytest.raises(ValueError, match="Invalid parameter 'epoch' for estimator LSTMClassifier"):
+        clone(ens).set_params(estimators__0__epoch=1)
+    search = GridSearchCV(ens, {"estimators__1__epochs": [1, 5]}, cv=2).fit(SEQS, Y)
+    assert [p["estimators__1__epochs"] for p in search.cv_results_["params"]] == [1, 5]
+    chosen = search.best_params_["estimators__1__epochs"]
+    assert search.best_estimator_.estimators_[1].epochs == chosen
+    alone = LSTMClassifier(**{**SMALL, "hidden_sizes": (4,), "epochs": chosen}).fit(SEQS, Y)
+    np.testing.assert_array_equal(search.best_estimator_.estimators_[1].predict_proba(SEQS), alone.predict_proba(SEQS))
