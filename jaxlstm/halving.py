@@ -50,8 +50,8 @@ def rung_schedule(n_candidates: int, max_epochs: int, factor: int = 3, min_epoch
 
 
 def successive_halving(evaluate: Callable[..., list[dict]], candidates: list[dict], *, max_epochs: int,
-                       factor: int = 3, min_epochs: int | None = None, key: str = "score") -> int:
-    """Run the rungs over ``candidates``; returns the number of rungs.
+                       factor: int = 3, min_epochs: int | None = None, key: str = "score") -> list[tuple[int, int]]:
+    """Run the rungs over ``candidates``; returns the rungs run, ``[(candidates, epochs), ...]``.
 
     ``evaluate(candidates, epochs=, start=, offset=, extra=)`` trains each
     candidate ``epochs`` more epochs on every split (from ``start``: per
@@ -74,4 +74,4 @@ def successive_halving(evaluate: Callable[..., list[dict]], candidates: list[dic
             means = np.where(np.isnan(means), -np.inf, means)
             keep = sorted(np.argsort(-means, kind="stable")[: schedule[rung + 1][0]])
             alive, states = [alive[i] for i in keep], [states[i] for i in keep]
-    return len(schedule)
+    return schedule

@@ -334,6 +334,9 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     ``best_estimator_`` holds, or with ``fold_models`` only those without
     fold models), ``ensemble_``,
     ``scorer_``, ``multimetric_``, ``n_splits_``, ``classes_``, ``n_features_in_``; ``rounds_`` for Bayesian and halving search;
+    halving also ``n_candidates_``, ``n_resources_`` (epochs) per rung,
+    ``n_iterations_``, ``min_resources_``, ``max_resources_``,
+    ``n_remaining_candidates_`` (``HalvingGridSearchCV``'s names);
     ``oof_proba_``: ``Float[candidates, n, C]``, each candidate's (row of
     ``cv_results_``) out-of-fold probabilities of ``classes_``: each row's
     from the fold that held it out, averaged over the seeds (NaN for a row
@@ -698,9 +701,12 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             if mode != "halving":
                 evaluate(candidates)
             else:
-                self.rounds_ = halving.successive_halving(evaluate, candidates, max_epochs=int(ctx["base"].epochs),
-                                                          factor=int(self.factor), min_epochs=self.min_epochs,
-                                                          key=ctx["key"])
+                rungs = halving.successive_halving(evaluate, candidates, max_epochs=int(ctx["base"].epochs),
+                                                   factor=int(self.factor), min_epochs=self.min_epochs, key=ctx["key"])
+                self.rounds_ = self.n_iterations_ = len(rungs)  # and HalvingGridSearchCV's names, epochs the resource
+                self.n_candidates_, self.n_resources_ = [n for n, _ in rungs], [e for _, e in rungs]
+                self.min_resources_, self.max_resources_ = rungs[0][1], int(ctx["base"].epochs)
+                self.n_remaining_candidates_ = -(-rungs[-1][0] // int(self.factor))
 
     def _context(self, X, y, base, scorers, sample_weight=None, groups=None) -> dict:
         """The data, classes, folds, seeds, scorers and sample weights (the

@@ -128,6 +128,9 @@ def test_halving_survivors_continue_from_their_state():
     np.testing.assert_array_equal(np.unique(r["n_resources"]), [1, 2, 4])
     last = int(np.flatnonzero(r["iter"] == 2)[0])
     assert h.best_index_ == last and h.rounds_ == 3
+    # HalvingGridSearchCV's attributes (missing until 2026-12-07), matching cv_results_
+    assert (h.n_candidates_, h.n_resources_, h.n_iterations_) == ([4, 2, 1], [1, 2, 4], 3)
+    assert (h.min_resources_, h.max_resources_, h.n_remaining_candidates_) == (1, 4, 1)
     # each rung's members say where their epochs start (learning curves drew every rung from epoch 1 until 12-06)
     assert sorted({(m["offset"], len(m["history"]["train_loss"])) for m in h.members_}) == [(0, 1), (1, 1), (2, 2)]
     # The survivor's 4-epoch score (1 + 1 + 2 epochs, continued twice) equals training it straight through.
