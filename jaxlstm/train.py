@@ -363,7 +363,8 @@ def _loss_fn(params, model, batch, hparams, class_weights, rng, class_prior=None
     # Input noise draws from its own key, so the dropout masks do not depend on it; the
     # cond skips the draw (0.3 ms of a ~20 ms W2 step) when there is none (a vmapped
     # sweep evaluates both branches). A part not in ``parts`` is not traced at all.
-    x = batch["x"]
+    # a padding row (mask false) is never read: even NaN in it would make 0 * NaN gradients and stop training
+    x = jnp.where(batch["mask"][:, None, None], batch["x"], 0.0)
     if "input_noise" in parts:
         x = jax.lax.cond(
             hparams.noise_std > 0,
@@ -374,7 +375,8 @@ def _loss_fn(params, model, batch, hparams, class_weights, rng, class_prior=None
                          lambda v: augment(v, batch["lengths"], hparams, jax.random.fold_in(rng, 2)), lambda v: v, x)
     logits = LSTMClassifierNet(model).apply(
         {"params": params}, x, batch["lengths"], dropout_rate=hparams.dropout,
-        deterministic=False, rngs={"dropout": rng}, minirocket=batch.get("r"))
+        deterministic=False, rngs={"dropout": rng},
+        minirocket=None if batch.get("r") is None else jnp.where(batch["mask"][:, None], batch["r"], 0.0))
     if class_prior is None:
         class_prior = jnp.full(logits.shape[-1], 1.0 / logits.shape[-1], jnp.float32)
     if "loss_remedy" in parts:

@@ -220,6 +220,28 @@ def test_nan_in_padding_is_allowed_and_harmless():
     np.testing.assert_array_equal(a.best_params["logits"]["kernel"], b.best_params["logits"]["kernel"])
 
 
+@pytest.mark.parametrize("impl", ["scan", "kernel"])
+def test_rows_outside_the_training_split_are_never_read_even_if_not_finite(impl):
+    # until 2026-12-07 NaN in such a row froze training: the last batch is padded with row 0 (mask false), whose
+    # input went through the network and made 0 * NaN gradients, so the member was marked diverged
+    x, lengths, y = _toy()
+    cfg = TrainConfig(ModelConfig(3, 3, hidden_sizes=(8,), lstm_impl=impl), epochs=2, batch_size=4)
+    split = Split(jnp.arange(1, 15), jnp.ones(14, bool), jnp.arange(15, 24), jnp.ones(9, bool))  # 14 = 3 * 4 + 2
+    runs = []
+    for row0 in (x[0], np.full_like(x[0], np.nan), np.full_like(x[0], 1e30)):
+        runs.append(_fit_jit(jnp.asarray(np.concatenate([row0[None], x[1:]])), jnp.asarray(lengths), jnp.asarray(y),
+                             split, make_hparams(3, learning_rate=1e-2), jax.random.key(0), config=cfg))
+    for r in runs:
+        assert not bool(r.diverged) and int(r.state.step) == 8
+        jax.tree.map(np.testing.assert_array_equal, r.best_params, runs[0].best_params)
+    state = init_state(MODEL, make_hparams(3, learning_rate=1e-2), jnp.ones(3), jax.random.key(0))
+    xb = x[:8].copy()
+    xb[5] = np.nan  # a padding row of one step
+    new, out = step(state, _batch(xb, lengths[:8], y[:8], np.arange(8) != 5), make_hparams(3, learning_rate=1e-2),
+                    jax.random.key(1))
+    assert int(new.step) == 1 and not bool(new.diverged) and np.isfinite(float(out["loss"]))
+
+
 def test_train_single_reads_boolean_masks_as_rows_and_names_bad_indices():
     # A boolean val_idx was read as row numbers 0 and 1 (40 rows of index 0/1
     # scored), a boolean train_idx failed with a message about y's shape.
