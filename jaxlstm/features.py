@@ -87,7 +87,8 @@ def fit_standard_scaler(x: Array, lengths: Array, where: Array | None = None) ->
 def fit_minmax_scaler(x: Array, lengths: Array, where: Array | None = None) -> ScalerStats:
     """Min-max scaling to ``[0, 1]`` fitted on valid steps of the selected rows.
 
-    Equal to ``MinMaxScaler().fit(steps)``; a constant feature gets scale 1.
+    Equal to ``MinMaxScaler().fit(steps)``; a constant feature gets scale 1,
+    and no selected step the identity (offset 0, scale 1).
 
     Args:
       x: ``Float[batch, time, feature]``.
@@ -102,6 +103,7 @@ def fit_minmax_scaler(x: Array, lengths: Array, where: Array | None = None) -> S
     rng = hi - lo
     # constant = one value (as scikit-learn's, whose threshold is float64's 10 eps)
     rng = jnp.where(rng <= jnp.finfo(x.dtype).tiny, 1.0, rng)
+    lo = jnp.where(jnp.any(w, axis=(0, 1)), lo, 0.0)  # no step selected: the identity, as fit_standard_scaler's
     return ScalerStats(lo, 1.0 / rng)
 
 

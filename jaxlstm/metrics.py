@@ -19,7 +19,8 @@ Conventions (scikit-learn's, except the default ``average``):
   ``[0, num_classes)`` (among the selected rows) are a ``ValueError`` in the
   metrics that take ``num_classes`` (``accuracy_score`` compares labels and
   does not check them); ``log_loss`` raises, as scikit-learn does, on
-  probabilities outside ``[0, 1]`` and warns when they do not sum to 1.
+  probabilities outside ``[0, 1]`` and warns when they do not sum to 1;
+  ROC-AUC and average precision raise on NaN scores, as scikit-learn does.
   Traced code cannot check values and is not checked.
 * Metrics compute in float32 (float64 inputs are cast unless JAX's x64 is
   on): they equal scikit-learn's up to float32 rounding, and ``log_loss``
@@ -394,6 +395,10 @@ def _ovr(binary: Callable, y_true, y_score, num_classes: int, average, where, ne
         raise ValueError(f"y_score must be Float[batch, num_classes] = ({np.shape(y_true)[0]}, {num_classes}) "
                          f"scores, got shape {tuple(y_score.shape)}")
     _check_labels(y_true, num_classes, "y_true", where)
+    s_host = _selected(y_score, where)
+    if s_host is not None and np.isnan(s_host).any():  # NaN sorts past every score: an AUC that means nothing
+        raise ValueError(f"y_score contains NaN ({int(np.isnan(s_host).any(-1).sum())} row(s)); scikit-learn "
+                         "refuses it too: a model that diverged has no ranking to score")
     valid = _valid(y_true, where)
     classes = jnp.arange(num_classes)
     if _weighted(where):  # the same formulas with each row counting its weight

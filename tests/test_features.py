@@ -48,6 +48,15 @@ def test_minmax_scaler_equals_sklearn():
                                ref.transform(_steps(x, lengths, range(len(x)))), rtol=1e-5, atol=1e-5)
 
 
+def test_scalers_fitted_on_no_rows_are_the_identity():
+    # until 2026-12-07 fit_minmax_scaler's offset was inf there, so apply_scaler made every step -inf
+    x, lengths = _ragged(5)
+    for fit in (features.fit_standard_scaler, features.fit_minmax_scaler):
+        stats = fit(x, lengths, np.zeros(len(x), bool))
+        np.testing.assert_array_equal(stats.offset, 0.0)
+        np.testing.assert_array_equal(stats.scale, 1.0)
+
+
 def test_constant_feature_gets_unit_scale_like_sklearn():
     x = np.ones((4, 3, 2), np.float32) * 5
     x[..., 1] = np.arange(12).reshape(4, 3)

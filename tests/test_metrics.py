@@ -268,6 +268,22 @@ def test_absent_class_conventions():
     assert np.isnan(float(M.roc_auc_score(jnp.array([0, 0]), probs[:2], 3)))
 
 
+def test_nan_scores_are_refused_as_scikit_learn_refuses_them():
+    # until 2026-12-07 a NaN score gave a plausible ROC-AUC (0.583) and average precision (0.581)
+    p = np.random.default_rng(0).dirichlet(np.ones(3), 6)
+    p[0, 0] = np.nan
+    y = np.array([0, 1, 2, 0, 1, 2])
+    for metric, args in ((M.roc_auc_score, (y, p, 3)), (M.average_precision_score, (y, p, 3)),
+                         (M.roc_auc_score, (y[:4] % 2, p[:4, 0], 2))):
+        with pytest.raises(ValueError, match=re.escape("y_score contains NaN (1 row(s)); scikit-learn refuses it")):
+            metric(*args)
+        with pytest.raises(ValueError, match="Input contains NaN"):
+            skm.roc_auc_score(y, p, multi_class="ovr") if args[2] == 3 else skm.roc_auc_score(*args[:2])
+    keep = np.arange(6) > 0  # a NaN in a row left out is padding: scored without it
+    assert float(M.roc_auc_score(y, p, 3, where=keep)) == pytest.approx(
+        skm.roc_auc_score(y[keep], p[keep], multi_class="ovr"))
+
+
 def test_roc_auc_on_more_rows_than_an_int32_pair_count_holds():
     # 50k positives x 50k negatives = 2.5e9 pairs > 2**31 - 1: the pair count
     # must not be an int32 product (it wrapped to a negative and gave ~1e9).
