@@ -134,7 +134,7 @@ class ModelConfig:
       lstm_impl: ``"scan"`` (:func:`lstm_scan`, any backend), ``"kernel"``
         (:func:`jaxlstm.kernel.lstm_layer`, the compiled whole-layer CPU
         kernel; float32 with the fused backward, traced for the CPU: set explicitly
-        otherwise, a ``ValueError``; set by ``JAXLSTM_LSTM_IMPL``, such models take
+        otherwise (or with float64 parameters, JAX's x64 mode), a ``ValueError``; set by ``JAXLSTM_LSTM_IMPL``, such models take
         the scan) or ``"auto"``: the kernel when the program is
         traced for the CPU, the kernel is built, ``matmul_dtype`` is float32
         and ``lstm_backward`` is ``"fused"``; else the scan. The environment
@@ -397,6 +397,9 @@ def _lstm_forward(x_proj, w_h, mask, keep: bool, dtype: str):
     activations, the previous states and ``tanh(c)`` for the backward pass."""
     batch, _, four_h = x_proj.shape
     hidden = four_h // 4
+    if dtype == "float32" and jnp.result_type(x_proj.dtype, w_h.dtype) != x_proj.dtype:
+        raise ValueError(f"x_proj is {x_proj.dtype} but recurrent_kernel is {w_h.dtype}: give both one dtype (the "
+                         "states take x_proj's)")
 
     def step(carry, inputs):
         c, h = carry
@@ -478,6 +481,7 @@ class LSTMLayer(nn.Module):
     fused: bool = True
     matmul_dtype: str = "float32"
     use_kernel: bool = False
+    kernel_required: bool = False  # lstm_impl="kernel" set explicitly: no silent scan for float64
 
     @nn.compact
     def __call__(self, x: Array, mask: Array) -> tuple[Array, Array]:
@@ -488,6 +492,9 @@ class LSTMLayer(nn.Module):
         # Padded steps are zeroed first so that inf/NaN padding cannot leak
         # into the matmul (nor into gradients through the masked select).
         x = jnp.where(mask[..., None], x, 0.0)
+        if self.kernel_required and not x.dtype == w_h.dtype == jnp.float32:
+            raise ValueError(f"lstm_impl='kernel' computes in float32; this layer's input is {x.dtype} and its "
+                             f"recurrent kernel {w_h.dtype} (JAX's x64 mode): use lstm_impl='auto' or 'scan'")
         if self.use_kernel and x.dtype == w_h.dtype == jnp.float32:  # float32 only; else the scan
             # the kernel walks time-major: transpose the narrow input, not x_proj
             x_proj = _project(jnp.swapaxes(x, 0, 1), w_x, b, "float32")
@@ -550,14 +557,15 @@ class LSTMClassifierNet(nn.Module):
             lstm_mask = jnp.ones(seq.shape[:2], bool)
         finals = None
         fused, use_kernel = cfg.lstm_backward == "fused", cfg.use_kernel()
+        required = use_kernel and cfg.lstm_impl == "kernel"
         for depth, hidden in enumerate(cfg.hidden_sizes):
             if depth > 0:
                 seq = drop_steps(seq)
-            fwd_seq, fwd_h = LSTMLayer(hidden, fused, cfg.matmul_dtype, use_kernel,
+            fwd_seq, fwd_h = LSTMLayer(hidden, fused, cfg.matmul_dtype, use_kernel, required,
                                        name=f"lstm_{depth}_fwd")(seq, lstm_mask)
             if cfg.bidirectional:
                 rev = flip_sequences(seq, lstm_lengths, num_batch_dims=1, time_major=False)
-                bwd_rev, bwd_h = LSTMLayer(hidden, fused, cfg.matmul_dtype, use_kernel,
+                bwd_rev, bwd_h = LSTMLayer(hidden, fused, cfg.matmul_dtype, use_kernel, required,
                                            name=f"lstm_{depth}_bwd")(rev, lstm_mask)
                 bwd_seq = flip_sequences(bwd_rev, lstm_lengths, num_batch_dims=1, time_major=False)
                 seq = jnp.concatenate([fwd_seq, bwd_seq], axis=-1)

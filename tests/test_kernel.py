@@ -140,15 +140,22 @@ def test_model_with_kernel_equals_scan(case):
     assert "jaxlstm_lstm_forward" in jaxpr
 
 
-def test_float64_takes_the_scan():
-    # the kernel is float32 only; float64 (x64 gradient checks) must not be rounded through it
-    cfg = ModelConfig(2, 2, (3,), lstm_impl="kernel")
+def test_float64_takes_the_scan_and_an_explicit_kernel_refuses_it():
+    # the kernel is float32 only; float64 (x64 gradient checks) must not be rounded through it: "auto" takes the
+    # scan; an explicit lstm_impl="kernel" took the scan silently too until 2026-12-07, now it says why it cannot
     with jax.enable_x64(True):
         x = jnp.ones((2, 4, 2), jnp.float64)
-        params = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), LSTMClassifierNet(cfg).init(
+        params = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), LSTMClassifierNet(ModelConfig(2, 2, (3,))).init(
             jax.random.key(0), x, jnp.array([4, 2]))["params"])
-        jaxpr = str(jax.make_jaxpr(lambda p: LSTMClassifierNet(cfg).apply({"params": p}, x, jnp.array([4, 2])))(params))
-    assert "jaxlstm_lstm_forward" not in jaxpr and "f64" in jaxpr
+        for impl in ("auto", "kernel"):
+            apply = LSTMClassifierNet(ModelConfig(2, 2, (3,), lstm_impl=impl)).apply
+            if impl == "auto":
+                jaxpr = str(jax.make_jaxpr(lambda p: apply({"params": p}, x, jnp.array([4, 2])))(params))
+                assert "jaxlstm_lstm_forward" not in jaxpr and "f64" in jaxpr
+            else:
+                with pytest.raises(ValueError, match=r"lstm_impl='kernel' computes in float32; this layer's input "
+                                                     r"is float64 and its recurrent kernel float64"):
+                    apply({"params": params}, x, jnp.array([4, 2]))
 
 
 def test_auto_picks_the_kernel_on_cpu_and_the_scan_for_bfloat16(monkeypatch):

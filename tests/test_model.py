@@ -146,6 +146,10 @@ def test_lstm_scan_masks_state_and_outputs():
     np.testing.assert_array_equal(ys[0, 3:], 0.0)
     np.testing.assert_allclose(h[0], ys[0, 2], atol=1e-7)
     np.testing.assert_allclose(h[1], ys[1, 4], atol=1e-7)
+    with jax.enable_x64(True):  # until 2026-12-07 lax.scan's "carry input and carry output must have equal types"
+        for scan in (lstm_scan, lstm_scan_reference):
+            with pytest.raises(ValueError, match="x_proj is float32 but recurrent_kernel is float64: give both one"):
+                scan(xp, jnp.asarray(wh, jnp.float64), mask)
 
 
 def test_fused_backward_equals_autodiff():
