@@ -202,7 +202,11 @@ PARAMETER_RULES: dict[str, Rule] = {
 
 def message(name: str, value, where: str = "") -> str:
     """``"<where><name> must be <allowed>, got <value>"``."""
-    return f"{where}{name} must be {PARAMETER_RULES[name].allowed}, got {show(value)}"
+    rule = PARAMETER_RULES[name]
+    v = value.item() if isinstance(value, np.generic) else value
+    if isinstance(v, float) and v.is_integer() and rule.ok(int(v)):  # "must be an integer, got 2" said nothing
+        return f"{where}{name} must be {rule.allowed}, got the float {v!r}: write the integer {int(v)}"
+    return f"{where}{name} must be {rule.allowed}, got {show(value)}"
 
 
 def check_param(name: str, value, *, where: str = "") -> None:

@@ -84,6 +84,14 @@ def test_per_member_values_are_checked_one_by_one_without_numpy_reprs():
     with pytest.raises(ValueError) as e:
         run_sweep(X, Y, configs=[{"epochs": 1}, {"epochs": np.int64(0)}], cv=2)
     assert str(e.value) == "configs[1]: epochs must be a positive integer, got 0"
+    # a whole-number float where an integer is needed: until 2026-12-07 "must be a positive integer, got 2"
+    for name, value, said in (("epochs", 2.0, "epochs must be a positive integer, got the float 2.0: write the "
+                                                "integer 2"),
+                              ("cv", np.float32(3), "cv must be an integer >= 2, got the float 3.0: write the integer 3"),
+                              ("epochs", 2.5, "epochs must be a positive integer, got 2.5")):
+        with pytest.raises(ValueError) as e:
+            params.check_param(name, value)
+        assert str(e.value) == said
     hp = make_hparams(2, dropout=np.array([0.0, 0.5]), grad_clip=None)
     assert np.asarray(hp.dropout).tolist() == [0.0, 0.5] and float(hp.grad_clip) == np.inf
 
