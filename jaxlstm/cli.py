@@ -481,7 +481,8 @@ def _sweep_config(args):
                                       or os.path.splitext(target)[1].lower() in (".csv", ".npz"))
     if not is_data:
         conf = _load_config(args.config)  # first: a mistyped data name is said as such, whatever flags follow it
-        given = [flag for flag, attr, default in _PRESET_FLAGS if getattr(args, attr) != default]
+        # given at all, even at its default value ("--metric balanced_accuracy" with a config's other metric)
+        given = [flag for flag, attr, _ in _PRESET_FLAGS if getattr(args, attr) not in (None, "", False)]
         if given:
             raise ValueError(f"{', '.join(given)} set(s) the default search on a data file; with a TOML config, "
                              "set the same keys in the config")
@@ -502,10 +503,11 @@ def _sweep_config(args):
     if columns and not any(datasets.is_csv(p) for p in (target, test)):
         raise ValueError(f"{next(f for f, r, _ in _COLUMN_FLAGS if r in columns)} names a CSV file's column; "
                          f"{target} is not a .csv file")
-    kw = dict(test=absolute(test), metric=args.metric, budget_minutes=args.budget_minutes,  # ucr: its test split
-              columns=columns, fold_models=args.fold_models)
-    if args.budget_minutes < 0:
-        raise ValueError(f"--budget-minutes must be >= 0, got {args.budget_minutes:g}")
+    preset = {attr: default if getattr(args, attr) is None else getattr(args, attr)
+              for _, attr, default in _PRESET_FLAGS if attr in ("metric", "budget_minutes")}
+    kw = dict(test=absolute(test), **preset, columns=columns, fold_models=args.fold_models)  # ucr: its test split
+    if preset["budget_minutes"] < 0:
+        raise ValueError(f"--budget-minutes must be >= 0, got {preset['budget_minutes']:g}")
     conf = config.preset(absolute(target), **kw)
     text = config.preset_text(absolute(target), **kw)
     missing = [p for p in (target, test) if p and os.path.splitext(p)[1].lower() in (".csv", ".npz")
@@ -644,6 +646,12 @@ def _cmd_sweep(args) -> int:
     search = conf.make_search(out_dir=os.path.join(out, "sweep"), verbose=0 if args.quiet else 1)
     if search.estimator.max_length is None:  # a "channels" model must read the test file's longest sequence too
         search.estimator.set_params(max_length=int(max(np.max(train.lengths), np.max(test.lengths))))
+    over = conf.space.get("lstm_over", [search.estimator.lstm_over])
+    longest, limit = int(np.max(test.lengths)), search.estimator.max_length
+    if limit is not None and longest > limit and isinstance(over, list) and "channels" in over:
+        raise ValueError(f"{conf.source}: model.max_length = {limit}, but the test data's longest sequence has "
+                         f"{longest} steps, more than a model over channels (lstm_over = \"channels\") can read: "
+                         f"set max_length to at least {longest}, or leave it out (then the longest of both)")
     say(f"sweep {conf.source}: {strategy} search on {data.name} ({len(train.y)} train / {len(test.y)} test "
         f"sequences, {data.num_classes} classes), {conf.search['cv']}-fold CV, metric {metric}; output {out}/")
     _check_out_dir(out, conf, named=bool(args.out))  # the data are read and valid: the folder is this run's
@@ -1250,11 +1258,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "data file for the default search; default: the shipped digits_imbalanced example")
     s.add_argument("--data", default="", help="data file for the default search (the same as giving it as CONFIG_OR_DATA)")
     s.add_argument("--test", default="", help="default search: held-out test data (default: hold out 20%%, stratified)")
-    s.add_argument("--budget-minutes", type=float, default=10.0,
+    s.add_argument("--budget-minutes", type=float, default=None,
                    help="default search: its time budget: no new round or chunk of members starts after this many "
                         "minutes; the refit of the 5 best (3 seeds each) comes after it, on long series as long "
                         "again, or with --fold-models nothing (default 10; 0 = no limit: all n_iter candidates)")
-    s.add_argument("--metric", default="balanced_accuracy",
+    s.add_argument("--metric", default=None,
                    help="default search: the ranking metric (default balanced_accuracy = macro recall; e.g. f1_macro; "
                         "a probability metric such as roc_auc or neg_log_loss turns decision offsets off)")
     s.add_argument("--fold-models", action="store_true",

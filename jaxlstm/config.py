@@ -491,11 +491,15 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
     for k in ("budget_minutes", "post_hoc_offsets", "ensemble_selection", "ensemble_rule", "fold_models"):
         check_param(k, s[k], where=f"{source}: search.{k}: ")
     _check(source, "output.dir", o["dir"], str, lambda v: True, "a directory path")
+    o["dir"] = os.path.expanduser(o["dir"])  # as data.train's: "~/runs" is the home folder's, not ./~/runs
     _check(source, "output.plots", o["plots"], bool, lambda v: True, "true or false")
     _check(source, "output.heatmap", o["heatmap"], list,
-           lambda v: v == [] or (len(v) == 2 and all(isinstance(a, str) for a in v)),
-           "[] (the first two varied parameters) or two names from [search.space], e.g. [\"learning_rate\", \"units\"]")
+           lambda v: v == [] or (len(v) == 2 and all(isinstance(a, str) for a in v) and v[0] != v[1]),
+           "[] (the first two varied parameters) or two different names from [search.space], e.g. "
+           "[\"learning_rate\", \"units\"]")
     model = {k: _model_value(source, f"model.{k}", k, v) for k, v in cfg["model"].items()}
+    _check(source, "search.space", s["space"], dict, lambda v: True,
+           "a table of the values to search, e.g. [search.space] then learning_rate = [1e-3, 3e-3]")
     space = {}
     for k, v in s["space"].items():
         if k == "n_ensemble":
@@ -534,7 +538,7 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
 
 
 def _check_search_settings(source: str, s: dict, grid: bool, model: dict) -> None:
-    """:func:`jaxlstm.search.check_search_settings` on ``[search]`` (and ``[model]``'s units), named and written
+    """:func:`jaxlstm.search.check_search_settings` on ``[search]`` (and ``[model]``'s units, hidden_sizes), named and written
     as in the file."""
     def toml(v) -> str:
         return str(v).lower() if isinstance(v, bool) else f'"{v}"' if isinstance(v, str) else repr(v)
@@ -543,14 +547,16 @@ def _check_search_settings(source: str, s: dict, grid: bool, model: dict) -> Non
                     ensemble_rule=s["ensemble_rule"], ensemble_selection=s["ensemble_selection"], metric=s["metric"],
                     post_hoc_offsets=s["post_hoc_offsets"], return_train_score=False,
                     initial_points=len(s["initial_points"]), n_iter=s["n_iter"], grid=grid,
-                    hidden_sizes="hidden_sizes" in s["space"])
-    units_at = [f"{t}.units" for t, d in (("model", model), ("search.space", s["space"])) if "units" in d]
-    settings["units"] = bool(units_at)
+                    hidden_sizes="searched" if "hidden_sizes" in s["space"] else "set"
+                    if len(model.get("hidden_sizes", (0,))) != 1 else False,  # stacked or no layers: units drops them
+                    units="searched" if "units" in s["space"] else "set" if "units" in model else False)
     keys = {k: k for k in settings} | {"max_time": "budget_minutes"}  # the settings' keys in [search]
     written = {k: f"search.{key} = {toml(s[key])}" for k, key in keys.items() if key in s}
     names = {k: f"search.{key}" for k, key in keys.items()} | {
         "hidden_sizes": "search.space.hidden_sizes", "initial_points_count": str(len(s["initial_points"]))}
-    written |= {"grid": "a grid (lists of choices)", "units": f"{' and '.join(units_at)} is set"}
+    written |= {"grid": "a grid (lists of choices)"}
+    for k in ("units", "hidden_sizes"):  # searched, else set in [model]
+        written[k] = f"search.space.{k} is searched" if k in s["space"] else f"model.{k} is set"
     check_search_settings(settings, names, written, where=f"{source}: ")
 
 

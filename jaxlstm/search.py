@@ -76,8 +76,8 @@ SEARCH_CONFLICTS = (
      "{grid_is} already lists every candidate"),
     (lambda s: s["initial_points"] > s["n_iter"],
      "{initial_points_count} {initial_points} but {n_iter_is}; n_iter counts them"),
-    (lambda s: s["hidden_sizes"] and s["units"],
-     "{hidden_sizes} is searched while {units_is}; units (one LSTM layer) replaces hidden_sizes (stacked layers), "
+    (lambda s: s["hidden_sizes"] and s["units"] and "searched" in (s["hidden_sizes"], s["units"]),
+     "{hidden_sizes_is} while {units_is}; units (one LSTM layer) replaces hidden_sizes (stacked layers), "
      "so every candidate would train units: keep one of them"),
 )
 
@@ -90,7 +90,7 @@ def check_search_settings(settings: dict, names: dict, written: dict, where: str
     (the ranking metric's name, ``None`` for a callable),
     ``post_hoc_offsets``, ``return_train_score``, ``initial_points`` (how
     many), ``n_iter``, ``grid`` (the space lists every candidate), ``hidden_sizes``
-    (searched or not) and ``units`` (set or searched); ``names`` and
+    and ``units`` (each ``"searched"``, ``"set"`` or ``False``); ``names`` and
     ``written``: each setting as the caller's interface names it and as it
     writes its value (see :data:`SEARCH_CONFLICTS`); ``where`` prefixes the
     message (a file name)."""
@@ -400,22 +400,27 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 "RandomizedSearchCV's is param_distributions)" if allowed[mode] == "param_distributions" else ""))
         return mode
 
-    def _check_settings(self, mode: str, searched: set, units) -> None:
+    def _check_settings(self, mode: str, searched: set, base) -> None:
         """:func:`check_search_settings` with this estimator's parameters, named as in Python (``searched``: the
-        space's keys; ``units``: the estimator's)."""
+        space's keys; ``base``: the estimator)."""
+        units, sizes = base.units, base.hidden_sizes
+        sizes_set = len(np.atleast_1d(sizes)) != 1  # not one layer (stacked, or none): units would drop a structure
         metric = self._ranking_metric()
         settings = dict(strategy=mode, max_time=self.max_time is not None, fold_models=self.fold_models,
                         ensemble_rule=self.ensemble_rule, ensemble_selection=self.ensemble_selection, metric=metric,
                         post_hoc_offsets=self.post_hoc_offsets, return_train_score=self.return_train_score,
                         initial_points=len(self.initial_points or ()), n_iter=self.n_iter,
                         grid=self.param_grid is not None,
-                        hidden_sizes="hidden_sizes" in searched, units=units is not None or "units" in searched)
+                        hidden_sizes="searched" if "hidden_sizes" in searched else "set" if sizes_set else False,
+                        units="searched" if "units" in searched else "set" if units is not None else False)
         names = {k: k for k in settings} | {"metric": "the ranking metric", "strategy": "search",
                                             "initial_points_count": str(settings["initial_points"])}
         written = {k: f"{k}={getattr(self, k)!r}" for k in ("max_time", "fold_models", "ensemble_rule",
                                                             "post_hoc_offsets", "return_train_score", "n_iter")}
         written |= {"strategy": f"search={mode!r}", "grid": "a param_grid",
                     "units": "units is searched" if "units" in searched else f"units is set (units={units!r})",
+                    "hidden_sizes": "hidden_sizes is searched" if "hidden_sizes" in searched else
+                    f"hidden_sizes is set (hidden_sizes={sizes!r})",
                     "metric": f"{metric!r} (scoring={self.scoring!r}, refit={self.refit!r})"}
         check_search_settings(settings, names, written)
 
@@ -462,7 +467,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if "n_ensemble" in searched:  # every candidate would score the same: members are single models
             raise ValueError("n_ensemble cannot be searched: candidates are scored as single models (each fold's "
                              "member is one network); set n_ensemble on the estimator for the refitted model")
-        self._check_settings(mode, searched, base.units)
+        self._check_settings(mode, searched, base)
         if self.param_grid is not None:
             for d in (space if isinstance(space, (list, tuple)) else [space]):
                 for k, v in (d.items() if isinstance(d, Mapping) else ()):

@@ -165,6 +165,12 @@ def test_config_errors_name_the_key(tmp_path, capsys):
                         ("[search]\ncv = 1\n", "search.cv"),
                         ("[model]\nunits = 8\n[search.space]\nhidden_sizes = [[8], [64, 64]]\n",
                          r"search.space.hidden_sizes is searched while model.units is set; units .* replaces"),
+                        # until 2026-12-07 the mirror case trained one layer silently
+                        ("[model]\nhidden_sizes = [4, 4]\n[search.space]\nunits = [4, 6]\n",
+                         r"model.hidden_sizes is set while search.space.units is searched; units .* replaces"),
+                        ("[search]\nspace = [4]\n", r"search.space = \[4\]; expected a table of the values to search"),
+                        ("[output]\nheatmap = ['units', 'units']\n[search.space]\nunits = [4, 8]\n",
+                         r"output.heatmap = \['units', 'units'\]; expected .* two different names"),
                         ("[search]\ninitial_points = [{ units = 4 }]\n[search.space]\nunits = [4]\n",
                          "search.initial_points is for sampled searches .*; a grid \\(lists of choices\\) already"),
                         ("[search]\nstrategy = 'random'\ninitial_points = [{ dropout = 0.1 }]\n[search.space]\nunits = [4]\n",
@@ -467,6 +473,13 @@ def test_sweep_scores_a_test_file_by_class_name(tmp_path, capsys):
     assert report["3"]["support"] == int((yt == "3").sum())
     # "0", not in the file, is scored (support 0) if predicted, else named as not scored
     assert (report["0"]["support"] == 0) if "0" in pred else (report["absent_classes"] == ["0"] and "0" not in report)
+    # a max_length too short for the test file: until 2026-12-07 found after the sweep and its refit
+    cfg.write_text(cfg.read_text().replace("hidden_sizes = 8", "hidden_sizes = 8\nmax_length = 7"))
+    capsys.readouterr()
+    assert main(["sweep", str(cfg), "--out", str(tmp_path / "short"), "--quiet", "--no-plots"]) == 2
+    assert (f"{cfg}: model.max_length = 7, but the test data's longest sequence has 8 steps, more than a model over "
+            "channels (lstm_over = \"channels\") can read: set max_length to at least 8") in capsys.readouterr().err
+    assert not (tmp_path / "short").exists()
 
 
 def test_sweep_rejects_a_test_class_unseen_in_training_before_training(tmp_path, capsys):
@@ -978,6 +991,9 @@ def test_the_default_search_on_a_data_file_prints_its_config_and_runs_it(tmp_pat
     assert search.post_hoc_offsets is True and (search.ensemble_selection, search.ensemble_rule) == (5, "cawpe")
     for argv, msg in ((["sweep", config.example_path(), "--budget-minutes", "3"],
                        "--budget-minutes set(s) the default search"),
+                      # a flag at its default value: until 2026-12-07 not seen, the config's own metric ranked
+                      (["sweep", config.example_path(), "--metric", "balanced_accuracy", "--budget-minutes", "10"],
+                       "--budget-minutes, --metric set(s) the default search"),
                       (["sweep", "x.toml", "--budget-minutes", "3"], "cannot read config x.toml"),  # the file first
                       (["sweep", "a.npz", "--data", "b.npz"], "not both"),
                       (["sweep", "a.npz", "--metric", "recall_minority"], "search.metric = 'recall_minority'")):
@@ -1504,3 +1520,12 @@ def test_a_config_takes_fold_models():
     with pytest.raises(ValueError, match='<config>: search.fold_models = true is not available with '
                                          'search.strategy = "halving"'):
         config.parse_config({"search": {"fold_models": True, "strategy": "halving", "space": space}})
+
+
+def test_output_dir_expands_the_home_folder_as_data_paths_do(tmp_path, monkeypatch):
+    # until 2026-12-07 output.dir = "~/runs" wrote into a folder literally named "~" under the working folder
+    from jaxlstm import config
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "c.toml").write_text('[output]\ndir = "~/runs/a"\n[search.space]\nunits = [4]\n')
+    assert config.load_config(tmp_path / "c.toml").output["dir"] == str(tmp_path / "runs" / "a")

@@ -745,10 +745,14 @@ def test_bad_seeds_and_units_with_searched_hidden_sizes_are_named_before_trainin
                            r"got 1.5$"),
                           (dict(param_grid={"hidden_sizes": [(8,), (8, 8)]}),
                            r"hidden_sizes is searched while units is set \(units=4\)"),
+                          # until 2026-12-07 the mirror case trained one layer silently
+                          (dict(param_grid={"units": [4, 8]}),
+                           r"hidden_sizes is set \(hidden_sizes=\(8, 8\)\) while units is searched; units"),
                           (dict(param_grid=None, param_distributions=[grid], search="bayes"),
                            "Bayesian search needs one dict of distributions and lists, got list")]:
         with pytest.raises(ValueError, match=match):
-            LSTMSearchCV(clone(BASE).set_params(units=4) if "hidden_sizes" in str(kwargs) else BASE,
+            LSTMSearchCV(clone(BASE).set_params(units=4) if "hidden_sizes" in str(kwargs) else
+                         clone(BASE).set_params(hidden_sizes=(8, 8)) if "units" in str(kwargs) else BASE,
                          **{"param_grid": grid, **kwargs}, cv=3).fit(X, Y)
     from jaxlstm.sweep import run_sweep  # the sweep's rule is the search's (it used to score split 0 twice)
 
