@@ -631,6 +631,11 @@ def _cmd_sweep(args) -> int:
     conf, name, text = _sweep_config(args)
     if conf is None:
         return 0
+    try:  # the config as this run reads it, kept beside its results (an edited file's rerun replaces them)
+        with open(conf.source, encoding="utf-8-sig") as f:
+            used = f.read()
+    except OSError:  # the default search on a data file: its printed config
+        used = text
     out = args.out or conf.output["dir"] or os.path.join("runs", name)
     _check_out_dir(out, conf, named=bool(args.out), write=False)
     say = (lambda *a: None) if args.quiet else print
@@ -674,7 +679,9 @@ def _cmd_sweep(args) -> int:
                                 "decision_offsets": getattr(search, "oof_score_", None),
                                 "ensemble": getattr(search, "ensemble_", None), "test": report},
                                strict=False, indent=2))
-    written = ["results.csv", "results.jsonl", "best_model.jaxlstm", "test_report.json"]
+    with open(os.path.join(out, "config.toml"), "w", encoding="utf-8") as f:
+        f.write(used)
+    written = ["results.csv", "results.jsonl", "best_model.jaxlstm", "test_report.json", "config.toml"]
     if strategy != "halving":
         written.append("sweep/members.jsonl")
     if search.fold_models:

@@ -464,6 +464,8 @@ def test_sweep_scores_a_test_file_by_class_name(tmp_path, capsys):
     cfg.write_text(SWEEP_FILES.format(train=tmp_path / "train.npz", test=tmp_path / "test.npz")
                    .replace("hidden_sizes = 8", "hidden_sizes = 8\nlstm_over = \"channels\""))
     assert main(["sweep", str(cfg), "--out", str(tmp_path / "run"), "--quiet", "--no-plots"]) == 0
+    # the config the results came from, kept with them (until 2026-12-07 run.json named only its path)
+    assert (tmp_path / "run" / "config.toml").read_text() == cfg.read_text()
     report = json.loads((tmp_path / "run" / "test_report.json").read_text())["test"]
     best = LSTMClassifier.load(tmp_path / "run" / "best_model.jaxlstm")
     assert best.model_config_.lstm_over == "channels" and best.model_config_.max_length == 8
@@ -1047,6 +1049,8 @@ def test_the_default_search_with_fold_models_trains_nothing_after_its_budget(tmp
     assert main(["sweep", "mine.npz", "--budget-minutes", "0.001", "--no-plots", "--fold-models"]) == 0
     out = capsys.readouterr().out
     assert "fold_models = true" in out and "its CV fold models averaged (not trained again)" in out
+    kept = (tmp_path / "runs" / "mine-default" / "config.toml").read_text()  # the printed config, as it ran
+    assert "fold_models = true" in kept and kept.strip() in out
     best = load_model(tmp_path / "runs" / "mine-default" / "best_model.jaxlstm")
     assert isinstance(best, LSTMEnsemble) and {e.n_members_ for e in best.estimators_} == {1}  # 3 per candidate
     assert len(best.estimators_) % 3 == 0
