@@ -354,3 +354,21 @@ def check_csv_columns(columns: dict, where: str = "") -> dict:
         raise ValueError(f"{where}{' and '.join(same)} name the same column {cols[same[0]]!r}; each role needs "
                          "its own column")
     return cols
+
+
+def ucr_parts(spec: str) -> tuple[str, str, str]:
+    """``"ucr:NAME[:SPLIT[:MISSING]]"`` as ``(NAME, SPLIT, MISSING)``
+    (defaults ``"train"``, ``"error"``; :func:`load_ucr` checks the values)."""
+    name, *rest = spec[len("ucr:"):].split(":")
+    if len(rest) > 2:
+        raise ValueError(f"{spec!r}: expected ucr:NAME, ucr:NAME:test or ucr:NAME:train|test:interpolate")
+    return name, (rest[0] if rest and rest[0] else "train"), (rest[1] if len(rest) > 1 else "error")
+
+
+def ucr_test_split(spec: str) -> str:
+    """The standard test split of ``"ucr:NAME"`` (a train split, with its
+    missing-value handling), or ``""`` for anything else."""
+    if not str(spec).startswith("ucr:"):
+        return ""
+    name, split, missing = ucr_parts(spec)
+    return f"ucr:{name}:test" + ("" if missing == "error" else f":{missing}") if split == "train" else ""

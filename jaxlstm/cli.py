@@ -472,6 +472,7 @@ def _sweep_config(args):
     import re
 
     from jaxlstm import config, datasets
+    from jaxlstm._checks import ucr_test_split
     from jaxlstm.datasets import DATASETS
 
     target = args.data or args.config
@@ -491,13 +492,7 @@ def _sweep_config(args):
     def absolute(v):  # file paths as absolute paths: a config file's relative paths are read from its folder
         return os.path.abspath(v) if os.path.splitext(v)[1].lower() in (".csv", ".npz") else v
 
-    test = args.test
-    if not test and target.startswith("ucr:"):  # a UCR train split: its standard test split, read the same way
-        from jaxlstm.datasets import ucr_parts
-
-        ucr_name, split, missing = ucr_parts(target)
-        if split == "train":
-            test = f"ucr:{ucr_name}:test" + ("" if missing == "error" else f":{missing}")
+    test = args.test or ucr_test_split(target)  # a UCR train split: its standard test split
 
     columns = _given_columns(args)
     if columns and not any(datasets.is_csv(p) for p in (target, test)):

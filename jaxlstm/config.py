@@ -5,7 +5,8 @@ key or a bad value raises a ``ValueError`` naming the key and what is allowed::
 
     [data]
     train = "digits_imbalanced"   # a dataset name (jaxlstm datasets) or a .npz / .csv path
-    test = ""                     # held-out data for the best model; "" = hold out test_size
+    test = ""                     # held-out data for the best model; "" = hold out test_size (unset:
+                                  # the same, but a UCR train split "ucr:NAME" is tested on its test split)
     test_size = 0.2
 
     [model]                       # LSTMClassifier settings shared by every candidate
@@ -46,7 +47,7 @@ import tomllib
 from importlib import resources
 from typing import Any
 
-from jaxlstm._checks import CSV_COLUMNS, check_csv_columns, did_you_mean
+from jaxlstm._checks import CSV_COLUMNS, check_csv_columns, did_you_mean, ucr_test_split
 from jaxlstm.bayes import range_ends
 from jaxlstm.estimator import LSTMClassifier
 from jaxlstm.features import as_temporal_features
@@ -192,6 +193,7 @@ EXAMPLE = """\
 [data]
 train = "digits_imbalanced"   # a dataset name (jaxlstm datasets) or a .npz / .csv file
 # test = ""                   # held-out test data for the best model; "" = hold out test_size
+#                             # (unset with train = "ucr:NAME": NAME's standard test split)
 test_size = 0.2               # share of train held out (stratified) when test = ""
 # id_column = "sequence_id"   # a CSV file's column names for the sequence id, the step's time and the label
 # time_column = "time"        # (every other column is a feature)
@@ -363,6 +365,7 @@ def preset_text(train: str = "digits_imbalanced", *, test: str = "", metric: str
     fixed candidates (``initial_points``), within ``budget_minutes``; then the
     5 candidates that rank best by CV refitted as a soft-voting ensemble, each
     weighted by its CV score ** 4 (CAWPE) and itself an ensemble of 3 seeds."""
+    test = test or ucr_test_split(train)  # a UCR train split: its standard test split
     offsets = ("post_hoc_offsets = true       # per-class decision offsets fitted on the out-of-fold probabilities, "
                "kept if they win cross-fitted" if metric in LABEL_SCORERS else
                f"post_hoc_offsets = false      # decision offsets maximise one of jaxlstm.metrics.LABEL_SCORERS; "
@@ -476,6 +479,8 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
     _check(source, "data.test", d["test"], str, lambda v: True, "a dataset name, a path, or \"\"")
     _check(source, "data.test_size", d["test_size"], (int, float), lambda v: 0 < v < 1, "a fraction in (0, 1)")
     d.update(check_csv_columns({k: d[k] for k in CSV_COLUMNS}, f"{source}: data."))
+    if "test" not in raw.get("data", {}):  # a UCR train split: its standard test split, as `jaxlstm sweep ucr:NAME`
+        d["test"] = ucr_test_split(d["train"])  # reads it (until 2026-12-07 a hold-out of train; test = "": that)
     renamed = [k for k in CSV_COLUMNS if d[k] != CSV_COLUMNS[k]]
     if renamed and not any(os.path.splitext(d[k])[1].lower() == ".csv" for k in ("train", "test")):
         raise ValueError(f"{source}: data.{renamed[0]} names a CSV file's column, but neither data.train "

@@ -30,7 +30,7 @@ import warnings
 import numpy as np
 
 from jaxlstm._checks import (CSV_COLUMNS, check_csv_columns, did_you_mean, nan_padded_lengths, plain_decimal,
-                             user_stacklevel, warn_zero_padding)
+                             ucr_parts, user_stacklevel, warn_zero_padding)
 
 __all__ = ["Dataset", "load_digits", "load_digits_imbalanced", "make_intrusion", "load_japanese_vowels",
            "load_ucr", "ucr_datasets", "ucr_parts", "load_npz", "load_csv", "read_ts", "load", "DATASETS",
@@ -739,15 +739,6 @@ DATASETS = {
     "japanese_vowels_test": (lambda: load_japanese_vowels("test"),
                              "UEA JapaneseVowels test split: 370 cases (needs the aeon extra)"),
 }
-
-
-def ucr_parts(spec: str) -> tuple[str, str, str]:
-    """``"ucr:NAME[:SPLIT[:MISSING]]"`` as ``(NAME, SPLIT, MISSING)``
-    (defaults ``"train"``, ``"error"``; :func:`load_ucr` checks the values)."""
-    name, *rest = spec[len("ucr:"):].split(":")
-    if len(rest) > 2:
-        raise ValueError(f"{spec!r}: expected ucr:NAME, ucr:NAME:test or ucr:NAME:train|test:interpolate")
-    return name, (rest[0] if rest and rest[0] else "train"), (rest[1] if len(rest) > 1 else "error")
 
 
 def is_csv(name) -> bool:

@@ -1533,3 +1533,17 @@ def test_output_dir_expands_the_home_folder_as_data_paths_do(tmp_path, monkeypat
     monkeypatch.setenv("HOME", str(tmp_path))
     (tmp_path / "c.toml").write_text('[output]\ndir = "~/runs/a"\n[search.space]\nunits = [4]\n')
     assert config.load_config(tmp_path / "c.toml").output["dir"] == str(tmp_path / "runs" / "a")
+
+
+def test_a_config_on_a_ucr_train_split_is_tested_on_its_test_split_as_the_command_line_is():
+    # until 2026-12-07 train = "ucr:Coffee" without test held out 20% of the train split, while
+    # `jaxlstm sweep ucr:Coffee` tested on the standard test split
+    from jaxlstm import config
+
+    space = {"search": {"space": {"units": [4]}}}
+    for data, test in (({"train": "ucr:Coffee"}, "ucr:Coffee:test"),
+                       ({"train": "ucr:Coffee::interpolate", "test_size": 0.3}, "ucr:Coffee:test:interpolate"),
+                       ({"train": "ucr:Coffee", "test": ""}, ""),  # written: a hold-out of test_size
+                       ({"train": "ucr:Coffee:test"}, ""), ({"train": "digits_imbalanced"}, "")):
+        assert config.parse_config({"data": data, **space}).data["test"] == test
+    assert config.preset("ucr:Coffee").data["test"] == "ucr:Coffee:test"
