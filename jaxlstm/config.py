@@ -43,13 +43,14 @@ import dataclasses
 import json
 import math
 import os
+import warnings
 import tomllib
 from importlib import resources
 from typing import Any
 
 from jaxlstm._checks import CSV_COLUMNS, check_csv_columns, did_you_mean, ucr_test_split
 from jaxlstm.bayes import range_ends
-from jaxlstm.estimator import LSTMClassifier
+from jaxlstm.estimator import InactiveParameterWarning, LSTMClassifier
 from jaxlstm.features import as_temporal_features
 from jaxlstm.metrics import LABEL_SCORERS, SCORERS, check_scoring_name
 from jaxlstm.search import LSTMSearchCV, check_search_settings
@@ -244,7 +245,8 @@ strategy = "grid"             # grid | random | bayes | halving
 # n_iter = 20                 # candidates for random and bayes
 # batch_size = 8              # candidates per bayes round
 cv = 3                        # stratified folds
-seeds = [0]                   # training seeds per candidate and fold
+seeds = [0]                   # training seeds per candidate and fold; the first also draws the
+                              # test_size hold-out, the CV folds and the search's samples
 metric = "f1_macro"           # a scikit-learn scoring name; ranks candidates
 # budget_minutes = 0          # 0 = none; else no new round or chunk of members starts after this (not halving)
 # post_hoc_offsets = false    # fit per-class decision offsets for the metric on out-of-fold probabilities;
@@ -281,7 +283,7 @@ PRESET = """\
 [data]
 train = {train}
 test = {test}                   # "" = hold out test_size (stratified)
-test_size = 0.2
+{test_size}
 {columns}
 [model]
 hidden_sizes = [64]
@@ -391,7 +393,8 @@ def preset_text(train: str = "digits_imbalanced", *, test: str = "", metric: str
     folds = ("fold_models = true            # no training after the budget: each candidate's CV fold models averaged"
              if fold_models else "fold_models = false           # true: no training after the budget (CV fold models "
              "averaged; 1.2 points less macro recall on the UCR suite)")
-    return PRESET.format(train=_toml_str(train), test=_toml_str(test), metric=_toml_str(metric),
+    test_size = "# test_size = 0.2             # with test = \"\"" if test else "test_size = 0.2"  # else unused
+    return PRESET.format(train=_toml_str(train), test=_toml_str(test), test_size=test_size, metric=_toml_str(metric),
                          budget=repr(float(budget_minutes)), offsets=offsets, ensemble=ensemble, columns=cols,
                          max_length=longest, fold_models=folds)
 
@@ -539,6 +542,15 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
     if s["strategy"] == "halving" and "epochs" in space:
         raise ValueError(f"{source}: with strategy \"halving\" epochs is the resource: set model.epochs, "
                          "not search.space.epochs")
+    written = {f"{t}.{k}" for t, values in raw.items() if isinstance(values, dict) for k in values}
+    unused = [(f"search.n_iter = {s['n_iter']}", "a grid trains every candidate it lists") if conf.grid_like else None,
+              (f"search.batch_size = {s['batch_size']}", "it is the candidates per round of strategy = \"bayes\" "
+               "(the minibatch size is model.batch_size)") if s["strategy"] != "bayes" else None,
+              (f"data.test_size = {d['test_size']}", f"data.test ({d['test']}) is the test data" if "data.test" in
+               written else f"the test data is {d['test']}, {d['train']}'s standard test split (test = \"\" holds out "
+               "test_size instead)") if d["test"] else None]
+    for said, why in (u for u in unused if u and u[0].split(" =")[0] in written):
+        warnings.warn(f"{source}: {said} does nothing here: {why}", InactiveParameterWarning, stacklevel=2)
     return conf
 
 

@@ -1542,8 +1542,40 @@ def test_a_config_on_a_ucr_train_split_is_tested_on_its_test_split_as_the_comman
 
     space = {"search": {"space": {"units": [4]}}}
     for data, test in (({"train": "ucr:Coffee"}, "ucr:Coffee:test"),
-                       ({"train": "ucr:Coffee::interpolate", "test_size": 0.3}, "ucr:Coffee:test:interpolate"),
+                       ({"train": "ucr:Coffee::interpolate"}, "ucr:Coffee:test:interpolate"),
                        ({"train": "ucr:Coffee", "test": ""}, ""),  # written: a hold-out of test_size
                        ({"train": "ucr:Coffee:test"}, ""), ({"train": "digits_imbalanced"}, "")):
         assert config.parse_config({"data": data, **space}).data["test"] == test
     assert config.preset("ucr:Coffee").data["test"] == "ucr:Coffee:test"
+
+
+def test_a_config_key_written_where_it_does_nothing_is_said_to_do_nothing():
+    # until 2026-12-07 silently unused: search.batch_size is easily taken for the minibatch size
+    import warnings
+
+    from jaxlstm import config
+    from jaxlstm.estimator import InactiveParameterWarning
+
+    raw = {"data": {"train": "ucr:Coffee", "test": "ucr:Coffee:test", "test_size": 0.3},
+           "search": {"n_iter": 5, "batch_size": 4, "space": {"units": [4, 8]}}}
+    with pytest.warns(InactiveParameterWarning) as got:
+        config.parse_config(raw, "c.toml")
+    assert [str(w.message) for w in got] == [
+        "c.toml: search.n_iter = 5 does nothing here: a grid trains every candidate it lists",
+        "c.toml: search.batch_size = 4 does nothing here: it is the candidates per round of strategy = \"bayes\" "
+        "(the minibatch size is model.batch_size)",
+        "c.toml: data.test_size = 0.3 does nothing here: data.test (ucr:Coffee:test) is the test data"]
+    with warnings.catch_warnings():  # used, or not written: nothing said
+        warnings.simplefilter("error")
+        config.parse_config({"search": {"strategy": "bayes", "n_iter": 5, "batch_size": 4,
+                                        "space": {"units": [4, 8]}}})
+        config.parse_config({"data": {"train": "ucr:Coffee"}, "search": {"space": {"units": [4, 8]}}})
+    with pytest.warns(InactiveParameterWarning, match=re.escape(
+            "data.test_size = 0.3 does nothing here: the test data is ucr:Coffee:test, ucr:Coffee's standard test "
+            "split (test = \"\" holds out test_size instead)")):
+        config.parse_config({"data": {"train": "ucr:Coffee", "test_size": 0.3}, "search": {"space": {"units": [4]}}})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for name in ("digits_imbalanced", "intrusion", "japanese_vowels"):
+            config.load_config(config.example_path(name))
+        config.preset("ucr:Coffee")
