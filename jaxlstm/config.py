@@ -246,7 +246,7 @@ strategy = "grid"             # grid | random | bayes | halving
 # batch_size = 8              # candidates per bayes round
 cv = 3                        # stratified folds
 seeds = [0]                   # training seeds per candidate and fold; the first also draws the
-                              # test_size hold-out, the CV folds and the search's samples
+                              # test_size hold-out and a random or Bayesian search's candidates
 metric = "f1_macro"           # a scikit-learn scoring name; ranks candidates
 # budget_minutes = 0          # 0 = none; else no new round or chunk of members starts after this (not halving)
 # post_hoc_offsets = false    # fit per-class decision offsets for the metric on out-of-fold probabilities;
