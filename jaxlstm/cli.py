@@ -298,14 +298,23 @@ def _cmd_config(args) -> int:
     from jaxlstm import datasets
 
     conf = _load_config(args.name)
+    absent = [w for w in ("train", "test") if os.path.splitext(conf.data[w])[1].lower() in (".csv", ".npz")
+              and not os.path.exists(conf.data[w])]
+    checked = ""
+    if not absent:  # the data are here: every check the sweep makes before it trains (until 2026-12-07 only a
+        try:  # CSV's columns: a class_weight label, an event channel, a window, max_length failed in the sweep)
+            conf, data, train, test, _, _ = _prepare_sweep(conf)
+            checked = f" (and with its data: {len(train.y)} training and {len(test.y)} test sequences of {data.name})"
+        except ImportError as e:  # ucr: without its extra: the sweep says so; the config itself is fine
+            print(f"note: the data are checked when the sweep reads {conf.data['train']} ({e})")
     read = {}
-    for which in ("train", "test"):  # a CSV file that is here: read as the sweep will (its column names checked)
+    for which in absent and ("train", "test"):  # a CSV file that is here: read as the sweep will (its columns)
         path = conf.data[which]
-        if os.path.splitext(path)[1].lower() in (".csv", ".npz") and not os.path.exists(path):
+        if which in absent:
             print(f"note: data.{which} {path} is not here; the sweep reads it when it runs")
         elif datasets.is_csv(path):
             read[which] = _load_data(conf, which, min_classes=1 if which == "test" else 2)
-    named = conf.channel_names_needed
+    named = conf.channel_names_needed if absent else []
     if named:  # event channels named by column: checked against the training data's names when it is here
         train = conf.data["train"]
         if not train.startswith("ucr:") and train not in datasets.DATASETS and not os.path.exists(train):
@@ -319,7 +328,7 @@ def _cmd_config(args) -> int:
                       f"columns when the sweep reads {train} ({e})")
             else:
                 conf = conf.with_channel_names(names)
-    print(f"{conf.source}: valid")
+    print(f"{conf.source}: valid{checked}")
     for table in ("data", "model", "search", "output"):
         values = getattr(conf, table)
         print(f"[{table}] " + ", ".join(f"{k} = {_show(v)}" for k, v in values.items()))
@@ -602,6 +611,38 @@ def _check_out_dir(out: str, conf, named: bool, write: bool = True) -> None:
         json.dump(ran, f, indent=1)
 
 
+def _prepare_sweep(conf, out_dir=None, verbose: int = 0):
+    """What a sweep checks and builds before anything trains, which ``config
+    check`` runs too: ``(conf with event channels as indices, data, train,
+    test, how many test sequences are training ones too, the LSTMSearchCV)``; the test data's classes and features, the
+    features' windows and channels, ``class_weight``'s labels and the
+    ``max_length`` a model over channels needs, each named."""
+    import numpy as np
+
+    data = _load_data(conf, "train")
+    conf = conf.with_channel_names(data.feature_names)  # events named by column: indices in this data
+    train, test, seen = _split_test(data, conf, conf.search["seeds"][0])  # seen: test rows trained on (warned)
+    try:
+        _check_windows(conf.feature_specs, data, train.lengths, "data.test_size")
+    except ValueError as e:
+        raise ValueError(f"{conf.source}: {e}") from None
+    cw = conf.model.get("class_weight")
+    unknown = sorted(k for k in cw if k not in data.class_names) if isinstance(cw, dict) else []
+    if unknown:  # (the estimator's own error came after the sweep had started, naming neither file nor key)
+        raise ValueError(f"{conf.source}: model.class_weight names {unknown}, which are not classes of {data.name} "
+                         f"({', '.join(data.class_names)})")
+    search = conf.make_search(out_dir=out_dir, verbose=verbose)
+    if search.estimator.max_length is None:  # a "channels" model must read the test file's longest sequence too
+        search.estimator.set_params(max_length=int(max(np.max(train.lengths), np.max(test.lengths))))
+    over = conf.space.get("lstm_over", [search.estimator.lstm_over])
+    longest, limit = int(np.max(test.lengths)), search.estimator.max_length
+    if limit is not None and longest > limit and isinstance(over, list) and "channels" in over:
+        raise ValueError(f"{conf.source}: model.max_length = {limit}, but the test data's longest sequence has "
+                         f"{longest} steps, more than a model over channels (lstm_over = \"channels\") can read: "
+                         f"set max_length to at least {longest}, or leave it out (then the longest of both)")
+    return conf, data, train, test, seen, search
+
+
 def _foreign_files(out: str) -> bool:
     """Whether folder ``out`` holds files and nothing that says a jaxlstm
     sweep wrote it (a sweep of an older version wrote no run.json but its
@@ -634,24 +675,11 @@ def _cmd_sweep(args) -> int:
     out = args.out or conf.output["dir"] or os.path.join("runs", name)
     _check_out_dir(out, conf, named=bool(args.out), write=False)
     say = (lambda *a: None) if args.quiet else print
-    seed = conf.search["seeds"][0]
-    data = _load_data(conf, "train")
-    conf = conf.with_channel_names(data.feature_names)  # events named by column: indices in this data
-    train, test, seen = _split_test(data, conf, seed)  # seen: test sequences also trained on (warned)
-    _check_windows(conf.feature_specs, data, train.lengths, "data.test_size")
+    conf, data, train, test, seen, search = _prepare_sweep(conf, os.path.join(out, "sweep"), 0 if args.quiet else 1)
     if text:  # the default search's config, once its data are read and split (a bad file's error comes first)
         say(text)
     labels = np.array(data.class_names)
     metric, scoring, strategy = conf.search["metric"], conf.scoring, conf.search["strategy"]
-    search = conf.make_search(out_dir=os.path.join(out, "sweep"), verbose=0 if args.quiet else 1)
-    if search.estimator.max_length is None:  # a "channels" model must read the test file's longest sequence too
-        search.estimator.set_params(max_length=int(max(np.max(train.lengths), np.max(test.lengths))))
-    over = conf.space.get("lstm_over", [search.estimator.lstm_over])
-    longest, limit = int(np.max(test.lengths)), search.estimator.max_length
-    if limit is not None and longest > limit and isinstance(over, list) and "channels" in over:
-        raise ValueError(f"{conf.source}: model.max_length = {limit}, but the test data's longest sequence has "
-                         f"{longest} steps, more than a model over channels (lstm_over = \"channels\") can read: "
-                         f"set max_length to at least {longest}, or leave it out (then the longest of both)")
     say(f"sweep {conf.source}: {strategy} search on {data.name} ({len(train.y)} train / {len(test.y)} test "
         f"sequences, {data.num_classes} classes), {conf.search['cv']}-fold CV, metric {metric}; output {out}/")
     _check_out_dir(out, conf, named=bool(args.out))  # the data are read and valid: the folder is this run's
@@ -1310,7 +1338,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="`jaxlstm config example > my.toml` writes a commented sweep config that shows "
                                    "every key with its default; `jaxlstm config example NAME` prints a shipped "
                                    "config (digits_imbalanced, intrusion, japanese_vowels); `jaxlstm config check "
-                                   "FILE` validates a config and prints it as read.")
+                                   "FILE` validates a config and prints it as read; when its data are here, it also makes every check the "
+                                   "sweep makes before it trains (classes, channels, windows, max_length).")
     c.add_argument("action", choices=["example", "check"], help="example: print a config; check: validate FILE")
     c.add_argument("name", nargs="?", default=None,
                    help="example: a shipped config's name (omit for the commented reference); check: a TOML file")

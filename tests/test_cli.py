@@ -1579,3 +1579,28 @@ def test_a_config_key_written_where_it_does_nothing_is_said_to_do_nothing():
         for name in ("digits_imbalanced", "intrusion", "japanese_vowels"):
             config.load_config(config.example_path(name))
         config.preset("ucr:Coffee")
+
+
+def test_config_check_makes_every_check_the_sweep_makes_before_it_trains(tmp_path, capsys):
+    # until 2026-12-07 `config check` read only a CSV file's columns: these were "valid", then the sweep failed
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "tiny.npz", X=rng.normal(size=(60, 20, 3)).astype(np.float32),
+             y=np.array(["neg"] * 36 + ["pos"] * 24))
+    np.savez(tmp_path / "long.npz", X=rng.normal(size=(10, 30, 3)).astype(np.float32), y=np.array(["neg", "pos"] * 5))
+    head = '[data]\ntrain = "tiny.npz"\n'
+    for body, said in (('[model]\nclass_weight = { neg = 1.0, pso = 3.0 }\n',
+                        "model.class_weight names ['pso'], which are not classes of tiny.npz (neg, pos)"),
+                       ('[model]\nfeatures = { events = [[9, 0.5]] }\n',
+                        "features.events channel 9 is unknown: the input has 3 channels (0..2)"),
+                       ('[model]\nfeatures = { rolling_mean = [300] }\n',
+                        "features.rolling_mean window 300 is longer than the longest sequence in tiny.npz (20 steps)"),
+                       ('test = "long.npz"\n[model]\nlstm_over = "channels"\nmax_length = 20\n',
+                        "model.max_length = 20, but the test data's longest sequence has 30 steps")):
+        (tmp_path / "c.toml").write_text(head + body + "[search.space]\nunits = [4]\n")
+        assert main(["config", "check", str(tmp_path / "c.toml")]) == 2
+        assert f"{tmp_path / 'c.toml'}: {said}" in capsys.readouterr().err
+    (tmp_path / "c.toml").write_text(head + "[search.space]\nunits = [4]\n")
+    assert main(["config", "check", str(tmp_path / "c.toml")]) == 0
+    assert "c.toml: valid (and with its data: 48 training and 12 test sequences of tiny.npz)" in capsys.readouterr().out
