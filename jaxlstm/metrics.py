@@ -20,7 +20,8 @@ Conventions (scikit-learn's, except the default ``average``):
   metrics that take ``num_classes`` (``accuracy_score`` compares labels and
   does not check them); ``log_loss`` raises, as scikit-learn does, on
   probabilities outside ``[0, 1]`` and warns when they do not sum to 1;
-  ROC-AUC and average precision raise on NaN scores, as scikit-learn does.
+  ROC-AUC and average precision raise on NaN scores, as scikit-learn does;
+  sample weights (``where`` as numbers) must be finite and ``>= 0``.
   Traced code cannot check values and is not checked.
 * Metrics compute in float32 (float64 inputs are cast unless JAX's x64 is
   on): they equal scikit-learn's up to float32 rounding, and ``log_loss``
@@ -130,6 +131,10 @@ def _valid(y_true: Array, where: Array | None) -> Array:
     if np.shape(where) != np.shape(y_true):  # shapes are static: this raises while tracing
         raise ValueError(f"where must be a Bool mask or Float weights of y_true's shape "
                          f"{tuple(np.shape(y_true))}, got shape {tuple(np.shape(where))}")
+    w = _concrete(where) if _weighted(where) else None
+    if w is not None and not np.all(np.isfinite(w) & (w >= 0)):  # scikit-learn's F1 of 1.33 there means nothing
+        bad = int(np.flatnonzero(~(np.isfinite(w) & (w >= 0)))[0])
+        raise ValueError(f"where holds sample weights, which must be finite and >= 0; row {bad} has {w[bad].item()!r}")
     return jnp.asarray(where) > 0 if _weighted(where) else jnp.asarray(where, bool)  # a list: as an array
 
 

@@ -520,3 +520,17 @@ def test_log_loss_takes_the_probability_forms_scikit_learn_takes():
             warnings.simplefilter("error")  # one column does not "sum to one" and is not warned about
             got = float(M.log_loss(y, given))
         assert got == pytest.approx(skm.log_loss(y, np.asarray(ref, np.float32)), rel=1e-4), given.dtype
+
+
+def test_negative_or_nan_sample_weights_are_refused_with_the_row_named():
+    # until 2026-12-07 accepted: f1_score 1.333 (as scikit-learn's), a NaN weight a NaN score
+    y, p = np.array([0, 1, 1]), np.array([0, 0, 1])
+    for w, said in (([1.0, -0.5, 1.0], "row 1 has -0.5"), ([1.0, 1.0, np.nan], "row 2 has nan")):
+        for metric in (lambda: M.f1_score(y, p, 2, where=np.array(w)), lambda: M.accuracy_score(y, p, where=np.array(w)),
+                       lambda: M.roc_auc_score(y, np.eye(2)[p], 2, where=np.array(w))):
+            with pytest.raises(ValueError, match=re.escape(f"where holds sample weights, which must be finite and >= 0; "
+                                                           f"{said}")):
+                metric()
+    assert float(M.f1_score(y, p, 2, where=np.array([1.0, 0.0, 2.0]))) == pytest.approx(
+        skm.f1_score(y, p, average="macro", sample_weight=[1.0, 0.0, 2.0]))
+
