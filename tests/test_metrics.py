@@ -526,10 +526,11 @@ def test_negative_or_nan_sample_weights_are_refused_with_the_row_named():
     # until 2026-12-07 accepted: f1_score 1.333 (as scikit-learn's), a NaN weight a NaN score
     y, p = np.array([0, 1, 1]), np.array([0, 0, 1])
     for w, said in (([1.0, -0.5, 1.0], "row 1 has -0.5"), ([1.0, 1.0, np.nan], "row 2 has nan")):
-        for metric in (lambda: M.f1_score(y, p, 2, where=np.array(w)), lambda: M.accuracy_score(y, p, where=np.array(w)),
-                       lambda: M.roc_auc_score(y, np.eye(2)[p], 2, where=np.array(w))):
-            with pytest.raises(ValueError, match=re.escape(f"where holds sample weights, which must be finite and >= 0; "
-                                                           f"{said}")):
+        w = np.array(w)
+        for metric in (lambda: M.f1_score(y, p, 2, where=w), lambda: M.accuracy_score(y, p, where=w),
+                       lambda: M.roc_auc_score(y, np.eye(2)[p], 2, where=w)):
+            with pytest.raises(ValueError, match=re.escape("where holds sample weights, which must be finite and "
+                                                           f">= 0; {said}")):
                 metric()
     assert float(M.f1_score(y, p, 2, where=np.array([1.0, 0.0, 2.0]))) == pytest.approx(
         skm.f1_score(y, p, average="macro", sample_weight=[1.0, 0.0, 2.0]))
