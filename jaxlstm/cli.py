@@ -1338,8 +1338,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="`jaxlstm config example > my.toml` writes a commented sweep config that shows "
                                    "every key with its default; `jaxlstm config example NAME` prints a shipped "
                                    "config (digits_imbalanced, intrusion, japanese_vowels); `jaxlstm config check "
-                                   "FILE` validates a config and prints it as read; when its data are here, it also makes every check the "
-                                   "sweep makes before it trains (classes, channels, windows, max_length).")
+                                   "FILE` validates a config and prints it as read; when its data are here, it also "
+                                   "makes every check the sweep makes before it trains (classes, channels, windows, "
+                                   "max_length).")
     c.add_argument("action", choices=["example", "check"], help="example: print a config; check: validate FILE")
     c.add_argument("name", nargs="?", default=None,
                    help="example: a shipped config's name (omit for the commented reference); check: a TOML file")

@@ -555,8 +555,8 @@ def parse_config(raw: dict, source: str = "<config>") -> SweepConfig:
 
 
 def _check_search_settings(source: str, s: dict, grid: bool, model: dict) -> None:
-    """:func:`jaxlstm.search.check_search_settings` on ``[search]`` (and ``[model]``'s units, hidden_sizes), named and written
-    as in the file."""
+    """:func:`jaxlstm.search.check_search_settings` on ``[search]`` (and ``[model]``'s units, hidden_sizes),
+    named and written as in the file."""
     def toml(v) -> str:
         return str(v).lower() if isinstance(v, bool) else f'"{v}"' if isinstance(v, str) else repr(v)
 

@@ -134,8 +134,8 @@ class ModelConfig:
       lstm_impl: ``"scan"`` (:func:`lstm_scan`, any backend), ``"kernel"``
         (:func:`jaxlstm.kernel.lstm_layer`, the compiled whole-layer CPU
         kernel; float32 with the fused backward, traced for the CPU: set explicitly
-        otherwise (or with float64 parameters, JAX's x64 mode), a ``ValueError``; set by ``JAXLSTM_LSTM_IMPL``, such models take
-        the scan) or ``"auto"``: the kernel when the program is
+        otherwise (or with float64 parameters, JAX's x64 mode), a ``ValueError``;
+        set by ``JAXLSTM_LSTM_IMPL``, such models take the scan) or ``"auto"``: the kernel when the program is
         traced for the CPU, the kernel is built, ``matmul_dtype`` is float32
         and ``lstm_backward`` is ``"fused"``; else the scan. The environment
         variable ``JAXLSTM_LSTM_IMPL=scan|kernel`` overrides ``"auto"``.

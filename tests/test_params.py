@@ -87,7 +87,8 @@ def test_per_member_values_are_checked_one_by_one_without_numpy_reprs():
     # a whole-number float where an integer is needed: until 2026-12-07 "must be a positive integer, got 2"
     for name, value, said in (("epochs", 2.0, "epochs must be a positive integer, got the float 2.0: write the "
                                                 "integer 2"),
-                              ("cv", np.float32(3), "cv must be an integer >= 2, got the float 3.0: write the integer 3"),
+                              ("cv", np.float32(3),
+                               "cv must be an integer >= 2, got the float 3.0: write the integer 3"),
                               ("epochs", 2.5, "epochs must be a positive integer, got 2.5")):
         with pytest.raises(ValueError) as e:
             params.check_param(name, value)
