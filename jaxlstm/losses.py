@@ -14,6 +14,12 @@ Ren et al.'s balanced softmax), :func:`focal_loss` (Lin et al., ICCV 2017) and
 :func:`class_counts` / :func:`class_prior` fitted on masked training rows.
 Their ranges are checked on the host by
 :func:`jaxlstm.params.check_loss_hparams`.
+
+Labels are class indices in ``[0, C)``; nothing here checks them (the
+losses run traced, under ``jit``/``grad``): out of range, JAX's indexing
+wraps ``-1`` to the last class and gives NaN past ``C - 1``. The training
+wrapper and the estimator encode labels first (as
+:mod:`jaxlstm.metrics` checks concrete ones).
 """
 
 from __future__ import annotations
