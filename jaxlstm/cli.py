@@ -270,7 +270,7 @@ def _cmd_train(args) -> int:
     probs = clf.predict_proba(_sequences(data.subset(test)))
     pred = clf.decide(probs)
     report = metrics.classification_report(data.y[test], pred, data.num_classes, target_names=data.class_names)
-    auc = float(metrics.roc_auc_score(data.y[test], probs, data.num_classes))
+    auc = _roc_auc_ovr(data.y[test], probs)  # as evaluate and sweep report it (a class absent from test)
     if args.json:
         print(json.dumps({"test": report, "test_roc_auc_ovr": auc, "best_epoch": best + 1,
                           "compile_s": clf.compile_time_, "run_s": clf.train_time_}, indent=2))
@@ -827,21 +827,30 @@ def _report(y_true, probs, names, pred) -> dict:
     rep["absent_classes"] = absent
     rep["accuracy"] = float(skm.accuracy_score(y_true, pred))
     rep["balanced_accuracy"] = float(skm.balanced_accuracy_score(y_true, pred))
-    present = np.unique(y_true)
-    try:
-        if len(names) == 2:
-            rep["roc_auc_ovr"] = float(skm.roc_auc_score(y_true, probs[:, 1]))
-        elif len(present) == 2:  # two of the model's classes in this file: scikit-learn scores it as binary
-            pair = probs[:, present]
-            rep["roc_auc_ovr"] = float(skm.roc_auc_score(y_true == present[1], pair[:, 1] / pair.sum(1)))
-        else:
-            rep["roc_auc_ovr"] = float(skm.roc_auc_score(y_true, probs[:, present] / probs[:, present].sum(1, keepdims=True),
-                                                         multi_class="ovr", labels=present))
-    except ValueError:
-        rep["roc_auc_ovr"] = float("nan")
+    rep["roc_auc_ovr"] = _roc_auc_ovr(y_true, probs)
     rep["confusion_matrix"] = skm.confusion_matrix(y_true, pred, labels=np.arange(len(names))).tolist()  # every class
     rep["bootstrap_95"] = _bootstrap(y_true, pred)
     return rep
+
+
+def _roc_auc_ovr(y_true, probs) -> float:
+    """scikit-learn's one-vs-rest ROC-AUC over the classes in ``y_true``
+    (their probabilities renormalised, as it requires; binary for two), NaN
+    for one class. What every command reports as ROC-AUC (ovr)."""
+    import numpy as np
+    from sklearn import metrics as skm
+
+    present = np.unique(y_true)
+    try:
+        if probs.shape[1] == 2:
+            return float(skm.roc_auc_score(y_true, probs[:, 1]))
+        if len(present) == 2:  # two of the model's classes in this file: scikit-learn scores it as binary
+            pair = probs[:, present]
+            return float(skm.roc_auc_score(y_true == present[1], pair[:, 1] / pair.sum(1)))
+        return float(skm.roc_auc_score(y_true, probs[:, present] / probs[:, present].sum(1, keepdims=True),
+                                       multi_class="ovr", labels=present))
+    except ValueError:
+        return float("nan")
 
 
 def _scored_labels(y_true, pred, names) -> tuple[list[int], list[str]]:

@@ -1604,3 +1604,21 @@ def test_config_check_makes_every_check_the_sweep_makes_before_it_trains(tmp_pat
     (tmp_path / "c.toml").write_text(head + "[search.space]\nunits = [4]\n")
     assert main(["config", "check", str(tmp_path / "c.toml")]) == 0
     assert "c.toml: valid (and with its data: 48 training and 12 test sequences of tiny.npz)" in capsys.readouterr().out
+
+
+def test_every_command_reports_one_roc_auc_when_a_class_is_absent():
+    # `train` averaged raw one-vs-rest AUCs (jaxlstm.metrics) where evaluate and sweep renormalise the present
+    # classes as scikit-learn requires: two numbers for one file until 2026-12-07
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    from jaxlstm import cli
+
+    rng = np.random.default_rng(3)
+    probs = rng.dirichlet(np.ones(4), 40)
+    y = rng.choice([0, 1, 3], 40)  # class 2 absent
+    ref = roc_auc_score(y, probs[:, [0, 1, 3]] / probs[:, [0, 1, 3]].sum(1, keepdims=True), multi_class="ovr",
+                        labels=[0, 1, 3])
+    assert cli._roc_auc_ovr(y, probs) == pytest.approx(ref)
+    assert cli._report(y, probs, ["a", "b", "c", "d"], probs.argmax(1))["roc_auc_ovr"] == pytest.approx(ref)
+    assert np.isnan(cli._roc_auc_ovr(np.zeros(5, int), probs[:5]))
