@@ -614,9 +614,10 @@ def _check_out_dir(out: str, conf, named: bool, write: bool = True) -> None:
 def _prepare_sweep(conf, out_dir=None, verbose: int = 0):
     """What a sweep checks and builds before anything trains, which ``config
     check`` runs too: ``(conf with event channels as indices, data, train,
-    test, how many test sequences are training ones too, the LSTMSearchCV)``; the test data's classes and features, the
-    features' windows and channels, ``class_weight``'s labels and the
-    ``max_length`` a model over channels needs, each named."""
+    test, how many test sequences are training ones too, the LSTMSearchCV)``.
+    Checked and named: the test data's classes and features, the features'
+    windows and channels, ``class_weight``'s labels and the ``max_length`` a
+    model over channels needs."""
     import numpy as np
 
     data = _load_data(conf, "train")
