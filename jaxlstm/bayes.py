@@ -270,7 +270,8 @@ def check_points(dims, points, name: str = "initial") -> list[dict]:
 
 def bayes_search(evaluate: Callable[[list[dict]], np.ndarray], space: Mapping[str, Any], *, n_iter: int,
                  batch_size: int = 8, n_initial: int | None = None, initial=(), random_state=None,
-                 max_time: float | None = None) -> tuple[list[dict], np.ndarray]:
+                 max_time: float | None = None, stop: Callable[[], bool] | None = None
+                 ) -> tuple[list[dict], np.ndarray]:
     """Maximise ``evaluate`` (a batch of configurations -> scores, NaN for
     failures) with ``n_iter`` evaluations in rounds of ``batch_size``.
 
@@ -279,7 +280,9 @@ def bayes_search(evaluate: Callable[[list[dict]], np.ndarray], space: Mapping[st
     starting points, as Optuna's ``enqueue_trial``), then random ones; each
     later round is proposed by :func:`propose`. With ``max_time`` (seconds),
     no new round starts once that much time has passed (the first round
-    always runs). Returns every configuration tried, in order, and its score.
+    always runs); ``stop`` (a predicate asked before each later round) ends
+    the search the same way, e.g. a deadline that several processes share.
+    Returns every configuration tried, in order, and its score.
 
     Raises:
       ValueError: ``n_iter`` or ``batch_size`` below 1, more ``initial``
@@ -299,7 +302,7 @@ def bayes_search(evaluate: Callable[[list[dict]], np.ndarray], space: Mapping[st
 
     t0 = time.monotonic()
     while len(tried) < n_iter:
-        if tried and max_time is not None and time.monotonic() - t0 >= max_time:
+        if tried and (max_time is not None and time.monotonic() - t0 >= max_time or stop is not None and stop()):
             break
         q = min(batch_size, n_iter - len(tried))
         if len(tried) < n_initial or not np.isfinite(scores).any():

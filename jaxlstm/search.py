@@ -39,7 +39,7 @@ from jaxlstm.metrics import (LABEL_SCORERS, SCORERS, check_scoring_name, ensembl
                              log_loss, offset_decisions)
 from jaxlstm.params import PARAMETER_RULES, check_param, check_params, check_seeds
 from jaxlstm.plan import absent_classes, check_folds, expand_space, normalise, plan_members
-from jaxlstm.sweep import SweepInterrupted, execute, members_path
+from jaxlstm.sweep import SweepInterrupted, execute, members_path, past_deadline
 from jaxlstm.tabulate import accepts_sample_weight, cv_results, mean_scores, score_table, status_at
 from jaxlstm.train import OPTIONAL_PARTS
 
@@ -547,8 +547,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def _say(self, line: str) -> None:
         """With ``verbose``, a line on stderr: what the search starts that no progress bar shows (a refit takes
-        minutes on long series, after the bars are done)."""
-        if self.verbose:
+        minutes on long series, after the bars are done); process 0's only, as the bars are."""
+        if self.verbose and jax.process_index() == 0:
             print(line, file=sys.stderr, flush=True)
 
     def _candidate_model(self, table, index, what, ctx, X, y) -> LSTMClassifier | LSTMEnsemble:
@@ -694,7 +694,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             n = len(bayes.bayes_search(lambda c: mean_scores(evaluate(c), ctx["key"]), self.param_distributions,
                                        n_iter=self.n_iter, batch_size=self.batch_size, n_initial=self.n_initial,
                                        initial=ctx["initial"], random_state=self.random_state,
-                                       max_time=_left(ctx["deadline"]))[0])
+                                       stop=None if ctx["deadline"] is None else
+                                       lambda: past_deadline(ctx["deadline"]))[0])
             self.rounds_ = -(-n // max(1, self.batch_size))
         elif mode == "optuna":
             self.rounds_ = self._optuna(evaluate, ctx["key"], ctx["deadline"], ctx["initial"])
@@ -855,7 +856,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         for point in initial:  # a continued study may hold them already (done, or cut and waiting)
             study.enqueue_trial(point, skip_if_exists=self.study is not None)
         told, rounds = 0, 0
-        while told < self.n_iter and not (told and deadline is not None and time.monotonic() >= deadline):
+        while told < self.n_iter and not (told and deadline is not None and past_deadline(deadline)):
             trials = [study.ask(dists) for _ in range(min(self.batch_size, self.n_iter - told))]
             rows = evaluate([dict(t.params) for t in trials])
             for t, row, v in zip(trials, rows, mean_scores(rows, key), strict=True):
@@ -1000,10 +1001,6 @@ def _cross_fitted_labels(y, probs, n_classes: int, key: str, covered, where, k: 
             labels[rows[held]] = np.asarray(offset_decisions(probs[rows[held]], offsets))
     return labels
 
-
-def _left(deadline: float | None) -> float | None:
-    """Seconds until ``deadline`` (a :func:`time.monotonic` value), ``None`` for none."""
-    return None if deadline is None else deadline - time.monotonic()
 
 
 def _score_members(ctx, candidates, epochs, offset, split_rows, extra=None) -> list[dict]:

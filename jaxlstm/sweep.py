@@ -48,7 +48,7 @@ from jaxlstm.train import Split, TrainConfig, fit, make_hparams, parts_used, pro
 
 __all__ = ["STATIC_KEYS", "DYNAMIC_KEYS", "Member", "Execution", "execute", "SweepResult", "SweepInterrupted",
            "members_path", "run_sweep", "make_folds", "expand_space", "estimate_member_bytes", "even_chunk",
-           "read_members", "pad_indices"]
+           "read_members", "pad_indices", "past_deadline"]
 
 _REMEDIES = ("logit_adjust_tau", "focal_gamma", "class_weight_beta", "sampling_exponent", "augment_scale",
              "augment_warp", "augment_slice")  # hashed only when set: old runs resume
@@ -187,14 +187,18 @@ def estimate_member_bytes(train_cfg: TrainConfig, n: int, t: int) -> int:
 def _auto_chunk(n_members: int, train_cfg: TrainConfig, n: int, t: int, memory_fraction=0.25) -> int:
     """Members per chunk so a chunk's working set stays under a share of memory."""
     per = estimate_member_bytes(train_cfg, n, t)
-    stats = jax.devices()[0].memory_stats() or {}
+    # this process's device: another process's cannot be asked (until 2026-12-07 jax.devices()[0], which
+    # made every process but 0 of a multi-process sweep fail unless chunk_size was given)
+    stats = jax.local_devices()[0].memory_stats() or {}
     total = stats.get("bytes_limit")  # accelerators report their own memory
-    if not total:
+    if total:
+        total *= jax.device_count()
+    else:  # CPU devices: each process's share one RAM
         try:
             total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
         except (ValueError, OSError, AttributeError):
             total = 8 << 30
-    total *= jax.device_count()
+        total *= jax.process_count()
     return int(max(1, min(n_members, (total * memory_fraction) // max(per, 1))))
 
 
@@ -298,7 +302,7 @@ def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int
                                + (("train_probs",) if keep_train_probs else ()), num_classes, sample_weight)
     hashes = [_member_hash(m, fingerprint) for m in members]
     done = _load_done(out_dir, fingerprint)
-    _check_same_done(done)
+    _check_same_done(done, fingerprint, hashes)
     rows = [_if_complete(done.get(h), m) for h, m in zip(hashes, members)]
     if keep_model:  # a resumed member needs its kept model too, or it trains again
         rows = [None if r is None else _with_model(out_dir, r, keep_model) for r in rows]
@@ -326,7 +330,7 @@ def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int
                      for s in range(0, len(todo), size)), key=lambda t: t[1][0])
 
     def stop() -> bool:
-        return deadline is not None and _past(deadline) and all(rows[i] is not None for i in until_done)
+        return deadline is not None and past_deadline(deadline) and all(rows[i] is not None for i in until_done)
 
     if chunks and stop():  # past the deadline already (a later round): no bar left behind at 0 %
         out.skipped = sum(r is None for r in rows)
@@ -356,9 +360,10 @@ def execute(x, lengths, y, folds, members: Sequence[Member], *, num_classes: int
     return out
 
 
-def _past(deadline: float) -> bool:
+def past_deadline(deadline: float) -> bool:
     """Whether ``time.monotonic()`` is past ``deadline``, on process 0's clock
-    (so that every process stops at the same chunk of a collective program)."""
+    (so that every process stops at the same chunk of a collective program,
+    or the same round of a search, whenever each started)."""
     late = time.monotonic() >= deadline
     if jax.process_count() > 1:
         from jax.experimental import multihost_utils
@@ -585,19 +590,32 @@ def _if_complete(row: dict | None, m: Member) -> dict | None:
     return row
 
 
-def _check_same_done(done: dict) -> None:
-    """With several processes every one must see the same finished members
-    (``out_dir`` on a shared file system), or they would run different chunks."""
+def _check_same_done(done: dict, fingerprint: str, hashes: list[str]) -> None:
+    """With several processes every one must hold the same data, members and
+    finished members (``out_dir`` on a shared file system), or they would run
+    different chunks: each process's digest of the three is gathered by all,
+    so every process raises. (Until 2026-12-07 only the count of finished
+    members was compared, by the processes other than 0: two out_dirs of
+    equal counts mixed their members' results silently.)"""
     if jax.process_count() == 1:
         return
+    import hashlib
+
     from jax.experimental import multihost_utils
 
-    mine = np.int64(len(done))
-    first = multihost_utils.broadcast_one_to_all(mine)
-    if int(first) != int(mine):
-        raise ValueError(f"process {jax.process_index()} sees {int(mine)} finished members in out_dir "
-                         f"but process 0 sees {int(first)}: out_dir must be one directory shared by "
-                         "every process")
+    def digest(text: str) -> int:
+        return int(np.frombuffer(hashlib.sha256(text.encode()).digest()[:4], np.int32)[0])
+
+    parts = ("the data (x, lengths, y, folds, sample weights)", "the members to train",
+             "the finished members read from out_dir")
+    mine = np.array([digest(fingerprint), digest("\n".join(hashes)), digest("\n".join(sorted(done))), len(done)],
+                    np.int32)
+    every = np.asarray(multihost_utils.process_allgather(mine)).reshape(jax.process_count(), 4)
+    differ = [what for k, what in enumerate(parts) if (every[:, k] != every[0, k]).any()]
+    if differ:
+        raise ValueError(f"the {jax.process_count()} processes differ in {' and '.join(differ)} (finished members "
+                         f"per process: {every[:, 3].tolist()}): give every process the same data and search, and "
+                         "out_dir one directory shared by every process")
 
 
 def members_path(out_dir) -> str:

@@ -250,10 +250,28 @@ TWO_HOSTS = textwrap.dedent("""
     assert (jax.process_count(), jax.device_count(), jax.local_device_count()) == (2, 4, 2)
     from tests.test_sweep import X, L, Y, SPACE, SCORING
     from jaxlstm.sweep import run_sweep
-    r = run_sweep(X, Y, L, space=SPACE, cv=3, seeds=(0, 1), scoring=SCORING, chunk_size=8,
-                  out_dir={out_dir!r})
+    # the default chunk_size: until 2026-12-07 process 1 asked process 0's device for its memory and failed
+    r = run_sweep(X, Y, L, space=SPACE, cv=3, seeds=(0, 1), scoring=SCORING, out_dir={out_dir!r})
     keys = [k for k in r.cv_results_ if k.startswith("split")]
-    json.dump({{k: [float(v) for v in r.cv_results_[k]] for k in keys}}, open(sys.argv[2], "w"))
+    out = {{k: [float(v) for v in r.cv_results_[k]] for k in keys}}
+    # each process its own members (or out_dir): every process refuses (counts alone were compared, by process 1)
+    try:
+        run_sweep(X, Y, L, space={{**SPACE, "learning_rate": [1e-2 * (pid + 1)]}}, cv=2, chunk_size=4)
+        out["differ"] = "ran"
+    except ValueError as e:
+        out["differ"] = str(e)
+    # a Bayesian search under max_time, process 1 starting later: process 0's clock ends both at one round
+    # (each process read its own clock until 2026-12-07: process 0 stopped, process 1 asked for a round, both hung)
+    import time
+    from scipy.stats import loguniform
+    from jaxlstm import LSTMClassifier, LSTMSearchCV
+    if pid == 1:
+        time.sleep(12)
+    s = LSTMSearchCV(LSTMClassifier(hidden_sizes=(4,), epochs=1, batch_size=16, random_state=0),
+                     param_distributions={{"learning_rate": loguniform(1e-3, 1e-1)}}, search="bayes", n_iter=6,
+                     batch_size=2, cv=2, max_time=12, chunk_size=4, refit=False, random_state=0).fit(X, Y)
+    out["rounds"] = s.rounds_
+    json.dump(out, open(sys.argv[2], "w"))
     jax.distributed.shutdown()
 """)
 
@@ -279,6 +297,10 @@ def test_two_processes_joined_by_jax_distributed_give_the_same_results(grid, tmp
     assert [p.returncode for p in procs] == [0, 0], outs
     for i in range(2):
         got = json.loads((tmp_path / f"p{i}.json").read_text())
+        assert got.pop("differ") == ("the 2 processes differ in the members to train (finished members per process: "
+                                     "[0, 0]): give every process the same data and search, and out_dir one "
+                                     "directory shared by every process")
+        assert got.pop("rounds") == 1  # process 0 was 12 s past max_time after round 1, process 1 not
         assert len(got) == 6 * 2  # 6 splits x 2 scorers
         for k, v in got.items():
             np.testing.assert_allclose(v, grid.cv_results_[k], atol=1e-5, err_msg=k)
