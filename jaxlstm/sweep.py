@@ -599,6 +599,9 @@ def _check_same_done(done: dict, fingerprint: str, hashes: list[str]) -> None:
     equal counts mixed their members' results silently.)"""
     if jax.process_count() == 1:
         return
+    if jax.local_device_count() * jax.process_count() != jax.device_count():  # JAX's collectives need it
+        raise ValueError(f"process {jax.process_index()} has {jax.local_device_count()} of the "
+                         f"{jax.device_count()} devices: every process must have as many devices as the others")
     import hashlib
 
     from jax.experimental import multihost_utils
