@@ -416,7 +416,9 @@ def run_sweep(x, y, lengths=None, *, space=None, configs=None, n_iter=None, cv=5
         balanced accuracy, macro F1, OvR ROC-AUC, log loss).
       out_dir: stream results there and resume from them.
       chunk_size: members per compiled call (default: 4 per device on CPU,
-        else the most that fit a memory estimate).
+        else the most that fit a memory estimate); rounded up to a multiple
+        of the device count, since every device trains the same number (the
+        extra slots are padding copies, their results dropped).
       num_classes: default ``max(y) + 1``.
       return_probs: keep each member's class probabilities for its fold's
         held-out rows after each requested epoch count (``val_probs`` in
