@@ -187,7 +187,8 @@ class SweepConfig:
 
 EXAMPLE = """\
 # A jaxlstm sweep config (TOML). Run it with: jaxlstm sweep my.toml
-# Every key is optional; a line starting with # shows a key at its default.
+# Every key is optional; a line starting with # shows a key at its default, or an example value for
+# a key whose default is to leave it out (units, head_size, max_length, ensemble_selection, features).
 # Relative data paths (data.train, data.test) are read from this file's folder;
 # output.dir, like --out, is relative to the folder you run jaxlstm in.
 
