@@ -608,8 +608,8 @@ def _model_value(source, where, key, v):
         return (v,) if isinstance(v, int) else tuple(v)
     if key in _FLOATS and v is not None:
         return float(v)
-    if key == "bidirectional":
-        return bool(v)
+    if key == "bidirectional" and not isinstance(v, bool):  # TOML has true and false (1 made [0, 1, true] repeat one)
+        raise ValueError(f"{source}: {where} = {v!r}; expected true or false")
     return v
 
 
