@@ -59,6 +59,7 @@ GENERATORS = {"fusion emitters (XLA default)": "1", "element-wise (jaxlstm)": "0
 
 def sample(workload: str, fusion: str) -> dict:
     env = dict(os.environ, JAXLSTM_CACHE_DIR="", JAXLSTM_XLA_FUSION_EMITTERS=fusion)
+    env.pop("JAX_COMPILATION_CACHE_DIR", None)  # JAX's own persistent cache: a second sample was a cache hit
     res = subprocess.run([sys.executable, "-c", CHILD, workload], env=env, capture_output=True, text=True)
     if res.returncode:
         raise SystemExit(f"{workload} failed:\n{res.stderr[-3000:]}")
@@ -66,15 +67,15 @@ def sample(workload: str, fusion: str) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--workloads", default="digits,chlorine")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--workloads", type=harness.names(("digits", "chlorine")), default="digits,chlorine")
     harness.add_arguments(ap, repeats=2)
     args = ap.parse_args()
     header = harness.machine_header()
     harness.print_header(header)
     results = {}
     print(f"\n{'workload':9s} {'code generator':31s} {'compile s':>10s} {'train s':>8s}  CV scores agree")
-    for workload in args.workloads.split(","):
+    for workload in args.workloads:
         runs = {name: [] for name in GENERATORS}
         for _ in range(args.repeats):
             for name, fusion in GENERATORS.items():

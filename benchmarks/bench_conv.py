@@ -74,8 +74,8 @@ def init_params(key):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=50, help="training steps per timed call")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--steps", type=harness.count(1), default=50, help="training steps per timed call")
     harness.add_arguments(ap, warmup=1, repeats=3)
     args = ap.parse_args(argv)
     header = harness.machine_header()

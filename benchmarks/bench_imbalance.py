@@ -301,7 +301,8 @@ def suite_args(doc: str, table, add_arguments, targets=None):
 
 def main():
     def arguments(ap):
-        ap.add_argument("--methods", default="a,b,c", help="a: unweighted, b: balanced weights, c: default search")
+        ap.add_argument("--methods", type=harness.names(("a", "b", "c")), default="a,b,c",
+                        help="a: unweighted, b: balanced weights, c: default search")
         ap.add_argument("--budget-minutes", type=float, default=2.0, help="(c)'s budget per fit")
         ap.add_argument("--metric", default="balanced_accuracy",
                         help="(c)'s ranking metric (the preset's metric: balanced_accuracy or f1_macro)")
@@ -315,7 +316,7 @@ def main():
     header = harness.machine_header()
     harness.print_header(header)
     seeds = [int(s) for s in args.seeds.split(",")]
-    kinds = args.methods.split(",")
+    kinds = args.methods
     rows = [r for name in args.datasets.split(",") for r in run(name, seeds, kinds, args.budget_minutes,
                                                                    args.rows or None, args.metric,
                                                                    args.fold_models)]

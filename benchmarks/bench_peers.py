@@ -348,7 +348,9 @@ def _available(tool):
             import scikeras  # noqa: F401
         return None
     except ImportError as e:
-        return f"{tool} skipped: not installed ({e}); see the module docstring"
+        how = "pip install torch==2.13.0 (exactly: the CPU build)" if tool == "torch" else \
+            "pip install 'tensorflow-cpu>=2.16' 'scikeras>=0.13'"
+        return f"{tool} skipped: not installed ({e}); {how}"
 
 
 def table(title, rows, flops, peak, members):
@@ -372,24 +374,30 @@ def table(title, rows, flops, peak, members):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--workloads", default="w1,w2")
-    ap.add_argument("--tools", default="jaxlstm,torch,keras")
+    ap.add_argument("--workloads", type=harness.names(("w1", "w2", "w2one", "none")), default="w1,w2",
+                    help="w1, w2, w2one (none: the curve alone)")
+    ap.add_argument("--tools", type=harness.names(("jaxlstm", "torch", "keras")), default="jaxlstm,torch,keras")
     ap.add_argument("--curve", action="store_true", help="members/s against sweep size (default on a GPU)")
-    ap.add_argument("--curve-max", type=int, default=None, help="largest sweep in the curve (default 1024 on "
-                    "an accelerator, 64 on CPU)")
+    ap.add_argument("--curve-max", type=harness.count(1), default=None, help="largest sweep in the curve, a power "
+                    "of two (default 1024 on an accelerator, 64 on CPU)")
     ap.add_argument("--bf16", action="store_true", help="add jaxlstm with bfloat16 matmuls to W2")
     ap.add_argument("--no-fresh", action="store_true", help="skip the fresh-process persistent-cache W1 runs")
-    ap.add_argument("--lstm-impl", choices=("auto", "kernel", "scan"), default="auto",
-                    help="jaxlstm's LSTM: the compiled CPU kernel, the scan, or automatic (sets JAXLSTM_LSTM_IMPL)")
+    ap.add_argument("--lstm-impl", choices=("auto", "kernel", "scan"), default=None,
+                    help="jaxlstm's LSTM: the compiled CPU kernel, the scan, or automatic (sets JAXLSTM_LSTM_IMPL; "
+                         "default: JAXLSTM_LSTM_IMPL as set, else auto)")
     ap.add_argument("--_w1-child", action="store_true", help=argparse.SUPPRESS)
     harness.add_arguments(ap)
     args = ap.parse_args()
-    os.environ["JAXLSTM_LSTM_IMPL"] = args.lstm_impl  # before anything is traced; children inherit it
+    if args.curve_max is not None and args.curve_max & (args.curve_max - 1):
+        ap.error(f"argument --curve-max: {args.curve_max} is not a power of two (the curve doubles from 1)")
+    # before anything is traced; children inherit it (a JAXLSTM_LSTM_IMPL the user set is kept without the flag)
+    args.lstm_impl = args.lstm_impl or os.environ.get("JAXLSTM_LSTM_IMPL", "auto")
+    os.environ["JAXLSTM_LSTM_IMPL"] = args.lstm_impl
     if args._w1_child:
         return _w1_child()
     import jax
 
-    tools = [t for t in args.tools.split(",") if t]
+    tools = list(args.tools)
     notes = []
     for t in list(tools):
         why = _available(t)
@@ -406,7 +414,7 @@ def main():
         print("note: " + n)
     results = {"tools": tools, "notes": notes, "matmul_gflops": rates, "tables": []}
 
-    if "w1" in args.workloads.split(","):
+    if "w1" in args.workloads:
         x, y = w1_data()
         rows = []
         if "jaxlstm" in tools:
@@ -427,7 +435,7 @@ def main():
               f"{members} fits, {W1['epochs']} epochs, {w1_flops(256) / 1e12:.2f}-{w1_flops(64) / 1e12:.2f}e12 FLOP",
               rows, lambda r: w1_flops(r["best"]["units"]), peak, members))
 
-    if "w2one" in args.workloads.split(","):
+    if "w2one" in args.workloads:
         x, y, tr, va = w2_data()
         rows = []
         if "jaxlstm" in tools:
@@ -438,7 +446,7 @@ def main():
               f"{w2_flops() / len(W2_CONFIGS) / 1e12:.3f}e12 FLOP", rows, lambda r: w2_flops() / len(W2_CONFIGS), peak,
                                       1))
 
-    if "w2" in args.workloads.split(","):
+    if "w2" in args.workloads:
         x, y, tr, va = w2_data()
         rows = []
         if "jaxlstm" in tools:
@@ -454,7 +462,7 @@ def main():
               f"{w2_flops() / 1e12:.2f}e12 FLOP", rows, lambda r: w2_flops(), peak, len(W2_CONFIGS)))
 
     if args.curve or jax.default_backend() != "cpu":
-        top = args.curve_max or (1024 if jax.default_backend() != "cpu" else 64)
+        top = args.curve_max if args.curve_max is not None else 1024 if jax.default_backend() != "cpu" else 64
         sizes = [2**k for k in range(int(np.log2(top)) + 1)]
         print(f"\njaxlstm members/s against sweep size (W1 shape, LSTM(64), {W1['epochs']} epochs, "
               f"{jax.default_backend()})")

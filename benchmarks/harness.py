@@ -29,6 +29,7 @@ Public jaxlstm APIs only; the scripts import this file as ``harness`` (Python
 puts a script's own folder first on ``sys.path``).
 """
 
+import argparse
 import dataclasses
 import datetime
 import json
@@ -53,7 +54,7 @@ PACKAGES = {"jax": "jax", "jaxlib": "jaxlib", "numpy": "numpy", "scipy": "scipy"
             "flax": "flax", "optax": "optax", "torch": "torch", "keras": "keras", "tensorflow": "tensorflow",
             "scikeras": "scikeras", "jaxlstm": "jaxlstm"}
 ENV_VARS = ("JAXLSTM_LSTM_IMPL", "JAXLSTM_XLA_FUSION_EMITTERS", "JAXLSTM_XLA_OPT_LEVEL", "XLA_FLAGS", "OMP_NUM_THREADS",
-            "OPENBLAS_NUM_THREADS", "JAX_PLATFORMS")
+            "OPENBLAS_NUM_THREADS", "JAX_PLATFORMS", "JAXLSTM_CACHE_DIR", "JAX_COMPILATION_CACHE_DIR")
 
 
 # ----------------------------------------------------------------------------- timing
@@ -342,6 +343,33 @@ def read_json(path) -> dict:
     return json.loads(pathlib.Path(path).read_text())
 
 
+def names(valid: Sequence[str]) -> Callable[[str], list[str]]:
+    """An argparse ``type``: a comma-separated list, each name one of ``valid``
+    (an unknown or empty one is argparse's error, not another workload run
+    under its name or nothing measured)."""
+    def parse(text: str) -> list[str]:
+        got = [t.strip() for t in text.split(",") if t.strip()]
+        bad = [t for t in got if t not in valid]
+        if bad or not got:
+            raise argparse.ArgumentTypeError(f"{', '.join(map(repr, bad)) if bad else 'nothing given'}: give a "
+                                             f"comma-separated list of {', '.join(valid)}")
+        return got
+    return parse
+
+
+def count(low: int = 1) -> Callable[[str], int]:
+    """An argparse ``type``: an integer >= ``low``."""
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            v = low - 1
+        if v < low:
+            raise argparse.ArgumentTypeError(f"{text!r}: give an integer >= {low}")
+        return v
+    return parse
+
+
 def add_arguments(parser, *, warmup: int | None = None, repeats: int | None = None) -> None:
     """``--json PATH`` (default ``benchmarks/results/<script>-<date>.json``;
     ``''`` for none) and, when given defaults, ``--warmup N`` / ``--repeats N``."""
@@ -349,9 +377,9 @@ def add_arguments(parser, *, warmup: int | None = None, repeats: int | None = No
                         help="also write the results as JSON here (default benchmarks/results/<script>-<date>.json; "
                              "'' for none)")
     if warmup is not None:
-        parser.add_argument("--warmup", type=int, default=warmup, help=f"untimed calls first (default {warmup})")
+        parser.add_argument("--warmup", type=count(0), default=warmup, help=f"untimed calls first (default {warmup})")
     if repeats is not None:
-        parser.add_argument("--repeats", type=int, default=repeats,
+        parser.add_argument("--repeats", type=count(1), default=repeats,
                             help=f"timed calls; the median is shown (default {repeats})")
 
 

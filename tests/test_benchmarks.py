@@ -61,7 +61,22 @@ def test_a_missing_peer_is_skipped_with_a_note(bench_peers, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # import torch -> ImportError
     note = bench_peers._available("torch")
     assert note.startswith("torch skipped: not installed")
+    assert note.endswith("; pip install torch==2.13.0 (exactly: the CPU build)")  # was "see the module docstring"
     assert bench_peers._available("jaxlstm") is None
+
+
+def test_benchmark_arguments_refuse_unknown_names_and_counts(harness):
+    # until 2026-12-07 bench_compile ran ChlorineConcentration for any other name, bench_imbalance the default
+    # search for --methods A, bench_peers measured nothing for --workloads W2ONE (exit 0), --steps 0 failed late
+    ap = argparse.ArgumentParser(exit_on_error=False)
+    ap.add_argument("--w", type=harness.names(("w1", "w2")), default="w1,w2")
+    ap.add_argument("--n", type=harness.count(1), default=3)
+    assert (ap.parse_args([]).w, ap.parse_args(["--w", "w2, w1"]).w) == (["w1", "w2"], ["w2", "w1"])
+    for argv, said in ((["--w", "W2"], "'W2': give a comma-separated list of w1, w2"),
+                       (["--w", ","], "nothing given: give a comma-separated list of w1, w2"),
+                       (["--n", "0"], "'0': give an integer >= 1"), (["--n", "x"], "'x': give an integer >= 1")):
+        with pytest.raises(argparse.ArgumentError, match=re.escape(said)):
+            ap.parse_args(argv)
 
 
 def test_table_reports_ratios_to_jaxlstm(bench_peers, capsys):
