@@ -386,7 +386,12 @@ def main():
         print(caps_table([r for f in args.caps_from.split(",") for r in bench_imbalance.read_rows(f)]))
         return
     if args.c_rows_from:
-        bench_imbalance.append_rows(args.rows, c_rows(bench_imbalance.read_rows(args.c_rows_from), args.rule))
+        if not args.rows:  # the rows go nowhere else: the work was done and lost, silently (until 2026-12-07)
+            raise SystemExit("bench_blend.py: error: --c-rows-from writes its rows, as (c)'s, to --rows FILE: give "
+                             "--rows")
+        rows = c_rows(bench_imbalance.read_rows(args.c_rows_from), args.rule)
+        bench_imbalance.append_rows(args.rows, rows)
+        print(f"appended {len(rows)} rows of rule {args.rule} to {args.rows}")
         return
     header = harness.machine_header()
     harness.print_header(header)
