@@ -928,3 +928,14 @@ def test_the_fold_models_section_is_built_from_its_rows_and_its_refit_arm_is_the
     cited_lines = [line for line in section.splitlines() if line.startswith("| ") or line.startswith("Mean over")]
     assert cited_lines == [line for text in printed for line in text.splitlines()
                            if line.startswith("| ") or line.startswith("Mean over")]
+
+
+def test_bench_blend_c_rows_without_a_rows_file_is_refused_before_any_work(tmp_path):
+    # until 2026-12-07 it computed (c)'s rows from the file, wrote them nowhere and exited 0
+    import subprocess
+
+    (tmp_path / "rows.jsonl").write_text("")
+    out = subprocess.run([sys.executable, str(BENCHMARKS / "bench_blend.py"), "--c-rows-from",
+                          str(tmp_path / "rows.jsonl")], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1
+    assert "--c-rows-from writes its rows, as (c)'s, to --rows FILE: give --rows" in out.stderr
