@@ -7,7 +7,10 @@
 Part "chunks": peak resident memory of one sweep chunk against the chunk size,
 each size in a fresh process (peak RSS from getrusage, minus the RSS just
 before the sweep), next to ``jaxlstm.sweep.estimate_member_bytes`` x chunk
-size, the estimate the automatic chunk size is based on.
+size, the estimate the automatic chunk size is based on. Host memory only:
+on a GPU it measures the host process, not the device's memory. The largest
+chunk (128 members) peaks at about 13 GiB: run "chunks" on a machine with
+more than 16 GiB.
 
 Part "thousand": a 1,000-member sweep of a small model (200 random
 configurations x 5 CV folds) with the default chunking, timed end to end
