@@ -86,9 +86,17 @@ def weighted_cross_entropy(logits: Array, labels: Array, class_weights: Array | 
 
 
 def masked_mean(values: Array, where: Array | None = None) -> Array:
-    """Mean of ``values`` over rows where ``where`` is true (0 if none are)."""
+    """Mean of ``values`` over rows where ``where`` is true (0 if none are);
+    with ``where`` as numbers, the mean weighted by them (rows of weight 0
+    never read, as :mod:`jaxlstm.metrics` takes weights). Until 2026-12-07
+    weights were read as a mask over a count: ``[0.5, 0.5]`` averaged to
+    twice the mean."""
     if where is None:
         return jnp.mean(values)
+    if jnp.asarray(where).dtype != jnp.bool_:
+        w = jnp.broadcast_to(jnp.asarray(where, values.dtype), values.shape)
+        total, weight = jnp.sum(jnp.where(w > 0, values * w, 0.0)), jnp.sum(jnp.where(w > 0, w, 0.0))
+        return jnp.where(weight > 0, total / jnp.where(weight > 0, weight, 1.0), 0.0)
     where = jnp.broadcast_to(where, values.shape)
     total = jnp.sum(jnp.where(where, values, 0.0))
     return total / jnp.maximum(jnp.sum(where), 1)

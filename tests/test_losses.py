@@ -374,3 +374,17 @@ def test_loss_hparams_are_checked_on_the_host_naming_the_parameter():
         check_loss_hparams(beta=1.5, names={"beta": "cb_beta"})
     with pytest.raises(TypeError, match="unknown parameter 'delta'"):
         check_loss_hparams(delta=1.0)
+
+
+def test_masked_mean_with_weights_is_the_weighted_mean():
+    # until 2026-12-07 weights were read as a mask over a count: masked_mean(ones, [0.5, 0.5]) was 2.0
+    v = np.array([1.0, 2.0, 4.0, np.nan], np.float32)
+    w = np.array([0.5, 1.5, 2.0, 0.0], np.float32)  # the NaN row has weight 0: never read
+    np.testing.assert_allclose(losses.masked_mean(jnp.asarray(v), jnp.asarray(w)),
+                               np.average(v[:3], weights=w[:3]), rtol=1e-6)
+    assert float(losses.masked_mean(jnp.ones(2), jnp.array([0.5, 0.5]))) == 1.0
+    assert float(losses.masked_mean(jnp.ones(2), jnp.zeros(2))) == 0.0  # no weight: 0, as an all-false mask
+    mask = np.array([True, False, True, False])
+    assert float(losses.masked_mean(jnp.asarray(v), jnp.asarray(mask))) == 2.5  # a mask: unchanged
+    np.testing.assert_allclose(jax.grad(lambda a: losses.masked_mean(a, jnp.asarray(w)))(jnp.asarray(v[:3].tolist()
+                               + [0.0])), w / w.sum(), rtol=1e-6)
