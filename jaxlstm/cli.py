@@ -308,13 +308,13 @@ def _cmd_config(args) -> int:
         except ImportError as e:  # ucr: without its extra: the sweep says so; the config itself is fine
             print(f"note: the data are checked when the sweep reads {conf.data['train']} ({e})")
     read = {}
-    for which in absent and ("train", "test"):  # a CSV file that is here: read as the sweep will (its columns)
-        path = conf.data[which]
+    for which in ("train", "test") if absent else ():  # some data not here: a CSV file that is, read as the sweep
+        path = conf.data[which]                          # will (its columns checked)
         if which in absent:
             print(f"note: data.{which} {path} is not here; the sweep reads it when it runs")
         elif datasets.is_csv(path):
             read[which] = _load_data(conf, which, min_classes=1 if which == "test" else 2)
-    named = conf.channel_names_needed if absent else []
+    named = conf.channel_names_needed if absent else []  # else checked by _prepare_sweep
     if named:  # event channels named by column: checked against the training data's names when it is here
         train = conf.data["train"]
         if not train.startswith("ucr:") and train not in datasets.DATASETS and not os.path.exists(train):
@@ -481,7 +481,6 @@ def _sweep_config(args):
     import re
 
     from jaxlstm import config, datasets
-    from jaxlstm._checks import ucr_test_split
     from jaxlstm.datasets import DATASETS
 
     target = args.data or args.config
@@ -501,7 +500,7 @@ def _sweep_config(args):
     def absolute(v):  # file paths as absolute paths: a config file's relative paths are read from its folder
         return os.path.abspath(v) if os.path.splitext(v)[1].lower() in (".csv", ".npz") else v
 
-    test = args.test or ucr_test_split(target)  # a UCR train split: its standard test split
+    test = args.test  # "" for a UCR train split: config.preset_text gives it its standard test split
 
     columns = _given_columns(args)
     if columns and not any(datasets.is_csv(p) for p in (target, test)):
