@@ -11,6 +11,7 @@ work as with any scikit-learn classifier.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import inspect
 import math
@@ -22,6 +23,7 @@ import numpy as np
 import scipy.sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.exceptions import DataConversionWarning
+from sklearn.metrics import accuracy_score
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
@@ -37,7 +39,7 @@ from jaxlstm.plan import normalise, plan_members
 from jaxlstm.sweep import execute
 
 __all__ = ["LSTMClassifier", "LSTMEnsemble", "InactiveParameterWarning", "load_model", "to_sequences",
-           "encode_labels", "bucket", "estimator_to_config"]
+           "encode_labels", "labels_of", "labels_view", "bucket", "estimator_to_config"]
 
 # what classifier="minirocket" / "multirocket" does not use: it trains no network (its ridge reads class_weight,
 # class_weight_beta and sample_weight)
@@ -398,7 +400,9 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
         ya = np.asarray(y)
-        if ya.ndim == 2 and ya.shape[1] > 1 and np.isin(ya, (0, 1)).all() and (ya.sum(1) == 1).all():
+        self._onehot = None  # predict answers in the form y had: labels, or one-hot rows of these columns
+        if _is_onehot(ya):
+            self._onehot = (int(ya.shape[1]), ya.dtype.str)
             ya = ya.argmax(1)  # one-hot labels, as Keras' to_categorical makes them
         elif ya.ndim == 2 and ya.shape[1] == 1:
             warnings.warn("A column-vector y was passed when a 1d array was expected. Please change "
@@ -564,12 +568,19 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         return p / p.sum(axis=1, keepdims=True)
 
     def predict(self, X) -> np.ndarray:
-        """The most probable class of each sequence, as labels from ``classes_``;
-        with ``logit_offsets_`` (post-hoc decision offsets, set by
+        """The most probable class of each sequence, as labels from ``classes_``
+        (one-hot rows of ``y``'s columns and dtype where ``fit`` was given one-hot
+        ``y``, as scikit-learn's and scikeras' classifiers answer); with ``logit_offsets_`` (post-hoc decision offsets, set by
         :class:`~jaxlstm.search.LSTMSearchCV` with ``post_hoc_offsets``) the
         class maximising ``log(probability) + offset``."""
         pred = self.decide(self.predict_proba(X))  # not fitted: predict_proba says so
-        return self.classes_[pred]
+        return _as_fitted_form(self, self.classes_[pred])
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Accuracy of ``predict`` on ``X`` against ``y`` (labels, or one-hot
+        rows as in ``fit``), as scikit-learn's classifiers' ``score``."""
+        pred = self.classes_[self.decide(self.predict_proba(X))]
+        return float(accuracy_score(labels_of(y), pred, sample_weight=sample_weight))
 
     def decide(self, probs) -> np.ndarray:
         """The class indices ``predict`` chooses from ``predict_proba``'s
@@ -594,7 +605,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                                                             for c in self.classes_.tolist() if c in self.class_weight]}
         meta = {"estimator_params": est_params,
                 "classes_kind": self.classes_.dtype.kind, "classes_dtype": self.classes_.dtype.str,
-                "input_ndim": self._input_ndim, "features_spec": dataclasses.is_dataclass(self.features),
+                "input_ndim": self._input_ndim, "onehot_y": getattr(self, "_onehot", None), "features_spec": dataclasses.is_dataclass(self.features),
                 "n_features_in": int(self.n_features_in_), "seed": self.seed_, "best_epoch": self.best_epoch_,
                 "diverged": self.diverged_, "compile_time": self.compile_time_, "train_time": self.train_time_,
                 "class_weights": np.asarray(self.class_weights_).tolist(),
@@ -648,6 +659,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         est.params_, est.model_config_, est.scaler_ = ck.params, ck.model, ck.scaler
         est.n_members_ = ck.members
         est._input_ndim = int(meta.get("input_ndim", 3))
+        onehot = meta.get("onehot_y")
+        est._onehot = None if onehot is None else (int(onehot[0]), str(onehot[1]))
         est.n_features_in_ = int(meta.get("n_features_in", ck.model.num_features))
         est.seed_ = meta.get("seed")
         est.best_epoch_ = meta.get("best_epoch")
@@ -758,6 +771,7 @@ class LSTMEnsemble(ClassifierMixin, BaseEstimator):
                 raise ValueError(f"estimators[{i}] was fitted on other classes or features than estimators[0]")
         self.estimators_, self.weights_ = fitted, self._weights()
         self.classes_, self.n_features_in_ = fitted[0].classes_, fitted[0].n_features_in_
+        self._onehot = getattr(fitted[0], "_onehot", None)  # the members' y form: predict answers in it
         self.logit_offsets_ = None
         return self
 
@@ -767,9 +781,15 @@ class LSTMEnsemble(ClassifierMixin, BaseEstimator):
         return sum(w * e.predict_proba(X) for w, e in zip(self.weights_, self.estimators_))
 
     def predict(self, X) -> np.ndarray:
-        """The chosen class of each sequence (see :meth:`decide`), as labels from ``classes_``."""
+        """The chosen class of each sequence (see :meth:`decide`), as labels from ``classes_``
+        (one-hot rows where the members were fitted on one-hot ``y``)."""
         probs = self.predict_proba(X)  # NotFittedError before classes_ is read
-        return self.classes_[self.decide(probs)]
+        return _as_fitted_form(self, self.classes_[self.decide(probs)])
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Accuracy of ``predict`` on ``X`` against ``y`` (labels, or one-hot rows)."""
+        pred = self.classes_[self.decide(self.predict_proba(X))]
+        return float(accuracy_score(labels_of(y), pred, sample_weight=sample_weight))
 
     def decide(self, probs) -> np.ndarray:
         """The class indices ``predict`` chooses from ``predict_proba``'s ``probs``."""
@@ -855,6 +875,42 @@ def _decide(probs, offsets) -> np.ndarray:
     if offsets is None:
         return np.argmax(probs, axis=1)
     return np.asarray(offset_decisions(probs, offsets))
+
+
+def _is_onehot(ya: np.ndarray) -> bool:
+    """Whether ``ya`` is one-hot rows (Keras' ``to_categorical``): 0/1, one 1 a row."""
+    return ya.ndim == 2 and ya.shape[1] > 1 and bool(np.isin(ya, (0, 1)).all()) and bool((ya.sum(1) == 1).all())
+
+
+def labels_of(y) -> np.ndarray:
+    """``y``'s labels: one-hot rows as their column indices, anything else as given."""
+    ya = np.asarray(y)
+    return ya.argmax(1) if _is_onehot(ya) else ya
+
+
+def _as_fitted_form(model, labels: np.ndarray) -> np.ndarray:
+    """``labels`` in the form the model's ``y`` had in ``fit``: one-hot rows of
+    its columns and dtype (as scikit-learn's and scikeras' classifiers answer
+    one-hot targets, so ``accuracy_score(Y, predict(X))`` compares like with
+    like), or as they are."""
+    onehot = getattr(model, "_onehot", None)
+    if onehot is None:
+        return labels
+    columns, dtype = onehot
+    out = np.zeros((len(labels), columns), np.dtype(dtype))
+    out[np.arange(len(labels)), labels.astype(np.int64)] = 1
+    return out
+
+
+def labels_view(model):
+    """``model`` itself, or (fitted on one-hot ``y``) a shallow copy whose
+    ``predict`` answers labels: for scorers given labels, as
+    :meth:`~jaxlstm.search.LSTMSearchCV.score` gives them."""
+    if getattr(model, "_onehot", None) is None:
+        return model
+    view = copy.copy(model)
+    view._onehot = None
+    return view
 
 
 def encode_labels(y, n: int) -> tuple[np.ndarray, np.ndarray]:

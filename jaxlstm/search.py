@@ -34,7 +34,7 @@ from sklearn.utils.validation import check_is_fitted
 from jaxlstm import bayes, halving, params
 from jaxlstm._checks import check_sample_weight, check_standardisable
 from jaxlstm.estimator import (InactiveParameterWarning, LSTMClassifier, LSTMEnsemble, encode_labels,
-                               estimator_to_config, to_sequences)
+                               estimator_to_config, labels_of, labels_view, to_sequences)
 from jaxlstm.metrics import (LABEL_SCORERS, SCORERS, check_scoring_name, ensemble_selection, fit_logit_offsets,
                              log_loss, offset_decisions)
 from jaxlstm.params import PARAMETER_RULES, check_param, check_params, check_seeds
@@ -899,7 +899,8 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """The refit scorer on the best estimator (its accuracy when scoring is ``None``)."""
         check_is_fitted(self, "best_estimator_")
         scorer = self.scorer_[self.refit] if self.multimetric_ else self.scorer_
-        return scorer(self.best_estimator_, X, y)
+        # one-hot rows (fitted on them or not) scored as labels, as the candidates were
+        return scorer(labels_view(self.best_estimator_), X, None if y is None else labels_of(y))
 
 
 def fit_decision_offsets(y, oof_probs, metric: str = "balanced_accuracy", *, keep: str = "cross_fitted",

@@ -11,13 +11,15 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
-from sklearn.model_selection import cross_val_score
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, make_scorer
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from jaxlstm.checkpoint import row_fingerprints
-from jaxlstm.estimator import InactiveParameterWarning, LSTMClassifier, bucket, to_sequences
+from jaxlstm.estimator import InactiveParameterWarning, LSTMClassifier, bucket, load_model, to_sequences
+from jaxlstm.search import LSTMSearchCV
 from jaxlstm.model import ModelConfig
 from jaxlstm.train import Split, TrainConfig, fit, make_hparams
 
@@ -198,6 +200,30 @@ def test_labels_of_any_type_and_one_hot(fitted):
     onehot = np.eye(3)[Y]  # Keras' to_categorical
     o = LSTMClassifier(**SMALL).fit(SEQS, onehot)
     np.testing.assert_allclose(o.predict_proba(SEQS), fitted.predict_proba(SEQS), atol=1e-6)
+
+
+def test_one_hot_y_round_trips_through_predict_score_and_grid_search(fitted, tmp_path):
+    """The tutorial's flow (Keras' to_categorical y, GridSearchCV with make_scorer(accuracy_score)):
+    predict answers one-hot rows as scikit-learn's and scikeras' classifiers do for one-hot
+    targets, so the scorer compares like with like; score takes either form."""
+    onehot = np.eye(3, dtype=np.float32)[Y]
+    o = LSTMClassifier(**SMALL).fit(SEQS, onehot)
+    pred = o.predict(SEQS)
+    assert pred.shape == onehot.shape and pred.dtype == np.float32
+    np.testing.assert_array_equal(pred.argmax(1), fitted.predict(SEQS))
+    assert o.score(SEQS, onehot) == o.score(SEQS, Y) == fitted.score(SEQS, Y)
+    o.save(tmp_path / "m")
+    np.testing.assert_array_equal(load_model(tmp_path / "m").predict(SEQS), pred)
+    grid = GridSearchCV(LSTMClassifier(**SMALL), {"epochs": [2, 5]}, cv=KFold(3),
+                        scoring=make_scorer(accuracy_score)).fit(SEQS, onehot)
+    by_label = GridSearchCV(LSTMClassifier(**SMALL), {"epochs": [2, 5]}, cv=KFold(3),
+                            scoring=make_scorer(accuracy_score)).fit(SEQS, Y)
+    np.testing.assert_allclose(grid.cv_results_["mean_test_score"], by_label.cv_results_["mean_test_score"])
+    search = LSTMSearchCV(LSTMClassifier(**SMALL), {"epochs": [2, 5]}, cv=3, scoring="balanced_accuracy",
+                          ensemble_selection=2).fit(SEQS, onehot)
+    assert search.predict(SEQS).shape == onehot.shape
+    assert search.score(SEQS, onehot) == search.score(SEQS, Y)
+    assert search.score(SEQS, Y) == balanced_accuracy_score(Y, search.predict(SEQS).argmax(1))
 
 
 def test_class_weight_forms():
