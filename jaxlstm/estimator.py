@@ -570,7 +570,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X) -> np.ndarray:
         """The most probable class of each sequence, as labels from ``classes_``
         (one-hot rows of ``y``'s columns and dtype where ``fit`` was given one-hot
-        ``y``, as scikit-learn's and scikeras' classifiers answer); with ``logit_offsets_`` (post-hoc decision offsets, set by
+        ``y``, as scikit-learn's and scikeras' classifiers answer); with
+        ``logit_offsets_`` (post-hoc decision offsets, set by
         :class:`~jaxlstm.search.LSTMSearchCV` with ``post_hoc_offsets``) the
         class maximising ``log(probability) + offset``."""
         pred = self.decide(self.predict_proba(X))  # not fitted: predict_proba says so
@@ -605,7 +606,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                                                             for c in self.classes_.tolist() if c in self.class_weight]}
         meta = {"estimator_params": est_params,
                 "classes_kind": self.classes_.dtype.kind, "classes_dtype": self.classes_.dtype.str,
-                "input_ndim": self._input_ndim, "onehot_y": getattr(self, "_onehot", None), "features_spec": dataclasses.is_dataclass(self.features),
+                "input_ndim": self._input_ndim, "onehot_y": getattr(self, "_onehot", None),
+                "features_spec": dataclasses.is_dataclass(self.features),
                 "n_features_in": int(self.n_features_in_), "seed": self.seed_, "best_epoch": self.best_epoch_,
                 "diverged": self.diverged_, "compile_time": self.compile_time_, "train_time": self.train_time_,
                 "class_weights": np.asarray(self.class_weights_).tolist(),
