@@ -152,7 +152,9 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
       noise_std: Gaussian noise added to the scaled training inputs (Keras'
         ``GaussianNoise``; 0.1 = a tenth of each feature's standard
         deviation under ``normalize="standard"``); never when predicting.
-      l1, l2: Keras penalties on kernels (``l2 * sum(w**2)``).
+      l1, l2: Keras penalties on every kernel (``l2 * sum(w**2)``): the LSTM's input
+        and recurrent kernels, convolutions and the output layer, not biases --
+        Keras' ``kernel_regularizer`` and ``recurrent_regularizer`` with one factor.
       weight_decay: AdamW decoupled decay on kernels.
       class_weight: ``None``; ``"balanced"`` (scikit-learn's); a dict
         ``{label: weight}``; or a float exponent ``e`` (weights
