@@ -34,8 +34,9 @@ Conventions (scikit-learn's, except the default ``average``):
 * ``zero_division=0``: a precision, recall or F1 whose denominator is 0 is 0.
 * ROC-AUC and average precision are one-vs-rest; a class with no positive or no
   negative row among the selected rows has no defined score and is left out of
-  the average (``average=None`` gives NaN for it). If no class qualifies the
-  result is NaN.
+  the average (``average=None`` gives NaN for it; scikit-learn's macro average
+  with ``labels`` is NaN then, and without them an error). If no class
+  qualifies the result is NaN.
 * With weights, a class all of whose rows weigh 0 counts as absent (scikit-
   learn's macro averages of precision, recall and F1 would count it, as 0).
 """
