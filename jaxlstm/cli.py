@@ -685,6 +685,16 @@ def _cmd_sweep(args) -> int:
     _check_out_dir(out, conf, named=bool(args.out))  # the data are read and valid: the folder is this run's
     search.fit(_sequences(train), labels[train.y])
     os.makedirs(out, exist_ok=True)
+    try:
+        with open(os.path.join(out, "config.toml"), encoding="utf-8") as f:
+            resumed = f.read() == used  # the same config again: its plots stay whether or not this run draws
+    except OSError:
+        resumed = False
+    for f in ("test_report.json",) + (() if resumed else tuple(os.path.join("plots", p) for p in _PLOT_FILES)):
+        if os.path.isfile(os.path.join(out, f)):  # an earlier config's: an interrupted write must not leave them
+            os.remove(os.path.join(out, f))        # beside this run's results (until 2026-12-08 it did)
+    with open(os.path.join(out, "config.toml"), "w", encoding="utf-8") as f:  # first: what the files came from
+        f.write(used)
     cv = search.cv_results_
     _write_results(out, cv, scoring)
     best = search.best_estimator_
@@ -702,8 +712,6 @@ def _cmd_sweep(args) -> int:
                                 "decision_offsets": getattr(search, "oof_score_", None),
                                 "ensemble": getattr(search, "ensemble_", None), "test": report},
                                strict=False, indent=2))
-    with open(os.path.join(out, "config.toml"), "w", encoding="utf-8") as f:
-        f.write(used)
     written = ["results.csv", "results.jsonl", "best_model.jaxlstm", "test_report.json", "config.toml"]
     if strategy != "halving":
         written.append("sweep/members.jsonl")
@@ -784,14 +792,17 @@ def _write_results(out, cv, scoring) -> None:
     from jaxlstm import jsonable
 
     names = sorted({k for p in cv["params"] for k in p})
-    cols = [f"rank_test_{scoring[0]}", "candidate"] + [f"{s}_test_{m}" for m in scoring for s in ("mean", "std")] + \
+    rungs = [k for k in ("iter", "n_resources") if k in cv]  # halving: a candidate's row per rung, told apart
+    cols = [f"rank_test_{scoring[0]}", "candidate", *rungs] + \
+        [f"{s}_test_{m}" for m in scoring for s in ("mean", "std")] + \
         ["status", "mean_fit_time", "mean_score_time"] + [f"param_{n}" for n in names]
     order = np.argsort(cv[f"rank_test_{scoring[0]}"], kind="stable")
     with open(os.path.join(out, "results.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(cols)
         for i in order:
-            w.writerow([int(i) if c == "candidate" else _cell(cv[c][i]) if not c.startswith("param_")
+            w.writerow([int(i) if c == "candidate" else int(cv[c][i]) if c in rungs
+                        else _cell(cv[c][i]) if not c.startswith("param_")
                         else _cell(cv["params"][i].get(c[6:], ""), exact=True) for c in cols])
     with open(os.path.join(out, "results.jsonl"), "w") as f:
         for i in order:  # "candidate": the index into cv_results_ (best_index_, the ensemble's indices)
@@ -920,6 +931,9 @@ def _bootstrap(y_true, pred, n_resamples: int = 1000, seed: int = 0) -> dict:
     for i, name in enumerate(("accuracy", "balanced_accuracy", "macro_f1")):
         out[name] = [float(ci.low[i]), float(ci.high[i])]
     return out
+
+
+_PLOT_FILES = ("learning_curves.png", "heatmap.png", "confusion_matrix.png", "roc.png")  # _sweep_plots' files
 
 
 def _sweep_plots(out, search, metric, space_order, axes, probs, pred, y_true, names, quiet) -> list[str]:

@@ -125,6 +125,17 @@ def test_sweep_writes_results_model_plots_and_resumes(tmp_path, capsys):
     assert len(members) == 4  # 2 candidates x 2 folds
     assert main(["sweep", str(cfg), "--out", str(out), "--quiet", "--no-plots"]) == 0  # resume: nothing retrained
     assert (out / "sweep" / "members.jsonl").read_text().splitlines() == members
+    assert (out / "plots" / "roc.png").exists()  # the same config resumed: its plots stay
+    # an edited config's rerun: the earlier heat map (2 learning rates) does not stay beside results of one
+    # (until 2026-12-08 it did), and the config is written first, so an interrupted write leaves no mix
+    cfg.write_text(TINY + '\n[output]\nheatmap = ["units", "learning_rate"]\n')
+    assert main(["sweep", str(cfg), "--out", str(out), "--quiet"]) == 0  # the members stored: no training
+    assert (out / "plots" / "heatmap.png").exists()
+    cfg.write_text(TINY.replace("learning_rate = [1e-2, 3e-2]", "learning_rate = [1e-2]"))
+    assert main(["sweep", str(cfg), "--out", str(out), "--quiet"]) == 0
+    assert not (out / "plots" / "heatmap.png").exists() and (out / "plots" / "roc.png").exists()
+    assert "[1e-2]" in (out / "config.toml").read_text()
+    cfg.write_text(TINY)
 
     # evaluate and predict the saved model on a file
     from jaxlstm import datasets
@@ -1183,6 +1194,10 @@ def test_results_csv_keeps_parameters_exact_and_the_leaderboard_shows_them_short
     _leaderboard({**cv, "iter": np.array([0, 1]), "n_resources": np.array([3, 9])}, "accuracy", lines.append)
     assert lines[0].endswith("status     rung epochs params")
     assert lines[1].endswith("ok            1      9 {'weight_decay': 0.0, 'learning_rate': 0.003}"), lines[1]
+    # ... and results.csv too (until 2026-12-08 its rows of one candidate's rungs had nothing telling them apart)
+    _write_results(str(tmp_path), {**cv, "iter": np.array([0, 1]), "n_resources": np.array([3, 9])}, ["accuracy"])
+    rows = list(csv.DictReader(open(tmp_path / "results.csv")))
+    assert [(r["candidate"], r["iter"], r["n_resources"]) for r in rows] == [("1", "1", "9"), ("0", "0", "3")]
 
 
 def test_outputs_never_replace_an_input_or_a_file_jaxlstm_did_not_write(small_model, tmp_path, capsys, monkeypatch):

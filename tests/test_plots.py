@@ -10,6 +10,12 @@ pytest.importorskip("matplotlib")
 from jaxlstm import plots  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plots.pyplot().close("all")
+
+
 def _png_size(path):
     data = open(path, "rb").read()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR", "not a PNG"
@@ -95,7 +101,7 @@ def test_plots_say_what_they_show():
     fig = plots.learning_curves(members, metric="val_f1_macro", best=params[1])
     a, b = fig.axes
     labels = [t.get_text() for t in a.get_legend().get_texts()]
-    assert labels == ["other members (4)", "best: dropout=0.2, learning_rate=0.001, units=16\n(2 members)"]
+    assert labels == ["best: dropout=0.2, learning_rate=0.001, units=16\n(2 members)", "other members (4)"]
     assert b.get_ylabel() == "val_f1_macro" and max(line.get_linewidth() for line in b.lines) == 2.0
     assert all(float(t).is_integer() for t in a.get_xticks())
     # successive halving: a member's rungs are curves of one member (until 2026-12-06 counted rungs x folds)
@@ -104,7 +110,7 @@ def test_plots_say_what_they_show():
              for p in params[:2] for f in (0, 1) for off in ((0, 2) if p == params[1] else (0,))]
     a = plots.learning_curves(rungs, best=params[1]).axes[0]
     assert [t.get_text() for t in a.get_legend().get_texts()] == [
-        "other members (2)", "best: dropout=0.2, learning_rate=0.001, units=16\n(2 members)"]
+        "best: dropout=0.2, learning_rate=0.001, units=16\n(2 members)", "other members (2)"]
     assert a.get_title() == "training loss (4 members)" and len(a.lines) == 6
 
 
@@ -122,7 +128,7 @@ def test_learning_curves_fit_the_default_searchs_best_in_the_figure():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fig = plots.learning_curves(members, metric="val_balanced_accuracy", best=best)
-    label = fig.axes[0].get_legend().get_texts()[1].get_text()
+    label = fig.axes[0].get_legend().get_texts()[0].get_text()
     assert label.replace("\n", " ") == ("best: class_weight=1, classifier=minirocket, conv_filters=[], dropout=0, "
                                         "epochs=20, learning_rate=0.001, logit_adjust_tau=0, lstm_over=time, "
                                         "minirocket_features=9996, sampling_exponent=0 (3 members)")
@@ -201,3 +207,101 @@ print(matplotlib.get_backend(), plt.fignum_exists(mine.number), plt.fignum_exist
                           env={k: v for k, v in os.environ.items() if k != "MPLBACKEND"} | {"MPLBACKEND": "svg"})
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().lower() == "agg"
+
+
+def test_learning_curves_of_a_fitted_ensemble_and_of_runs_shared_by_epochs():
+    """A fitted model's history_ (n_ensemble members: arrays (members, epochs)) was drawn as one line per
+    epoch over x = member until 2026-12-08; a candidate sharing a longer run (epochs searched) drew it all."""
+    from jaxlstm import LSTMClassifier
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(24, 6, 2)).astype(np.float32), np.arange(24) % 2
+    clf = LSTMClassifier(hidden_sizes=(4,), epochs=4, batch_size=8, n_ensemble=3, validation_fraction=None,
+                         random_state=0).fit(x, y)
+    fig = plots.learning_curves(clf, metric="val_accuracy")
+    a, b = fig.axes
+    assert len(a.lines) == 3 and a.get_title() == "training loss (3 members)"
+    for k, line in enumerate(a.lines):
+        np.testing.assert_array_equal(line.get_xdata(), [1, 2, 3, 4])
+        np.testing.assert_allclose(line.get_ydata(), clf.history_["train_loss"][k])
+    assert b.get_title() == "validation accuracy" and "no validation scores" in b.texts[0].get_text()
+    long = {"train_loss": [1.0, 0.8, 0.6, 0.5, 0.4], "val_f1_macro": [0.1, 0.2, 0.3, 0.4, 0.5]}
+    rows = [{"params": {"epochs": e}, "fold": 0, "seed": 0, "status": "ok", "history": long} for e in (2, 5)]
+    fig = plots.learning_curves(rows, best={"epochs": 2})
+    assert sorted(len(line.get_xdata()) for line in fig.axes[0].lines) == [2, 5]
+
+
+def test_learning_curves_count_every_member_and_refuse_mixed_histories():
+    rows = [{"params": {"lr": i}, "fold": 0, "status": "diverged" if i == 0 else "ok",
+             "history": {"train_loss": [1e30 if i == 0 else 1.0, 0.5], "val_f1_macro": [0.2, 0.5]}} for i in range(50)]
+    fig = plots.learning_curves(rows, best={"lr": 1}, max_lines=12)
+    a = fig.axes[0]
+    assert a.get_title() == "training loss (50 members)" and len(a.lines) == 12
+    labels = [t.get_text() for t in a.get_legend().get_texts()]
+    assert labels[1:] == ["other members (49, 11 drawn)", "diverged (1)"]
+    assert a.get_ylim()[1] < 2  # the others' losses, not flattened under 1e30
+    figures = plots.pyplot().get_fignums()
+    mixed = rows[:2] + [{"params": {"lr": 9}, "history": {"train_loss": [1.0]}}]
+    with pytest.raises(ValueError, match="member 2 has no 'val_f1_macro'"):
+        plots.learning_curves(mixed)
+    assert plots.pyplot().get_fignums() == figures
+
+
+def _cv(params, scores, status=None, **extra):
+    return {"params": params, "mean_test_score": np.asarray(scores, float),
+            **({} if status is None else {"status": status}), **extra}
+
+
+def test_heatmap_leaves_out_diverged_candidates_and_takes_halvings_last_rung():
+    params = [{"a": a, "b": b} for a in (1, 2) for b in ("x", "y")]
+    # diverged candidates rank last whatever their mean: until 2026-12-08 they coloured their cells brighter
+    fig = plots.sweep_heatmap(_cv(params, [0.39, 0.40, 0.40, 0.40], ["ok", "diverged", "diverged", "diverged"]),
+                              "a", "b")
+    ax = fig.axes[0]
+    grid = ax.images[0].get_array()
+    assert grid[0, 0] == pytest.approx(0.39) and np.isnan(np.asarray(grid.filled(np.nan), float).ravel()[1:]).all()
+    assert sorted(t.get_text() for t in ax.texts) == ["0.390", "diverged", "diverged", "diverged"]
+    # successive halving: a candidate's rows per rung; its furthest rung speaks for it (rung 0 scores
+    # more on fewer epochs: the cell showed 0.635 where best_score_ was 0.618)
+    halving = _cv(params + params[:2], [0.5, 0.635, 0.4, 0.3, 0.6, 0.618], ["ok"] * 6, iter=np.r_[0, 0, 0, 0, 1, 1])
+    ax = plots.sweep_heatmap(halving, "a", "b").axes[0]
+    texts = sorted(t.get_text() for t in ax.texts)
+    assert texts == ["0.300", "0.400", "0.600", "0.618"] and "furthest rung" in ax.get_title()
+    # continuous axes: a NaN or diverged candidate is a red cross, not dropped
+    rnd = [{"lr": 10 ** -k / 3, "b": "x"} for k in range(8)]
+    ax = plots.sweep_heatmap(_cv(rnd, [0.5] * 6 + [np.nan, 0.4], ["ok"] * 7 + ["diverged"]), "lr", "b").axes[0]
+    assert len(ax.collections[0].get_offsets()) == 6 and len(ax.collections[1].get_offsets()) == 2
+    figures = plots.pyplot().get_fignums()
+    with pytest.raises(ValueError, match="4 params but 3"):
+        plots.sweep_heatmap(_cv(params, [0.1, 0.2, 0.3]), "a", "b")
+    assert plots.pyplot().get_fignums() == figures
+
+
+def test_confusion_matrix_normalisations_axes_and_binary_roc():
+    from sklearn.metrics import confusion_matrix, roc_auc_score
+
+    rng = np.random.default_rng(3)
+    y, pred = rng.integers(0, 3, 40), rng.integers(0, 3, 40)
+    y[y == 2] = 0  # class 2 never true: no recall, a blank row (not 0.00 as scikit-learn's display writes)
+    for norm in ("pred", "all"):
+        ax = plots.confusion_matrix(y, pred, ["a", "b", "c"], normalize=norm).axes[0]
+        want = confusion_matrix(y, pred, labels=[0, 1, 2], normalize=norm)
+        np.testing.assert_allclose(np.asarray(ax.images[0].get_array()), want)
+    ax = plots.confusion_matrix(y, pred, ["a", "b", "c"]).axes[0]
+    assert np.isnan(np.asarray(ax.images[0].get_array())[2]).all() and len([t for t in ax.texts if t.get_text()]) == 6
+    with pytest.raises(ValueError, match="normalize must be"):
+        plots.confusion_matrix(y, pred, ["a", "b", "c"], normalize="rows")
+    plt = plots.pyplot()
+    fig, mine = plt.subplots()
+    n = len(plt.get_fignums())
+    assert plots.confusion_matrix(y, pred, ["a", "b", "c"], ax=mine) is fig and len(plt.get_fignums()) == n
+    probs = rng.dirichlet([1, 1], 40)
+    yb = (probs[:, 1] + rng.normal(0, 0.3, 40) > 0.5).astype(int)
+    ax = plots.roc_curves(yb, probs, ["neg", "pos"]).axes[0]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert len(legend) == 2 and legend[0].startswith("pos") and f"{roc_auc_score(yb, probs[:, 1]):.2f}" in legend[0]
+    assert legend[1].startswith("Chance")
+    probs[0] = np.nan
+    with pytest.raises(ValueError, match="probs holds NaN"):
+        plots.roc_curves(yb, probs, ["neg", "pos"])
+    plt.close(fig)
