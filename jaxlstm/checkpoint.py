@@ -1,6 +1,7 @@
 """Model checkpoints without pickle.
 
-A checkpoint file is ``b"JAXLSTM1"`` + the SHA-256 of the payload + the
+A checkpoint file is ``b"JAXLSTM2"`` (the format: files of format 1,
+``b"JAXLSTM1"``, are read too) + the SHA-256 of the payload + the
 payload, Flax's msgpack serialisation of plain data: the parameters (NumPy
 arrays), the :class:`~jaxlstm.model.ModelConfig`, the normalisation
 statistics, the class names and a JSON-able ``meta`` dict (hyperparameters,
@@ -24,9 +25,13 @@ from jaxlstm._checks import check_sequences
 from jaxlstm.inference import predict_chunked
 from jaxlstm.model import ModelConfig
 
-__all__ = ["Checkpoint", "save", "save_parts", "load", "load_parts", "row_fingerprints"]
+__all__ = ["Checkpoint", "save", "save_parts", "load", "load_parts", "row_fingerprints", "MAGIC", "MAGICS"]
 
-MAGIC = b"JAXLSTM1"
+MAGIC = b"JAXLSTM2"  # what save writes. Format 2 (2026-12-08) is format 1's layout; its new header keeps
+# older jaxlstm from reading fields it does not know as if absent (a file with decision offsets, a bfloat16
+# model or a ridge classifier was read silently wrong): they say "not a jaxlstm checkpoint" instead. The
+# next change that older versions would misread bumps the digit again.
+MAGICS = (MAGIC, b"JAXLSTM1")  # what load reads, newest first
 
 
 @dataclasses.dataclass
@@ -128,7 +133,7 @@ def _write(path, tree: dict) -> None:
 
 
 def _read(path) -> dict:
-    return blob.read(path, MAGIC, "checkpoint")
+    return blob.read(path, MAGICS, "checkpoint")
 
 
 def _checkpoint(tree: dict, path) -> Checkpoint:

@@ -1085,7 +1085,7 @@ def _check_out_file(out: str, kind: str, inputs: dict) -> None:
     replaced the data), and its folder must exist (not found after training)."""
     import os
 
-    from jaxlstm.checkpoint import MAGIC
+    from jaxlstm.checkpoint import MAGICS
 
     for what, path in inputs.items():
         if path and os.path.exists(path) and os.path.exists(out) and os.path.samefile(out, path):
@@ -1102,7 +1102,7 @@ def _check_out_file(out: str, kind: str, inputs: dict) -> None:
     if os.path.isfile(out):  # a regular file only: a pipe (/dev/stdout) or /dev/null is written to, not read
         with open(out, "rb") as f:
             head = f.read(64).removeprefix(b"\xef\xbb\xbf")  # a CSV re-saved by Excel starts with a byte-order mark
-        ours = head.startswith(MAGIC) if kind == "checkpoint" else _is_predictions_header(out)
+        ours = head.startswith(MAGICS) if kind == "checkpoint" else _is_predictions_header(out)
         if not ours:
             raise ValueError(f"--out {out} exists and is not a jaxlstm {kind} file: it is not replaced; write to "
                              "another file, or delete it first")

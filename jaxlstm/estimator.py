@@ -637,6 +637,12 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
     def _from_checkpoint(cls, ck: checkpoint.Checkpoint) -> LSTMClassifier:
         meta = ck.meta
         params = dict(meta.get("estimator_params", {}))
+        if "estimator_params" not in meta:  # checkpoint.save of the pure functions: the network from its model
+            m = ck.model  # (an estimator of the default network's parameters would refit another network)
+            params = {k: getattr(m, k) for k in ("hidden_sizes", "bidirectional", "head_size", "matmul_dtype",
+                                                 "conv_filters", "conv_kernel_sizes", "lstm_over", "max_length",
+                                                 "features", "minirocket_features", "classifier")}
+            params["n_ensemble"] = int(ck.members)
         for k in ("hidden_sizes", "conv_filters", "conv_kernel_sizes"):  # as given (tuples), not JSON's lists
             if isinstance(params.get(k), list):
                 params[k] = tuple(params[k])
@@ -646,7 +652,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                            meta.get("class_values"))
         cw = params.get("class_weight")
         if isinstance(cw, dict) and "label_weights" in cw:
-            typed = {str(c): c.item() for c in classes}
+            typed = {str(c): c.item() if isinstance(c, np.generic) else c for c in classes}  # object: plain str
             for text, _ in cw["label_weights"]:  # files before 2026-12-04 kept the key's own text: "1" of 1.0 / True
                 if text not in typed and classes.dtype.kind in "biuf":
                     try:
@@ -829,6 +835,9 @@ def load_model(path) -> LSTMClassifier | LSTMEnsemble:
     """
     parts, meta = checkpoint.load_parts(path)
     if meta.get("kind") != "LSTMEnsemble":
+        if len(parts) > 1:  # checkpoint.save_parts' file of another kind: its first part alone is not the model
+            raise ValueError(f"{path} holds {len(parts)} models but no ensemble's weights (meta kind "
+                             f"{meta.get('kind')!r}, not 'LSTMEnsemble'): read them with checkpoint.load_parts")
         return LSTMClassifier._from_checkpoint(parts[0])
     ens = LSTMEnsemble.from_fitted([LSTMClassifier._from_checkpoint(ck) for ck in parts], meta["weights"])
     ens.logit_offsets_ = _offsets(meta)

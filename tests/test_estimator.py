@@ -339,6 +339,70 @@ def test_save_writes_through_its_own_temporary_file(tmp_path):
     long = tmp_path / ("m" * 240 + ".jaxlstm")  # a name near the 255-byte limit still gets a temporary one
     est.save(long)
     np.testing.assert_array_equal(LSTMClassifier.load(long).predict_proba(SEQS), est.predict_proba(SEQS))
+    wide = tmp_path / ("\U0001F600" * 60 + ".jx")  # 248 bytes: the temporary name was cut at 64 characters
+    est.save(wide)
+    np.testing.assert_array_equal(LSTMClassifier.load(wide).predict_proba(SEQS), est.predict_proba(SEQS))
+    with pytest.raises(ValueError, match="the path is empty"):
+        est.save("")
+
+
+def test_save_keeps_the_mode_of_the_file_it_replaces_follows_links_and_reads_the_umask_now(tmp_path):
+    import os
+
+    est = LSTMClassifier(**SMALL).fit(SEQS, Y)
+    old = os.umask(0o077)  # set after import: until 2026-12-08 the umask at import decided (0644 here)
+    try:
+        est.save(tmp_path / "private.jaxlstm")
+    finally:
+        os.umask(old)
+    assert os.stat(tmp_path / "private.jaxlstm").st_mode & 0o777 == 0o600
+    os.chmod(tmp_path / "private.jaxlstm", 0o640)
+    est.save(tmp_path / "private.jaxlstm")  # replaced: its mode kept (was widened to the umask's default)
+    assert os.stat(tmp_path / "private.jaxlstm").st_mode & 0o777 == 0o640
+    os.symlink(tmp_path / "private.jaxlstm", tmp_path / "link.jaxlstm")
+    est.save(tmp_path / "link.jaxlstm")  # the link's target written, the link kept (was replaced by a file)
+    assert os.path.islink(tmp_path / "link.jaxlstm")
+
+
+def test_checkpoint_format_2_reads_format_1_and_names_a_newer_one(tmp_path):
+    """Format 2's header keeps older jaxlstm (format 1 readers) from reading a file with fields they do
+    not know as if those were absent (decision offsets dropped: other predictions, no error)."""
+    est = LSTMClassifier(**SMALL).fit(SEQS, Y)
+    est.save(tmp_path / "m.jaxlstm")
+    data = (tmp_path / "m.jaxlstm").read_bytes()
+    assert data.startswith(b"JAXLSTM2")
+    (tmp_path / "v1.jaxlstm").write_bytes(b"JAXLSTM1" + data[8:])  # a file of format 1: the same layout
+    np.testing.assert_array_equal(load_model(tmp_path / "v1.jaxlstm").predict_proba(SEQS), est.predict_proba(SEQS))
+    (tmp_path / "v3.jaxlstm").write_bytes(b"JAXLSTM3" + data[8:])
+    with pytest.raises(ValueError, match="of format 3, newer than this jaxlstm reads .up to 2.: upgrade"):
+        load_model(tmp_path / "v3.jaxlstm")
+
+
+def test_load_model_refuses_parts_that_are_no_ensemble_and_rebuilds_a_pure_function_checkpoints_network(
+        fitted, tmp_path):
+    from jaxlstm import checkpoint
+
+    parts = [fitted._checkpoint_args(), fitted._checkpoint_args()]
+    checkpoint.save_parts(tmp_path / "two.jaxlstm", parts, {"kind": "mine"})
+    with pytest.raises(ValueError, match="holds 2 models but no ensemble's weights"):
+        load_model(tmp_path / "two.jaxlstm")  # was: the first part alone, without a word
+    args = fitted._checkpoint_args()
+    checkpoint.save(tmp_path / "pure.jaxlstm", args["params"], args["model"], args["scaler"], args["class_names"])
+    back = load_model(tmp_path / "pure.jaxlstm")  # no estimator parameters: the network's come from its model
+    assert back.hidden_sizes == fitted.model_config_.hidden_sizes and back.n_ensemble == 1
+    np.testing.assert_allclose(back.predict_proba(SEQS), fitted.predict_proba(SEQS), atol=1e-7)
+    refit = clone(back).set_params(epochs=SMALL["epochs"], batch_size=SMALL["batch_size"],
+                                   learning_rate=SMALL["learning_rate"], random_state=0).fit(SEQS, Y)
+    assert jax.tree.map(np.shape, refit.params_) == jax.tree.map(np.shape, fitted.params_)
+
+
+def test_object_labels_with_a_class_weight_dict_survive_a_checkpoint(tmp_path):
+    y = np.array(["normal", "attack", "scan"], dtype=object)[Y]  # a DataFrame's column: plain str labels
+    est = LSTMClassifier(**SMALL, class_weight={"attack": 5.0}).fit(SEQS, y)
+    est.save(tmp_path / "m.jaxlstm")  # load raised AttributeError: 'str' object has no attribute 'item'
+    back = load_model(tmp_path / "m.jaxlstm")
+    assert back.class_weight == {"attack": 5.0}
+    np.testing.assert_array_equal(back.predict(SEQS), est.predict(SEQS))
 
 
 def test_a_class_weight_key_spelled_unlike_its_label_survives_a_checkpoint(tmp_path):
