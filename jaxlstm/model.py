@@ -486,8 +486,10 @@ class LSTMLayer(nn.Module):
     @nn.compact
     def __call__(self, x: Array, mask: Array) -> tuple[Array, Array]:
         features = x.shape[-1]
-        w_x = self.param("input_kernel", nn.initializers.glorot_uniform(), (features, 4 * self.hidden))
-        w_h = self.param("recurrent_kernel", nn.initializers.orthogonal(), (self.hidden, 4 * self.hidden))
+        # float32 written out: an initializer's default dtype is float64 under JAX's x64 mode (other draws, other
+        # training than without it, until 2026-12-08)
+        w_x = self.param("input_kernel", nn.initializers.glorot_uniform(), (features, 4 * self.hidden), jnp.float32)
+        w_h = self.param("recurrent_kernel", nn.initializers.orthogonal(), (self.hidden, 4 * self.hidden), jnp.float32)
         b = self.param("bias", _keras_lstm_bias_init, (4 * self.hidden,))
         # Padded steps are zeroed first so that inf/NaN padding cannot leak
         # into the matmul (nor into gradients through the masked select).
@@ -614,11 +616,12 @@ class MiniRocketBranch(nn.Module):
         fitted = {}
         for suffix, (dilations, per) in zip(("", "_diff"), self.plans):
             fitted["channels" + suffix] = self.param("channels" + suffix, nn.initializers.ones_init(),
-                                                     (84 * len(dilations), x.shape[-1]))
-            fitted["biases" + suffix] = self.param("biases" + suffix, nn.initializers.zeros_init(), (84 * sum(per),))
+                                                     (84 * len(dilations), x.shape[-1]), jnp.float32)
+            fitted["biases" + suffix] = self.param("biases" + suffix, nn.initializers.zeros_init(), (84 * sum(per),),
+                                                   jnp.float32)
         width = rocket_width(self.plans)
-        mean = self.param("mean", nn.initializers.zeros_init(), (width,))
-        scale = self.param("scale", nn.initializers.ones_init(), (width,))
+        mean = self.param("mean", nn.initializers.zeros_init(), (width,), jnp.float32)
+        scale = self.param("scale", nn.initializers.ones_init(), (width,), jnp.float32)
         f = minirocket_rows(x, lengths, jax.lax.stop_gradient(fitted), self.plans)
         return (f - jax.lax.stop_gradient(mean)) / jax.lax.stop_gradient(scale)
 
@@ -661,8 +664,9 @@ class _Conv1D(nn.Module):
 
     @nn.compact
     def __call__(self, h: Array) -> Array:
-        kernel = self.param("kernel", nn.linear.default_kernel_init, (self.width, h.shape[-1], self.features))
-        bias = self.param("bias", nn.initializers.zeros_init(), (self.features,))
+        kernel = self.param("kernel", nn.linear.default_kernel_init, (self.width, h.shape[-1], self.features),
+                            jnp.float32)
+        bias = self.param("bias", nn.initializers.zeros_init(), (self.features,), jnp.float32)
         left = (self.width - 1) // 2  # flax/XLA 'SAME': the extra pad goes on the right
         padded = jnp.pad(h, ((0, 0), (left, self.width - 1 - left), (0, 0)))
         t = h.shape[1]

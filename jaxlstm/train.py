@@ -515,7 +515,9 @@ def run_epoch(state: TrainState, data: dict, split: Split, hparams: HParams, rng
         batch = {"x": data["x"][b_idx], "lengths": data["lengths"][b_idx],
                  "y": data["y"][b_idx], "mask": b_mask, **{k: data[k][b_idx] for k in ("w", "r") if k in data}}
         st, m = train_step(st, batch, hparams, jax.random.fold_in(drop_rng, i), parts)
-        return (st, total + m["data_loss"] * m["count"], count + m["count"]), None
+        # cast: under JAX's x64 mode a step's loss and count come back 64-bit (the carry's types must hold)
+        loss_sum, n = (m["data_loss"] * m["count"]).astype(total.dtype), m["count"].astype(count.dtype)
+        return (st, total + loss_sum, count + n), None
 
     zero = jnp.zeros((), jnp.float32)
     (state, total, count), _ = jax.lax.scan(
@@ -765,7 +767,7 @@ def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng:
         scores, probs = evaluate(st.params)
         s = scores[config.select]
         s = s if sel.greater_is_better else -s
-        s = jnp.where(jnp.isnan(s), -jnp.inf, s)
+        s = jnp.where(jnp.isnan(s), -jnp.inf, s).astype(jnp.float32)  # a scorer's float64 under x64: the carry's
         improved = (s > best_score) | first | ~any_val  # no validation row: the last epoch is kept
         improved = improved & ~stopped
         best_params = _tree_where(improved, st.params, best_params)
@@ -787,7 +789,7 @@ def fit(x: Array, lengths: Array, y: Array, split: Split, hparams: HParams, rng:
 
     init = (state, state.params, jnp.float32(-jnp.inf), jnp.int32(0), jnp.int32(0))
     (state, best_params, best_score, best_epoch, _), history = jax.lax.scan(
-        epoch, init, jnp.arange(config.epochs))
+        epoch, init, jnp.arange(config.epochs, dtype=jnp.int32))  # int32 under x64 too: the carry's type
     if not sel.greater_is_better:
         best_score = -best_score
     finite_epochs = jnp.sum(~history.pop("diverged")).astype(jnp.int32)  # diverged stays set once set

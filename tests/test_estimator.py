@@ -910,3 +910,31 @@ def test_an_ensembles_members_parameters_are_searchable_by_nested_names():
     assert search.best_estimator_.estimators_[1].epochs == chosen
     alone = LSTMClassifier(**{**SMALL, "hidden_sizes": (4,), "epochs": chosen}).fit(SEQS, Y)
     np.testing.assert_array_equal(search.best_estimator_.estimators_[1].predict_proba(SEQS), alone.predict_proba(SEQS))
+
+
+def test_fit_and_search_under_jax_x64_train_as_without_it(tmp_path):
+    """Under JAX's x64 mode fit failed (lax.scan's carry types: an epoch's loss, count and scores came back
+    64-bit), and the LSTM's kernels were drawn in float64 (other initial weights, other training)."""
+    import os
+    import subprocess
+    import sys
+
+    script = """
+import sys
+import numpy as np
+from jaxlstm import LSTMClassifier, LSTMSearchCV
+rng = np.random.default_rng(0)
+X, y = rng.normal(size=(30, 6, 2)), np.arange(30) % 2
+m = LSTMClassifier(hidden_sizes=(4,), epochs=3, random_state=0, validation_fraction=0.2).fit(X, y)
+s = LSTMSearchCV(LSTMClassifier(hidden_sizes=(4,), epochs=2, random_state=0), {"learning_rate": [1e-2, 3e-2]},
+                 cv=2).fit(X, y)
+np.save(sys.argv[1], np.concatenate([m.predict_proba(X).ravel(), s.cv_results_["mean_test_score"],
+                                     s.predict_proba(X).ravel()]))
+"""
+    (tmp_path / "fit.py").write_text(script)
+    for flag in ("0", "1"):
+        env = dict(os.environ, JAX_ENABLE_X64=flag)
+        done = subprocess.run([sys.executable, str(tmp_path / "fit.py"), str(tmp_path / f"x64_{flag}.npy")],
+                              env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+    np.testing.assert_allclose(np.load(tmp_path / "x64_1.npy"), np.load(tmp_path / "x64_0.npy"), atol=1e-5)
