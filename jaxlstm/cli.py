@@ -592,6 +592,11 @@ def _check_out_dir(out: str, conf, named: bool, write: bool = True) -> None:
                          + ("choose another --out DIR" if named else "pass --out DIR")
                          + ", a new folder for this run's files")
     results = ("results.csv", "best_model.jaxlstm", "test_report.json", os.path.join("sweep", "members.jsonl"))
+    if os.path.isabs(ran["source"]):  # the config's place from the folder too: a project moved whole (config,
+        ran["source_from_out"] = os.path.relpath(ran["source"], os.path.abspath(out))  # data, runs/) resumes
+        if isinstance(before, dict) and before.get("source") != ran["source"] and \
+                before.get("source_from_out") == ran["source_from_out"]:
+            before = dict(before, source=ran["source"])  # (until 2026-12-08: "results of another run")
     # a key an older run.json lacks is no difference (its run resumes)
     other = isinstance(before, dict) and (before.keys() - ran.keys() or any(before.get(k, v) != v
                                                                              for k, v in ran.items()))

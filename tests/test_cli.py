@@ -1120,6 +1120,20 @@ def test_a_default_output_folder_is_not_overwritten_by_another_file_of_the_same_
     (tmp_path / "runs/train-default/run.json").write_text(json.dumps({"source": first.source,
                                                                       "train": first.data["train"]}))
     _check_out_dir("runs/train-default", first, named=False)
+    # a project moved whole (config, data and runs/ together) resumes: until 2026-12-08 run.json's absolute
+    # path made it "the results of another run"
+    import shutil
+
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "tiny.toml").write_text(TINY)
+    _check_out_dir(str(tmp_path / "p" / "runs" / "tiny"), config.load_config(tmp_path / "p" / "tiny.toml"), named=True)
+    (tmp_path / "p" / "runs" / "tiny" / "results.csv").write_text("rank\n")
+    shutil.move(tmp_path / "p", tmp_path / "q")
+    _check_out_dir(str(tmp_path / "q" / "runs" / "tiny"), config.load_config(tmp_path / "q" / "tiny.toml"), named=True)
+    (tmp_path / "q" / "other.toml").write_text(TINY)  # another config beside it is still another run
+    with pytest.raises(ValueError, match="holds the results of another run"):
+        _check_out_dir(str(tmp_path / "q" / "runs" / "tiny"), config.load_config(tmp_path / "q" / "other.toml"),
+                       named=True)
 
 
 def test_the_ensemble_line_names_results_csv_candidates_and_the_log_loss_tie_break():
