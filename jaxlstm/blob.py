@@ -93,6 +93,10 @@ def read(path, magic: bytes | tuple[bytes, ...], what: str) -> dict:
     """
     from flax import serialization
 
+    if os.path.isdir(path):  # a sweep's run folder given for its model, most likely
+        inside = sorted(f for f in os.listdir(path) if f.endswith(".jaxlstm"))
+        raise ValueError(f"{path} is a folder, not a {what}"
+                         + (f"; it holds {os.path.join(path, inside[0])}" if inside else ""))
     try:
         with open(path, "rb") as f:
             blob = f.read()

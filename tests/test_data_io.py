@@ -154,8 +154,11 @@ def test_checkpoint_round_trip_and_corruption(tmp_path):
     flipped[-5] ^= 0xFF
     (tmp_path / "flip").write_bytes(bytes(flipped))
     (tmp_path / "other").write_bytes(b"\x89PNG....")
+    (tmp_path / "run").mkdir()  # a sweep's folder for its model: "[Errno 21] Is a directory" until 2026-12-08
+    (tmp_path / "run" / "best_model.jaxlstm").write_bytes(blob)
     for name, match in [("cut", "truncated or corrupted"), ("flip", "truncated or corrupted"),
-                        ("other", "not a jaxlstm checkpoint"), ("missing", "cannot read")]:
+                        ("other", "not a jaxlstm checkpoint"), ("missing", "cannot read"),
+                        ("run", r"run is a folder, not a checkpoint; it holds .*run/best_model.jaxlstm")]:
         with pytest.raises(ValueError, match=match):
             checkpoint.load(tmp_path / name)
 
