@@ -235,7 +235,9 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
       seeds: training seeds per candidate and fold (splits ``fold * len(seeds)
         + seed``); default: the estimator's ``random_state`` (0 if ``None``).
       random_state: seeds the sampling of candidates (random, Bayesian).
-      batch_size: candidates per Bayesian round (each round is one sweep).
+      batch_size: candidates per Bayesian (or Optuna) round (each round is one
+        sweep); not the minibatch size, which is the estimator's ``batch_size``
+        (a searchable parameter like any other).
       n_initial: candidates before the Gaussian process takes over: the
         ``initial_points``, then random ones (default: one ``batch_size``).
       initial_points: candidates tried first, in order, before any sampled
