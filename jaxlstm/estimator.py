@@ -343,7 +343,9 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
             return {"class_weight_exponent": 0.0}
         if isinstance(cw, str):
             return {"class_weight_exponent": 1.0}
-        if isinstance(cw, dict):
+        if isinstance(cw, dict):  # keys as Python values, as classes.tolist() gives the labels (a NumPy
+            # datetime64 key matched no label until 2026-12-08)
+            cw = {k.item() if isinstance(k, np.generic) else k: v for k, v in cw.items()}
             unknown = set(cw) - set(classes.tolist())
             if unknown:
                 raise ValueError(f"class_weight has labels not in y: {sorted(unknown, key=str)}")
@@ -603,9 +605,11 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         if not (self.random_state is None or isinstance(self.random_state, numbers.Integral)):
             est_params["random_state"] = self.seed_  # a RandomState was saved as its repr, which cannot seed a refit
         if isinstance(self.class_weight, dict):  # JSON keys are strings: a label's text, typed again on load
-            # keyed by the fitted class each key equals (the key 1 of float labels 1.0, or of bool labels True)
-            est_params["class_weight"] = {"label_weights": [[str(c), float(self.class_weight[c])]
-                                                            for c in self.classes_.tolist() if c in self.class_weight]}
+            # keyed by the fitted class each key equals (the key 1 of float labels 1.0, or of bool labels True;
+            # NumPy keys as Python values, as the fit matched them: a datetime64 key was dropped)
+            cw = {k.item() if isinstance(k, np.generic) else k: v for k, v in self.class_weight.items()}
+            est_params["class_weight"] = {"label_weights": [[str(c), float(cw[c])]
+                                                            for c in self.classes_.tolist() if c in cw]}
         meta = {"estimator_params": est_params,
                 "classes_kind": self.classes_.dtype.kind, "classes_dtype": self.classes_.dtype.str,
                 "input_ndim": self._input_ndim, "onehot_y": getattr(self, "_onehot", None),

@@ -396,6 +396,16 @@ def test_load_model_refuses_parts_that_are_no_ensemble_and_rebuilds_a_pure_funct
     assert jax.tree.map(np.shape, refit.params_) == jax.tree.map(np.shape, fitted.params_)
 
 
+def test_a_datetime_labels_class_weight_dict_fits_and_survives_a_checkpoint(tmp_path):
+    # a class_weight keyed by np.datetime64 (dict(zip(np.unique(y), w))) was "labels not in y" until 2026-12-08
+    dates = np.array(["2020-01-01", "2021-06-01", "2022-01-01"], dtype="datetime64[D]")
+    est = LSTMClassifier(**SMALL, class_weight={dates[1]: 3.0}).fit(SEQS, dates[Y])
+    np.testing.assert_allclose(est.class_weights_, [1.0, 3.0, 1.0])
+    est.save(tmp_path / "m.jaxlstm")
+    back = load_model(tmp_path / "m.jaxlstm")
+    np.testing.assert_array_equal(clone(back).fit(SEQS, dates[Y]).class_weights_, est.class_weights_)
+
+
 def test_object_labels_with_a_class_weight_dict_survive_a_checkpoint(tmp_path):
     y = np.array(["normal", "attack", "scan"], dtype=object)[Y]  # a DataFrame's column: plain str labels
     est = LSTMClassifier(**SMALL, class_weight={"attack": 5.0}).fit(SEQS, y)
