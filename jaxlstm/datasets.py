@@ -441,10 +441,18 @@ def _encode_labels(raw: np.ndarray, where: str, min_classes: int = 2) -> tuple[n
     classes, y = np.unique(raw, return_inverse=True)
     if classes.dtype.kind in "US":  # text labels: '1' and '1.0' are one number written two ways
         by_value = {}
-        for c in classes.tolist():
-            v = plain_decimal(str(c))
+        values = [plain_decimal(str(c)) for c in classes.tolist()]
+        for c, v in zip(classes.tolist(), values):
             if v is not None:
                 by_value.setdefault(v, []).append(str(c))
+        if values and all(v is not None for v in values):  # every label a number, as a CSV's label column reads
+            odd = next((str(c) for c, v in zip(classes.tolist(), values) if v != v.to_integral_value()), None)
+            if odd is not None:  # the same rule as float y (a CSV loaded one class per measured value)
+                raise ValueError(f"{where}: y holds numbers that are not whole ({odd!r}): a continuous target, not "
+                                 "class labels (class names that are numbers must be whole; else write them as "
+                                 "text, e.g. 'c1.5')")
+            order = sorted(range(len(classes)), key=lambda i: (values[i], str(classes[i])))  # 2 before 10, as
+            classes, y = classes[order], np.argsort(order)[y]  # integer y and the UCR files order them
         same = [names for names in by_value.values() if len(names) > 1]
         if same:
             warnings.warn(f"{where}: labels {' and '.join(repr(n) for n in same[0])} are the same number written two "
@@ -603,12 +611,29 @@ def load_csv(path: str | os.PathLike, *, labels: str = "required", min_classes: 
                          "'CSV UTF-8')") from None
 
 
+def _csv_rows(reader, path):
+    """``(line, row)`` of each record of ``reader``: the file line it starts
+    on (a quoted newline makes a record of several lines: counting records
+    named the wrong line), and csv's own errors (an unclosed quote, a field
+    past csv's size limit) as ``ValueError`` naming the file and line."""
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            raise ValueError(f"{path}, line {start}: {e} (an unclosed quote makes the rest of the file one "
+                             "field)") from None
+        yield start, row
+
+
 def _read_csv(f, path, labels: str, min_classes: int, cols: dict) -> Dataset:
     """:func:`load_csv`'s reading of the open file ``f``."""
     with f:
-        reader = csv.reader(f)
+        reader = _csv_rows(csv.reader(f), path)
         try:
-            header = [h.strip() for h in next(reader)]
+            header = [h.strip() for h in next(reader)[1]]
         except StopIteration:
             raise ValueError(f"{path}: empty file") from None
         if "" in header:  # read as a feature column named '' ("column '' is not a number")
@@ -642,7 +667,7 @@ def _read_csv(f, path, labels: str, min_classes: int, cols: dict) -> Dataset:
             raise ValueError(f"{path}: no feature columns besides {id_name}, {time_name} and {label_name}")
         steps: dict[str, list] = {}
         labels_of: dict[str, str] = {}
-        for lineno, row in enumerate(reader, 2):
+        for lineno, row in reader:
             if not row or all(not c.strip() for c in row):
                 continue
             if len(row) != len(header):
@@ -664,12 +689,14 @@ def _read_csv(f, path, labels: str, min_classes: int, cols: dict) -> Dataset:
             if isinstance(t, float) and not np.isfinite(t):
                 raise ValueError(f"{path}, line {lineno}: {time_name} is {row[tid].strip()!r}; it orders the steps, "
                                  "so it must be a finite number")
-            if not np.all(np.isfinite(vals)):
+            if all(-_F32_MAX <= v <= _F32_MAX for v in vals):  # the usual row: one cheap test (NaN fails it)
+                pass
+            elif not np.all(np.isfinite(vals)):
                 bad = header[fcols[int(np.flatnonzero(~np.isfinite(vals))[0])]]
                 raise ValueError(f"{path}, line {lineno}: column {bad!r} is {row[header.index(bad)].strip()!r}; "
                                  "features must be finite numbers (a sequence's steps end where its rows end: "
                                  "there is no missing-value padding in a CSV)")
-            if max(map(abs, vals)) > _F32_MAX:  # float32 (what the model reads) would turn it into inf
+            else:  # float32 (what the model reads) would turn it into inf
                 bad = header[fcols[int(np.argmax(np.abs(vals)))]]
                 raise ValueError(f"{path}, line {lineno}: column {bad!r} is {row[header.index(bad)].strip()!r}, "
                                  f"beyond float32's range (+-{_F32_MAX:.4g}), the precision jaxlstm computes in; "
@@ -696,8 +723,9 @@ def _read_csv(f, path, labels: str, min_classes: int, cols: dict) -> Dataset:
             a, b = sorted((rows[same - 1][2], rows[same][2]))
             raise ValueError(f"{path}, lines {a} and {b}: sequence {key!r} has two rows with the same {time_name} "
                              f"({rows[same][0]!r})")
-        seqs.append(np.array([r[1] for r in rows], np.float32))
-    x, lengths = pad_sequences(seqs)
+        seqs.append(np.array([r[1] for r in rows], np.float64))
+    _warn_float32_merges(np.concatenate(seqs), [header[i] for i in fcols], str(path))
+    x, lengths = pad_sequences([s.astype(np.float32) for s in seqs])
     if lid is None:
         y, names = _unlabelled(len(steps))
     else:
@@ -708,6 +736,21 @@ def _read_csv(f, path, labels: str, min_classes: int, cols: dict) -> Dataset:
 
 
 _F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _warn_float32_merges(values: np.ndarray, names, where: str) -> None:
+    """Warn, naming the column, where float32 (what the model reads) makes
+    at least half of a feature's distinct values equal: a Unix time of
+    1.7e9 s moves in steps of 128 there, so 50 seconds read as one value."""
+    for j, name in enumerate(names):
+        v = values[:, j]
+        distinct = len(np.unique(v))
+        if distinct > 1 and len(np.unique(v.astype(np.float32))) * 2 <= distinct:
+            warnings.warn(f"{where}: column {name!r} has {distinct} distinct values but float32, the precision "
+                          f"jaxlstm computes in, keeps {len(np.unique(v.astype(np.float32)))} (values near "
+                          f"{float(np.max(np.abs(v))):.4g} are {float(np.spacing(np.float32(np.max(np.abs(v))))):.3g} "
+                          "apart there): subtract an offset (e.g. each sequence's first value) before saving",
+                          UserWarning, stacklevel=user_stacklevel())
 
 
 def _time(s: str) -> int | float:

@@ -492,6 +492,37 @@ def test_csv_rows_that_would_be_read_wrong_are_errors_naming_the_line(tmp_path):
     assert datasets.load_npz(tmp_path / "b.npz").ids.tolist() == ["s1", "s2"]  # not "b's1'"
 
 
+def test_csv_reads_like_npz_and_names_the_file_line_of_csvs_own_errors(tmp_path):
+    # a probe (2026-12-08): a CSV of a measured label loaded one class per value where the same labels in an
+    # .npz were "a continuous target"; numeric labels sorted as text ('10' before '2', unlike an .npz or UCR
+    # file); an unclosed quote was csv's bare error; a quoted newline shifted the line named; a Unix time
+    # feature of 1.7e9 read as one value in float32, silently
+    p = tmp_path / "d.csv"
+    p.write_text("sequence_id,time,a,label\n" + "".join(f"{i},0,{i},{0.5 + i}\n" for i in range(6)))
+    with pytest.raises(ValueError, match=r"d.csv: y holds numbers that are not whole \('0.5'\): a continuous "
+                                         r"target"):
+        datasets.load_csv(p)
+    p.write_text("sequence_id,time,a,label\n" + "".join(f"{i},0,{i},{(2, 10, 1)[i % 3]}\n" for i in range(6)))
+    d = datasets.load_csv(p)
+    assert d.class_names == ("1", "2", "10") and d.y.tolist() == [1, 2, 0, 1, 2, 0]
+    p.write_text('sequence_id,time,a,label\n1,0,1,x\n"2\nb",0,1,y\n3,0,oops,y\n')
+    with pytest.raises(ValueError, match=r"d.csv, line 5: column 'a' is not a number"):
+        datasets.load_csv(p)
+    p.write_text('sequence_id,time,a,label\n1,0,1,x\n"2,0,1,y\n' + "3,0,1,y\n" * 5)
+    import csv
+
+    limit = csv.field_size_limit(40)  # the unclosed quote reads the rest of the file as one field
+    try:
+        with pytest.raises(ValueError, match=r"d.csv, line 3: field larger than field limit .*unclosed quote"):
+            datasets.load_csv(p)
+    finally:
+        csv.field_size_limit(limit)
+    p.write_text("sequence_id,time,epoch,label\n" + "".join(f"{i // 10},{i % 10},{1_700_000_000 + i},{i // 10 % 2}\n"
+                                                             for i in range(40)))
+    with pytest.warns(UserWarning, match=r"column 'epoch' has 40 distinct values but float32.* keeps 1 .*128 apart"):
+        datasets.load_csv(p)
+
+
 def test_npz_errors_name_the_file_and_a_continuous_target(tmp_path):
     # a float y of measurements loaded as one class per row, and a bad length did not name the file (until 2026-12-04)
     x = np.zeros((20, 6, 2), np.float32)
