@@ -9,7 +9,7 @@ import numpy as np
 from jaxlstm import train
 from jaxlstm.progress import Progress
 
-__all__ = ["PREDICT_CHUNK", "bucket", "predict_chunked"]
+__all__ = ["PREDICT_CHUNK", "CHUNK_BYTES", "bucket", "chunk_rows", "predict_chunked"]
 
 PREDICT_CHUNK = 256  # rows per compiled forward pass; every row sees the same program
 
@@ -23,10 +23,27 @@ def bucket(n: int, minimum: int = 8) -> int:
 
 
 
+CHUNK_BYTES = 64 << 20  # the widest per-step tensor of one chunk (input, gate pre-activations, convolutions)
+
+
+def chunk_rows(model, steps: int, features: int, members: int = 1) -> int:
+    """Rows per forward pass for sequences of ``steps`` (padded) and
+    ``features``: :data:`PREDICT_CHUNK`, fewer (a power of two, at least 1)
+    where a chunk's widest per-step tensor would pass :data:`CHUNK_BYTES` (one
+    row of 15,000 steps x 200 features was padded to 256 rows: 6.8 GB to
+    predict it). A function of the shapes only, not of how many rows there
+    are, so a row's result never depends on the others'. ``members``: an
+    ensemble's members, each with its own activations."""
+    width = max([features, *(4 * h for h in model.hidden_sizes), *model.conv_filters])
+    fit = CHUNK_BYTES // max(1, steps * width * 4 * members)
+    return int(min(PREDICT_CHUNK, 1 << max(0, int(fit).bit_length() - 1)))
+
+
 def predict_chunked(params, model, scaler, x, lengths, members: int = 1, progress: bool = False) -> np.ndarray:
-    """Probabilities in fixed chunks of :data:`PREDICT_CHUNK` rows, time padded
-    to a bucket: one compiled program per (time bucket, features), and each
-    row's result does not depend on which other rows share its call.
+    """Probabilities in fixed chunks of :func:`chunk_rows` rows (256, fewer for
+    very long or wide sequences), time padded to a bucket: one compiled
+    program per (time bucket, features), and each row's result does not
+    depend on which other rows share its call.
     ``members > 1``: ``params`` is an ensemble (leading member axis) and the
     members' probabilities are averaged in the same program.
 
@@ -38,15 +55,16 @@ def predict_chunked(params, model, scaler, x, lengths, members: int = 1, progres
     n, t, f = x.shape
     tb = max(bucket(t, minimum=1) if t > 8 else t, train.min_length(model))  # padding changes no valid step
 
+    rows = chunk_rows(model, tb, f, members)
     out = np.empty((n, model.num_classes), np.float32)
-    bar = Progress(n, "predict", "sequences", enabled=progress and n > PREDICT_CHUNK)
-    for s in range(0, n, PREDICT_CHUNK):
-        xc = np.zeros((PREDICT_CHUNK, tb, f), np.float32)
-        lc = np.ones(PREDICT_CHUNK, np.int32)
-        m = min(PREDICT_CHUNK, n - s)
+    bar = Progress(n, "predict", "sequences", enabled=progress and n > rows)
+    for s in range(0, n, rows):
+        xc = np.zeros((rows, tb, f), np.float32)
+        lc = np.ones(rows, np.int32)
+        m = min(rows, n - s)
         xc[:m, :t] = x[s : s + m]
         lc[:m] = lengths[s : s + m]
-        p = predict(params, scaler, jnp.asarray(xc), jnp.asarray(lc), model, PREDICT_CHUNK)
+        p = predict(params, scaler, jnp.asarray(xc), jnp.asarray(lc), model, rows)
         out[s : s + m] = np.asarray(p)[:m]
         bar.update(m)
     bar.close()
