@@ -386,12 +386,28 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         return int(np.max(lengths)) if self.max_length is None else int(self.max_length)
 
     def _read_X(self, X, reset: bool):
+        frames = _frame_columns(X)  # a list of per-sequence DataFrames: each one's columns
+        columns = None
+        if frames is not None:  # read by name (by position, reordered columns mixed features silently)
+            known = getattr(self, "feature_names_in_", None)
+            fitted = not reset and known is not None and getattr(self, "_input_ndim", 3) == 3
+            columns = [str(c) for c in (known if fitted else frames[0])]
+            for i, cols in enumerate(frames):
+                by_name = {str(c): c for c in cols}
+                missing = [c for c in columns if c not in by_name]
+                if missing or len(by_name) != len(columns):
+                    raise ValueError(f"X[{i}] has columns {list(by_name)}, but "
+                                     + (f"{type(self).__name__} was fitted on" if fitted else "X[0] has")
+                                     + f" {columns}" + (f" (missing {missing})" if missing else ""))
+            X = [f[[{str(c): c for c in cols}[n] for n in columns]] for f, cols in zip(X, frames)]
         x, lengths, ndim = to_sequences(X)
         if ndim == 2 and (reset or getattr(self, "_input_ndim", 3) == 2):
             validate_data(self, X, reset=reset, dtype=np.float32)  # n_features_in_, feature names
         elif reset:
             self.n_features_in_ = x.shape[-1]
-            if hasattr(self, "feature_names_in_"):  # a table's column names do not describe sequences
+            if columns is not None:  # sequences as DataFrames: predict reads their columns by these names
+                self.feature_names_in_ = np.asarray(columns, dtype=object)
+            elif hasattr(self, "feature_names_in_"):  # a table's column names do not describe sequences
                 del self.feature_names_in_
         if reset:
             self._input_ndim = ndim
@@ -892,6 +908,16 @@ def _decide(probs, offsets) -> np.ndarray:
     if offsets is None:
         return np.argmax(probs, axis=1)
     return np.asarray(offset_decisions(probs, offsets))
+
+
+def _frame_columns(X) -> list | None:
+    """Each sequence's column labels when ``X`` is a list (or Series) of
+    per-sequence DataFrames, else ``None``."""
+    items = list(X) if isinstance(X, (list, tuple)) or (getattr(X, "ndim", None) == 1 and
+                                                      getattr(X, "dtype", None) == object) else []
+    if not items or not all(hasattr(f, "columns") and getattr(f, "ndim", 0) == 2 for f in items):
+        return None
+    return [list(f.columns) for f in items]
 
 
 def _is_onehot(ya: np.ndarray) -> bool:

@@ -963,3 +963,22 @@ def test_prediction_chunks_shrink_for_long_wide_sequences_not_with_the_row_count
     full = fitted.predict_proba(SEQS)
     monkeypatch.setattr(inference, "CHUNK_BYTES", 1)  # one row per pass
     np.testing.assert_allclose(fitted.predict_proba(SEQS), full, atol=1e-6)
+
+
+def test_sequences_as_dataframes_are_read_by_column_name(tmp_path):
+    """A list of per-sequence DataFrames was read by position: reordered columns changed the predictions
+    without a word (until 2026-12-08); now by name, as a table's columns and a CSV's."""
+    pd = pytest.importorskip("pandas")
+    frames = [pd.DataFrame(np.asarray(s), columns=["a", "b", "c"][: np.asarray(s).shape[1]]) for s in SEQS]
+    cols = list(frames[0].columns)
+    est = LSTMClassifier(**SMALL).fit(frames, Y)
+    assert list(est.feature_names_in_) == cols
+    shuffled = [f[cols[::-1]] for f in frames]
+    np.testing.assert_array_equal(est.predict_proba(shuffled), est.predict_proba(frames))
+    est.save(tmp_path / "m.jaxlstm")
+    np.testing.assert_array_equal(load_model(tmp_path / "m.jaxlstm").predict_proba(shuffled), est.predict_proba(frames))
+    mixed = [f if i % 2 else f[cols[::-1]] for i, f in enumerate(frames)]  # within one fit: X[0]'s order
+    np.testing.assert_array_equal(LSTMClassifier(**SMALL).fit(mixed, Y).predict_proba(frames),
+                                  LSTMClassifier(**SMALL).fit(shuffled, Y).predict_proba(frames))
+    with pytest.raises(ValueError, match=r"X\[0\] has columns \['x', .*fitted on .*\(missing \['a'"):
+        est.predict([f.rename(columns={"a": "x"}) for f in frames])
