@@ -731,7 +731,9 @@ def _cmd_sweep(args) -> int:
         f"{search.best_score_:.4f}; " + ("refit on all training rows" if search.best_index_ in again else
                                          "its CV fold models averaged (not trained again)")
         + (f"; trained again after the search: candidate(s) {again} (training diverged in a fold)"
-           if search.fold_models and again else ""))
+           if search.fold_models and again else "")
+        + ("; best_model.jaxlstm is the ensemble below, this candidate one of its members"
+           if len((getattr(search, "ensemble_", None) or {}).get("indices", [])) > 1 else ""))
     ens = getattr(search, "ensemble_", None)
     if ens:
         say(_ensemble_line(ens, cv, metric, folds=search.fold_models))
@@ -781,7 +783,7 @@ def _ensemble_line(ens: dict, cv: dict, metric: str, folds: bool = False) -> str
              "refitted as a soft-voting ensemble of candidates")
             + f" {ens['indices']} (column 'candidate' of results.csv; "
             f"ranks {[int(cv[f'rank_test_{metric}'][i]) for i in ens['indices']]}, weights {weights}"
-            + (f": CAWPE, CV {metric} ** 4" if cawpe else "") + "): "
+            + (f": CAWPE, CV {metric} ** 4 scaled to sum 1" if cawpe else "") + "): "
             f"out-of-fold {metric} (the folds' predictions pooled, not the CV score's mean over folds) "
             f"{o['ensemble']:.4f} vs {o['best']:.4f} for the best alone"
             + (f" (equal: kept for its lower out-of-fold log loss, {o['ensemble_log_loss']:.4f} vs "
@@ -1219,10 +1221,11 @@ def _columns(args, data: str, stored: dict | None = None) -> dict | None:
 
 
 class _DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
-    """Defaults shown, except ``None`` (a flag whose help says its default itself)."""
+    """Defaults shown, except ``None`` or ``""`` or where the help says its default itself."""
 
     def _get_help_string(self, action):
-        return action.help if action.default is None else super()._get_help_string(action)
+        said = action.default in (None, "") or "default" in (action.help or "")
+        return action.help if said else super()._get_help_string(action)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -1237,7 +1240,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Train one LSTM classifier on a dataset with a class-weighted loss and "
                                    "print per-class precision, recall and F1 on a held-out test split.",
                        formatter_class=_DefaultsHelp)
-    t.add_argument("--dataset", default="digits_imbalanced", help="dataset name (see `jaxlstm datasets`)")
+    t.add_argument("--dataset", default="digits_imbalanced", help="a dataset name (see `jaxlstm datasets`), "
+                   "ucr:NAME, or a .csv / .npz file")
     _column_args(t)
     t.add_argument("--hidden", type=_hidden, default="128",
                    help="LSTM sizes, e.g. 128 or 64,64; 'none' for no LSTM (with --minirocket)")
@@ -1299,7 +1303,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--quiet", action="store_true", help="print only the report")
     t.set_defaults(func=_cmd_train)
 
-    t.add_argument("--out", default="", help="save the trained model to this checkpoint file")
+    t.add_argument("--out", default="", help="save the trained model to this checkpoint file (default: not saved)")
 
     s = sub.add_parser("sweep", help="cross-validated hyperparameter search: the default one on a data file, or a TOML config",
                        description="Run a hyperparameter sweep (grid, random, Bayesian or successive halving) "
@@ -1333,7 +1337,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default="", help="output directory (default: output.dir of the config, else runs/<config "
                                               "name>, runs/<file name>-default for a data file); a folder holding "
                                               "another run's results or files no sweep wrote is refused")
-    s.add_argument("--top", type=int, default=10, help="leaderboard rows to print")
+    s.add_argument("--top", type=int, default=10, help="leaderboard rows to print (default: 10; every candidate is in "
+                   "results.csv)")
     s.add_argument("--no-plots", action="store_true", help="skip the plots")
     s.add_argument("--json", action="store_true", help="also print a JSON summary")
     s.add_argument("--quiet", action="store_true",

@@ -1155,7 +1155,7 @@ def test_the_ensemble_line_names_results_csv_candidates_and_the_log_loss_tie_bre
     cawpe = dict(ens, rule="cawpe", weights=[0.9 ** 4, 0.6 ** 4])  # CV scores 0.9 and 0.6: weights 0.835, 0.165
     cawpe["oof_score"]["ensemble"] = 0.9508
     line = _ensemble_line(cawpe, cv, "balanced_accuracy")
-    assert "ranks [1, 1], weights [0.835, 0.165]: CAWPE, CV balanced_accuracy ** 4): " in line
+    assert "ranks [1, 1], weights [0.835, 0.165]: CAWPE, CV balanced_accuracy ** 4 scaled to sum 1): " in line
     assert line.endswith("0.9508 vs 0.9508 for the best alone")  # no greedy tie-break to explain
 
 
