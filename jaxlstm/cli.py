@@ -448,7 +448,7 @@ def _codes_by_name(names, classes, where: str):
             unseen.remove(name)
     if unseen:
         raise ValueError(f"{where} has class(es) {unseen[:10]} that the training data does not have; "
-                         f"training classes: {list(index)}")
+                         f"training classes: {[str(c) for c in classes]}")  # (index has the matched spellings)
     return np.array([index[str(n)] for n in names], np.int64)
 
 

@@ -1479,6 +1479,8 @@ def test_review_2026_12_05_input_mistakes(small_model, tmp_path, capsys):
     for other in ("9007199254740993", "1_0", "\uff11", "1e0", "nan"):  # not the same number, or not a plain one
         with pytest.raises(ValueError, match="that the training data does not have"):
             _codes_by_name([other], ["9007199254740992", "10", "1"], "t")
+    with pytest.raises(ValueError, match=r"class\(es\) \['2'\] .*; training classes: \['0', '1'\]$"):
+        _codes_by_name(["1.0", "2", "01"], ["0", "1"], "t")  # listed the file's own spellings as training classes
     floats = np.array([f"{float(n):.1f}" for n in names])  # what pandas writes for a label column with a NaN
     np.savez(tmp_path / "f.npz", X=x, y=floats)
     assert main(["evaluate", str(path), str(tmp_path / "f.npz"), "--json", "--quiet"]) == 0
