@@ -667,12 +667,16 @@ def _read_csv(f, path, labels: str, min_classes: int, cols: dict) -> Dataset:
             raise ValueError(f"{path}: no feature columns besides {id_name}, {time_name} and {label_name}")
         steps: dict[str, list] = {}
         labels_of: dict[str, str] = {}
+        spelled: dict[str, str] = {}  # each id as first written: ids differing in spaces only are one sequence
+        merged = None
         for lineno, row in reader:
             if not row or all(not c.strip() for c in row):
                 continue
             if len(row) != len(header):
                 raise ValueError(f"{path}, line {lineno}: {len(row)} fields, the header has {len(header)}")
             key = row[sid].strip()
+            if spelled.setdefault(key, row[sid]) != row[sid] and merged is None:
+                merged = (spelled[key], row[sid], lineno)
             if not key:  # would merge every such row into one sequence named ''
                 raise ValueError(f"{path}, line {lineno}: empty {id_name}; every row names its sequence")
             try:
@@ -713,6 +717,10 @@ def _read_csv(f, path, labels: str, min_classes: int, cols: dict) -> Dataset:
             steps.setdefault(key, []).append((t, vals, lineno))
     if not steps:
         raise ValueError(f"{path}: no data rows")
+    if merged is not None:
+        warnings.warn(f"{path}, line {merged[2]}: {id_name} {merged[1]!r} is read as {merged[0]!r} (spaces around an "
+                      "id are not part of it), so their rows are one sequence; if they are two, name them apart",
+                      UserWarning, stacklevel=user_stacklevel())
     from jaxlstm.features import pad_sequences
 
     seqs = []

@@ -521,6 +521,9 @@ def test_csv_reads_like_npz_and_names_the_file_line_of_csvs_own_errors(tmp_path)
                                                              for i in range(40)))
     with pytest.warns(UserWarning, match=r"column 'epoch' has 40 distinct values but float32.* keeps 1 .*128 apart"):
         datasets.load_csv(p)
+    p.write_text("sequence_id,time,a,label\ns1,0,1,x\n s1,1,2,x\ns2,0,1,y\n")  # merged without a word
+    with pytest.warns(UserWarning, match=r"d.csv, line 3: sequence_id ' s1' is read as 's1' .*one sequence"):
+        assert datasets.load_csv(p).lengths.tolist() == [2, 1]
 
 
 def test_npz_errors_name_the_file_and_a_continuous_target(tmp_path):
