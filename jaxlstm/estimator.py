@@ -89,6 +89,11 @@ def to_sequences(X, *, name: str = "X") -> tuple[np.ndarray, np.ndarray, int]:
     """
     if isinstance(X, (list, tuple)) and not X or isinstance(X, np.ndarray) and X.ndim and not X.shape[0]:
         raise ValueError(f"{name} is empty: no sequences")
+    if hasattr(X, "iloc") and getattr(X, "ndim", 0) == 2 and X.shape[0] and X.shape[1] and \
+            hasattr(X.iloc[0, 0], "__len__") and not isinstance(X.iloc[0, 0], (str, bytes)):
+        raise ValueError(f"{name} is a nested DataFrame (sktime/aeon's format: a cell per channel holding its "
+                         "series); pass a list of (T_i, channels) arrays: [np.column_stack([np.asarray(c) for c in "
+                         f"row]) for row in {name}.itertuples(index=False)]")
     if getattr(X, "ndim", None) == 1 and hasattr(X, "__array__") and not isinstance(X, np.ndarray):
         a = np.asarray(X)  # a pandas Series of per-sequence arrays (df.groupby(id)[cols].apply(np.asarray))
         X = a if a.dtype == object and a.ndim == 1 else X

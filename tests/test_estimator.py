@@ -982,3 +982,15 @@ def test_sequences_as_dataframes_are_read_by_column_name(tmp_path):
                                   LSTMClassifier(**SMALL).fit(shuffled, Y).predict_proba(frames))
     with pytest.raises(ValueError, match=r"X\[0\] has columns \['x', .*fitted on .*\(missing \['a'"):
         est.predict([f.rename(columns={"a": "x"}) for f in frames])
+
+
+def test_a_nested_dataframe_is_named_with_the_conversion_that_works():
+    # sktime/aeon's nested DataFrame failed with NumPy's "setting an array element with a sequence" (2026-12-08)
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame({"dim_0": [pd.Series(np.arange(5.0)), pd.Series(np.arange(4.0))],
+                      "dim_1": [pd.Series(np.ones(5)), pd.Series(np.ones(4))]})
+    with pytest.raises(ValueError, match=r"X is a nested DataFrame .*pass a list of \(T_i, channels\) arrays") as e:
+        to_sequences(X)
+    code = re.search(r"arrays: (.*)$", str(e.value)).group(1)
+    x, lengths, _ = to_sequences(eval(code, {"np": np, "X": X}))  # the conversion the message gives works
+    assert lengths.tolist() == [5, 4] and x.shape == (2, 5, 2)
