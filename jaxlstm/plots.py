@@ -214,13 +214,14 @@ def _draw_heatmap(fig, ax, params, scores, scored, status, rung, x_param, y_para
                title=f"mean CV {metric} of each of {len(params)} candidates" + over.replace("; best over", "; over"))
         fig.colorbar(sc, ax=ax, label=f"mean CV {metric}")
         return
-    xs = sorted({_label(v) for v in xv}, key=_sort_key)
-    ys = sorted({_label(v) for v in yv}, key=_sort_key)
+    lx, ly = _labeller(xv), _labeller(yv)
+    xs = sorted({lx(v) for v in xv}, key=_sort_key)
+    ys = sorted({ly(v) for v in yv}, key=_sort_key)
     grid = np.full((len(ys), len(xs)), np.nan)
     reach = np.full((len(ys), len(xs)), -1)  # the furthest rung among a cell's scored candidates
     failed = {}  # cells with candidates but none scored: what became of them
     for c, v, ok, st, r in zip(params, scores, scored, status, rung, strict=True):
-        i, j = ys.index(_label(c.get(y_param))), xs.index(_label(c.get(x_param)))
+        i, j = ys.index(ly(c.get(y_param))), xs.index(lx(c.get(x_param)))
         if not ok:
             failed.setdefault((i, j), st if st != "ok" else "no score")
             continue
@@ -393,6 +394,14 @@ def save(fig, path: str | os.PathLike, dpi: int = 100) -> str:
     fig.savefig(path, dpi=dpi)
     plt.close(fig)
     return str(path)
+
+
+def _labeller(values):
+    """:func:`_label`, or ``repr`` for floats where 6 digits would make two
+    values one label (one heat-map cell for two candidates' values)."""
+    short = {_label(v) for v in values}
+    exact = {repr(v) if isinstance(v, float) else _label(v) for v in values}
+    return _label if len(short) == len(exact) else (lambda v: repr(v) if isinstance(v, float) else _label(v))
 
 
 def _label(v) -> str:

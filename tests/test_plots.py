@@ -305,3 +305,11 @@ def test_confusion_matrix_normalisations_axes_and_binary_roc():
     with pytest.raises(ValueError, match="probs holds NaN"):
         plots.roc_curves(yb, probs, ["neg", "pos"])
     plt.close(fig)
+
+
+def test_heatmap_keeps_values_six_digits_would_merge():
+    # 1e-3 and 1.0000001e-3 both read "0.001": one cell for two candidates' values until 2026-12-08
+    params = [{"lr": lr, "b": b} for lr in (1e-3, 1.0000001e-3) for b in ("x", "y")]
+    ax = plots.sweep_heatmap(_cv(params, [0.1, 0.2, 0.3, 0.4]), "lr", "b").axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0.001", "0.0010000001"]
+    assert sorted(t.get_text() for t in ax.texts) == ["0.100", "0.200", "0.300", "0.400"]
