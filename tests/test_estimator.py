@@ -951,15 +951,16 @@ np.save(sys.argv[1], np.concatenate([m.predict_proba(X).ravel(), s.cv_results_["
 
 
 def test_prediction_chunks_shrink_for_long_wide_sequences_not_with_the_row_count(fitted, monkeypatch):
-    """One row of 15,000 steps x 200 features was padded to a 256-row chunk: 6.8 GB to predict it (0.5 GB
-    now, the same probabilities). The chunk depends on the shapes only, never on how many rows there are."""
+    """One row of 15,000 steps x 200 features was padded to a 256-row chunk: 6.8 GB to predict it (about
+    0.78 GB now, the same probabilities). The chunk depends on the shapes only, never on how many rows there are."""
     from jaxlstm import inference
 
     wide = ModelConfig(num_features=200, num_classes=2, hidden_sizes=(8,))
     assert inference.chunk_rows(wide, 100, 200) == inference.PREDICT_CHUNK
-    assert inference.chunk_rows(wide, 15000, 200) == 4  # 64 MiB / (15000 x 200 x 4 B) = 5.6 rows
-    assert inference.chunk_rows(wide, 15000, 200, members=8) == 1
-    assert inference.chunk_rows(ModelConfig(num_features=2, num_classes=2, hidden_sizes=(512,)), 2000, 2) == 4  # gates
+    assert inference.chunk_rows(wide, 15000, 200) == 16  # 256 MiB / (15000 x 200 x 4 B) = 22 rows
+    assert inference.chunk_rows(wide, 15000, 200, members=8) == 2
+    assert inference.chunk_rows(ModelConfig(num_features=2, num_classes=2, hidden_sizes=(512,)), 2000, 2) == 16
+    assert inference.chunk_rows(ModelConfig(num_features=1, num_classes=2, hidden_sizes=(128,)), 512, 1) == 256
     full = fitted.predict_proba(SEQS)
     monkeypatch.setattr(inference, "CHUNK_BYTES", 1)  # one row per pass
     np.testing.assert_allclose(fitted.predict_proba(SEQS), full, atol=1e-6)
