@@ -468,8 +468,21 @@ _COLUMN_FLAGS = (("--id-column", "id_column", "sequence id"), ("--time-column", 
 
 _PRESET_FLAGS = (("--data", "data", ""), ("--test", "test", ""), ("--budget-minutes", "budget_minutes", 10.0),
                  ("--metric", "metric", "balanced_accuracy"), ("--print-config", "print_config", False),
-                 ("--fold-models", "fold_models", False),
+                 ("--fold-models", "fold_models", False), ("--rolling-mean", "rolling_mean", []),
+                 ("--rolling-std", "rolling_std", []), ("--diff", "diff", False), ("--event", "event", []),
                  *((flag, role, None) for flag, role, _ in _COLUMN_FLAGS))
+
+
+def _preset_features(args) -> dict | None:
+    """The feature flags as the default search's ``[model] features`` (TOML
+    values: an event channel ``#N`` or digits as index N, else a column name,
+    resolved against the data as a config's are), or ``None``."""
+    import re
+
+    events = [[int(c.lstrip("#")) if re.fullmatch(r"#?[0-9]+", c) else c, th] for c, th in args.event]
+    given = {"rolling_mean": list(args.rolling_mean), "rolling_std": list(args.rolling_std), "diff": args.diff,
+             "events": events}
+    return {k: v for k, v in given.items() if v} or None
 
 
 def _sweep_config(args):
@@ -491,7 +504,7 @@ def _sweep_config(args):
     if not is_data:
         conf = _load_config(args.config)  # first: a mistyped data name is said as such, whatever flags follow it
         # given at all, even at its default value ("--metric balanced_accuracy" with a config's other metric)
-        given = [flag for flag, attr, _ in _PRESET_FLAGS if getattr(args, attr) not in (None, "", False)]
+        given = [flag for flag, attr, _ in _PRESET_FLAGS if getattr(args, attr) not in (None, "", False, [])]
         if given:
             raise ValueError(f"{', '.join(given)} set(s) the default search on a data file; with a TOML config, "
                              "set the same keys in the config")
@@ -508,7 +521,8 @@ def _sweep_config(args):
                          f"{target} is not a .csv file")
     preset = {attr: default if getattr(args, attr) is None else getattr(args, attr)
               for _, attr, default in _PRESET_FLAGS if attr in ("metric", "budget_minutes")}
-    kw = dict(test=absolute(test), **preset, columns=columns, fold_models=args.fold_models)  # ucr: its test split
+    kw = dict(test=absolute(test), **preset, columns=columns, fold_models=args.fold_models,  # ucr: its test split
+              features=_preset_features(args))
     if preset["budget_minutes"] < 0:
         raise ValueError(f"--budget-minutes must be >= 0, got {preset['budget_minutes']:g}")
     conf = config.preset(absolute(target), **kw)
@@ -568,6 +582,8 @@ def _check_out_dir(out: str, conf, named: bool, write: bool = True) -> None:
     import json
     import os
 
+    import dataclasses
+
     from jaxlstm._checks import CSV_COLUMNS
     from jaxlstm.config import PRESET_SOURCE
 
@@ -577,6 +593,8 @@ def _check_out_dir(out: str, conf, named: bool, write: bool = True) -> None:
         # --budget-minutes: a rerun with a larger budget resumes); until 2026-12-06 another --test or --metric
         # overwrote the results
         ran.update({k: conf.data[k] for k in ("test", *CSV_COLUMNS)}, metric=conf.search["metric"])
+        feats = conf.model.get("features")  # the feature flags too (an older run.json lacks the key: resumes)
+        ran["features"] = None if feats is None else json.loads(json.dumps(dataclasses.asdict(feats)))
     path = os.path.join(out, "run.json")
     try:
         with open(path) as f:
@@ -1228,6 +1246,18 @@ class _DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
         return action.help if said else super()._get_help_string(action)
 
 
+def _feature_flags(p) -> None:
+    """The temporal-feature flags ``train`` and ``sweep`` (on a data file) share."""
+    p.add_argument("--rolling-mean", type=_windows, action="extend", default=[], metavar="W[,W...]",
+                   help="add rolling means of every channel over these trailing windows (steps; repeatable)")
+    p.add_argument("--rolling-std", type=_windows, action="extend", default=[], metavar="W[,W...]",
+                   help="add rolling standard deviations over these trailing windows (repeatable)")
+    p.add_argument("--diff", action="store_true", help="add first differences of every channel")
+    p.add_argument("--event", type=_event, action="append", default=[], metavar="CHANNEL:THRESHOLD",
+                   help="add steps since channel CHANNEL (a column name, or an index from 0; #N is always the "
+                        "index N) last exceeded THRESHOLD (repeatable)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from jaxlstm import __version__
 
@@ -1284,14 +1314,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="augment training batches: magnitude warping, a curve through 4 knots 1 + W*N(0,1)")
     t.add_argument("--augment-slice", type=_param("augment_slice", float), default=0.0, metavar="R",
                    help="augment training batches: window slicing, cutting R of each row away, in [0, 1)")
-    t.add_argument("--rolling-mean", type=_windows, action="extend", default=[], metavar="W[,W...]",
-                   help="add rolling means of every channel over these trailing windows (steps; repeatable)")
-    t.add_argument("--rolling-std", type=_windows, action="extend", default=[], metavar="W[,W...]",
-                   help="add rolling standard deviations over these trailing windows (repeatable)")
-    t.add_argument("--diff", action="store_true", help="add first differences of every channel")
-    t.add_argument("--event", type=_event, action="append", default=[], metavar="CHANNEL:THRESHOLD",
-                   help="add steps since channel CHANNEL (a column name, or an index from 0; #N is always the "
-                        "index N) last exceeded THRESHOLD (repeatable)")
+    _feature_flags(t)
     t.add_argument("--normalize", choices=["standard", "minmax", "none"], default="standard",
                    help="input scaling fitted on the training rows")
     t.add_argument("--select", type=_metric_name, default="f1_macro",
@@ -1332,6 +1355,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "trained again on every row, so nothing trains after --budget-minutes (half the wall "
                         "time at a 2-minute budget, 1.2 points less macro recall on the UCR suite)")
     _column_args(s)
+    _feature_flags(s)  # the default search's [model] features: every candidate reads them
     s.add_argument("--print-config", action="store_true",
                    help="default search: print the config it would run (a TOML file to edit) and exit")
     s.add_argument("--out", default="", help="output directory (default: output.dir of the config, else runs/<config "

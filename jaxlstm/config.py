@@ -291,7 +291,7 @@ hidden_sizes = [64]
 batch_size = 32
 epochs = 60
 n_ensemble = 3                # the refitted best model: a deep ensemble of 3 seeds
-{max_length}
+{max_length}{features}
 [search]
 strategy = "bayes"            # Gaussian-process rounds, each round one program per static group
 n_iter = 25
@@ -353,12 +353,23 @@ def _toml_str(v) -> str:
     return json.dumps(str(v), ensure_ascii=False)
 
 
+def _toml_value(v) -> str:
+    """``v`` (a bool, number, string or list of them) as TOML text."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(a) for a in v) + "]"
+    return _toml_str(v)
+
+
 PRESET_SOURCE = "the default search on "  # a preset's SweepConfig.source: the data file after it
 
 
 def preset_text(train: str = "digits_imbalanced", *, test: str = "", metric: str = "balanced_accuracy",
                 budget_minutes: float = 10, columns: dict | None = None, max_length: int | None = None,
-                fold_models: bool = False) -> str:
+                fold_models: bool = False, features: dict | None = None) -> str:
     """The default search as a TOML config (what ``jaxlstm sweep FILE`` runs
     and prints): Bayesian search over MiniRocket and MultiRocket with a ridge classifier
     (``classifier="minirocket"``, ``"multirocket"``) and the LSTM with and without LSTM-FCN's
@@ -395,14 +406,21 @@ def preset_text(train: str = "digits_imbalanced", *, test: str = "", metric: str
              if fold_models else "fold_models = false           # true: no training after the budget (CV fold models "
              "averaged; 1.2 points less macro recall on the UCR suite)")
     test_size = "# test_size = 0.2             # with test = \"\"" if test else "test_size = 0.2"  # else unused
+    feats = ""
+    if features:  # checked before it becomes TOML text (a bad window named as the parameter's, not as TOML's)
+        from jaxlstm.features import as_temporal_features
+
+        as_temporal_features(features)
+        feats = ("features = { " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in features.items())
+                 + " }  # temporal features every candidate reads\n")
     return PRESET.format(train=_toml_str(train), test=_toml_str(test), test_size=test_size, metric=_toml_str(metric),
                          budget=repr(float(budget_minutes)), offsets=offsets, ensemble=ensemble, columns=cols,
-                         max_length=longest, fold_models=folds)
+                         max_length=longest, fold_models=folds, features=feats)
 
 
 def preset(train: str = "digits_imbalanced", *, test: str = "", metric: str = "balanced_accuracy",
            budget_minutes: float = 10, columns: dict | None = None, max_length: int | None = None,
-           fold_models: bool = False) -> SweepConfig:
+           fold_models: bool = False, features: dict | None = None) -> SweepConfig:
     """:func:`preset_text` validated; run it with :meth:`SweepConfig.make_search`::
 
         conf = preset(budget_minutes=5)
@@ -412,14 +430,18 @@ def preset(train: str = "digits_imbalanced", *, test: str = "", metric: str = "b
     as ``data.id_column``, ``time_column``, ``label_column``. ``max_length``:
     the longest sequence its candidates with the LSTM over channels will read
     (``None``: the training rows' longest, so predicting longer ones is an
-    error; the CLI sets it from ``--test``).
+    error; the CLI sets it from ``--test``). ``features``: temporal features
+    every candidate reads, as ``[model] features`` (``{"rolling_std": [10],
+    "diff": True, "events": [["new_port", 0.5]]}``; the CLI's ``--rolling-mean``,
+    ``--rolling-std``, ``--diff``, ``--event``).
 
     Raises:
       ValueError: a metric that is not a scoring name, a negative budget, a bad column name, a ``max_length``
-        that is not a positive integer.
+        that is not a positive integer, a bad features spec.
     """
     return parse_config(tomllib.loads(preset_text(train, test=test, metric=metric, budget_minutes=budget_minutes,
-                                                  columns=columns, max_length=max_length, fold_models=fold_models)),
+                                                  columns=columns, max_length=max_length, fold_models=fold_models,
+                                                  features=features)),
                         f"{PRESET_SOURCE}{train}")
 
 

@@ -1656,3 +1656,31 @@ def test_every_command_reports_one_roc_auc_when_a_class_is_absent():
     assert cli._roc_auc_ovr(y, probs) == pytest.approx(ref)
     assert cli._report(y, probs, ["a", "b", "c", "d"], probs.argmax(1))["roc_auc_ovr"] == pytest.approx(ref)
     assert np.isnan(cli._roc_auc_ovr(np.zeros(5, int), probs[:5]))
+
+
+def test_sweep_on_a_data_file_takes_the_feature_flags(tmp_path, capsys):
+    """Issue 16's features "in every interface": `jaxlstm sweep FILE` had no feature flags (only `train` and
+    TOML did), so the default search could not read temporal features without a hand-written config."""
+    import tomllib
+
+    from jaxlstm import config
+
+    data = tmp_path / "s.csv"
+    rows = "".join(f"{i},{t},{(i * 7 + t) % 5},{int(t % 3 == 0)},{'r' if i % 4 == 0 else 'c'}\n"
+                   for i in range(12) for t in range(6))
+    data.write_text("sequence_id,time,a,flag,label\n" + rows)
+    assert main(["sweep", str(data), "--rolling-std", "3", "--diff", "--event", "flag:0.5", "--event", "#0:2",
+                 "--print-config"]) == 0
+    text = capsys.readouterr().out
+    assert 'features = { rolling_std = [3], diff = true, events = [["flag", 0.5], [0, 2.0]] }' in text
+    conf = config.parse_config(tomllib.loads(text))
+    assert conf.model["features"] == config.preset(str(data), features={
+        "rolling_std": [3], "diff": True, "events": [["flag", 0.5], [0, 2.0]]}).model["features"]
+    assert conf.with_channel_names(("a", "flag")).model["features"].events == ((1, 0.5), (0, 2.0))
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(config.example_text())
+    for argv, match in ((["sweep", str(cfg), "--diff"], "--diff set"),
+                        (["sweep", str(data), "--event", "nope:0.5", "--quiet"], "channel 'nope' is unknown"),
+                        (["sweep", str(data), "--rolling-mean", "50", "--quiet"], "window 50 is longer")):
+        assert main(argv) == 2
+        assert match in capsys.readouterr().err
