@@ -200,10 +200,12 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         "diff": True, "events": [(0, 0.5)]}`` (rolling means/stds over
         trailing windows, first differences, steps since channel 0 last
         exceeded 0.5; the input channels are kept unless
-        ``include_input=False``). Event channels are indices here; one named
-        by a data file's column becomes its index with
-        ``TemporalFeatures.with_channel_names(data.feature_names)``. Computed inside the compiled program and
-        then scaled with statistics of the training rows; saved with the
+        ``include_input=False``). Event channels are indices, or column
+        names where ``fit`` reads sequences as DataFrames (or turn a data
+        file's names into indices with
+        ``TemporalFeatures.with_channel_names(data.feature_names)``).
+        Computed inside the compiled program and then scaled with
+        statistics of the training rows; saved with the
         model. ``None``: the raw channels.
       minirocket_features: a MiniRocket branch (Dempster et al. 2021) of
         this many features (e.g. 10000; 0: none), fitted on the training rows
@@ -375,7 +377,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                             None if self.head_size is None else int(self.head_size), matmul_dtype=self.matmul_dtype,
                             conv_filters=self.conv_filters, conv_kernel_sizes=self.conv_kernel_sizes,
                             lstm_over=self.lstm_over, max_length=self._max_length(lengths),
-                            features=features.as_temporal_features(self.features),
+                            features=self._features(),
                             minirocket_features=self.minirocket_features,
                             minirocket_length=minirocket_length(lengths, self.minirocket_features, self.classifier),
                             classifier=self.classifier)
@@ -384,6 +386,15 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                                  select=self.select, normalize=self.normalize,
                                  patience=None if self.patience is None else int(self.patience),
                                  progress=bool(self.verbose))
+
+    def _features(self):
+        """``features`` as a spec, event channels named by column resolved
+        against the columns of the DataFrames ``fit`` read (``feature_names_in_``)."""
+        spec = features.as_temporal_features(self.features)
+        names = getattr(self, "feature_names_in_", None)
+        if spec is None or not spec.channel_names_needed or names is None or getattr(self, "_input_ndim", 3) != 3:
+            return spec
+        return spec.with_channel_names([str(n) for n in names])
 
     def _max_length(self, lengths: np.ndarray) -> int | None:
         if self.lstm_over != "channels":
@@ -1004,6 +1015,7 @@ def estimator_to_config(est: LSTMClassifier, classes: np.ndarray) -> dict:
 def _sweep_config(est: LSTMClassifier, classes: np.ndarray) -> dict:
     cfg: dict = {k: getattr(est, k) for k in _DIRECT}
     cfg["hidden_sizes"] = est._hidden()
+    cfg["features"] = est._features()  # event channels by name: indices of a fit's DataFrame columns
     cfg["grad_clip"] = float("inf") if est.grad_clip is None else float(est.grad_clip)
     cfg.update(est._class_weight_args(classes))
     if cfg["head_size"] is not None:

@@ -995,3 +995,21 @@ def test_a_nested_dataframe_is_named_with_the_conversion_that_works():
     code = re.search(r"arrays: (.*)$", str(e.value)).group(1)
     x, lengths, _ = to_sequences(eval(code, {"np": np, "X": X}))  # the conversion the message gives works
     assert lengths.tolist() == [5, 4] and x.shape == (2, 5, 2)
+
+
+def test_event_channels_by_column_name_when_sequences_are_dataframes(tmp_path):
+    # issue 16's features by channel name in the estimator too: "events channel 'flag' is a name" until 2026-12-08
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    frames = [pd.DataFrame({"bytes": rng.normal(size=8), "flag": (rng.random(8) < 0.3).astype(float)})
+              for _ in range(24)]
+    y = np.arange(24) % 3
+    named = LSTMClassifier(**SMALL, features={"events": [["flag", 0.5]]}).fit(frames, y)
+    by_index = LSTMClassifier(**SMALL, features={"events": [[1, 0.5]]}).fit(frames, y)
+    assert named.model_config_.features.events == ((1, 0.5),)
+    np.testing.assert_array_equal(named.predict_proba(frames), by_index.predict_proba(frames))
+    named.save(tmp_path / "m.jaxlstm")
+    back = load_model(tmp_path / "m.jaxlstm")
+    np.testing.assert_array_equal(clone(back).fit(frames, y).predict_proba(frames), named.predict_proba(frames))
+    with pytest.raises(ValueError, match="events channel 'nosuch' is unknown: the data's channels are 'bytes', 'flag'"):
+        LSTMClassifier(**SMALL, features={"events": [["nosuch", 0.5]]}).fit(frames, y)
