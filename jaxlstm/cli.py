@@ -998,12 +998,19 @@ def _shown(params: dict) -> dict:
     learning rate read 0.0010000000000000002); results.csv keeps them exact."""
     from jaxlstm import jsonable
 
+    import dataclasses
+
     def short(v):
         if isinstance(v, float):
             return float(f"{v:.6g}")
         return [short(a) for a in v] if isinstance(v, list) else v
 
-    return {k: short(v) for k, v in jsonable.plain(params).items()}
+    def fields(v):  # a features spec as the fields it sets, as a config writes it (not its repr)
+        if not dataclasses.is_dataclass(v):
+            return v
+        return {f.name: getattr(v, f.name) for f in dataclasses.fields(v) if getattr(v, f.name) != f.default}
+
+    return {k: short(v) for k, v in jsonable.plain({k: fields(v) for k, v in params.items()}).items()}
 
 
 def _leaderboard(cv, metric, say, top=10) -> None:

@@ -1200,6 +1200,10 @@ def test_results_csv_keeps_parameters_exact_and_the_leaderboard_shows_them_short
     assert rows[1]["mean_fit_time"] == "1234.57"
     assert _shown(cv["params"][0]) == {"weight_decay": 1e-7, "learning_rate": 0.001}
     assert _shown({"conv_filters": (64, 128), "lstm_over": "time"}) == {"conv_filters": [64, 128], "lstm_over": "time"}
+    from jaxlstm.features import TemporalFeatures  # the fields it sets, not its repr (until 2026-12-08)
+
+    assert _shown({"features": TemporalFeatures(rolling_std=(3,), diff=True)}) == {
+        "features": {"rolling_std": [3], "diff": True}}
     # successive halving: a candidate's rows of each rung are ranked together; the leaderboard says which rung and
     # how many epochs (until 2026-12-06 the same params showed twice with different scores, rank 1 an early rung)
     from jaxlstm.cli import _leaderboard
