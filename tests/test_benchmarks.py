@@ -318,6 +318,18 @@ def test_the_table_to_cite_is_what_bench_imbalance_prints_from_its_rows(bench, h
     assert len(cited) == n and sorted(printed) == sorted(cited)
 
 
+def test_the_10_minute_per_method_table_is_what_bench_imbalance_prints_from_its_rows(bench):
+    """The per-method table (accuracy, balanced accuracy, macro F1 of (a), (b), (c)) added 2026-12-08 is
+    ``--table-from`` of the rows file it names, line for line."""
+    section = _results_section("### Every method's accuracy, balanced accuracy and macro F1 at the default 10-minute")
+    rows_file = "bench_imbalance-rows-cawpe-10min-3seeds-2026-12-07.jsonl"
+    assert rows_file in section
+    cited = [line for line in section.splitlines() if line.startswith("| ") and "±" in line]
+    rows = [json.loads(line) for line in open(BENCHMARKS / "results" / rows_file)]
+    printed = [line for line in bench("bench_imbalance").table(rows).splitlines() if "±" in line]
+    assert len(cited) == 24 and cited == printed
+
+
 def _direct_convolution(mr, row, k: int, d: int) -> np.ndarray:
     """Kernel ``k`` (weights -1, and 2 at its three taps) at dilation ``d`` over one row, zero outside it."""
     w = np.full(9, -1.0)
