@@ -39,7 +39,7 @@ from jaxlstm.plan import normalise, plan_members
 from jaxlstm.sweep import execute
 
 __all__ = ["LSTMClassifier", "LSTMEnsemble", "InactiveParameterWarning", "load_model", "to_sequences",
-           "encode_labels", "labels_of", "labels_view", "bucket", "estimator_to_config"]
+           "encode_labels", "frames_by_name", "labels_of", "labels_view", "bucket", "estimator_to_config"]
 
 # what classifier="minirocket" / "multirocket" does not use: it trains no network (its ridge reads class_weight,
 # class_weight_beta and sample_weight)
@@ -402,20 +402,9 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         return int(np.max(lengths)) if self.max_length is None else int(self.max_length)
 
     def _read_X(self, X, reset: bool):
-        frames = _frame_columns(X)  # a list of per-sequence DataFrames: each one's columns
-        columns = None
-        if frames is not None:  # read by name (by position, reordered columns mixed features silently)
-            known = getattr(self, "feature_names_in_", None)
-            fitted = not reset and known is not None and getattr(self, "_input_ndim", 3) == 3
-            columns = [str(c) for c in (known if fitted else frames[0])]
-            for i, cols in enumerate(frames):
-                by_name = {str(c): c for c in cols}
-                missing = [c for c in columns if c not in by_name]
-                if missing or len(by_name) != len(columns):
-                    raise ValueError(f"X[{i}] has columns {list(by_name)}, but "
-                                     + (f"{type(self).__name__} was fitted on" if fitted else "X[0] has")
-                                     + f" {columns}" + (f" (missing {missing})" if missing else ""))
-            X = [f[[{str(c): c for c in cols}[n] for n in columns]] for f, cols in zip(X, frames)]
+        known = getattr(self, "feature_names_in_", None)
+        fitted = not reset and known is not None and getattr(self, "_input_ndim", 3) == 3
+        X, columns = frames_by_name(X, known if fitted else None, type(self).__name__ if fitted else None)
         x, lengths, ndim = to_sequences(X)
         if ndim == 2 and (reset or getattr(self, "_input_ndim", 3) == 2):
             validate_data(self, X, reset=reset, dtype=np.float32)  # n_features_in_, feature names
@@ -924,6 +913,30 @@ def _decide(probs, offsets) -> np.ndarray:
     if offsets is None:
         return np.argmax(probs, axis=1)
     return np.asarray(offset_decisions(probs, offsets))
+
+
+def frames_by_name(X, names=None, fitted_by: str | None = None):
+    """``(X, column names)``: a list (or Series) of per-sequence DataFrames
+    with every frame's columns put in ``names``' order (default: X[0]'s), so
+    that they are read by name, not position (reordered columns mixed
+    features silently); anything else ``(X, None)`` as given.
+
+    Raises:
+      ValueError: a frame lacking one of ``names`` or holding others (named;
+        ``fitted_by``: the estimator that was fitted on ``names``).
+    """
+    frames = _frame_columns(X)
+    if frames is None:
+        return X, None
+    columns = [str(c) for c in (frames[0] if names is None else names)]
+    for i, cols in enumerate(frames):
+        by_name = {str(c): c for c in cols}
+        missing = [c for c in columns if c not in by_name]
+        if missing or len(by_name) != len(columns):
+            raise ValueError(f"X[{i}] has columns {list(by_name)}, but "
+                             + (f"{fitted_by} was fitted on" if fitted_by else "X[0] has")
+                             + f" {columns}" + (f" (missing {missing})" if missing else ""))
+    return [f[[{str(c): c for c in cols}[n] for n in columns]] for f, cols in zip(X, frames)], columns
 
 
 def _frame_columns(X) -> list | None:

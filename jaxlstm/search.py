@@ -34,7 +34,7 @@ from sklearn.utils.validation import check_is_fitted
 from jaxlstm import bayes, halving, params
 from jaxlstm._checks import check_sample_weight, check_standardisable
 from jaxlstm.estimator import (InactiveParameterWarning, LSTMClassifier, LSTMEnsemble, encode_labels,
-                               estimator_to_config, labels_of, labels_view, to_sequences)
+                               estimator_to_config, frames_by_name, labels_of, labels_view, to_sequences)
 from jaxlstm.metrics import (LABEL_SCORERS, SCORERS, check_scoring_name, ensemble_selection, fit_logit_offsets,
                              log_loss, offset_decisions)
 from jaxlstm.params import PARAMETER_RULES, check_param, check_params, check_seeds
@@ -720,7 +720,7 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """The data, classes, folds, seeds, scorers and sample weights (the
         program's float32 ``w``; ``score_weight`` in float64 for the refits
         and the scorers named in ``weighted``) every evaluation uses."""
-        x, lengths, ndim = to_sequences(X)
+        x, lengths, ndim = to_sequences(frames_by_name(X)[0])  # DataFrames by column name, as the refit reads them
         classes, yi = encode_labels(y, len(x))
         if base.normalize == "standard":  # before any candidate trains on a feature scaled to zeros
             check_standardisable(x, lengths, "X")

@@ -983,6 +983,10 @@ def test_sequences_as_dataframes_are_read_by_column_name(tmp_path):
                                   LSTMClassifier(**SMALL).fit(shuffled, Y).predict_proba(frames))
     with pytest.raises(ValueError, match=r"X\[0\] has columns \['x', .*fitted on .*\(missing \['a'"):
         est.predict([f.rename(columns={"a": "x"}) for f in frames])
+    search = LSTMSearchCV(LSTMClassifier(**SMALL), {"epochs": [2]}, cv=3)  # its members read by name too
+    mixed_oof = search.fit(mixed, Y).oof_proba_[0]
+    np.testing.assert_array_equal(mixed_oof, LSTMSearchCV(LSTMClassifier(**SMALL), {"epochs": [2]}, cv=3)
+                                  .fit(shuffled, Y).oof_proba_[0])
 
 
 def test_a_nested_dataframe_is_named_with_the_conversion_that_works():
