@@ -469,7 +469,9 @@ class LSTMSearchCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if "n_ensemble" in searched:  # every candidate would score the same: members are single models
             raise ValueError("n_ensemble cannot be searched: candidates are scored as single models (each fold's "
                              "member is one network); set n_ensemble on the estimator for the refitted model")
-        self._check_settings(mode, searched, base)
+        grids = [d for d in (space if isinstance(space, (list, tuple)) else [space]) if isinstance(d, Mapping)]
+        for d in grids or [{}]:  # per grid: a list of grids may search hidden_sizes in one, units in another
+            self._check_settings(mode, set(d), base)
         if self.param_grid is not None:
             for d in (space if isinstance(space, (list, tuple)) else [space]):
                 for k, v in (d.items() if isinstance(d, Mapping) else ()):

@@ -1197,3 +1197,13 @@ def test_a_search_without_refit_has_no_predict_as_gridsearchcv():
         off.fit(X, Y).predict(X)
     assert "refit=False, so it holds no refitted model" in str(e.value.__cause__)  # scikit-learn chains ours
     assert hasattr(LSTMSearchCV(BASE, grid, cv=3), "predict_proba")
+
+
+def test_a_list_of_grids_may_search_hidden_sizes_in_one_and_units_in_another():
+    # refused until 2026-12-08 ("every candidate would train units"): the rule is per grid, where it holds
+    search = LSTMSearchCV(clone(BASE).set_params(epochs=1), [{"hidden_sizes": [(4,), (4, 4)]}, {"units": [6]}],
+                          cv=2, refit=False).fit(X, Y)
+    assert search.cv_results_["params"] == [{"hidden_sizes": (4,)}, {"hidden_sizes": (4, 4)}, {"units": 6}]
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    with pytest.raises(ValueError, match="hidden_sizes is searched while units is searched"):
+        LSTMSearchCV(BASE, {"hidden_sizes": [(4,)], "units": [6]}, cv=2).fit(X, Y)
