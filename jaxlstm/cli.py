@@ -116,11 +116,17 @@ def _features_spec(args, names=None):
     event channels named by column resolved against ``names``."""
     from jaxlstm.features import as_temporal_features
 
-    events = [(_event_channel(c, names), th) for c, th in args.event]
-    given = {"rolling_mean": args.rolling_mean, "rolling_std": args.rolling_std, "diff": args.diff,
-             "events": events}
-    spec = as_temporal_features({k: v for k, v in given.items() if v})
+    spec = as_temporal_features(_feature_fields(args, names))
     return None if spec is None else spec.with_channel_names(names)
+
+
+def _feature_fields(args, names=None) -> dict:
+    """The feature flags as a spec's fields (those given), event channels by
+    :func:`_event_channel` (without ``names``: ``#N`` or digits index N, else a
+    column name, resolved when the data are read)."""
+    given = {"rolling_mean": list(args.rolling_mean), "rolling_std": list(args.rolling_std), "diff": args.diff,
+             "events": [[_event_channel(c, names), th] for c, th in args.event]}
+    return {k: v for k, v in given.items() if v}
 
 
 def _metric_name(text: str) -> str:
@@ -473,18 +479,6 @@ _PRESET_FLAGS = (("--data", "data", ""), ("--test", "test", ""), ("--budget-minu
                  *((flag, role, None) for flag, role, _ in _COLUMN_FLAGS))
 
 
-def _preset_features(args) -> dict | None:
-    """The feature flags as the default search's ``[model] features`` (TOML
-    values: an event channel ``#N`` or digits as index N, else a column name,
-    resolved against the data as a config's are), or ``None``."""
-    import re
-
-    events = [[int(c.lstrip("#")) if re.fullmatch(r"#?[0-9]+", c) else c, th] for c, th in args.event]
-    given = {"rolling_mean": list(args.rolling_mean), "rolling_std": list(args.rolling_std), "diff": args.diff,
-             "events": events}
-    return {k: v for k, v in given.items() if v} or None
-
-
 def _sweep_config(args):
     """``(SweepConfig, default output name, text to print)`` for ``jaxlstm
     sweep``: a TOML config (no text), or the default search on a data file
@@ -522,7 +516,7 @@ def _sweep_config(args):
     preset = {attr: default if getattr(args, attr) is None else getattr(args, attr)
               for _, attr, default in _PRESET_FLAGS if attr in ("metric", "budget_minutes")}
     kw = dict(test=absolute(test), **preset, columns=columns, fold_models=args.fold_models,  # ucr: its test split
-              features=_preset_features(args))
+              features=_feature_fields(args) or None)
     if preset["budget_minutes"] < 0:
         raise ValueError(f"--budget-minutes must be >= 0, got {preset['budget_minutes']:g}")
     conf = config.preset(absolute(target), **kw)
@@ -584,6 +578,7 @@ def _check_out_dir(out: str, conf, named: bool, write: bool = True) -> None:
 
     import dataclasses
 
+    from jaxlstm import jsonable
     from jaxlstm._checks import CSV_COLUMNS
     from jaxlstm.config import PRESET_SOURCE
 
@@ -594,7 +589,7 @@ def _check_out_dir(out: str, conf, named: bool, write: bool = True) -> None:
         # overwrote the results
         ran.update({k: conf.data[k] for k in ("test", *CSV_COLUMNS)}, metric=conf.search["metric"])
         feats = conf.model.get("features")  # the feature flags too (an older run.json lacks the key: resumes)
-        ran["features"] = None if feats is None else json.loads(json.dumps(dataclasses.asdict(feats)))
+        ran["features"] = None if feats is None else jsonable.plain(dataclasses.asdict(feats))  # as JSON reads it
     path = os.path.join(out, "run.json")
     try:
         with open(path) as f:

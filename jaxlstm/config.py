@@ -353,17 +353,6 @@ def _toml_str(v) -> str:
     return json.dumps(str(v), ensure_ascii=False)
 
 
-def _toml_value(v) -> str:
-    """``v`` (a bool, number, string or list of them) as TOML text."""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_toml_value(a) for a in v) + "]"
-    return _toml_str(v)
-
-
 PRESET_SOURCE = "the default search on "  # a preset's SweepConfig.source: the data file after it
 
 
@@ -411,8 +400,8 @@ def preset_text(train: str = "digits_imbalanced", *, test: str = "", metric: str
         from jaxlstm.features import as_temporal_features
 
         as_temporal_features(features)
-        feats = ("features = { " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in features.items())
-                 + " }  # temporal features every candidate reads\n")
+        values = ", ".join(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in features.items())  # JSON's
+        feats = f"features = {{ {values} }}  # temporal features every candidate reads\n"  # lists are TOML's
     return PRESET.format(train=_toml_str(train), test=_toml_str(test), test_size=test_size, metric=_toml_str(metric),
                          budget=repr(float(budget_minutes)), offsets=offsets, ensemble=ensemble, columns=cols,
                          max_length=longest, fold_models=folds, features=feats)

@@ -752,13 +752,13 @@ def _warn_float32_merges(values: np.ndarray, names, where: str) -> None:
     1.7e9 s moves in steps of 128 there, so 50 seconds read as one value."""
     for j, name in enumerate(names):
         v = values[:, j]
-        distinct = len(np.unique(v))
-        if distinct > 1 and len(np.unique(v.astype(np.float32))) * 2 <= distinct:
+        distinct, kept = len(np.unique(v)), len(np.unique(v.astype(np.float32)))
+        if distinct > 1 and kept * 2 <= distinct:
+            top = float(np.max(np.abs(v)))
             warnings.warn(f"{where}: column {name!r} has {distinct} distinct values but float32, the precision "
-                          f"jaxlstm computes in, keeps {len(np.unique(v.astype(np.float32)))} (values near "
-                          f"{float(np.max(np.abs(v))):.4g} are {float(np.spacing(np.float32(np.max(np.abs(v))))):.3g} "
-                          "apart there): subtract an offset (e.g. each sequence's first value) before saving",
-                          UserWarning, stacklevel=user_stacklevel())
+                          f"jaxlstm computes in, keeps {kept} (values near {top:.4g} are "
+                          f"{float(np.spacing(np.float32(top))):.3g} apart there): subtract an offset (e.g. each "
+                          "sequence's first value) before saving", UserWarning, stacklevel=user_stacklevel())
 
 
 def _time(s: str) -> int | float:

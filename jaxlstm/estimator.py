@@ -352,7 +352,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
             return {"class_weight_exponent": 1.0}
         if isinstance(cw, dict):  # keys as Python values, as classes.tolist() gives the labels (a NumPy
             # datetime64 key matched no label until 2026-12-08)
-            cw = {k.item() if isinstance(k, np.generic) else k: v for k, v in cw.items()}
+            cw = _plain_keys(cw)
             unknown = set(cw) - set(classes.tolist())
             if unknown:
                 raise ValueError(f"class_weight has labels not in y: {sorted(unknown, key=str)}")
@@ -605,8 +605,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
     def score(self, X, y, sample_weight=None) -> float:
         """Accuracy of ``predict`` on ``X`` against ``y`` (labels, or one-hot
         rows as in ``fit``), as scikit-learn's classifiers' ``score``."""
-        pred = self.classes_[self.decide(self.predict_proba(X))]
-        return float(accuracy_score(labels_of(y), pred, sample_weight=sample_weight))
+        return _accuracy(self, X, y, sample_weight)
 
     def decide(self, probs) -> np.ndarray:
         """The class indices ``predict`` chooses from ``predict_proba``'s
@@ -628,7 +627,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         if isinstance(self.class_weight, dict):  # JSON keys are strings: a label's text, typed again on load
             # keyed by the fitted class each key equals (the key 1 of float labels 1.0, or of bool labels True;
             # NumPy keys as Python values, as the fit matched them: a datetime64 key was dropped)
-            cw = {k.item() if isinstance(k, np.generic) else k: v for k, v in self.class_weight.items()}
+            cw = _plain_keys(self.class_weight)
             est_params["class_weight"] = {"label_weights": [[str(c), float(cw[c])]
                                                             for c in self.classes_.tolist() if c in cw]}
         meta = {"estimator_params": est_params,
@@ -823,8 +822,7 @@ class LSTMEnsemble(ClassifierMixin, BaseEstimator):
 
     def score(self, X, y, sample_weight=None) -> float:
         """Accuracy of ``predict`` on ``X`` against ``y`` (labels, or one-hot rows)."""
-        pred = self.classes_[self.decide(self.predict_proba(X))]
-        return float(accuracy_score(labels_of(y), pred, sample_weight=sample_weight))
+        return _accuracy(self, X, y, sample_weight)
 
     def decide(self, probs) -> np.ndarray:
         """The class indices ``predict`` chooses from ``predict_proba``'s ``probs``."""
@@ -929,14 +927,14 @@ def frames_by_name(X, names=None, fitted_by: str | None = None):
     if frames is None:
         return X, None
     columns = [str(c) for c in (frames[0] if names is None else names)]
-    for i, cols in enumerate(frames):
-        by_name = {str(c): c for c in cols}
-        missing = [c for c in columns if c not in by_name]
-        if missing or len(by_name) != len(columns):
-            raise ValueError(f"X[{i}] has columns {list(by_name)}, but "
+    by_name = [{str(c): c for c in cols} for cols in frames]
+    for i, have in enumerate(by_name):
+        missing = [c for c in columns if c not in have]
+        if missing or len(have) != len(columns):
+            raise ValueError(f"X[{i}] has columns {list(have)}, but "
                              + (f"{fitted_by} was fitted on" if fitted_by else "X[0] has")
                              + f" {columns}" + (f" (missing {missing})" if missing else ""))
-    return [f[[{str(c): c for c in cols}[n] for n in columns]] for f, cols in zip(X, frames)], columns
+    return [f[[have[n] for n in columns]] for f, have in zip(X, by_name)], columns
 
 
 def _frame_columns(X) -> list | None:
@@ -969,9 +967,20 @@ def _as_fitted_form(model, labels: np.ndarray) -> np.ndarray:
     if onehot is None:
         return labels
     columns, dtype = onehot
-    out = np.zeros((len(labels), columns), np.dtype(dtype))
-    out[np.arange(len(labels)), labels.astype(np.int64)] = 1
-    return out
+    return np.eye(columns, dtype=np.dtype(dtype))[labels.astype(np.int64)]
+
+
+def _accuracy(model, X, y, sample_weight=None) -> float:
+    """``score`` of both estimators: accuracy of the chosen labels against
+    ``y``'s labels (one-hot rows read as their columns)."""
+    pred = model.classes_[model.decide(model.predict_proba(X))]
+    return float(accuracy_score(labels_of(y), pred, sample_weight=sample_weight))
+
+
+def _plain_keys(weights: dict) -> dict:
+    """A ``class_weight`` dict keyed by Python values, as ``classes_.tolist()``
+    gives the labels (a NumPy ``datetime64`` key equals no ``datetime.date``)."""
+    return {k.item() if isinstance(k, np.generic) else k: v for k, v in weights.items()}
 
 
 def labels_view(model):

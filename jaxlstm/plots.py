@@ -93,7 +93,8 @@ def learning_curves(members, metric: str = "val_f1_macro", *, best=None, max_lin
             raise ValueError(f"member {i} has no {missing[0]!r} in its history; available: {sorted(m['history'])}"
                              if i else f"members have no {missing[0]!r}; available: {sorted(m['history'])}")
     top = [m for m in shown if best is not None and m.get("params") == best]
-    rest = [m for m in shown if not any(m is t for t in top)]  # by identity: histories are arrays
+    top_ids = {id(m) for m in top}  # by identity: histories are arrays (== compares them elementwise)
+    rest = [m for m in shown if id(m) not in top_ids]
     n_top, n_rest = _count(top), _count(rest)
     drawn_rest = rest[: max(0, max_lines - len(top))]
     folds = any("fold" in m for m in shown)
@@ -120,10 +121,11 @@ def learning_curves(members, metric: str = "val_f1_macro", *, best=None, max_lin
     diverged = [m for m in top + drawn_rest if m.get("status") == "diverged"]
     if diverged:
         handles.append(Line2D([], [], **dict(grey, color="tab:red"), label=f"diverged ({_count(diverged)})"))
-        ok = [v for m in top + drawn_rest if m.get("status") != "diverged"
-              for v in np.asarray(m["history"]["train_loss"]) if np.isfinite(v)]
-        if ok:  # a diverged loss of 1e30 flattened every other curve to 0: the axis fits the others
-            lo, hi = min(ok), max(ok)
+        ok = np.concatenate([[np.nan]] + [m["history"]["train_loss"] for m in top + drawn_rest
+                                          if m.get("status") != "diverged"])
+        ok = ok[np.isfinite(ok)]
+        if ok.size:  # a diverged loss of 1e30 flattened every other curve to 0: the axis fits the others
+            lo, hi = ok.min(), ok.max()
             a.set_ylim(lo - 0.05 * (hi - lo + 1e-12), hi + 0.25 * (hi - lo + 1e-12))
     for ax in (a, b):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
